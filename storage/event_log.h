@@ -1,0 +1,169 @@
+// The durable event log: the single source of truth of annals.
+//
+// An EventLog appends batches of validated events to streams, atomically and
+// durably, assigning gapless global positions at commit, and reads them back.
+// The embedded implementation (OpenRocksEventLog) keeps everything in one
+// RocksDB database; the interface exists so that the log can move to a
+// replicated engine later and so that tests can use fakes.
+#ifndef ANNALS_STORAGE_EVENT_LOG_H_
+#define ANNALS_STORAGE_EVENT_LOG_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "annals/v1/event.pb.h"
+
+namespace annals::storage {
+
+// What the writer expects a stream's current version to be.
+struct ExpectedVersion {
+  enum class Kind { kAny, kNoStream, kStreamExists, kExact };
+  Kind kind = Kind::kAny;
+  uint64_t version = 0;  // only for kExact; 0 is the same as kNoStream
+
+  static ExpectedVersion Any() { return {}; }
+  static ExpectedVersion NoStream() { return {Kind::kNoStream, 0}; }
+  static ExpectedVersion StreamExists() { return {Kind::kStreamExists, 0}; }
+  static ExpectedVersion Exact(uint64_t v) { return {Kind::kExact, v}; }
+  // "any", "no_stream", "stream_exists" or the number.
+  std::string ToString() const;
+};
+
+// One append: events for one stream, committed all or nothing.
+struct AppendBatch {
+  // Required, already validated (see services/validation.h).
+  std::string stream;
+  ExpectedVersion expected;
+  // Required: at least one, validated and normalized, ids distinct.
+  std::vector<v1::Event> events;
+  // Who writes; recorded in every event's envelope.
+  std::string principal;
+};
+
+struct AppendResult {
+  std::string stream;
+  std::vector<uint64_t> positions;  // one per event, in batch order
+  uint64_t stream_version = 0;      // after the last event of the batch
+  bool already_recorded = false;    // an idempotent retry: nothing written
+  uint64_t head = 0;                // log head after the commit
+};
+
+enum class Direction { kForward, kBackward };
+
+struct ReadPage {
+  std::vector<v1::RecordedEvent> events;  // in the order read, hash set
+  // Forward: one past the last event read (or the start when none was
+  // read). Backward: one before it (0 once position/version 1 was read).
+  uint64_t next = 0;
+  // True when the read reached the end in its direction.
+  bool end = false;
+  // ReadAll: the head the page was read at. ReadStream: the stream's last
+  // version (0 when the stream does not exist).
+  uint64_t last = 0;
+};
+
+struct LogOptions {
+  // --- Affects behaviour ---
+
+  // fsync every commit group before acknowledging it (default true). When
+  // false, commits are written to the OS but not synced: an acknowledged
+  // append survives a crash of annalsd but not of the machine.
+  bool sync = true;
+
+  // Create the database when the directory holds none (default true).
+  bool create_if_missing = true;
+
+  // --- Affects performance ---
+
+  // Upper bounds of one commit group (one WriteBatch, one fsync). A batch
+  // larger than these alone still commits, alone.
+  size_t max_group_events = 20000;
+  size_t max_group_bytes = 32 << 20;
+
+  // RocksDB block cache shared by all column families (default 64 MiB).
+  size_t block_cache_bytes = 64 << 20;
+};
+
+// The log head: the last position and the chain hash after it.
+struct Head {
+  uint64_t position = 0;
+  std::string hash;  // 32 bytes; 32 zero bytes when position == 0
+};
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  using AppendCallback =
+      absl::AnyInvocable<void(absl::StatusOr<AppendResult>) &&>;
+
+  // Queues `batch` for the writer and returns at once. `done` is called
+  // exactly once, on the writer thread (or on the caller's thread when the
+  // log is already closed), after the batch is durable or has failed; it
+  // must not block. Thread-safe.
+  //
+  // Errors: FAILED_PRECONDITION when the expected version does not match,
+  // or a correction names an event not in the log (or one that is itself a
+  // correction); ALREADY_EXISTS when an event id is recorded with other
+  // content, or only some of the batch's ids are recorded; UNAVAILABLE when
+  // the log is closed or storage failed. On any error nothing is written.
+  // When every event id is already recorded with the same content and
+  // stream, succeeds with the original positions and already_recorded set.
+  virtual void AppendAsync(AppendBatch batch, AppendCallback done) = 0;
+
+  // AppendAsync, waiting for the result. Thread-safe.
+  absl::StatusOr<AppendResult> Append(AppendBatch batch);
+
+  // Up to `limit` (>= 1) events of `stream` starting at version `from`
+  // inclusive (0: the first version forward, the last backward). A stream
+  // that does not exist reads as empty. Thread-safe; never waits for the
+  // writer.
+  virtual absl::StatusOr<ReadPage> ReadStream(absl::string_view stream,
+                                              uint64_t from,
+                                              Direction direction,
+                                              size_t limit) const = 0;
+
+  // Up to `limit` (>= 1) events of the whole log starting at position
+  // `from` inclusive (0: position 1 forward, the head backward).
+  // Thread-safe; never waits for the writer.
+  virtual absl::StatusOr<ReadPage> ReadAll(uint64_t from, Direction direction,
+                                           size_t limit) const = 0;
+
+  // The event with `id`. NOT_FOUND when there is none. Thread-safe.
+  virtual absl::StatusOr<v1::RecordedEvent> GetEvent(
+      absl::string_view id) const = 0;
+
+  // The current head. Thread-safe.
+  virtual Head GetHead() const = 0;
+
+  // Recomputes the hash chain from position 1 to the head and compares it
+  // with every stored hash and with the head in meta. DATA_LOSS naming the
+  // first bad position when they differ. Thread-safe; reads a snapshot.
+  virtual absl::Status VerifyChain() const = 0;
+
+  // Stops accepting appends (later ones fail with UNAVAILABLE), commits
+  // everything already queued, and waits for the writer to finish.
+  // Idempotent; the destructor calls it.
+  virtual void Close() = 0;
+};
+
+// Opens (or creates) the RocksDB event log in directory `path`.
+//
+// On open the head is read from meta and the stored hash of the last event
+// is checked against it and recomputed from the event before it; on a
+// mismatch returns DATA_LOSS with a message naming the position, and the
+// log does not open. Also fails when the format version is unknown
+// (FAILED_PRECONDITION) or RocksDB cannot open the directory (UNAVAILABLE,
+// with RocksDB's message, e.g. when another process holds the lock).
+absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksEventLog(
+    const std::string& path, const LogOptions& options);
+
+}  // namespace annals::storage
+
+#endif  // ANNALS_STORAGE_EVENT_LOG_H_
