@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include <optional>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
@@ -74,7 +73,7 @@ absl::Status DuplicateEventId(absl::string_view event_id, uint64_t position,
 
 std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
   std::vector<FieldViolation> out;
-  std::optional<absl::Cord> payload = status.GetPayload(kBadRequestUrl);
+  auto payload = status.GetPayload(kBadRequestUrl);
   google::rpc::BadRequest bad_request;
   if (!payload.has_value() ||
       !bad_request.ParseFromString(std::string(*payload))) {
@@ -87,7 +86,7 @@ std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
 }
 
 bool GetErrorInfo(const absl::Status& status, google::rpc::ErrorInfo* info) {
-  std::optional<absl::Cord> payload = status.GetPayload(kErrorInfoUrl);
+  auto payload = status.GetPayload(kErrorInfoUrl);
   return payload.has_value() && info->ParseFromString(std::string(*payload));
 }
 
