@@ -1,1 +1,158 @@
-// placeholder: being written
+// annalsd: the annals server. Opens (or creates) the event log in
+// --data-dir and serves it over gRPC on --listen until SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "clients/dashed_flags.h"
+#include "services/server.h"
+#include "storage/event_log.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7465",
+          "HOST:PORT to serve gRPC on. Port 0 picks a free port (see "
+          "--port-file). Use 0.0.0.0:7465 to accept remote clients.");
+ABSL_FLAG(std::string, data_dir, "annals-data",
+          "Directory of the RocksDB event log; created when missing. One "
+          "annalsd at a time may use it.");
+ABSL_FLAG(std::string, durability, "sync",
+          "'sync': every commit group is fsynced before it is acknowledged, "
+          "so an acknowledged append survives a crash of the process or the "
+          "machine. 'buffered': written to the OS without fsync; survives a "
+          "crash of annalsd (kill -9) but not a power loss or kernel crash.");
+ABSL_FLAG(int64_t, max_append_events, 1000,
+          "Most events one Append may carry; more is RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, max_event_bytes, 64 << 10,
+          "Largest serialized event accepted; larger is RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, block_cache_mb, 64, "RocksDB block cache size in MiB.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGTERM/SIGINT: how long calls in flight may take to finish "
+          "before they are cancelled.");
+ABSL_FLAG(bool, verify_on_start, false,
+          "Recompute the whole hash chain before serving and refuse to start "
+          "when it does not verify. (The last event is always checked.)");
+ABSL_FLAG(std::string, port_file, "",
+          "When set, write the bound port to this file once serving (for "
+          "scripts and tests that listen on port 0).");
+
+namespace {
+
+void Log(const std::string& line) {
+  std::cerr << absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ ", absl::Now(),
+                                absl::UTCTimeZone())
+            << "annalsd: " << line << std::endl;
+}
+
+bool WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.good()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Signals are taken by sigwait below; block them before any thread starts
+  // so that every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::SetProgramUsageMessage(
+      "annals server: a durable, event-sourced diplomatic timeline.\n"
+      "  annalsd [--listen HOST:PORT] [--data-dir DIR] [--durability "
+      "sync|buffered] ...\nFlags may be written with dashes or underscores.");
+  std::vector<std::string> args = annals::UnderscoreFlagNames(argc, argv);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) {
+    std::cerr << "annalsd: unexpected argument '" << positional[1]
+              << "' (see annalsd --help)\n";
+    return 2;
+  }
+
+  annals::storage::LogOptions log_options;
+  const std::string durability = absl::GetFlag(FLAGS_durability);
+  if (durability == "sync") {
+    log_options.sync = true;
+  } else if (durability == "buffered") {
+    log_options.sync = false;
+  } else {
+    std::cerr << "annalsd: --durability must be 'sync' or 'buffered', got '"
+              << durability << "'\n";
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_max_append_events) < 1 ||
+      absl::GetFlag(FLAGS_max_event_bytes) < 1024 ||
+      absl::GetFlag(FLAGS_block_cache_mb) < 1) {
+    std::cerr << "annalsd: --max-append-events must be >= 1, "
+                 "--max-event-bytes >= 1024 and --block-cache-mb >= 1\n";
+    return 2;
+  }
+  log_options.block_cache_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  absl::StatusOr<std::unique_ptr<annals::storage::EventLog>> log =
+      annals::storage::OpenRocksEventLog(data_dir, log_options);
+  if (!log.ok()) {
+    Log(absl::StrCat("cannot open the event log in ", data_dir, ": ",
+                     log.status().ToString()));
+    return 1;
+  }
+  if (absl::GetFlag(FLAGS_verify_on_start)) {
+    absl::Status verified = (*log)->VerifyChain();
+    if (!verified.ok()) {
+      Log(absl::StrCat("refusing to start: ", verified.ToString()));
+      return 1;
+    }
+    Log("hash chain verified");
+  }
+
+  annals::services::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.limits.max_append_events =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_append_events));
+  options.limits.max_event_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_event_bytes));
+  absl::StatusOr<std::unique_ptr<annals::services::Server>> server =
+      annals::services::Server::Start(options, log->get());
+  if (!server.ok()) {
+    Log(server.status().ToString());
+    return 1;
+  }
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
+    Log(absl::StrCat("cannot write --port-file ", port_file));
+    return 1;
+  }
+  const annals::storage::Head head = (*log)->GetHead();
+  Log(absl::StrCat("serving on port ", (*server)->port(), " (", options.listen,
+                   "), data dir ", data_dir, ", head position ", head.position,
+                   ", durability ", durability));
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
+  Log(absl::StrCat("received ", strsignal(signal_number), "; shutting down (",
+                   absl::FormatDuration(grace), " grace)"));
+  (*server)->Shutdown(grace);
+  server->reset();
+  log->reset();
+  Log("stopped");
+  return 0;
+}

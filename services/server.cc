@@ -1,1 +1,64 @@
-// placeholder: being written
+#include "services/server.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+
+namespace annals::services {
+namespace {
+
+// Larger than any request the limits accept, so that oversize appends get
+// our RESOURCE_EXHAUSTED naming the field rather than gRPC's.
+int MaxReceiveBytes(const Limits& limits) {
+  const size_t bytes = limits.max_append_events * (limits.max_event_bytes + 16) +
+                       (1 << 20);
+  return bytes > (1u << 30) ? (1 << 30) : static_cast<int>(bytes);
+}
+
+}  // namespace
+
+Server::Server(storage::EventLog* log, const Limits& limits)
+    : log_(log), event_log_service_(log, limits) {}
+
+Server::~Server() { Shutdown(absl::ZeroDuration()); }
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options, storage::EventLog* log) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::unique_ptr<Server> server(new Server(log, options.limits));
+  grpc::ServerBuilder builder;
+  if (!options.listen.empty()) {
+    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                             &server->port_);
+  }
+  builder.RegisterService(&server->event_log_service_);
+  builder.SetMaxReceiveMessageSize(MaxReceiveBytes(options.limits));
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr ||
+      (!options.listen.empty() && server->port_ == 0)) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        " (address in use, or not a valid HOST:PORT?)"));
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
+
+std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void Server::Shutdown(absl::Duration deadline) {
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
+  log_->Close();
+  server_->Wait();
+}
+
+}  // namespace annals::services

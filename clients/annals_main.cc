@@ -1,0 +1,237 @@
+// annals: the command-line client of annalsd.
+//
+//   annals [--server HOST:PORT] [--json] COMMAND [ARGS]
+//
+// Exit codes: 0 success; 1 the server answered with an error (printed as one
+// line "CODE: message"); 2 the command line or the input is wrong.
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "clients/client.h"
+#include "clients/dashed_flags.h"
+#include "clients/event_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "proto/rpc_status.h"
+
+ABSL_FLAG(std::string, server, "",
+          "annalsd address HOST:PORT (default: $ANNALS_SERVER, else "
+          "localhost:7465).");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
+ABSL_FLAG(bool, json, false,
+          "Print JSON Lines (canonical protobuf JSON) instead of text.");
+ABSL_FLAG(std::string, stream, "",
+          "append: the stream to append to (default: the events' primary "
+          "dyad). read: the stream to read.");
+ABSL_FLAG(std::string, expect, "any",
+          "append: expected stream version: any, none, exists, or a number.");
+ABSL_FLAG(bool, all, false, "read: read the whole log.");
+ABSL_FLAG(uint64_t, from, 0,
+          "read: first position (--all) or stream version (--stream); 0 "
+          "means the start (or the end with --backward).");
+ABSL_FLAG(uint64_t, limit, 0, "read: most events to print; 0 means all.");
+ABSL_FLAG(bool, backward, false, "read: read from the end towards the start.");
+
+namespace annals {
+namespace {
+
+constexpr char kUsage[] =
+    "annals: the command-line client of annalsd.\n"
+    "\n"
+    "  annals [--server HOST:PORT] [--json] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  append [--stream S] [--expect any|none|exists|N] [FILE|-]\n"
+    "      Append the events in FILE (or stdin): JSON Lines, or JSON objects\n"
+    "      one after another, in protobuf's canonical JSON of annals.v1.Event.\n"
+    "      All of them in one atomic append. Prints the assigned positions.\n"
+    "  read --all [--from P] [--limit N] [--backward]\n"
+    "  read --stream S [--from V] [--limit N] [--backward]\n"
+    "      Print recorded events of the whole log or of one stream.\n"
+    "  get ID\n"
+    "      Print the event with that id.\n"
+    "  health\n"
+    "      Print the server's serving status; exit 0 only when SERVING.\n"
+    "\n"
+    "Flags may be written with dashes or underscores. On error the exit code\n"
+    "is 1 (the server refused: one line 'CODE: message' naming the fields)\n"
+    "or 2 (bad command line or input).";
+
+// A usage or input error of the command line: exit code 2.
+int UsageError(const std::string& message) {
+  std::cerr << "annals: " << message << "\n(see annals --help)\n";
+  return 2;
+}
+
+// An error the server (or the connection) returned: exit code 1.
+int ServerError(const absl::Status& status) {
+  std::cerr << rpc::OneLine(status) << "\n";
+  return 1;
+}
+
+std::string ToJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = false;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+std::string ReadAllInput(std::istream& in) {
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+int Append(Client& client, const std::vector<char*>& args) {
+  if (args.size() > 1) return UsageError("append takes at most one FILE");
+  std::string input;
+  std::string name = "stdin";
+  if (args.empty() || std::string(args[0]) == "-") {
+    input = ReadAllInput(std::cin);
+  } else {
+    name = args[0];
+    std::ifstream file(name);
+    if (!file) return UsageError(absl::StrCat("cannot read ", name));
+    input = ReadAllInput(file);
+  }
+  absl::StatusOr<std::vector<v1::Event>> events = ParseEvents(input);
+  if (!events.ok()) {
+    return UsageError(absl::StrCat(name, ": ", events.status().message()));
+  }
+  if (events->empty()) return UsageError(absl::StrCat(name, ": no events"));
+
+  v1::AppendRequest request;
+  request.set_stream(absl::GetFlag(FLAGS_stream));
+  absl::Status expect = SetExpectedVersion(absl::GetFlag(FLAGS_expect), &request);
+  if (!expect.ok()) return UsageError(std::string(expect.message()));
+  for (v1::Event& event : *events) request.add_events()->Swap(&event);
+
+  absl::StatusOr<v1::AppendResponse> response = client.Append(request);
+  if (!response.ok()) return ServerError(response.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(*response) << "\n";
+  } else {
+    std::cout << FormatAppendResponse(*response) << "\n";
+  }
+  return 0;
+}
+
+int Read(Client& client, const std::vector<char*>& args) {
+  if (!args.empty()) return UsageError("read takes no positional arguments");
+  const bool all = absl::GetFlag(FLAGS_all);
+  const std::string stream = absl::GetFlag(FLAGS_stream);
+  if (all == !stream.empty()) {
+    return UsageError("read needs exactly one of --all or --stream S");
+  }
+  const uint64_t limit = absl::GetFlag(FLAGS_limit);
+  const v1::Direction direction = absl::GetFlag(FLAGS_backward)
+                                      ? v1::DIRECTION_BACKWARD
+                                      : v1::DIRECTION_FORWARD;
+  const bool json = absl::GetFlag(FLAGS_json);
+  uint64_t from = absl::GetFlag(FLAGS_from);
+  uint64_t printed = 0;
+  // Page through until the end, or until --limit events were printed.
+  while (limit == 0 || printed < limit) {
+    const uint32_t page = static_cast<uint32_t>(
+        limit == 0 ? 1000 : std::min<uint64_t>(1000, limit - printed));
+    google::protobuf::RepeatedPtrField<v1::RecordedEvent> events;
+    bool end = false;
+    if (all) {
+      v1::ReadAllRequest request;
+      request.set_from_position(from);
+      request.set_direction(direction);
+      request.set_limit(page);
+      absl::StatusOr<v1::ReadAllResponse> response = client.ReadAll(request);
+      if (!response.ok()) return ServerError(response.status());
+      events.Swap(response->mutable_events());
+      from = response->next_position();
+      end = response->end_of_log();
+    } else {
+      v1::ReadStreamRequest request;
+      request.set_stream(stream);
+      request.set_from_version(from);
+      request.set_direction(direction);
+      request.set_limit(page);
+      absl::StatusOr<v1::ReadStreamResponse> response =
+          client.ReadStream(request);
+      if (!response.ok()) return ServerError(response.status());
+      events.Swap(response->mutable_events());
+      from = response->next_version();
+      end = response->end_of_stream();
+    }
+    for (const v1::RecordedEvent& event : events) {
+      std::cout << (json ? ToJson(event) : FormatEventLine(event)) << "\n";
+    }
+    printed += events.size();
+    if (end || events.empty()) break;
+  }
+  return 0;
+}
+
+int Get(Client& client, const std::vector<char*>& args) {
+  if (args.size() != 1) return UsageError("get takes exactly one event ID");
+  absl::StatusOr<v1::RecordedEvent> event = client.GetEvent(args[0]);
+  if (!event.ok()) return ServerError(event.status());
+  std::cout << (absl::GetFlag(FLAGS_json) ? ToJson(*event)
+                                          : FormatEventDetail(*event))
+            << "\n";
+  return 0;
+}
+
+int Health(Client& client, const std::vector<char*>& args) {
+  if (!args.empty()) return UsageError("health takes no arguments");
+  absl::StatusOr<std::string> status = client.Health();
+  if (!status.ok()) return ServerError(status.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << "{\"status\":\"" << *status << "\"}\n";
+  } else {
+    std::cout << *status << "\n";
+  }
+  return *status == "SERVING" ? 0 : 1;
+}
+
+struct Command {
+  const char* name;
+  std::function<int(Client&, const std::vector<char*>&)> run;
+};
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<std::string> storage = UnderscoreFlagNames(argc, argv);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() < 2) return UsageError("missing COMMAND");
+
+  const std::vector<Command> commands = {
+      {"append", Append}, {"read", Read}, {"get", Get}, {"health", Health}};
+  const std::string name = positional[1];
+  const std::vector<char*> args(positional.begin() + 2, positional.end());
+  for (const Command& command : commands) {
+    if (name != command.name) continue;
+    ClientOptions options;
+    options.server = absl::GetFlag(FLAGS_server).empty()
+                         ? DefaultServerAddress()
+                         : absl::GetFlag(FLAGS_server);
+    options.deadline = absl::GetFlag(FLAGS_timeout);
+    Client client(options);
+    return command.run(client, args);
+  }
+  return UsageError(absl::StrCat("unknown command '", name, "'"));
+}
+
+}  // namespace
+}  // namespace annals
+
+int main(int argc, char** argv) { return annals::Main(argc, argv); }

@@ -1,0 +1,91 @@
+#include "clients/client.h"
+
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "proto/rpc_status.h"
+
+namespace annals {
+namespace {
+
+// Calls `method` on `stub` and returns its response or the converted status.
+template <typename Response, typename Stub, typename Request, typename Method>
+absl::StatusOr<Response> Call(Stub* stub, Method method,
+                              grpc::ClientContext* context,
+                              const Request& request) {
+  Response response;
+  grpc::Status status = (stub->*method)(context, request, &response);
+  if (!status.ok()) return rpc::FromGrpcStatus(status);
+  return response;
+}
+
+}  // namespace
+
+std::string DefaultServerAddress() {
+  const char* env = std::getenv("ANNALS_SERVER");
+  if (env != nullptr && *env != '\0') return env;
+  return "localhost:7465";
+}
+
+Client::Client(const ClientOptions& options)
+    : Client(grpc::CreateChannel(options.server,
+                                 grpc::InsecureChannelCredentials()),
+             options.deadline) {}
+
+Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
+    : channel_(std::move(channel)),
+      event_log_(v1::EventLog::NewStub(channel_)),
+      health_(grpc::health::v1::Health::NewStub(channel_)),
+      deadline_(deadline) {}
+
+std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  return context;
+}
+
+absl::StatusOr<v1::AppendResponse> Client::Append(
+    const v1::AppendRequest& request) {
+  return Call<v1::AppendResponse>(event_log_.get(), &v1::EventLog::Stub::Append,
+                                  NewContext().get(), request);
+}
+
+absl::StatusOr<v1::ReadStreamResponse> Client::ReadStream(
+    const v1::ReadStreamRequest& request) {
+  return Call<v1::ReadStreamResponse>(event_log_.get(),
+                                      &v1::EventLog::Stub::ReadStream,
+                                      NewContext().get(), request);
+}
+
+absl::StatusOr<v1::ReadAllResponse> Client::ReadAll(
+    const v1::ReadAllRequest& request) {
+  return Call<v1::ReadAllResponse>(event_log_.get(),
+                                   &v1::EventLog::Stub::ReadAll,
+                                   NewContext().get(), request);
+}
+
+absl::StatusOr<v1::RecordedEvent> Client::GetEvent(const std::string& id) {
+  v1::GetEventRequest request;
+  request.set_id(id);
+  absl::StatusOr<v1::GetEventResponse> response =
+      Call<v1::GetEventResponse>(event_log_.get(),
+                                 &v1::EventLog::Stub::GetEvent,
+                                 NewContext().get(), request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_event());
+}
+
+absl::StatusOr<std::string> Client::Health(const std::string& service) {
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  absl::StatusOr<grpc::health::v1::HealthCheckResponse> response =
+      Call<grpc::health::v1::HealthCheckResponse>(
+          health_.get(), &grpc::health::v1::Health::Stub::Check,
+          NewContext().get(), request);
+  if (!response.ok()) return response.status();
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+      response->status());
+}
+
+}  // namespace annals

@@ -1,0 +1,62 @@
+// A small C++ client of annalsd. Every call carries a deadline (the
+// client's default unless the call gives one) and returns absl::Status with
+// the server's error details (field violations, ErrorInfo) as payloads;
+// see proto/rpc_status.h to read them.
+#ifndef ANNALS_CLIENTS_CLIENT_H_
+#define ANNALS_CLIENTS_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "annals/v1/event_log.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+namespace annals {
+
+struct ClientOptions {
+  // "HOST:PORT" of annalsd.
+  std::string server = "localhost:7465";
+  // Deadline of every call that does not give its own (default 10 s).
+  absl::Duration deadline = absl::Seconds(10);
+};
+
+// The server address the CLI uses when --server is not given: $ANNALS_SERVER,
+// else localhost and annalsd's default port.
+std::string DefaultServerAddress();
+
+// Thread-safe: one Client may be shared by many threads.
+class Client {
+ public:
+  // Connects lazily: the first call establishes the channel.
+  explicit Client(const ClientOptions& options);
+  // Over an existing channel (e.g. Server::InProcessChannel in tests).
+  Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline);
+
+  absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& request);
+  absl::StatusOr<v1::ReadStreamResponse> ReadStream(
+      const v1::ReadStreamRequest& request);
+  absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& request);
+  absl::StatusOr<v1::RecordedEvent> GetEvent(const std::string& id);
+  // The serving status of `service` ("" for the whole server), e.g.
+  // "SERVING" or "NOT_SERVING".
+  absl::StatusOr<std::string> Health(const std::string& service = "");
+
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+ private:
+  // A context whose deadline is now + deadline_.
+  std::unique_ptr<grpc::ClientContext> NewContext() const;
+
+  // Constant after construction.
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::EventLog::Stub> event_log_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+  absl::Duration deadline_;
+};
+
+}  // namespace annals
+
+#endif  // ANNALS_CLIENTS_CLIENT_H_
