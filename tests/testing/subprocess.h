@@ -1,0 +1,86 @@
+// Running the real binaries from tests: start a process in the background,
+// or run one to completion and capture its output and exit code.
+#ifndef ANNALS_TESTS_TESTING_SUBPROCESS_H_
+#define ANNALS_TESTS_TESTING_SUBPROCESS_H_
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace annals::testing {
+
+struct RunResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+inline std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Starts `argv` with stdin from `stdin_path` ("" for /dev/null) and stdout
+// and stderr appended to the given files. Returns the pid, or -1.
+inline pid_t Spawn(const std::vector<std::string>& argv,
+                   const std::string& stdin_path, const std::string& out_path,
+                   const std::string& err_path) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(
+      &actions, 0, stdin_path.empty() ? "/dev/null" : stdin_path.c_str(),
+      O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) {
+    pid = -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+// Waits for `pid`; its exit code, or -1 when a signal ended it.
+inline int WaitExit(pid_t pid) {
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Runs `argv` to completion with `stdin_path` as its input; output captured
+// through files in `scratch_dir`.
+inline RunResult Run(const std::vector<std::string>& argv,
+                     const std::string& scratch_dir,
+                     const std::string& stdin_path = "") {
+  static int counter = 0;
+  const std::string base =
+      scratch_dir + "/run" + std::to_string(getpid()) + "_" + std::to_string(++counter);
+  RunResult result;
+  const pid_t pid = Spawn(argv, stdin_path, base + ".out", base + ".err");
+  if (pid < 0) return result;
+  result.exit_code = WaitExit(pid);
+  result.out = ReadFileOrEmpty(base + ".out");
+  result.err = ReadFileOrEmpty(base + ".err");
+  return result;
+}
+
+}  // namespace annals::testing
+
+#endif  // ANNALS_TESTS_TESTING_SUBPROCESS_H_
