@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Developer entry point: install what is missing, build, then run annalsd or
+# the test suite. Works on a fresh Debian 12 machine (as root, or with sudo).
+#
+#   deploy/dev.sh run    # build, start annalsd on ./annals-data, stay in front
+#   deploy/dev.sh test   # build and run the whole test suite
+#   deploy/dev.sh build  # install and build only
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+readonly BUILD_DIR="${ANNALS_BUILD_DIR:-build}"
+readonly PACKAGES=(
+  cmake ninja-build ccache g++ pkg-config
+  libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
+  librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
+)
+
+install_missing() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "dev.sh: installing ${missing[*]}" >&2
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  install_missing
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$BUILD_DIR" -j "$(nproc)"
+}
+
+run() {
+  build
+  local data_dir="${ANNALS_DATA_DIR:-annals-data}"
+  local listen="${ANNALS_LISTEN:-127.0.0.1:7465}"
+  "$BUILD_DIR/services/annalsd" --listen "$listen" --data-dir "$data_dir" &
+  local pid=$!
+  trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM
+  local annals=("$BUILD_DIR/clients/annals" --server "$listen")
+  for _ in $(seq 1 100); do
+    "${annals[@]}" health >/dev/null 2>&1 && break
+    kill -0 $pid 2>/dev/null || { wait $pid; exit 1; }
+    sleep 0.1
+  done
+  cat <<MSG
+
+annalsd is serving on $listen with its log in $data_dir (Ctrl-C stops it).
+Try, in another terminal:
+  $BUILD_DIR/clients/annals health
+  $BUILD_DIR/clients/annals append clients/examples/events.jsonl --stream examples
+  $BUILD_DIR/clients/annals read --all
+  $BUILD_DIR/clients/annals get jpn-prk-2002-09-17-pyongyang-summit
+MSG
+  wait $pid
+}
+
+test_suite() {
+  build
+  ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 300
+}
+
+case "${1:-}" in
+  run) run ;;
+  test) test_suite ;;
+  build) build ;;
+  *) echo "usage: deploy/dev.sh run|test|build" >&2; exit 2 ;;
+esac
