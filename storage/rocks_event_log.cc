@@ -1,1 +1,1087 @@
-// placeholder: being written
+// RocksEventLog: the embedded EventLog on one RocksDB database.
+//
+// Layout on disk: see storage/format.h. Hash chain: see storage/hash_chain.h.
+//
+// Write path. AppendAsync only queues. One writer thread owns the head: it
+// takes everything queued (bounded by LogOptions::max_group_*), decides each
+// request in queue order against the committed state plus what the earlier
+// requests of the same group did (BuildBatchGroup), writes every passing
+// request as one rocksdb::WriteBatch with one sync (WriteGroup), publishes
+// the new head (PublishHead) and answers the requests (Respond). A request
+// that fails contributes nothing to the batch; the others still commit.
+//
+// Read path. Reads never take the writer's lock: each read works on a RocksDB
+// snapshot, and every commit is one WriteBatch, so a read sees either all of
+// a commit or none of it. ReadAll is bounded by the head stored in meta
+// within the same snapshot.
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/memory/memory.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "proto/rpc_status.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/snapshot.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+#include "storage/event_log.h"
+#include "storage/format.h"
+#include "storage/hash_chain.h"
+#include "storage/status_macros.h"
+
+namespace annals::storage {
+namespace {
+
+using format::ColumnFamily;
+
+// Streams whose current version the writer keeps in memory. When full the
+// cache is dropped and refilled from RocksDB (a seek per stream).
+constexpr size_t kMaxCachedStreams = 1 << 16;
+
+absl::Status RocksError(const rocksdb::Status& s, absl::string_view what) {
+  return absl::UnavailableError(
+      absl::StrCat("event log storage failed to ", what, ": ", s.ToString()));
+}
+
+// DATA_LOSS "event log is corrupt: <detail>".
+absl::Status Corrupt(absl::string_view detail) {
+  return absl::DataLossError(absl::StrCat("event log is corrupt: ", detail));
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) { return {s.data(), s.size()}; }
+absl::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
+  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
+  ts->set_seconds(seconds);
+  ts->set_nanos(static_cast<int32_t>(
+      (t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+bool Matches(const ExpectedVersion& expected, uint64_t current) {
+  switch (expected.kind) {
+    case ExpectedVersion::Kind::kAny:
+      return true;
+    case ExpectedVersion::Kind::kNoStream:
+      return current == 0;
+    case ExpectedVersion::Kind::kStreamExists:
+      return current > 0;
+    case ExpectedVersion::Kind::kExact:
+      return current == expected.version;
+  }
+  return false;
+}
+
+// Tuning per column family. All share one block cache.
+rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
+    ColumnFamily cf, const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions options;
+  options.level_compaction_dynamic_level_bytes = true;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.format_version = 5;
+  switch (cf) {
+    case ColumnFamily::kEventIds:
+      // Every append looks up each of its ids, and nearly all are new: a
+      // bloom filter answers most of those misses without reading a block.
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      break;
+    case ColumnFamily::kStreams:
+      // Streams are read by seeks (last version, version ranges), which a
+      // whole-key bloom filter cannot serve; the writer caches versions.
+    case ColumnFamily::kEvents:
+      // Appended in key order and read by position ranges: no filter.
+    default:
+      break;
+  }
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+}  // namespace
+
+class RocksEventLog final : public EventLog {
+ public:
+  // Opens the database in `path`, checks (or creates) meta and verifies the
+  // head, then starts the writer.
+  static absl::StatusOr<std::unique_ptr<EventLog>> Open(
+      const std::string& path, const LogOptions& options);
+
+  RocksEventLog(const RocksEventLog&) = delete;
+  RocksEventLog& operator=(const RocksEventLog&) = delete;
+  ~RocksEventLog() override;
+
+  void AppendAsync(AppendBatch batch, AppendCallback done) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<ReadPage> ReadStream(absl::string_view stream, uint64_t from,
+                                      Direction direction,
+                                      size_t limit) const override;
+  absl::StatusOr<ReadPage> ReadAll(uint64_t from, Direction direction,
+                                   size_t limit) const override;
+  absl::StatusOr<v1::RecordedEvent> GetEvent(
+      absl::string_view id) const override;
+  Head GetHead() const override ABSL_LOCKS_EXCLUDED(head_mu_);
+  absl::Status VerifyChain() const override;
+  void Close() override ABSL_LOCKS_EXCLUDED(close_mu_, mu_);
+
+ private:
+  // One queued AppendAsync call.
+  struct Request {
+    AppendBatch batch;
+    AppendCallback done;
+    size_t bytes = 0;  // serialized size of the events, for group bounds
+    // Set by the writer: the answer, and the events as recorded when the
+    // request commits (stable: reserved before filling).
+    absl::StatusOr<AppendResult> result;
+    std::vector<v1::RecordedEvent> recorded;
+  };
+
+  // What the group being built has done so far, on top of the committed
+  // state. Lives on the writer thread only.
+  struct Group {
+    Head head;                // after the last staged event
+    absl::Time recorded_at;   // of every event of the group
+    google::protobuf::Timestamp recorded_at_proto;
+    // Current version of every stream a staged request appended to.
+    absl::flat_hash_map<std::string, uint64_t> stream_versions;
+    // Staged events by id; point into Request::recorded.
+    absl::flat_hash_map<absl::string_view, const v1::RecordedEvent*> ids;
+    size_t staged_events = 0;
+    rocksdb::WriteBatch batch;
+    // Not OK when `batch` could not be rolled back to a request's start and
+    // can no longer be trusted: the group fails like a failed write.
+    absl::Status broken;
+  };
+
+  RocksEventLog(const LogOptions& options, rocksdb::DB* db,
+                std::vector<rocksdb::ColumnFamilyHandle*> handles);
+
+  rocksdb::ColumnFamilyHandle* Cf(ColumnFamily cf) const {
+    return handles_[static_cast<int>(cf)];
+  }
+
+  // --- Open ---
+
+  // Reads the format version (writing it and an empty head into a new
+  // database), then the head, and verifies it (VerifyHead).
+  absl::Status Recover();
+  // The head event's stored hash equals meta's and its recomputation, and no
+  // event exists beyond the head. Sets last_recorded_at_.
+  absl::Status VerifyHead(const Head& head);
+  void StartWriter() ABSL_LOCKS_EXCLUDED(close_mu_);
+
+  // --- Writer thread ---
+
+  void WriterLoop();
+  bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closed_ || !queue_.empty();
+  }
+  // Waits for work, then moves the next group of queued requests to
+  // `requests`, bounded by max_group_events/bytes (a single larger request
+  // goes alone). False once the log is closed and the queue drained.
+  bool TakeGroup(std::vector<std::unique_ptr<Request>>* requests)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Decides every request of the group and stages the passing ones into one
+  // WriteBatch, then writes it and publishes the head.
+  void CommitGroup(const std::vector<std::unique_ptr<Request>>& requests);
+  void BuildBatchGroup(const std::vector<std::unique_ptr<Request>>& requests,
+                       Group* group);
+  // The answer to `request` that needs no write (an error, or an idempotent
+  // retry), or nullopt when its events are to be appended. Sets *current to
+  // the stream's version before the request.
+  absl::StatusOr<std::optional<AppendResult>> CheckRequest(
+      const Request& request, const Group& group, uint64_t* current);
+  // Assigns positions, versions and hashes to the request's events and adds
+  // them to the group's batch. Requires: CheckRequest passed.
+  absl::Status StageRequest(Request* request, uint64_t current, Group* group);
+  absl::Status WriteGroup(Group* group);
+  void PublishHead(const Group& group) ABSL_LOCKS_EXCLUDED(head_mu_);
+  // Calls every callback with its result, in queue order.
+  static void Respond(std::vector<std::unique_ptr<Request>>* requests);
+
+  // The version of `stream` as of the group: staged, else cached, else read.
+  absl::StatusOr<uint64_t> StreamVersion(const Group& group,
+                                         const std::string& stream);
+  // The event recorded with `id`, staged in the group or committed; nullptr
+  // when there is none. Committed events are parsed into *scratch.
+  absl::StatusOr<const v1::RecordedEvent*> FindEvent(
+      const Group& group, absl::string_view id, v1::RecordedEvent* scratch);
+
+  // --- Reads (any thread; `read` carries the snapshot) ---
+
+  absl::StatusOr<Head> ReadMetaHead(const rocksdb::ReadOptions& read) const;
+  absl::StatusOr<uint64_t> ReadStreamVersion(const rocksdb::ReadOptions& read,
+                                             absl::string_view stream) const;
+  // The event at `position`; DATA_LOSS when it is missing or malformed.
+  absl::StatusOr<v1::RecordedEvent> ReadEventAt(
+      const rocksdb::ReadOptions& read, uint64_t position) const;
+  // Decodes an events entry expected at `position`.
+  static absl::Status DecodeEvent(const rocksdb::Slice& key,
+                                  const rocksdb::Slice& value,
+                                  uint64_t position, v1::RecordedEvent* event);
+
+  // --- Constant after construction ---
+  const LogOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  // Indexed by ColumnFamily; destroyed before db_.
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  // --- The queue ---
+  absl::Mutex mu_;
+  std::deque<std::unique_ptr<Request>> queue_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // OK until a write fails; then every later append gets this UNAVAILABLE.
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);
+
+  // --- The published head (what GetHead returns) ---
+  mutable absl::Mutex head_mu_;
+  Head head_ ABSL_GUARDED_BY(head_mu_);
+
+  // --- Owned by the writer thread (set by Open before it starts) ---
+  Head committed_;             // the last committed head
+  absl::Time last_recorded_at_ = absl::InfinitePast();
+  absl::Status write_failed_;  // writer's copy of failed_
+  absl::flat_hash_map<std::string, uint64_t> version_cache_;
+
+  // --- Close ---
+  absl::Mutex close_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::thread writer_ ABSL_GUARDED_BY(close_mu_);
+};
+
+// ---------------------------------------------------------------------------
+// Open and close
+
+absl::StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(
+    const std::string& path, const LogOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = true;
+  // Every acknowledged commit is in the WAL before it is acknowledged.
+  db_options.manual_wal_flush = false;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 5;
+
+  std::shared_ptr<rocksdb::Cache> cache =
+      rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int i = 0; i < format::kNumColumnFamilies; ++i) {
+    descriptors.emplace_back(
+        std::string(format::kColumnFamilyNames[i]),
+        ColumnFamilyOptionsFor(static_cast<ColumnFamily>(i), cache));
+  }
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, path, descriptors, &handles, &db);
+  if (!s.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open event log at ", path, ": ", s.ToString()));
+  }
+  std::unique_ptr<RocksEventLog> log(
+      new RocksEventLog(options, db, std::move(handles)));
+  RETURN_IF_ERROR(log->Recover());
+  log->StartWriter();
+  return log;
+}
+
+RocksEventLog::RocksEventLog(const LogOptions& options, rocksdb::DB* db,
+                             std::vector<rocksdb::ColumnFamilyHandle*> handles)
+    : options_(options), db_(db), handles_(std::move(handles)) {}
+
+RocksEventLog::~RocksEventLog() {
+  Close();
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    // Fails only for DefaultColumnFamily()'s own handle, never passed here.
+    rocksdb::Status s = db_->DestroyColumnFamilyHandle(handle);
+    (void)s;
+  }
+  handles_.clear();
+  // Everything acknowledged is already in the WAL; a failed close loses
+  // nothing that recovery would not find.
+  rocksdb::Status s = db_->Close();
+  (void)s;
+}
+
+absl::Status RocksEventLog::Recover() {
+  const rocksdb::ReadOptions read;
+  std::string value;
+  rocksdb::Status s = db_->Get(read, Cf(ColumnFamily::kMeta),
+                               ToSlice(format::kMetaFormatVersion), &value);
+  if (s.IsNotFound()) {
+    // A new database; it must not hold events yet.
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(read, Cf(ColumnFamily::kEvents)));
+    it->SeekToFirst();
+    if (it->Valid()) {
+      return Corrupt("events exist but meta has no format version");
+    }
+    if (!it->status().ok()) return RocksError(it->status(), "read events");
+    rocksdb::WriteBatch batch;
+    rocksdb::Status put = batch.Put(
+        Cf(ColumnFamily::kMeta), ToSlice(format::kMetaFormatVersion),
+        format::EncodeBigEndian64(format::kFormatVersion));
+    if (put.ok()) {
+      put = batch.Put(Cf(ColumnFamily::kMeta),
+                      ToSlice(format::kMetaHeadPosition),
+                      format::EncodeBigEndian64(0));
+    }
+    if (put.ok()) {
+      put = batch.Put(Cf(ColumnFamily::kMeta), ToSlice(format::kMetaHeadHash),
+                      ZeroHash());
+    }
+    if (!put.ok()) return RocksError(put, "initialize meta");
+    rocksdb::WriteOptions write;
+    write.sync = true;
+    s = db_->Write(write, &batch);
+    if (!s.ok()) return RocksError(s, "initialize meta");
+  } else if (!s.ok()) {
+    return RocksError(s, "read the format version");
+  } else {
+    uint64_t version = 0;
+    if (!format::ParseBigEndian64(value, &version)) {
+      return Corrupt("meta format_version is not 8 bytes; refusing to open");
+    }
+    if (version != format::kFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "event log format version ", version,
+          " is not supported (this build reads version ",
+          format::kFormatVersion, "); refusing to open"));
+    }
+  }
+  ASSIGN_OR_RETURN(Head head, ReadMetaHead(read));
+  RETURN_IF_ERROR(VerifyHead(head));
+  committed_ = head;
+  absl::MutexLock lock(&head_mu_);
+  head_ = head;
+  return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::VerifyHead(const Head& head) {
+  const rocksdb::ReadOptions read;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read, Cf(ColumnFamily::kEvents)));
+  it->SeekToLast();
+  if (it->Valid()) {
+    uint64_t last = 0;
+    if (!format::ParseEventKey(ToView(it->key()), &last)) {
+      return Corrupt("malformed key in events; refusing to open");
+    }
+    if (last > head.position) {
+      return Corrupt(absl::StrCat("position ", last,
+                                  " exists beyond the head position ",
+                                  head.position, " in meta; refusing to open"));
+    }
+  } else if (!it->status().ok()) {
+    return RocksError(it->status(), "read events");
+  }
+  if (head.position == 0) {
+    if (head.hash != ZeroHash()) {
+      return Corrupt("the log is empty but meta's head hash is not zero");
+    }
+    return absl::OkStatus();
+  }
+
+  auto read_value = [&](uint64_t position, std::string* value) {
+    rocksdb::Status s = db_->Get(read, Cf(ColumnFamily::kEvents),
+                                 format::EventKey(position), value);
+    if (s.IsNotFound()) {
+      return Corrupt(absl::StrCat("position ", position,
+                                  " is missing (head is ", head.position,
+                                  "); refusing to open"));
+    }
+    if (!s.ok()) return RocksError(s, "read events");
+    if (value->size() < format::kHashSize) {
+      return Corrupt(absl::StrCat("value of position ", position,
+                                  " is truncated; refusing to open"));
+    }
+    return absl::OkStatus();
+  };
+  std::string value;
+  RETURN_IF_ERROR(read_value(head.position, &value));
+  absl::string_view hash, stored;
+  format::ParseEventValue(value, &hash, &stored);
+  if (hash != head.hash) {
+    return Corrupt(absl::StrCat("hash of position ", head.position,
+                                " does not match the head hash in meta; "
+                                "refusing to open"));
+  }
+  std::string previous = ZeroHash();
+  if (head.position > 1) {
+    std::string previous_value;
+    RETURN_IF_ERROR(read_value(head.position - 1, &previous_value));
+    previous = previous_value.substr(0, format::kHashSize);
+  }
+  if (ChainHash(previous, stored) != hash) {
+    return Corrupt(absl::StrCat(
+        "hash of position ", head.position, " does not match SHA-256(hash of "
+        "position ", head.position - 1, " || its stored bytes); refusing to open"));
+  }
+  v1::RecordedEvent event;
+  if (!event.ParseFromArray(stored.data(), static_cast<int>(stored.size())) ||
+      event.position() != head.position) {
+    return Corrupt(absl::StrCat("stored bytes of position ", head.position,
+                                " are not its RecordedEvent; refusing to open"));
+  }
+  last_recorded_at_ = FromTimestamp(event.recorded_at());
+  return absl::OkStatus();
+}
+
+void RocksEventLog::StartWriter() {
+  absl::MutexLock lock(&close_mu_);
+  writer_ = std::thread(&RocksEventLog::WriterLoop, this);
+}
+
+void RocksEventLog::Close() {
+  absl::MutexLock close_lock(&close_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+  }
+  // The writer commits what is queued, then sees closed_ and returns.
+  if (writer_.joinable()) writer_.join();
+}
+
+// ---------------------------------------------------------------------------
+// Write path
+
+void RocksEventLog::AppendAsync(AppendBatch batch, AppendCallback done) {
+  auto request = std::make_unique<Request>();
+  for (const v1::Event& event : batch.events) {
+    request->bytes += event.ByteSizeLong();
+  }
+  request->batch = std::move(batch);
+  request->done = std::move(done);
+  absl::Status rejected;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) {
+      rejected = absl::UnavailableError("event log is closed");
+    } else if (!failed_.ok()) {
+      rejected = failed_;
+    } else {
+      queue_.push_back(std::move(request));
+      return;
+    }
+  }
+  std::move(request->done)(std::move(rejected));
+}
+
+void RocksEventLog::WriterLoop() {
+  std::vector<std::unique_ptr<Request>> requests;
+  while (TakeGroup(&requests)) {
+    CommitGroup(requests);
+    Respond(&requests);
+    requests.clear();
+  }
+}
+
+bool RocksEventLog::TakeGroup(std::vector<std::unique_ptr<Request>>* requests) {
+  absl::MutexLock lock(&mu_,
+                       absl::Condition(this, &RocksEventLog::WriterHasWork));
+  size_t events = 0;
+  size_t bytes = 0;
+  while (!queue_.empty()) {
+    const Request& next = *queue_.front();
+    const size_t n = next.batch.events.size();
+    if (!requests->empty() && (events + n > options_.max_group_events ||
+                               bytes + next.bytes > options_.max_group_bytes)) {
+      break;
+    }
+    events += n;
+    bytes += next.bytes;
+    requests->push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return !requests->empty();
+}
+
+void RocksEventLog::CommitGroup(
+    const std::vector<std::unique_ptr<Request>>& requests) {
+  if (!write_failed_.ok()) {
+    for (const auto& request : requests) request->result = write_failed_;
+    return;
+  }
+  Group group;
+  group.head = committed_;
+  // recorded_at never decreases along the log, even if the clock steps back.
+  group.recorded_at = std::max(absl::Now(), last_recorded_at_);
+  SetTimestamp(group.recorded_at, &group.recorded_at_proto);
+
+  BuildBatchGroup(requests, &group);
+  if (!group.broken.ok() || group.staged_events > 0) {
+    absl::Status written =
+        group.broken.ok() ? WriteGroup(&group) : group.broken;
+    if (!written.ok()) {
+      // Nothing of the group is acknowledged, and the log stops taking
+      // appends: the head stays where it was.
+      write_failed_ = absl::UnavailableError(
+          absl::StrCat("event log failed and accepts no more appends: ",
+                       written.message()));
+      {
+        absl::MutexLock lock(&mu_);
+        failed_ = write_failed_;
+      }
+      for (const auto& request : requests) request->result = write_failed_;
+      return;
+    }
+  }
+  PublishHead(group);
+  for (const auto& request : requests) {
+    if (request->result.ok()) request->result->head = group.head.position;
+  }
+}
+
+void RocksEventLog::BuildBatchGroup(
+    const std::vector<std::unique_ptr<Request>>& requests, Group* group) {
+  for (const auto& request : requests) {
+    uint64_t current = 0;
+    absl::StatusOr<std::optional<AppendResult>> decided =
+        CheckRequest(*request, *group, &current);
+    if (!decided.ok()) {
+      request->result = std::move(decided).status();
+    } else if (decided->has_value()) {
+      request->result = **std::move(decided);
+    } else {
+      absl::Status staged = StageRequest(request.get(), current, group);
+      if (!staged.ok()) request->result = std::move(staged);
+    }
+  }
+}
+
+absl::StatusOr<std::optional<AppendResult>> RocksEventLog::CheckRequest(
+    const Request& request, const Group& group, uint64_t* current) {
+  const AppendBatch& batch = request.batch;
+  // The caller validated the batch; these would corrupt the format.
+  if (batch.events.empty()) {
+    return absl::InvalidArgumentError("events: at least one event is required");
+  }
+  if (batch.stream.empty() ||
+      batch.stream.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "stream: must be non-empty and contain no NUL byte");
+  }
+
+  // 1. Idempotency: which ids are already recorded (committed or staged)?
+  absl::flat_hash_map<absl::string_view, size_t> batch_ids;
+  AppendResult retry;
+  retry.stream = batch.stream;
+  retry.already_recorded = true;
+  std::string first_recorded_id;  // of the first recorded event, if any
+  uint64_t first_recorded_position = 0;
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    const v1::Event& event = batch.events[i];
+    if (event.id().empty() || event.id().find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "events[", i, "].id: must be non-empty and contain no NUL byte"));
+    }
+    auto [it, inserted] = batch_ids.emplace(event.id(), i);
+    if (!inserted) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "events[", i, "].id: repeats events[", it->second, "].id"));
+    }
+    v1::RecordedEvent scratch;
+    ASSIGN_OR_RETURN(const v1::RecordedEvent* known,
+                     FindEvent(group, event.id(), &scratch));
+    if (known == nullptr) continue;
+    if (!google::protobuf::util::MessageDifferencer::Equals(event,
+                                                            known->event())) {
+      return rpc::DuplicateEventId(event.id(), known->position(),
+                                   "recorded with different content");
+    }
+    if (known->stream() != batch.stream) {
+      return rpc::DuplicateEventId(
+          event.id(), known->position(),
+          absl::StrCat("recorded in stream ", known->stream()));
+    }
+    retry.positions.push_back(known->position());
+    retry.stream_version = known->stream_version();
+    if (first_recorded_id.empty()) {
+      first_recorded_id = event.id();
+      first_recorded_position = known->position();
+    }
+  }
+  if (retry.positions.size() == batch.events.size()) return retry;
+  if (!retry.positions.empty()) {
+    return rpc::DuplicateEventId(
+        first_recorded_id, first_recorded_position,
+        "only some events of the batch are recorded; a retry must repeat the "
+        "original batch exactly");
+  }
+
+  // 2. Expected version (not checked for a retry, above).
+  ASSIGN_OR_RETURN(*current, StreamVersion(group, batch.stream));
+  if (!Matches(batch.expected, *current)) {
+    return rpc::WrongExpectedVersion(batch.stream, batch.expected.ToString(),
+                                     *current);
+  }
+
+  // 3. Corrections name an earlier event that is not itself a correction.
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    if (!batch.events[i].has_correction()) continue;
+    const std::string& target_id =
+        batch.events[i].correction().corrects_event_id();
+    const std::string field =
+        absl::StrCat("events[", i, "].correction.corrects_event_id");
+    bool target_is_correction = false;
+    auto in_batch = batch_ids.find(target_id);
+    if (in_batch != batch_ids.end()) {
+      if (in_batch->second >= i) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            field, ": event \"", target_id,
+            "\" is not earlier in the log or the batch"));
+      }
+      target_is_correction =
+          batch.events[in_batch->second].has_correction();
+    } else {
+      v1::RecordedEvent scratch;
+      ASSIGN_OR_RETURN(const v1::RecordedEvent* target,
+                       FindEvent(group, target_id, &scratch));
+      if (target == nullptr) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            field, ": event \"", target_id, "\" is not in the log"));
+      }
+      target_is_correction = target->event().has_correction();
+    }
+    if (target_is_correction) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(field, ": event \"", target_id,
+                       "\" is itself a correction; correct the original"));
+    }
+  }
+  return std::nullopt;
+}
+
+absl::Status RocksEventLog::StageRequest(Request* request, uint64_t current,
+                                         Group* group) {
+  AppendBatch& batch = request->batch;
+  const size_t n = batch.events.size();
+
+  // Build and serialize every event before touching the group, so that a
+  // failure leaves the group as it was.
+  std::vector<v1::RecordedEvent>& recorded = request->recorded;
+  recorded.clear();
+  recorded.reserve(n);
+  std::vector<std::string> stored(n);
+  for (size_t i = 0; i < n; ++i) {
+    v1::RecordedEvent& r = recorded.emplace_back();
+    *r.mutable_event() = std::move(batch.events[i]);
+    r.set_position(group->head.position + i + 1);
+    r.set_stream(batch.stream);
+    r.set_stream_version(current + i + 1);
+    *r.mutable_recorded_at() = group->recorded_at_proto;
+    r.set_principal(batch.principal);
+    if (!r.SerializeToString(&stored[i])) {
+      recorded.clear();
+      return absl::InternalError(
+          absl::StrCat("events[", i, "]: cannot be serialized"));
+    }
+  }
+
+  rocksdb::WriteBatch& wb = group->batch;
+  wb.SetSavePoint();
+  std::string hash = group->head.hash;
+  rocksdb::Status s;
+  for (size_t i = 0; i < n && s.ok(); ++i) {
+    const v1::RecordedEvent& r = recorded[i];
+    hash = ChainHash(hash, stored[i]);
+    const std::string position = format::EncodeBigEndian64(r.position());
+    s = wb.Put(Cf(ColumnFamily::kEvents), format::EventKey(r.position()),
+               format::EventValue(hash, stored[i]));
+    if (s.ok()) {
+      s = wb.Put(Cf(ColumnFamily::kStreams),
+                 format::StreamKey(r.stream(), r.stream_version()), position);
+    }
+    if (s.ok()) {
+      s = wb.Put(Cf(ColumnFamily::kEventIds), ToSlice(r.event().id()),
+                 position);
+    }
+  }
+  if (!s.ok()) {
+    rocksdb::Status rolled_back = wb.RollbackToSavePoint();
+    recorded.clear();
+    if (!rolled_back.ok()) {
+      // The batch can no longer be trusted: fail the whole group.
+      group->broken = RocksError(rolled_back, "roll back a write batch");
+      return group->broken;
+    }
+    return RocksError(s, "build the write batch");
+  }
+  s = wb.PopSavePoint();
+  (void)s;  // NotFound only when no save point is set; one was.
+
+  AppendResult result;
+  result.stream = batch.stream;
+  for (const v1::RecordedEvent& r : recorded) {
+    result.positions.push_back(r.position());
+    group->ids[r.event().id()] = &r;
+  }
+  result.stream_version = current + n;
+  group->head.position += n;
+  group->head.hash = std::move(hash);
+  group->stream_versions[batch.stream] = current + n;
+  group->staged_events += n;
+  request->result = std::move(result);
+  return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::WriteGroup(Group* group) {
+  rocksdb::WriteBatch& wb = group->batch;
+  rocksdb::Status s = wb.Put(Cf(ColumnFamily::kMeta),
+                             ToSlice(format::kMetaHeadPosition),
+                             format::EncodeBigEndian64(group->head.position));
+  if (s.ok()) {
+    s = wb.Put(Cf(ColumnFamily::kMeta), ToSlice(format::kMetaHeadHash),
+               group->head.hash);
+  }
+  if (!s.ok()) return RocksError(s, "build the write batch");
+  rocksdb::WriteOptions write;
+  write.sync = options_.sync;
+  s = db_->Write(write, &wb);
+  if (!s.ok()) return RocksError(s, "write");
+  return absl::OkStatus();
+}
+
+void RocksEventLog::PublishHead(const Group& group) {
+  committed_ = group.head;
+  last_recorded_at_ = group.recorded_at;
+  for (const auto& [stream, version] : group.stream_versions) {
+    if (version_cache_.size() >= kMaxCachedStreams &&
+        !version_cache_.contains(stream)) {
+      version_cache_.clear();
+    }
+    version_cache_[stream] = version;
+  }
+  absl::MutexLock lock(&head_mu_);
+  head_ = group.head;
+}
+
+void RocksEventLog::Respond(std::vector<std::unique_ptr<Request>>* requests) {
+  for (const auto& request : *requests) {
+    std::move(request->done)(std::move(request->result));
+  }
+}
+
+absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(
+    const Group& group, const std::string& stream) {
+  if (auto it = group.stream_versions.find(stream);
+      it != group.stream_versions.end()) {
+    return it->second;
+  }
+  if (auto it = version_cache_.find(stream); it != version_cache_.end()) {
+    return it->second;
+  }
+  // The writer is the only one who writes: the latest state is committed.
+  ASSIGN_OR_RETURN(uint64_t version,
+                   ReadStreamVersion(rocksdb::ReadOptions(), stream));
+  if (version_cache_.size() >= kMaxCachedStreams) version_cache_.clear();
+  version_cache_[stream] = version;
+  return version;
+}
+
+absl::StatusOr<const v1::RecordedEvent*> RocksEventLog::FindEvent(
+    const Group& group, absl::string_view id, v1::RecordedEvent* scratch) {
+  if (auto it = group.ids.find(id); it != group.ids.end()) return it->second;
+  const rocksdb::ReadOptions read;
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(read, Cf(ColumnFamily::kEventIds), ToSlice(id), &value);
+  if (s.IsNotFound()) return nullptr;
+  if (!s.ok()) return RocksError(s, "read event ids");
+  uint64_t position = 0;
+  if (!format::ParseBigEndian64(value, &position)) {
+    return Corrupt(absl::StrCat("position of event id \"", id,
+                                "\" is not 8 bytes"));
+  }
+  ASSIGN_OR_RETURN(*scratch, ReadEventAt(read, position));
+  return scratch;
+}
+
+// ---------------------------------------------------------------------------
+// Read path
+
+absl::StatusOr<Head> RocksEventLog::ReadMetaHead(
+    const rocksdb::ReadOptions& read) const {
+  std::string position, hash;
+  rocksdb::Status s = db_->Get(read, Cf(ColumnFamily::kMeta),
+                               ToSlice(format::kMetaHeadPosition), &position);
+  if (s.ok()) {
+    s = db_->Get(read, Cf(ColumnFamily::kMeta), ToSlice(format::kMetaHeadHash),
+                 &hash);
+  }
+  if (s.IsNotFound()) return Corrupt("meta has no head");
+  if (!s.ok()) return RocksError(s, "read meta");
+  Head head;
+  if (!format::ParseBigEndian64(position, &head.position) ||
+      hash.size() != format::kHashSize) {
+    return Corrupt("meta's head is malformed");
+  }
+  head.hash = std::move(hash);
+  return head;
+}
+
+absl::StatusOr<uint64_t> RocksEventLog::ReadStreamVersion(
+    const rocksdb::ReadOptions& read, absl::string_view stream) const {
+  // The last key <= stream || 0x00 || FF*8 is the stream's last version,
+  // when the stream exists.
+  const std::string prefix = format::StreamPrefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read, Cf(ColumnFamily::kStreams)));
+  it->SeekForPrev(
+      format::StreamKey(stream, std::numeric_limits<uint64_t>::max()));
+  if (!it->Valid()) {
+    if (!it->status().ok()) return RocksError(it->status(), "read streams");
+    return 0;
+  }
+  const absl::string_view key = ToView(it->key());
+  if (key.size() != prefix.size() + 8 || !absl::StartsWith(key, prefix)) {
+    return 0;  // another stream's key: names hold no 0x00 (format.h)
+  }
+  return format::DecodeBigEndian64(key.data() + prefix.size());
+}
+
+absl::Status RocksEventLog::DecodeEvent(const rocksdb::Slice& key,
+                                        const rocksdb::Slice& value,
+                                        uint64_t position,
+                                        v1::RecordedEvent* event) {
+  uint64_t found = 0;
+  if (!format::ParseEventKey(ToView(key), &found) || found != position) {
+    return Corrupt(absl::StrCat("position ", position, " is missing"));
+  }
+  absl::string_view hash, stored;
+  if (!format::ParseEventValue(ToView(value), &hash, &stored) ||
+      !event->ParseFromArray(stored.data(), static_cast<int>(stored.size())) ||
+      event->position() != position) {
+    return Corrupt(absl::StrCat("stored bytes of position ", position,
+                                " are not its RecordedEvent"));
+  }
+  event->set_hash(std::string(hash));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::RecordedEvent> RocksEventLog::ReadEventAt(
+    const rocksdb::ReadOptions& read, uint64_t position) const {
+  const std::string key = format::EventKey(position);
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      db_->Get(read, Cf(ColumnFamily::kEvents), key, &value);
+  if (s.IsNotFound()) {
+    return Corrupt(absl::StrCat("position ", position, " is missing"));
+  }
+  if (!s.ok()) return RocksError(s, "read events");
+  v1::RecordedEvent event;
+  RETURN_IF_ERROR(DecodeEvent(key, value, position, &event));
+  return event;
+}
+
+absl::StatusOr<ReadPage> RocksEventLog::ReadAll(uint64_t from,
+                                                Direction direction,
+                                                size_t limit) const {
+  if (limit == 0) return absl::InvalidArgumentError("limit: must be at least 1");
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
+  ASSIGN_OR_RETURN(const Head head, ReadMetaHead(read));
+  ReadPage page;
+  page.last = head.position;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read, Cf(ColumnFamily::kEvents)));
+  if (direction == Direction::kForward) {
+    uint64_t position = from == 0 ? 1 : from;
+    if (position <= head.position) it->Seek(format::EventKey(position));
+    while (position <= head.position && page.events.size() < limit) {
+      if (!it->Valid()) break;
+      RETURN_IF_ERROR(DecodeEvent(it->key(), it->value(), position,
+                                  &page.events.emplace_back()));
+      ++position;
+      it->Next();
+    }
+    if (!it->status().ok()) return RocksError(it->status(), "read events");
+    if (position <= head.position && page.events.size() < limit) {
+      return Corrupt(absl::StrCat("position ", position, " is missing"));
+    }
+    page.next = position;
+    page.end = position > head.position;
+  } else {
+    uint64_t position =
+        (from == 0 || from > head.position) ? head.position : from;
+    if (position > 0) it->SeekForPrev(format::EventKey(position));
+    while (position > 0 && page.events.size() < limit) {
+      if (!it->Valid()) break;
+      RETURN_IF_ERROR(DecodeEvent(it->key(), it->value(), position,
+                                  &page.events.emplace_back()));
+      --position;
+      it->Prev();
+    }
+    if (!it->status().ok()) return RocksError(it->status(), "read events");
+    if (position > 0 && page.events.size() < limit) {
+      return Corrupt(absl::StrCat("position ", position, " is missing"));
+    }
+    page.next = position;
+    page.end = position == 0;
+  }
+  return page;
+}
+
+absl::StatusOr<ReadPage> RocksEventLog::ReadStream(absl::string_view stream,
+                                                   uint64_t from,
+                                                   Direction direction,
+                                                   size_t limit) const {
+  if (limit == 0) return absl::InvalidArgumentError("limit: must be at least 1");
+  if (stream.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("stream: must contain no NUL byte");
+  }
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
+  ASSIGN_OR_RETURN(const uint64_t last, ReadStreamVersion(read, stream));
+  ReadPage page;
+  page.last = last;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read, Cf(ColumnFamily::kStreams)));
+  // Reads the entry under `it`, expected to be `version` of the stream.
+  auto read_entry = [&](uint64_t version) -> absl::Status {
+    absl::string_view name;
+    uint64_t found = 0;
+    uint64_t position = 0;
+    if (!it->Valid() ||
+        !format::ParseStreamKey(ToView(it->key()), &name, &found) ||
+        name != stream || found != version ||
+        !format::ParseBigEndian64(ToView(it->value()), &position)) {
+      if (!it->status().ok()) return RocksError(it->status(), "read streams");
+      return Corrupt(absl::StrCat("version ", version, " of stream ", stream,
+                                  " is missing"));
+    }
+    ASSIGN_OR_RETURN(v1::RecordedEvent event, ReadEventAt(read, position));
+    page.events.push_back(std::move(event));
+    return absl::OkStatus();
+  };
+  if (direction == Direction::kForward) {
+    uint64_t version = from == 0 ? 1 : from;
+    if (version <= last) it->Seek(format::StreamKey(stream, version));
+    while (version <= last && page.events.size() < limit) {
+      RETURN_IF_ERROR(read_entry(version));
+      ++version;
+      it->Next();
+    }
+    page.next = version;
+    page.end = version > last;
+  } else {
+    uint64_t version = (from == 0 || from > last) ? last : from;
+    if (version > 0) it->SeekForPrev(format::StreamKey(stream, version));
+    while (version > 0 && page.events.size() < limit) {
+      RETURN_IF_ERROR(read_entry(version));
+      --version;
+      it->Prev();
+    }
+    page.next = version;
+    page.end = version == 0;
+  }
+  if (!it->status().ok()) return RocksError(it->status(), "read streams");
+  return page;
+}
+
+absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEvent(
+    absl::string_view id) const {
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(read, Cf(ColumnFamily::kEventIds), ToSlice(id), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("event \"", id, "\" not found"));
+  }
+  if (!s.ok()) return RocksError(s, "read event ids");
+  uint64_t position = 0;
+  if (!format::ParseBigEndian64(value, &position)) {
+    return Corrupt(absl::StrCat("position of event id \"", id,
+                                "\" is not 8 bytes"));
+  }
+  return ReadEventAt(read, position);
+}
+
+Head RocksEventLog::GetHead() const {
+  absl::MutexLock lock(&head_mu_);
+  return head_;
+}
+
+absl::Status RocksEventLog::VerifyChain() const {
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
+  read.fill_cache = false;  // a full scan would evict the working set
+  ASSIGN_OR_RETURN(const Head head, ReadMetaHead(read));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read, Cf(ColumnFamily::kEvents)));
+  std::string previous = ZeroHash();
+  uint64_t expected = 1;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+    uint64_t position = 0;
+    if (!format::ParseEventKey(ToView(it->key()), &position)) {
+      return Corrupt(absl::StrCat("malformed events key after position ",
+                                  expected - 1));
+    }
+    if (position > head.position) {
+      return Corrupt(absl::StrCat("position ", position,
+                                  " exists beyond the head position ",
+                                  head.position, " in meta"));
+    }
+    if (position != expected) {
+      return Corrupt(absl::StrCat("position ", expected, " is missing"));
+    }
+    absl::string_view hash, stored;
+    if (!format::ParseEventValue(ToView(it->value()), &hash, &stored)) {
+      return Corrupt(absl::StrCat("value of position ", position,
+                                  " is truncated"));
+    }
+    std::string recomputed = ChainHash(previous, stored);
+    if (recomputed != hash) {
+      return Corrupt(absl::StrCat(
+          "hash of position ", position, " does not match SHA-256(hash of "
+          "position ", position - 1, " || its stored bytes)"));
+    }
+    previous = std::move(recomputed);
+  }
+  if (!it->status().ok()) return RocksError(it->status(), "read events");
+  if (expected - 1 != head.position) {
+    return Corrupt(absl::StrCat("position ", expected, " is missing (head is ",
+                                head.position, ")"));
+  }
+  if (previous != head.hash) {
+    return Corrupt(absl::StrCat("hash of position ", head.position,
+                                " does not match the head hash in meta"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksEventLog(
+    const std::string& path, const LogOptions& options) {
+  return RocksEventLog::Open(path, options);
+}
+
+}  // namespace annals::storage
