@@ -1,0 +1,818 @@
+// Behaviour of the RocksDB event log (storage/event_log.h).
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "proto/rpc_status.h"
+#include "rocksdb/db.h"
+#include "storage/event_log.h"
+#include "storage/format.h"
+#include "storage/hash_chain.h"
+#include "tests/storage/test_events.h"
+#include "tests/testing/status_matchers.h"
+
+namespace annals::storage {
+namespace {
+
+using ::annals::storage::testing::MakeBatch;
+using ::annals::storage::testing::MakeEvent;
+using ::annals::storage::testing::MakeRetraction;
+using ::annals::storage::testing::ScratchDir;
+using ::annals::testing::IsOk;
+using ::annals::testing::StatusIs;
+using ::google::protobuf::util::MessageDifferencer;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr absl::string_view kJpnPrk = "JPN-PRK";
+constexpr absl::string_view kPrkUsa = "PRK-USA";
+
+std::vector<uint64_t> Positions(const ReadPage& page) {
+  std::vector<uint64_t> positions;
+  for (const auto& e : page.events) positions.push_back(e.position());
+  return positions;
+}
+
+std::vector<uint64_t> Versions(const ReadPage& page) {
+  std::vector<uint64_t> versions;
+  for (const auto& e : page.events) versions.push_back(e.stream_version());
+  return versions;
+}
+
+class RocksEventLogTest : public ::testing::Test {
+ protected:
+  RocksEventLogTest() : path_(dir_.Sub("log")) {
+    // Durability is the crash test's business; these test behaviour.
+    options_.sync = false;
+  }
+
+  void SetUp() override { Open(); }
+
+  void Open() {
+    auto log = OpenRocksEventLog(path_, options_);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = std::move(*log);
+  }
+
+  void Reopen() {
+    log_.reset();
+    Open();
+  }
+
+  absl::StatusOr<AppendResult> Append(absl::string_view stream,
+                                      ExpectedVersion expected,
+                                      std::vector<v1::Event> events) {
+    return log_->Append(MakeBatch(stream, expected, std::move(events)));
+  }
+
+  // Appends one event per id to `stream`, expecting success.
+  void AppendEach(absl::string_view stream, std::vector<std::string> ids) {
+    for (const std::string& id : ids) {
+      ASSERT_THAT(Append(stream, ExpectedVersion::Any(), {MakeEvent(id)}),
+                  IsOk());
+    }
+  }
+
+  ScratchDir dir_;
+  std::string path_;
+  LogOptions options_;
+  std::unique_ptr<EventLog> log_;
+};
+
+// --- Appending ---
+
+TEST_F(RocksEventLogTest, EmptyLogHasZeroHead) {
+  Head head = log_->GetHead();
+  EXPECT_EQ(head.position, 0u);
+  EXPECT_EQ(head.hash, ZeroHash());
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+}
+
+TEST_F(RocksEventLogTest, AppendAssignsGaplessPositionsAndStreamVersions) {
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      AppendResult first,
+      Append(kJpnPrk, ExpectedVersion::NoStream(),
+             {MakeEvent("pyongyang-2002"), MakeEvent("declaration-2002")}));
+  EXPECT_EQ(first.stream, kJpnPrk);
+  EXPECT_THAT(first.positions, ElementsAre(1, 2));
+  EXPECT_EQ(first.stream_version, 2u);
+  EXPECT_EQ(first.head, 2u);
+  EXPECT_FALSE(first.already_recorded);
+
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      AppendResult other,
+      Append(kPrkUsa, ExpectedVersion::Any(), {MakeEvent("singapore-2018")}));
+  EXPECT_THAT(other.positions, ElementsAre(3));
+  EXPECT_EQ(other.stream_version, 1u);
+
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      AppendResult third,
+      Append(kJpnPrk, ExpectedVersion::Exact(2), {MakeEvent("koizumi-2004")}));
+  EXPECT_THAT(third.positions, ElementsAre(4));
+  EXPECT_EQ(third.stream_version, 3u);
+  EXPECT_EQ(third.head, 4u);
+  EXPECT_EQ(log_->GetHead().position, 4u);
+}
+
+TEST_F(RocksEventLogTest, RecordedEventCarriesTheEnvelope) {
+  const v1::Event event = MakeEvent("pyongyang-2002");
+  AppendBatch batch = MakeBatch(kJpnPrk, ExpectedVersion::Any(), {event});
+  batch.principal = "spiffe://annals/importer";
+  ASSERT_THAT(log_->Append(std::move(batch)), IsOk());
+
+  ANNALS_ASSERT_OK_AND_ASSIGN(v1::RecordedEvent recorded,
+                              log_->GetEvent("pyongyang-2002"));
+  EXPECT_TRUE(MessageDifferencer::Equals(recorded.event(), event));
+  EXPECT_EQ(recorded.position(), 1u);
+  EXPECT_EQ(recorded.stream(), kJpnPrk);
+  EXPECT_EQ(recorded.stream_version(), 1u);
+  EXPECT_EQ(recorded.principal(), "spiffe://annals/importer");
+  EXPECT_GT(recorded.recorded_at().seconds(), 1600000000);
+  EXPECT_EQ(recorded.hash(), log_->GetHead().hash);
+  // The hash covers the RecordedEvent without its hash.
+  v1::RecordedEvent unhashed = recorded;
+  unhashed.clear_hash();
+  EXPECT_EQ(recorded.hash(),
+            ChainHash(ZeroHash(), unhashed.SerializeAsString()));
+}
+
+TEST_F(RocksEventLogTest, HashesChainAndRecordedAtNeverDecreases) {
+  for (int i = 0; i < 6; ++i) {
+    AppendEach(i % 2 ? kJpnPrk : kPrkUsa, {absl::StrCat("e", i)});
+  }
+  ANNALS_ASSERT_OK_AND_ASSIGN(ReadPage page,
+                              log_->ReadAll(0, Direction::kForward, 100));
+  ASSERT_EQ(page.events.size(), 6u);
+  std::string previous = ZeroHash();
+  absl::Time last_recorded = absl::InfinitePast();
+  for (const v1::RecordedEvent& e : page.events) {
+    v1::RecordedEvent unhashed = e;
+    unhashed.clear_hash();
+    EXPECT_EQ(e.hash(), ChainHash(previous, unhashed.SerializeAsString()))
+        << "position " << e.position();
+    previous = e.hash();
+    absl::Time recorded = absl::FromUnixSeconds(e.recorded_at().seconds()) +
+                          absl::Nanoseconds(e.recorded_at().nanos());
+    EXPECT_GE(recorded, last_recorded) << "position " << e.position();
+    last_recorded = recorded;
+  }
+  EXPECT_EQ(log_->GetHead().hash, previous);
+}
+
+// --- Expected version ---
+
+TEST_F(RocksEventLogTest, ExpectedVersionKinds) {
+  // A stream that does not exist: no_stream, exact 0 and any pass.
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::StreamExists(),
+                     {MakeEvent("a")}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Exact(1), {MakeEvent("a")}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::NoStream(), {MakeEvent("a")}),
+              IsOk());
+  EXPECT_THAT(Append(kPrkUsa, ExpectedVersion::Exact(0), {MakeEvent("b")}),
+              IsOk());
+
+  // JPN-PRK is at version 1.
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::NoStream(), {MakeEvent("c")}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Exact(0), {MakeEvent("c")}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Exact(2), {MakeEvent("c")}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::StreamExists(),
+                     {MakeEvent("c")}),
+              IsOk());
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Exact(2), {MakeEvent("d")}),
+              IsOk());
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("e")}),
+              IsOk());
+  EXPECT_EQ(log_->GetHead().position, 5u);
+}
+
+TEST_F(RocksEventLogTest, WrongExpectedVersionReportsTheCurrentVersion) {
+  AppendEach(kJpnPrk, {"a", "b", "c"});
+  absl::StatusOr<AppendResult> result =
+      Append(kJpnPrk, ExpectedVersion::Exact(1), {MakeEvent("d")});
+  ASSERT_THAT(result, StatusIs(absl::StatusCode::kFailedPrecondition));
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(rpc::GetErrorInfo(result.status(), &info)) << result.status();
+  EXPECT_EQ(info.reason(), "WRONG_EXPECTED_VERSION");
+  EXPECT_EQ(info.metadata().at("current_version"), "3");
+  EXPECT_EQ(info.metadata().at("expected"), "1");
+  EXPECT_EQ(info.metadata().at("stream"), kJpnPrk);
+  EXPECT_EQ(log_->GetHead().position, 3u);
+}
+
+TEST(ExpectedVersionTest, ToString) {
+  EXPECT_EQ(ExpectedVersion::Any().ToString(), "any");
+  EXPECT_EQ(ExpectedVersion::NoStream().ToString(), "no_stream");
+  EXPECT_EQ(ExpectedVersion::StreamExists().ToString(), "stream_exists");
+  EXPECT_EQ(ExpectedVersion::Exact(42).ToString(), "42");
+}
+
+// --- Atomicity and groups ---
+
+TEST_F(RocksEventLogTest, BatchWithAConflictingEventWritesNothing) {
+  AppendEach(kJpnPrk, {"taken"});
+  const Head before = log_->GetHead();
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(),
+                     {MakeEvent("new-1"), MakeEvent("new-2"),
+                      MakeEvent("taken", "Different content.")}),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(log_->GetHead().position, before.position);
+  EXPECT_EQ(log_->GetHead().hash, before.hash);
+  EXPECT_THAT(log_->GetEvent("new-1"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(log_->GetEvent("new-2"), StatusIs(absl::StatusCode::kNotFound));
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      ReadPage stream, log_->ReadStream(kJpnPrk, 0, Direction::kForward, 10));
+  EXPECT_EQ(stream.last, 1u);
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+}
+
+// Holds the writer inside the callback of a first append so that the
+// appends queued meanwhile are committed together as one group.
+class GroupHarness {
+ public:
+  explicit GroupHarness(EventLog* log) : log_(log) {
+    log_->AppendAsync(
+        MakeBatch("warm-up", ExpectedVersion::Any(), {MakeEvent("warm-up")}),
+        [this](absl::StatusOr<AppendResult> result) {
+          EXPECT_THAT(result, IsOk());
+          writer_blocked_.Notify();
+          release_.WaitForNotification();
+        });
+    writer_blocked_.WaitForNotification();
+  }
+
+  // Queues `batch`; its result lands in results()[i], i in call order.
+  void Queue(AppendBatch batch) {
+    const size_t i = results_.size();
+    results_.emplace_back(absl::UnknownError("not answered"));
+    done_.push_back(std::make_unique<absl::Notification>());
+    log_->AppendAsync(std::move(batch),
+                      [this, i](absl::StatusOr<AppendResult> result) {
+                        results_[i] = std::move(result);
+                        done_[i]->Notify();
+                      });
+  }
+
+  // Lets the writer go and waits for every queued append.
+  const std::vector<absl::StatusOr<AppendResult>>& Run() {
+    release_.Notify();
+    for (auto& done : done_) done->WaitForNotification();
+    return results_;
+  }
+
+ private:
+  EventLog* log_;
+  absl::Notification writer_blocked_;
+  absl::Notification release_;
+  std::vector<absl::StatusOr<AppendResult>> results_;
+  std::vector<std::unique_ptr<absl::Notification>> done_;
+};
+
+TEST_F(RocksEventLogTest, FailingRequestInAGroupDoesNotStopTheOthers) {
+  GroupHarness group(log_.get());  // position 1
+  group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::NoStream(),
+                        {MakeEvent("x1"), MakeEvent("x2")}));
+  // Sees JPN-PRK as created by the request before it in the same group.
+  group.Queue(
+      MakeBatch(kJpnPrk, ExpectedVersion::NoStream(), {MakeEvent("y")}));
+  group.Queue(MakeBatch(kPrkUsa, ExpectedVersion::Any(), {MakeEvent("z")}));
+  group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::Exact(2), {MakeEvent("w")}));
+  const auto& results = group.Run();
+
+  ASSERT_THAT(results[0], IsOk());
+  EXPECT_THAT(results[0]->positions, ElementsAre(2, 3));
+  EXPECT_THAT(results[1], StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_THAT(results[2], IsOk());
+  EXPECT_THAT(results[2]->positions, ElementsAre(4));
+  ASSERT_THAT(results[3], IsOk());
+  EXPECT_THAT(results[3]->positions, ElementsAre(5));
+  EXPECT_EQ(results[3]->stream_version, 3u);
+  // Every successful request learns the head after the whole group.
+  EXPECT_EQ(results[0]->head, 5u);
+  EXPECT_EQ(results[3]->head, 5u);
+
+  EXPECT_THAT(log_->GetEvent("y"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(log_->GetHead().position, 5u);
+  // They were one commit: one recorded_at.
+  ANNALS_ASSERT_OK_AND_ASSIGN(v1::RecordedEvent x1, log_->GetEvent("x1"));
+  ANNALS_ASSERT_OK_AND_ASSIGN(v1::RecordedEvent w, log_->GetEvent("w"));
+  EXPECT_TRUE(MessageDifferencer::Equals(x1.recorded_at(), w.recorded_at()));
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+}
+
+TEST_F(RocksEventLogTest, RetryWithinTheSameGroupIsIdempotent) {
+  GroupHarness group(log_.get());  // position 1
+  group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::NoStream(),
+                        {MakeEvent("a"), MakeEvent("b")}));
+  group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::NoStream(),
+                        {MakeEvent("a"), MakeEvent("b")}));
+  group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::Any(),
+                        {MakeEvent("b", "Changed before the first committed.")}));
+  const auto& results = group.Run();
+  ASSERT_THAT(results[0], IsOk());
+  ASSERT_THAT(results[1], IsOk());
+  EXPECT_FALSE(results[0]->already_recorded);
+  EXPECT_TRUE(results[1]->already_recorded);
+  EXPECT_EQ(results[1]->positions, results[0]->positions);
+  EXPECT_EQ(results[1]->stream_version, 2u);
+  EXPECT_THAT(results[2], StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(log_->GetHead().position, 3u);
+}
+
+// --- Idempotency ---
+
+TEST_F(RocksEventLogTest, SameIdAndContentReturnsTheOriginalPositions) {
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      AppendResult original,
+      Append(kJpnPrk, ExpectedVersion::NoStream(),
+             {MakeEvent("a"), MakeEvent("b")}));
+  AppendEach(kJpnPrk, {"c"});
+  const Head head = log_->GetHead();
+
+  // A retry is not checked against the expected version (no_stream would
+  // fail now): it is the same request, answered again.
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      AppendResult retry, Append(kJpnPrk, ExpectedVersion::NoStream(),
+                                 {MakeEvent("a"), MakeEvent("b")}));
+  EXPECT_TRUE(retry.already_recorded);
+  EXPECT_EQ(retry.positions, original.positions);
+  EXPECT_EQ(retry.stream_version, 2u);
+  EXPECT_EQ(retry.head, 3u);
+  EXPECT_EQ(log_->GetHead().position, head.position);
+  EXPECT_EQ(log_->GetHead().hash, head.hash);
+}
+
+TEST_F(RocksEventLogTest, SameIdWithOtherContentIsAlreadyExists) {
+  AppendEach(kJpnPrk, {"a"});
+  absl::StatusOr<AppendResult> result = Append(
+      kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a", "Something else.")});
+  ASSERT_THAT(result, StatusIs(absl::StatusCode::kAlreadyExists));
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(rpc::GetErrorInfo(result.status(), &info)) << result.status();
+  EXPECT_EQ(info.reason(), "DUPLICATE_EVENT_ID");
+  EXPECT_EQ(info.metadata().at("event_id"), "a");
+  EXPECT_EQ(info.metadata().at("position"), "1");
+  EXPECT_EQ(log_->GetHead().position, 1u);
+}
+
+TEST_F(RocksEventLogTest, PartlyRecordedBatchIsAlreadyExists) {
+  AppendEach(kJpnPrk, {"a"});
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(),
+                     {MakeEvent("a"), MakeEvent("b")}),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("some")));
+  EXPECT_THAT(log_->GetEvent("b"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(log_->GetHead().position, 1u);
+}
+
+TEST_F(RocksEventLogTest, SameIdInAnotherStreamIsAlreadyExists) {
+  AppendEach(kJpnPrk, {"a"});
+  EXPECT_THAT(Append(kPrkUsa, ExpectedVersion::Any(), {MakeEvent("a")}),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(kJpnPrk)));
+  EXPECT_EQ(log_->GetHead().position, 1u);
+}
+
+TEST_F(RocksEventLogTest, RepeatedIdWithinABatchIsRejected) {
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(),
+                     {MakeEvent("a"), MakeEvent("a")}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[1].id")));
+  EXPECT_EQ(log_->GetHead().position, 0u);
+}
+
+// --- Corrections ---
+
+TEST_F(RocksEventLogTest, CorrectionOfAMissingEventIsRejected) {
+  EXPECT_THAT(
+      Append(kJpnPrk, ExpectedVersion::Any(),
+             {MakeEvent("a"), MakeRetraction("fix", "nowhere")}),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("events[1].correction.corrects_event_id")));
+  EXPECT_EQ(log_->GetHead().position, 0u);
+}
+
+TEST_F(RocksEventLogTest, CorrectionOfACorrectionIsRejected) {
+  AppendEach(kJpnPrk, {"a"});
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(),
+                     {MakeRetraction("fix", "a")}),
+              IsOk());
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(),
+                     {MakeRetraction("fix-of-fix", "fix")}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("events[0].correction.corrects_event_id")));
+  EXPECT_EQ(log_->GetHead().position, 2u);
+}
+
+TEST_F(RocksEventLogTest, CorrectionMayNameAnEarlierEventOfTheSameBatch) {
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(),
+                     {MakeEvent("a"), MakeRetraction("fix", "a")}),
+              IsOk());
+  // But not a later one.
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(),
+                     {MakeRetraction("fix-2", "b"), MakeEvent("b")}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("events[0].correction.corrects_event_id")));
+  EXPECT_EQ(log_->GetHead().position, 2u);
+}
+
+// --- Reads ---
+
+TEST_F(RocksEventLogTest, ReadAllPagesForward) {
+  AppendEach(kJpnPrk, {"1", "2", "3", "4", "5"});
+  ANNALS_ASSERT_OK_AND_ASSIGN(ReadPage page,
+                              log_->ReadAll(0, Direction::kForward, 2));
+  EXPECT_THAT(Positions(page), ElementsAre(1, 2));
+  EXPECT_EQ(page.next, 3u);
+  EXPECT_FALSE(page.end);
+  EXPECT_EQ(page.last, 5u);
+  ANNALS_ASSERT_OK_AND_ASSIGN(page,
+                              log_->ReadAll(page.next, Direction::kForward, 2));
+  EXPECT_THAT(Positions(page), ElementsAre(3, 4));
+  ANNALS_ASSERT_OK_AND_ASSIGN(page,
+                              log_->ReadAll(page.next, Direction::kForward, 2));
+  EXPECT_THAT(Positions(page), ElementsAre(5));
+  EXPECT_EQ(page.next, 6u);
+  EXPECT_TRUE(page.end);
+  for (const auto& e : page.events) EXPECT_EQ(e.hash().size(), 32u);
+
+  ANNALS_ASSERT_OK_AND_ASSIGN(page, log_->ReadAll(9, Direction::kForward, 2));
+  EXPECT_TRUE(page.events.empty());
+  EXPECT_EQ(page.next, 9u);
+  EXPECT_TRUE(page.end);
+}
+
+TEST_F(RocksEventLogTest, ReadAllPagesBackward) {
+  AppendEach(kJpnPrk, {"1", "2", "3", "4", "5"});
+  ANNALS_ASSERT_OK_AND_ASSIGN(ReadPage page,
+                              log_->ReadAll(0, Direction::kBackward, 2));
+  EXPECT_THAT(Positions(page), ElementsAre(5, 4));
+  EXPECT_EQ(page.next, 3u);
+  EXPECT_FALSE(page.end);
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      page, log_->ReadAll(page.next, Direction::kBackward, 2));
+  EXPECT_THAT(Positions(page), ElementsAre(3, 2));
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      page, log_->ReadAll(page.next, Direction::kBackward, 2));
+  EXPECT_THAT(Positions(page), ElementsAre(1));
+  EXPECT_EQ(page.next, 0u);
+  EXPECT_TRUE(page.end);
+  // Beyond the head reads from the head.
+  ANNALS_ASSERT_OK_AND_ASSIGN(page, log_->ReadAll(99, Direction::kBackward, 1));
+  EXPECT_THAT(Positions(page), ElementsAre(5));
+}
+
+TEST_F(RocksEventLogTest, ReadAllOfAnEmptyLog) {
+  ANNALS_ASSERT_OK_AND_ASSIGN(ReadPage page,
+                              log_->ReadAll(0, Direction::kForward, 10));
+  EXPECT_TRUE(page.events.empty());
+  EXPECT_TRUE(page.end);
+  EXPECT_EQ(page.last, 0u);
+  ANNALS_ASSERT_OK_AND_ASSIGN(page, log_->ReadAll(0, Direction::kBackward, 10));
+  EXPECT_TRUE(page.events.empty());
+  EXPECT_TRUE(page.end);
+  EXPECT_EQ(page.next, 0u);
+}
+
+TEST_F(RocksEventLogTest, ZeroLimitIsInvalidArgument) {
+  EXPECT_THAT(log_->ReadAll(0, Direction::kForward, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(log_->ReadStream(kJpnPrk, 0, Direction::kForward, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(RocksEventLogTest, ReadStreamPagesThroughOneStreamOnly) {
+  // Interleaved: JPN-PRK holds positions 1, 3, 5, 7; PRK-USA 2, 4, 6.
+  for (int i = 1; i <= 7; ++i) {
+    AppendEach(i % 2 ? kJpnPrk : kPrkUsa, {absl::StrCat("e", i)});
+  }
+  // A stream whose name is a prefix of another's must not see its events.
+  AppendEach("JPN-PR", {"prefix"});
+
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      ReadPage page, log_->ReadStream(kJpnPrk, 0, Direction::kForward, 3));
+  EXPECT_THAT(Positions(page), ElementsAre(1, 3, 5));
+  EXPECT_THAT(Versions(page), ElementsAre(1, 2, 3));
+  EXPECT_EQ(page.next, 4u);
+  EXPECT_FALSE(page.end);
+  EXPECT_EQ(page.last, 4u);
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      page, log_->ReadStream(kJpnPrk, page.next, Direction::kForward, 3));
+  EXPECT_THAT(Positions(page), ElementsAre(7));
+  EXPECT_EQ(page.next, 5u);
+  EXPECT_TRUE(page.end);
+
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      page, log_->ReadStream(kPrkUsa, 0, Direction::kBackward, 2));
+  EXPECT_THAT(Positions(page), ElementsAre(6, 4));
+  EXPECT_THAT(Versions(page), ElementsAre(3, 2));
+  EXPECT_EQ(page.next, 1u);
+  EXPECT_FALSE(page.end);
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      page, log_->ReadStream(kPrkUsa, page.next, Direction::kBackward, 2));
+  EXPECT_THAT(Positions(page), ElementsAre(2));
+  EXPECT_EQ(page.next, 0u);
+  EXPECT_TRUE(page.end);
+
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      page, log_->ReadStream("JPN-PR", 0, Direction::kBackward, 10));
+  EXPECT_THAT(Positions(page), ElementsAre(8));
+  EXPECT_EQ(page.last, 1u);
+}
+
+TEST_F(RocksEventLogTest, MissingStreamReadsAsEmpty) {
+  AppendEach(kJpnPrk, {"a"});
+  for (Direction d : {Direction::kForward, Direction::kBackward}) {
+    ANNALS_ASSERT_OK_AND_ASSIGN(ReadPage page,
+                                log_->ReadStream("RUS-PRK", 0, d, 10));
+    EXPECT_TRUE(page.events.empty());
+    EXPECT_TRUE(page.end);
+    EXPECT_EQ(page.last, 0u);
+  }
+}
+
+TEST_F(RocksEventLogTest, GetEventOfUnknownIdIsNotFound) {
+  AppendEach(kJpnPrk, {"a"});
+  EXPECT_THAT(log_->GetEvent("b"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("\"b\"")));
+}
+
+// --- Lifecycle ---
+
+TEST_F(RocksEventLogTest, ReopenKeepsHeadHashAndEvents) {
+  AppendEach(kJpnPrk, {"a", "b"});
+  AppendEach(kPrkUsa, {"c"});
+  const Head before = log_->GetHead();
+  Reopen();
+  const Head after = log_->GetHead();
+  EXPECT_EQ(after.position, 3u);
+  EXPECT_EQ(after.hash, before.hash);
+  ANNALS_ASSERT_OK_AND_ASSIGN(v1::RecordedEvent b, log_->GetEvent("b"));
+  EXPECT_EQ(b.position(), 2u);
+  EXPECT_EQ(b.stream_version(), 2u);
+  // Appending continues the log and the stream.
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      AppendResult next,
+      Append(kJpnPrk, ExpectedVersion::Exact(2), {MakeEvent("d")}));
+  EXPECT_THAT(next.positions, ElementsAre(4));
+  EXPECT_EQ(next.stream_version, 3u);
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+}
+
+TEST_F(RocksEventLogTest, AppendAfterCloseIsUnavailable) {
+  AppendEach(kJpnPrk, {"a"});
+  log_->Close();
+  log_->Close();  // idempotent
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("b")}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("closed")));
+  Reopen();
+  EXPECT_EQ(log_->GetHead().position, 1u);
+}
+
+TEST_F(RocksEventLogTest, CloseCommitsWhatIsAlreadyQueued) {
+  constexpr int kAppends = 200;
+  std::atomic<int> ok{0};
+  std::atomic<int> answered{0};
+  for (int i = 0; i < kAppends; ++i) {
+    log_->AppendAsync(
+        MakeBatch(kJpnPrk, ExpectedVersion::Any(),
+                  {MakeEvent(absl::StrCat("q", i))}),
+        [&](absl::StatusOr<AppendResult> result) {
+          if (result.ok()) ++ok;
+          ++answered;
+        });
+  }
+  log_->Close();
+  EXPECT_EQ(answered.load(), kAppends);
+  EXPECT_EQ(ok.load(), kAppends);
+  Reopen();
+  EXPECT_EQ(log_->GetHead().position, static_cast<uint64_t>(kAppends));
+}
+
+TEST_F(RocksEventLogTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
+  EXPECT_THAT(OpenRocksEventLog(path_, options_),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("lock")));
+}
+
+TEST(RocksEventLogOpenTest, MissingDatabaseWithoutCreateIsUnavailable) {
+  ScratchDir dir;
+  LogOptions options;
+  options.create_if_missing = false;
+  EXPECT_THAT(OpenRocksEventLog(dir.Sub("none"), options),
+              StatusIs(absl::StatusCode::kUnavailable));
+}
+
+// --- Concurrency ---
+
+TEST_F(RocksEventLogTest, ConcurrentExactVersionWritersNeverShareAVersion) {
+  constexpr int kThreads = 8;
+  constexpr uint64_t kVersions = 120;
+  struct Outcome {
+    std::vector<uint64_t> won;  // stream versions this thread wrote
+    int lost = 0;
+    std::vector<std::string> unexpected;
+  };
+  std::vector<Outcome> outcomes(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Outcome& out = outcomes[t];
+      for (int k = 0;; ++k) {
+        absl::StatusOr<ReadPage> page =
+            log_->ReadStream(kJpnPrk, 0, Direction::kBackward, 1);
+        if (!page.ok()) {
+          out.unexpected.push_back(page.status().ToString());
+          return;
+        }
+        const uint64_t v = page->last;
+        if (v >= kVersions) return;
+        absl::StatusOr<AppendResult> result =
+            log_->Append(MakeBatch(kJpnPrk, ExpectedVersion::Exact(v),
+                                   {MakeEvent(absl::StrCat("t", t, "-", k))}));
+        if (result.ok()) {
+          if (result->stream_version != v + 1) {
+            out.unexpected.push_back(
+                absl::StrCat("expected ", v, " but wrote version ",
+                             result->stream_version));
+          }
+          out.won.push_back(result->stream_version);
+        } else if (result.status().code() ==
+                   absl::StatusCode::kFailedPrecondition) {
+          ++out.lost;
+        } else {
+          out.unexpected.push_back(result.status().ToString());
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  std::vector<uint64_t> won;
+  int lost = 0;
+  for (const Outcome& out : outcomes) {
+    EXPECT_THAT(out.unexpected, ::testing::IsEmpty());
+    won.insert(won.end(), out.won.begin(), out.won.end());
+    lost += out.lost;
+  }
+  std::sort(won.begin(), won.end());
+  std::vector<uint64_t> expected(kVersions);
+  for (uint64_t v = 0; v < kVersions; ++v) expected[v] = v + 1;
+  EXPECT_EQ(won, expected);  // exactly one winner per version, no gaps
+  EXPECT_GT(lost, 0) << "the writers never raced; the test proves nothing";
+
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      ReadPage all, log_->ReadAll(0, Direction::kForward, kVersions + 10));
+  ASSERT_EQ(all.events.size(), kVersions);
+  for (uint64_t i = 0; i < kVersions; ++i) {
+    EXPECT_EQ(all.events[i].position(), i + 1);
+    EXPECT_EQ(all.events[i].stream_version(), i + 1);
+  }
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+}
+
+// --- Corruption ---
+
+// Direct access to the database, to damage it the way a disk or an operator
+// could.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (absl::string_view name : format::kColumnFamilyNames) {
+      descriptors.emplace_back(std::string(name),
+                               rocksdb::ColumnFamilyOptions());
+    }
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(), path,
+                                          descriptors, &handles_, &db);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    db_.reset(db);
+  }
+  ~RawDb() {
+    for (auto* handle : handles_) {
+      EXPECT_TRUE(db_->DestroyColumnFamilyHandle(handle).ok());
+    }
+  }
+
+  std::string Get(format::ColumnFamily cf, const std::string& key) {
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), Handle(cf), key, &value);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return value;
+  }
+  void Put(format::ColumnFamily cf, const std::string& key,
+           const std::string& value) {
+    rocksdb::Status s =
+        db_->Put(rocksdb::WriteOptions(), Handle(cf), key, value);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  void Delete(format::ColumnFamily cf, const std::string& key) {
+    rocksdb::Status s = db_->Delete(rocksdb::WriteOptions(), Handle(cf), key);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  // Flips the last byte of the stored bytes at `position`.
+  void FlipStoredByte(uint64_t position) {
+    std::string value =
+        Get(format::ColumnFamily::kEvents, format::EventKey(position));
+    ASSERT_GT(value.size(), format::kHashSize);
+    value.back() ^= 0x01;
+    Put(format::ColumnFamily::kEvents, format::EventKey(position), value);
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Handle(format::ColumnFamily cf) {
+    return handles_[static_cast<int>(cf)];
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+class CorruptionTest : public RocksEventLogTest {
+ protected:
+  // Five events, then the log is closed so that RawDb can open it.
+  void SetUp() override {
+    RocksEventLogTest::SetUp();
+    AppendEach(kJpnPrk, {"1", "2", "3", "4", "5"});
+    log_.reset();
+  }
+};
+
+TEST_F(CorruptionTest, UntouchedLogOpensAndVerifies) {
+  Open();
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+}
+
+TEST_F(CorruptionTest, ChangedHeadHashInMetaRefusesToOpen) {
+  {
+    RawDb raw(path_);
+    std::string hash = raw.Get(format::ColumnFamily::kMeta,
+                               std::string(format::kMetaHeadHash));
+    hash[0] ^= 0x01;
+    raw.Put(format::ColumnFamily::kMeta, std::string(format::kMetaHeadHash),
+            hash);
+  }
+  EXPECT_THAT(OpenRocksEventLog(path_, options_),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("hash of position 5 does not match")));
+}
+
+TEST_F(CorruptionTest, ChangedBytesOfTheHeadEventRefuseToOpen) {
+  RawDb(path_).FlipStoredByte(5);
+  EXPECT_THAT(OpenRocksEventLog(path_, options_),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("hash of position 5 does not match")));
+}
+
+TEST_F(CorruptionTest, EventBeyondTheHeadRefusesToOpen) {
+  {
+    RawDb raw(path_);
+    raw.Put(format::ColumnFamily::kEvents, format::EventKey(6),
+            raw.Get(format::ColumnFamily::kEvents, format::EventKey(5)));
+  }
+  EXPECT_THAT(OpenRocksEventLog(path_, options_),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("position 6")));
+}
+
+TEST_F(CorruptionTest, UnknownFormatVersionIsFailedPrecondition) {
+  RawDb(path_).Put(format::ColumnFamily::kMeta,
+                   std::string(format::kMetaFormatVersion),
+                   format::EncodeBigEndian64(99));
+  EXPECT_THAT(OpenRocksEventLog(path_, options_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("format version 99")));
+}
+
+TEST_F(CorruptionTest, VerifyChainNamesTheFirstChangedPosition) {
+  RawDb(path_).FlipStoredByte(2);
+  Open();  // only the head is checked on open
+  EXPECT_THAT(log_->VerifyChain(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("hash of position 2 does not match")));
+}
+
+TEST_F(CorruptionTest, VerifyChainAndReadsDetectAMissingPosition) {
+  RawDb(path_).Delete(format::ColumnFamily::kEvents, format::EventKey(3));
+  Open();
+  EXPECT_THAT(log_->VerifyChain(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("position 3 is missing")));
+  EXPECT_THAT(log_->ReadAll(0, Direction::kForward, 10),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("position 3 is missing")));
+}
+
+}  // namespace
+}  // namespace annals::storage
