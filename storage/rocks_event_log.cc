@@ -40,6 +40,7 @@
 #include "proto/rpc_status.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/snapshot.h"
@@ -48,6 +49,7 @@
 #include "storage/event_log.h"
 #include "storage/format.h"
 #include "storage/hash_chain.h"
+#include "storage/rocks_event_log.h"
 #include "storage/status_macros.h"
 
 namespace annals::storage {
@@ -129,8 +131,9 @@ class RocksEventLog final : public EventLog {
  public:
   // Opens the database in `path`, checks (or creates) meta and verifies the
   // head, then starts the writer.
+  // `env` may be null (RocksDB's default).
   static absl::StatusOr<std::unique_ptr<EventLog>> Open(
-      const std::string& path, const LogOptions& options);
+      const std::string& path, const LogOptions& options, rocksdb::Env* env);
 
   RocksEventLog(const RocksEventLog&) = delete;
   RocksEventLog& operator=(const RocksEventLog&) = delete;
@@ -277,8 +280,9 @@ class RocksEventLog final : public EventLog {
 // Open and close
 
 absl::StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(
-    const std::string& path, const LogOptions& options) {
+    const std::string& path, const LogOptions& options, rocksdb::Env* env) {
   rocksdb::DBOptions db_options;
+  if (env != nullptr) db_options.env = env;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   // Every acknowledged commit is in the WAL before it is acknowledged.
@@ -1081,7 +1085,12 @@ absl::Status RocksEventLog::VerifyChain() const {
 
 absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksEventLog(
     const std::string& path, const LogOptions& options) {
-  return RocksEventLog::Open(path, options);
+  return RocksEventLog::Open(path, options, nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksEventLogWithEnv(
+    const std::string& path, const LogOptions& options, rocksdb::Env* env) {
+  return RocksEventLog::Open(path, options, env);
 }
 
 }  // namespace annals::storage

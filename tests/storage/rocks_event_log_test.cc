@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -15,9 +16,12 @@
 #include "gtest/gtest.h"
 #include "proto/rpc_status.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "storage/event_log.h"
 #include "storage/format.h"
 #include "storage/hash_chain.h"
+#include "storage/rocks_event_log.h"
 #include "tests/storage/test_events.h"
 #include "tests/testing/status_matchers.h"
 
@@ -680,6 +684,104 @@ TEST_F(RocksEventLogTest, ConcurrentExactVersionWritersNeverShareAVersion) {
     EXPECT_EQ(all.events[i].stream_version(), i + 1);
   }
   EXPECT_THAT(log_->VerifyChain(), IsOk());
+}
+
+// --- Storage failure ---
+
+// A WAL file that fails every append while `fail` is set.
+class FailingWalFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  FailingWalFile(std::unique_ptr<rocksdb::FSWritableFile> file,
+                 const std::atomic<bool>* fail)
+      : FSWritableFileOwnerWrapper(std::move(file)), fail_(fail) {}
+  rocksdb::IOStatus Append(const rocksdb::Slice& data,
+                           const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* dbg) override {
+    if (fail_->load()) return rocksdb::IOStatus::IOError("injected fault");
+    return target()->Append(data, options, dbg);
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& data,
+                           const rocksdb::IOOptions& options,
+                           const rocksdb::DataVerificationInfo& info,
+                           rocksdb::IODebugContext* dbg) override {
+    if (fail_->load()) return rocksdb::IOStatus::IOError("injected fault");
+    return target()->Append(data, options, info, dbg);
+  }
+
+ private:
+  const std::atomic<bool>* fail_;
+};
+
+// Wraps the WAL files (*.log) of a database in FailingWalFile.
+class FailingWalFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  FailingWalFileSystem()
+      : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "FailingWalFileSystem"; }
+  rocksdb::IOStatus NewWritableFile(
+      const std::string& name, const rocksdb::FileOptions& options,
+      std::unique_ptr<rocksdb::FSWritableFile>* file,
+      rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
+    if (s.ok() && absl::EndsWith(name, ".log")) {
+      *file = std::make_unique<FailingWalFile>(std::move(*file), &fail);
+    }
+    return s;
+  }
+  rocksdb::IOStatus ReuseWritableFile(
+      const std::string& name, const std::string& old_name,
+      const rocksdb::FileOptions& options,
+      std::unique_ptr<rocksdb::FSWritableFile>* file,
+      rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s =
+        target()->ReuseWritableFile(name, old_name, options, file, dbg);
+    if (s.ok() && absl::EndsWith(name, ".log")) {
+      *file = std::make_unique<FailingWalFile>(std::move(*file), &fail);
+    }
+    return s;
+  }
+
+  std::atomic<bool> fail{false};
+};
+
+TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupAndStopsTheLog) {
+  log_.reset();
+  auto fs = std::make_shared<FailingWalFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  options_.sync = true;
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      log_, OpenRocksEventLogWithEnv(path_, options_, env.get()));
+  AppendEach(kJpnPrk, {"before"});
+
+  {
+    GroupHarness group(log_.get());  // position 2; holds the writer
+    fs->fail = true;
+    group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}));
+    group.Queue(MakeBatch(kPrkUsa, ExpectedVersion::Any(), {MakeEvent("b")}));
+    // Would fail on its own; the failed write answers for the whole group.
+    group.Queue(
+        MakeBatch(kJpnPrk, ExpectedVersion::NoStream(), {MakeEvent("c")}));
+    for (const auto& result : group.Run()) {
+      EXPECT_THAT(result, StatusIs(absl::StatusCode::kUnavailable,
+                                   HasSubstr("injected fault")));
+    }
+  }
+  EXPECT_EQ(log_->GetHead().position, 2u);
+  EXPECT_THAT(log_->GetEvent("a"), StatusIs(absl::StatusCode::kNotFound));
+
+  // The log stays failed even once the disk recovers.
+  fs->fail = false;
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("d")}),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(log_->GetHead().position, 2u);
+
+  log_.reset();
+  Open();  // default environment
+  EXPECT_EQ(log_->GetHead().position, 2u);
+  EXPECT_THAT(log_->GetEvent("a"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}),
+              IsOk());
 }
 
 // --- Corruption ---
