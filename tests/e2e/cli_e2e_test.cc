@@ -22,7 +22,7 @@
 namespace annals {
 namespace {
 
-using ::annals::testing::Run;
+using ::annals::testing::RunProcess;
 using ::annals::testing::RunResult;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -91,7 +91,7 @@ class CliEndToEndTest : public ::testing::Test {
   RunResult Annals(std::vector<std::string> args,
                    const std::string& stdin_path = "") {
     args.insert(args.begin(), {kAnnals, "--server", server_});
-    return Run(args, dir_.string(), stdin_path);
+    return RunProcess(args, dir_.string(), stdin_path);
   }
 
   std::string WriteFile(const std::string& name, const std::string& content) {
@@ -243,7 +243,7 @@ TEST_F(CliEndToEndTest, AcknowledgedAppendSurvivesKill9) {
 }
 
 TEST_F(CliEndToEndTest, SecondServerOnTheSameDataDirRefusesToStart) {
-  RunResult second = Run({kAnnalsd, "--listen", "127.0.0.1:0", "--data-dir",
+  RunResult second = RunProcess({kAnnalsd, "--listen", "127.0.0.1:0", "--data-dir",
                           (dir_ / "data").string()},
                          dir_.string());
   EXPECT_EQ(second.exit_code, 1);
@@ -251,10 +251,10 @@ TEST_F(CliEndToEndTest, SecondServerOnTheSameDataDirRefusesToStart) {
 }
 
 TEST_F(CliEndToEndTest, HelpDocumentsTheFlags) {
-  RunResult help = Run({kAnnalsd, "--help"}, dir_.string());
+  RunResult help = RunProcess({kAnnalsd, "--help"}, dir_.string());
   EXPECT_THAT(help.out + help.err, HasSubstr("data_dir"));
   EXPECT_THAT(help.out + help.err, HasSubstr("durability"));
-  RunResult bad = Run({kAnnalsd, "--durability", "sometimes"}, dir_.string());
+  RunResult bad = RunProcess({kAnnalsd, "--durability", "sometimes"}, dir_.string());
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("--durability"));
 }

@@ -363,7 +363,9 @@ TEST_F(EventLogServiceTest, ReflectionListsTheEventLogService) {
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(in.Dump(&slices).ok());
   std::string response;
-  for (const auto& s : slices) response += s.ToString();
+  for (const auto& s : slices) {
+    response.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
   EXPECT_THAT(response, HasSubstr("annals.v1.EventLog"));
   EXPECT_THAT(response, HasSubstr("grpc.health.v1.Health"));
   context.TryCancel();

@@ -66,7 +66,7 @@ inline int WaitExit(pid_t pid) {
 
 // Runs `argv` to completion with `stdin_path` as its input; output captured
 // through files in `scratch_dir`.
-inline RunResult Run(const std::vector<std::string>& argv,
+inline RunResult RunProcess(const std::vector<std::string>& argv,
                      const std::string& scratch_dir,
                      const std::string& stdin_path = "") {
   static int counter = 0;
