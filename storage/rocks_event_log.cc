@@ -107,19 +107,14 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.format_version = 5;
-  switch (cf) {
-    case ColumnFamily::kEventIds:
-      // Every append looks up each of its ids, and nearly all are new: a
-      // bloom filter answers most of those misses without reading a block.
-      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-      break;
-    case ColumnFamily::kStreams:
-      // Streams are read by seeks (last version, version ranges), which a
-      // whole-key bloom filter cannot serve; the writer caches versions.
-    case ColumnFamily::kEvents:
-      // Appended in key order and read by position ranges: no filter.
-    default:
-      break;
+  // event_ids: every append looks up each of its ids, and nearly all are
+  // new; a bloom filter answers most of those misses without reading a
+  // block. streams is read only by seeks (a stream's last version, version
+  // ranges), which a whole-key filter cannot serve; the writer caches stream
+  // versions instead. events is appended in key order and read by position
+  // ranges: no filter either.
+  if (cf == ColumnFamily::kEventIds) {
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   }
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
