@@ -2,8 +2,12 @@
 // that an error writes nothing. The server runs on a real RocksDB log in a
 // temporary directory; the client talks to it over the in-process channel.
 #include <filesystem>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "absl/strings/str_cat.h"
 #include "clients/client.h"
@@ -375,6 +379,75 @@ TEST_F(EventLogServiceTest, ReflectionListsTheEventLogService) {
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
+}
+
+// Shutdown while appends are in flight: every acknowledged batch is in the
+// log after reopening, and no batch is there only in part.
+TEST(ServerShutdownTest, AppendsInFlightAreCommittedOrFailedNeverHalf) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/shutdown_test_",
+                                       getpid());
+  std::filesystem::remove_all(dir);
+  auto log = storage::OpenRocksEventLog(dir, storage::LogOptions());
+  ASSERT_TRUE(log.ok()) << log.status();
+  services::ServerOptions options;
+  options.listen = "";
+  auto server = services::Server::Start(options, log->get());
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  constexpr int kWriters = 8;
+  constexpr int kBatch = 3;
+  std::vector<std::vector<std::string>> acknowledged(kWriters);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      Client client((*server)->InProcessChannel(), absl::Seconds(5));
+      for (int i = 0;; ++i) {
+        v1::AppendRequest request;
+        const std::string batch = absl::StrCat("w", w, "-b", i);
+        for (int k = 0; k < kBatch; ++k) {
+          *request.add_events() = MakeMeeting(absl::StrCat(batch, "-e", k));
+        }
+        if (!client.Append(request).ok()) return;
+        acknowledged[w].push_back(batch);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  (*server)->Shutdown(absl::Milliseconds(200));
+  for (auto& t : writers) t.join();
+  server->reset();
+  log->reset();
+
+  log = storage::OpenRocksEventLog(dir, storage::LogOptions());
+  ASSERT_TRUE(log.ok()) << log.status();
+  ANNALS_EXPECT_OK((*log)->VerifyChain());
+  size_t total = 0;
+  for (const auto& batches : acknowledged) {
+    total += batches.size();
+    for (const std::string& batch : batches) {
+      EXPECT_THAT((*log)->GetEvent(batch + "-e0"), IsOk()) << batch;
+    }
+  }
+  EXPECT_GT(total, 0u);
+  // Every batch in the log is whole: its events sit at consecutive positions.
+  absl::flat_hash_map<std::string, std::vector<uint64_t>> positions;
+  for (uint64_t from = 1;;) {
+    auto page = (*log)->ReadAll(from, storage::Direction::kForward, 1000);
+    ASSERT_THAT(page, IsOk());
+    for (const auto& e : page->events) {
+      const std::string& id = e.event().id();
+      positions[id.substr(0, id.rfind('-'))].push_back(e.position());
+    }
+    if (page->end) break;
+    from = page->next;
+  }
+  EXPECT_GE(positions.size(), total);
+  for (const auto& [batch, at] : positions) {
+    ASSERT_EQ(at.size(), static_cast<size_t>(kBatch)) << batch;
+    EXPECT_EQ(at[2], at[0] + 2) << batch;
+  }
+  log->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
