@@ -2,7 +2,8 @@
 # Developer entry point: install what is missing, build, then run annalsd or
 # the test suite. Works on a fresh Debian 12 machine (as root, or with sudo).
 #
-#   deploy/dev.sh run    # build, start annalsd on ./annals-data, stay in front
+#   deploy/dev.sh run    # build, start annalsd on ./annals-data, load the seed
+#                        # timeline (deploy/seed/timeline.jsonl), stay in front
 #   deploy/dev.sh test   # build and run the whole test suite
 #   deploy/dev.sh build  # install and build only
 set -euo pipefail
@@ -47,6 +48,10 @@ run() {
     kill -0 $pid 2>/dev/null || { wait $pid; exit 1; }
     sleep 0.1
   done
+  local seed=deploy/seed/timeline.jsonl
+  if [ -f "$seed" ]; then
+    "${annals[@]}" import "$seed" || { kill -TERM $pid; wait $pid; exit 1; }
+  fi
   cat <<MSG
 
 annalsd is serving on $listen with its log in $data_dir (Ctrl-C stops it).

@@ -170,6 +170,22 @@ TEST_F(CliEndToEndTest, BatchAppendIsOneAtomicAppendAndRetryIsIdempotent) {
                                     expected_positions, " (stream version ", count, ")\n"));
 }
 
+TEST_F(CliEndToEndTest, ImportTwiceChangesNothing) {
+  const std::string file = kExamples + "/events.jsonl";
+  const size_t count = Lines(testing::ReadFileOrEmpty(file)).size();
+  RunResult first = Annals({"import", file});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(first.out, absl::StrCat("imported ", count,
+                                    " new events, 0 already recorded, from ",
+                                    file, "\n"));
+  RunResult second = Annals({"import", file});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out, absl::StrCat("imported 0 new events, ", count,
+                                     " already recorded, from ", file, "\n"));
+  RunResult all = Annals({"read", "--all"});
+  EXPECT_EQ(Lines(all.out).size(), count);
+}
+
 TEST_F(CliEndToEndTest, WrongExpectedVersionFailsWithOneLine) {
   const std::string file = kExamples + "/koizumi_kim_summit_2002.json";
   ASSERT_EQ(Annals({"append", "--expect", "none", file}).exit_code, 0);
