@@ -29,6 +29,7 @@ using ::testing::StartsWith;
 
 const std::string kAnnalsd = ANNALSD_PATH;
 const std::string kAnnals = ANNALS_PATH;
+const std::string kBench = ANNALS_BENCH_PATH;
 const std::string kExamples = EXAMPLES_DIR;
 
 class CliEndToEndTest : public ::testing::Test {
@@ -264,6 +265,20 @@ TEST_F(CliEndToEndTest, SecondServerOnTheSameDataDirRefusesToStart) {
                          dir_.string());
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_THAT(second.err, HasSubstr("cannot open the event log"));
+}
+
+// A smoke run of the benchmark driver: it still works and reports numbers.
+TEST_F(CliEndToEndTest, BenchmarkDriverRuns) {
+  RunResult append = RunProcess({kBench, "--server", server_, "--concurrency", "4",
+                                 "--batch", "2", "--duration", "300ms"},
+                                dir_.string());
+  ASSERT_EQ(append.exit_code, 0) << append.err;
+  EXPECT_THAT(append.out, HasSubstr("scenario=append concurrency=4 batch=2"));
+  EXPECT_THAT(append.out, HasSubstr("errors=0"));
+  RunResult read = RunProcess({kBench, "--server", server_, "--scenario", "read"},
+                              dir_.string());
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  EXPECT_THAT(read.out, HasSubstr("scenario=read events="));
 }
 
 TEST_F(CliEndToEndTest, HelpDocumentsTheFlags) {
