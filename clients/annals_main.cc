@@ -99,22 +99,30 @@ std::string ReadAllInput(std::istream& in) {
   return buffer.str();
 }
 
-int Append(Client& client, const std::vector<char*>& args) {
-  if (args.size() > 1) return UsageError("append takes at most one FILE");
+// The events of file `name` ("-": stdin). INVALID_ARGUMENT naming the file
+// (and the line) when it cannot be read or parsed.
+absl::StatusOr<std::vector<v1::Event>> ReadEvents(const std::string& name) {
   std::string input;
-  std::string name = "stdin";
-  if (args.empty() || std::string(args[0]) == "-") {
+  if (name == "-") {
     input = ReadAllInput(std::cin);
   } else {
-    name = args[0];
     std::ifstream file(name);
-    if (!file) return UsageError(absl::StrCat("cannot read ", name));
+    if (!file) return absl::InvalidArgumentError(absl::StrCat("cannot read ", name));
     input = ReadAllInput(file);
   }
   absl::StatusOr<std::vector<v1::Event>> events = ParseEvents(input);
   if (!events.ok()) {
-    return UsageError(absl::StrCat(name, ": ", events.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name == "-" ? "stdin" : name, ": ", events.status().message()));
   }
+  return events;
+}
+
+int Append(Client& client, const std::vector<char*>& args) {
+  if (args.size() > 1) return UsageError("append takes at most one FILE");
+  const std::string name = args.empty() ? "-" : args[0];
+  absl::StatusOr<std::vector<v1::Event>> events = ReadEvents(name);
+  if (!events.ok()) return UsageError(std::string(events.status().message()));
   if (events->empty()) return UsageError(absl::StrCat(name, ": no events"));
 
   v1::AppendRequest request;
@@ -138,19 +146,9 @@ int Append(Client& client, const std::vector<char*>& args) {
 // counted as such, so importing twice changes nothing.
 int Import(Client& client, const std::vector<char*>& args) {
   if (args.size() != 1) return UsageError("import takes exactly one FILE (or -)");
-  std::string input;
   const std::string name = args[0];
-  if (name == "-") {
-    input = ReadAllInput(std::cin);
-  } else {
-    std::ifstream file(name);
-    if (!file) return UsageError(absl::StrCat("cannot read ", name));
-    input = ReadAllInput(file);
-  }
-  absl::StatusOr<std::vector<v1::Event>> events = ParseEvents(input);
-  if (!events.ok()) {
-    return UsageError(absl::StrCat(name, ": ", events.status().message()));
-  }
+  absl::StatusOr<std::vector<v1::Event>> events = ReadEvents(name);
+  if (!events.ok()) return UsageError(std::string(events.status().message()));
   size_t added = 0;
   size_t already = 0;
   for (size_t i = 0; i < events->size(); ++i) {
