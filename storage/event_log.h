@@ -9,6 +9,7 @@
 #define ANNALS_STORAGE_EVENT_LOG_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@
 #include "annals/v1/event.pb.h"
 
 namespace annals::storage {
+
+class Projector;
+enum class ProjectionFamily;
 
 // What the writer expects a stream's current version to be.
 struct ExpectedVersion {
@@ -78,6 +82,10 @@ struct LogOptions {
 
   // Create the database when the directory holds none (default true).
   bool create_if_missing = true;
+
+  // Keeps projections in the same WriteBatch as the events (see
+  // storage/projector.h). Not owned; must outlive the log. Default none.
+  Projector* projector = nullptr;
 
   // --- Affects performance ---
 
@@ -138,6 +146,20 @@ class EventLog {
   // The event with `id`. NOT_FOUND when there is none. Thread-safe.
   virtual absl::StatusOr<v1::RecordedEvent> GetEvent(
       absl::string_view id) const = 0;
+
+  // The value of `key` in a projection family, read on a snapshot (never
+  // waits for the writer). NOT_FOUND when there is none. Thread-safe.
+  virtual absl::StatusOr<std::string> ReadProjection(
+      ProjectionFamily family, absl::string_view key) const = 0;
+
+  // Calls `visit` for the keys of `family` that start with `prefix`, from
+  // the first key >= max(prefix, start) in key order, on one snapshot,
+  // until `visit` returns false. Thread-safe.
+  virtual absl::Status ScanProjection(
+      ProjectionFamily family, absl::string_view prefix,
+      absl::string_view start,
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          visit) const = 0;
 
   // The current head. Thread-safe.
   virtual Head GetHead() const = 0;

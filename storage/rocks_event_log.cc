@@ -45,10 +45,13 @@
 #include "rocksdb/options.h"
 #include "rocksdb/snapshot.h"
 #include "rocksdb/table.h"
+#include "rocksdb/comparator.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
 #include "rocksdb/write_batch.h"
 #include "storage/event_log.h"
 #include "storage/format.h"
 #include "storage/hash_chain.h"
+#include "storage/projector.h"
 #include "storage/rocks_event_log.h"
 #include "storage/status_macros.h"
 
@@ -143,6 +146,13 @@ class RocksEventLog final : public EventLog {
                                    size_t limit) const override;
   absl::StatusOr<v1::RecordedEvent> GetEvent(
       absl::string_view id) const override;
+  absl::StatusOr<std::string> ReadProjection(
+      ProjectionFamily family, absl::string_view key) const override;
+  absl::Status ScanProjection(
+      ProjectionFamily family, absl::string_view prefix,
+      absl::string_view start,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
+      const override;
   Head GetHead() const override ABSL_LOCKS_EXCLUDED(head_mu_);
   absl::Status VerifyChain() const override;
   void Close() override ABSL_LOCKS_EXCLUDED(close_mu_, mu_);
@@ -170,7 +180,9 @@ class RocksEventLog final : public EventLog {
     // Staged events by id; point into Request::recorded.
     absl::flat_hash_map<absl::string_view, const v1::RecordedEvent*> ids;
     size_t staged_events = 0;
-    rocksdb::WriteBatch batch;
+    // Indexed so that the projector reads what the group has put so far.
+    rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0,
+                                       /*overwrite_key=*/true};
     // Not OK when `batch` could not be rolled back to a request's start and
     // can no longer be trusted: the group fails like a failed write.
     absl::Status broken;
@@ -181,6 +193,11 @@ class RocksEventLog final : public EventLog {
 
   rocksdb::ColumnFamilyHandle* Cf(ColumnFamily cf) const {
     return handles_[static_cast<int>(cf)];
+  }
+  rocksdb::ColumnFamilyHandle* ProjectionCf(ProjectionFamily family) const {
+    return Cf(family == ProjectionFamily::kDyadTimeline
+                  ? ColumnFamily::kDyadTimeline
+                  : ColumnFamily::kRelationships);
   }
 
   // --- Open ---
@@ -209,6 +226,11 @@ class RocksEventLog final : public EventLog {
   void CommitGroup(const std::vector<std::unique_ptr<Request>>& requests);
   void BuildBatchGroup(const std::vector<std::unique_ptr<Request>>& requests,
                        Group* group);
+  // Lets options_.projector add the projection updates of the group's
+  // staged events to its batch.
+  class GroupContext;
+  absl::Status ProjectGroup(
+      const std::vector<std::unique_ptr<Request>>& requests, Group* group);
   // The answer to `request` that needs no write (an error, or an idempotent
   // retry), or nullopt when its events are to be appended. Sets *current to
   // the stream's version before the request.
@@ -532,6 +554,19 @@ void RocksEventLog::CommitGroup(
   SetTimestamp(group.recorded_at, &group.recorded_at_proto);
 
   BuildBatchGroup(requests, &group);
+  if (group.broken.ok() && group.staged_events > 0 &&
+      options_.projector != nullptr) {
+    absl::Status projected = ProjectGroup(requests, &group);
+    if (!projected.ok()) {
+      // Nothing is written and the head stays; the log goes on. Requests
+      // that failed their own checks were decided against a group that will
+      // not commit, so they get this answer too.
+      const absl::Status failure = absl::InternalError(absl::StrCat(
+          "projection failed, nothing was written: ", projected.message()));
+      for (const auto& request : requests) request->result = failure;
+      return;
+    }
+  }
   if (!group.broken.ok() || group.staged_events > 0) {
     absl::Status written =
         group.broken.ok() ? WriteGroup(&group) : group.broken;
@@ -553,6 +588,84 @@ void RocksEventLog::CommitGroup(
   for (const auto& request : requests) {
     if (request->result.ok()) request->result->head = group.head.position;
   }
+}
+
+// The projector's view of a commit group: the group's indexed batch over the
+// committed database.
+class RocksEventLog::GroupContext final : public ProjectionContext {
+ public:
+  GroupContext(const RocksEventLog* log, Group* group)
+      : log_(log), group_(group) {}
+
+  absl::StatusOr<std::string> Get(ProjectionFamily family,
+                                  absl::string_view key) override {
+    std::string value;
+    rocksdb::Status s = group_->batch.GetFromBatchAndDB(
+        log_->db_.get(), rocksdb::ReadOptions(), Family(family), ToSlice(key),
+        &value);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(absl::StrCat("no projection entry ", key));
+    }
+    if (!s.ok()) return RocksError(s, "read a projection");
+    return value;
+  }
+
+  absl::Status Put(ProjectionFamily family, absl::string_view key,
+                   absl::string_view value) override {
+    rocksdb::Status s =
+        group_->batch.Put(Family(family), ToSlice(key), ToSlice(value));
+    return s.ok() ? absl::OkStatus() : RocksError(s, "stage a projection");
+  }
+
+  absl::Status Scan(ProjectionFamily family, absl::string_view prefix,
+                    const std::function<void(absl::string_view,
+                                             absl::string_view)>& visit)
+      override {
+    rocksdb::ColumnFamilyHandle* cf = Family(family);
+    std::unique_ptr<rocksdb::Iterator> it(group_->batch.NewIteratorWithBase(
+        cf, log_->db_->NewIterator(rocksdb::ReadOptions(), cf)));
+    for (it->Seek(ToSlice(prefix));
+         it->Valid() && absl::StartsWith(ToView(it->key()), prefix);
+         it->Next()) {
+      visit(ToView(it->key()), ToView(it->value()));
+    }
+    return it->status().ok() ? absl::OkStatus()
+                             : RocksError(it->status(), "scan a projection");
+  }
+
+  absl::StatusOr<v1::RecordedEvent> EventAt(uint64_t position) override {
+    const std::string key = format::EventKey(position);
+    std::string value;
+    rocksdb::Status s = group_->batch.GetFromBatchAndDB(
+        log_->db_.get(), rocksdb::ReadOptions(), log_->Cf(ColumnFamily::kEvents),
+        key, &value);
+    if (!s.ok()) return RocksError(s, absl::StrCat("read position ", position));
+    v1::RecordedEvent event;
+    RETURN_IF_ERROR(DecodeEvent(key, value, position, &event));
+    return event;
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Family(ProjectionFamily family) const {
+    return log_->ProjectionCf(family);
+  }
+
+  const RocksEventLog* const log_;
+  Group* const group_;
+};
+
+absl::Status RocksEventLog::ProjectGroup(
+    const std::vector<std::unique_ptr<Request>>& requests, Group* group) {
+  // Requests were staged in queue order with increasing positions, so this
+  // is position order.
+  std::vector<const v1::RecordedEvent*> events;
+  events.reserve(group->staged_events);
+  for (const auto& request : requests) {
+    if (!request->result.ok() || request->result->already_recorded) continue;
+    for (const v1::RecordedEvent& r : request->recorded) events.push_back(&r);
+  }
+  GroupContext context(this, group);
+  return options_.projector->Project(events, &context);
 }
 
 void RocksEventLog::BuildBatchGroup(
@@ -701,7 +814,7 @@ absl::Status RocksEventLog::StageRequest(Request* request, uint64_t current,
     }
   }
 
-  rocksdb::WriteBatch& wb = group->batch;
+  rocksdb::WriteBatchWithIndex& wb = group->batch;
   wb.SetSavePoint();
   std::string hash = group->head.hash;
   rocksdb::Status s;
@@ -749,7 +862,7 @@ absl::Status RocksEventLog::StageRequest(Request* request, uint64_t current,
 }
 
 absl::Status RocksEventLog::WriteGroup(Group* group) {
-  rocksdb::WriteBatch& wb = group->batch;
+  rocksdb::WriteBatchWithIndex& wb = group->batch;
   rocksdb::Status s = wb.Put(Cf(ColumnFamily::kMeta),
                              ToSlice(format::kMetaHeadPosition),
                              format::EncodeBigEndian64(group->head.position));
@@ -760,7 +873,7 @@ absl::Status RocksEventLog::WriteGroup(Group* group) {
   if (!s.ok()) return RocksError(s, "build the write batch");
   rocksdb::WriteOptions write;
   write.sync = options_.sync;
-  s = db_->Write(write, &wb);
+  s = db_->Write(write, wb.GetWriteBatch());
   if (!s.ok()) return RocksError(s, "write");
   return absl::OkStatus();
 }
@@ -1002,6 +1115,33 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadStream(absl::string_view stream,
   }
   if (!it->status().ok()) return RocksError(it->status(), "read streams");
   return page;
+}
+
+absl::StatusOr<std::string> RocksEventLog::ReadProjection(
+    ProjectionFamily family, absl::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ProjectionCf(family),
+                               ToSlice(key), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("no projection entry ", key));
+  }
+  if (!s.ok()) return RocksError(s, "read a projection");
+  return value;
+}
+
+absl::Status RocksEventLog::ScanProjection(
+    ProjectionFamily family, absl::string_view prefix, absl::string_view start,
+    const std::function<bool(absl::string_view, absl::string_view)>& visit)
+    const {
+  // An iterator reads one implicit snapshot.
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), ProjectionCf(family)));
+  for (it->Seek(ToSlice(std::max(prefix, start)));
+       it->Valid() && absl::StartsWith(ToView(it->key()), prefix); it->Next()) {
+    if (!visit(ToView(it->key()), ToView(it->value()))) break;
+  }
+  return it->status().ok() ? absl::OkStatus()
+                           : RocksError(it->status(), "scan a projection");
 }
 
 absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEvent(

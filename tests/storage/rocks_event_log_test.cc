@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -21,7 +22,9 @@
 #include "storage/event_log.h"
 #include "storage/format.h"
 #include "storage/hash_chain.h"
+#include "storage/projector.h"
 #include "storage/rocks_event_log.h"
+#include "storage/status_macros.h"
 #include "tests/storage/test_events.h"
 #include "tests/testing/status_matchers.h"
 
@@ -914,6 +917,95 @@ TEST_F(CorruptionTest, VerifyChainAndReadsDetectAMissingPosition) {
   EXPECT_THAT(log_->ReadAll(0, Direction::kForward, 10),
               StatusIs(absl::StatusCode::kDataLoss,
                        HasSubstr("position 3 is missing")));
+}
+
+// --- Projections in the same WriteBatch ---
+
+// Counts events per stream in `relationships` (reading its own earlier puts
+// of the group through the context) and lists each event in
+// `dyad_timeline` under "stream/position".
+class CountingProjector : public Projector {
+ public:
+  absl::Status Project(const std::vector<const v1::RecordedEvent*>& events,
+                       ProjectionContext* context) override {
+    if (fail) return absl::InternalError("projector told to fail");
+    for (const v1::RecordedEvent* event : events) {
+      int count = 0;
+      auto current = context->Get(ProjectionFamily::kRelationships, event->stream());
+      if (current.ok()) {
+        EXPECT_TRUE(absl::SimpleAtoi(*current, &count));
+      } else if (!absl::IsNotFound(current.status())) {
+        return current.status();
+      }
+      RETURN_IF_ERROR(context->Put(ProjectionFamily::kRelationships,
+                                   event->stream(), absl::StrCat(count + 1)));
+      // The staged event is readable by position, as the projector got it.
+      ASSIGN_OR_RETURN(v1::RecordedEvent at, context->EventAt(event->position()));
+      EXPECT_EQ(at.event().id(), event->event().id());
+      RETURN_IF_ERROR(context->Put(
+          ProjectionFamily::kDyadTimeline,
+          absl::StrCat(event->stream(), "/", event->position()), event->event().id()));
+      int listed = 0;
+      RETURN_IF_ERROR(context->Scan(
+          ProjectionFamily::kDyadTimeline, absl::StrCat(event->stream(), "/"),
+          [&listed](absl::string_view, absl::string_view) { ++listed; }));
+      EXPECT_EQ(listed, count + 1) << "scan sees the group's own puts";
+    }
+    return absl::OkStatus();
+  }
+  bool fail = false;
+};
+
+class ProjectedLogTest : public RocksEventLogTest {
+ protected:
+  ProjectedLogTest() { options_.projector = &projector_; }
+
+  std::string Projection(ProjectionFamily family, absl::string_view key) {
+    auto value = log_->ReadProjection(family, key);
+    return value.ok() ? *value : std::string(value.status().message());
+  }
+
+  CountingProjector projector_;
+};
+
+TEST_F(ProjectedLogTest, ProjectionIsWrittenWithTheEventsEvenWithinOneGroup) {
+  {
+    GroupHarness group(log_.get());  // "warm-up" at position 1, its own group
+    for (int i = 0; i < 5; ++i) {
+      group.Queue(MakeBatch("JPN-PRK", ExpectedVersion::Any(),
+                            {MakeEvent(absl::StrCat("e", i))}));
+    }
+    for (const auto& result : group.Run()) EXPECT_THAT(result, IsOk());
+  }
+  EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "5");
+  EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "warm-up"), "1");
+
+  std::vector<std::string> listed;
+  ANNALS_ASSERT_OK(log_->ScanProjection(
+      ProjectionFamily::kDyadTimeline, "JPN-PRK/", "JPN-PRK/4",
+      [&listed](absl::string_view key, absl::string_view value) {
+        listed.push_back(absl::StrCat(key, "=", value));
+        return listed.size() < 2;
+      }));
+  EXPECT_THAT(listed, ElementsAre("JPN-PRK/4=e2", "JPN-PRK/5=e3"));
+
+  Reopen();
+  EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "5");
+}
+
+TEST_F(ProjectedLogTest, FailingProjectionWritesNothingAndTheLogGoesOn) {
+  AppendEach("JPN-PRK", {"a"});
+  projector_.fail = true;
+  EXPECT_THAT(Append("JPN-PRK", ExpectedVersion::Any(), {MakeEvent("b")}),
+              StatusIs(absl::StatusCode::kInternal));
+  EXPECT_EQ(log_->GetHead().position, 1u);
+  EXPECT_THAT(log_->GetEvent("b"), StatusIs(absl::StatusCode::kNotFound));
+
+  projector_.fail = false;
+  ASSERT_THAT(Append("JPN-PRK", ExpectedVersion::Exact(1), {MakeEvent("b")}),
+              IsOk());
+  EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "2");
+  ANNALS_EXPECT_OK(log_->VerifyChain());
 }
 
 }  // namespace

@@ -1,0 +1,62 @@
+// Projections kept in the log's own database, updated by the writer in the
+// same WriteBatch as the events they derive from: a projection is never
+// behind the log, and a reader never sees one without the other.
+//
+// The log knows nothing of what a projection computes; it offers a
+// Projector the group's new events and a ProjectionContext to read and
+// write the projection column families (storage/format.h) as of the group.
+#ifndef ANNALS_STORAGE_PROJECTOR_H_
+#define ANNALS_STORAGE_PROJECTOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "annals/v1/event.pb.h"
+
+namespace annals::storage {
+
+// The column families a projection may write. Values are in-memory indexes
+// only; the persisted names are in storage/format.h.
+enum class ProjectionFamily { kDyadTimeline, kRelationships };
+
+// Reads and writes projection state inside one commit group. Every read
+// sees the committed state plus what this group has put so far. Used only
+// on the writer thread, during Projector::Project.
+class ProjectionContext {
+ public:
+  virtual ~ProjectionContext() = default;
+
+  // The value of `key`, or NOT_FOUND.
+  virtual absl::StatusOr<std::string> Get(ProjectionFamily family,
+                                          absl::string_view key) = 0;
+  virtual absl::Status Put(ProjectionFamily family, absl::string_view key,
+                           absl::string_view value) = 0;
+  // Calls `visit` for every key starting with `prefix`, in key order.
+  virtual absl::Status Scan(
+      ProjectionFamily family, absl::string_view prefix,
+      const std::function<void(absl::string_view key, absl::string_view value)>&
+          visit) = 0;
+  // The event at `position`, committed or staged in this group.
+  virtual absl::StatusOr<v1::RecordedEvent> EventAt(uint64_t position) = 0;
+};
+
+class Projector {
+ public:
+  virtual ~Projector() = default;
+
+  // Updates the projections for `events`: the events of one commit group,
+  // in position order, already assigned their envelopes. An error fails the
+  // whole group (nothing is written; its appends get INTERNAL), so it must
+  // be reserved for broken invariants, never for an event's content.
+  virtual absl::Status Project(const std::vector<const v1::RecordedEvent*>& events,
+                               ProjectionContext* context) = 0;
+};
+
+}  // namespace annals::storage
+
+#endif  // ANNALS_STORAGE_PROJECTOR_H_
