@@ -29,14 +29,17 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# build [TARGET...]: everything, or only the given targets.
 build() {
   install_missing
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$BUILD_DIR" -j "$(nproc)"
+  local targets=()
+  [ $# -gt 0 ] && targets=(--target "$@")
+  cmake --build "$BUILD_DIR" -j "$(nproc)" "${targets[@]}"
 }
 
 run() {
-  build
+  build annalsd annals
   local data_dir="${ANNALS_DATA_DIR:-annals-data}"
   local listen="${ANNALS_LISTEN:-127.0.0.1:7465}"
   "$BUILD_DIR/services/annalsd" --listen "$listen" --data-dir "$data_dir" &
