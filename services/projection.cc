@@ -1,0 +1,537 @@
+#include "services/projection.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/repeated_ptr_field.h"
+#include "services/goldstein.h"
+
+namespace annals::services {
+namespace {
+
+using google::protobuf::RepeatedPtrField;
+
+// ---------------------------------------------------------------------------
+// The total order of events: occurred sort key, then id.
+
+// Start date with missing parts as 0: "2018" < "2018-03" < "2018-03-01".
+using DateKey = std::tuple<int, int, int>;
+using EventKey = std::tuple<int, int, int, absl::string_view>;
+
+DateKey DateKeyOf(const v1::Occurred& occurred) {
+  const v1::Date& d = occurred.start();
+  return {d.year(), d.month(), d.day()};
+}
+
+EventKey KeyOf(const v1::Occurred& occurred, absl::string_view id) {
+  const v1::Date& d = occurred.start();
+  return {d.year(), d.month(), d.day(), id};
+}
+
+EventKey KeyOf(const v1::Event& event) {
+  return KeyOf(event.occurred(), event.id());
+}
+
+EventKey KeyOf(const v1::EventRef& ref) {
+  return KeyOf(ref.occurred(), ref.event_id());
+}
+
+// True when `ref` is unset (no event yet) or orders before `candidate`.
+bool IsBefore(bool has_ref, const v1::EventRef& ref,
+              const v1::EventRef& candidate) {
+  return !has_ref || KeyOf(ref) < KeyOf(candidate);
+}
+
+v1::EventRef MakeRef(const v1::Event& event, int goldstein_tenths) {
+  v1::EventRef ref;
+  ref.set_event_id(event.id());
+  ref.set_kind(std::string(KindName(event)));
+  *ref.mutable_occurred() = event.occurred();
+  ref.set_summary(event.summary());
+  ref.set_goldstein_tenths(goldstein_tenths);
+  return ref;
+}
+
+// ---------------------------------------------------------------------------
+// Sorted repeated fields.
+
+// Inserts a default element at `index`, shifting the rest up.
+template <typename M>
+M* InsertAt(RepeatedPtrField<M>* list, int index) {
+  list->Add();
+  for (int i = list->size() - 1; i > index; --i) list->SwapElements(i, i - 1);
+  return list->Mutable(index);
+}
+
+// Adds `value` to the sorted set `set` unless it is there already.
+void InsertSorted(RepeatedPtrField<std::string>* set, const std::string& value) {
+  auto it = std::lower_bound(set->begin(), set->end(), value);
+  if (it != set->end() && *it == value) return;
+  *InsertAt(set, static_cast<int>(it - set->begin())) = value;
+}
+
+// The element of `list` (sorted by `key_of`) whose key is `key`; a new
+// default element at its sorted place when there is none, which
+// `*inserted` reports.
+template <typename M, typename K, typename KeyFn>
+M* FindOrInsert(RepeatedPtrField<M>* list, const K& key, KeyFn key_of,
+                bool* inserted) {
+  auto it = std::lower_bound(
+      list->begin(), list->end(), key,
+      [&key_of](const M& m, const K& k) { return key_of(m) < k; });
+  const int index = static_cast<int>(it - list->begin());
+  if (it != list->end() && !(key < key_of(*it))) {
+    *inserted = false;
+    return list->Mutable(index);
+  }
+  *inserted = true;
+  return InsertAt(list, index);
+}
+
+// The two members of `dyad` ("JPN-PRK" -> {"JPN", "PRK"}).
+std::pair<absl::string_view, absl::string_view> Members(
+    absl::string_view dyad) {
+  const size_t dash = dyad.find('-');
+  if (dash == absl::string_view::npos) return {dyad, dyad};
+  return {dyad.substr(0, dash), dyad.substr(dash + 1)};
+}
+
+// ---------------------------------------------------------------------------
+// Per kind.
+
+void ApplyMeeting(const v1::Event& event, const v1::EventRef& ref,
+                  v1::RelationshipState* state) {
+  const v1::Meeting& m = event.meeting();
+  if (m.outcome() == v1::Meeting::OUTCOME_PLANNED) return;
+  if (m.level() == v1::Meeting::LEVEL_LEADERS) {
+    state->set_leaders_meeting_count(state->leaders_meeting_count() + 1);
+  }
+  if (!IsBefore(state->has_last_meeting(), state->last_meeting().event(), ref))
+    return;
+  v1::MeetingRecord* record = state->mutable_last_meeting();
+  record->Clear();
+  *record->mutable_event() = ref;
+  record->set_type(m.type());
+  record->set_level(m.level());
+  record->set_format(m.format());
+  record->set_place(m.place());
+  record->set_outcome(m.outcome());
+  *record->mutable_participants() = m.participants();
+}
+
+// Sets or clears `agreement->suspended_by` from the policy records (see
+// AgreementRecord.suspended_by in relationship.proto). A function of the
+// agreement and the policy record only, so either order of arrival of the
+// agreement and the policy changes gives the same bytes.
+void UpdateSuspension(const v1::RelationshipState& state,
+                      v1::AgreementRecord* agreement) {
+  agreement->clear_suspended_by();
+  for (const v1::PolicyRecord& policy : state.policies()) {
+    if (policy.policy() != agreement->title()) continue;
+    if (policy.has_latest_hardening() &&
+        DateKeyOf(agreement->event().occurred()) <
+            DateKeyOf(policy.latest_hardening().occurred())) {
+      *agreement->mutable_suspended_by() = policy.latest_hardening();
+    }
+    return;
+  }
+}
+
+void ApplyAgreement(const v1::Event& event, const v1::EventRef& ref,
+                    v1::RelationshipState* state) {
+  const v1::Agreement& a = event.agreement();
+  bool inserted = false;
+  v1::AgreementRecord* record = FindOrInsert(
+      state->mutable_agreements(), KeyOf(event),
+      [](const v1::AgreementRecord& r) { return KeyOf(r.event()); },
+      &inserted);
+  if (!inserted) return;  // The same event again: nothing new.
+  *record->mutable_event() = ref;
+  record->set_title(a.title());
+  if (a.parties().empty()) {
+    for (const std::string& s : event.source())
+      InsertSorted(record->mutable_parties(), s);
+    for (const std::string& t : event.target())
+      InsertSorted(record->mutable_parties(), t);
+  } else {
+    for (const std::string& p : a.parties())
+      InsertSorted(record->mutable_parties(), p);
+  }
+  *record->mutable_commitments() = a.commitments();
+  UpdateSuspension(*state, record);
+}
+
+void ApplyResolution(const v1::Event& event, const v1::EventRef& ref,
+                     v1::RelationshipState* state) {
+  using R = v1::ResolutionAction;
+  const R& r = event.resolution();
+  const int year = event.occurred().start().year();
+  bool inserted = false;
+  v1::ResolutionRecord* record = FindOrInsert(
+      state->mutable_resolutions(),
+      std::tuple<absl::string_view, int>(r.body(), year),
+      [](const v1::ResolutionRecord& rec) {
+        return std::tuple<absl::string_view, int>(rec.body(), rec.year());
+      },
+      &inserted);
+  if (inserted) {
+    record->set_body(r.body());
+    record->set_year(year);
+  }
+  record->set_action_count(record->action_count() + 1);
+  if (!r.symbol().empty()) InsertSorted(record->mutable_symbols(), r.symbol());
+  if (!r.title().empty()) InsertSorted(record->mutable_titles(), r.title());
+  for (const std::string& s : r.sponsors())
+    InsertSorted(record->mutable_sponsors(), s);
+  switch (r.action()) {
+    case R::ACTION_TABLED:
+      for (const std::string& s : event.source()) {
+        InsertSorted(record->mutable_tabled_by(), s);
+        InsertSorted(record->mutable_sponsors(), s);
+      }
+      break;
+    case R::ACTION_CO_SPONSORED:
+      for (const std::string& s : event.source()) {
+        InsertSorted(record->mutable_co_sponsored_by(), s);
+        InsertSorted(record->mutable_sponsors(), s);
+      }
+      break;
+    case R::ACTION_DECLINED_TO_TABLE:
+      for (const std::string& s : event.source())
+        InsertSorted(record->mutable_declined_to_table(), s);
+      break;
+    case R::ACTION_ADOPTED:
+    case R::ACTION_REJECTED:
+    case R::ACTION_VETOED:
+      if (IsBefore(record->has_decided_by(), record->decided_by(), ref)) {
+        record->set_decision(r.action());
+        record->set_adoption(r.adoption());
+        if (r.adoption() == R::ADOPTION_RECORDED_VOTE) {
+          *record->mutable_votes() = r.votes();
+        } else {
+          record->clear_votes();
+        }
+        *record->mutable_decided_by() = ref;
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void ApplyStatement(const v1::Event& event, const v1::EventRef& ref,
+                    v1::RelationshipState* state) {
+  auto* list = state->mutable_recent_statements();
+  // Most recent first: descending by (occurred sort key, id).
+  const EventKey key = KeyOf(event);
+  auto it = std::lower_bound(list->begin(), list->end(), key,
+                             [](const v1::StatementRecord& r,
+                                const EventKey& k) {
+                               return k < KeyOf(r.event());
+                             });
+  if (it != list->end() && KeyOf(it->event()) == key) return;  // Again.
+  const int index = static_cast<int>(it - list->begin());
+  if (index >= kRecentStatements) return;
+  const v1::Statement& s = event.statement();
+  v1::StatementRecord* record = InsertAt(list, index);
+  *record->mutable_event() = ref;
+  *record->mutable_source() = event.source();
+  record->set_speaker(s.speaker());
+  record->set_on_behalf_of(s.on_behalf_of());
+  record->set_channel(s.channel());
+  record->set_stance(s.stance());
+  record->set_quote(s.quote());
+  while (list->size() > kRecentStatements) list->RemoveLast();
+}
+
+void ApplySanction(const v1::Event& event, const v1::EventRef& ref,
+                   v1::RelationshipState* state) {
+  using S = v1::Sanction;
+  const S& s = event.sanction();
+  const auto [first, second] = Members(state->dyad());
+  for (const std::string& imposer : event.source()) {
+    if (imposer != first && imposer != second) continue;
+    const absl::string_view target = imposer == first ? second : first;
+    for (const std::string& measure : s.measures()) {
+      bool inserted = false;
+      v1::SanctionMeasure* record = FindOrInsert(
+          state->mutable_sanctions(),
+          std::tuple<absl::string_view, absl::string_view>(imposer, measure),
+          [](const v1::SanctionMeasure& m) {
+            return std::tuple<absl::string_view, absl::string_view>(
+                m.imposer(), m.measure());
+          },
+          &inserted);
+      if (!inserted && !IsBefore(true, record->last_event(), ref)) continue;
+      record->set_imposer(imposer);
+      record->set_target(std::string(target));
+      record->set_measure(measure);
+      record->set_last_action(s.action());
+      *record->mutable_last_event() = ref;
+      record->set_legal_basis(s.legal_basis());
+      record->set_in_force(s.action() == S::ACTION_IMPOSED ||
+                           s.action() == S::ACTION_EXTENDED);
+    }
+  }
+}
+
+void ApplyPolicyChange(const v1::Event& event, const v1::EventRef& ref,
+                       v1::RelationshipState* state) {
+  const v1::PolicyChange& p = event.policy_change();
+  bool inserted = false;
+  v1::PolicyRecord* record = FindOrInsert(
+      state->mutable_policies(), absl::string_view(p.policy()),
+      [](const v1::PolicyRecord& r) { return absl::string_view(r.policy()); },
+      &inserted);
+  if (inserted) record->set_policy(p.policy());
+  if (IsBefore(record->has_latest(), record->latest(), ref)) {
+    record->set_direction(p.direction());
+    *record->mutable_latest() = ref;
+  }
+  if (p.direction() == v1::PolicyChange::DIRECTION_HARDENING &&
+      IsBefore(record->has_latest_hardening(), record->latest_hardening(),
+               ref)) {
+    *record->mutable_latest_hardening() = ref;
+    for (v1::AgreementRecord& agreement : *state->mutable_agreements()) {
+      if (agreement.title() == p.policy()) UpdateSuspension(*state, &agreement);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> DyadsOf(const v1::Event& event) {
+  std::vector<std::string> dyads;
+  auto add = [&dyads](const std::string& a, const std::string& b) {
+    if (a == b) return;
+    dyads.push_back(a < b ? absl::StrCat(a, "-", b) : absl::StrCat(b, "-", a));
+  };
+  if (!event.target().empty()) {
+    for (const std::string& s : event.source()) {
+      for (const std::string& t : event.target()) add(s, t);
+    }
+  } else {
+    for (int i = 0; i < event.source_size(); ++i) {
+      for (int j = i + 1; j < event.source_size(); ++j) {
+        add(event.source(i), event.source(j));
+      }
+    }
+  }
+  std::sort(dyads.begin(), dyads.end());
+  dyads.erase(std::unique(dyads.begin(), dyads.end()), dyads.end());
+  return dyads;
+}
+
+absl::string_view KindName(const v1::Event& event) {
+  switch (event.what_case()) {
+    case v1::Event::kMeeting:
+      return "meeting";
+    case v1::Event::kAgreement:
+      return "agreement";
+    case v1::Event::kResolution:
+      return "resolution";
+    case v1::Event::kStatement:
+      return "statement";
+    case v1::Event::kSanction:
+      return "sanction";
+    case v1::Event::kMilitary:
+      return "military";
+    case v1::Event::kHumanitarian:
+      return "humanitarian";
+    case v1::Event::kPolicyChange:
+      return "policy_change";
+    case v1::Event::kCorrection:
+      return "correction";
+    case v1::Event::WHAT_NOT_SET:
+      return "";
+  }
+  return "";
+}
+
+void Apply(const v1::Event& event, v1::RelationshipState* state) {
+  if (event.has_correction() ||
+      event.what_case() == v1::Event::WHAT_NOT_SET) {
+    return;
+  }
+  const v1::EventRef ref = MakeRef(event, GoldsteinTenths(event));
+
+  state->set_event_count(state->event_count() + 1);
+  bool inserted = false;
+  v1::KindCount* count = FindOrInsert(
+      state->mutable_counts(), absl::string_view(ref.kind()),
+      [](const v1::KindCount& c) { return absl::string_view(c.kind()); },
+      &inserted);
+  if (inserted) count->set_kind(ref.kind());
+  count->set_count(count->count() + 1);
+
+  if (!state->has_first_event() || KeyOf(ref) < KeyOf(state->first_event())) {
+    *state->mutable_first_event() = ref;
+  }
+  if (IsBefore(state->has_last_event(), state->last_event(), ref)) {
+    *state->mutable_last_event() = ref;
+  }
+  for (const std::string& tag : event.tags()) {
+    InsertSorted(state->mutable_tags(), tag);
+  }
+
+  const v1::Date& start = event.occurred().start();
+  v1::GoldsteinMonth* month = FindOrInsert(
+      state->mutable_goldstein_monthly(),
+      std::tuple<int, int>(start.year(), start.month()),
+      [](const v1::GoldsteinMonth& m) {
+        return std::tuple<int, int>(m.year(), m.month());
+      },
+      &inserted);
+  if (inserted) {
+    month->set_year(start.year());
+    month->set_month(start.month());
+  }
+  month->set_event_count(month->event_count() + 1);
+  month->set_goldstein_sum_tenths(month->goldstein_sum_tenths() +
+                                  ref.goldstein_tenths());
+
+  switch (event.what_case()) {
+    case v1::Event::kMeeting:
+      ApplyMeeting(event, ref, state);
+      break;
+    case v1::Event::kAgreement:
+      ApplyAgreement(event, ref, state);
+      break;
+    case v1::Event::kResolution:
+      ApplyResolution(event, ref, state);
+      break;
+    case v1::Event::kStatement:
+      ApplyStatement(event, ref, state);
+      break;
+    case v1::Event::kSanction:
+      ApplySanction(event, ref, state);
+      break;
+    case v1::Event::kPolicyChange:
+      ApplyPolicyChange(event, ref, state);
+      break;
+    default:  // military, humanitarian: counted and scored above.
+      break;
+  }
+}
+
+std::vector<v1::Event> EffectiveEvents(
+    const std::vector<v1::RecordedEvent>& events) {
+  std::vector<v1::Event> effective;
+  std::vector<bool> retracted;
+  absl::flat_hash_map<std::string, size_t> index_of;
+  // The originals first, so that a correction finds its event wherever the
+  // two are in `events`.
+  for (const v1::RecordedEvent& recorded : events) {
+    const v1::Event& event = recorded.event();
+    if (event.has_correction()) continue;
+    if (!index_of.try_emplace(event.id(), effective.size()).second) continue;
+    effective.push_back(event);
+    retracted.push_back(false);
+  }
+  // Then the corrections, in position order: the last one wins.
+  for (const v1::RecordedEvent& recorded : events) {
+    if (!recorded.event().has_correction()) continue;
+    const v1::Correction& c = recorded.event().correction();
+    auto it = index_of.find(c.corrects_event_id());
+    if (it == index_of.end()) continue;
+    const size_t i = it->second;
+    switch (c.action()) {
+      case v1::Correction::ACTION_AMEND:
+        if (c.amended().has_correction()) break;
+        effective[i] = c.amended();
+        effective[i].set_id(c.corrects_event_id());
+        retracted[i] = false;
+        break;
+      case v1::Correction::ACTION_RETRACT:
+        retracted[i] = true;
+        break;
+      default:
+        break;
+    }
+  }
+  std::vector<v1::Event> result;
+  result.reserve(effective.size());
+  for (size_t i = 0; i < effective.size(); ++i) {
+    if (!retracted[i]) result.push_back(std::move(effective[i]));
+  }
+  std::sort(result.begin(), result.end(),
+            [](const v1::Event& a, const v1::Event& b) {
+              return KeyOf(a) < KeyOf(b);
+            });
+  return result;
+}
+
+v1::RelationshipState BuildState(
+    absl::string_view dyad, const std::vector<v1::Event>& effective_events) {
+  v1::RelationshipState state;
+  state.set_dyad(std::string(dyad));
+  for (const v1::Event& event : effective_events) {
+    if (event.has_correction()) continue;
+    const std::vector<std::string> dyads = DyadsOf(event);
+    if (std::binary_search(dyads.begin(), dyads.end(), dyad)) {
+      Apply(event, &state);
+    }
+  }
+  return state;
+}
+
+std::string SerializeState(const v1::RelationshipState& state) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    // Sizes first (SerializeWithCachedSizes uses them); this cannot fail:
+    // proto3 messages have no required fields.
+    state.ByteSizeLong();
+    state.SerializeWithCachedSizes(&coded);
+  }  // `coded` flushes into `bytes` here.
+  return bytes;
+}
+
+absl::optional<YearMonth> LatestMonth(const v1::RelationshipState& state) {
+  const auto& months = state.goldstein_monthly();
+  for (int i = months.size() - 1; i >= 0; --i) {
+    if (months[i].month() >= 1) {
+      return YearMonth{months[i].year(), months[i].month()};
+    }
+  }
+  return absl::nullopt;
+}
+
+GoldsteinWindow TrailingIndex(const v1::RelationshipState& state,
+                              YearMonth end) {
+  const int64_t last = int64_t{end.year} * 12 + (end.month - 1);
+  const int64_t first = last - 11;
+  GoldsteinWindow window;
+  for (const v1::GoldsteinMonth& m : state.goldstein_monthly()) {
+    if (m.month() < 1) continue;
+    const int64_t at = int64_t{m.year()} * 12 + (m.month() - 1);
+    if (at < first || at > last) continue;
+    window.event_count += m.event_count();
+    window.sum_tenths += m.goldstein_sum_tenths();
+  }
+  if (window.event_count > 0) {
+    const int64_t n = window.event_count;
+    const int64_t s = window.sum_tenths;
+    int64_t q = s / n;
+    const int64_t r = s % n;  // Same sign as s.
+    if (2 * (r < 0 ? -r : r) >= n) q += s < 0 ? -1 : 1;
+    window.mean_tenths = q;
+  }
+  return window;
+}
+
+GoldsteinWindow CurrentIndex(const v1::RelationshipState& state) {
+  const absl::optional<YearMonth> latest = LatestMonth(state);
+  if (!latest.has_value()) return GoldsteinWindow{};
+  return TrailingIndex(state, *latest);
+}
+
+}  // namespace annals::services
