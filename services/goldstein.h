@@ -7,7 +7,7 @@
 // goldstein.cc covers the 20 root codes 01-20, their 3-digit codes and the
 // 4-digit codes whose value differs from their parent's). A code not in the
 // table falls back to its 3-digit parent ("0369" -> "036"), then to its
-// 2-digit root ("0399" -> "03"). Leading zeros are significant: "036" is
+// 2-digit root ("0999" -> "09"). Leading zeros are significant: "036" is
 // "express intent to meet" (+4.0) while "36" is no CAMEO code at all (the
 // roots are "01" to "20"). A code that neither it nor its parent nor its
 // root is in the table ("36", "21", "2999") scores as if no code were given.
