@@ -126,14 +126,6 @@ std::string FormatOccurred(const v1::Occurred& occurred) {
   return out;
 }
 
-std::string KindName(const v1::Event& event) {
-  const google::protobuf::OneofDescriptor* what =
-      v1::Event::descriptor()->FindOneofByName("what");
-  const google::protobuf::FieldDescriptor* field =
-      v1::Event::GetReflection()->GetOneofFieldDescriptor(event, what);
-  return field == nullptr ? "none" : field->name();
-}
-
 std::string FormatEventLine(const v1::RecordedEvent& recorded) {
   const v1::Event& event = recorded.event();
   std::string actors = absl::StrJoin(event.source(), ",");

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "annals/v1/event.pb.h"
 #include "annals/v1/event_log.pb.h"
+#include "proto/event_kind.h"
 
 namespace annals {
 
@@ -27,9 +28,6 @@ absl::Status SetExpectedVersion(absl::string_view expect,
 
 // "2002-09-17", "2018-03", "2019"; a range as "2014-05-26..2014-05-28".
 std::string FormatOccurred(const v1::Occurred& occurred);
-
-// The name of the event's kind: "meeting", "resolution", ...
-std::string KindName(const v1::Event& event);
 
 // One line per recorded event:
 // "#12 JPN-PRK v3 2002-09-17 meeting JPN>PRK koizumi-kim-2002: Koizumi ..."

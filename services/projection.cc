@@ -328,32 +328,6 @@ std::vector<std::string> DyadsOf(const v1::Event& event) {
   return dyads;
 }
 
-absl::string_view KindName(const v1::Event& event) {
-  switch (event.what_case()) {
-    case v1::Event::kMeeting:
-      return "meeting";
-    case v1::Event::kAgreement:
-      return "agreement";
-    case v1::Event::kResolution:
-      return "resolution";
-    case v1::Event::kStatement:
-      return "statement";
-    case v1::Event::kSanction:
-      return "sanction";
-    case v1::Event::kMilitary:
-      return "military";
-    case v1::Event::kHumanitarian:
-      return "humanitarian";
-    case v1::Event::kPolicyChange:
-      return "policy_change";
-    case v1::Event::kCorrection:
-      return "correction";
-    case v1::Event::WHAT_NOT_SET:
-      return "";
-  }
-  return "";
-}
-
 void Apply(const v1::Event& event, v1::RelationshipState* state) {
   if (event.has_correction() ||
       event.what_case() == v1::Event::WHAT_NOT_SET) {

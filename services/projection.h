@@ -30,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "annals/v1/event.pb.h"
+#include "proto/event_kind.h"
 #include "annals/v1/relationship.pb.h"
 
 namespace annals::services {
@@ -45,11 +46,6 @@ inline constexpr int kRecentStatements = 10;
 // correction: the dyads of the correction event's own actors (the storage
 // layer should use the corrected and amended events instead).
 std::vector<std::string> DyadsOf(const v1::Event& event);
-
-// The kind name of `event`: the name of its `what` field ("meeting",
-// "agreement", "resolution", "statement", "sanction", "military",
-// "humanitarian", "policy_change", "correction"); "" when none is set.
-absl::string_view KindName(const v1::Event& event);
 
 // Adds `event` to `state`. Pure and commutative (see the top of this file).
 // Requires: `state->dyad()` is set (the caller sets it on a new state) and
