@@ -72,6 +72,12 @@ struct ReadPage {
   uint64_t last = 0;
 };
 
+// The log head: the last position and the chain hash after it.
+struct Head {
+  uint64_t position = 0;
+  std::string hash;  // 32 bytes; 32 zero bytes when position == 0
+};
+
 struct LogOptions {
   // --- Affects behaviour ---
 
@@ -87,6 +93,16 @@ struct LogOptions {
   // storage/projector.h). Not owned; must outlive the log. Default none.
   Projector* projector = nullptr;
 
+  // Called on the writer thread after every commit that wrote events, once
+  // the new head is published (GetHead returns it) and before the appends
+  // are acknowledged: the group's events in position order, hash set, and
+  // the head after them. For live delivery (subscriptions). It must not
+  // block or call back into the log's writes; the pointers are valid only
+  // during the call. Default none.
+  std::function<void(const std::vector<const v1::RecordedEvent*>& events,
+                     const Head& head)>
+      on_commit;
+
   // --- Affects performance ---
 
   // Upper bounds of one commit group (one WriteBatch, one fsync). A batch
@@ -96,12 +112,6 @@ struct LogOptions {
 
   // RocksDB block cache shared by all column families (default 64 MiB).
   size_t block_cache_bytes = 64 << 20;
-};
-
-// The log head: the last position and the chain hash after it.
-struct Head {
-  uint64_t position = 0;
-  std::string hash;  // 32 bytes; 32 zero bytes when position == 0
 };
 
 class EventLog {

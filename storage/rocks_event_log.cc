@@ -231,6 +231,10 @@ class RocksEventLog final : public EventLog {
   class GroupContext;
   absl::Status ProjectGroup(
       const std::vector<std::unique_ptr<Request>>& requests, Group* group);
+  // The events the group staged, in position order.
+  static std::vector<const v1::RecordedEvent*> StagedEvents(
+      const std::vector<std::unique_ptr<Request>>& requests,
+      const Group& group);
   // The answer to `request` that needs no write (an error, or an idempotent
   // retry), or nullopt when its events are to be appended. Sets *current to
   // the stream's version before the request.
@@ -588,6 +592,22 @@ void RocksEventLog::CommitGroup(
   for (const auto& request : requests) {
     if (request->result.ok()) request->result->head = group.head.position;
   }
+  if (options_.on_commit && group.staged_events > 0) {
+    options_.on_commit(StagedEvents(requests, group), group.head);
+  }
+}
+
+std::vector<const v1::RecordedEvent*> RocksEventLog::StagedEvents(
+    const std::vector<std::unique_ptr<Request>>& requests, const Group& group) {
+  // Requests were staged in queue order with increasing positions, so this
+  // is position order.
+  std::vector<const v1::RecordedEvent*> events;
+  events.reserve(group.staged_events);
+  for (const auto& request : requests) {
+    if (!request->result.ok() || request->result->already_recorded) continue;
+    for (const v1::RecordedEvent& r : request->recorded) events.push_back(&r);
+  }
+  return events;
 }
 
 // The projector's view of a commit group: the group's indexed batch over the
@@ -656,16 +676,8 @@ class RocksEventLog::GroupContext final : public ProjectionContext {
 
 absl::Status RocksEventLog::ProjectGroup(
     const std::vector<std::unique_ptr<Request>>& requests, Group* group) {
-  // Requests were staged in queue order with increasing positions, so this
-  // is position order.
-  std::vector<const v1::RecordedEvent*> events;
-  events.reserve(group->staged_events);
-  for (const auto& request : requests) {
-    if (!request->result.ok() || request->result->already_recorded) continue;
-    for (const v1::RecordedEvent& r : request->recorded) events.push_back(&r);
-  }
   GroupContext context(this, group);
-  return options_.projector->Project(events, &context);
+  return options_.projector->Project(StagedEvents(requests, *group), &context);
 }
 
 void RocksEventLog::BuildBatchGroup(
@@ -819,8 +831,9 @@ absl::Status RocksEventLog::StageRequest(Request* request, uint64_t current,
   std::string hash = group->head.hash;
   rocksdb::Status s;
   for (size_t i = 0; i < n && s.ok(); ++i) {
-    const v1::RecordedEvent& r = recorded[i];
+    v1::RecordedEvent& r = recorded[i];
     hash = ChainHash(hash, stored[i]);
+    r.set_hash(hash);  // after serializing: `stored` never holds it
     const std::string position = format::EncodeBigEndian64(r.position());
     s = wb.Put(Cf(ColumnFamily::kEvents), format::EventKey(r.position()),
                format::EventValue(hash, stored[i]));

@@ -608,6 +608,47 @@ TEST_F(RocksEventLogTest, CloseCommitsWhatIsAlreadyQueued) {
   EXPECT_EQ(log_->GetHead().position, static_cast<uint64_t>(kAppends));
 }
 
+// on_commit sees every written event once, in position order, exactly as
+// ReadAll returns it, and never an idempotent retry or a failed append.
+TEST_F(RocksEventLogTest, OnCommitSeesEveryWrittenEventOnceInOrder) {
+  absl::Mutex mu;
+  std::vector<v1::RecordedEvent> seen;
+  std::vector<uint64_t> heads;
+  options_.on_commit = [&](const std::vector<const v1::RecordedEvent*>& events,
+                           const Head& head) {
+    absl::MutexLock lock(&mu);
+    for (const v1::RecordedEvent* e : events) seen.push_back(*e);
+    heads.push_back(head.position);
+  };
+  Reopen();
+  constexpr int kAppends = 50;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < kAppends; ++i) {
+    log_->AppendAsync(MakeBatch(kJpnPrk, ExpectedVersion::Any(),
+                                {MakeEvent(absl::StrCat("c", i))}),
+                      [&](absl::StatusOr<AppendResult>) { ++answered; });
+  }
+  // A retry and a failing append write nothing and are not reported.
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("c0")}),
+              IsOk());
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::NoStream(), {MakeEvent("x")}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  log_->Close();
+  ASSERT_EQ(answered.load(), kAppends);
+
+  Reopen();
+  auto page = log_->ReadAll(0, Direction::kForward, 1000);
+  ASSERT_THAT(page.status(), IsOk());
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(seen.size(), page->events.size());
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(seen[i], page->events[i]))
+        << "position " << i + 1;
+  }
+  EXPECT_TRUE(std::is_sorted(heads.begin(), heads.end()));
+  EXPECT_EQ(heads.back(), static_cast<uint64_t>(kAppends));
+}
+
 TEST_F(RocksEventLogTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
   EXPECT_THAT(OpenRocksEventLog(path_, options_),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("lock")));
