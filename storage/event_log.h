@@ -114,6 +114,18 @@ struct LogOptions {
   size_t block_cache_bytes = 64 << 20;
 };
 
+// What RebuildProjections found.
+struct RebuildReport {
+  uint64_t events = 0;          // log positions replayed (1 ... head)
+  uint64_t keys = 0;            // projection entries recomputed
+  uint64_t missing = 0;         // recomputed but not stored
+  uint64_t unexpected = 0;      // stored but not recomputed
+  uint64_t different = 0;       // stored with another value
+  std::string first_difference; // "family key (missing)", readable; "" if none
+  bool repaired = false;        // the stored projections were replaced
+  bool matched() const { return missing + unexpected + different == 0; }
+};
+
 class EventLog {
  public:
   virtual ~EventLog() = default;
@@ -157,19 +169,32 @@ class EventLog {
   virtual absl::StatusOr<v1::RecordedEvent> GetEvent(
       absl::string_view id) const = 0;
 
+  // The event at `position` (1 ... head), hash set. NOT_FOUND beyond the
+  // head or at 0. Thread-safe; never waits for the writer.
+  virtual absl::StatusOr<v1::RecordedEvent> GetEventAt(
+      uint64_t position) const = 0;
+
   // The value of `key` in a projection family, read on a snapshot (never
   // waits for the writer). NOT_FOUND when there is none. Thread-safe.
   virtual absl::StatusOr<std::string> ReadProjection(
       ProjectionFamily family, absl::string_view key) const = 0;
 
-  // Calls `visit` for the keys of `family` that start with `prefix`, from
-  // the first key >= max(prefix, start) in key order, on one snapshot,
-  // until `visit` returns false. Thread-safe.
+  // Calls `visit` for the keys of `family` that start with `prefix`, on one
+  // snapshot, until `visit` returns false. Forward: in key order from the
+  // first key >= max(prefix, start). Backward: in reverse key order from
+  // the last key <= `start` (from the last key of the prefix when `start`
+  // is empty). Thread-safe.
   virtual absl::Status ScanProjection(
       ProjectionFamily family, absl::string_view prefix,
-      absl::string_view start,
+      absl::string_view start, Direction direction,
       const std::function<bool(absl::string_view key, absl::string_view value)>&
           visit) const = 0;
+
+  // Recomputes every projection from the log with LogOptions::projector and
+  // compares the result with what is stored; with `repair`, replaces what
+  // is stored when they differ. Runs on the writer: appends wait until it
+  // is done. FAILED_PRECONDITION when the log has no projector.
+  virtual absl::StatusOr<RebuildReport> RebuildProjections(bool repair) = 0;
 
   // The current head. Thread-safe.
   virtual Head GetHead() const = 0;

@@ -12,8 +12,17 @@
 //   meta            "format_version"                     BE64 kFormatVersion
 //                   "head_position"                      BE64 position
 //                   "head_hash"                          hash[32]
-//   dyad_timeline   reserved (created empty; no format yet)
-//   relationships   reserved (created empty; no format yet)
+//                   "projection_version"                 the Projector's
+//                                                        Version(), when the
+//                                                        projections are
+//                                                        complete
+//   dyad_timeline   subject || 0x00 || 0x01 ||            BE64 position of
+//                     BE32 date key || BE64 position      the content
+//                   dyad || 0x00 || 0x02 || BE64 position (empty)
+//                   0x01 || BE64 position                 BE64 position
+//   relationships   dyad                                  RelationshipState
+//                   0x01 || BE32 date key || dyad         (empty)
+//                   0x02 || BE32 biased index || dyad     (empty)
 //
 // events value: the first 32 bytes are the chain hash of the position,
 //   SHA-256(chain hash of position-1 || stored), with 32 zero bytes before
@@ -28,6 +37,32 @@
 //   head (position and chain hash of the last event) always matches the
 //   events column family. A database without "format_version" is new.
 //   Position 0 / 32 zero bytes is the head of an empty log.
+// projection_version: absent while the projections are incomplete (never
+//   built, being rebuilt, or the log was written without a projector); the
+//   log then rebuilds them on open (storage/event_log.h).
+//
+// The projection column families belong to the relationship projector
+// (services/relationship_projector.h); the log only stores them. In them:
+//   - A *subject* is "" (the whole log), an actor code ("PRK") or a dyad
+//     ("JPN-PRK"); actor codes start with a letter and never contain 0x00
+//     or '-', so the three kinds never share a key prefix.
+//   - A *date key* is an occurred start date as year * 10000 + month * 100
+//     + day with unknown parts as 0 (2018-03 -> 20180300), as BE32: key
+//     order is the projection's occurred order.
+//   - The *timeline* entries (tag 0x01) list the effective events (after
+//     corrections; retracted events are gone) of each subject by date key,
+//     then by the position of the original event. The value is the
+//     position whose stored bytes hold the content: the event's own, or the
+//     latest amending correction's.
+//   - The *history* entries (tag 0x02) list, per dyad, every position (an
+//     event or a correction) that touched the dyad when it was recorded:
+//     folding them up to a position gives the state as the log knew it then.
+//   - The *latest correction* entries (leading 0x01) map an event's
+//     position to the position of its latest correction.
+//   - relationships holds each dyad's state (its key starts with a letter)
+//     and two orderings of the dyads: by the date key of their last event
+//     (0x01) and by their current cooperation-conflict index in tenths
+//     (0x02; stored as index + 2^31, so that key order is numeric order).
 //
 // Column family names are persisted: they never change. The enum values
 // below are in-memory indexes only (the order of the handles), not persisted.
@@ -55,8 +90,8 @@ enum class ColumnFamily : int {
   kStreams = 2,
   kEventIds = 3,
   kMeta = 4,
-  kDyadTimeline = 5,   // reserved for the dyad timeline projection
-  kRelationships = 6,  // reserved for the relationship projection
+  kDyadTimeline = 5,   // the relationship projector's timelines
+  kRelationships = 6,  // the relationship projector's states
 };
 inline constexpr int kNumColumnFamilies = 7;
 
@@ -73,6 +108,8 @@ inline absl::string_view ColumnFamilyName(ColumnFamily cf) {
 inline constexpr absl::string_view kMetaFormatVersion = "format_version";
 inline constexpr absl::string_view kMetaHeadPosition = "head_position";
 inline constexpr absl::string_view kMetaHeadHash = "head_hash";
+inline constexpr absl::string_view kMetaProjectionVersion =
+    "projection_version";
 
 // --- Fixed-width integers ---
 
@@ -162,6 +199,103 @@ inline bool ParseStreamKey(absl::string_view key, absl::string_view* stream,
   if (stream->find('\0') != absl::string_view::npos) return false;
   *version = DecodeBigEndian64(key.data() + key.size() - 8);
   return true;
+}
+
+// --- Fixed-width 32-bit integers (projection keys) ---
+
+inline void PutBigEndian32(std::string* dst, uint32_t value) {
+  char buf[4];
+  for (int i = 3; i >= 0; --i) {
+    buf[i] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  dst->append(buf, sizeof(buf));
+}
+
+// Requires: `src` points at 4 readable bytes.
+inline uint32_t DecodeBigEndian32(const char* src) {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) {
+    value = (value << 8) | static_cast<unsigned char>(src[i]);
+  }
+  return value;
+}
+
+// --- dyad_timeline ---
+
+inline constexpr char kTimelineTag = 0x01;
+inline constexpr char kHistoryTag = 0x02;
+inline constexpr char kLatestCorrectionTag = 0x01;
+
+// subject || 0x00 || 0x01: every timeline entry of `subject`.
+inline std::string TimelinePrefix(absl::string_view subject) {
+  std::string key(subject);
+  key.push_back('\0');
+  key.push_back(kTimelineTag);
+  return key;
+}
+
+inline std::string TimelineKey(absl::string_view subject, uint32_t date_key,
+                               uint64_t position) {
+  std::string key = TimelinePrefix(subject);
+  PutBigEndian32(&key, date_key);
+  PutBigEndian64(&key, position);
+  return key;
+}
+
+// Splits the part of a timeline key after its prefix. False when it is not
+// 12 bytes.
+inline bool ParseTimelineSuffix(absl::string_view suffix, uint32_t* date_key,
+                                uint64_t* position) {
+  if (suffix.size() != 12) return false;
+  *date_key = DecodeBigEndian32(suffix.data());
+  *position = DecodeBigEndian64(suffix.data() + 4);
+  return true;
+}
+
+// dyad || 0x00 || 0x02: every history entry of `dyad`.
+inline std::string HistoryPrefix(absl::string_view dyad) {
+  std::string key(dyad);
+  key.push_back('\0');
+  key.push_back(kHistoryTag);
+  return key;
+}
+
+inline std::string HistoryKey(absl::string_view dyad, uint64_t position) {
+  std::string key = HistoryPrefix(dyad);
+  PutBigEndian64(&key, position);
+  return key;
+}
+
+inline std::string LatestCorrectionKey(uint64_t position) {
+  std::string key(1, kLatestCorrectionTag);
+  PutBigEndian64(&key, position);
+  return key;
+}
+
+// --- relationships ---
+
+inline constexpr char kByActivityTag = 0x01;
+inline constexpr char kByIndexTag = 0x02;
+
+inline std::string ByActivityKey(uint32_t last_date_key,
+                                 absl::string_view dyad) {
+  std::string key(1, kByActivityTag);
+  PutBigEndian32(&key, last_date_key);
+  key.append(dyad.data(), dyad.size());
+  return key;
+}
+
+inline std::string ByIndexKey(int32_t index_tenths, absl::string_view dyad) {
+  std::string key(1, kByIndexTag);
+  PutBigEndian32(&key, static_cast<uint32_t>(index_tenths) ^ 0x80000000u);
+  key.append(dyad.data(), dyad.size());
+  return key;
+}
+
+// The dyad of a ByActivityKey or ByIndexKey; empty when malformed.
+inline absl::string_view DyadOfOrderKey(absl::string_view key) {
+  return key.size() > 5 ? key.substr(5) : absl::string_view();
 }
 
 }  // namespace annals::storage::format

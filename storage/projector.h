@@ -36,6 +36,9 @@ class ProjectionContext {
                                           absl::string_view key) = 0;
   virtual absl::Status Put(ProjectionFamily family, absl::string_view key,
                            absl::string_view value) = 0;
+  // Removes `key`; removing a missing key is OK.
+  virtual absl::Status Delete(ProjectionFamily family,
+                              absl::string_view key) = 0;
   // Calls `visit` for every key starting with `prefix`, in key order.
   virtual absl::Status Scan(
       ProjectionFamily family, absl::string_view prefix,
@@ -43,11 +46,21 @@ class ProjectionContext {
           visit) = 0;
   // The event at `position`, committed or staged in this group.
   virtual absl::StatusOr<v1::RecordedEvent> EventAt(uint64_t position) = 0;
+  // The position of the event with `id`, committed or staged in this group;
+  // NOT_FOUND when there is none.
+  virtual absl::StatusOr<uint64_t> PositionOf(absl::string_view id) = 0;
 };
 
 class Projector {
  public:
   virtual ~Projector() = default;
+
+  // Names what the projector computes and how it lays out its keys, e.g.
+  // "relationships/1". Stored in meta when the projections are complete;
+  // when a log opens with a projector of another version (or projections
+  // left incomplete), it rebuilds them from the log before serving. Change
+  // it whenever the projection's output changes for the same events.
+  virtual std::string Version() const = 0;
 
   // Updates the projections for `events`: the events of one commit group,
   // in position order, already assigned their envelopes. An error fails the

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,9 +32,11 @@
 #include "absl/memory/memory.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -146,13 +149,17 @@ class RocksEventLog final : public EventLog {
                                    size_t limit) const override;
   absl::StatusOr<v1::RecordedEvent> GetEvent(
       absl::string_view id) const override;
+  absl::StatusOr<v1::RecordedEvent> GetEventAt(
+      uint64_t position) const override;
   absl::StatusOr<std::string> ReadProjection(
       ProjectionFamily family, absl::string_view key) const override;
   absl::Status ScanProjection(
       ProjectionFamily family, absl::string_view prefix,
-      absl::string_view start,
+      absl::string_view start, Direction direction,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       const override;
+  absl::StatusOr<RebuildReport> RebuildProjections(bool repair) override
+      ABSL_LOCKS_EXCLUDED(mu_);
   Head GetHead() const override ABSL_LOCKS_EXCLUDED(head_mu_);
   absl::Status VerifyChain() const override;
   void Close() override ABSL_LOCKS_EXCLUDED(close_mu_, mu_);
@@ -160,6 +167,9 @@ class RocksEventLog final : public EventLog {
  private:
   // One queued AppendAsync call.
   struct Request {
+    // Set for work that runs on the writer alone, between groups (a
+    // rebuild); then nothing else of the request is used.
+    absl::AnyInvocable<void() &&> exclusive;
     AppendBatch batch;
     AppendCallback done;
     size_t bytes = 0;  // serialized size of the events, for group bounds
@@ -209,6 +219,17 @@ class RocksEventLog final : public EventLog {
   // event exists beyond the head. Sets last_recorded_at_.
   absl::Status VerifyHead(const Head& head);
   void StartWriter() ABSL_LOCKS_EXCLUDED(close_mu_);
+  // With a projector: rebuilds the projections when meta's
+  // projection_version is not the projector's. Without one: removes
+  // projection_version, since appends will not be projected.
+  absl::Status CheckProjections();
+
+  // --- Projections (writer thread, or Open before the writer starts) ---
+
+  class MemoryContext;
+  absl::StatusOr<RebuildReport> DoRebuild(bool repair);
+  // Replaces the stored projections with `fresh` (one map per family).
+  absl::Status WriteProjections(const MemoryContext& fresh);
 
   // --- Writer thread ---
 
@@ -258,6 +279,9 @@ class RocksEventLog final : public EventLog {
 
   // --- Reads (any thread; `read` carries the snapshot) ---
 
+  // The committed position of event `id`; NOT_FOUND when there is none.
+  absl::StatusOr<uint64_t> CommittedPositionOf(absl::string_view id) const;
+
   absl::StatusOr<Head> ReadMetaHead(const rocksdb::ReadOptions& read) const;
   absl::StatusOr<uint64_t> ReadStreamVersion(const rocksdb::ReadOptions& read,
                                              absl::string_view stream) const;
@@ -271,6 +295,7 @@ class RocksEventLog final : public EventLog {
 
   // --- Constant after construction ---
   const LogOptions options_;
+  Projector* const projector_;  // options_.projector
   std::unique_ptr<rocksdb::DB> db_;
   // Indexed by ColumnFamily; destroyed before db_.
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -330,13 +355,17 @@ absl::StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(
   std::unique_ptr<RocksEventLog> log(
       new RocksEventLog(options, db, std::move(handles)));
   RETURN_IF_ERROR(log->Recover());
+  RETURN_IF_ERROR(log->CheckProjections());
   log->StartWriter();
   return log;
 }
 
 RocksEventLog::RocksEventLog(const LogOptions& options, rocksdb::DB* db,
                              std::vector<rocksdb::ColumnFamilyHandle*> handles)
-    : options_(options), db_(db), handles_(std::move(handles)) {}
+    : options_(options),
+      projector_(options.projector),
+      db_(db),
+      handles_(std::move(handles)) {}
 
 RocksEventLog::~RocksEventLog() {
   Close();
@@ -519,8 +548,12 @@ void RocksEventLog::AppendAsync(AppendBatch batch, AppendCallback done) {
 void RocksEventLog::WriterLoop() {
   std::vector<std::unique_ptr<Request>> requests;
   while (TakeGroup(&requests)) {
-    CommitGroup(requests);
-    Respond(&requests);
+    if (requests.size() == 1 && requests[0]->exclusive) {
+      std::move(requests[0]->exclusive)();
+    } else {
+      CommitGroup(requests);
+      Respond(&requests);
+    }
     requests.clear();
   }
 }
@@ -532,6 +565,14 @@ bool RocksEventLog::TakeGroup(std::vector<std::unique_ptr<Request>>* requests) {
   size_t bytes = 0;
   while (!queue_.empty()) {
     const Request& next = *queue_.front();
+    if (next.exclusive) {
+      // Alone: after the appends queued before it, before those after it.
+      if (requests->empty()) {
+        requests->push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      break;
+    }
     const size_t n = next.batch.events.size();
     if (!requests->empty() && (events + n > options_.max_group_events ||
                                bytes + next.bytes > options_.max_group_bytes)) {
@@ -635,6 +676,18 @@ class RocksEventLog::GroupContext final : public ProjectionContext {
     rocksdb::Status s =
         group_->batch.Put(Family(family), ToSlice(key), ToSlice(value));
     return s.ok() ? absl::OkStatus() : RocksError(s, "stage a projection");
+  }
+
+  absl::Status Delete(ProjectionFamily family, absl::string_view key) override {
+    rocksdb::Status s = group_->batch.Delete(Family(family), ToSlice(key));
+    return s.ok() ? absl::OkStatus() : RocksError(s, "stage a projection");
+  }
+
+  absl::StatusOr<uint64_t> PositionOf(absl::string_view id) override {
+    if (auto it = group_->ids.find(id); it != group_->ids.end()) {
+      return it->second->position();
+    }
+    return log_->CommittedPositionOf(id);
   }
 
   absl::Status Scan(ProjectionFamily family, absl::string_view prefix,
@@ -931,19 +984,28 @@ absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(
 absl::StatusOr<const v1::RecordedEvent*> RocksEventLog::FindEvent(
     const Group& group, absl::string_view id, v1::RecordedEvent* scratch) {
   if (auto it = group.ids.find(id); it != group.ids.end()) return it->second;
-  const rocksdb::ReadOptions read;
+  absl::StatusOr<uint64_t> position = CommittedPositionOf(id);
+  if (absl::IsNotFound(position.status())) return nullptr;
+  if (!position.ok()) return position.status();
+  ASSIGN_OR_RETURN(*scratch, ReadEventAt(rocksdb::ReadOptions(), *position));
+  return scratch;
+}
+
+absl::StatusOr<uint64_t> RocksEventLog::CommittedPositionOf(
+    absl::string_view id) const {
   std::string value;
-  rocksdb::Status s =
-      db_->Get(read, Cf(ColumnFamily::kEventIds), ToSlice(id), &value);
-  if (s.IsNotFound()) return nullptr;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(),
+                               Cf(ColumnFamily::kEventIds), ToSlice(id), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("event \"", id, "\" not found"));
+  }
   if (!s.ok()) return RocksError(s, "read event ids");
   uint64_t position = 0;
   if (!format::ParseBigEndian64(value, &position)) {
     return Corrupt(absl::StrCat("position of event id \"", id,
                                 "\" is not 8 bytes"));
   }
-  ASSIGN_OR_RETURN(*scratch, ReadEventAt(read, position));
-  return scratch;
+  return position;
 }
 
 // ---------------------------------------------------------------------------
@@ -1144,17 +1206,286 @@ absl::StatusOr<std::string> RocksEventLog::ReadProjection(
 
 absl::Status RocksEventLog::ScanProjection(
     ProjectionFamily family, absl::string_view prefix, absl::string_view start,
+    Direction direction,
     const std::function<bool(absl::string_view, absl::string_view)>& visit)
     const {
   // An iterator reads one implicit snapshot.
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), ProjectionCf(family)));
-  for (it->Seek(ToSlice(std::max(prefix, start)));
-       it->Valid() && absl::StartsWith(ToView(it->key()), prefix); it->Next()) {
-    if (!visit(ToView(it->key()), ToView(it->value()))) break;
+  if (direction == Direction::kForward) {
+    for (it->Seek(ToSlice(std::max(prefix, start)));
+         it->Valid() && absl::StartsWith(ToView(it->key()), prefix);
+         it->Next()) {
+      if (!visit(ToView(it->key()), ToView(it->value()))) break;
+    }
+  } else {
+    if (!start.empty()) {
+      it->SeekForPrev(ToSlice(start));
+    } else {
+      // The first key after every key of the prefix: the prefix with its
+      // last byte below 0xff incremented and the rest cut off.
+      std::string after(prefix);
+      while (!after.empty() && static_cast<unsigned char>(after.back()) == 0xff) {
+        after.pop_back();
+      }
+      if (after.empty()) {
+        it->SeekToLast();
+      } else {
+        after.back() = static_cast<char>(after.back() + 1);
+        it->SeekForPrev(after);
+        if (it->Valid() && ToView(it->key()) == after) it->Prev();
+      }
+    }
+    for (; it->Valid() && absl::StartsWith(ToView(it->key()), prefix);
+         it->Prev()) {
+      if (!visit(ToView(it->key()), ToView(it->value()))) break;
+    }
   }
   return it->status().ok() ? absl::OkStatus()
                            : RocksError(it->status(), "scan a projection");
+}
+
+absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEventAt(
+    uint64_t position) const {
+  const uint64_t head = GetHead().position;
+  if (position == 0 || position > head) {
+    return absl::NotFoundError(absl::StrCat("position ", position,
+                                            " is not in the log (head is ",
+                                            head, ")"));
+  }
+  return ReadEventAt(rocksdb::ReadOptions(), position);
+}
+
+// ---------------------------------------------------------------------------
+// Rebuilding projections
+
+// A projection computed in memory: what a rebuild compares with (and then
+// writes over) the stored one. Reads events from the committed log.
+class RocksEventLog::MemoryContext final : public ProjectionContext {
+ public:
+  explicit MemoryContext(const RocksEventLog* log) : log_(log) {}
+
+  absl::StatusOr<std::string> Get(ProjectionFamily family,
+                                  absl::string_view key) override {
+    const auto& map = Map(family);
+    auto it = map.find(key);
+    if (it == map.end()) {
+      return absl::NotFoundError(absl::StrCat("no projection entry ", key));
+    }
+    return it->second;
+  }
+  absl::Status Put(ProjectionFamily family, absl::string_view key,
+                   absl::string_view value) override {
+    Map(family).insert_or_assign(std::string(key), std::string(value));
+    return absl::OkStatus();
+  }
+  absl::Status Delete(ProjectionFamily family, absl::string_view key) override {
+    auto& map = Map(family);
+    if (auto it = map.find(key); it != map.end()) map.erase(it);
+    return absl::OkStatus();
+  }
+  absl::Status Scan(ProjectionFamily family, absl::string_view prefix,
+                    const std::function<void(absl::string_view,
+                                             absl::string_view)>& visit)
+      override {
+    const auto& map = Map(family);
+    for (auto it = map.lower_bound(prefix);
+         it != map.end() && absl::StartsWith(it->first, prefix); ++it) {
+      visit(it->first, it->second);
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<v1::RecordedEvent> EventAt(uint64_t position) override {
+    return log_->ReadEventAt(rocksdb::ReadOptions(), position);
+  }
+  absl::StatusOr<uint64_t> PositionOf(absl::string_view id) override {
+    return log_->CommittedPositionOf(id);
+  }
+
+  using Entries = std::map<std::string, std::string, std::less<>>;
+  Entries& Map(ProjectionFamily family) {
+    return maps_[family == ProjectionFamily::kDyadTimeline ? 0 : 1];
+  }
+  const Entries& Map(ProjectionFamily family) const {
+    return maps_[family == ProjectionFamily::kDyadTimeline ? 0 : 1];
+  }
+
+ private:
+  const RocksEventLog* const log_;
+  Entries maps_[2];
+};
+
+namespace {
+
+constexpr ProjectionFamily kProjectionFamilies[] = {
+    ProjectionFamily::kDyadTimeline, ProjectionFamily::kRelationships};
+
+absl::string_view FamilyName(ProjectionFamily family) {
+  return format::ColumnFamilyName(family == ProjectionFamily::kDyadTimeline
+                                      ? ColumnFamily::kDyadTimeline
+                                      : ColumnFamily::kRelationships);
+}
+
+}  // namespace
+
+absl::StatusOr<RebuildReport> RocksEventLog::RebuildProjections(bool repair) {
+  if (projector_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "this event log keeps no projections (it was opened without a "
+        "projector)");
+  }
+  absl::Notification done;
+  absl::StatusOr<RebuildReport> result;
+  auto request = std::make_unique<Request>();
+  request->exclusive = [this, repair, &result, &done] {
+    result = write_failed_.ok() ? DoRebuild(repair) : write_failed_;
+    done.Notify();
+  };
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return absl::UnavailableError("event log is closed");
+    queue_.push_back(std::move(request));
+  }
+  done.WaitForNotification();
+  return result;
+}
+
+absl::StatusOr<RebuildReport> RocksEventLog::DoRebuild(bool repair) {
+  constexpr uint64_t kChunk = 1024;  // events per Project call
+  RebuildReport report;
+  MemoryContext fresh(this);
+  const uint64_t head = committed_.position;
+  std::vector<v1::RecordedEvent> chunk;
+  std::vector<const v1::RecordedEvent*> pointers;
+  for (uint64_t first = 1; first <= head; first += kChunk) {
+    chunk.clear();
+    pointers.clear();
+    const uint64_t last = std::min(head, first + kChunk - 1);
+    for (uint64_t position = first; position <= last; ++position) {
+      ASSIGN_OR_RETURN(chunk.emplace_back(),
+                       ReadEventAt(rocksdb::ReadOptions(), position));
+    }
+    for (const v1::RecordedEvent& event : chunk) pointers.push_back(&event);
+    absl::Status projected = projector_->Project(pointers, &fresh);
+    if (!projected.ok()) {
+      return absl::InternalError(absl::StrCat(
+          "projection failed at positions ", first, "-", last, ": ",
+          projected.message()));
+    }
+    report.events = last;
+  }
+
+  // Merge-compare each family with what is stored.
+  for (ProjectionFamily family : kProjectionFamilies) {
+    const auto& expected = fresh.Map(family);
+    report.keys += expected.size();
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), ProjectionCf(family)));
+    it->SeekToFirst();
+    auto want = expected.begin();
+    auto note = [&](absl::string_view key, absl::string_view what) {
+      if (report.first_difference.empty()) {
+        report.first_difference = absl::StrCat(
+            FamilyName(family), " \"", absl::CHexEscape(key), "\" (", what, ")");
+      }
+    };
+    while (it->Valid() || want != expected.end()) {
+      const int order =
+          !it->Valid()               ? 1
+          : want == expected.end()   ? -1
+                                     : ToView(it->key()).compare(want->first);
+      if (order < 0) {
+        ++report.unexpected;
+        note(ToView(it->key()), "stored but not recomputed");
+        it->Next();
+      } else if (order > 0) {
+        ++report.missing;
+        note(want->first, "recomputed but not stored");
+        ++want;
+      } else {
+        if (ToView(it->value()) != want->second) {
+          ++report.different;
+          note(want->first, "stored with another value");
+        }
+        it->Next();
+        ++want;
+      }
+    }
+    if (!it->status().ok()) {
+      return RocksError(it->status(), "read the stored projections");
+    }
+  }
+  if (repair) {
+    RETURN_IF_ERROR(WriteProjections(fresh));
+    report.repaired = !report.matched();
+  }
+  return report;
+}
+
+absl::Status RocksEventLog::WriteProjections(const MemoryContext& fresh) {
+  constexpr size_t kBatchBytes = 8 << 20;
+  rocksdb::WriteOptions write;
+  write.sync = options_.sync;
+  rocksdb::WriteBatch batch;
+  auto flush = [&]() -> absl::Status {
+    rocksdb::Status s = db_->Write(write, &batch);
+    batch.Clear();
+    return s.ok() ? absl::OkStatus() : RocksError(s, "write projections");
+  };
+  // First mark the projections incomplete: a crash from here on leaves a
+  // log that rebuilds them again when it opens.
+  rocksdb::Status s =
+      batch.Delete(Cf(ColumnFamily::kMeta), ToSlice(format::kMetaProjectionVersion));
+  if (!s.ok()) return RocksError(s, "build the write batch");
+  RETURN_IF_ERROR(flush());
+  for (ProjectionFamily family : kProjectionFamilies) {
+    rocksdb::ColumnFamilyHandle* cf = ProjectionCf(family);
+    const auto& expected = fresh.Map(family);
+    // Remove what should not be there, then put everything recomputed.
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (expected.find(ToView(it->key())) != expected.end()) continue;
+      s = batch.Delete(cf, it->key());
+      if (!s.ok()) return RocksError(s, "build the write batch");
+      if (batch.GetDataSize() >= kBatchBytes) RETURN_IF_ERROR(flush());
+    }
+    if (!it->status().ok()) {
+      return RocksError(it->status(), "read the stored projections");
+    }
+    for (const auto& [key, value] : expected) {
+      s = batch.Put(cf, key, value);
+      if (!s.ok()) return RocksError(s, "build the write batch");
+      if (batch.GetDataSize() >= kBatchBytes) RETURN_IF_ERROR(flush());
+    }
+  }
+  s = batch.Put(Cf(ColumnFamily::kMeta), ToSlice(format::kMetaProjectionVersion),
+                projector_->Version());
+  if (!s.ok()) return RocksError(s, "build the write batch");
+  write.sync = true;
+  return flush();
+}
+
+absl::Status RocksEventLog::CheckProjections() {
+  std::string version;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), Cf(ColumnFamily::kMeta),
+               ToSlice(format::kMetaProjectionVersion), &version);
+  if (!s.ok() && !s.IsNotFound()) {
+    return RocksError(s, "read the projection version");
+  }
+  const bool stored = s.ok();
+  rocksdb::WriteOptions write;
+  write.sync = true;
+  if (projector_ == nullptr) {
+    if (!stored) return absl::OkStatus();
+    s = db_->Delete(write, Cf(ColumnFamily::kMeta),
+                    ToSlice(format::kMetaProjectionVersion));
+    return s.ok() ? absl::OkStatus()
+                  : RocksError(s, "clear the projection version");
+  }
+  if (stored && version == projector_->Version()) return absl::OkStatus();
+  return DoRebuild(/*repair=*/true).status();
 }
 
 absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEvent(

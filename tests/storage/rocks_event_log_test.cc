@@ -967,6 +967,8 @@ TEST_F(CorruptionTest, VerifyChainAndReadsDetectAMissingPosition) {
 // `dyad_timeline` under "stream/position".
 class CountingProjector : public Projector {
  public:
+  std::string Version() const override { return version; }
+
   absl::Status Project(const std::vector<const v1::RecordedEvent*>& events,
                        ProjectionContext* context) override {
     if (fail) return absl::InternalError("projector told to fail");
@@ -995,6 +997,7 @@ class CountingProjector : public Projector {
     return absl::OkStatus();
   }
   bool fail = false;
+  std::string version = "counting/1";
 };
 
 class ProjectedLogTest : public RocksEventLogTest {
@@ -1024,11 +1027,29 @@ TEST_F(ProjectedLogTest, ProjectionIsWrittenWithTheEventsEvenWithinOneGroup) {
   std::vector<std::string> listed;
   ANNALS_ASSERT_OK(log_->ScanProjection(
       ProjectionFamily::kDyadTimeline, "JPN-PRK/", "JPN-PRK/4",
-      [&listed](absl::string_view key, absl::string_view value) {
+      Direction::kForward, [&listed](absl::string_view key, absl::string_view value) {
         listed.push_back(absl::StrCat(key, "=", value));
         return listed.size() < 2;
       }));
   EXPECT_THAT(listed, ElementsAre("JPN-PRK/4=e2", "JPN-PRK/5=e3"));
+
+  listed.clear();
+  ANNALS_ASSERT_OK(log_->ScanProjection(
+      ProjectionFamily::kDyadTimeline, "JPN-PRK/", "", Direction::kBackward,
+      [&listed](absl::string_view key, absl::string_view value) {
+        listed.push_back(absl::StrCat(key, "=", value));
+        return listed.size() < 2;
+      }));
+  EXPECT_THAT(listed, ElementsAre("JPN-PRK/6=e4", "JPN-PRK/5=e3"));
+  listed.clear();
+  ANNALS_ASSERT_OK(log_->ScanProjection(
+      ProjectionFamily::kDyadTimeline, "JPN-PRK/", "JPN-PRK/3",
+      Direction::kBackward,
+      [&listed](absl::string_view key, absl::string_view value) {
+        listed.push_back(absl::StrCat(key, "=", value));
+        return true;
+      }));
+  EXPECT_THAT(listed, ElementsAre("JPN-PRK/3=e1", "JPN-PRK/2=e0"));
 
   Reopen();
   EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "5");
@@ -1047,6 +1068,101 @@ TEST_F(ProjectedLogTest, FailingProjectionWritesNothingAndTheLogGoesOn) {
               IsOk());
   EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "2");
   ANNALS_EXPECT_OK(log_->VerifyChain());
+}
+
+TEST_F(ProjectedLogTest, GetEventAtReadsOnePosition) {
+  AppendEach("JPN-PRK", {"a", "b"});
+  auto at = log_->GetEventAt(2);
+  ASSERT_THAT(at.status(), IsOk());
+  EXPECT_EQ(at->event().id(), "b");
+  EXPECT_EQ(at->hash(), log_->GetHead().hash);
+  EXPECT_THAT(log_->GetEventAt(0), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(log_->GetEventAt(3), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(ProjectedLogTest, RebuildOfAnUntouchedProjectionMatches) {
+  AppendEach("JPN-PRK", {"a", "b"});
+  AppendEach("PRK-USA", {"c"});
+  auto report = log_->RebuildProjections(/*repair=*/false);
+  ASSERT_THAT(report.status(), IsOk());
+  EXPECT_TRUE(report->matched()) << report->first_difference;
+  EXPECT_EQ(report->events, 3u);
+  EXPECT_EQ(report->keys, 5u);  // 2 counts + 3 listings
+  EXPECT_FALSE(report->repaired);
+}
+
+TEST_F(ProjectedLogTest, RebuildFindsAndRepairsAChangedProjection) {
+  AppendEach("JPN-PRK", {"a", "b"});
+  log_.reset();
+  {
+    RawDb raw(path_);
+    raw.Put(format::ColumnFamily::kRelationships, "JPN-PRK", "7");
+    raw.Put(format::ColumnFamily::kRelationships, "ghost", "1");
+    raw.Delete(format::ColumnFamily::kDyadTimeline, "JPN-PRK/1");
+  }
+  Open();
+  auto check = log_->RebuildProjections(/*repair=*/false);
+  ASSERT_THAT(check.status(), IsOk());
+  EXPECT_FALSE(check->matched());
+  EXPECT_EQ(check->different, 1u);
+  EXPECT_EQ(check->unexpected, 1u);
+  EXPECT_EQ(check->missing, 1u);
+  EXPECT_THAT(check->first_difference,
+              HasSubstr("dyad_timeline \"JPN-PRK/1\" (recomputed but not stored)"));
+  EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "7");
+
+  auto repair = log_->RebuildProjections(/*repair=*/true);
+  ASSERT_THAT(repair.status(), IsOk());
+  EXPECT_TRUE(repair->repaired);
+  EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "2");
+  EXPECT_THAT(log_->ReadProjection(ProjectionFamily::kRelationships, "ghost"),
+              StatusIs(absl::StatusCode::kNotFound));
+  auto again = log_->RebuildProjections(/*repair=*/false);
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_TRUE(again->matched()) << again->first_difference;
+  // Appends go on after a rebuild.
+  AppendEach("JPN-PRK", {"c"});
+  EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "3");
+}
+
+TEST_F(ProjectedLogTest, AppendsWithoutAProjectorAreProjectedOnTheNextOpen) {
+  AppendEach("JPN-PRK", {"a"});
+  options_.projector = nullptr;
+  Reopen();
+  AppendEach("JPN-PRK", {"b", "c"});
+  EXPECT_THAT(log_->RebuildProjections(false),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  options_.projector = &projector_;
+  Reopen();
+  EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "3");
+}
+
+TEST_F(ProjectedLogTest, AnotherProjectorVersionRebuildsOnOpen) {
+  AppendEach("JPN-PRK", {"a", "b"});
+  log_.reset();
+  {
+    RawDb raw(path_);
+    raw.Put(format::ColumnFamily::kRelationships, "JPN-PRK", "9");
+  }
+  Open();  // same version: what is stored is trusted
+  EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "9");
+  projector_.version = "counting/2";
+  Reopen();
+  EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "2");
+}
+
+TEST_F(ProjectedLogTest, RebuildWaitsForAppendsQueuedBeforeIt) {
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 100; ++i) {
+    log_->AppendAsync(MakeBatch(kJpnPrk, ExpectedVersion::Any(),
+                                {MakeEvent(absl::StrCat("r", i))}),
+                      [&](absl::StatusOr<AppendResult> r) { ok += r.ok(); });
+  }
+  auto report = log_->RebuildProjections(/*repair=*/false);
+  ASSERT_THAT(report.status(), IsOk());
+  EXPECT_EQ(report->events, 100u);
+  EXPECT_TRUE(report->matched()) << report->first_difference;
+  EXPECT_EQ(ok.load(), 100);
 }
 
 }  // namespace
