@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/dashed_flags.h"
+#include "services/relationship_projector.h"
 #include "services/server.h"
 #include "storage/event_log.h"
 
@@ -85,7 +86,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  annals::services::RelationshipProjector projector;
   annals::storage::LogOptions log_options;
+  log_options.projector = &projector;
   const std::string durability = absl::GetFlag(FLAGS_durability);
   if (durability == "sync") {
     log_options.sync = true;

@@ -20,7 +20,10 @@ int MaxReceiveBytes(const Limits& limits) {
 }  // namespace
 
 Server::Server(storage::EventLog* log, const Limits& limits)
-    : log_(log), event_log_service_(log, limits) {}
+    : log_(log),
+      event_log_service_(log, limits),
+      relationships_service_(log),
+      admin_service_(log) {}
 
 Server::~Server() { Shutdown(absl::ZeroDuration()); }
 
@@ -36,6 +39,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                              &server->port_);
   }
   builder.RegisterService(&server->event_log_service_);
+  builder.RegisterService(&server->relationships_service_);
+  builder.RegisterService(&server->admin_service_);
   builder.SetMaxReceiveMessageSize(MaxReceiveBytes(options.limits));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr ||

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "services/event_log_service.h"
+#include "services/relationship_service.h"
 #include "services/validation.h"
 #include "storage/event_log.h"
 
@@ -28,7 +29,9 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Starts serving `log`, which must outlive the server. UNAVAILABLE when
+  // Starts serving `log`, which must outlive the server. The relationship
+  // queries need the log to keep a RelationshipProjector
+  // (services/relationship_projector.h). UNAVAILABLE when
   // the address cannot be bound, naming it.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ServerOptions& options, storage::EventLog* log);
@@ -52,6 +55,8 @@ class Server {
 
   storage::EventLog* const log_;
   EventLogService event_log_service_;
+  RelationshipsService relationships_service_;
+  AdminService admin_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -810,6 +810,11 @@ void ValidateEvent(const v1::Event& event, absl::string_view path,
   ValidateEventImpl(event, path, /*amended=*/nullptr, out);
 }
 
+bool ValidateDate(const v1::Date& date, absl::string_view path,
+                  std::vector<rpc::FieldViolation>* out) {
+  return CheckDate(date, std::string(path), out);
+}
+
 void NormalizeEvent(v1::Event* event) {
   if (event->has_occurred()) NormalizeOccurred(event->mutable_occurred());
   if (event->has_correction() && event->correction().has_amended() &&

@@ -41,6 +41,12 @@ bool IsValidStreamName(absl::string_view stream);
 void ValidateEvent(const v1::Event& event, absl::string_view path,
                    std::vector<rpc::FieldViolation>* out);
 
+// Appends to `out` one violation per problem of `date` (year 1-9999, month
+// 0-12, day 0 or valid for the month, a day only with a month), each named
+// `path` + ".year" / ".month" / ".day". True when valid.
+bool ValidateDate(const v1::Date& date, absl::string_view path,
+                  std::vector<rpc::FieldViolation>* out);
+
 // Fills in what the server derives before recording: occurred.precision
 // (and the same for a correction's amended event). Requires a valid event.
 void NormalizeEvent(v1::Event* event);

@@ -1247,13 +1247,22 @@ absl::Status RocksEventLog::ScanProjection(
 
 absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEventAt(
     uint64_t position) const {
-  const uint64_t head = GetHead().position;
-  if (position == 0 || position > head) {
-    return absl::NotFoundError(absl::StrCat("position ", position,
-                                            " is not in the log (head is ",
-                                            head, ")"));
+  // Not checked against the published head: a reader that found a
+  // position in a projection may ask for it before the head moves past it.
+  const std::string key = format::EventKey(position);
+  std::string value;
+  rocksdb::Status s =
+      position == 0 ? rocksdb::Status::NotFound()
+                    : db_->Get(rocksdb::ReadOptions(),
+                               Cf(ColumnFamily::kEvents), key, &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(
+        absl::StrCat("position ", position, " is not in the log"));
   }
-  return ReadEventAt(rocksdb::ReadOptions(), position);
+  if (!s.ok()) return RocksError(s, absl::StrCat("read position ", position));
+  v1::RecordedEvent event;
+  RETURN_IF_ERROR(DecodeEvent(key, value, position, &event));
+  return event;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+// The relationship projector: keeps the projections of storage/format.h
+// (timelines, dyad histories, relationship states and their orderings) in
+// the same WriteBatch as the events they derive from (storage/projector.h).
+//
+// Per event E at position p (not a correction):
+//   - timeline entries for every subject of E (the whole log, each actor,
+//     each dyad) at E's date key, pointing at p;
+//   - a history entry at p for each dyad of E;
+//   - for each dyad, the state with E applied (services/projection.h).
+// Per correction C at position c of event X at position x:
+//   - the timeline entries of X's previous content (the original, or the
+//     latest amendment; none after a retraction) are removed, and those of
+//     its new content (the amendment; none for a retraction) put, pointing
+//     at c; the latest-correction entry of x becomes c;
+//   - a history entry at c for every dyad of the previous or new content;
+//   - those dyads' states are rebuilt from their timelines (BuildState),
+//     since a correction can take away what Apply added.
+// So the stored state of a dyad always equals BuildState over the dyad's
+// effective events, whatever the order the events were appended in.
+#ifndef ANNALS_SERVICES_RELATIONSHIP_PROJECTOR_H_
+#define ANNALS_SERVICES_RELATIONSHIP_PROJECTOR_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "annals/v1/event.pb.h"
+#include "annals/v1/relationship.pb.h"
+#include "storage/projector.h"
+
+namespace annals::services {
+
+// Stored in meta with complete projections (storage/projector.h). Bump it
+// whenever the projection's output changes: logs then rebuild on open.
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/1";
+
+// year * 10000 + month * 100 + day of the occurred start, unknown parts 0.
+uint32_t DateKeyOf(const v1::Occurred& occurred);
+
+// The timeline subjects of `event`: "" (the whole log), each actor of its
+// source and target, and each of DyadsOf(event). Sorted, no repeats.
+std::vector<std::string> SubjectsOf(const v1::Event& event);
+
+// The content an entry's value position holds: the event itself, or for an
+// amending correction the amended event under the corrected event's id.
+v1::Event ContentOf(const v1::RecordedEvent& recorded);
+
+// The position-independent keys under which `state` is ordered in the
+// relationships family (storage/format.h): by last event, by current index.
+std::string ByActivityKeyOf(const v1::RelationshipState& state);
+std::string ByIndexKeyOf(const v1::RelationshipState& state);
+
+class RelationshipProjector final : public storage::Projector {
+ public:
+  std::string Version() const override {
+    return kRelationshipProjectionVersion;
+  }
+  absl::Status Project(const std::vector<const v1::RecordedEvent*>& events,
+                       storage::ProjectionContext* context) override;
+};
+
+}  // namespace annals::services
+
+#endif  // ANNALS_SERVICES_RELATIONSHIP_PROJECTOR_H_

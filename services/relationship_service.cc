@@ -1,0 +1,85 @@
+#include "services/relationship_service.h"
+
+#include <utility>
+
+#include "proto/rpc_status.h"
+
+namespace annals::services {
+namespace {
+
+// Finishes the call with `result`, moving its value into `response`.
+template <typename Response>
+grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
+                                     absl::StatusOr<Response> result,
+                                     Response* response) {
+  if (result.ok()) response->Swap(&*result);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(rpc::ToGrpcStatus(result.status()));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* RelationshipsService::GetRelationship(
+    grpc::CallbackServerContext* context,
+    const v1::GetRelationshipRequest* request,
+    v1::GetRelationshipResponse* response) {
+  return FinishWith(context, queries_.GetRelationship(*request), response);
+}
+
+grpc::ServerUnaryReactor* RelationshipsService::ListRelationships(
+    grpc::CallbackServerContext* context,
+    const v1::ListRelationshipsRequest* request,
+    v1::ListRelationshipsResponse* response) {
+  return FinishWith(context, queries_.ListRelationships(*request), response);
+}
+
+grpc::ServerUnaryReactor* RelationshipsService::QueryTimeline(
+    grpc::CallbackServerContext* context,
+    const v1::QueryTimelineRequest* request,
+    v1::QueryTimelineResponse* response) {
+  return FinishWith(context, queries_.QueryTimeline(*request), response);
+}
+
+AdminService::~AdminService() {
+  absl::MutexLock lock(&mu_);
+  if (rebuild_.joinable()) rebuild_.join();
+}
+
+grpc::ServerUnaryReactor* AdminService::RebuildProjections(
+    grpc::CallbackServerContext* context,
+    const v1::RebuildProjectionsRequest* request,
+    v1::RebuildProjectionsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool repair = request->repair();
+  absl::MutexLock lock(&mu_);
+  if (running_) {
+    reactor->Finish(rpc::ToGrpcStatus(absl::AbortedError(
+        "a rebuild is already running; try again when it has finished")));
+    return reactor;
+  }
+  if (rebuild_.joinable()) rebuild_.join();  // finished: running_ is false
+  running_ = true;
+  rebuild_ = std::thread([this, reactor, response, repair] {
+    absl::StatusOr<storage::RebuildReport> report =
+        log_->RebuildProjections(repair);
+    if (report.ok()) {
+      response->set_events(report->events);
+      response->set_keys(report->keys);
+      response->set_missing(report->missing);
+      response->set_unexpected(report->unexpected);
+      response->set_different(report->different);
+      response->set_first_difference(report->first_difference);
+      response->set_matched(report->matched());
+      response->set_repaired(report->repaired);
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      running_ = false;
+    }
+    reactor->Finish(rpc::ToGrpcStatus(report.status()));
+  });
+  return reactor;
+}
+
+}  // namespace annals::services

@@ -1,0 +1,63 @@
+// The annals.v1.Relationships and annals.v1.Admin gRPC services
+// (proto/annals/v1/query.proto): thin adapters over RelationshipQueries and
+// storage::EventLog::RebuildProjections.
+#ifndef ANNALS_SERVICES_RELATIONSHIP_SERVICE_H_
+#define ANNALS_SERVICES_RELATIONSHIP_SERVICE_H_
+
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "annals/v1/query.grpc.pb.h"
+#include "services/relationship_queries.h"
+#include "storage/event_log.h"
+
+namespace annals::services {
+
+class RelationshipsService final : public v1::Relationships::CallbackService {
+ public:
+  // `log` must outlive the service. Thread-safe.
+  explicit RelationshipsService(const storage::EventLog* log) : queries_(log) {}
+
+  grpc::ServerUnaryReactor* GetRelationship(
+      grpc::CallbackServerContext* context,
+      const v1::GetRelationshipRequest* request,
+      v1::GetRelationshipResponse* response) override;
+  grpc::ServerUnaryReactor* ListRelationships(
+      grpc::CallbackServerContext* context,
+      const v1::ListRelationshipsRequest* request,
+      v1::ListRelationshipsResponse* response) override;
+  grpc::ServerUnaryReactor* QueryTimeline(
+      grpc::CallbackServerContext* context,
+      const v1::QueryTimelineRequest* request,
+      v1::QueryTimelineResponse* response) override;
+
+ private:
+  const RelationshipQueries queries_;
+};
+
+class AdminService final : public v1::Admin::CallbackService {
+ public:
+  // `log` must outlive the service.
+  explicit AdminService(storage::EventLog* log) : log_(log) {}
+  // Waits for rebuilds in flight.
+  ~AdminService() override;
+
+  // Runs on a thread of its own: a rebuild holds the writer for as long as
+  // it takes, which must not tie up a gRPC thread. One at a time: ABORTED
+  // while another runs.
+  grpc::ServerUnaryReactor* RebuildProjections(
+      grpc::CallbackServerContext* context,
+      const v1::RebuildProjectionsRequest* request,
+      v1::RebuildProjectionsResponse* response) override;
+
+ private:
+  storage::EventLog* const log_;
+  absl::Mutex mu_;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread rebuild_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace annals::services
+
+#endif  // ANNALS_SERVICES_RELATIONSHIP_SERVICE_H_

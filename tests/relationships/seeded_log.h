@@ -1,0 +1,96 @@
+// A RocksDB event log with the RelationshipProjector installed, and the
+// seed timeline (deploy/seed/timeline.jsonl) to fill it with.
+#ifndef ANNALS_TESTS_RELATIONSHIPS_SEEDED_LOG_H_
+#define ANNALS_TESTS_RELATIONSHIPS_SEEDED_LOG_H_
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "annals/v1/event.pb.h"
+#include "clients/event_format.h"
+#include "gtest/gtest.h"
+#include "services/relationship_projector.h"
+#include "services/validation.h"
+#include "storage/event_log.h"
+#include "storage/projector.h"
+#include "tests/storage/test_events.h"
+
+namespace annals::testing {
+
+// The seed timeline's events, normalized as the server records them.
+inline const std::vector<v1::Event>& SeedEvents() {
+  static const auto* const events = [] {
+    std::ifstream in(SEED_FILE);
+    std::stringstream contents;
+    contents << in.rdbuf();
+    auto parsed = ParseEvents(contents.str());
+    EXPECT_TRUE(parsed.ok()) << SEED_FILE << ": " << parsed.status();
+    auto* out = new std::vector<v1::Event>();
+    if (parsed.ok()) *out = *std::move(parsed);
+    for (v1::Event& event : *out) services::NormalizeEvent(&event);
+    return out;
+  }();
+  return *events;
+}
+
+// A log in a scratch directory that keeps the relationship projections.
+class ProjectedLog {
+ public:
+  ProjectedLog() : path_(dir_.Sub("log")) { Open(); }
+
+  storage::EventLog& log() { return *log_; }
+
+  void Open() {
+    storage::LogOptions options;
+    options.sync = false;  // durability is the crash test's business
+    options.projector = &projector_;
+    auto log = storage::OpenRocksEventLog(path_, options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = std::move(*log);
+  }
+  void Reopen() {
+    log_.reset();
+    Open();
+  }
+
+  // Appends `events` to stream "test", `batch` events per append (the
+  // last append takes what is left). Each append commits as one group.
+  void Append(const std::vector<v1::Event>& events, size_t batch = 1) {
+    for (size_t i = 0; i < events.size(); i += batch) {
+      std::vector<v1::Event> part(
+          events.begin() + i,
+          events.begin() + std::min(events.size(), i + batch));
+      auto result = log_->Append(storage::testing::MakeBatch(
+          "test", storage::ExpectedVersion::Any(), std::move(part)));
+      ASSERT_TRUE(result.ok()) << result.status();
+    }
+  }
+
+  // Every entry of a projection family.
+  std::map<std::string, std::string> Dump(storage::ProjectionFamily family) {
+    std::map<std::string, std::string> entries;
+    absl::Status scanned = log_->ScanProjection(
+        family, "", "", storage::Direction::kForward,
+        [&entries](absl::string_view key, absl::string_view value) {
+          entries.emplace(std::string(key), std::string(value));
+          return true;
+        });
+    EXPECT_TRUE(scanned.ok()) << scanned;
+    return entries;
+  }
+
+ private:
+  storage::testing::ScratchDir dir_;
+  std::string path_;
+  services::RelationshipProjector projector_;
+  std::unique_ptr<storage::EventLog> log_;
+};
+
+}  // namespace annals::testing
+
+#endif  // ANNALS_TESTS_RELATIONSHIPS_SEEDED_LOG_H_
