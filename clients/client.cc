@@ -37,11 +37,18 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
     : channel_(std::move(channel)),
       event_log_(v1::EventLog::NewStub(channel_)),
       health_(grpc::health::v1::Health::NewStub(channel_)),
+      relationships_(v1::Relationships::NewStub(channel_)),
+      admin_(v1::Admin::NewStub(channel_)),
       deadline_(deadline) {}
 
 std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
+  return NewContext(deadline_);
+}
+
+std::unique_ptr<grpc::ClientContext> Client::NewContext(
+    absl::Duration deadline) {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   return context;
 }
 
@@ -86,6 +93,34 @@ absl::StatusOr<std::string> Client::Health(const std::string& service) {
   if (!response.ok()) return response.status();
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
       response->status());
+}
+
+absl::StatusOr<v1::GetRelationshipResponse> Client::GetRelationship(
+    const v1::GetRelationshipRequest& request) {
+  return Call<v1::GetRelationshipResponse>(
+      relationships_.get(), &v1::Relationships::Stub::GetRelationship,
+      NewContext().get(), request);
+}
+
+absl::StatusOr<v1::ListRelationshipsResponse> Client::ListRelationships(
+    const v1::ListRelationshipsRequest& request) {
+  return Call<v1::ListRelationshipsResponse>(
+      relationships_.get(), &v1::Relationships::Stub::ListRelationships,
+      NewContext().get(), request);
+}
+
+absl::StatusOr<v1::QueryTimelineResponse> Client::QueryTimeline(
+    const v1::QueryTimelineRequest& request) {
+  return Call<v1::QueryTimelineResponse>(
+      relationships_.get(), &v1::Relationships::Stub::QueryTimeline,
+      NewContext().get(), request);
+}
+
+absl::StatusOr<v1::RebuildProjectionsResponse> Client::RebuildProjections(
+    const v1::RebuildProjectionsRequest& request, absl::Duration deadline) {
+  return Call<v1::RebuildProjectionsResponse>(
+      admin_.get(), &v1::Admin::Stub::RebuildProjections,
+      NewContext(deadline).get(), request);
 }
 
 }  // namespace annals

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "annals/v1/event_log.grpc.pb.h"
+#include "annals/v1/query.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
@@ -44,16 +45,34 @@ class Client {
   // "SERVING" or "NOT_SERVING".
   absl::StatusOr<std::string> Health(const std::string& service = "");
 
+  // The Relationships service (proto/annals/v1/query.proto).
+  absl::StatusOr<v1::GetRelationshipResponse> GetRelationship(
+      const v1::GetRelationshipRequest& request);
+  absl::StatusOr<v1::ListRelationshipsResponse> ListRelationships(
+      const v1::ListRelationshipsRequest& request);
+  absl::StatusOr<v1::QueryTimelineResponse> QueryTimeline(
+      const v1::QueryTimelineRequest& request);
+  // The Admin service. A rebuild replays the whole log (about a second per
+  // 50,000 events), so it has its own deadline rather than the client's.
+  absl::StatusOr<v1::RebuildProjectionsResponse> RebuildProjections(
+      const v1::RebuildProjectionsRequest& request,
+      absl::Duration deadline = absl::Minutes(10));
+
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
   // A context whose deadline is now + deadline_.
   std::unique_ptr<grpc::ClientContext> NewContext() const;
+  // A context whose deadline is now + `deadline`.
+  static std::unique_ptr<grpc::ClientContext> NewContext(
+      absl::Duration deadline);
 
   // Constant after construction.
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventLog::Stub> event_log_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+  std::unique_ptr<v1::Relationships::Stub> relationships_;
+  std::unique_ptr<v1::Admin::Stub> admin_;
   absl::Duration deadline_;
 };
 
