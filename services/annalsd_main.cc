@@ -2,6 +2,7 @@
 // --data-dir and serves it over gRPC on --listen until SIGTERM or SIGINT.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -41,6 +42,13 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 ABSL_FLAG(bool, verify_on_start, false,
           "Recompute the whole hash chain before serving and refuse to start "
           "when it does not verify. (The last event is always checked.)");
+ABSL_FLAG(int64_t, max_subscriptions, 10000,
+          "Most Subscribe and WatchRelationship calls open at once; more get "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, subscription_window, 8192,
+          "Recent events kept in memory for live subscriptions (at most 32 "
+          "MiB of them). A subscriber further behind reads from storage and "
+          "is told it fell behind.");
 ABSL_FLAG(std::string, port_file, "",
           "When set, write the bound port to this file once serving (for "
           "scripts and tests that listen on port 0).");
@@ -88,6 +96,15 @@ int main(int argc, char** argv) {
 
   annals::services::RelationshipProjector projector;
   annals::storage::LogOptions log_options;
+  // The hub hears of every commit, so it exists before the log opens and
+  // goes after it.
+  annals::services::SubscriptionOptions subscription_options;
+  subscription_options.max_subscriptions = static_cast<size_t>(
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_max_subscriptions)));
+  subscription_options.window_events = static_cast<size_t>(
+      std::max<int64_t>(1, absl::GetFlag(FLAGS_subscription_window)));
+  annals::services::SubscriptionHub hub(subscription_options);
+  log_options.on_commit = hub.CommitListener();
   log_options.projector = &projector;
   const std::string durability = absl::GetFlag(FLAGS_durability);
   if (durability == "sync") {
@@ -133,7 +150,7 @@ int main(int argc, char** argv) {
   options.limits.max_event_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_event_bytes));
   absl::StatusOr<std::unique_ptr<annals::services::Server>> server =
-      annals::services::Server::Start(options, log->get());
+      annals::services::Server::Start(options, log->get(), &hub);
   if (!server.ok()) {
     Log(server.status().ToString());
     return 1;

@@ -17,22 +17,34 @@ int MaxReceiveBytes(const Limits& limits) {
   return bytes > (1u << 30) ? (1 << 30) : static_cast<int>(bytes);
 }
 
+int Millis(absl::Duration d) {
+  return static_cast<int>(absl::ToInt64Milliseconds(d));
+}
+
 }  // namespace
 
-Server::Server(storage::EventLog* log, const Limits& limits)
+Server::Server(storage::EventLog* log, const Limits& limits,
+               SubscriptionHub* hub)
     : log_(log),
+      hub_(hub),
       event_log_service_(log, limits),
       relationships_service_(log),
-      admin_service_(log) {}
+      admin_service_(log) {
+  if (hub_ != nullptr) {
+    hub_->Attach(log_);
+    subscription_service_ = std::make_unique<SubscriptionService>(hub_);
+  }
+}
 
 Server::~Server() { Shutdown(absl::ZeroDuration()); }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ServerOptions& options, storage::EventLog* log) {
+    const ServerOptions& options, storage::EventLog* log,
+    SubscriptionHub* hub) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::unique_ptr<Server> server(new Server(log, options.limits));
+  std::unique_ptr<Server> server(new Server(log, options.limits, hub));
   grpc::ServerBuilder builder;
   if (!options.listen.empty()) {
     builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
@@ -41,6 +53,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(&server->event_log_service_);
   builder.RegisterService(&server->relationships_service_);
   builder.RegisterService(&server->admin_service_);
+  if (server->subscription_service_ != nullptr) {
+    builder.RegisterService(server->subscription_service_.get());
+  }
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Millis(options.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             Millis(options.keepalive_timeout));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      Millis(options.min_client_ping_interval));
+  // Pings need not wait for data: a quiet subscription has none to send.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   builder.SetMaxReceiveMessageSize(MaxReceiveBytes(options.limits));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr ||
@@ -61,9 +86,13 @@ void Server::Shutdown(absl::Duration deadline) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);
+  // Subscriptions never end by themselves: end them first, so that they
+  // need not wait for the deadline.
+  if (hub_ != nullptr) hub_->Shutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
   log_->Close();
   server_->Wait();
+  if (hub_ != nullptr) hub_->Drain();
 }
 
 }  // namespace annals::services

@@ -10,6 +10,8 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "services/event_log_service.h"
+#include "services/subscription_hub.h"
+#include "services/subscription_service.h"
 #include "services/relationship_service.h"
 #include "services/validation.h"
 #include "storage/event_log.h"
@@ -25,6 +27,15 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:7465";
   // Request size limits.
   Limits limits;
+  // HTTP/2 keepalive for long-lived streams (subscriptions) behind proxies
+  // and NATs: the server pings an idle connection every `keepalive_time`
+  // and drops it when the ping is not answered within `keepalive_timeout`.
+  // Clients may ping as often as every `min_client_ping_interval`, also
+  // with no call open; more often and the server closes the connection
+  // (GOAWAY "too_many_pings"). See README.md.
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
 };
 
 class Server {
@@ -33,8 +44,14 @@ class Server {
   // queries need the log to keep a RelationshipProjector
   // (services/relationship_projector.h). UNAVAILABLE when
   // the address cannot be bound, naming it.
+  //
+  // With a `hub` the Subscriptions service is served too: the log must have
+  // been opened with hub->CommitListener() as LogOptions::on_commit; Start
+  // attaches the hub to the log; the hub must outlive the server (and the
+  // log). Without one, Subscriptions calls get UNIMPLEMENTED.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
-      const ServerOptions& options, storage::EventLog* log);
+      const ServerOptions& options, storage::EventLog* log,
+      SubscriptionHub* hub = nullptr);
 
   ~Server();
 
@@ -44,19 +61,23 @@ class Server {
   // A channel to this server that bypasses the network.
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
-  // Graceful shutdown: reports NOT_SERVING, stops taking new calls, lets
-  // calls in flight finish until `deadline` and cancels the rest, then
-  // closes the log (which commits everything queued). Appends in flight
-  // are therefore committed or failed, never half-written. Idempotent.
+  // Graceful shutdown: reports NOT_SERVING, ends every subscription with
+  // UNAVAILABLE, stops taking new calls, lets calls in flight finish until
+  // `deadline` and cancels the rest, then closes the log (which commits
+  // everything queued) and waits until no subscription work touches it.
+  // Appends in flight are therefore committed or failed, never
+  // half-written. Idempotent.
   void Shutdown(absl::Duration deadline);
 
  private:
-  Server(storage::EventLog* log, const Limits& limits);
+  Server(storage::EventLog* log, const Limits& limits, SubscriptionHub* hub);
 
   storage::EventLog* const log_;
+  SubscriptionHub* const hub_;  // may be null
   EventLogService event_log_service_;
   RelationshipsService relationships_service_;
   AdminService admin_service_;
+  std::unique_ptr<SubscriptionService> subscription_service_;  // with hub_
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -1,0 +1,555 @@
+#include "services/subscription_service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "annals/v1/relationship.pb.h"
+#include "proto/rpc_status.h"
+#include "services/subscription_filter.h"
+#include "storage/projector.h"
+
+namespace annals::services {
+namespace {
+
+// A call refused before it started: finishes at once with `status`.
+template <typename Response>
+class RefusedReactor final : public grpc::ServerWriteReactor<Response> {
+ public:
+  explicit RefusedReactor(const absl::Status& status) {
+    this->Finish(rpc::ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
+};
+
+// The reference count shared by the reactors below: one reference for
+// gRPC (released in OnDone), one per task queued on the executor and one
+// per wait registered with the hub. The last release deletes.
+class Counted {
+ protected:
+  virtual ~Counted() = default;
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ private:
+  std::atomic<int> refs_{1};
+};
+
+// ---------------------------------------------------------------------------
+// Subscribe
+
+class SubscribeReactor final
+    : public grpc::ServerWriteReactor<v1::SubscribeResponse>,
+      public HubSubscriber,
+      private Counted {
+ public:
+  // Delivers positions from `next` on that match `filter`.
+  SubscribeReactor(SubscriptionHub* hub, EventFilter filter, uint64_t next)
+      : hub_(hub),
+        filter_(std::move(filter)),
+        page_(std::max<size_t>(1, hub->options().read_page_events)),
+        next_(next),
+        reported_(next - 1),
+        reported_at_(absl::Now()) {}
+
+  // Registers with the hub and starts; finishes at once when the hub
+  // refuses.
+  void Start() {
+    absl::Status registered = hub_->Register(this);
+    if (!registered.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        finished_ = true;
+      }
+      Finish(rpc::ToGrpcStatus(registered));
+      return;
+    }
+    Pump();
+  }
+
+  // --- gRPC reactions ---
+
+  void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      in_flight_.reset();
+    }
+    if (!ok) {
+      FinishWith(absl::CancelledError("the stream broke"));
+      return;
+    }
+    Pump();
+  }
+
+  void OnCancel() override {
+    FinishWith(absl::CancelledError("cancelled by the client"));
+  }
+
+  void OnDone() override {
+    hub_->Unregister(this);
+    Unref();
+  }
+
+  // --- HubSubscriber ---
+
+  void OnCommitted() override {
+    {
+      absl::MutexLock lock(&mu_);
+      waiting_ = false;
+    }
+    Pump();
+    Unref();  // the wait's
+  }
+
+  void Stop(const absl::Status& status) override {
+    Ref();
+    if (!hub_->Submit([this, status] {
+          FinishWith(status);
+          Unref();
+        })) {
+      Unref();  // never last: gRPC's reference is held while registered
+    }
+  }
+
+ private:
+  using Fetched = SubscriptionHub::Fetched;
+
+  // Moves things along: fetches more when little is pending, and starts
+  // the next write when none is in flight. Any thread; never blocks.
+  void Pump() ABSL_LOCKS_EXCLUDED(mu_) {
+    SharedMessage to_write;
+    bool read = false;
+    absl::Status error;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      if (!reading_ && !waiting_ && pending_.size() <= page_ / 2) {
+        read = FillLocked();
+        error = finish_error_;
+      }
+      if (error.ok() && !writing_ && !pending_.empty()) {
+        to_write = std::move(pending_.front());
+        pending_.pop_front();
+        in_flight_ = to_write;
+        writing_ = true;
+      }
+    }
+    if (!error.ok()) {
+      FinishWith(error);
+      return;
+    }
+    if (read) SubmitRead();
+    if (to_write != nullptr) StartWrite(to_write.get());
+  }
+
+  // Takes what the window has from next_ on; at the head says CaughtUp or
+  // waits for a commit. Returns true when it has to read storage instead
+  // (reading_ is then set and the caller submits the read).
+  bool FillLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (;;) {
+      Fetched fetched = hub_->Fetch(next_, page_);
+      switch (fetched.kind) {
+        case Fetched::Kind::kEvents:
+          if (!AcceptLocked(fetched.events)) return false;
+          if (!pending_.empty()) return false;
+          continue;  // the filter left them all out: on
+        case Fetched::Kind::kEvicted:
+          if (live_) {
+            live_ = false;
+            auto message = std::make_shared<v1::SubscribeResponse>();
+            message->mutable_fell_behind()->set_position(next_ - 1);
+            message->mutable_fell_behind()->set_head(fetched.head);
+            PushLocked(std::move(message), next_ - 1);
+          }
+          reading_ = true;
+          return true;
+        case Fetched::Kind::kAtHead:
+          if (!live_) {
+            live_ = true;
+            auto message = std::make_shared<v1::SubscribeResponse>();
+            message->mutable_caught_up()->set_position(next_ - 1);
+            PushLocked(std::move(message), next_ - 1);
+            return false;
+          }
+          if (!pending_.empty()) return false;  // wait once they are out
+          Ref();  // the wait's
+          if (hub_->WaitForCommit(next_ - 1, this)) {
+            waiting_ = true;
+            return false;
+          }
+          Unref();  // never last: gRPC's reference is held until finished
+          continue;  // committed meanwhile
+      }
+    }
+  }
+
+  // Queues the events of `events` that match, which must start at next_;
+  // advances next_ past them and adds a checkpoint when one is due. False
+  // when they do not start at next_ (then finishing).
+  bool AcceptLocked(const std::vector<SharedMessage>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const SharedMessage& message : events) {
+      const uint64_t position = message->event().position();
+      if (position != next_) {
+        finish_error_ = absl::InternalError(absl::StrCat(
+            "subscription expected position ", next_, ", got ", position));
+        return false;
+      }
+      next_ = position + 1;
+      if (filter_.Matches(message->event())) PushLocked(message, position);
+    }
+    const uint64_t passed = next_ - 1;
+    if (passed > reported_ &&
+        (passed - reported_ >= hub_->options().checkpoint_positions ||
+         absl::Now() - reported_at_ >= hub_->options().checkpoint_interval)) {
+      auto checkpoint = std::make_shared<v1::SubscribeResponse>();
+      checkpoint->mutable_checkpoint()->set_position(passed);
+      PushLocked(std::move(checkpoint), passed);
+    }
+    return true;
+  }
+
+  void PushLocked(SharedMessage message, uint64_t position)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    pending_.push_back(std::move(message));
+    reported_ = position;
+    reported_at_ = absl::Now();
+  }
+
+  // Reads the next page of storage on the executor.
+  void SubmitRead() ABSL_LOCKS_EXCLUDED(mu_) {
+    Ref();
+    if (hub_->Submit([this] {
+          ReadStorage();
+          Unref();
+        })) {
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      reading_ = false;
+    }
+    FinishWith(absl::UnavailableError("server is shutting down"));
+    Unref();
+  }
+
+  // On the executor: one page from next_, then on.
+  void ReadStorage() ABSL_LOCKS_EXCLUDED(mu_) {
+    uint64_t from = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) {
+        reading_ = false;
+        return;
+      }
+      from = next_;
+    }
+    absl::StatusOr<storage::ReadPage> page =
+        hub_->log()->ReadAll(from, storage::Direction::kForward, page_);
+    absl::Status error;
+    {
+      absl::MutexLock lock(&mu_);
+      reading_ = false;
+      if (finished_) return;
+      if (!page.ok()) {
+        error = absl::UnavailableError(absl::StrCat(
+            "reading the log from position ", from,
+            " failed: ", page.status().ToString()));
+      } else if (page->events.empty()) {
+        error = absl::InternalError(absl::StrCat(
+            "the log has no position ", from, " (head ", page->last, ")"));
+      } else {
+        std::vector<SharedMessage> events;
+        events.reserve(page->events.size());
+        for (v1::RecordedEvent& event : page->events) {
+          auto message = std::make_shared<v1::SubscribeResponse>();
+          message->mutable_event()->Swap(&event);
+          events.push_back(std::move(message));
+        }
+        if (!AcceptLocked(events)) error = finish_error_;
+      }
+    }
+    if (!error.ok()) {
+      FinishWith(error);
+      return;
+    }
+    Pump();
+  }
+
+  // Ends the call with `status` (once; later calls do nothing).
+  void FinishWith(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      finished_ = true;
+      pending_.clear();
+      if (waiting_ && hub_->CancelWait(this)) {
+        waiting_ = false;
+        Unref();  // the wait's; never last: gRPC's reference is held
+      }
+    }
+    Finish(rpc::ToGrpcStatus(status));
+  }
+
+  // --- Constant after construction ---
+  SubscriptionHub* const hub_;
+  const EventFilter filter_;
+  const size_t page_;  // events per fetch or storage read
+
+  absl::Mutex mu_;
+  // The next position to consider: every earlier one is in pending_,
+  // written, or left out by the filter.
+  uint64_t next_ ABSL_GUARDED_BY(mu_);
+  // Messages to write, in order, and the one being written.
+  std::deque<SharedMessage> pending_ ABSL_GUARDED_BY(mu_);
+  SharedMessage in_flight_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a storage read is queued
+  bool waiting_ ABSL_GUARDED_BY(mu_) = false;  // a hub wait is registered
+  // Said CaughtUp, not FellBehind since.
+  bool live_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish called or due
+  absl::Status finish_error_ ABSL_GUARDED_BY(mu_);
+  // The position of the last message queued, and when: for checkpoints.
+  uint64_t reported_ ABSL_GUARDED_BY(mu_);
+  absl::Time reported_at_ ABSL_GUARDED_BY(mu_);
+};
+
+// ---------------------------------------------------------------------------
+// WatchRelationship
+
+class WatchReactor final
+    : public grpc::ServerWriteReactor<v1::WatchRelationshipResponse>,
+      public HubSubscriber,
+      private Counted {
+ public:
+  WatchReactor(SubscriptionHub* hub, std::string dyad)
+      : hub_(hub), dyad_(std::move(dyad)) {}
+
+  // Registers with the hub and reads the state now.
+  void Start() {
+    absl::Status registered = hub_->Register(this);
+    if (!registered.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        finished_ = true;
+      }
+      Finish(rpc::ToGrpcStatus(registered));
+      return;
+    }
+    SubmitRead();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      FinishWith(absl::CancelledError("the stream broke"));
+      return;
+    }
+    Wait();
+  }
+
+  void OnCancel() override {
+    FinishWith(absl::CancelledError("cancelled by the client"));
+  }
+
+  void OnDone() override {
+    hub_->Unregister(this);
+    Unref();
+  }
+
+  void OnCommitted() override {
+    {
+      absl::MutexLock lock(&mu_);
+      waiting_ = false;
+    }
+    SubmitRead();
+    Unref();  // the wait's
+  }
+
+  void Stop(const absl::Status& status) override {
+    Ref();
+    if (!hub_->Submit([this, status] {
+          FinishWith(status);
+          Unref();
+        })) {
+      Unref();
+    }
+  }
+
+ private:
+  // One cycle: wait for a commit after seen_ -> read -> write if changed.
+  void Wait() ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      Ref();  // the wait's
+      if (hub_->WaitForCommit(seen_, this)) {
+        waiting_ = true;
+        return;
+      }
+    }
+    Unref();  // committed meanwhile: read now; never last
+    SubmitRead();
+  }
+
+  void SubmitRead() ABSL_LOCKS_EXCLUDED(mu_) {
+    Ref();
+    if (!hub_->Submit([this] {
+          Read();
+          Unref();
+        })) {
+      FinishWith(absl::UnavailableError("server is shutting down"));
+      Unref();
+    }
+  }
+
+  // On the executor: the state as of at least the hub's head.
+  void Read() ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+    }
+    // The head first: the state read afterwards includes it (the hub hears
+    // of a commit only once it is readable).
+    const uint64_t head = hub_->head();
+    absl::StatusOr<std::string> stored = hub_->log()->ReadProjection(
+        storage::ProjectionFamily::kRelationships, dyad_);
+    if (!stored.ok() && !absl::IsNotFound(stored.status())) {
+      FinishWith(absl::UnavailableError(absl::StrCat(
+          "reading the state of ", dyad_, " failed: ",
+          stored.status().ToString())));
+      return;
+    }
+    const std::string bytes = stored.ok() ? *stored : std::string();
+    absl::Status error;
+    bool write = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      seen_ = head;
+      if (!sent_ || bytes != sent_bytes_) {
+        response_.Clear();
+        if (!bytes.empty() &&
+            !response_.mutable_state()->ParseFromString(bytes)) {
+          error = absl::InternalError(
+              absl::StrCat("the stored state of ", dyad_, " does not parse"));
+        } else {
+          response_.mutable_state()->set_dyad(dyad_);
+          response_.set_position(head);
+          sent_ = true;
+          sent_bytes_ = bytes;
+          write = true;
+        }
+      }
+    }
+    if (!error.ok()) {
+      FinishWith(error);
+    } else if (write) {
+      StartWrite(&response_);
+    } else {
+      Wait();
+    }
+  }
+
+  void FinishWith(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      finished_ = true;
+      if (waiting_ && hub_->CancelWait(this)) {
+        waiting_ = false;
+        Unref();  // never last
+      }
+    }
+    Finish(rpc::ToGrpcStatus(status));
+  }
+
+  // --- Constant after construction ---
+  SubscriptionHub* const hub_;
+  const std::string dyad_;
+
+  absl::Mutex mu_;
+  // One of wait, read, write runs at a time; these are used by the one
+  // that runs.
+  uint64_t seen_ = 0;  // the head the last read included
+  bool sent_ = false;
+  std::string sent_bytes_;
+  v1::WatchRelationshipResponse response_;  // being written
+  bool waiting_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+SubscriptionService::SubscriptionService(SubscriptionHub* hub) : hub_(hub) {}
+
+grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
+    grpc::CallbackServerContext* /*context*/,
+    const v1::SubscribeRequest* request) {
+  using Refused = RefusedReactor<v1::SubscribeResponse>;
+  std::vector<rpc::FieldViolation> violations;
+  EventFilter filter =
+      EventFilter::Parse(request->filter(), "filter", &violations);
+  if (request->start_case() == v1::SubscribeRequest::kFromPosition &&
+      request->from_position() == 0) {
+    violations.push_back(
+        {"from_position",
+         "must be at least 1 (set from_start for the whole log)"});
+  }
+  if (!violations.empty()) return new Refused(rpc::InvalidArgument(violations));
+
+  uint64_t next = 0;
+  switch (request->start_case()) {
+    case v1::SubscribeRequest::kFromPosition: {
+      // The storage head too: a client may have read past the hub's head.
+      const uint64_t head =
+          std::max(hub_->head(), hub_->log()->GetHead().position);
+      if (request->from_position() > head + 1) {
+        return new Refused(absl::OutOfRangeError(absl::StrCat(
+            "from_position ", request->from_position(),
+            " is beyond the log's head ", head, " plus one")));
+      }
+      next = request->from_position();
+      break;
+    }
+    case v1::SubscribeRequest::kFromStart:
+      next = 1;
+      break;
+    case v1::SubscribeRequest::kFromNow:
+    case v1::SubscribeRequest::START_NOT_SET:
+      next = hub_->head() + 1;
+      break;
+  }
+  auto* reactor = new SubscribeReactor(hub_, std::move(filter), next);
+  reactor->Start();
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::WatchRelationshipResponse>*
+SubscriptionService::WatchRelationship(
+    grpc::CallbackServerContext* /*context*/,
+    const v1::WatchRelationshipRequest* request) {
+  std::string problem = "required";
+  const std::string dyad =
+      request->dyad().empty() ? "" : ParseDyad(request->dyad(), &problem);
+  if (dyad.empty()) {
+    return new RefusedReactor<v1::WatchRelationshipResponse>(
+        rpc::InvalidArgument({{"dyad", problem}}));
+  }
+  auto* reactor = new WatchReactor(hub_, dyad);
+  reactor->Start();
+  return reactor;
+}
+
+}  // namespace annals::services

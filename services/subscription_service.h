@@ -1,0 +1,47 @@
+// The annals.v1.Subscriptions gRPC service: Subscribe and WatchRelationship
+// as callback-API server-streaming reactors over the SubscriptionHub.
+//
+// One reactor per call, one write in flight, no thread per call:
+//   - A Subscribe call keeps `next`, the next position it will consider.
+//     Everything before it has been written or left out by the filter. It
+//     takes positions from `next` on from wherever they are — the hub's
+//     live window while `next` is in it, else storage, one page at a time
+//     on the hub's executor — so the switch between catch-up and live
+//     delivery can neither skip nor repeat a position.
+//   - At the head it says CaughtUp once and waits for the next commit
+//     (the hub wakes it on its executor). When the window has moved past
+//     `next` it says FellBehind and reads storage again.
+//   - It holds at most about 1.5 read pages of events, shared with the
+//     window; a slow client therefore costs one page, never the writer.
+//   - A WatchRelationship call waits for a commit, re-reads the dyad's
+//     state on the executor, and writes it when its bytes changed.
+#ifndef ANNALS_SERVICES_SUBSCRIPTION_SERVICE_H_
+#define ANNALS_SERVICES_SUBSCRIPTION_SERVICE_H_
+
+#include "annals/v1/subscription.grpc.pb.h"
+#include "services/subscription_hub.h"
+
+namespace annals::services {
+
+class SubscriptionService final : public v1::Subscriptions::CallbackService {
+ public:
+  // `hub` must be attached to the log and outlive the service's calls
+  // (see SubscriptionHub for the order of shutdown). Thread-safe.
+  explicit SubscriptionService(SubscriptionHub* hub);
+
+  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request) override;
+
+  grpc::ServerWriteReactor<v1::WatchRelationshipResponse>* WatchRelationship(
+      grpc::CallbackServerContext* context,
+      const v1::WatchRelationshipRequest* request) override;
+
+ private:
+  // Constant after construction.
+  SubscriptionHub* const hub_;
+};
+
+}  // namespace annals::services
+
+#endif  // ANNALS_SERVICES_SUBSCRIPTION_SERVICE_H_
