@@ -1,0 +1,142 @@
+// In-process gRPC tests of the Relationships and Admin services: they are
+// served, answer from the projections the appends wrote, and their errors
+// reach the client with the field named.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "clients/client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/rpc_status.h"
+#include "services/relationship_projector.h"
+#include "services/server.h"
+#include "storage/event_log.h"
+#include "tests/testing/events.h"
+#include "tests/testing/status_matchers.h"
+
+namespace annals {
+namespace {
+
+using ::annals::testing::IsOk;
+using ::annals::testing::MakeMeeting;
+using ::annals::testing::StatusIs;
+using ::testing::ElementsAre;
+
+class RelationshipServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           absl::StrCat("relationship_service_test_", getpid(), "_",
+                        ::testing::UnitTest::GetInstance()
+                            ->current_test_info()
+                            ->name());
+    std::filesystem::remove_all(dir_);
+    storage::LogOptions log_options;
+    log_options.sync = false;
+    log_options.projector = &projector_;
+    auto log = storage::OpenRocksEventLog(dir_.string(), log_options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+    services::ServerOptions options;
+    options.listen = "";  // in-process only
+    auto server = services::Server::Start(options, log_.get());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    client_ = std::make_unique<Client>(server_->InProcessChannel(),
+                                       absl::Seconds(10));
+
+    v1::AppendRequest append;
+    append.set_stream("korea-talks");
+    *append.add_events() = MakeMeeting("summit-1");
+    v1::Event second = MakeMeeting("summit-2");
+    second.mutable_occurred()->mutable_start()->set_year(2004);
+    *append.add_events() = second;
+    *append.add_events() = MakeMeeting("us-summit", "USA", "PRK");
+    ASSERT_THAT(client_->Append(append), IsOk());
+  }
+
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    log_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+  services::RelationshipProjector projector_;
+  std::unique_ptr<storage::EventLog> log_;
+  std::unique_ptr<services::Server> server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(RelationshipServiceTest, GetRelationshipNowAndAsOf) {
+  v1::GetRelationshipRequest request;
+  request.set_dyad("PRK-JPN");
+  auto now = client_->GetRelationship(request);
+  ASSERT_THAT(now, IsOk());
+  EXPECT_EQ(now->state().dyad(), "JPN-PRK");
+  EXPECT_EQ(now->state().event_count(), 2);
+  EXPECT_EQ(now->state().leaders_meeting_count(), 2);
+  EXPECT_EQ(now->head(), 3u);
+
+  request.mutable_as_of_date()->set_year(2003);
+  auto then = client_->GetRelationship(request);
+  ASSERT_THAT(then, IsOk());
+  EXPECT_EQ(then->state().event_count(), 1);
+
+  request.set_as_of_position(1);
+  auto at = client_->GetRelationship(request);
+  ASSERT_THAT(at, IsOk());
+  EXPECT_EQ(at->state().event_count(), 1);
+  EXPECT_EQ(at->head(), 1u);
+}
+
+TEST_F(RelationshipServiceTest, ListAndTimeline) {
+  v1::ListRelationshipsRequest list;
+  auto listed = client_->ListRelationships(list);
+  ASSERT_THAT(listed, IsOk());
+  std::vector<std::string> dyads;
+  for (const auto& r : listed->relationships()) dyads.push_back(r.dyad());
+  EXPECT_THAT(dyads, ElementsAre("JPN-PRK", "PRK-USA"));  // 2004 first
+
+  v1::QueryTimelineRequest timeline;
+  timeline.set_actor("PRK");
+  timeline.set_descending(true);
+  auto entries = client_->QueryTimeline(timeline);
+  ASSERT_THAT(entries, IsOk());
+  std::vector<std::string> ids;
+  for (const auto& e : entries->entries()) ids.push_back(e.event().id());
+  EXPECT_THAT(ids, ElementsAre("summit-2", "us-summit", "summit-1"));
+}
+
+TEST_F(RelationshipServiceTest, BadQueriesAreInvalidArgumentNamingTheField) {
+  v1::GetRelationshipRequest request;
+  request.set_dyad("JPN-XYZ");
+  auto response = client_->GetRelationship(request);
+  EXPECT_THAT(response, StatusIs(absl::StatusCode::kInvalidArgument));
+  std::vector<std::string> fields;
+  for (const auto& v : rpc::FieldViolations(response.status())) {
+    fields.push_back(v.field);
+  }
+  EXPECT_THAT(fields, ElementsAre("dyad"));
+
+  v1::QueryTimelineRequest timeline;
+  timeline.set_page_token("%%%");
+  EXPECT_THAT(client_->QueryTimeline(timeline),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(RelationshipServiceTest, RebuildProjectionsReportsAMatch) {
+  v1::RebuildProjectionsRequest request;
+  auto report = client_->RebuildProjections(request, absl::Seconds(30));
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->matched()) << report->first_difference();
+  EXPECT_EQ(report->events(), 3u);
+  EXPECT_FALSE(report->repaired());
+}
+
+}  // namespace
+}  // namespace annals
