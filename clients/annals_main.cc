@@ -23,6 +23,7 @@
 #include "clients/client.h"
 #include "clients/dashed_flags.h"
 #include "clients/event_format.h"
+#include "clients/relationship_commands.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/rpc_status.h"
 
@@ -38,10 +39,23 @@ ABSL_FLAG(std::string, stream, "",
 ABSL_FLAG(std::string, expect, "any",
           "append: expected stream version: any, none, exists, or a number.");
 ABSL_FLAG(bool, all, false, "read: read the whole log.");
-ABSL_FLAG(uint64_t, from, 0,
-          "read: first position (--all) or stream version (--stream); 0 "
-          "means the start (or the end with --backward).");
-ABSL_FLAG(uint64_t, limit, 0, "read: most events to print; 0 means all.");
+ABSL_FLAG(std::string, from, "",
+          "read: first position (--all) or stream version (--stream); 0 or "
+          "none means the start (or the end with --backward). timeline: "
+          "first occurred date, YYYY, YYYY-MM or YYYY-MM-DD.");
+ABSL_FLAG(std::string, to, "",
+          "timeline: last occurred date (inclusive at its precision), YYYY, "
+          "YYYY-MM or YYYY-MM-DD.");
+ABSL_FLAG(std::vector<std::string>, kind, {},
+          "timeline: only events of these kinds (meeting, resolution, ...); "
+          "repeat the flag or give a comma list.");
+ABSL_FLAG(std::vector<std::string>, tag, {},
+          "timeline: only events with at least one of these tags; repeat the "
+          "flag or give a comma list.");
+ABSL_FLAG(std::string, actor, "",
+          "relationships: only the dyads of this actor.");
+ABSL_FLAG(uint64_t, limit, 0,
+          "read, relationships, timeline: most items to print; 0 means all.");
 ABSL_FLAG(bool, backward, false, "read: read from the end towards the start.");
 
 namespace annals {
@@ -68,6 +82,20 @@ constexpr char kUsage[] =
     "      Print the event with that id.\n"
     "  health\n"
     "      Print the server's serving status; exit 0 only when SERVING.\n"
+    "  relationship A B [--as-of DATE | --as-of-position P]\n"
+    "      The state of the relationship of A and B (also A-B): now, as of an\n"
+    "      occurred DATE (YYYY, YYYY-MM or YYYY-MM-DD), or as the log knew it\n"
+    "      at position P.\n"
+    "  relationships [--order activity|index] [--ascending] [--actor A]\n"
+    "                [--limit N]\n"
+    "      The dyads with events, most recent activity (or index) first.\n"
+    "  timeline [A B | A-B | A] [--from DATE] [--to DATE] [--kind K]...\n"
+    "           [--tag T]... [--text S] [--descending] [--limit N]\n"
+    "      The events of a dyad, of an actor or of the whole log, corrections\n"
+    "      applied, by occurred date. --kind and --tag repeat or take lists.\n"
+    "  admin rebuild [--check]\n"
+    "      Recompute every projection from the log and compare; repair unless\n"
+    "      --check. Exit 1 when --check finds differences.\n"
     "\n"
     "Flags may be written with dashes or underscores. On error the exit code\n"
     "is 1 (the server refused: one line 'CODE: message' naming the fields)\n"
@@ -185,7 +213,13 @@ int Read(Client& client, const std::vector<char*>& args) {
                                       ? v1::DIRECTION_BACKWARD
                                       : v1::DIRECTION_FORWARD;
   const bool json = absl::GetFlag(FLAGS_json);
-  uint64_t from = absl::GetFlag(FLAGS_from);
+  uint64_t from = 0;
+  const std::string from_flag = absl::GetFlag(FLAGS_from);
+  if (!from_flag.empty() && !absl::SimpleAtoi(from_flag, &from)) {
+    return UsageError(absl::StrCat(
+        "read: --from must be a position or stream version, got '", from_flag,
+        "'"));
+  }
   uint64_t printed = 0;
   // Page through until the end, or until --limit events were printed.
   while (limit == 0 || printed < limit) {
@@ -252,15 +286,37 @@ struct Command {
   std::function<int(Client&, const std::vector<char*>&)> run;
 };
 
+// A command of relationship_commands.h, given the flags of this file it reads.
+std::function<int(Client&, const std::vector<char*>&)> WithCommonFlags(
+    int (*run)(Client&, const std::vector<char*>&, const CommonFlags&)) {
+  return [run](Client& client, const std::vector<char*>& args) {
+    CommonFlags flags;
+    flags.json = absl::GetFlag(FLAGS_json);
+    flags.limit = absl::GetFlag(FLAGS_limit);
+    flags.from = absl::GetFlag(FLAGS_from);
+    flags.to = absl::GetFlag(FLAGS_to);
+    flags.kinds = absl::GetFlag(FLAGS_kind);
+    flags.tags = absl::GetFlag(FLAGS_tag);
+    flags.actor = absl::GetFlag(FLAGS_actor);
+    return run(client, args, flags);
+  };
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   std::vector<std::string> storage = UnderscoreFlagNames(argc, argv);
+  std::vector<std::string> joined;
+  JoinRepeatedListFlags({"kind", "tag"}, &argc, argv, &joined);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() < 2) return UsageError("missing COMMAND");
 
   const std::vector<Command> commands = {
       {"append", Append}, {"import", Import}, {"read", Read},
-      {"get", Get},       {"health", Health}};
+      {"get", Get},       {"health", Health},
+      {"relationship", WithCommonFlags(RelationshipCommand)},
+      {"relationships", WithCommonFlags(RelationshipsCommand)},
+      {"timeline", WithCommonFlags(TimelineCommand)},
+      {"admin", WithCommonFlags(AdminCommand)}};
   const std::string name = positional[1];
   const std::vector<char*> args(positional.begin() + 2, positional.end());
   for (const Command& command : commands) {
