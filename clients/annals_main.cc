@@ -24,6 +24,7 @@
 #include "clients/dashed_flags.h"
 #include "clients/event_format.h"
 #include "clients/relationship_commands.h"
+#include "clients/watch_command.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/rpc_status.h"
 
@@ -96,6 +97,13 @@ constexpr char kUsage[] =
     "  admin rebuild [--check]\n"
     "      Recompute every projection from the log and compare; repair unless\n"
     "      --check. Exit 1 when --check finds differences.\n"
+    "  watch [--stream S] [--dyad A-B] [--actor A] [--kind K]... [--tag T]...\n"
+    "        [--from N|start|now] [--limit N]\n"
+    "      Print events as they are recorded: from position N, the start or\n"
+    "      now (default), then live. Reconnects from the last position seen.\n"
+    "  watch-relationship A B\n"
+    "      Print the state of the relationship of A and B, then again after\n"
+    "      every change.\n"
     "\n"
     "Flags may be written with dashes or underscores. On error the exit code\n"
     "is 1 (the server refused: one line 'CODE: message' naming the fields)\n"
@@ -302,6 +310,22 @@ std::function<int(Client&, const std::vector<char*>&)> WithCommonFlags(
   };
 }
 
+// A command of watch_command.h, given the flags of this file it reads.
+std::function<int(Client&, const std::vector<char*>&)> WithWatchFlags(
+    int (*run)(Client&, const std::vector<char*>&, const WatchFlags&)) {
+  return [run](Client& client, const std::vector<char*>& args) {
+    WatchFlags flags;
+    flags.json = absl::GetFlag(FLAGS_json);
+    flags.limit = absl::GetFlag(FLAGS_limit);
+    flags.from = absl::GetFlag(FLAGS_from);
+    flags.stream = absl::GetFlag(FLAGS_stream);
+    flags.actor = absl::GetFlag(FLAGS_actor);
+    flags.kinds = absl::GetFlag(FLAGS_kind);
+    flags.tags = absl::GetFlag(FLAGS_tag);
+    return run(client, args, flags);
+  };
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   std::vector<std::string> storage = UnderscoreFlagNames(argc, argv);
@@ -316,7 +340,9 @@ int Main(int argc, char** argv) {
       {"relationship", WithCommonFlags(RelationshipCommand)},
       {"relationships", WithCommonFlags(RelationshipsCommand)},
       {"timeline", WithCommonFlags(TimelineCommand)},
-      {"admin", WithCommonFlags(AdminCommand)}};
+      {"admin", WithCommonFlags(AdminCommand)},
+      {"watch", WithWatchFlags(WatchCommand)},
+      {"watch-relationship", WithWatchFlags(WatchRelationshipCommand)}};
   const std::string name = positional[1];
   const std::vector<char*> args(positional.begin() + 2, positional.end());
   for (const Command& command : commands) {

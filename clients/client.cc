@@ -20,6 +20,46 @@ absl::StatusOr<Response> Call(Stub* stub, Method method,
   return response;
 }
 
+// Keepalive for long-lived streams (see ClientOptions and README.md).
+grpc::ChannelArguments ChannelArgs(const ClientOptions& options) {
+  grpc::ChannelArguments args;
+  if (options.keepalive_time > absl::ZeroDuration()) {
+    auto millis = [](absl::Duration d) {
+      return static_cast<int>(absl::ToInt64Milliseconds(d));
+    };
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, millis(options.keepalive_time));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                millis(options.keepalive_timeout));
+    // A quiet subscription sends no data; keep pinging anyway.
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  }
+  return args;
+}
+
+// Reads a server stream into `on_message` until it returns false or the
+// stream ends.
+template <typename Response, typename Reader>
+absl::Status Follow(grpc::ClientContext* context, Reader* reader,
+                    const std::function<bool(const Response&)>& on_message) {
+  Response message;
+  bool stopped = false;
+  while (reader->Read(&message)) {
+    if (!on_message(message)) {
+      stopped = true;
+      context->TryCancel();
+      break;
+    }
+  }
+  grpc::Status status = reader->Finish();
+  if (stopped) return absl::OkStatus();
+  if (status.ok()) {
+    // Subscriptions never end by themselves with OK.
+    return absl::UnavailableError("the server ended the stream");
+  }
+  return rpc::FromGrpcStatus(status);
+}
+
 }  // namespace
 
 std::string DefaultServerAddress() {
@@ -29,8 +69,9 @@ std::string DefaultServerAddress() {
 }
 
 Client::Client(const ClientOptions& options)
-    : Client(grpc::CreateChannel(options.server,
-                                 grpc::InsecureChannelCredentials()),
+    : Client(grpc::CreateCustomChannel(options.server,
+                                       grpc::InsecureChannelCredentials(),
+                                       ChannelArgs(options)),
              options.deadline) {}
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
@@ -39,6 +80,7 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
       health_(grpc::health::v1::Health::NewStub(channel_)),
       relationships_(v1::Relationships::NewStub(channel_)),
       admin_(v1::Admin::NewStub(channel_)),
+      subscriptions_(v1::Subscriptions::NewStub(channel_)),
       deadline_(deadline) {}
 
 std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
@@ -121,6 +163,26 @@ absl::StatusOr<v1::RebuildProjectionsResponse> Client::RebuildProjections(
   return Call<v1::RebuildProjectionsResponse>(
       admin_.get(), &v1::Admin::Stub::RebuildProjections,
       NewContext(deadline).get(), request);
+}
+
+absl::Status Client::Subscribe(
+    const v1::SubscribeRequest& request,
+    const std::function<bool(const v1::SubscribeResponse&)>& on_message) {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      subscriptions_->Subscribe(&context, request);
+  return Follow<v1::SubscribeResponse>(&context, reader.get(), on_message);
+}
+
+absl::Status Client::WatchRelationship(
+    const v1::WatchRelationshipRequest& request,
+    const std::function<bool(const v1::WatchRelationshipResponse&)>&
+        on_message) {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::WatchRelationshipResponse>> reader =
+      subscriptions_->WatchRelationship(&context, request);
+  return Follow<v1::WatchRelationshipResponse>(&context, reader.get(),
+                                               on_message);
 }
 
 }  // namespace annals

@@ -5,6 +5,7 @@
 #ifndef ANNALS_CLIENTS_CLIENT_H_
 #define ANNALS_CLIENTS_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "absl/time/time.h"
 #include "annals/v1/event_log.grpc.pb.h"
 #include "annals/v1/query.grpc.pb.h"
+#include "annals/v1/subscription.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
@@ -22,6 +24,14 @@ struct ClientOptions {
   std::string server = "localhost:7465";
   // Deadline of every call that does not give its own (default 10 s).
   absl::Duration deadline = absl::Seconds(10);
+  // HTTP/2 keepalive: ping the server after this long without traffic, and
+  // give up on the connection when a ping is not answered within
+  // `keepalive_timeout`, so that a subscription over a dead connection (a
+  // proxy or NAT that dropped it silently) ends with UNAVAILABLE instead of
+  // hanging. Must be at least the server's minimum ping interval (10 s by
+  // default; see README.md). Zero: no keepalive pings. Default 30 s / 10 s.
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
 };
 
 // The server address the CLI uses when --server is not given: $ANNALS_SERVER,
@@ -58,6 +68,20 @@ class Client {
       const v1::RebuildProjectionsRequest& request,
       absl::Duration deadline = absl::Minutes(10));
 
+  // The Subscriptions service (proto/annals/v1/subscription.proto). Each
+  // follows one stream, blocking, with no deadline: it calls `on_message`
+  // for every message, in order, until `on_message` returns false (then
+  // cancels the call and returns OK) or the call ends (then returns its
+  // status: UNAVAILABLE when the connection or the server went away —
+  // resume from the last position received plus one).
+  absl::Status Subscribe(
+      const v1::SubscribeRequest& request,
+      const std::function<bool(const v1::SubscribeResponse&)>& on_message);
+  absl::Status WatchRelationship(
+      const v1::WatchRelationshipRequest& request,
+      const std::function<bool(const v1::WatchRelationshipResponse&)>&
+          on_message);
+
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
@@ -73,6 +97,7 @@ class Client {
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   std::unique_ptr<v1::Relationships::Stub> relationships_;
   std::unique_ptr<v1::Admin::Stub> admin_;
+  std::unique_ptr<v1::Subscriptions::Stub> subscriptions_;
   absl::Duration deadline_;
 };
 
