@@ -42,6 +42,20 @@ void SubscriptionHub::OnCommit(
     const std::vector<const v1::RecordedEvent*>& events,
     const storage::Head& head) {
   if (events.empty()) return;
+  {
+    // With nobody subscribed the window is left empty: copying the events
+    // would only slow the writer. A subscription that starts later reads
+    // them from storage.
+    absl::MutexLock lock(&mu_);
+    if (subscribers_.empty()) {
+      window_.clear();
+      event_bytes_.clear();
+      window_bytes_ = 0;
+      head_ = head.position;
+      first_ = head_ + 1;
+      return;
+    }
+  }
   // Build the shared messages outside the lock.
   std::vector<SharedMessage> messages;
   std::vector<size_t> sizes;

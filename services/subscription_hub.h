@@ -99,8 +99,9 @@ class SubscriptionHub {
 
   // The function to set as LogOptions::on_commit. It copies the group's
   // events into the window (evicting the oldest) and hands the waiting
-  // subscriptions to the executor; it never blocks on a subscriber. The hub
-  // must outlive the log.
+  // subscriptions to the executor; it never blocks on a subscriber. While
+  // no subscription is open it copies nothing and keeps the window empty.
+  // The hub must outlive the log.
   std::function<void(const std::vector<const v1::RecordedEvent*>&,
                      const storage::Head&)>
   CommitListener();
