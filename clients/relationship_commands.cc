@@ -77,7 +77,8 @@ int32_t PageSize(uint64_t limit, uint64_t printed) {
 std::vector<std::string> SplitLists(const std::vector<std::string>& lists) {
   std::vector<std::string> items;
   for (const std::string& list : lists) {
-    for (absl::string_view item : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+    for (absl::string_view item :
+         absl::StrSplit(list, ',', absl::SkipEmpty())) {
       items.emplace_back(item);
     }
   }
@@ -92,7 +93,8 @@ bool IsDigits(absl::string_view text, size_t digits) {
 }
 
 int DaysInMonth(int year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   return month == 2 && leap ? 29 : kDays[month - 1];
 }
@@ -104,8 +106,8 @@ absl::StatusOr<v1::Date> ParseDateFlag(absl::string_view flag,
   const std::vector<absl::string_view> parts = absl::StrSplit(value, '-');
   const auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(
-        flag, " must be a date YYYY, YYYY-MM or YYYY-MM-DD, got '", value,
-        "'", why.empty() ? "" : absl::StrCat(" (", why, ")")));
+        flag, " must be a date YYYY, YYYY-MM or YYYY-MM-DD, got '", value, "'",
+        why.empty() ? "" : absl::StrCat(" (", why, ")")));
   };
   if (parts.size() > 3 || !IsDigits(parts[0], 4) ||
       (parts.size() > 1 && !IsDigits(parts[1], 2)) ||
@@ -134,7 +136,8 @@ absl::StatusOr<v1::Date> ParseDateFlag(absl::string_view flag,
 
 absl::StatusOr<std::string> DyadOf(const std::vector<std::string>& args) {
   if (args.size() == 2) return absl::StrCat(args[0], "-", args[1]);
-  if (args.size() == 1 && std::count(args[0].begin(), args[0].end(), '-') == 1 &&
+  if (args.size() == 1 &&
+      std::count(args[0].begin(), args[0].end(), '-') == 1 &&
       args[0].front() != '-' && args[0].back() != '-') {
     return args[0];
   }
@@ -178,7 +181,8 @@ absl::StatusOr<v1::ListRelationshipsRequest> MakeListRelationshipsRequest(
   }
   v1::ListRelationshipsRequest request;
   if (order.empty() || order == "activity") {
-    request.set_order_by(v1::ListRelationshipsRequest::ORDER_BY_RECENT_ACTIVITY);
+    request.set_order_by(
+        v1::ListRelationshipsRequest::ORDER_BY_RECENT_ACTIVITY);
   } else if (order == "index") {
     request.set_order_by(v1::ListRelationshipsRequest::ORDER_BY_INDEX);
   } else {
@@ -256,8 +260,9 @@ int PrintRelationships(Client& client, v1::ListRelationshipsRequest request,
     }
     if (response->next_page_token().empty()) break;
     if (response->next_page_token() == request.page_token()) {
-      return ServerError(err, absl::InternalError(
-                                  "the server returned the same page token twice"));
+      return ServerError(
+          err,
+          absl::InternalError("the server returned the same page token twice"));
     }
     request.set_page_token(response->next_page_token());
   }
@@ -281,8 +286,9 @@ int PrintTimeline(Client& client, v1::QueryTimelineRequest request,
     }
     if (response->next_page_token().empty()) break;
     if (response->next_page_token() == request.page_token()) {
-      return ServerError(err, absl::InternalError(
-                                  "the server returned the same page token twice"));
+      return ServerError(
+          err,
+          absl::InternalError("the server returned the same page token twice"));
     }
     request.set_page_token(response->next_page_token());
   }
@@ -311,8 +317,8 @@ int RelationshipCommand(Client& client, const std::vector<char*>& args,
       MakeGetRelationshipRequest(Strings(args), absl::GetFlag(FLAGS_as_of),
                                  absl::GetFlag(FLAGS_as_of_position));
   if (!request.ok()) {
-    return UsageError(std::cerr, absl::StrCat("relationship: ",
-                                              request.status().message()));
+    return UsageError(
+        std::cerr, absl::StrCat("relationship: ", request.status().message()));
   }
   return PrintRelationship(client, *request, flags.json, std::cout, std::cerr);
 }
@@ -323,8 +329,8 @@ int RelationshipsCommand(Client& client, const std::vector<char*>& args,
       MakeListRelationshipsRequest(Strings(args), absl::GetFlag(FLAGS_order),
                                    absl::GetFlag(FLAGS_ascending), flags.actor);
   if (!request.ok()) {
-    return UsageError(std::cerr, absl::StrCat("relationships: ",
-                                              request.status().message()));
+    return UsageError(
+        std::cerr, absl::StrCat("relationships: ", request.status().message()));
   }
   return PrintRelationships(client, *std::move(request), flags.limit,
                             flags.json, std::cout, std::cerr);
@@ -352,7 +358,8 @@ int TimelineCommand(Client& client, const std::vector<char*>& args,
 int AdminCommand(Client& client, const std::vector<char*>& args,
                  const CommonFlags& flags) {
   if (args.size() != 1 || absl::string_view(args[0]) != "rebuild") {
-    return UsageError(std::cerr, "admin takes one subcommand: rebuild [--check]");
+    return UsageError(std::cerr,
+                      "admin takes one subcommand: rebuild [--check]");
   }
   return RunRebuild(client, absl::GetFlag(FLAGS_check), flags.json, std::cout,
                     std::cerr);
@@ -386,7 +393,8 @@ void JoinRepeatedListFlags(std::initializer_list<absl::string_view> names,
     auto it = std::find_if(joined.begin(), joined.end(),
                            [&](const Joined& j) { return j.name == name; });
     // Not a list flag, or "--kind" with no value left: abseil reports it.
-    if (it == joined.end() || (equals == absl::string_view::npos && i + 1 >= *argc)) {
+    if (it == joined.end() ||
+        (equals == absl::string_view::npos && i + 1 >= *argc)) {
       kept.emplace_back(arg);
       continue;
     }
@@ -403,7 +411,8 @@ void JoinRepeatedListFlags(std::initializer_list<absl::string_view> names,
   for (; i < *argc; ++i) kept.emplace_back(argv[i]);
   for (const Joined& j : joined) {
     if (j.values.empty()) continue;
-    kept[j.index] = absl::StrCat("--", j.name, "=", absl::StrJoin(j.values, ","));
+    kept[j.index] =
+        absl::StrCat("--", j.name, "=", absl::StrJoin(j.values, ","));
   }
   *argc = static_cast<int>(kept.size());
   for (int k = 0; k < *argc; ++k) argv[k] = kept[k].data();

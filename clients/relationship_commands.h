@@ -111,8 +111,9 @@ int PrintRelationships(Client& client, v1::ListRelationshipsRequest request,
 int PrintTimeline(Client& client, v1::QueryTimelineRequest request,
                   uint64_t limit, bool json, std::ostream& out,
                   std::ostream& err);
-// Repairs unless `check`, with the Client's rebuild deadline. Exit 0 when the projections matched or were
-// repaired; 1 with a line on `err` when they differ and were not repaired.
+// Repairs unless `check`, with the Client's rebuild deadline. Exit 0 when the
+// projections matched or were repaired; 1 with a line on `err` when they differ
+// and were not repaired.
 int RunRebuild(Client& client, bool check, bool json, std::ostream& out,
                std::ostream& err);
 

@@ -56,7 +56,8 @@ std::string Abbreviate(absl::string_view text) {
 // "2002-09 meeting jpn-prk-2002-09-koizumi (+4.0): Prime Minister ..."
 std::string FormatRef(const v1::EventRef& ref) {
   return absl::StrCat(FormatOccurred(ref.occurred()), " ", ref.kind(), " ",
-                      ref.event_id(), " (", FormatTenths(ref.goldstein_tenths()),
+                      ref.event_id(), " (",
+                      FormatTenths(ref.goldstein_tenths()),
                       "): ", Abbreviate(ref.summary()));
 }
 
@@ -91,7 +92,7 @@ std::string FormatMeeting(const v1::MeetingRecord& meeting) {
   const std::string outcome =
       Words(v1::Meeting::Outcome_Name(meeting.outcome()));
   if (!outcome.empty()) parts.push_back(outcome);
-  std::string out = absl::StrCat(FormatOccurred(meeting.event().occurred()));
+  std::string out = FormatOccurred(meeting.event().occurred());
   if (!parts.empty()) absl::StrAppend(&out, " ", absl::StrJoin(parts, ", "));
   if (!meeting.participants().empty()) {
     absl::StrAppend(&out, ": ", absl::StrJoin(meeting.participants(), ", "));
@@ -133,8 +134,8 @@ std::string FormatResolution(const v1::ResolutionRecord& record) {
       absl::StrAppend(&how, " without a vote");
     }
     if (record.has_decided_by()) {
-      absl::StrAppend(&how, " (", FormatOccurred(record.decided_by().occurred()),
-                      ")");
+      absl::StrAppend(&how, " (",
+                      FormatOccurred(record.decided_by().occurred()), ")");
     }
     parts.push_back(how);
   }
@@ -176,7 +177,8 @@ std::string FormatSanction(const v1::SanctionMeasure& sanction) {
 // summary stands in for a missing quote.
 std::string FormatStatement(const v1::StatementRecord& statement) {
   std::string who = absl::StrJoin(statement.source(), ",");
-  if (!statement.speaker().empty()) absl::StrAppend(&who, ", ", statement.speaker());
+  if (!statement.speaker().empty())
+    absl::StrAppend(&who, ", ", statement.speaker());
   if (!statement.on_behalf_of().empty()) {
     absl::StrAppend(&who, " for ", statement.on_behalf_of());
   }
@@ -210,8 +212,9 @@ std::string FormatMonth(const v1::GoldsteinMonth& month) {
   const int64_t n = month.event_count();
   const int64_t sum = month.goldstein_sum_tenths();
   // Rounded half away from zero, as GoldsteinIndex.mean_tenths is.
-  const int64_t mean =
-      n == 0 ? 0 : (sum >= 0 ? (2 * sum + n) / (2 * n) : -((-2 * sum + n) / (2 * n)));
+  const int64_t mean = n == 0 ? 0
+                              : (sum >= 0 ? (2 * sum + n) / (2 * n)
+                                          : -((-2 * sum + n) / (2 * n)));
   return absl::StrCat(FormatDate(date), " ", FormatTenths(mean), " (", n, ")");
 }
 
@@ -228,7 +231,8 @@ v1::Date WindowStart(int year, int month) {
 
 std::string FormatTenths(int64_t tenths) {
   const char* sign = tenths > 0 ? "+" : (tenths < 0 ? "-" : "");
-  const uint64_t magnitude = static_cast<uint64_t>(tenths < 0 ? -tenths : tenths);
+  const uint64_t magnitude =
+      static_cast<uint64_t>(tenths < 0 ? -tenths : tenths);
   return absl::StrCat(sign, magnitude / 10, ".", magnitude % 10);
 }
 
@@ -238,21 +242,25 @@ std::string FormatIndex(const v1::GoldsteinIndex& index) {
   end.set_year(index.end_year());
   end.set_month(index.end_month());
   const int64_t n = index.event_count();
-  return absl::StrCat(FormatTenths(index.mean_tenths()), " over ",
-                      FormatDate(WindowStart(index.end_year(), index.end_month())),
-                      "..", FormatDate(end), " (", n,
-                      n == 1 ? " event)" : " events)");
+  return absl::StrCat(
+      FormatTenths(index.mean_tenths()), " over ",
+      FormatDate(WindowStart(index.end_year(), index.end_month())), "..",
+      FormatDate(end), " (", n, n == 1 ? " event)" : " events)");
 }
 
 std::string FormatRelationship(const v1::RelationshipState& state,
                                const v1::GoldsteinIndex& index, int months) {
-  if (state.event_count() == 0) return absl::StrCat(state.dyad(), ": no events");
+  if (state.event_count() == 0)
+    return absl::StrCat(state.dyad(), ": no events");
   std::vector<std::string> lines;
-  lines.push_back(absl::StrCat(state.dyad(), ": ", state.event_count(),
-                               state.event_count() == 1 ? " event (" : " events (",
-                               FormatCounts(state.counts()), ")"));
-  lines.push_back(absl::StrCat("first event:  ", FormatRef(state.first_event())));
-  lines.push_back(absl::StrCat("last event:   ", FormatRef(state.last_event())));
+  lines.push_back(
+      absl::StrCat(state.dyad(), ": ", state.event_count(),
+                   state.event_count() == 1 ? " event (" : " events (",
+                   FormatCounts(state.counts()), ")"));
+  lines.push_back(
+      absl::StrCat("first event:  ", FormatRef(state.first_event())));
+  lines.push_back(
+      absl::StrCat("last event:   ", FormatRef(state.last_event())));
   lines.push_back(absl::StrCat(
       "last meeting: ",
       state.has_last_meeting() ? FormatMeeting(state.last_meeting()) : "none"));
@@ -312,8 +320,9 @@ std::string FormatRelationship(const v1::RelationshipState& state,
 }
 
 std::string FormatRelationshipSummary(const v1::RelationshipSummary& summary) {
-  std::string out = absl::StrCat(summary.dyad(), ": ", summary.event_count(),
-                                 summary.event_count() == 1 ? " event" : " events");
+  std::string out =
+      absl::StrCat(summary.dyad(), ": ", summary.event_count(),
+                   summary.event_count() == 1 ? " event" : " events");
   if (summary.has_first_event() && summary.has_last_event()) {
     const std::string first = FormatOccurred(summary.first_event().occurred());
     const std::string last = FormatOccurred(summary.last_event().occurred());
@@ -338,11 +347,11 @@ std::string FormatTimelineEntry(const v1::TimelineEntry& entry) {
   if (event.target_size() > 0) {
     absl::StrAppend(&actors, ">", absl::StrJoin(event.target(), ","));
   }
-  std::string out = absl::StrCat(
-      "#", entry.position(), " ", entry.stream(), " ",
-      FormatOccurred(event.occurred()), " ", KindName(event), " ", actors, " ",
-      event.id(), " (", FormatTenths(entry.goldstein_tenths()),
-      "): ", event.summary());
+  std::string out = absl::StrCat("#", entry.position(), " ", entry.stream(),
+                                 " ", FormatOccurred(event.occurred()), " ",
+                                 KindName(event), " ", actors, " ", event.id(),
+                                 " (", FormatTenths(entry.goldstein_tenths()),
+                                 "): ", event.summary());
   if (entry.amended_at() != 0) {
     absl::StrAppend(&out, " [amended at ", entry.amended_at(), "]");
   }
@@ -350,8 +359,9 @@ std::string FormatTimelineEntry(const v1::TimelineEntry& entry) {
 }
 
 std::string FormatRebuildReport(const v1::RebuildProjectionsResponse& report) {
-  std::string out = absl::StrCat(report.events(), " events replayed, ",
-                                 report.keys(), " projection entries recomputed: ");
+  std::string out =
+      absl::StrCat(report.events(), " events replayed, ", report.keys(),
+                   " projection entries recomputed: ");
   if (report.matched()) {
     absl::StrAppend(&out, "matched what was stored");
     return out;

@@ -32,8 +32,7 @@ std::string FormatIndex(const v1::GoldsteinIndex& index);
 // monthly series. A state with no events is one line ("JPN-USA: no events").
 // Ends without a newline.
 std::string FormatRelationship(const v1::RelationshipState& state,
-                               const v1::GoldsteinIndex& index,
-                               int months = 6);
+                               const v1::GoldsteinIndex& index, int months = 6);
 
 // One line per dyad of a listing: "JPN-PRK: 57 events 1978..2019-06, index
 // -0.4 over ..., last meeting 2014-05-26 Stockholm (senior officials)".

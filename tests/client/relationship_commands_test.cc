@@ -37,14 +37,15 @@ TEST(ParseDateFlagTest, YearMonthOrDay) {
   ANNALS_ASSERT_OK_AND_ASSIGN(v1::Date month, ParseDateFlag("--to", "2019-06"));
   EXPECT_EQ(month.month(), 6);
   EXPECT_EQ(month.day(), 0);
-  ANNALS_ASSERT_OK_AND_ASSIGN(v1::Date day, ParseDateFlag("--as-of", "2020-02-29"));
+  ANNALS_ASSERT_OK_AND_ASSIGN(v1::Date day,
+                              ParseDateFlag("--as-of", "2020-02-29"));
   EXPECT_EQ(day.day(), 29);
 }
 
 TEST(ParseDateFlagTest, MalformedDatesNameTheFlag) {
-  for (const char* bad : {"", "19", "2019-6", "2019-13", "2019-00", "2019-02-29",
-                          "2019-04-31", "0000", "2019-03-01-02", "2019/03",
-                          "march", "2019-03-"}) {
+  for (const char* bad :
+       {"", "19", "2019-6", "2019-13", "2019-00", "2019-02-29", "2019-04-31",
+        "0000", "2019-03-01-02", "2019/03", "march", "2019-03-"}) {
     EXPECT_THAT(ParseDateFlag("--as-of", bad),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          HasSubstr("--as-of must be a date")))
@@ -55,8 +56,8 @@ TEST(ParseDateFlagTest, MalformedDatesNameTheFlag) {
 // --- Requests ---
 
 TEST(MakeGetRelationshipRequestTest, TwoCodesOrOneDyad) {
-  ANNALS_ASSERT_OK_AND_ASSIGN(auto two,
-                              MakeGetRelationshipRequest({"JPN", "PRK"}, "", ""));
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      auto two, MakeGetRelationshipRequest({"JPN", "PRK"}, "", ""));
   EXPECT_EQ(two.dyad(), "JPN-PRK");
   EXPECT_EQ(two.as_of_case(), v1::GetRelationshipRequest::AS_OF_NOT_SET);
   ANNALS_ASSERT_OK_AND_ASSIGN(auto one,
@@ -85,22 +86,24 @@ TEST(MakeGetRelationshipRequestTest, AsOfDateOrPositionNotBoth) {
   EXPECT_THAT(MakeGetRelationshipRequest({"JPN", "PRK"}, "", "-3"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--as-of-position")));
-  EXPECT_THAT(MakeGetRelationshipRequest({"JPN", "PRK"}, "2019-3", ""),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--as-of")));
+  EXPECT_THAT(
+      MakeGetRelationshipRequest({"JPN", "PRK"}, "2019-3", ""),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--as-of")));
 }
 
 TEST(MakeListRelationshipsRequestTest, OrderAndActor) {
-  ANNALS_ASSERT_OK_AND_ASSIGN(auto activity,
-                              MakeListRelationshipsRequest({}, "activity", false, ""));
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      auto activity, MakeListRelationshipsRequest({}, "activity", false, ""));
   EXPECT_EQ(activity.order_by(),
             v1::ListRelationshipsRequest::ORDER_BY_RECENT_ACTIVITY);
-  ANNALS_ASSERT_OK_AND_ASSIGN(auto index,
-                              MakeListRelationshipsRequest({}, "index", true, "PRK"));
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      auto index, MakeListRelationshipsRequest({}, "index", true, "PRK"));
   EXPECT_EQ(index.order_by(), v1::ListRelationshipsRequest::ORDER_BY_INDEX);
   EXPECT_TRUE(index.ascending());
   EXPECT_EQ(index.actor(), "PRK");
-  EXPECT_THAT(MakeListRelationshipsRequest({}, "alphabet", false, ""),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--order")));
+  EXPECT_THAT(
+      MakeListRelationshipsRequest({}, "alphabet", false, ""),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--order")));
   EXPECT_THAT(MakeListRelationshipsRequest({"PRK"}, "", false, ""),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
@@ -109,13 +112,16 @@ TEST(MakeQueryTimelineRequestTest, ActorDyadOrWholeLog) {
   ANNALS_ASSERT_OK_AND_ASSIGN(auto all, MakeQueryTimelineRequest({}, {}));
   EXPECT_EQ(all.dyad(), "");
   EXPECT_EQ(all.actor(), "");
-  ANNALS_ASSERT_OK_AND_ASSIGN(auto actor, MakeQueryTimelineRequest({"PRK"}, {}));
+  ANNALS_ASSERT_OK_AND_ASSIGN(auto actor,
+                              MakeQueryTimelineRequest({"PRK"}, {}));
   EXPECT_EQ(actor.actor(), "PRK");
   EXPECT_EQ(actor.dyad(), "");
-  ANNALS_ASSERT_OK_AND_ASSIGN(auto dyad, MakeQueryTimelineRequest({"JPN-PRK"}, {}));
+  ANNALS_ASSERT_OK_AND_ASSIGN(auto dyad,
+                              MakeQueryTimelineRequest({"JPN-PRK"}, {}));
   EXPECT_EQ(dyad.dyad(), "JPN-PRK");
   EXPECT_EQ(dyad.actor(), "");
-  ANNALS_ASSERT_OK_AND_ASSIGN(auto two, MakeQueryTimelineRequest({"JPN", "PRK"}, {}));
+  ANNALS_ASSERT_OK_AND_ASSIGN(auto two,
+                              MakeQueryTimelineRequest({"JPN", "PRK"}, {}));
   EXPECT_EQ(two.dyad(), "JPN-PRK");
   EXPECT_THAT(MakeQueryTimelineRequest({"A", "B", "C"}, {}),
               StatusIs(absl::StatusCode::kInvalidArgument));
@@ -129,12 +135,13 @@ TEST(MakeQueryTimelineRequestTest, FiltersWithListsSplitAtCommas) {
   filters.tags = {"abductions", ",human-rights,"};
   filters.text = "summit";
   filters.descending = true;
-  ANNALS_ASSERT_OK_AND_ASSIGN(auto request,
-                              MakeQueryTimelineRequest({"JPN", "PRK"}, filters));
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      auto request, MakeQueryTimelineRequest({"JPN", "PRK"}, filters));
   EXPECT_EQ(request.from().year(), 2018);
   EXPECT_EQ(request.from().month(), 0);
   EXPECT_EQ(request.to().month(), 6);
-  EXPECT_THAT(request.kinds(), ElementsAre("meeting", "resolution", "statement"));
+  EXPECT_THAT(request.kinds(),
+              ElementsAre("meeting", "resolution", "statement"));
   EXPECT_THAT(request.tags(), ElementsAre("abductions", "human-rights"));
   EXPECT_EQ(request.text(), "summit");
   EXPECT_TRUE(request.descending());
@@ -209,9 +216,9 @@ class FakeRelationships final : public v1::Relationships::Service,
     timeline_requests_.push_back(*request);
     return grpc::Status::OK;
   }
-  grpc::Status ListRelationships(grpc::ServerContext*,
-                                 const v1::ListRelationshipsRequest* request,
-                                 v1::ListRelationshipsResponse* response) override {
+  grpc::Status ListRelationships(
+      grpc::ServerContext*, const v1::ListRelationshipsRequest* request,
+      v1::ListRelationshipsResponse* response) override {
     absl::MutexLock lock(&mu_);
     *response = list_pages.at(list_calls_++);
     (void)request;
@@ -279,14 +286,15 @@ class PagingTest : public ::testing::Test {
 TEST_F(PagingTest, TimelineFollowsTokensPastEmptyPages) {
   fake_.timeline_pages = {TimelinePage({1, 2}, "t1"), TimelinePage({}, "t2"),
                           TimelinePage({}, "t3"), TimelinePage({7}, "")};
-  EXPECT_EQ(PrintTimeline(*client_, {}, /*limit=*/0, /*json=*/false, out_, err_),
-            0)
+  EXPECT_EQ(
+      PrintTimeline(*client_, {}, /*limit=*/0, /*json=*/false, out_, err_), 0)
       << err_.str();
   const std::vector<std::string> lines = OutLines();
   ASSERT_EQ(lines.size(), 3u) << out_.str();
   EXPECT_THAT(lines[0], StartsWith("#1 JPN-PRK 2000 "));
   EXPECT_THAT(lines[2], StartsWith("#7 "));
-  const std::vector<v1::QueryTimelineRequest> requests = fake_.timeline_requests();
+  const std::vector<v1::QueryTimelineRequest> requests =
+      fake_.timeline_requests();
   ASSERT_EQ(requests.size(), 4u);
   EXPECT_EQ(requests[0].page_token(), "");
   EXPECT_EQ(requests[1].page_token(), "t1");
@@ -296,12 +304,14 @@ TEST_F(PagingTest, TimelineFollowsTokensPastEmptyPages) {
 TEST_F(PagingTest, TimelineStopsAtTheLimitAndAsksForNoMore) {
   fake_.timeline_pages = {TimelinePage({}, "t1"), TimelinePage({3, 4}, "t2"),
                           TimelinePage({5, 6}, "t3")};
-  EXPECT_EQ(PrintTimeline(*client_, {}, /*limit=*/3, /*json=*/true, out_, err_), 0);
+  EXPECT_EQ(PrintTimeline(*client_, {}, /*limit=*/3, /*json=*/true, out_, err_),
+            0);
   const std::vector<std::string> lines = OutLines();
   ASSERT_EQ(lines.size(), 3u) << out_.str();
   EXPECT_THAT(lines[0], HasSubstr("\"position\":\"3\""));
   EXPECT_THAT(lines[2], HasSubstr("\"position\":\"5\""));
-  const std::vector<v1::QueryTimelineRequest> requests = fake_.timeline_requests();
+  const std::vector<v1::QueryTimelineRequest> requests =
+      fake_.timeline_requests();
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_EQ(requests[0].page_size(), 3);
   EXPECT_EQ(requests[1].page_size(), 3);
@@ -312,7 +322,8 @@ TEST_F(PagingTest, ServerErrorIsOneLineAndExitOne) {
   fake_.error = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                              "invalid fields to: is before from");
   EXPECT_EQ(PrintTimeline(*client_, {}, 0, false, out_, err_), 1);
-  EXPECT_EQ(err_.str(), "INVALID_ARGUMENT: invalid fields to: is before from\n");
+  EXPECT_EQ(err_.str(),
+            "INVALID_ARGUMENT: invalid fields to: is before from\n");
   EXPECT_EQ(out_.str(), "");
 }
 
@@ -326,7 +337,8 @@ TEST_F(PagingTest, RelationshipsFollowTokensUntilTheLimit) {
   second.add_relationships()->set_dyad("JPN-USA");
   second.set_next_page_token("p2");
   fake_.list_pages = {first, second};
-  EXPECT_EQ(PrintRelationships(*client_, {}, /*limit=*/3, false, out_, err_), 0);
+  EXPECT_EQ(PrintRelationships(*client_, {}, /*limit=*/3, false, out_, err_),
+            0);
   const std::vector<std::string> lines = OutLines();
   ASSERT_EQ(lines.size(), 3u) << out_.str();
   EXPECT_THAT(lines[0], StartsWith("JPN-PRK: "));

@@ -32,8 +32,8 @@ std::string LineWith(const std::string& text, const std::string& needle) {
   const size_t begin = text.rfind('\n', at);
   const size_t end = text.find('\n', at);
   const size_t from = begin == std::string::npos ? 0 : begin + 1;
-  return text.substr(from, end == std::string::npos ? std::string::npos
-                                                    : end - from);
+  return text.substr(from,
+                     end == std::string::npos ? std::string::npos : end - from);
 }
 
 // A JPN-PRK state as the seed timeline gives it, cut down by hand.
@@ -47,7 +47,10 @@ v1::RelationshipState JpnPrk() {
     first_event {
       event_id: "prk-jpn-1978-chimura-abduction"
       kind: "military"
-      occurred { start { year: 1978 } precision: DATE_PRECISION_YEAR }
+      occurred {
+        start { year: 1978 }
+        precision: DATE_PRECISION_YEAR
+      }
       summary: "Yasushi Chimura and Fukie Hamamoto were abducted."
       goldstein_tenths: -95
     }
@@ -84,7 +87,10 @@ v1::RelationshipState JpnPrk() {
       event {
         event_id: "jpn-prk-2014-05-stockholm-agreement"
         kind: "agreement"
-        occurred { start { year: 2014 month: 5 } precision: DATE_PRECISION_MONTH }
+        occurred {
+          start { year: 2014 month: 5 }
+          precision: DATE_PRECISION_MONTH
+        }
       }
       title: "Stockholm Agreement"
       parties: "JPN"
@@ -92,7 +98,10 @@ v1::RelationshipState JpnPrk() {
       suspended_by {
         event_id: "jpn-prk-2016-02-sanctions-reimposed"
         kind: "policy_change"
-        occurred { start { year: 2016 month: 2 } precision: DATE_PRECISION_MONTH }
+        occurred {
+          start { year: 2016 month: 2 }
+          precision: DATE_PRECISION_MONTH
+        }
       }
     }
     resolutions {
@@ -170,10 +179,30 @@ v1::RelationshipState JpnPrk() {
     }
     tags: "abductions"
     tags: "human-rights"
-    goldstein_monthly { year: 2018 month: 0 event_count: 1 goldstein_sum_tenths: 30 }
-    goldstein_monthly { year: 2018 month: 11 event_count: 1 goldstein_sum_tenths: -60 }
-    goldstein_monthly { year: 2019 month: 3 event_count: 2 goldstein_sum_tenths: 5 }
-    goldstein_monthly { year: 2019 month: 4 event_count: 2 goldstein_sum_tenths: -25 }
+    goldstein_monthly {
+      year: 2018
+      month: 0
+      event_count: 1
+      goldstein_sum_tenths: 30
+    }
+    goldstein_monthly {
+      year: 2018
+      month: 11
+      event_count: 1
+      goldstein_sum_tenths: -60
+    }
+    goldstein_monthly {
+      year: 2019
+      month: 3
+      event_count: 2
+      goldstein_sum_tenths: 5
+    }
+    goldstein_monthly {
+      year: 2019
+      month: 4
+      event_count: 2
+      goldstein_sum_tenths: -25
+    }
   )pb");
 }
 
@@ -243,14 +272,14 @@ TEST(FormatRelationshipTest, AgreementShowsWhatSuspendedIt) {
 
 TEST(FormatRelationshipTest, ResolutionRecordPerBodyAndYear) {
   const std::string text = FormatRelationship(JpnPrk(), Index(2019, 4, 4, -5));
-  EXPECT_THAT(LineWith(text, "UNHRC 2018"),
-              AllOf(HasSubstr("adopted without a vote"),
-                    HasSubstr("tabled by EU, JPN"),
-                    Not(HasSubstr("declined"))));
-  EXPECT_THAT(LineWith(text, "UNHRC 2019"),
-              AllOf(HasSubstr("no decision recorded"),
-                    HasSubstr("declined to table: JPN"),
-                    Not(HasSubstr("tabled by"))));
+  EXPECT_THAT(
+      LineWith(text, "UNHRC 2018"),
+      AllOf(HasSubstr("adopted without a vote"), HasSubstr("tabled by EU, JPN"),
+            Not(HasSubstr("declined"))));
+  EXPECT_THAT(
+      LineWith(text, "UNHRC 2019"),
+      AllOf(HasSubstr("no decision recorded"),
+            HasSubstr("declined to table: JPN"), Not(HasSubstr("tabled by"))));
   EXPECT_THAT(LineWith(text, "UNGA 2014"),
               AllOf(HasSubstr("recorded vote 116 yes, 20 no, 53 abstaining"),
                     HasSubstr("co-sponsored by USA"),
@@ -276,9 +305,10 @@ TEST(FormatRelationshipTest, SanctionsInForceApartFromLiftedOnes) {
 
 TEST(FormatRelationshipTest, StatementsWithSpeakerStanceAndQuoteOrSummary) {
   const std::string text = FormatRelationship(JpnPrk(), Index(2019, 4, 4, -5));
-  EXPECT_THAT(LineWith(text, "KCNA commentary"),
-              AllOf(HasSubstr("2019-04-18"), HasSubstr("PRK"),
-                    HasSubstr("hostile"), HasSubstr("\"a political swindler\"")));
+  EXPECT_THAT(
+      LineWith(text, "KCNA commentary"),
+      AllOf(HasSubstr("2019-04-18"), HasSubstr("PRK"), HasSubstr("hostile"),
+            HasSubstr("\"a political swindler\"")));
   // No quote: the summary stands in.
   EXPECT_THAT(LineWith(text, "Yoshihide Suga"),
               AllOf(HasSubstr("conciliatory"),
@@ -293,10 +323,10 @@ TEST(FormatRelationshipTest, TagsIndexAndRecentMonths) {
               HasSubstr("-0.5 over 2018-05..2019-04 (4 events)"));
   const std::string monthly = LineWith(text, "monthly");
   // The last three entries, with their mean (half away from zero).
-  EXPECT_THAT(monthly, AllOf(HasSubstr("2018-11 -6.0 (1)"),
-                             HasSubstr("2019-03 +0.3 (2)"),
-                             HasSubstr("2019-04 -1.3 (2)"),
-                             Not(HasSubstr("2018 +3.0"))));
+  EXPECT_THAT(
+      monthly,
+      AllOf(HasSubstr("2018-11 -6.0 (1)"), HasSubstr("2019-03 +0.3 (2)"),
+            HasSubstr("2019-04 -1.3 (2)"), Not(HasSubstr("2018 +3.0"))));
 }
 
 TEST(FormatRelationshipTest, DyadWithoutEventsIsOneLine) {
@@ -373,7 +403,8 @@ TEST(FormatRebuildReportTest, MatchedOrTheDifferences) {
               AllOf(HasSubstr("87 events"), HasSubstr("matched")));
   report.set_matched(false);
   report.set_different(2);
-  report.set_first_difference("relationships \"JPN-PRK\" (stored with another value)");
+  report.set_first_difference(
+      "relationships \"JPN-PRK\" (stored with another value)");
   EXPECT_THAT(FormatRebuildReport(report),
               AllOf(HasSubstr("differed"), HasSubstr("2 different"),
                     HasSubstr("JPN-PRK"), HasSubstr("not repaired")));

@@ -47,7 +47,8 @@ std::vector<std::string> Lines(const std::string& text) {
 template <typename Message>
 Message FromJson(const std::string& line) {
   Message message;
-  const auto status = google::protobuf::util::JsonStringToMessage(line, &message);
+  const auto status =
+      google::protobuf::util::JsonStringToMessage(line, &message);
   EXPECT_TRUE(status.ok()) << status.message() << ": " << line;
   return message;
 }
@@ -74,9 +75,9 @@ class RelationshipEndToEndTest : public ::testing::Test {
   // One annalsd for the suite, with the seed timeline imported. Durability
   // is not the point here: buffered writes keep the import fast.
   static void SetUpTestSuite() {
-    dir_ = new std::filesystem::path(
-        std::filesystem::path(::testing::TempDir()) /
-        absl::StrCat("relationship_e2e_", getpid()));
+    dir_ =
+        new std::filesystem::path(std::filesystem::path(::testing::TempDir()) /
+                                  absl::StrCat("relationship_e2e_", getpid()));
     std::filesystem::remove_all(*dir_);
     std::filesystem::create_directories(*dir_);
     const std::string port_file = (*dir_ / "port").string();
@@ -168,14 +169,16 @@ bool Has(const google::protobuf::RepeatedPtrField<std::string>& codes,
 // from 2008 to 2018 (source JPN and EU, target PRK: the tablings land in
 // JPN-PRK and EU-PRK), and Japan declining to table it on 2019-03-13. The
 // Council's adoptions have source UNHRC, so they are in PRK-UNHRC, not here.
-TEST_F(RelationshipEndToEndTest, JapanTabledAtTheUnhrcUntil2018AndDeclinedIn2019) {
+TEST_F(RelationshipEndToEndTest,
+       JapanTabledAtTheUnhrcUntil2018AndDeclinedIn2019) {
   const v1::GetRelationshipResponse response = Relationship({"JPN", "PRK"});
   EXPECT_EQ(response.state().dyad(), "JPN-PRK");
   std::set<int> tabled;
   std::set<int> declined;
   for (const v1::ResolutionRecord& record : response.state().resolutions()) {
     if (record.body() != "UNHRC") continue;
-    if (Has(record.tabled_by(), "JPN") || Has(record.co_sponsored_by(), "JPN")) {
+    if (Has(record.tabled_by(), "JPN") ||
+        Has(record.co_sponsored_by(), "JPN")) {
       tabled.insert(record.year());
     }
     if (Has(record.declined_to_table(), "JPN")) declined.insert(record.year());
@@ -188,8 +191,11 @@ TEST_F(RelationshipEndToEndTest, JapanTabledAtTheUnhrcUntil2018AndDeclinedIn2019
   // The text rendering says the same.
   RunResult text = Annals({"relationship", "JPN-PRK"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
-  EXPECT_THAT(text.out, HasSubstr("UNHRC 2018: no decision recorded; tabled by EU, JPN"));
-  EXPECT_THAT(text.out, HasSubstr("UNHRC 2019: no decision recorded; declined to table: JPN"));
+  EXPECT_THAT(text.out,
+              HasSubstr("UNHRC 2018: no decision recorded; tabled by EU, JPN"));
+  EXPECT_THAT(
+      text.out,
+      HasSubstr("UNHRC 2019: no decision recorded; declined to table: JPN"));
   EXPECT_THAT(text.out, HasSubstr("(log head 87)"));
 }
 
@@ -210,10 +216,12 @@ TEST_F(RelationshipEndToEndTest, LastUsDprkSummitAsOfADate) {
   const v1::MeetingRecord& singapore = december.state().last_meeting();
   EXPECT_EQ(singapore.event().event_id(), "usa-prk-2018-06-summit");
   EXPECT_EQ(SortKey(singapore.event().occurred()), std::make_tuple(2018, 6, 0));
-  EXPECT_THAT(singapore.participants(), ElementsAre("Donald Trump", "Kim Jong Un"));
+  EXPECT_THAT(singapore.participants(),
+              ElementsAre("Donald Trump", "Kim Jong Un"));
   EXPECT_LT(december.state().event_count(), march.state().event_count());
 
-  RunResult text = Annals({"relationship", "USA", "PRK", "--as-of", "2018-12-31"});
+  RunResult text =
+      Annals({"relationship", "USA", "PRK", "--as-of", "2018-12-31"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("last meeting: 2018-06 leaders summit"));
 }
@@ -226,7 +234,8 @@ TEST_F(RelationshipEndToEndTest, FirstJapanDprkMeetingIsKoizumisVisitOf2002) {
   EXPECT_EQ(SortKey(first[0].event().occurred()), std::make_tuple(2002, 9, 0));
   EXPECT_EQ(first[0].event().meeting().place(), "Pyongyang");
 
-  RunResult text = Annals({"timeline", "JPN-PRK", "--kind=meeting", "--limit=1"});
+  RunResult text =
+      Annals({"timeline", "JPN-PRK", "--kind=meeting", "--limit=1"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr(" 2002-09 meeting JPN>PRK "
                                   "jpn-prk-2002-09-koizumi-visits-pyongyang "));
@@ -265,10 +274,12 @@ TEST_F(RelationshipEndToEndTest, TagFilterReturnsExactlyTheTaggedEvents) {
 // Repeated --kind flags and a comma list are the same filter: the union.
 TEST_F(RelationshipEndToEndTest, RepeatedKindFlagsAreAUnion) {
   const size_t meetings = Timeline({"JPN", "PRK", "--kind", "meeting"}).size();
-  const size_t agreements = Timeline({"JPN", "PRK", "--kind", "agreement"}).size();
+  const size_t agreements =
+      Timeline({"JPN", "PRK", "--kind", "agreement"}).size();
   ASSERT_GT(meetings, 0u);
   ASSERT_GT(agreements, 0u);
-  EXPECT_EQ(Timeline({"JPN", "PRK", "--kind", "meeting", "--kind", "agreement"}).size(),
+  EXPECT_EQ(Timeline({"JPN", "PRK", "--kind", "meeting", "--kind", "agreement"})
+                .size(),
             meetings + agreements);
   EXPECT_EQ(Timeline({"JPN", "PRK", "--kind", "meeting,agreement"}).size(),
             meetings + agreements);
@@ -310,7 +321,8 @@ TEST_F(RelationshipEndToEndTest, RelationshipsByActivityMostRecentFirst) {
   EXPECT_EQ(dyads.size(), lines.size());
   EXPECT_THAT(dyads, Contains("JPN-PRK"));
 
-  RunResult limited = Annals({"relationships", "--limit", "3", "--actor", "PRK"});
+  RunResult limited =
+      Annals({"relationships", "--limit", "3", "--actor", "PRK"});
   ASSERT_EQ(limited.exit_code, 0) << limited.err;
   ASSERT_EQ(Lines(limited.out).size(), 3u) << limited.out;
   for (const std::string& line : Lines(limited.out)) {
@@ -329,7 +341,8 @@ TEST_F(RelationshipEndToEndTest, UnknownActorIsInvalidArgumentNamingTheField) {
 }
 
 TEST_F(RelationshipEndToEndTest, ReversedRangeIsInvalidArgumentNamingTheField) {
-  RunResult bad = Annals({"timeline", "JPN", "PRK", "--from", "2019", "--to", "2018"});
+  RunResult bad =
+      Annals({"timeline", "JPN", "PRK", "--from", "2019", "--to", "2018"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, StartsWith("INVALID_ARGUMENT: "));
   EXPECT_THAT(bad.err, HasSubstr("to: "));
@@ -343,7 +356,8 @@ TEST_F(RelationshipEndToEndTest, MalformedCommandLinesAreUsageErrors) {
   RunResult both = Annals({"relationship", "JPN", "PRK", "--as-of", "2019",
                            "--as-of-position", "3"});
   EXPECT_EQ(both.exit_code, 2);
-  EXPECT_THAT(both.err, HasSubstr("at most one of --as-of and --as-of-position"));
+  EXPECT_THAT(both.err,
+              HasSubstr("at most one of --as-of and --as-of-position"));
   RunResult three = Annals({"timeline", "JPN", "PRK", "USA"});
   EXPECT_EQ(three.exit_code, 2);
   RunResult order = Annals({"relationships", "--order", "alphabetical"});
@@ -371,7 +385,8 @@ TEST_F(RelationshipEndToEndTest, ReadFromStillTakesAPosition) {
   const std::vector<std::string> lines = Lines(read.out);
   ASSERT_EQ(lines.size(), Seed().size() - 84);
   EXPECT_THAT(lines[0], StartsWith("#85 "));
-  RunResult stream = Annals({"read", "--stream", "JPN-PRK", "--from", "2", "--limit", "1"});
+  RunResult stream =
+      Annals({"read", "--stream", "JPN-PRK", "--from", "2", "--limit", "1"});
   ASSERT_EQ(stream.exit_code, 0) << stream.err;
   EXPECT_THAT(stream.out, HasSubstr(" v2 "));
   RunResult word = Annals({"read", "--all", "--from", "start"});
