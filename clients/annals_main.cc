@@ -15,7 +15,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -328,6 +330,13 @@ std::function<int(Client&, const std::vector<char*>&)> WithWatchFlags(
 
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  // --help lists the flags of every file of the CLI (the commands define
+  // their own), not only this one's.
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "clients/");
+  };
+  absl::SetFlagsUsageConfig(usage_config);
   std::vector<std::string> storage = UnderscoreFlagNames(argc, argv);
   std::vector<std::string> joined;
   JoinRepeatedListFlags({"kind", "tag"}, &argc, argv, &joined);
