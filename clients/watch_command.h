@@ -63,7 +63,7 @@ absl::StatusOr<v1::SubscribeRequest> MakeSubscribeRequest(
 // failure that followed no message, up to `max`.
 struct Backoff {
   absl::Duration initial = absl::Milliseconds(100);
-  absl::Duration max = absl::Seconds(5);
+  absl::Duration max = absl::Seconds(2);
 };
 
 // Follows `request` on `client`, reconnecting on UNAVAILABLE (or CANCELLED

@@ -95,11 +95,23 @@ void SubscriptionHub::OnCommit(
     woken.swap(waiting_);
   }
   if (woken.empty()) return;
-  // Waking is the subscribers' work, off the writer thread. Submit only
-  // fails once Drain runs, after the log was closed: no commit comes then.
-  (void)executor_.Submit([woken = std::move(woken)]() mutable {
-    for (HubSubscriber* subscriber : woken) subscriber->OnCommitted();
-  });
+  // Waking is the subscribers' work, off the writer thread, in chunks so
+  // that every executor thread takes part. Submit only fails once Drain
+  // runs, after the log was closed: no commit comes then.
+  constexpr size_t kWakeChunk = 64;
+  std::vector<HubSubscriber*> chunk;
+  chunk.reserve(std::min(kWakeChunk, woken.size()));
+  auto submit = [this, &chunk] {
+    (void)executor_.Submit([chunk = std::move(chunk)] {
+      for (HubSubscriber* subscriber : chunk) subscriber->OnCommitted();
+    });
+    chunk.clear();
+  };
+  for (HubSubscriber* subscriber : woken) {
+    chunk.push_back(subscriber);
+    if (chunk.size() == kWakeChunk) submit();
+  }
+  if (!chunk.empty()) submit();
 }
 
 absl::Status SubscriptionHub::Register(HubSubscriber* subscriber) {
