@@ -312,15 +312,23 @@ std::vector<std::string> DyadsOf(const v1::Event& event) {
     if (a == b) return;
     dyads.push_back(a < b ? absl::StrCat(a, "-", b) : absl::StrCat(b, "-", a));
   };
+  // A resolution's sponsors act with its source: the body adopting a
+  // resolution Japan sponsored is also an act of Japan towards its target.
+  std::vector<std::string> sources(event.source().begin(), event.source().end());
+  if (event.has_resolution()) {
+    for (const std::string& sponsor : event.resolution().sponsors()) {
+      if (std::find(sources.begin(), sources.end(), sponsor) == sources.end()) {
+        sources.push_back(sponsor);
+      }
+    }
+  }
   if (!event.target().empty()) {
-    for (const std::string& s : event.source()) {
+    for (const std::string& s : sources) {
       for (const std::string& t : event.target()) add(s, t);
     }
   } else {
-    for (int i = 0; i < event.source_size(); ++i) {
-      for (int j = i + 1; j < event.source_size(); ++j) {
-        add(event.source(i), event.source(j));
-      }
+    for (size_t i = 0; i < sources.size(); ++i) {
+      for (size_t j = i + 1; j < sources.size(); ++j) add(sources[i], sources[j]);
     }
   }
   std::sort(dyads.begin(), dyads.end());

@@ -41,6 +41,8 @@ inline constexpr int kRecentStatements = 10;
 // The dyads `event` touches, as "AAA-BBB" with the two codes sorted
 // (actor codes never contain '-'): the unordered pairs {s, t} for s in
 // `source` and t in `target`; with no target, the pairs among the sources.
+// A resolution's `sponsors` count as sources: "UNHRC adopts, sponsored by
+// JPN and EU, against PRK" touches PRK-UNHRC, JPN-PRK and EU-PRK.
 // Sorted, without repeats; pairs of an actor with itself are left out, so a
 // single actor with no target touches no dyad (empty result). For a
 // correction: the dyads of the correction event's own actors (the storage

@@ -229,6 +229,9 @@ std::vector<std::string> SubjectsOf(const v1::Event& event) {
   std::vector<std::string> subjects = {""};
   for (const std::string& actor : event.source()) subjects.push_back(actor);
   for (const std::string& actor : event.target()) subjects.push_back(actor);
+  for (const std::string& actor : event.resolution().sponsors()) {
+    subjects.push_back(actor);
+  }
   for (std::string& dyad : DyadsOf(event)) subjects.push_back(std::move(dyad));
   std::sort(subjects.begin(), subjects.end());
   subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());

@@ -33,13 +33,15 @@ namespace annals::services {
 
 // Stored in meta with complete projections (storage/projector.h). Bump it
 // whenever the projection's output changes: logs then rebuild on open.
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/1";
+// relationships/2: resolution sponsors count as sources (DyadsOf).
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/2";
 
 // year * 10000 + month * 100 + day of the occurred start, unknown parts 0.
 uint32_t DateKeyOf(const v1::Occurred& occurred);
 
 // The timeline subjects of `event`: "" (the whole log), each actor of its
-// source and target, and each of DyadsOf(event). Sorted, no repeats.
+// source and target (and a resolution's sponsors), and each of
+// DyadsOf(event). Sorted, no repeats.
 std::vector<std::string> SubjectsOf(const v1::Event& event);
 
 // The content an entry's value position holds: the event itself, or for an

@@ -192,7 +192,8 @@ TEST_F(RelationshipEndToEndTest,
   RunResult text = Annals({"relationship", "JPN-PRK"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out,
-              HasSubstr("UNHRC 2018: no decision recorded; tabled by EU, JPN"));
+              HasSubstr("UNHRC 2018: adopted without a vote (2018-03); tabled "
+                        "by EU, JPN"));
   EXPECT_THAT(
       text.out,
       HasSubstr("UNHRC 2019: no decision recorded; declined to table: JPN"));

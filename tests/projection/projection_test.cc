@@ -66,6 +66,17 @@ TEST(DyadsOf, NoTargetGivesPairsAmongSources) {
       ElementsAre("KOR-PRK", "KOR-USA", "PRK-USA"));
 }
 
+TEST(DyadsOf, ResolutionSponsorsCountAsSources) {
+  v1::Event adopted = testing::MakeBase("a", {"UNHRC"}, {"PRK"}, When{2018});
+  v1::ResolutionAction* resolution = adopted.mutable_resolution();
+  resolution->set_body("UNHRC");
+  resolution->set_action(v1::ResolutionAction::ACTION_ADOPTED);
+  resolution->add_sponsors("JPN");
+  resolution->add_sponsors("EU");
+  resolution->add_sponsors("UNHRC");  // already a source: no repeat
+  EXPECT_THAT(DyadsOf(adopted), ElementsAre("EU-PRK", "JPN-PRK", "PRK-UNHRC"));
+}
+
 TEST(DyadsOf, SingleActorWithoutTargetTouchesNoDyad) {
   EXPECT_THAT(DyadsOf(testing::MakeBase("a", {"PRK"}, {}, When{2018})),
               IsEmpty());

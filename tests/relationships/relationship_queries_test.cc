@@ -129,6 +129,8 @@ TEST_F(RelationshipQueriesTest, JapanTabledAtTheHumanRightsCouncilUntil2018ThenD
     const v1::ResolutionRecord* record = FindResolution(state, "UNHRC", year);
     ASSERT_NE(record, nullptr) << year;
     EXPECT_THAT(record->tabled_by(), Contains("JPN")) << year;
+    // The adoption, sponsored by Japan, lands in the dyad too.
+    EXPECT_EQ(record->decision(), v1::ResolutionAction::ACTION_ADOPTED) << year;
     EXPECT_THAT(record->declined_to_table(), IsEmpty()) << year;
   }
   const v1::ResolutionRecord* declined = FindResolution(state, "UNHRC", 2019);
@@ -343,7 +345,11 @@ TEST_F(RelationshipQueriesTest, TimelineFiltersByKindTagRangeTextAndActor) {
   *request.mutable_to() = MakeDate(2019, 6);
   std::vector<std::string> ids;
   for (const auto& e : Timeline(request)) ids.push_back(e.event().id());
+  // The adoptions Japan sponsored are in the dyad too (DyadsOf).
+  // Same date key ("2018"): in log order.
   EXPECT_THAT(ids, ElementsAre("unhrc-2018-jpn-eu-table-dprk-human-rights",
+                               "unga-2018-adopts-dprk-human-rights",
+                               "unhrc-2018-adopts-dprk-human-rights",
                                "unhrc-2019-03-13-jpn-declines-to-table"));
 
   v1::QueryTimelineRequest tagged;
