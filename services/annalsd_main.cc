@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -133,6 +134,12 @@ int main(int argc, char** argv) {
     Log(absl::StrCat("cannot open the event log in ", data_dir, ": ",
                      log.status().ToString()));
     return 1;
+  }
+  if (std::optional<annals::storage::RebuildReport> rebuilt =
+          (*log)->RebuiltOnOpen()) {
+    Log(absl::StrCat("projections were incomplete or of another version (",
+                     "now ", projector.Version(), "); rebuilt them from ",
+                     rebuilt->events, " events (", rebuilt->keys, " entries)"));
   }
   if (absl::GetFlag(FLAGS_verify_on_start)) {
     absl::Status verified = (*log)->VerifyChain();

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -195,6 +196,12 @@ class EventLog {
   // is stored when they differ. Runs on the writer: appends wait until it
   // is done. FAILED_PRECONDITION when the log has no projector.
   virtual absl::StatusOr<RebuildReport> RebuildProjections(bool repair) = 0;
+
+  // When opening found the projections incomplete or of another projector
+  // version and rebuilt them (see format.h, projection_version): what that
+  // rebuild found. nullopt when the stored projections were used as they
+  // were. Thread-safe.
+  virtual std::optional<RebuildReport> RebuiltOnOpen() const = 0;
 
   // The current head. Thread-safe.
   virtual Head GetHead() const = 0;

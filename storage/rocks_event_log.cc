@@ -160,6 +160,9 @@ class RocksEventLog final : public EventLog {
       const override;
   absl::StatusOr<RebuildReport> RebuildProjections(bool repair) override
       ABSL_LOCKS_EXCLUDED(mu_);
+  std::optional<RebuildReport> RebuiltOnOpen() const override {
+    return rebuilt_on_open_;
+  }
   Head GetHead() const override ABSL_LOCKS_EXCLUDED(head_mu_);
   absl::Status VerifyChain() const override;
   void Close() override ABSL_LOCKS_EXCLUDED(close_mu_, mu_);
@@ -316,6 +319,9 @@ class RocksEventLog final : public EventLog {
   absl::Time last_recorded_at_ = absl::InfinitePast();
   absl::Status write_failed_;  // writer's copy of failed_
   absl::flat_hash_map<std::string, uint64_t> version_cache_;
+
+  // Set by Open (CheckProjections) before the writer starts; constant after.
+  std::optional<RebuildReport> rebuilt_on_open_;
 
   // --- Close ---
   absl::Mutex close_mu_ ABSL_ACQUIRED_BEFORE(mu_);
@@ -1494,7 +1500,8 @@ absl::Status RocksEventLog::CheckProjections() {
                   : RocksError(s, "clear the projection version");
   }
   if (stored && version == projector_->Version()) return absl::OkStatus();
-  return DoRebuild(/*repair=*/true).status();
+  ASSIGN_OR_RETURN(rebuilt_on_open_, DoRebuild(/*repair=*/true));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEvent(

@@ -1146,9 +1146,13 @@ TEST_F(ProjectedLogTest, AnotherProjectorVersionRebuildsOnOpen) {
   }
   Open();  // same version: what is stored is trusted
   EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "9");
+  EXPECT_FALSE(log_->RebuiltOnOpen().has_value());
   projector_.version = "counting/2";
   Reopen();
   EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "2");
+  ASSERT_TRUE(log_->RebuiltOnOpen().has_value());
+  EXPECT_EQ(log_->RebuiltOnOpen()->events, 2u);
+  EXPECT_TRUE(log_->RebuiltOnOpen()->repaired);
 }
 
 TEST_F(ProjectedLogTest, RebuildWaitsForAppendsQueuedBeforeIt) {
