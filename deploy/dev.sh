@@ -63,6 +63,9 @@ Try, in another terminal:
   $BUILD_DIR/clients/annals append clients/examples/events.jsonl --stream examples
   $BUILD_DIR/clients/annals read --all
   $BUILD_DIR/clients/annals get jpn-prk-2002-09-17-pyongyang-summit
+  $BUILD_DIR/clients/annals relationship JPN PRK
+  $BUILD_DIR/clients/annals relationship USA PRK --as-of 2019-03
+  $BUILD_DIR/clients/annals timeline JPN PRK --from 2018 --kind resolution
 MSG
   wait $pid
 }
