@@ -79,6 +79,20 @@ struct Head {
   std::string hash;  // 32 bytes; 32 zero bytes when position == 0
 };
 
+// The head of the log's Merkle tree (storage/merkle.h): the tree over
+// positions 1 ... size.
+struct TreeHead {
+  uint64_t size = 0;  // == the head position
+  std::string root;   // 32 bytes; SHA-256("") when size == 0
+};
+
+// One position exactly as stored (format.h, events).
+struct StoredEvent {
+  uint64_t position = 0;
+  std::string chain_hash;  // 32 bytes
+  std::string stored;      // the RecordedEvent bytes, without the hash
+};
+
 struct LogOptions {
   // --- Affects behaviour ---
 
@@ -205,6 +219,57 @@ class EventLog {
 
   // The current head. Thread-safe.
   virtual Head GetHead() const = 0;
+
+  // --- Verifiable history (storage/merkle.h). The defaults answer
+  // UNIMPLEMENTED, for logs that keep no tree. ---
+
+  // The current tree head; its size is the head position of the same
+  // commit. Thread-safe.
+  virtual TreeHead GetTreeHead() const { return {}; }
+
+  // The root of the tree as it was at `size` (0 ... head). INVALID_ARGUMENT
+  // beyond the head. Thread-safe; never waits for the writer.
+  virtual absl::StatusOr<std::string> RootAt(uint64_t size) const {
+    (void)size;
+    return absl::UnimplementedError("this event log keeps no Merkle tree");
+  }
+
+  // The audit path of `position` (leaf position - 1) in the tree of
+  // `tree_size`. INVALID_ARGUMENT unless 1 <= position <= tree_size <=
+  // head. Thread-safe; O(log n) reads.
+  virtual absl::StatusOr<std::vector<std::string>> ProveInclusion(
+      uint64_t position, uint64_t tree_size) const {
+    (void)position;
+    (void)tree_size;
+    return absl::UnimplementedError("this event log keeps no Merkle tree");
+  }
+
+  // The consistency proof from the tree of `old_size` to that of
+  // `new_size`. INVALID_ARGUMENT unless 1 <= old_size <= new_size <= head.
+  // Thread-safe; O(log n) reads.
+  virtual absl::StatusOr<std::vector<std::string>> ProveConsistency(
+      uint64_t old_size, uint64_t new_size) const {
+    (void)old_size;
+    (void)new_size;
+    return absl::UnimplementedError("this event log keeps no Merkle tree");
+  }
+
+  // Up to `limit` (>= 1) positions from `from` (>= 1) on, exactly as stored,
+  // not beyond the head. Empty when `from` is beyond the head. Thread-safe.
+  virtual absl::StatusOr<std::vector<StoredEvent>> ReadStored(
+      uint64_t from, size_t limit) const {
+    (void)from;
+    (void)limit;
+    return absl::UnimplementedError("this event log cannot export");
+  }
+
+  // The positions of the corrections (amend or retract) of event `id`, in
+  // position order; empty when it has none (or does not exist). Thread-safe.
+  virtual absl::StatusOr<std::vector<uint64_t>> CorrectionsOf(
+      absl::string_view id) const {
+    (void)id;
+    return absl::UnimplementedError("this event log keeps no correction index");
+  }
 
   // Recomputes the hash chain from position 1 to the head and compares it
   // with every stored hash and with the head in meta. DATA_LOSS naming the

@@ -9,6 +9,7 @@
 //   events          BE64 position (1, 2, 3, ...)         hash[32] || stored
 //   streams         stream || 0x00 || BE64 version       BE64 position
 //   event_ids       event id (1..128 bytes, no 0x00)     BE64 position
+//                   event id || 0x00 || BE64 position    (empty)
 //   meta            "format_version"                     BE64 kFormatVersion
 //                   "head_position"                      BE64 position
 //                   "head_hash"                          hash[32]
@@ -16,6 +17,9 @@
 //                                                        Version(), when the
 //                                                        projections are
 //                                                        complete
+//                   "merkle_frontier"                    BE64 tree size ||
+//                                                        hash[32] per set
+//                                                        bit of the size
 //   dyad_timeline   subject || 0x00 || 0x01 ||            BE64 position of
 //                     BE32 date key || BE64 position      the content
 //                   dyad || 0x00 || 0x02 || BE64 position (empty)
@@ -23,6 +27,7 @@
 //   relationships   dyad                                  RelationshipState
 //                   0x01 || BE32 date key || dyad         (empty)
 //                   0x02 || BE32 biased index || dyad     (empty)
+//   merkle          BE8 level || BE64 index               hash[32]
 //
 // events value: the first 32 bytes are the chain hash of the position,
 //   SHA-256(chain hash of position-1 || stored), with 32 zero bytes before
@@ -37,6 +42,25 @@
 //   head (position and chain hash of the last event) always matches the
 //   events column family. A database without "format_version" is new.
 //   Position 0 / 32 zero bytes is the head of an empty log.
+// event_ids, correction entries: `id || 0x00 || BE64 position` says that
+//   the event at `position` is a correction (amend or retract) of the event
+//   `id`. Written in the same WriteBatch as the correction. Ids never
+//   contain 0x00, so these keys never equal an id, and the prefix
+//   `id || 0x00` lists an event's corrections in position order.
+// merkle_frontier and merkle: the RFC 6962 Merkle tree over the events
+//   (storage/merkle.h; leaf index = position - 1, leaf hash =
+//   SHA-256(0x00 || stored bytes of the position), without the chain hash).
+//   merkle_frontier is the frontier of the tree of size head_position: the
+//   tree size as BE64, then the root of each perfect subtree of the binary
+//   decomposition of the size, largest (leftmost) first. The merkle column
+//   family holds every complete perfect subtree: key (level l, index j)
+//   -> the root of leaves [j * 2^l, (j + 1) * 2^l); level 0 holds the leaf
+//   hashes. Each commit writes the subtrees it completes (about two per
+//   event) and the new frontier in the same WriteBatch as the events, so
+//   tree and log never disagree. Entries are never changed once written.
+//   A database with events but no merkle_frontier (written before the tree
+//   existed) gets its tree and its correction entries built when it opens;
+//   merkle_frontier is written last.
 // projection_version: absent while the projections are incomplete (never
 //   built, being rebuilt, or the log was written without a projector); the
 //   log then rebuilds them on open (storage/event_log.h).
@@ -92,13 +116,15 @@ enum class ColumnFamily : int {
   kMeta = 4,
   kDyadTimeline = 5,   // the relationship projector's timelines
   kRelationships = 6,  // the relationship projector's states
+  kMerkle = 7,         // the Merkle tree's perfect subtrees
 };
-inline constexpr int kNumColumnFamilies = 7;
+inline constexpr int kNumColumnFamilies = 8;
 
 // Indexed by ColumnFamily. Persisted: never change a name.
 inline constexpr std::array<absl::string_view, kNumColumnFamilies>
     kColumnFamilyNames = {"default", "events",        "streams",      "event_ids",
-                          "meta",    "dyad_timeline", "relationships"};
+                          "meta",    "dyad_timeline", "relationships",
+                          "merkle"};
 
 inline absl::string_view ColumnFamilyName(ColumnFamily cf) {
   return kColumnFamilyNames[static_cast<int>(cf)];
@@ -110,6 +136,7 @@ inline constexpr absl::string_view kMetaHeadPosition = "head_position";
 inline constexpr absl::string_view kMetaHeadHash = "head_hash";
 inline constexpr absl::string_view kMetaProjectionVersion =
     "projection_version";
+inline constexpr absl::string_view kMetaMerkleFrontier = "merkle_frontier";
 
 // --- Fixed-width integers ---
 
@@ -172,6 +199,31 @@ inline bool ParseEventValue(absl::string_view value, absl::string_view* hash,
   *hash = value.substr(0, kHashSize);
   *stored = value.substr(kHashSize);
   return true;
+}
+
+// --- event_ids: correction entries ---
+
+// id || 0x00: the common prefix of the correction entries of event `id`.
+inline std::string CorrectionPrefix(absl::string_view id) {
+  std::string key(id);
+  key.push_back('\0');
+  return key;
+}
+
+// Requires: `id` contains no 0x00.
+inline std::string CorrectionKey(absl::string_view id, uint64_t position) {
+  std::string key = CorrectionPrefix(id);
+  PutBigEndian64(&key, position);
+  return key;
+}
+
+// --- merkle ---
+
+// BE8 level || BE64 index. Requires: level < 64.
+inline std::string MerkleKey(int level, uint64_t index) {
+  std::string key(1, static_cast<char>(level));
+  PutBigEndian64(&key, index);
+  return key;
 }
 
 // --- streams ---

@@ -54,6 +54,7 @@
 #include "storage/event_log.h"
 #include "storage/format.h"
 #include "storage/hash_chain.h"
+#include "storage/merkle.h"
 #include "storage/projector.h"
 #include "storage/rocks_event_log.h"
 #include "storage/status_macros.h"
@@ -164,6 +165,16 @@ class RocksEventLog final : public EventLog {
     return rebuilt_on_open_;
   }
   Head GetHead() const override ABSL_LOCKS_EXCLUDED(head_mu_);
+  TreeHead GetTreeHead() const override ABSL_LOCKS_EXCLUDED(head_mu_);
+  absl::StatusOr<std::string> RootAt(uint64_t size) const override;
+  absl::StatusOr<std::vector<std::string>> ProveInclusion(
+      uint64_t position, uint64_t tree_size) const override;
+  absl::StatusOr<std::vector<std::string>> ProveConsistency(
+      uint64_t old_size, uint64_t new_size) const override;
+  absl::StatusOr<std::vector<StoredEvent>> ReadStored(
+      uint64_t from, size_t limit) const override;
+  absl::StatusOr<std::vector<uint64_t>> CorrectionsOf(
+      absl::string_view id) const override;
   absl::Status VerifyChain() const override;
   void Close() override ABSL_LOCKS_EXCLUDED(close_mu_, mu_);
 
@@ -196,6 +207,8 @@ class RocksEventLog final : public EventLog {
     // Indexed so that the projector reads what the group has put so far.
     rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0,
                                        /*overwrite_key=*/true};
+    // The Merkle frontier after the last staged event.
+    merkle::Frontier frontier;
     // Not OK when `batch` could not be rolled back to a request's start and
     // can no longer be trusted: the group fails like a failed write.
     absl::Status broken;
@@ -222,6 +235,12 @@ class RocksEventLog final : public EventLog {
   // event exists beyond the head. Sets last_recorded_at_.
   absl::Status VerifyHead(const Head& head);
   void StartWriter() ABSL_LOCKS_EXCLUDED(close_mu_);
+  // Reads meta's Merkle frontier and, when it is behind the head (a log
+  // written before the tree existed), extends the tree and the correction
+  // entries over the missing positions. Sets frontier_ and tree_head_.
+  absl::Status RecoverMerkle(const Head& head);
+  // Reads a perfect subtree of the committed tree.
+  absl::StatusOr<std::string> MerkleNode(int level, uint64_t index) const;
   // With a projector: rebuilds the projections when meta's
   // projection_version is not the projector's. Without one: removes
   // projection_version, since appends will not be projected.
@@ -313,9 +332,11 @@ class RocksEventLog final : public EventLog {
   // --- The published head (what GetHead returns) ---
   mutable absl::Mutex head_mu_;
   Head head_ ABSL_GUARDED_BY(head_mu_);
+  TreeHead tree_head_ ABSL_GUARDED_BY(head_mu_);  // of the same commit
 
   // --- Owned by the writer thread (set by Open before it starts) ---
   Head committed_;             // the last committed head
+  merkle::Frontier frontier_;  // of the tree of committed_.position
   absl::Time last_recorded_at_ = absl::InfinitePast();
   absl::Status write_failed_;  // writer's copy of failed_
   absl::flat_hash_map<std::string, uint64_t> version_cache_;
@@ -435,9 +456,89 @@ absl::Status RocksEventLog::Recover() {
   }
   ASSIGN_OR_RETURN(Head head, ReadMetaHead(read));
   RETURN_IF_ERROR(VerifyHead(head));
+  RETURN_IF_ERROR(RecoverMerkle(head));
   committed_ = head;
   absl::MutexLock lock(&head_mu_);
   head_ = head;
+  return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::RecoverMerkle(const Head& head) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Cf(ColumnFamily::kMeta),
+                               ToSlice(format::kMetaMerkleFrontier), &value);
+  merkle::Frontier frontier;
+  if (s.ok()) {
+    absl::StatusOr<merkle::Frontier> decoded = merkle::DecodeFrontier(value);
+    if (!decoded.ok()) {
+      return Corrupt(absl::StrCat(decoded.status().message(),
+                                  "; refusing to open"));
+    }
+    frontier = *std::move(decoded);
+  } else if (!s.IsNotFound()) {
+    return RocksError(s, "read the merkle frontier");
+  }
+  if (frontier.size > head.position) {
+    return Corrupt(absl::StrCat("the merkle tree has ", frontier.size,
+                                " leaves but the head position is ",
+                                head.position, "; refusing to open"));
+  }
+  if (frontier.size < head.position) {
+    // Positions written without the tree: add them now, in bounded
+    // batches; the frontier goes last, so a crash here starts over.
+    constexpr size_t kBatchBytes = 8 << 20;
+    rocksdb::WriteOptions write;
+    write.sync = false;
+    rocksdb::WriteBatch batch;
+    rocksdb::Status put;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), Cf(ColumnFamily::kEvents)));
+    uint64_t expected = frontier.size + 1;
+    for (it->Seek(format::EventKey(expected));
+         it->Valid() && expected <= head.position; it->Next(), ++expected) {
+      v1::RecordedEvent event;
+      RETURN_IF_ERROR(DecodeEvent(it->key(), it->value(), expected, &event));
+      absl::string_view hash, stored;
+      format::ParseEventValue(ToView(it->value()), &hash, &stored);
+      merkle::Append(&frontier, merkle::LeafHash(stored),
+                     [&](const merkle::CompletedNode& node) {
+                       if (put.ok()) {
+                         put = batch.Put(Cf(ColumnFamily::kMerkle),
+                                         format::MerkleKey(node.level, node.index),
+                                         node.hash);
+                       }
+                     });
+      if (put.ok() && event.event().has_correction()) {
+        put = batch.Put(Cf(ColumnFamily::kEventIds),
+                        format::CorrectionKey(
+                            event.event().correction().corrects_event_id(),
+                            expected),
+                        "");
+      }
+      if (!put.ok()) return RocksError(put, "build the merkle tree");
+      if (batch.GetDataSize() >= kBatchBytes) {
+        s = db_->Write(write, &batch);
+        if (!s.ok()) return RocksError(s, "write the merkle tree");
+        batch.Clear();
+      }
+    }
+    if (!it->status().ok()) return RocksError(it->status(), "read events");
+    if (frontier.size != head.position) {
+      return Corrupt(absl::StrCat("position ", expected,
+                                  " is missing; refusing to open"));
+    }
+    put = batch.Put(Cf(ColumnFamily::kMeta),
+                    ToSlice(format::kMetaMerkleFrontier),
+                    merkle::EncodeFrontier(frontier));
+    if (!put.ok()) return RocksError(put, "build the merkle tree");
+    write.sync = true;
+    s = db_->Write(write, &batch);
+    if (!s.ok()) return RocksError(s, "write the merkle tree");
+  }
+  const std::string root = merkle::RootOf(frontier);
+  frontier_ = std::move(frontier);
+  absl::MutexLock lock(&head_mu_);
+  tree_head_ = {frontier_.size, root};
   return absl::OkStatus();
 }
 
@@ -600,6 +701,7 @@ void RocksEventLog::CommitGroup(
   }
   Group group;
   group.head = committed_;
+  group.frontier = frontier_;
   // recorded_at never decreases along the log, even if the clock steps back.
   group.recorded_at = std::max(absl::Now(), last_recorded_at_);
   SetTimestamp(group.recorded_at, &group.recorded_at_proto);
@@ -888,10 +990,25 @@ absl::Status RocksEventLog::StageRequest(Request* request, uint64_t current,
   rocksdb::WriteBatchWithIndex& wb = group->batch;
   wb.SetSavePoint();
   std::string hash = group->head.hash;
+  merkle::Frontier frontier = group->frontier;
   rocksdb::Status s;
   for (size_t i = 0; i < n && s.ok(); ++i) {
     v1::RecordedEvent& r = recorded[i];
     hash = ChainHash(hash, stored[i]);
+    merkle::Append(&frontier, merkle::LeafHash(stored[i]),
+                   [&](const merkle::CompletedNode& node) {
+                     if (s.ok()) {
+                       s = wb.Put(Cf(ColumnFamily::kMerkle),
+                                  format::MerkleKey(node.level, node.index),
+                                  node.hash);
+                     }
+                   });
+    if (s.ok() && r.event().has_correction()) {
+      s = wb.Put(Cf(ColumnFamily::kEventIds),
+                 format::CorrectionKey(r.event().correction().corrects_event_id(),
+                                       r.position()),
+                 rocksdb::Slice());
+    }
     r.set_hash(hash);  // after serializing: `stored` never holds it
     const std::string position = format::EncodeBigEndian64(r.position());
     s = wb.Put(Cf(ColumnFamily::kEvents), format::EventKey(r.position()),
@@ -927,6 +1044,7 @@ absl::Status RocksEventLog::StageRequest(Request* request, uint64_t current,
   result.stream_version = current + n;
   group->head.position += n;
   group->head.hash = std::move(hash);
+  group->frontier = std::move(frontier);
   group->stream_versions[batch.stream] = current + n;
   group->staged_events += n;
   request->result = std::move(result);
@@ -942,6 +1060,10 @@ absl::Status RocksEventLog::WriteGroup(Group* group) {
     s = wb.Put(Cf(ColumnFamily::kMeta), ToSlice(format::kMetaHeadHash),
                group->head.hash);
   }
+  if (s.ok()) {
+    s = wb.Put(Cf(ColumnFamily::kMeta), ToSlice(format::kMetaMerkleFrontier),
+               merkle::EncodeFrontier(group->frontier));
+  }
   if (!s.ok()) return RocksError(s, "build the write batch");
   rocksdb::WriteOptions write;
   write.sync = options_.sync;
@@ -951,7 +1073,13 @@ absl::Status RocksEventLog::WriteGroup(Group* group) {
 }
 
 void RocksEventLog::PublishHead(const Group& group) {
+  const bool grew = group.head.position != committed_.position;
   committed_ = group.head;
+  TreeHead tree_head;
+  if (grew) {
+    frontier_ = group.frontier;
+    tree_head = {frontier_.size, merkle::RootOf(frontier_)};
+  }
   last_recorded_at_ = group.recorded_at;
   for (const auto& [stream, version] : group.stream_versions) {
     if (version_cache_.size() >= kMaxCachedStreams &&
@@ -962,6 +1090,7 @@ void RocksEventLog::PublishHead(const Group& group) {
   }
   absl::MutexLock lock(&head_mu_);
   head_ = group.head;
+  if (grew) tree_head_ = std::move(tree_head);
 }
 
 void RocksEventLog::Respond(std::vector<std::unique_ptr<Request>>* requests) {
@@ -1527,6 +1656,118 @@ absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEvent(
 Head RocksEventLog::GetHead() const {
   absl::MutexLock lock(&head_mu_);
   return head_;
+}
+
+TreeHead RocksEventLog::GetTreeHead() const {
+  absl::MutexLock lock(&head_mu_);
+  return tree_head_;
+}
+
+absl::StatusOr<std::string> RocksEventLog::MerkleNode(int level,
+                                                      uint64_t index) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Cf(ColumnFamily::kMerkle),
+                               format::MerkleKey(level, index), &value);
+  if (s.IsNotFound()) {
+    return Corrupt(absl::StrCat("merkle node (level ", level, ", index ",
+                                index, ") is missing"));
+  }
+  if (!s.ok()) return RocksError(s, "read the merkle tree");
+  if (value.size() != format::kHashSize) {
+    return Corrupt(absl::StrCat("merkle node (level ", level, ", index ",
+                                index, ") is not 32 bytes"));
+  }
+  return value;
+}
+
+absl::StatusOr<std::string> RocksEventLog::RootAt(uint64_t size) const {
+  const TreeHead head = GetTreeHead();
+  if (size > head.size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tree size ", size, " is beyond the head ", head.size));
+  }
+  if (size == head.size) return head.root;
+  return merkle::RootAt(size, [this](int level, uint64_t index) {
+    return MerkleNode(level, index);
+  });
+}
+
+absl::StatusOr<std::vector<std::string>> RocksEventLog::ProveInclusion(
+    uint64_t position, uint64_t tree_size) const {
+  const uint64_t head = GetTreeHead().size;
+  if (tree_size > head) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tree size ", tree_size, " is beyond the head ", head));
+  }
+  if (position == 0 || position > tree_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "position ", position, " is not in the tree of size ", tree_size));
+  }
+  return merkle::InclusionProof(
+      position - 1, tree_size,
+      [this](int level, uint64_t index) { return MerkleNode(level, index); });
+}
+
+absl::StatusOr<std::vector<std::string>> RocksEventLog::ProveConsistency(
+    uint64_t old_size, uint64_t new_size) const {
+  const uint64_t head = GetTreeHead().size;
+  if (new_size > head) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tree size ", new_size, " is beyond the head ", head));
+  }
+  return merkle::ConsistencyProof(
+      old_size, new_size,
+      [this](int level, uint64_t index) { return MerkleNode(level, index); });
+}
+
+absl::StatusOr<std::vector<StoredEvent>> RocksEventLog::ReadStored(
+    uint64_t from, size_t limit) const {
+  if (from == 0 || limit == 0) {
+    return absl::InvalidArgumentError("ReadStored needs from >= 1, limit >= 1");
+  }
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
+  read.fill_cache = false;
+  ASSIGN_OR_RETURN(const Head head, ReadMetaHead(read));
+  std::vector<StoredEvent> out;
+  if (from > head.position) return out;
+  const uint64_t last = std::min<uint64_t>(head.position, from + limit - 1);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read, Cf(ColumnFamily::kEvents)));
+  uint64_t expected = from;
+  for (it->Seek(format::EventKey(from)); it->Valid() && expected <= last;
+       it->Next(), ++expected) {
+    uint64_t position = 0;
+    absl::string_view hash, stored;
+    if (!format::ParseEventKey(ToView(it->key()), &position) ||
+        position != expected ||
+        !format::ParseEventValue(ToView(it->value()), &hash, &stored)) {
+      return Corrupt(absl::StrCat("position ", expected, " is missing"));
+    }
+    out.push_back({position, std::string(hash), std::string(stored)});
+  }
+  if (!it->status().ok()) return RocksError(it->status(), "read events");
+  if (expected <= last) {
+    return Corrupt(absl::StrCat("position ", expected, " is missing"));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<uint64_t>> RocksEventLog::CorrectionsOf(
+    absl::string_view id) const {
+  const std::string prefix = format::CorrectionPrefix(id);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), Cf(ColumnFamily::kEventIds)));
+  std::vector<uint64_t> positions;
+  for (it->Seek(prefix);
+       it->Valid() && absl::StartsWith(ToView(it->key()), prefix); it->Next()) {
+    const absl::string_view key = ToView(it->key());
+    if (key.size() != prefix.size() + 8) continue;  // a longer id
+    positions.push_back(format::DecodeBigEndian64(key.data() + prefix.size()));
+  }
+  if (!it->status().ok()) return RocksError(it->status(), "read event ids");
+  return positions;
 }
 
 absl::Status RocksEventLog::VerifyChain() const {
