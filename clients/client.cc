@@ -81,6 +81,7 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
       relationships_(v1::Relationships::NewStub(channel_)),
       admin_(v1::Admin::NewStub(channel_)),
       subscriptions_(v1::Subscriptions::NewStub(channel_)),
+      audit_(v1::Audit::NewStub(channel_)),
       deadline_(deadline) {}
 
 std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
@@ -123,6 +124,59 @@ absl::StatusOr<v1::RecordedEvent> Client::GetEvent(const std::string& id) {
                                  NewContext().get(), request);
   if (!response.ok()) return response.status();
   return std::move(*response->mutable_event());
+}
+
+absl::StatusOr<v1::GetEventResponse> Client::GetEventWithCorrections(
+    const std::string& id) {
+  v1::GetEventRequest request;
+  request.set_id(id);
+  return Call<v1::GetEventResponse>(event_log_.get(),
+                                    &v1::EventLog::Stub::GetEvent,
+                                    NewContext().get(), request);
+}
+
+absl::StatusOr<v1::SignedTreeHead> Client::GetTreeHead() {
+  absl::StatusOr<v1::GetTreeHeadResponse> response =
+      Call<v1::GetTreeHeadResponse>(audit_.get(), &v1::Audit::Stub::GetTreeHead,
+                                    NewContext().get(), v1::GetTreeHeadRequest());
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_tree_head());
+}
+
+absl::StatusOr<v1::ProveInclusionResponse> Client::ProveInclusion(
+    uint64_t position, uint64_t tree_size) {
+  v1::ProveInclusionRequest request;
+  request.set_position(position);
+  request.set_tree_size(tree_size);
+  return Call<v1::ProveInclusionResponse>(audit_.get(),
+                                          &v1::Audit::Stub::ProveInclusion,
+                                          NewContext().get(), request);
+}
+
+absl::StatusOr<v1::ProveConsistencyResponse> Client::ProveConsistency(
+    uint64_t old_size, uint64_t new_size) {
+  v1::ProveConsistencyRequest request;
+  request.set_old_size(old_size);
+  request.set_new_size(new_size);
+  return Call<v1::ProveConsistencyResponse>(audit_.get(),
+                                            &v1::Audit::Stub::ProveConsistency,
+                                            NewContext().get(), request);
+}
+
+absl::StatusOr<v1::GetPublicKeyResponse> Client::GetPublicKey() {
+  return Call<v1::GetPublicKeyResponse>(audit_.get(),
+                                        &v1::Audit::Stub::GetPublicKey,
+                                        NewContext().get(),
+                                        v1::GetPublicKeyRequest());
+}
+
+absl::StatusOr<v1::ReadStoredResponse> Client::ReadStored(
+    uint64_t from_position, uint32_t max_count) {
+  v1::ReadStoredRequest request;
+  request.set_from_position(from_position);
+  request.set_max_count(max_count);
+  return Call<v1::ReadStoredResponse>(audit_.get(), &v1::Audit::Stub::ReadStored,
+                                      NewContext().get(), request);
 }
 
 absl::StatusOr<std::string> Client::Health(const std::string& service) {

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "annals/v1/audit.grpc.pb.h"
 #include "annals/v1/event_log.grpc.pb.h"
 #include "annals/v1/query.grpc.pb.h"
 #include "annals/v1/subscription.grpc.pb.h"
@@ -51,6 +52,9 @@ class Client {
       const v1::ReadStreamRequest& request);
   absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& request);
   absl::StatusOr<v1::RecordedEvent> GetEvent(const std::string& id);
+  // The event and its corrections.
+  absl::StatusOr<v1::GetEventResponse> GetEventWithCorrections(
+      const std::string& id);
   // The serving status of `service` ("" for the whole server), e.g.
   // "SERVING" or "NOT_SERVING".
   absl::StatusOr<std::string> Health(const std::string& service = "");
@@ -82,6 +86,16 @@ class Client {
       const std::function<bool(const v1::WatchRelationshipResponse&)>&
           on_message);
 
+  // The Audit service (proto/annals/v1/audit.proto).
+  absl::StatusOr<v1::SignedTreeHead> GetTreeHead();
+  absl::StatusOr<v1::ProveInclusionResponse> ProveInclusion(uint64_t position,
+                                                            uint64_t tree_size);
+  absl::StatusOr<v1::ProveConsistencyResponse> ProveConsistency(
+      uint64_t old_size, uint64_t new_size);
+  absl::StatusOr<v1::GetPublicKeyResponse> GetPublicKey();
+  absl::StatusOr<v1::ReadStoredResponse> ReadStored(uint64_t from_position,
+                                                    uint32_t max_count);
+
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
@@ -98,6 +112,7 @@ class Client {
   std::unique_ptr<v1::Relationships::Stub> relationships_;
   std::unique_ptr<v1::Admin::Stub> admin_;
   std::unique_ptr<v1::Subscriptions::Stub> subscriptions_;
+  std::unique_ptr<v1::Audit::Stub> audit_;
   absl::Duration deadline_;
 };
 

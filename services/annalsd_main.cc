@@ -50,6 +50,10 @@ ABSL_FLAG(int64_t, subscription_window, 8192,
           "Recent events kept in memory for live subscriptions (at most 32 "
           "MiB of them). A subscriber further behind reads from storage and "
           "is told it fell behind.");
+ABSL_FLAG(std::string, signing_key, "",
+          "PEM Ed25519 private key that signs tree heads (Audit service). "
+          "Default: DATA_DIR/signing_key.pem, created with mode 0600 on first "
+          "start. A given file must exist and be readable by its owner only.");
 ABSL_FLAG(std::string, port_file, "",
           "When set, write the bound port to this file once serving (for "
           "scripts and tests that listen on port 0).");
@@ -150,7 +154,18 @@ int main(int argc, char** argv) {
     Log("hash chain verified");
   }
 
+  std::string signing_key = absl::GetFlag(FLAGS_signing_key);
+  const bool default_key = signing_key.empty();
+  if (default_key) signing_key = absl::StrCat(data_dir, "/signing_key.pem");
+  absl::StatusOr<std::unique_ptr<annals::services::TreeHeadSigner>> signer =
+      annals::services::TreeHeadSigner::LoadOrCreate(signing_key, default_key);
+  if (!signer.ok()) {
+    Log(absl::StrCat("refusing to start: ", signer.status().ToString()));
+    return 1;
+  }
+
   annals::services::ServerOptions options;
+  options.signer = signer->get();
   options.listen = absl::GetFlag(FLAGS_listen);
   options.limits.max_append_events =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_append_events));

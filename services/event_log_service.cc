@@ -158,8 +158,20 @@ grpc::ServerUnaryReactor* EventLogService::GetEvent(
     return FinishWith(context, rpc::InvalidArgument({{"id", "required"}}));
   }
   absl::StatusOr<v1::RecordedEvent> event = log_->GetEvent(request->id());
-  if (event.ok()) response->mutable_event()->Swap(&*event);
-  return FinishWith(context, event.status());
+  if (!event.ok()) return FinishWith(context, event.status());
+  response->mutable_event()->Swap(&*event);
+  absl::StatusOr<std::vector<uint64_t>> corrections =
+      log_->CorrectionsOf(request->id());
+  if (absl::IsUnimplemented(corrections.status())) {
+    return FinishWith(context, absl::OkStatus());  // a log without the index
+  }
+  if (!corrections.ok()) return FinishWith(context, corrections.status());
+  for (uint64_t position : *corrections) {
+    absl::StatusOr<v1::RecordedEvent> correction = log_->GetEventAt(position);
+    if (!correction.ok()) return FinishWith(context, correction.status());
+    response->add_corrections()->Swap(&*correction);
+  }
+  return FinishWith(context, absl::OkStatus());
 }
 
 }  // namespace annals::services

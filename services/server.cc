@@ -24,12 +24,21 @@ int Millis(absl::Duration d) {
 }  // namespace
 
 Server::Server(storage::EventLog* log, const Limits& limits,
-               SubscriptionHub* hub)
+               SubscriptionHub* hub, const TreeHeadSigner* signer)
     : log_(log),
       hub_(hub),
       event_log_service_(log, limits),
       relationships_service_(log),
       admin_service_(log) {
+  if (signer == nullptr) {
+    absl::StatusOr<std::unique_ptr<TreeHeadSigner>> own =
+        TreeHeadSigner::Generate();
+    if (own.ok()) own_signer_ = *std::move(own);
+    signer = own_signer_.get();
+  }
+  if (signer != nullptr) {
+    audit_service_ = std::make_unique<AuditService>(log_, signer);
+  }
   if (hub_ != nullptr) {
     hub_->Attach(log_);
     subscription_service_ = std::make_unique<SubscriptionService>(hub_);
@@ -44,7 +53,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::unique_ptr<Server> server(new Server(log, options.limits, hub));
+  std::unique_ptr<Server> server(
+      new Server(log, options.limits, hub, options.signer));
+  if (server->audit_service_ == nullptr) {
+    return absl::InternalError("cannot generate a tree head signing key");
+  }
   grpc::ServerBuilder builder;
   if (!options.listen.empty()) {
     builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
@@ -53,6 +66,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(&server->event_log_service_);
   builder.RegisterService(&server->relationships_service_);
   builder.RegisterService(&server->admin_service_);
+  builder.RegisterService(server->audit_service_.get());
   if (server->subscription_service_ != nullptr) {
     builder.RegisterService(server->subscription_service_.get());
   }

@@ -9,6 +9,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "services/audit_service.h"
+#include "services/audit_signer.h"
 #include "services/event_log_service.h"
 #include "services/subscription_hub.h"
 #include "services/subscription_service.h"
@@ -36,6 +38,9 @@ struct ServerOptions {
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
   absl::Duration min_client_ping_interval = absl::Seconds(10);
+  // Signs the Audit service's tree heads; must outlive the server. Not
+  // owned. Default none: the server makes a key of its own, in memory only.
+  const TreeHeadSigner* signer = nullptr;
 };
 
 class Server {
@@ -70,13 +75,16 @@ class Server {
   void Shutdown(absl::Duration deadline);
 
  private:
-  Server(storage::EventLog* log, const Limits& limits, SubscriptionHub* hub);
+  Server(storage::EventLog* log, const Limits& limits, SubscriptionHub* hub,
+         const TreeHeadSigner* signer);
 
   storage::EventLog* const log_;
   SubscriptionHub* const hub_;  // may be null
   EventLogService event_log_service_;
   RelationshipsService relationships_service_;
   AdminService admin_service_;
+  std::unique_ptr<TreeHeadSigner> own_signer_;  // when options.signer is null
+  std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<SubscriptionService> subscription_service_;  // with hub_
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
