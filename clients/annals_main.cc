@@ -25,6 +25,7 @@
 #include "clients/client.h"
 #include "clients/dashed_flags.h"
 #include "clients/event_format.h"
+#include "clients/audit_commands.h"
 #include "clients/relationship_commands.h"
 #include "clients/watch_command.h"
 #include "google/protobuf/util/json_util.h"
@@ -106,6 +107,18 @@ constexpr char kUsage[] =
     "  watch-relationship A B\n"
     "      Print the state of the relationship of A and B, then again after\n"
     "      every change.\n"
+    "  export [--to FILE]\n"
+    "      Write the whole log exactly as stored, with a signed tree head at\n"
+    "      the end (JSON Lines; see proto/annals/v1/audit.proto).\n"
+    "  verify FILE --public-key KEY\n"
+    "      Check an export offline: hash chain, Merkle root, signature.\n"
+    "  audit --state FILE [--public-key KEY]\n"
+    "      Check that the log extends the tree head saved in FILE\n"
+    "      (consistency proof), then save the new head there.\n"
+    "  replay FILE (--to-position P | --to-date D) [--public-key KEY]\n"
+    "      Relationship states from an export, without a server.\n"
+    "  public-key\n"
+    "      Print the server's tree-head signing key (PEM).\n"
     "\n"
     "Flags may be written with dashes or underscores. On error the exit code\n"
     "is 1 (the server refused: one line 'CODE: message' naming the fields)\n"
@@ -271,11 +284,24 @@ int Read(Client& client, const std::vector<char*>& args) {
 
 int Get(Client& client, const std::vector<char*>& args) {
   if (args.size() != 1) return UsageError("get takes exactly one event ID");
-  absl::StatusOr<v1::RecordedEvent> event = client.GetEvent(args[0]);
-  if (!event.ok()) return ServerError(event.status());
-  std::cout << (absl::GetFlag(FLAGS_json) ? ToJson(*event)
-                                          : FormatEventDetail(*event))
+  absl::StatusOr<v1::GetEventResponse> got =
+      client.GetEventWithCorrections(args[0]);
+  if (!got.ok()) return ServerError(got.status());
+  const bool json = absl::GetFlag(FLAGS_json);
+  std::cout << (json ? ToJson(got->event()) : FormatEventDetail(got->event()))
             << "\n";
+  // Corrections never rewrite history: the event stays as recorded, and
+  // its corrections follow (JSON: one RecordedEvent per line).
+  for (const v1::RecordedEvent& correction : got->corrections()) {
+    if (json) {
+      std::cout << ToJson(correction) << "\n";
+    } else {
+      std::cout << "corrected at position " << correction.position() << " ("
+                << v1::Correction::Action_Name(correction.event().correction().action())
+                << ", id " << correction.event().id() << "): "
+                << correction.event().correction().reason() << "\n";
+    }
+  }
   return 0;
 }
 
@@ -351,7 +377,12 @@ int Main(int argc, char** argv) {
       {"timeline", WithCommonFlags(TimelineCommand)},
       {"admin", WithCommonFlags(AdminCommand)},
       {"watch", WithWatchFlags(WatchCommand)},
-      {"watch-relationship", WithWatchFlags(WatchRelationshipCommand)}};
+      {"watch-relationship", WithWatchFlags(WatchRelationshipCommand)},
+      {"export", WithCommonFlags(ExportCommand)},
+      {"verify", WithCommonFlags(VerifyCommand)},
+      {"audit", WithCommonFlags(AuditCommand)},
+      {"replay", WithCommonFlags(ReplayCommand)},
+      {"public-key", WithCommonFlags(PublicKeyCommand)}};
   const std::string name = positional[1];
   const std::vector<char*> args(positional.begin() + 2, positional.end());
   for (const Command& command : commands) {
