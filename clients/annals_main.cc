@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "clients/cli_output.h"
 #include "clients/client.h"
 #include "clients/dashed_flags.h"
 #include "clients/event_format.h"
@@ -46,20 +47,23 @@ ABSL_FLAG(bool, all, false, "read: read the whole log.");
 ABSL_FLAG(std::string, from, "",
           "read: first position (--all) or stream version (--stream); 0 or "
           "none means the start (or the end with --backward). timeline: "
-          "first occurred date, YYYY, YYYY-MM or YYYY-MM-DD.");
+          "first occurred date, YYYY, YYYY-MM or YYYY-MM-DD. watch: a "
+          "position, start or now.");
 ABSL_FLAG(std::string, to, "",
           "timeline: last occurred date (inclusive at its precision), YYYY, "
           "YYYY-MM or YYYY-MM-DD.");
 ABSL_FLAG(std::vector<std::string>, kind, {},
-          "timeline: only events of these kinds (meeting, resolution, ...); "
-          "repeat the flag or give a comma list.");
+          "timeline, watch: only events of these kinds (meeting, resolution, "
+          "...); repeat the flag or give a comma list.");
 ABSL_FLAG(std::vector<std::string>, tag, {},
-          "timeline: only events with at least one of these tags; repeat the "
-          "flag or give a comma list.");
+          "timeline, watch: only events with at least one of these tags; "
+          "repeat the flag or give a comma list.");
 ABSL_FLAG(std::string, actor, "",
-          "relationships: only the dyads of this actor.");
+          "relationships: only the dyads of this actor. watch: only events "
+          "of this actor.");
 ABSL_FLAG(uint64_t, limit, 0,
-          "read, relationships, timeline: most items to print; 0 means all.");
+          "read, relationships, timeline, watch: most items to print; 0 means "
+          "all.");
 ABSL_FLAG(bool, backward, false, "read: read from the end towards the start.");
 
 namespace annals {
@@ -124,24 +128,12 @@ constexpr char kUsage[] =
     "is 1 (the server refused: one line 'CODE: message' naming the fields)\n"
     "or 2 (bad command line or input).";
 
-// A usage or input error of the command line: exit code 2.
-int UsageError(const std::string& message) {
-  std::cerr << "annals: " << message << "\n(see annals --help)\n";
-  return 2;
+int UsageError(absl::string_view message) {
+  return ::annals::UsageError(std::cerr, message);
 }
 
-// An error the server (or the connection) returned: exit code 1.
 int ServerError(const absl::Status& status) {
-  std::cerr << rpc::OneLine(status) << "\n";
-  return 1;
-}
-
-std::string ToJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = false;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
+  return ::annals::ServerError(std::cerr, status);
 }
 
 std::string ReadAllInput(std::istream& in) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "clients/cli_output.h"
 #include "clients/relationship_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/rpc_status.h"
@@ -42,25 +43,6 @@ namespace {
 
 // The most items one page may hold (query.proto: page_size 1 ... 1000).
 constexpr uint64_t kMaxPageSize = 1000;
-
-// A usage or input error of the command line: exit code 2. Same form as in
-// annals_main.cc.
-int UsageError(std::ostream& err, absl::string_view message) {
-  err << "annals: " << message << "\n(see annals --help)\n";
-  return 2;
-}
-
-// An error the server (or the connection) returned: exit code 1.
-int ServerError(std::ostream& err, const absl::Status& status) {
-  err << rpc::OneLine(status) << "\n";
-  return 1;
-}
-
-std::string ToJson(const google::protobuf::Message& message) {
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json);
-  return json;
-}
 
 std::vector<std::string> Strings(const std::vector<char*>& args) {
   return std::vector<std::string>(args.begin(), args.end());

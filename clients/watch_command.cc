@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "clients/cli_output.h"
 #include "clients/event_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/rpc_status.h"
@@ -19,21 +20,6 @@ ABSL_FLAG(std::string, dyad, "",
 namespace annals {
 namespace {
 
-int UsageError(std::ostream& err, const std::string& message) {
-  err << "annals: " << message << "\n(see annals --help)\n";
-  return 2;
-}
-
-int ServerError(std::ostream& err, const absl::Status& status) {
-  err << rpc::OneLine(status) << "\n";
-  return 1;
-}
-
-std::string ToJson(const google::protobuf::Message& message) {
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json);
-  return json;
-}
 
 // Flag values that may each be a comma list, flattened.
 std::vector<std::string> Flatten(const std::vector<std::string>& values) {
