@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "clients/cli_output.h"
 #include "clients/export.h"
 #include "clients/relationship_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -34,14 +35,12 @@ ABSL_FLAG(std::string, to_date, "",
 namespace annals {
 namespace {
 
-int UsageError(const std::string& message) {
-  std::cerr << "annals: " << message << "\n(see annals --help)\n";
-  return 2;
+int UsageError(absl::string_view message) {
+  return ::annals::UsageError(std::cerr, message);
 }
 
 int Failure(const absl::Status& status) {
-  std::cerr << rpc::OneLine(status) << "\n";
-  return 1;
+  return ::annals::ServerError(std::cerr, status);
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
