@@ -14,6 +14,7 @@ readonly PACKAGES=(
   cmake ninja-build ccache g++ pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
+  python3  # tests/audit/verify_proofs.py, the independent Merkle proof checker
 )
 
 install_missing() {
