@@ -1629,6 +1629,13 @@ absl::Status RocksEventLog::CheckProjections() {
                   : RocksError(s, "clear the projection version");
   }
   if (stored && version == projector_->Version()) return absl::OkStatus();
+  if (committed_.position == 0) {
+    // A new log: nothing to project, nothing worth reporting.
+    s = db_->Put(write, Cf(ColumnFamily::kMeta),
+                 ToSlice(format::kMetaProjectionVersion), projector_->Version());
+    return s.ok() ? absl::OkStatus()
+                  : RocksError(s, "write the projection version");
+  }
   ASSIGN_OR_RETURN(rebuilt_on_open_, DoRebuild(/*repair=*/true));
   return absl::OkStatus();
 }
