@@ -15,6 +15,7 @@ readonly PACKAGES=(
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
   python3  # tests/audit/verify_proofs.py, the independent Merkle proof checker
+  libpq-dev libhiredis-dev  # the benchmark peers' clients (clients/bench)
 )
 
 install_missing() {

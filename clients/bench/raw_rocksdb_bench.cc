@@ -14,9 +14,10 @@
 // and per WriteBatch the meta head (head_position, head_hash,
 // merkle_frontier). With --projection (the default) it also writes the
 // relationship projector's keys of a plain event (services/
-// relationship_projector.h): four timeline entries (whole log, source,
-// target, dyad), one history entry, the dyad's state (--state-bytes) and its
-// two ordering keys, replacing the previous two (two deletes).
+// relationship_projector.h): per event four timeline entries (whole log,
+// source, target, dyad) and one history entry; per call (one dyad) the
+// dyad's state (--state-bytes) and its two ordering keys, replacing the
+// previous two (two deletes).
 //
 // What it leaves out: reading back a stream's version and the event ids
 // (annalsd caches versions and asks the bloom filter about ids), the chain
@@ -195,6 +196,14 @@ int Main() {
         }
         wb.Put(log->Cf(ColumnFamily::kDyadTimeline),
                format::HistoryKey(stream, position), rocksdb::Slice());
+      }
+    }
+    // The projector writes a dyad's state and its ordering keys once per
+    // commit group; every event of a call is of one dyad.
+    if (projection) {
+      const uint32_t date = static_cast<uint32_t>(
+          (1990 + n % 35) * 10000 + (1 + n % 12) * 100 + 1 + n % 28);
+      {
         wb.Put(log->Cf(ColumnFamily::kRelationships), stream, state);
         wb.Delete(log->Cf(ColumnFamily::kRelationships),
                   format::ByActivityKey(date - 1, stream));

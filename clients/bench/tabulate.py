@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Turns deploy/bench.sh's results into Markdown tables.
+
+Input (argv[1]): lines "SYSTEM key=value key=value ...", one per run, where
+the key=value part is what annals-bench and the drivers in clients/bench
+print (scenario, concurrency, batch, events_per_s, p50_ms, p99_ms, p999_ms,
+errors, ...). SYSTEM is annals, raw, postgres or redis, or annals-other for
+annals-bench's further scenarios. Writes Markdown to stdout.
+
+Exits 1 when a line does not parse (the smoke test relies on it).
+"""
+import sys
+
+SYSTEMS = ["annals", "raw", "postgres", "redis"]
+NAMES = {"annals": "annals", "raw": "raw RocksDB", "postgres": "PostgreSQL",
+         "redis": "Redis"}
+
+
+def parse(path):
+    runs = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            system, _, rest = line.partition(" ")
+            fields = {}
+            for kv in rest.split():
+                k, sep, v = kv.partition("=")
+                if not sep or not k:
+                    raise ValueError(f"line {n}: not key=value: {kv!r}")
+                fields[k] = v
+            if "scenario" not in fields:
+                raise ValueError(f"line {n}: no scenario=")
+            runs.append((system, fields))
+    return runs
+
+
+def num(x):
+    return f"{float(x):,.0f}"
+
+
+def ratio(a, b):
+    if a is None or b is None or float(b) == 0:
+        return ""
+    return f"{float(a) / float(b):.2f}×"
+
+
+def append_table(runs, title, keys):
+    """keys: list of (concurrency, batch) rows."""
+    by = {}
+    for system, f in runs:
+        if system in SYSTEMS and "events_per_s" in f and "batch" in f:
+            by[(system, f.get("concurrency"), f.get("batch"))] = f
+    present = [s for s in SYSTEMS if any(k[0] == s for k in by)]
+    if not present:
+        return ""
+    out = [f"### {title}", ""]
+    head = ["clients", "events/call"]
+    for s in present:
+        head += [f"{NAMES[s]} events/s", f"{NAMES[s]} p99 ms"]
+    peers = [s for s in present if s != "annals"]
+    head += [f"annals ÷ {NAMES[s]}" for s in peers]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---:|" * len(head))
+    for c, b in keys:
+        row = [c, b]
+        if not any((s, c, b) in by for s in present):
+            continue
+        for s in present:
+            f = by.get((s, c, b))
+            row += [num(f["events_per_s"]) if f else "–",
+                    f["p99_ms"] if f and "p99_ms" in f else "–"]
+        a = by.get(("annals", c, b))
+        for s in peers:
+            p = by.get((s, c, b))
+            row.append(ratio(a and a["events_per_s"], p and p["events_per_s"]))
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    return "\n".join(out)
+
+
+def all_runs_table(runs):
+    out = ["### Every run", "",
+           "| system | scenario | clients | events/call | events | s | "
+           "events/s | p50 ms | p99 ms | p99.9 ms | errors |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for system, f in runs:
+        g = lambda k: f.get(k, "")
+        out.append("| " + " | ".join([
+            system, g("scenario"), g("concurrency"), g("batch"), g("events"),
+            g("seconds"), num(g("events_per_s")) if g("events_per_s") else "",
+            g("p50_ms"), g("p99_ms"), g("p999_ms"), g("errors")]) + " |")
+    out.append("")
+    return "\n".join(out)
+
+
+def main():
+    runs = parse(sys.argv[1])
+    single = sorted({(f["concurrency"], f["batch"]) for s, f in runs
+                     if s in SYSTEMS and f.get("batch") == "1"
+                     and "concurrency" in f}, key=lambda k: int(k[0]))
+    batched = sorted({(f["concurrency"], f["batch"]) for s, f in runs
+                      if s in SYSTEMS and f.get("batch") not in (None, "1")
+                      and "concurrency" in f},
+                     key=lambda k: (int(k[1]), int(k[0])))
+    print(append_table(runs, "Durable single-event appends", single))
+    print(append_table(runs, "Durable batched appends", batched))
+    print(all_runs_table(runs))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (ValueError, OSError) as e:
+        print(f"tabulate.py: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# Runs every benchmark of issue 6 in one go and writes docs/benchmarks.md:
+# annalsd over gRPC (annals-bench), the raw RocksDB limit
+# (annals-bench-raw), and the PostgreSQL 15 and Redis 7 peers
+# (annals-bench-postgres, annals-bench-redis), all on this machine, on
+# loopback, at the same durability, in the same run.
+#
+#   deploy/bench.sh                 # full run (installs the peers if missing)
+#   deploy/bench.sh --smoke         # seconds: ~1 s per figure, small N, peers
+#                                   # only when installed, output to a temp
+#                                   # file; exits non-zero if a runner fails
+#
+# Options:
+#   --smoke            as above
+#   --no-install       never apt-get install (the full run installs
+#                      postgresql-15, redis-server, libpq-dev, libhiredis-dev)
+#   --no-peers         run only annals-bench and annals-bench-raw
+#   --no-build         use the binaries in --build-dir as they are
+#   --build-dir DIR    default build-bench (RelWithDebInfo)
+#   --duration D       per figure (default 3s; smoke 1s)
+#   --out FILE         default docs/benchmarks.md (smoke: a temp file)
+#
+# Servers are throwaway: each gets a temp directory and its own loopback
+# port, and is stopped at exit. PostgreSQL refuses to run as root, so as
+# root it runs as the user `nobody`.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+SMOKE=0 INSTALL=1 PEERS=1 BUILD=1
+BUILD_DIR=build-bench DURATION="" OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) SMOKE=1 ;;
+    --no-install) INSTALL=0 ;;
+    --no-peers) PEERS=0 ;;
+    --no-build) BUILD=0 ;;
+    --build-dir) BUILD_DIR="$2"; shift ;;
+    --duration) DURATION="$2"; shift ;;
+    --out) OUT="$2"; shift ;;
+    *) echo "usage: deploy/bench.sh [--smoke] [--no-install] [--no-peers] [--no-build] [--build-dir DIR] [--duration D] [--out FILE]" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ "$SMOKE" -eq 1 ] && INSTALL=0
+if [ "$SMOKE" -eq 1 ]; then
+  DURATION="${DURATION:-1s}"
+  SINGLE=(1 8) BATCHES=(10 100) BATCH_CLIENTS=2
+else
+  DURATION="${DURATION:-3s}"
+  SINGLE=(1 8 64 256) BATCHES=(10 100 1000) BATCH_CLIENTS=8
+fi
+PG_BIN=/usr/lib/postgresql/15/bin
+
+log() { echo "bench.sh: $*" >&2; }
+
+# --- Install and build ---
+if [ "$INSTALL" -eq 1 ]; then
+  missing=()
+  for p in postgresql-15 redis-server libpq-dev libhiredis-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+if [ "$BUILD" -eq 1 ]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  targets=(annalsd annals-bench annals-bench-raw)
+  [ "$PEERS" -eq 1 ] && grep -q "annals-bench-postgres" <(ninja -C "$BUILD_DIR" -t targets all 2>/dev/null) && targets+=(annals-bench-postgres)
+  [ "$PEERS" -eq 1 ] && grep -q "annals-bench-redis" <(ninja -C "$BUILD_DIR" -t targets all 2>/dev/null) && targets+=(annals-bench-redis)
+  cmake --build "$BUILD_DIR" -j "$(nproc)" --target "${targets[@]}" >&2
+fi
+ANNALSD="$BUILD_DIR/services/annalsd"
+BENCH="$BUILD_DIR/clients/annals-bench"
+RAW="$BUILD_DIR/clients/bench/annals-bench-raw"
+PG_BENCH="$BUILD_DIR/clients/bench/annals-bench-postgres"
+REDIS_BENCH="$BUILD_DIR/clients/bench/annals-bench-redis"
+for b in "$ANNALSD" "$BENCH" "$RAW"; do
+  [ -x "$b" ] || { log "missing $b (build it, or drop --no-build)"; exit 1; }
+done
+
+# --- Throwaway servers ---
+TMP="$(mktemp -d /tmp/annals-bench.XXXXXX)"
+chmod 755 "$TMP"
+PIDS=()
+PG_DATA=""
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$PG_DATA" ]; then as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast stop >/dev/null 2>&1 || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi
+}
+
+RESULTS="$TMP/results.txt"
+: >"$RESULTS"
+FAILED=0
+# run SYSTEM CMD...: runs a driver, appends its key=value lines to RESULTS.
+run() {
+  local system="$1"; shift
+  local out
+  if out="$("$@" 2>"$TMP/stderr")"; then :; else
+    FAILED=1
+    log "FAILED ($system): $* -- $(tail -n 3 "$TMP/stderr" | tr '\n' ' ')"
+  fi
+  while IFS= read -r line; do
+    case "$line" in
+      scenario=*) echo "$system $line" >>"$RESULTS"; log "$system $line" ;;
+    esac
+  done <<<"$out"
+}
+
+# annalsd, RelWithDebInfo, durable.
+ANNALS_DATA="$TMP/annals-data"
+"$ANNALSD" --listen 127.0.0.1:0 --port_file "$TMP/annals.port" \
+  --data_dir "$ANNALS_DATA" --durability sync >"$TMP/annalsd.log" 2>&1 &
+ANNALSD_PID=$!
+PIDS+=("$ANNALSD_PID")
+for _ in $(seq 1 200); do
+  [ -s "$TMP/annals.port" ] && break
+  kill -0 "$ANNALSD_PID" 2>/dev/null || { log "annalsd died: $(tail -n 5 "$TMP/annalsd.log")"; exit 1; }
+  sleep 0.05
+done
+[ -s "$TMP/annals.port" ] || { log "annalsd did not start"; exit 1; }
+ANNALS_ADDR="127.0.0.1:$(cat "$TMP/annals.port")"
+
+HAVE_PG=0 HAVE_REDIS=0
+if [ "$PEERS" -eq 1 ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BENCH" ]; then
+  PG_DATA="$TMP/pg"
+  PG_PORT="$(free_port)"
+  mkdir -p "$PG_DATA"
+  [ "$(id -u)" -eq 0 ] && chown nobody "$PG_DATA"
+  if as_pg "$PG_BIN/initdb" -D "$PG_DATA" -A trust -U bench >"$TMP/initdb.log" 2>&1 &&
+     as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -o \
+       "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DATA -c max_connections=400 -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=256MB" \
+       start >/dev/null 2>&1; then
+    HAVE_PG=1
+  else
+    log "PostgreSQL did not start; skipping it: $(tail -n 3 "$TMP/initdb.log" "$PG_DATA/server.log" 2>/dev/null | tr '\n' ' ')"
+    PG_DATA=""
+    [ "$SMOKE" -eq 1 ] || FAILED=1
+  fi
+elif [ "$PEERS" -eq 1 ]; then
+  log "PostgreSQL 15 or annals-bench-postgres not installed: skipping it"
+  [ "$SMOKE" -eq 1 ] || FAILED=1
+fi
+if [ "$PEERS" -eq 1 ] && command -v redis-server >/dev/null && [ -x "$REDIS_BENCH" ]; then
+  REDIS_PORT="$(free_port)"
+  mkdir -p "$TMP/redis"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$TMP/redis" \
+    --appendonly yes --appendfsync always --save "" --maxclients 1000 \
+    --daemonize no --logfile "$TMP/redis/redis.log" &
+  PIDS+=("$!")
+  for _ in $(seq 1 100); do
+    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && { HAVE_REDIS=1; break; }
+    sleep 0.05
+  done
+  [ "$HAVE_REDIS" -eq 1 ] || { log "Redis did not start; skipping it"; [ "$SMOKE" -eq 1 ] || FAILED=1; }
+elif [ "$PEERS" -eq 1 ]; then
+  log "redis-server or annals-bench-redis not installed: skipping it"
+  [ "$SMOKE" -eq 1 ] || FAILED=1
+fi
+
+# --- The runs ---
+PG_CONN="host=127.0.0.1 port=${PG_PORT:-0} user=bench dbname=postgres"
+# figure CLIENTS BATCH: the same figure from every system.
+figure() {
+  local c="$1" b="$2"
+  run annals "$BENCH" --server "$ANNALS_ADDR" --scenario append \
+    --concurrency "$c" --batch "$b" --duration "$DURATION"
+  run raw "$RAW" --dir "$TMP/raw-data" --concurrency "$c" --batch "$b" \
+    --duration "$DURATION"
+  [ "$HAVE_PG" -eq 1 ] && run postgres "$PG_BENCH" --conninfo "$PG_CONN" \
+    --concurrency "$c" --batch "$b" --duration "$DURATION"
+  [ "$HAVE_REDIS" -eq 1 ] && run redis "$REDIS_BENCH" --port "$REDIS_PORT" \
+    --concurrency "$c" --batch "$b" --duration "$DURATION"
+  return 0
+}
+for c in "${SINGLE[@]}"; do figure "$c" 1; done
+for b in "${BATCHES[@]}"; do figure "$BATCH_CLIENTS" "$b"; done
+
+# annals-bench's other scenarios, when it has them (catch-up read of the
+# whole log, fan-out, queries): each with its defaults.
+HELP="$("$BENCH" --helpfull 2>&1 || true)"
+SCENARIOS="$(grep -A2 -- '-scenario' <<<"$HELP" | grep -oE '\b(read|catchup|fanout|query|queries|relationship|timeline|generate)\b' | sort -u || true)"
+for s in $SCENARIOS; do
+  [ "$SMOKE" -eq 1 ] && [ "$s" != read ] && continue
+  [ "$s" = generate ] && continue
+  run annals-other "$BENCH" --server "$ANNALS_ADDR" --scenario "$s" --duration "$DURATION"
+done
+
+ANNALSD_RSS="$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
+ANNALSD_EVENTS="$(du -sh "$ANNALS_DATA" 2>/dev/null | cut -f1)"
+
+# --- The page ---
+TABLES="$(python3 clients/bench/tabulate.py "$RESULTS")" || { log "cannot tabulate $RESULTS"; cat "$RESULTS" >&2; exit 1; }
+if [ -z "$OUT" ]; then
+  if [ "$SMOKE" -eq 1 ]; then OUT="$(mktemp /tmp/annals-bench-smoke.XXXXXX.md)"; else OUT=docs/benchmarks.md; fi
+fi
+version_of() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
+{
+  cat <<EOF
+# Benchmarks
+
+Generated by \`deploy/bench.sh\` on $(date -u +%Y-%m-%d) — every figure below
+comes from one run of that command, all systems on the same machine, one
+after another, at the same durability. Rerun it to reproduce; earlier
+hand-run measurements are in [benchmarks-history.md](benchmarks-history.md).
+
+## Machine
+
+- CPU: $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+- Memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+- Disk (data directories under /tmp): $(df -hT /tmp | awk 'NR == 2 {print $2 ", " $1 ", " $3 " total"}')
+- Kernel: $(uname -sr); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)
+
+## Versions
+
+- annals: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo " (with uncommitted changes)"), RelWithDebInfo
+- gRPC $(version_of libgrpc++-dev), RocksDB $(version_of librocksdb-dev), protobuf $(version_of libprotobuf-dev)
+- PostgreSQL $(version_of postgresql-15) (libpq $(version_of libpq-dev)), Redis $(version_of redis-server) (hiredis $(version_of libhiredis-dev))
+
+## Method
+
+Each figure runs for $DURATION with N client threads in a loop, each call
+appending a batch of events (~600 bytes each: the stored RecordedEvent of a
+ministers' meeting with participants, CAMEO code, summary, tags and a
+source — clients/bench/bench_events.h) to the primary-dyad stream of its
+events (190 dyads), id unique per event. Latency is per call, measured by
+the client. Batched figures use $BATCH_CLIENTS clients.
+
+- **annals**: \`annalsd --durability sync\` (every commit group fsynced
+  before any append in it is acknowledged), driven by \`annals-bench\` over
+  loopback gRPC (8 channels), expected version *any*. Includes validation,
+  the hash chain, the Merkle tree and the relationship projection.
+- **raw RocksDB** (the limit): \`annals-bench-raw\`, in-process, writes the
+  same keys and bytes annalsd writes (events, streams, event_ids, Merkle
+  nodes, meta head, the relationship projection's keys with a 1 KiB state)
+  into a database with annalsd's column-family options, one WriteBatch per
+  call, \`WriteOptions::sync = true\` (RocksDB's own group commit shares
+  fsyncs between threads). No gRPC, validation, reads or writer queue.
+- **PostgreSQL 15**: \`annals-bench-postgres\`, one connection per thread;
+  table events(position bigserial primary key, stream, version, id unique,
+  data bytea, unique(stream, version)); each call is a transaction
+  (SELECT max(version) of the stream, one INSERT of the batch, COMMIT;
+  retried on a unique violation) with \`synchronous_commit = on\`, server
+  with \`fsync = on\`, \`full_page_writes = on\`, default
+  \`wal_sync_method\`, shared_buffers 256MB, in a fresh cluster.
+- **Redis 7 Streams**: \`annals-bench-redis\`, one connection per thread;
+  \`appendonly yes\`, \`appendfsync always\` (AOF fsynced before replying),
+  no RDB snapshots; each event is a Lua script that claims its id
+  (SET NX: the same idempotency as annals) and XADDs it to the dyad's
+  stream; a batch is MULTI … EXEC in one pipeline. Redis does less than
+  annals: no expected-version check, no hash chain, no projections.
+
+Ratios are annals' events/s divided by the other system's, same row.
+annalsd's resident set at the end of the run: **$ANNALSD_RSS** (data
+directory $ANNALSD_EVENTS).
+
+## Results
+
+$TABLES
+
+## History
+
+Earlier measurements, and what each change gained, are in
+[benchmarks-history.md](benchmarks-history.md).
+EOF
+} >"$OUT"
+log "wrote $OUT"
+if [ "$SMOKE" -eq 1 ]; then
+  # Every figure of annals and of the raw limit printed its line.
+  want=$(( (${#SINGLE[@]} + ${#BATCHES[@]}) ))
+  for system in annals raw; do
+    got="$(grep -c "^$system scenario=" "$RESULTS" || true)"
+    [ "$got" -eq "$want" ] || { log "$system: $got result lines, want $want"; FAILED=1; }
+  done
+  log "$(grep -c . "$RESULTS") runs; $([ "$FAILED" -eq 0 ] && echo ok || echo FAILED)"
+fi
+exit "$FAILED"
