@@ -1,20 +1,47 @@
 // annals-bench: drives a running annalsd over gRPC and reports throughput and
-// latency percentiles.
+// latency percentiles, one line of key=value pairs per run.
 //
-//   annals-bench --server HOST:PORT --scenario append --concurrency 64
-//                --duration 10s [--batch 1]
+//   annals-bench --server HOST:PORT --scenario SCENARIO [flags]
 //
 // Scenarios:
-//   append  N client threads, each appending batches of --batch events in a
-//           loop (each to its own dyad stream, expected version any) for
-//           --duration; reports events/s and per-call latency.
-//   read    one client reading the whole log forward in pages of 1000;
-//           reports events/s.
+//   append      --concurrency threads (default 8), each appending batches of
+//               --batch events (default 1) in a loop, each thread to its own
+//               dyad stream, for --duration; events/s and per-call latency.
+//   read        one client reading the whole log forward in pages of 1000;
+//               events/s.
+//   generate    appends --events generated events (clients/bench_events.h:
+//               --seed, --dyads) as fast as it can: --concurrency writers
+//               (default 4) appending blocks of --batch events (default
+//               500); events/s. Deterministic given --seed and --batch;
+//               running it again writes nothing new (ids are stable).
+//   catchup     one Subscribe from the start of the log until caught up;
+//               events/s.
+//   fanout      --subscribers Subscribe calls from now over --channels
+//               channels, then --appenders threads appending one event per
+//               call at --rate events/s in total for --duration; latency
+//               from the start of each Append call to the delivery of its
+//               event at each subscriber (the client's steady clock), over
+//               all deliveries.
+//   get-relationship
+//               --concurrency threads calling GetRelationship on random
+//               dyads of the log (from ListRelationships) for --duration;
+//               --as-of none|position|date|mixed; queries/s and latency.
+//   timeline    --concurrency threads calling QueryTimeline for pages of
+//               --page-size results for --duration, with --filter dyad (a
+//               random dyad), kind (a random kind), range (a random span of
+//               three years) or mixed (each in turn); queries/s and latency.
+//
+// Every scenario prints `scenario=NAME` first and `errors=N` last, and exits
+// 1 when a call failed or nothing was done.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,24 +49,54 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "clients/bench_events.h"
 #include "clients/client.h"
 #include "clients/dashed_flags.h"
 #include "proto/rpc_status.h"
 
 ABSL_FLAG(std::string, server, "", "annalsd HOST:PORT (default as annals).");
-ABSL_FLAG(std::string, scenario, "append", "append | read");
-ABSL_FLAG(int, concurrency, 8, "append: client threads.");
-ABSL_FLAG(int, channels, 8, "append: gRPC channels the threads share.");
-ABSL_FLAG(int, batch, 1, "append: events per Append call.");
-ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "append: how long.");
-ABSL_FLAG(std::string, run_id, "", "Prefix of event ids (default: the time).");
+ABSL_FLAG(std::string, scenario, "append",
+          "append | read | generate | catchup | fanout | get-relationship | "
+          "timeline (see the top of clients/bench_main.cc).");
+ABSL_FLAG(int, concurrency, 0,
+          "append, generate, get-relationship, timeline: client threads "
+          "(0: 8, or 4 for generate).");
+ABSL_FLAG(int, channels, 8, "gRPC channels (connections) the threads share.");
+ABSL_FLAG(int, batch, 0,
+          "append, generate: events per Append call (0: 1 for append, 500 "
+          "for generate; at most annalsd's --max-append-events, 1000).");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(5),
+          "append, fanout, get-relationship, timeline: how long.");
+ABSL_FLAG(std::string, run_id, "",
+          "append, fanout: prefix of event ids (default: the time).");
+ABSL_FLAG(int64_t, events, 100000, "generate: how many events.");
+ABSL_FLAG(uint64_t, seed, 1, "generate: the seed of the generated log.");
+ABSL_FLAG(int, dyads, 200, "generate: distinct dyads.");
+ABSL_FLAG(int, subscribers, 1, "fanout: concurrent subscriptions.");
+ABSL_FLAG(double, rate, 1000, "fanout: events appended per second in total.");
+ABSL_FLAG(int, appenders, 4,
+          "fanout: threads sharing the appends (one event per call), so that "
+          "a slow commit does not hold the rate back.");
+ABSL_FLAG(std::string, as_of, "none",
+          "get-relationship: none | position | date | mixed.");
+ABSL_FLAG(std::string, filter, "mixed",
+          "timeline: dyad | kind | range | mixed.");
+ABSL_FLAG(int, page_size, 50, "timeline: results per page.");
 
 namespace annals {
 namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+double MillisSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - start)
+      .count();
+}
 
 constexpr const char* kCountries[] = {"JPN", "PRK", "KOR", "USA", "CHN", "RUS",
                                       "FRA", "GBR", "DEU", "IND", "BRA", "ZAF",
@@ -86,75 +143,115 @@ struct Stats {
   uint64_t events = 0;
   uint64_t errors = 0;
   std::string first_error;
+
+  void Error(const absl::Status& status) {
+    if (errors++ == 0) first_error = rpc::OneLine(status);
+  }
+  void Merge(const Stats& other) {
+    events += other.events;
+    errors += other.errors;
+    if (first_error.empty()) first_error = other.first_error;
+    latencies_ms.insert(latencies_ms.end(), other.latencies_ms.begin(),
+                        other.latencies_ms.end());
+  }
 };
 
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
-  std::nth_element(v.begin(), v.begin() + i, v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
   return v[i];
 }
 
-int RunAppend(const std::string& server) {
-  const int concurrency = absl::GetFlag(FLAGS_concurrency);
-  const int batch = absl::GetFlag(FLAGS_batch);
-  const int num_channels = std::max(1, absl::GetFlag(FLAGS_channels));
-  const absl::Duration duration = absl::GetFlag(FLAGS_duration);
+// " p50_ms=... p99_ms=... p999_ms=..." of `latencies_ms`.
+std::string Percentiles(std::vector<double>& latencies_ms) {
+  return absl::StrFormat(" p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f",
+                         Percentile(latencies_ms, 0.50),
+                         Percentile(latencies_ms, 0.99),
+                         Percentile(latencies_ms, 0.999));
+}
+
+void ReportErrors(const Stats& all) {
+  if (all.errors > 0) std::cerr << "first error: " << all.first_error << "\n";
+}
+
+std::string RunId() {
   std::string run_id = absl::GetFlag(FLAGS_run_id);
   if (run_id.empty()) run_id = absl::StrCat(absl::ToUnixMicros(absl::Now()));
+  return run_id;
+}
 
+int FlagOr(int value, int fallback) { return value > 0 ? value : fallback; }
+
+// `count` clients over distinct channels (distinct connections).
+std::vector<std::unique_ptr<Client>> MakeClients(const std::string& server,
+                                                 int count) {
   std::vector<std::unique_ptr<Client>> clients;
-  for (int c = 0; c < num_channels; ++c) {
+  for (int c = 0; c < std::max(1, count); ++c) {
     grpc::ChannelArguments args;
-    args.SetInt("annals.bench.channel", c);  // distinct channels, distinct connections
+    args.SetInt("annals.bench.channel", c);
+    args.SetMaxReceiveMessageSize(64 << 20);
     clients.push_back(std::make_unique<Client>(
-        grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args),
-        absl::Seconds(30)));
+        grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(),
+                                  args),
+        absl::Seconds(60)));
   }
-  std::vector<Stats> stats(concurrency);
-  std::vector<std::thread> threads;
-  const absl::Time start = absl::Now();
-  const absl::Time end = start + duration;
-  for (int t = 0; t < concurrency; ++t) {
-    threads.emplace_back([&, t] {
-      Client& client = *clients[t % num_channels];
-      Stats& s = stats[t];
-      for (int i = 0; absl::Now() < end; ++i) {
-        v1::AppendRequest request;
-        for (int k = 0; k < batch; ++k) {
-          *request.add_events() = MakeEvent(
-              absl::StrCat(run_id, "-t", t, "-", i, "-", k), t * 7919 + i);
-        }
-        const absl::Time before = absl::Now();
-        absl::StatusOr<v1::AppendResponse> response = client.Append(request);
-        s.latencies_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - before));
-        if (response.ok()) {
-          s.events += batch;
-        } else if (s.errors++ == 0) {
-          s.first_error = rpc::OneLine(response.status());
-        }
-      }
-    });
+  return clients;
+}
+
+// Runs `body(thread, stats)` on `threads` threads and returns their stats
+// merged.
+template <typename Body>
+Stats RunThreads(int threads, Body body) {
+  std::vector<Stats> stats(static_cast<size_t>(threads));
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t) {
+    running.emplace_back([&, t] { body(t, stats[static_cast<size_t>(t)]); });
   }
-  for (auto& t : threads) t.join();
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  for (auto& t : running) t.join();
   Stats all;
-  for (Stats& s : stats) {
-    all.events += s.events;
-    all.errors += s.errors;
-    if (all.first_error.empty()) all.first_error = s.first_error;
-    all.latencies_ms.insert(all.latencies_ms.end(), s.latencies_ms.begin(),
-                            s.latencies_ms.end());
-  }
+  for (const Stats& s : stats) all.Merge(s);
+  return all;
+}
+
+// ---------------------------------------------------------------------------
+// append, read
+
+int RunAppend(const std::string& server) {
+  const int concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 8);
+  const int batch = FlagOr(absl::GetFlag(FLAGS_batch), 1);
+  const std::string run_id = RunId();
+  std::vector<std::unique_ptr<Client>> clients =
+      MakeClients(server, absl::GetFlag(FLAGS_channels));
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + absl::GetFlag(FLAGS_duration);
+  Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
+    Client& client = *clients[static_cast<size_t>(t) % clients.size()];
+    for (int i = 0; absl::Now() < end; ++i) {
+      v1::AppendRequest request;
+      for (int k = 0; k < batch; ++k) {
+        *request.add_events() = MakeEvent(
+            absl::StrCat(run_id, "-t", t, "-", i, "-", k), t * 7919 + i);
+      }
+      const auto before = SteadyClock::now();
+      absl::StatusOr<v1::AppendResponse> response = client.Append(request);
+      s.latencies_ms.push_back(MillisSince(before));
+      if (response.ok()) {
+        s.events += static_cast<uint64_t>(batch);
+      } else {
+        s.Error(response.status());
+      }
+    }
+  });
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  const size_t calls = all.latencies_ms.size();
   std::cout << absl::StrFormat(
       "scenario=append concurrency=%d batch=%d events=%d seconds=%.2f "
-      "events_per_s=%.0f calls=%d p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f "
-      "errors=%d\n",
-      concurrency, batch, all.events, seconds, all.events / seconds,
-      all.latencies_ms.size(), Percentile(all.latencies_ms, 0.50),
-      Percentile(all.latencies_ms, 0.99), Percentile(all.latencies_ms, 0.999),
-      all.errors);
-  if (all.errors > 0) std::cerr << "first error: " << all.first_error << "\n";
+      "events_per_s=%.0f calls=%d%s errors=%d\n",
+      concurrency, batch, all.events, seconds,
+      static_cast<double>(all.events) / seconds, calls,
+      Percentiles(all.latencies_ms), all.errors);
+  ReportErrors(all);
   return all.errors == 0 && all.events > 0 ? 0 : 1;
 }
 
@@ -173,15 +270,447 @@ int RunRead(const std::string& server) {
       std::cerr << rpc::OneLine(page.status()) << "\n";
       return 1;
     }
-    events += page->events_size();
+    events += static_cast<uint64_t>(page->events_size());
     if (page->end_of_log()) break;
     request.set_from_position(page->next_position());
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   std::cout << absl::StrFormat(
-      "scenario=read events=%d seconds=%.2f events_per_s=%.0f\n", events,
-      seconds, events / seconds);
+      "scenario=read events=%d seconds=%.2f events_per_s=%.0f errors=0\n", events,
+      seconds, static_cast<double>(events) / seconds);
   return events > 0 ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------
+// generate
+
+bool Retryable(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
+         absl::IsResourceExhausted(status) || absl::IsAborted(status);
+}
+
+int RunGenerate(const std::string& server) {
+  const int concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 4);
+  const int batch = FlagOr(absl::GetFlag(FLAGS_batch), 500);
+  const int64_t total = absl::GetFlag(FLAGS_events);
+  bench::GeneratorOptions options;
+  options.seed = absl::GetFlag(FLAGS_seed);
+  options.dyads = absl::GetFlag(FLAGS_dyads);
+  options.block_size = batch;
+  const bench::EventGenerator generator(options);
+  const uint64_t num_batches =
+      (static_cast<uint64_t>(std::max<int64_t>(total, 0)) + static_cast<uint64_t>(batch) - 1) /
+      static_cast<uint64_t>(batch);
+  std::vector<std::unique_ptr<Client>> clients =
+      MakeClients(server, std::min(concurrency, absl::GetFlag(FLAGS_channels)));
+  std::atomic<uint64_t> next_batch{0};
+  std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> bytes{0};
+  const absl::Time start = absl::Now();
+  Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
+    Client& client = *clients[static_cast<size_t>(t) % clients.size()];
+    for (;;) {
+      const uint64_t b = next_batch.fetch_add(1);
+      if (b >= num_batches) return;
+      v1::AppendRequest request;
+      // Streams of a few dozen batches each: the batches mix dyads, so a
+      // derived (per-dyad) stream is not possible.
+      request.set_stream(
+          absl::StrCat(generator.options().id_prefix, "-s", b % 64));
+      const uint64_t first = b * static_cast<uint64_t>(batch);
+      const uint64_t last = std::min(first + static_cast<uint64_t>(batch),
+                                     static_cast<uint64_t>(total));
+      for (uint64_t n = first; n < last; ++n) {
+        *request.add_events() = generator.Make(n);
+      }
+      bytes += request.ByteSizeLong();
+      absl::StatusOr<v1::AppendResponse> response;
+      for (int attempt = 0;; ++attempt) {
+        const auto before = SteadyClock::now();
+        response = client.Append(request);
+        s.latencies_ms.push_back(MillisSince(before));
+        if (response.ok() || !Retryable(response.status()) || attempt == 5) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+      }
+      if (!response.ok()) {
+        s.Error(response.status());
+        continue;
+      }
+      s.events += last - first;
+      const uint64_t now_done = done.fetch_add(1) + 1;
+      if (num_batches >= 100 && now_done % (num_batches / 10) == 0) {
+        std::cerr << absl::StrFormat("generate: %d%% (%.0f events/s)\n",
+                                     now_done * 100 / num_batches,
+                                     static_cast<double>(now_done * static_cast<uint64_t>(batch)) /
+                                         absl::ToDoubleSeconds(absl::Now() - start));
+      }
+    }
+  });
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::cout << absl::StrFormat(
+      "scenario=generate concurrency=%d batch=%d seed=%d dyads=%d events=%d "
+      "seconds=%.2f events_per_s=%.0f avg_event_bytes=%.0f calls=%d%s "
+      "errors=%d\n",
+      concurrency, batch, options.seed, generator.dyads().size(), all.events,
+      seconds, static_cast<double>(all.events) / seconds,
+      total > 0 ? static_cast<double>(bytes.load()) / static_cast<double>(total) : 0.0,
+      all.latencies_ms.size(), Percentiles(all.latencies_ms), all.errors);
+  ReportErrors(all);
+  return all.errors == 0 && all.events > 0 ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------
+// catchup
+
+int RunCatchup(const std::string& server) {
+  std::vector<std::unique_ptr<Client>> clients = MakeClients(server, 1);
+  v1::SubscribeRequest request;
+  request.mutable_from_start();
+  uint64_t events = 0;
+  uint64_t head = 0;
+  const absl::Time start = absl::Now();
+  const absl::Status status =
+      clients[0]->Subscribe(request, [&](const v1::SubscribeResponse& message) {
+        if (message.has_event()) ++events;
+        if (message.has_caught_up()) {
+          head = message.caught_up().position();
+          return false;
+        }
+        return true;
+      });
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  const bool ok = status.ok() && head > 0;
+  std::cout << absl::StrFormat(
+      "scenario=catchup events=%d head=%d seconds=%.2f events_per_s=%.0f "
+      "errors=%d\n",
+      events, head, seconds, static_cast<double>(events) / seconds, ok ? 0 : 1);
+  if (!status.ok()) std::cerr << "first error: " << rpc::OneLine(status) << "\n";
+  return ok ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------
+// fanout
+
+int RunFanout(const std::string& server) {
+  const int subscribers = std::max(1, absl::GetFlag(FLAGS_subscribers));
+  const double rate = std::max(1.0, absl::GetFlag(FLAGS_rate));
+  const int appenders = std::max(1, absl::GetFlag(FLAGS_appenders));
+  const absl::Duration duration = absl::GetFlag(FLAGS_duration);
+  const std::string run_id = RunId();
+  const std::string stream = absl::StrCat("fanout-", run_id);
+  const std::string end_id = absl::StrCat(stream, "-end");
+  const uint64_t planned = std::max<uint64_t>(
+      1, static_cast<uint64_t>(rate * absl::ToDoubleSeconds(duration)));
+
+  // Send times (ns of the steady clock) by event index; 0 until sent.
+  std::vector<std::atomic<int64_t>> sent_ns(planned);
+  for (auto& s : sent_ns) s.store(0);
+  auto now_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               SteadyClock::now().time_since_epoch())
+        .count();
+  };
+
+  std::vector<std::unique_ptr<Client>> clients =
+      MakeClients(server, absl::GetFlag(FLAGS_channels));
+  std::atomic<int> ready{0};
+  std::atomic<int> finished{0};
+  std::vector<Stats> stats(static_cast<size_t>(subscribers));
+  std::vector<std::thread> threads;
+  const size_t prefix = stream.size() + 1;
+  for (int i = 0; i < subscribers; ++i) {
+    threads.emplace_back([&, i] {
+      Stats& s = stats[static_cast<size_t>(i)];
+      s.latencies_ms.reserve(planned);
+      v1::SubscribeRequest request;
+      request.mutable_from_now();
+      request.mutable_filter()->set_stream(stream);
+      bool said_ready = false;
+      const absl::Status status =
+          clients[static_cast<size_t>(i) % clients.size()]->Subscribe(
+              request, [&](const v1::SubscribeResponse& message) {
+                if (message.has_caught_up() && !said_ready) {
+                  said_ready = true;
+                  ++ready;
+                }
+                if (!message.has_event()) return true;
+                const int64_t received = now_ns();
+                const std::string& id = message.event().event().id();
+                if (id == end_id) return false;
+                uint64_t index = 0;
+                if (id.size() > prefix &&
+                    absl::SimpleAtoi(absl::string_view(id).substr(prefix), &index) &&
+                    index < planned) {
+                  const int64_t sent = sent_ns[index].load();
+                  if (sent > 0) {
+                    s.latencies_ms.push_back(
+                        static_cast<double>(received - sent) / 1e6);
+                  }
+                }
+                ++s.events;
+                return true;
+              });
+      if (!status.ok()) s.Error(status);
+      if (!said_ready) ++ready;  // failed before it was ready
+      ++finished;
+    });
+  }
+  // Wait for every subscription to be live.
+  const absl::Time ready_deadline = absl::Now() + absl::Seconds(60);
+  while (ready.load() < subscribers && absl::Now() < ready_deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  const int live = ready.load();
+
+  bench::GeneratorOptions options;
+  options.block_size = 1;  // no corrections
+  const bench::EventGenerator generator(options);
+  std::atomic<uint64_t> next{0};
+  const auto start = SteadyClock::now();
+  Stats appended = RunThreads(appenders, [&](int t, Stats& s) {
+    Client& client = *clients[static_cast<size_t>(t) % clients.size()];
+    for (;;) {
+      const uint64_t i = next.fetch_add(1);
+      if (i >= planned) return;
+      std::this_thread::sleep_until(
+          start + std::chrono::nanoseconds(
+                      static_cast<int64_t>(static_cast<double>(i) * 1e9 / rate)));
+      v1::AppendRequest request;
+      request.set_stream(stream);
+      v1::Event* event = request.add_events();
+      *event = generator.Make(i);
+      event->set_id(absl::StrCat(stream, "-", i));
+      const auto before = SteadyClock::now();
+      sent_ns[i].store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           before.time_since_epoch())
+                           .count());
+      absl::StatusOr<v1::AppendResponse> response = client.Append(request);
+      s.latencies_ms.push_back(MillisSince(before));
+      if (response.ok()) {
+        ++s.events;
+      } else {
+        s.Error(response.status());
+      }
+    }
+  });
+  const double seconds =
+      std::chrono::duration<double>(SteadyClock::now() - start).count();
+
+  // The end marker: every subscriber stops when it sees it.
+  v1::AppendRequest end_request;
+  end_request.set_stream(stream);
+  v1::Event* end_event = end_request.add_events();
+  *end_event = generator.Make(planned);
+  end_event->set_id(end_id);
+  absl::StatusOr<v1::AppendResponse> end_response = clients[0]->Append(end_request);
+  if (!end_response.ok()) appended.Error(end_response.status());
+  const absl::Time finish_deadline = absl::Now() + absl::Seconds(60);
+  while (finished.load() < subscribers && absl::Now() < finish_deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  const bool all_finished = finished.load() == subscribers;
+
+  Stats delivered;
+  if (all_finished) {
+    for (auto& t : threads) t.join();
+    for (const Stats& s : stats) delivered.Merge(s);
+  }
+  const uint64_t expected = appended.events * static_cast<uint64_t>(subscribers);
+  const uint64_t errors = appended.errors + delivered.errors +
+                          (all_finished ? 0 : 1) +
+                          (live == subscribers ? 0 : 1) +
+                          (delivered.events == expected ? 0 : 1);
+  std::cout << absl::StrFormat(
+      "scenario=fanout subscribers=%d rate=%.0f channels=%d events=%d "
+      "seconds=%.2f events_per_s=%.0f deliveries=%d deliveries_per_s=%.0f%s "
+      "max_ms=%.3f append_p99_ms=%.3f errors=%d\n",
+      subscribers, rate, clients.size(), appended.events, seconds,
+      static_cast<double>(appended.events) / seconds, delivered.events,
+      static_cast<double>(delivered.events) / seconds,
+      Percentiles(delivered.latencies_ms),
+      delivered.latencies_ms.empty()
+          ? 0.0
+          : *std::max_element(delivered.latencies_ms.begin(),
+                              delivered.latencies_ms.end()),
+      Percentile(appended.latencies_ms, 0.99), errors);
+  std::cout.flush();
+  ReportErrors(appended);
+  ReportErrors(delivered);
+  if (live != subscribers) {
+    std::cerr << "only " << live << " of " << subscribers
+              << " subscriptions became live\n";
+  }
+  if (all_finished && delivered.events != expected) {
+    std::cerr << "delivered " << delivered.events << " events, expected "
+              << expected << "\n";
+  }
+  if (!all_finished) {
+    std::cerr << "subscriptions did not end within 60 s of the last append\n";
+    std::_Exit(1);  // threads blocked in Subscribe: cannot join them
+  }
+  return errors == 0 ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------
+// get-relationship, timeline
+
+// The dyads the log has relationships for.
+absl::StatusOr<std::vector<std::string>> ListDyads(Client& client) {
+  std::vector<std::string> dyads;
+  v1::ListRelationshipsRequest request;
+  request.set_page_size(1000);
+  for (;;) {
+    absl::StatusOr<v1::ListRelationshipsResponse> page =
+        client.ListRelationships(request);
+    if (!page.ok()) return page.status();
+    for (const v1::RelationshipSummary& r : page->relationships()) {
+      dyads.push_back(r.dyad());
+    }
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  if (dyads.empty()) {
+    return absl::FailedPreconditionError(
+        "the log has no relationships: run --scenario generate first");
+  }
+  return dyads;
+}
+
+// Runs `query(client, rng, query_index, stats)` on --concurrency threads for
+// --duration; each returns the results it got (for the average).
+template <typename Query>
+int RunQueries(const std::string& server, const std::string& name,
+               const std::string& variant, Query query) {
+  const int concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 8);
+  std::vector<std::unique_ptr<Client>> clients =
+      MakeClients(server, std::min(concurrency, absl::GetFlag(FLAGS_channels)));
+  std::atomic<uint64_t> results{0};
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + absl::GetFlag(FLAGS_duration);
+  Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
+    Client& client = *clients[static_cast<size_t>(t) % clients.size()];
+    std::mt19937_64 rng(absl::GetFlag(FLAGS_seed) * 1000003u + static_cast<uint64_t>(t));
+    uint64_t got = 0;
+    for (uint64_t i = 0; absl::Now() < end; ++i) {
+      const auto before = SteadyClock::now();
+      absl::StatusOr<int> count = query(client, rng, i);
+      s.latencies_ms.push_back(MillisSince(before));
+      if (count.ok()) {
+        ++s.events;
+        got += static_cast<uint64_t>(*count);
+      } else {
+        s.Error(count.status());
+      }
+    }
+    results += got;
+  });
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::cout << absl::StrFormat(
+      "scenario=%s %s concurrency=%d queries=%d seconds=%.2f "
+      "queries_per_s=%.0f results_per_query=%.1f%s errors=%d\n",
+      name, variant, concurrency, all.events, seconds,
+      static_cast<double>(all.events) / seconds,
+      all.events > 0 ? static_cast<double>(results.load()) / static_cast<double>(all.events) : 0.0,
+      Percentiles(all.latencies_ms), all.errors);
+  ReportErrors(all);
+  return all.errors == 0 && all.events > 0 ? 0 : 1;
+}
+
+template <typename T>
+const T& PickFrom(const std::vector<T>& items, std::mt19937_64& rng) {
+  return items[rng() % items.size()];
+}
+
+v1::Date RandomDate(std::mt19937_64& rng) {
+  v1::Date date;
+  date.set_year(1990 + static_cast<int>(rng() % 36));
+  date.set_month(1 + static_cast<int>(rng() % 12));
+  date.set_day(1 + static_cast<int>(rng() % 28));
+  return date;
+}
+
+int RunGetRelationship(const std::string& server) {
+  const std::string as_of = absl::GetFlag(FLAGS_as_of);
+  if (as_of != "none" && as_of != "position" && as_of != "date" &&
+      as_of != "mixed") {
+    std::cerr << "annals-bench: --as-of must be none, position, date or mixed\n";
+    return 2;
+  }
+  std::vector<std::unique_ptr<Client>> probe = MakeClients(server, 1);
+  absl::StatusOr<std::vector<std::string>> dyads = ListDyads(*probe[0]);
+  if (!dyads.ok()) {
+    std::cerr << rpc::OneLine(dyads.status()) << "\n";
+    return 1;
+  }
+  v1::GetRelationshipRequest first;
+  first.set_dyad(dyads->front());
+  absl::StatusOr<v1::GetRelationshipResponse> head = probe[0]->GetRelationship(first);
+  if (!head.ok()) {
+    std::cerr << rpc::OneLine(head.status()) << "\n";
+    return 1;
+  }
+  const uint64_t log_head = std::max<uint64_t>(1, head->head());
+  return RunQueries(
+      server, "get-relationship",
+      absl::StrCat("as_of=", as_of, " dyads=", dyads->size()),
+      [&](Client& client, std::mt19937_64& rng,
+          uint64_t i) -> absl::StatusOr<int> {
+        v1::GetRelationshipRequest request;
+        request.set_dyad(PickFrom(*dyads, rng));
+        const int axis = as_of == "mixed" ? static_cast<int>(i % 3)
+                         : as_of == "position" ? 1
+                         : as_of == "date"     ? 2
+                                               : 0;
+        if (axis == 1) request.set_as_of_position(1 + rng() % log_head);
+        if (axis == 2) *request.mutable_as_of_date() = RandomDate(rng);
+        absl::StatusOr<v1::GetRelationshipResponse> response =
+            client.GetRelationship(request);
+        if (!response.ok()) return response.status();
+        return 1;
+      });
+}
+
+int RunTimeline(const std::string& server) {
+  const std::string filter = absl::GetFlag(FLAGS_filter);
+  if (filter != "dyad" && filter != "kind" && filter != "range" &&
+      filter != "mixed") {
+    std::cerr << "annals-bench: --filter must be dyad, kind, range or mixed\n";
+    return 2;
+  }
+  const int page_size = std::max(1, absl::GetFlag(FLAGS_page_size));
+  std::vector<std::unique_ptr<Client>> probe = MakeClients(server, 1);
+  absl::StatusOr<std::vector<std::string>> dyads = ListDyads(*probe[0]);
+  if (!dyads.ok()) {
+    std::cerr << rpc::OneLine(dyads.status()) << "\n";
+    return 1;
+  }
+  const std::vector<std::string>& kinds = bench::GeneratorKinds();
+  return RunQueries(
+      server, "timeline",
+      absl::StrCat("filter=", filter, " page_size=", page_size),
+      [&](Client& client, std::mt19937_64& rng,
+          uint64_t i) -> absl::StatusOr<int> {
+        v1::QueryTimelineRequest request;
+        request.set_page_size(page_size);
+        const int which = filter == "mixed" ? static_cast<int>(i % 3)
+                          : filter == "dyad" ? 0
+                          : filter == "kind" ? 1
+                                             : 2;
+        if (which == 0) {
+          request.set_dyad(PickFrom(*dyads, rng));
+          request.set_descending(rng() % 2 == 0);
+        } else if (which == 1) {
+          request.add_kinds(PickFrom(kinds, rng));
+        } else {
+          const int year = 1990 + static_cast<int>(rng() % 33);
+          request.mutable_from()->set_year(year);
+          request.mutable_to()->set_year(year + 2);
+        }
+        absl::StatusOr<v1::QueryTimelineResponse> response =
+            client.QueryTimeline(request);
+        if (!response.ok()) return response.status();
+        return response->entries_size();
+      });
 }
 
 }  // namespace
@@ -189,8 +718,19 @@ int RunRead(const std::string& server) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "annals-bench --server HOST:PORT --scenario append|read [--concurrency N]"
-      " [--batch N] [--duration D]");
+      "annals-bench --server HOST:PORT --scenario SCENARIO [flags]\n"
+      "Scenarios (one key=value line per run):\n"
+      "  append            --concurrency N --batch N --duration D\n"
+      "  read              reads the whole log forward\n"
+      "  generate          --events N [--seed S --dyads N --batch 500 "
+      "--concurrency 4]\n"
+      "  catchup           one Subscribe from the start until caught up\n"
+      "  fanout            --subscribers N --rate R --duration D "
+      "[--channels N --appenders N]\n"
+      "  get-relationship  --concurrency N --duration D "
+      "[--as-of none|position|date|mixed]\n"
+      "  timeline          --concurrency N --duration D "
+      "[--filter dyad|kind|range|mixed --page-size 50]");
   std::vector<std::string> storage = annals::UnderscoreFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
   const std::string server = absl::GetFlag(FLAGS_server).empty()
@@ -199,6 +739,13 @@ int main(int argc, char** argv) {
   const std::string scenario = absl::GetFlag(FLAGS_scenario);
   if (scenario == "append") return annals::RunAppend(server);
   if (scenario == "read") return annals::RunRead(server);
-  std::cerr << "annals-bench: unknown --scenario '" << scenario << "'\n";
+  if (scenario == "generate") return annals::RunGenerate(server);
+  if (scenario == "catchup") return annals::RunCatchup(server);
+  if (scenario == "fanout") return annals::RunFanout(server);
+  if (scenario == "get-relationship") return annals::RunGetRelationship(server);
+  if (scenario == "timeline") return annals::RunTimeline(server);
+  std::cerr << "annals-bench: unknown --scenario '" << scenario
+            << "' (append, read, generate, catchup, fanout, get-relationship, "
+               "timeline)\n";
   return 2;
 }
