@@ -193,11 +193,11 @@ for b in "${BATCHES[@]}"; do figure "$BATCH_CLIENTS" "$b"; done
 # annals-bench's other scenarios, when it has them (catch-up read of the
 # whole log, fan-out, queries): each with its defaults.
 HELP="$("$BENCH" --helpfull 2>&1 || true)"
-SCENARIOS="$(grep -A2 -- '-scenario' <<<"$HELP" | grep -oE '\b(read|catchup|fanout|query|queries|relationship|timeline|generate)\b' | sort -u || true)"
+SCENARIOS="$(grep -A2 -- '-scenario' <<<"$HELP" | grep -oE '(read|catchup|fanout|query|get-relationship|timeline|generate)' | sort -u || true)"
 for s in $SCENARIOS; do
   [ "$SMOKE" -eq 1 ] && [ "$s" != read ] && continue
   [ "$s" = generate ] && continue
-  run annals-other "$BENCH" --server "$ANNALS_ADDR" --scenario "$s" --duration "$DURATION"
+  run annals-other timeout 120 "$BENCH" --server "$ANNALS_ADDR" --scenario "$s" --duration "$DURATION"
 done
 
 ANNALSD_RSS="$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
