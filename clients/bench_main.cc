@@ -77,6 +77,15 @@ ABSL_FLAG(std::string, run_id, "",
 ABSL_FLAG(int64_t, events, 100000, "generate: how many events.");
 ABSL_FLAG(uint64_t, seed, 1, "generate: the seed of the generated log.");
 ABSL_FLAG(int, dyads, 200, "generate: distinct dyads.");
+ABSL_FLAG(double, corrections, 0.01,
+          "generate: the fraction of events that are corrections (amend or "
+          "retract the event before them). annalsd rebuilds the dyad of each "
+          "correction from its whole timeline, so they cost more and more as "
+          "dyads grow.");
+ABSL_FLAG(int64_t, first_event, 0,
+          "generate: the index of the first event to append (a multiple of "
+          "--batch), to resume a generation that stopped; --events counts "
+          "from 0.");
 ABSL_FLAG(int, subscribers, 1, "fanout: concurrent subscriptions.");
 ABSL_FLAG(double, rate, 1000, "fanout: events appended per second in total.");
 ABSL_FLAG(int, appenders, 4,
@@ -297,13 +306,19 @@ int RunGenerate(const std::string& server) {
   options.seed = absl::GetFlag(FLAGS_seed);
   options.dyads = absl::GetFlag(FLAGS_dyads);
   options.block_size = batch;
+  options.correction_fraction = absl::GetFlag(FLAGS_corrections);
   const bench::EventGenerator generator(options);
+  const int64_t first_event = absl::GetFlag(FLAGS_first_event);
+  if (first_event < 0 || first_event % batch != 0) {
+    std::cerr << "annals-bench: --first-event must be a multiple of --batch\n";
+    return 2;
+  }
   const uint64_t num_batches =
       (static_cast<uint64_t>(std::max<int64_t>(total, 0)) + static_cast<uint64_t>(batch) - 1) /
       static_cast<uint64_t>(batch);
   std::vector<std::unique_ptr<Client>> clients =
       MakeClients(server, std::min(concurrency, absl::GetFlag(FLAGS_channels)));
-  std::atomic<uint64_t> next_batch{0};
+  std::atomic<uint64_t> next_batch{static_cast<uint64_t>(first_event / batch)};
   std::atomic<uint64_t> done{0};
   std::atomic<uint64_t> bytes{0};
   const absl::Time start = absl::Now();
@@ -338,9 +353,11 @@ int RunGenerate(const std::string& server) {
       }
       s.events += last - first;
       const uint64_t now_done = done.fetch_add(1) + 1;
-      if (num_batches >= 100 && now_done % (num_batches / 10) == 0) {
+      const uint64_t first_batch = static_cast<uint64_t>(first_event / batch);
+      const uint64_t todo = num_batches > first_batch ? num_batches - first_batch : 1;
+      if (todo >= 100 && now_done % (todo / 20) == 0) {
         std::cerr << absl::StrFormat("generate: %d%% (%.0f events/s)\n",
-                                     now_done * 100 / num_batches,
+                                     now_done * 100 / todo,
                                      static_cast<double>(now_done * static_cast<uint64_t>(batch)) /
                                          absl::ToDoubleSeconds(absl::Now() - start));
       }
@@ -353,7 +370,7 @@ int RunGenerate(const std::string& server) {
       "errors=%d\n",
       concurrency, batch, options.seed, generator.dyads().size(), all.events,
       seconds, static_cast<double>(all.events) / seconds,
-      total > 0 ? static_cast<double>(bytes.load()) / static_cast<double>(total) : 0.0,
+      all.events > 0 ? static_cast<double>(bytes.load()) / static_cast<double>(all.events) : 0.0,
       all.latencies_ms.size(), Percentiles(all.latencies_ms), all.errors);
   ReportErrors(all);
   return all.errors == 0 && all.events > 0 ? 0 : 1;
