@@ -146,6 +146,11 @@ void UpdateSuspension(const v1::RelationshipState& state,
 void ApplyAgreement(const v1::Event& event, const v1::EventRef& ref,
                     v1::RelationshipState* state) {
   const v1::Agreement& a = event.agreement();
+  auto* agreements = state->mutable_agreements();
+  if (agreements->size() >= kMaxAgreements &&
+      KeyOf(event) < KeyOf(agreements->Get(0).event())) {
+    return;  // Older than every agreement kept.
+  }
   bool inserted = false;
   v1::AgreementRecord* record = FindOrInsert(
       state->mutable_agreements(), KeyOf(event),
@@ -165,6 +170,9 @@ void ApplyAgreement(const v1::Event& event, const v1::EventRef& ref,
   }
   *record->mutable_commitments() = a.commitments();
   UpdateSuspension(*state, record);
+  if (agreements->size() > kMaxAgreements) {
+    agreements->DeleteSubrange(0, agreements->size() - kMaxAgreements);
+  }
 }
 
 void ApplyResolution(const v1::Event& event, const v1::EventRef& ref,

@@ -37,6 +37,9 @@ namespace annals::services {
 
 // Most recent statements kept in RelationshipState.recent_statements.
 inline constexpr int kRecentStatements = 10;
+// Most recent agreements kept in RelationshipState.agreements: a state
+// stays small however many agreements a dyad has (the total is in counts).
+inline constexpr int kMaxAgreements = 20;
 
 // The dyads `event` touches, as "AAA-BBB" with the two codes sorted
 // (actor codes never contain '-'): the unordered pairs {s, t} for s in

@@ -34,7 +34,8 @@ namespace annals::services {
 // Stored in meta with complete projections (storage/projector.h). Bump it
 // whenever the projection's output changes: logs then rebuild on open.
 // relationships/2: resolution sponsors count as sources (DyadsOf).
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/2";
+// relationships/3: only the 20 most recent agreements are kept.
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/3";
 
 // year * 10000 + month * 100 + day of the occurred start, unknown parts 0.
 uint32_t DateKeyOf(const v1::Occurred& occurred);

@@ -339,6 +339,39 @@ TEST(Agreements, HardeningPolicyWithTheTitleAfterTheAgreementSuspendsIt) {
   EXPECT_FALSE(state.agreements(0).has_suspended_by());
 }
 
+// A dyad with more agreements than the state keeps: the most recent
+// kMaxAgreements, whatever the order of arrival, and a hardening of an
+// agreement that was dropped changes nothing kept.
+TEST(Agreements, OnlyTheMostRecentAreKeptInAnyOrder) {
+  using P = v1::PolicyChange;
+  std::vector<v1::Event> events;
+  for (int i = 0; i < kMaxAgreements + 15; ++i) {
+    events.push_back(testing::Agreement(absl::StrCat("a", 100 + i),
+                                        When{1990 + i, 1 + i % 12},
+                                        absl::StrCat("Accord ", i)));
+  }
+  events.push_back(testing::Policy("p-old", When{2030}, "Accord 3",
+                                   P::DIRECTION_HARDENING));
+  events.push_back(testing::Policy("p-new", When{2030}, "Accord 30",
+                                   P::DIRECTION_HARDENING));
+  std::mt19937 rng(7);
+  std::string expected;
+  for (int round = 0; round < 10; ++round) {
+    std::shuffle(events.begin(), events.end(), rng);
+    const v1::RelationshipState state = ApplyAll("JPN-PRK", events);
+    ASSERT_EQ(state.agreements_size(), kMaxAgreements);
+    EXPECT_EQ(state.agreements(0).event().event_id(), "a115");
+    EXPECT_EQ(state.agreements(kMaxAgreements - 1).event().event_id(), "a134");
+    int suspended = 0;
+    for (const auto& a : state.agreements()) suspended += a.has_suspended_by();
+    EXPECT_EQ(suspended, 1);  // Accord 30; Accord 3 was dropped
+    EXPECT_EQ(state.counts(0).kind(), "agreement");
+    EXPECT_EQ(state.counts(0).count(), kMaxAgreements + 15);
+    if (expected.empty()) expected = SerializeState(state);
+    EXPECT_EQ(SerializeState(state), expected) << "round " << round;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Resolutions
 
