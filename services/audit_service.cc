@@ -8,22 +8,13 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "proto/rpc_status.h"
+#include "services/unary_reactor.h"
 #include "storage/status_macros.h"
 
 namespace annals::services {
 namespace {
 
 using rpc::FieldViolation;
-
-template <typename Response>
-grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
-                                     absl::StatusOr<Response> result,
-                                     Response* response) {
-  if (result.ok()) response->Swap(&*result);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(rpc::ToGrpcStatus(result.status()));
-  return reactor;
-}
 
 // Checks 1 <= value <= limit; `limit_name` says what the limit is.
 void CheckSize(uint64_t value, uint64_t limit, const char* field,

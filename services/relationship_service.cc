@@ -3,22 +3,9 @@
 #include <utility>
 
 #include "proto/rpc_status.h"
+#include "services/unary_reactor.h"
 
 namespace annals::services {
-namespace {
-
-// Finishes the call with `result`, moving its value into `response`.
-template <typename Response>
-grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
-                                     absl::StatusOr<Response> result,
-                                     Response* response) {
-  if (result.ok()) response->Swap(&*result);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(rpc::ToGrpcStatus(result.status()));
-  return reactor;
-}
-
-}  // namespace
 
 grpc::ServerUnaryReactor* RelationshipsService::GetRelationship(
     grpc::CallbackServerContext* context,
