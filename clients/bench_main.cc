@@ -54,6 +54,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "clients/bench/bench_events.h"
 #include "clients/bench_events.h"
 #include "clients/client.h"
 #include "clients/dashed_flags.h"
@@ -105,46 +106,6 @@ using SteadyClock = std::chrono::steady_clock;
 double MillisSince(SteadyClock::time_point start) {
   return std::chrono::duration<double, std::milli>(SteadyClock::now() - start)
       .count();
-}
-
-constexpr const char* kCountries[] = {"JPN", "PRK", "KOR", "USA", "CHN", "RUS",
-                                      "FRA", "GBR", "DEU", "IND", "BRA", "ZAF",
-                                      "AUS", "CAN", "MEX", "IDN", "TUR", "IRN",
-                                      "EGY", "NGA"};
-constexpr int kNumCountries = sizeof(kCountries) / sizeof(kCountries[0]);
-
-// An event about the size of a seed timeline event (~600 bytes).
-v1::Event MakeEvent(const std::string& id, int n) {
-  v1::Event event;
-  event.set_id(id);
-  const int a = n % kNumCountries;
-  const int b = (a + 1 + (n / kNumCountries) % (kNumCountries - 1)) % kNumCountries;
-  event.add_source(kCountries[a]);
-  event.add_target(kCountries[b]);
-  v1::Date* start = event.mutable_occurred()->mutable_start();
-  start->set_year(1990 + n % 35);
-  start->set_month(1 + n % 12);
-  start->set_day(1 + n % 28);
-  v1::Meeting* meeting = event.mutable_meeting();
-  meeting->set_type(v1::Meeting::TYPE_TALKS);
-  meeting->set_level(v1::Meeting::LEVEL_MINISTERS);
-  meeting->set_format(v1::Meeting::FORMAT_VISIT);
-  meeting->set_place("Capital city of the host");
-  meeting->set_outcome(v1::Meeting::OUTCOME_PROGRESS);
-  meeting->add_participants("Foreign Minister of the visiting side");
-  meeting->add_participants("Foreign Minister of the host");
-  event.set_cameo_code("042");
-  event.set_summary(
-      "The foreign ministers met for talks on bilateral relations, regional "
-      "security and trade, and agreed to continue the dialogue at working "
-      "level before the end of the year.");
-  event.add_tags("diplomacy");
-  event.add_tags("security");
-  v1::Source* source = event.add_sources();
-  source->set_publisher("Benchmark Wire Service");
-  source->set_title("Foreign ministers hold talks on relations and security");
-  source->set_url("https://example.org/news/foreign-ministers-talks");
-  return event;
 }
 
 struct Stats {
@@ -239,7 +200,7 @@ int RunAppend(const std::string& server) {
     for (int i = 0; absl::Now() < end; ++i) {
       v1::AppendRequest request;
       for (int k = 0; k < batch; ++k) {
-        *request.add_events() = MakeEvent(
+        *request.add_events() = bench::MakeEvent(
             absl::StrCat(run_id, "-t", t, "-", i, "-", k), t * 7919 + i);
       }
       const auto before = SteadyClock::now();

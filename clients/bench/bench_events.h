@@ -1,6 +1,6 @@
 // The events every benchmark writes, and the one loop and output line every
 // benchmark driver shares (annals-bench-raw, annals-bench-postgres,
-// annals-bench-redis; annals-bench may include it too).
+// annals-bench-redis; annals-bench appends the same events).
 //
 // Events: a ministers' meeting between two of 20 countries (190 dyads),
 // with participants, CAMEO code, summary, tags and a source, like the seed
