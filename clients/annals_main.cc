@@ -22,7 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "clients/cli_output.h"
+#include "clients/cli_common.h"
 #include "clients/client.h"
 #include "clients/dashed_flags.h"
 #include "clients/event_format.h"

@@ -11,7 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "clients/cli_output.h"
+#include "clients/cli_common.h"
 #include "clients/export.h"
 #include "clients/relationship_format.h"
 #include "google/protobuf/util/json_util.h"

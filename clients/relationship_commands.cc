@@ -13,7 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "clients/cli_output.h"
+#include "clients/cli_common.h"
 #include "clients/relationship_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/rpc_status.h"
@@ -53,18 +53,6 @@ std::vector<std::string> Strings(const std::vector<char*>& args) {
 int32_t PageSize(uint64_t limit, uint64_t printed) {
   return static_cast<int32_t>(
       limit == 0 ? kMaxPageSize : std::min(kMaxPageSize, limit - printed));
-}
-
-// The entries of comma lists, empty entries left out.
-std::vector<std::string> SplitLists(const std::vector<std::string>& lists) {
-  std::vector<std::string> items;
-  for (const std::string& list : lists) {
-    for (absl::string_view item :
-         absl::StrSplit(list, ',', absl::SkipEmpty())) {
-      items.emplace_back(item);
-    }
-  }
-  return items;
 }
 
 // True when `text` is exactly `digits` decimal digits.
@@ -225,19 +213,21 @@ int PrintRelationship(Client& client, const v1::GetRelationshipRequest& request,
   return 0;
 }
 
-int PrintRelationships(Client& client, v1::ListRelationshipsRequest request,
-                       uint64_t limit, bool json, std::ostream& out,
-                       std::ostream& err) {
+// Fetches page after page with `fetch(request)`, following
+// next_page_token, and prints `format(item)` for each of `items(page)`
+// until `limit` items (0: all). A page may be empty while more follow: it
+// goes on until the token is empty.
+template <typename Request, typename Fetch, typename Items, typename Format>
+int PrintPages(Request request, uint64_t limit, Fetch fetch, Items items,
+               Format format, std::ostream& out, std::ostream& err) {
   uint64_t printed = 0;
   while (limit == 0 || printed < limit) {
     request.set_page_size(PageSize(limit, printed));
-    absl::StatusOr<v1::ListRelationshipsResponse> response =
-        client.ListRelationships(request);
+    auto response = fetch(request);
     if (!response.ok()) return ServerError(err, response.status());
-    for (const v1::RelationshipSummary& summary : response->relationships()) {
+    for (const auto& item : items(*response)) {
       if (limit != 0 && printed == limit) break;
-      out << (json ? ToJson(summary) : FormatRelationshipSummary(summary))
-          << "\n";
+      out << format(item) << "\n";
       ++printed;
     }
     if (response->next_page_token().empty()) break;
@@ -251,30 +241,38 @@ int PrintRelationships(Client& client, v1::ListRelationshipsRequest request,
   return 0;
 }
 
+int PrintRelationships(Client& client, v1::ListRelationshipsRequest request,
+                       uint64_t limit, bool json, std::ostream& out,
+                       std::ostream& err) {
+  return PrintPages(
+      std::move(request), limit,
+      [&client](const v1::ListRelationshipsRequest& r) {
+        return client.ListRelationships(r);
+      },
+      [](const v1::ListRelationshipsResponse& page) -> const auto& {
+        return page.relationships();
+      },
+      [json](const v1::RelationshipSummary& summary) {
+        return json ? ToJson(summary) : FormatRelationshipSummary(summary);
+      },
+      out, err);
+}
+
 int PrintTimeline(Client& client, v1::QueryTimelineRequest request,
                   uint64_t limit, bool json, std::ostream& out,
                   std::ostream& err) {
-  uint64_t printed = 0;
-  // A page may be empty while more follow: go on until the token is empty.
-  while (limit == 0 || printed < limit) {
-    request.set_page_size(PageSize(limit, printed));
-    absl::StatusOr<v1::QueryTimelineResponse> response =
-        client.QueryTimeline(request);
-    if (!response.ok()) return ServerError(err, response.status());
-    for (const v1::TimelineEntry& entry : response->entries()) {
-      if (limit != 0 && printed == limit) break;
-      out << (json ? ToJson(entry) : FormatTimelineEntry(entry)) << "\n";
-      ++printed;
-    }
-    if (response->next_page_token().empty()) break;
-    if (response->next_page_token() == request.page_token()) {
-      return ServerError(
-          err,
-          absl::InternalError("the server returned the same page token twice"));
-    }
-    request.set_page_token(response->next_page_token());
-  }
-  return 0;
+  return PrintPages(
+      std::move(request), limit,
+      [&client](const v1::QueryTimelineRequest& r) {
+        return client.QueryTimeline(r);
+      },
+      [](const v1::QueryTimelineResponse& page) -> const auto& {
+        return page.entries();
+      },
+      [json](const v1::TimelineEntry& entry) {
+        return json ? ToJson(entry) : FormatTimelineEntry(entry);
+      },
+      out, err);
 }
 
 int RunRebuild(Client& client, bool check, bool json, std::ostream& out,

@@ -9,45 +9,17 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "clients/cli_output.h"
+#include "clients/cli_common.h"
 #include "clients/event_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/rpc_status.h"
+#include "proto/subscribe_position.h"
 
 ABSL_FLAG(std::string, dyad, "",
           "watch: only events that touch this dyad, A-B (e.g. JPN-PRK).");
 
 namespace annals {
 namespace {
-
-
-// Flag values that may each be a comma list, flattened.
-std::vector<std::string> Flatten(const std::vector<std::string>& values) {
-  std::vector<std::string> flat;
-  for (const std::string& value : values) {
-    for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipEmpty())) {
-      flat.emplace_back(part);
-    }
-  }
-  return flat;
-}
-
-// The position a message says was reached; 0 when it has none.
-uint64_t PositionOf(const v1::SubscribeResponse& message) {
-  switch (message.message_case()) {
-    case v1::SubscribeResponse::kEvent:
-      return message.event().position();
-    case v1::SubscribeResponse::kCheckpoint:
-      return message.checkpoint().position();
-    case v1::SubscribeResponse::kCaughtUp:
-      return message.caught_up().position();
-    case v1::SubscribeResponse::kFellBehind:
-      return message.fell_behind().position();
-    case v1::SubscribeResponse::MESSAGE_NOT_SET:
-      break;
-  }
-  return 0;
-}
 
 // True for the ends of a stream worth reconnecting after: the connection or
 // the server went away (a server that shuts down refuses or cancels calls).
@@ -85,8 +57,8 @@ absl::StatusOr<v1::SubscribeRequest> MakeSubscribeRequest(
   filter->set_stream(flags.stream);
   filter->set_dyad(flags.dyad);
   filter->set_actor(flags.actor);
-  for (std::string& kind : Flatten(flags.kinds)) filter->add_kinds(std::move(kind));
-  for (std::string& tag : Flatten(flags.tags)) filter->add_tags(std::move(tag));
+  for (std::string& kind : SplitLists(flags.kinds)) filter->add_kinds(std::move(kind));
+  for (std::string& tag : SplitLists(flags.tags)) filter->add_tags(std::move(tag));
   return request;
 }
 

@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "proto/event_kind.h"
 #include "proto/rpc_status.h"
+#include "proto/subscribe_position.h"
 #include "services/projection.h"
 #include "services/server.h"
 #include "services/subscription_hub.h"
@@ -73,23 +74,6 @@ std::vector<std::string> ViolatedFields(const absl::Status& status) {
     fields.push_back(v.field);
   }
   return fields;
-}
-
-// The position a message says has been reached (0 for none).
-uint64_t PositionOf(const v1::SubscribeResponse& message) {
-  switch (message.message_case()) {
-    case v1::SubscribeResponse::kEvent:
-      return message.event().position();
-    case v1::SubscribeResponse::kCheckpoint:
-      return message.checkpoint().position();
-    case v1::SubscribeResponse::kCaughtUp:
-      return message.caught_up().position();
-    case v1::SubscribeResponse::kFellBehind:
-      return message.fell_behind().position();
-    case v1::SubscribeResponse::MESSAGE_NOT_SET:
-      break;
-  }
-  return 0;
 }
 
 // The filter semantics of subscription.proto, written again independently

@@ -1,12 +1,15 @@
-// How every `annals` command reports: errors with their exit codes, and
-// JSON output. One definition for annals_main.cc and the command files.
-#ifndef ANNALS_CLIENTS_CLI_OUTPUT_H_
-#define ANNALS_CLIENTS_CLI_OUTPUT_H_
+// What every `annals` command shares: errors with their exit codes, JSON
+// output, list flags. One definition for annals_main.cc and the command
+// files.
+#ifndef ANNALS_CLIENTS_CLI_COMMON_H_
+#define ANNALS_CLIENTS_CLI_COMMON_H_
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
@@ -38,6 +41,20 @@ inline std::string ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
+// The entries of comma lists ("--kind meeting,statement --kind sanction"),
+// empty entries left out.
+inline std::vector<std::string> SplitLists(
+    const std::vector<std::string>& lists) {
+  std::vector<std::string> items;
+  for (const std::string& list : lists) {
+    for (absl::string_view item :
+         absl::StrSplit(list, ',', absl::SkipEmpty())) {
+      items.emplace_back(item);
+    }
+  }
+  return items;
+}
+
 }  // namespace annals
 
-#endif  // ANNALS_CLIENTS_CLI_OUTPUT_H_
+#endif  // ANNALS_CLIENTS_CLI_COMMON_H_
