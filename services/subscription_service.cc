@@ -45,24 +45,18 @@ class Counted {
   std::atomic<int> refs_{1};
 };
 
-// ---------------------------------------------------------------------------
-// Subscribe
-
-class SubscribeReactor final
-    : public grpc::ServerWriteReactor<v1::SubscribeResponse>,
-      public HubSubscriber,
-      private Counted {
+// What both reactors below share: registration with the hub, the
+// reference count, and the ways a call ends (the client cancels, the
+// stream breaks, the hub shuts down, an error). Subclasses start their
+// work in Begin() and may drop what they hold in OnFinishLocked().
+template <typename Response>
+class HubReactor : public grpc::ServerWriteReactor<Response>,
+                   public HubSubscriber,
+                   protected Counted {
  public:
-  // Delivers positions from `next` on that match `filter`.
-  SubscribeReactor(SubscriptionHub* hub, EventFilter filter, uint64_t next)
-      : hub_(hub),
-        filter_(std::move(filter)),
-        page_(std::max<size_t>(1, hub->options().read_page_events)),
-        next_(next),
-        reported_(next - 1),
-        reported_at_(absl::Now()) {}
+  explicit HubReactor(SubscriptionHub* hub) : hub_(hub) {}
 
-  // Registers with the hub and starts; finishes at once when the hub
+  // Registers with the hub and begins; finishes at once when the hub
   // refuses.
   void Start() {
     absl::Status registered = hub_->Register(this);
@@ -71,11 +65,70 @@ class SubscribeReactor final
         absl::MutexLock lock(&mu_);
         finished_ = true;
       }
-      Finish(rpc::ToGrpcStatus(registered));
+      this->Finish(rpc::ToGrpcStatus(registered));
       return;
     }
-    Pump();
+    Begin();
   }
+
+  void OnCancel() override {
+    FinishWith(absl::CancelledError("cancelled by the client"));
+  }
+
+  void OnDone() override {
+    hub_->Unregister(this);
+    Unref();
+  }
+
+  void Stop(const absl::Status& status) override {
+    Ref();
+    if (!hub_->Submit([this, status] {
+          FinishWith(status);
+          Unref();
+        })) {
+      Unref();  // never last: gRPC's reference is held while registered
+    }
+  }
+
+ protected:
+  virtual void Begin() = 0;
+  // Called once, with mu_ held, when the call is to finish.
+  virtual void OnFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {}
+
+  // Ends the call with `status` (once; later calls do nothing).
+  void FinishWith(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      finished_ = true;
+      OnFinishLocked();
+      if (waiting_ && hub_->CancelWait(this)) {
+        waiting_ = false;
+        Unref();  // the wait's; never last: gRPC's reference is held
+      }
+    }
+    this->Finish(rpc::ToGrpcStatus(status));
+  }
+
+  SubscriptionHub* const hub_;
+  absl::Mutex mu_;
+  bool waiting_ ABSL_GUARDED_BY(mu_) = false;   // a hub wait is registered
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish called or due
+};
+
+// ---------------------------------------------------------------------------
+// Subscribe
+
+class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
+ public:
+  // Delivers positions from `next` on that match `filter`.
+  SubscribeReactor(SubscriptionHub* hub, EventFilter filter, uint64_t next)
+      : HubReactor(hub),
+        filter_(std::move(filter)),
+        page_(std::max<size_t>(1, hub->options().read_page_events)),
+        next_(next),
+        reported_(next - 1),
+        reported_at_(absl::Now()) {}
 
   // --- gRPC reactions ---
 
@@ -92,15 +145,6 @@ class SubscribeReactor final
     Pump();
   }
 
-  void OnCancel() override {
-    FinishWith(absl::CancelledError("cancelled by the client"));
-  }
-
-  void OnDone() override {
-    hub_->Unregister(this);
-    Unref();
-  }
-
   // --- HubSubscriber ---
 
   void OnCommitted() override {
@@ -112,17 +156,12 @@ class SubscribeReactor final
     Unref();  // the wait's
   }
 
-  void Stop(const absl::Status& status) override {
-    Ref();
-    if (!hub_->Submit([this, status] {
-          FinishWith(status);
-          Unref();
-        })) {
-      Unref();  // never last: gRPC's reference is held while registered
-    }
+ private:
+  void Begin() override { Pump(); }
+  void OnFinishLocked() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    pending_.clear();
   }
 
- private:
   using Fetched = SubscriptionHub::Fetched;
 
   // Moves things along: fetches more when little is pending, and starts
@@ -287,27 +326,10 @@ class SubscribeReactor final
     Pump();
   }
 
-  // Ends the call with `status` (once; later calls do nothing).
-  void FinishWith(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_) return;
-      finished_ = true;
-      pending_.clear();
-      if (waiting_ && hub_->CancelWait(this)) {
-        waiting_ = false;
-        Unref();  // the wait's; never last: gRPC's reference is held
-      }
-    }
-    Finish(rpc::ToGrpcStatus(status));
-  }
-
   // --- Constant after construction ---
-  SubscriptionHub* const hub_;
   const EventFilter filter_;
   const size_t page_;  // events per fetch or storage read
 
-  absl::Mutex mu_;
   // The next position to consider: every earlier one is in pending_,
   // written, or left out by the filter.
   uint64_t next_ ABSL_GUARDED_BY(mu_);
@@ -316,10 +338,8 @@ class SubscribeReactor final
   SharedMessage in_flight_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a storage read is queued
-  bool waiting_ ABSL_GUARDED_BY(mu_) = false;  // a hub wait is registered
   // Said CaughtUp, not FellBehind since.
   bool live_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish called or due
   absl::Status finish_error_ ABSL_GUARDED_BY(mu_);
   // The position of the last message queued, and when: for checkpoints.
   uint64_t reported_ ABSL_GUARDED_BY(mu_);
@@ -329,27 +349,10 @@ class SubscribeReactor final
 // ---------------------------------------------------------------------------
 // WatchRelationship
 
-class WatchReactor final
-    : public grpc::ServerWriteReactor<v1::WatchRelationshipResponse>,
-      public HubSubscriber,
-      private Counted {
+class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
  public:
   WatchReactor(SubscriptionHub* hub, std::string dyad)
-      : hub_(hub), dyad_(std::move(dyad)) {}
-
-  // Registers with the hub and reads the state now.
-  void Start() {
-    absl::Status registered = hub_->Register(this);
-    if (!registered.ok()) {
-      {
-        absl::MutexLock lock(&mu_);
-        finished_ = true;
-      }
-      Finish(rpc::ToGrpcStatus(registered));
-      return;
-    }
-    SubmitRead();
-  }
+      : HubReactor(hub), dyad_(std::move(dyad)) {}
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
@@ -357,15 +360,6 @@ class WatchReactor final
       return;
     }
     Wait();
-  }
-
-  void OnCancel() override {
-    FinishWith(absl::CancelledError("cancelled by the client"));
-  }
-
-  void OnDone() override {
-    hub_->Unregister(this);
-    Unref();
   }
 
   void OnCommitted() override {
@@ -377,17 +371,10 @@ class WatchReactor final
     Unref();  // the wait's
   }
 
-  void Stop(const absl::Status& status) override {
-    Ref();
-    if (!hub_->Submit([this, status] {
-          FinishWith(status);
-          Unref();
-        })) {
-      Unref();
-    }
-  }
-
  private:
+  // Reads the state now.
+  void Begin() override { SubmitRead(); }
+
   // One cycle: wait for a commit after seen_ -> read -> write if changed.
   void Wait() ABSL_LOCKS_EXCLUDED(mu_) {
     {
@@ -462,32 +449,15 @@ class WatchReactor final
     }
   }
 
-  void FinishWith(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_) return;
-      finished_ = true;
-      if (waiting_ && hub_->CancelWait(this)) {
-        waiting_ = false;
-        Unref();  // never last
-      }
-    }
-    Finish(rpc::ToGrpcStatus(status));
-  }
-
   // --- Constant after construction ---
-  SubscriptionHub* const hub_;
   const std::string dyad_;
 
-  absl::Mutex mu_;
   // One of wait, read, write runs at a time; these are used by the one
   // that runs.
   uint64_t seen_ = 0;  // the head the last read included
   bool sent_ = false;
   std::string sent_bytes_;
   v1::WatchRelationshipResponse response_;  // being written
-  bool waiting_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
