@@ -55,27 +55,12 @@ class AuditEndToEndTest : public ::testing::Test {
   }
 
   void StartServer() {
-    const std::string port_file = (dir_ / "port").string();
-    std::filesystem::remove(port_file);
-    pid_ = testing::Spawn(
-        {kAnnalsd, "--listen", "127.0.0.1:0", "--data-dir",
-         (dir_ / "data").string(), "--port-file", port_file,
-         "--shutdown-grace", "5s", "--durability", "buffered"},
-        "", (dir_ / "annalsd.out").string(), (dir_ / "annalsd.log").string());
-    ASSERT_GT(pid_, 0);
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    server_.clear();
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string port = testing::ReadFileOrEmpty(port_file);
-      if (!port.empty() && port.back() == '\n') {
-        server_ = absl::StrCat("127.0.0.1:", port.substr(0, port.size() - 1));
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_FALSE(server_.empty())
-        << testing::ReadFileOrEmpty((dir_ / "annalsd.log").string());
+    const testing::StartedServer started = testing::StartAnnalsd(
+        kAnnalsd, dir_.string(),
+        {"--shutdown-grace", "5s", "--durability", "buffered"});
+    pid_ = started.pid;
+    server_ = started.address;
+    ASSERT_FALSE(server_.empty()) << started.error;
   }
   void StopServer(int signal) {
     if (pid_ <= 0) return;

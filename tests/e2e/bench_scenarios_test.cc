@@ -57,28 +57,12 @@ class BenchScenariosTest : public ::testing::Test {
                             ->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    const std::string port_file = (dir_ / "port").string();
-    server_pid_ = testing::Spawn(
-        {kAnnalsd, "--listen", "127.0.0.1:0", "--data-dir",
-         (dir_ / "data").string(), "--port-file", port_file,
-         "--durability", "buffered", "--shutdown-grace", "5s"},
-        "", (dir_ / "annalsd.out").string(), (dir_ / "annalsd.log").string());
-    ASSERT_GT(server_pid_, 0);
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string port = testing::ReadFileOrEmpty(port_file);
-      if (!port.empty() && port.back() == '\n') {
-        server_ = absl::StrCat("127.0.0.1:", port.substr(0, port.size() - 1));
-        return;
-      }
-      int status = 0;
-      ASSERT_EQ(waitpid(server_pid_, &status, WNOHANG), 0)
-          << "annalsd exited early: "
-          << testing::ReadFileOrEmpty((dir_ / "annalsd.log").string());
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    FAIL() << "annalsd did not start";
+    const testing::StartedServer started = testing::StartAnnalsd(
+        kAnnalsd, dir_.string(),
+        {"--durability", "buffered", "--shutdown-grace", "5s"});
+    server_pid_ = started.pid;
+    ASSERT_EQ(started.error, "");
+    server_ = started.address;
   }
 
   void TearDown() override {

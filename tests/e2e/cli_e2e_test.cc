@@ -55,30 +55,13 @@ class CliEndToEndTest : public ::testing::Test {
 
   // Starts annalsd on port 0 over dir_/data and waits for its port file.
   void StartServer(const std::vector<std::string>& extra = {}) {
-    const std::string port_file = (dir_ / "port").string();
-    std::filesystem::remove(port_file);
-    std::vector<std::string> argv = {kAnnalsd, "--listen", "127.0.0.1:0",
-                                     "--data-dir", (dir_ / "data").string(),
-                                     "--port-file", port_file,
-                                     "--shutdown-grace", "5s"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    server_pid_ = testing::Spawn(argv, "", (dir_ / "annalsd.out").string(),
-                                 (dir_ / "annalsd.log").string());
-    ASSERT_GT(server_pid_, 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string port = testing::ReadFileOrEmpty(port_file);
-      if (!port.empty() && port.back() == '\n') {
-        server_ = absl::StrCat("127.0.0.1:", port.substr(0, port.size() - 1));
-        return;
-      }
-      int status = 0;
-      ASSERT_EQ(waitpid(server_pid_, &status, WNOHANG), 0)
-          << "annalsd exited early: "
-          << testing::ReadFileOrEmpty((dir_ / "annalsd.log").string());
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    FAIL() << "annalsd did not start";
+    std::vector<std::string> flags = {"--shutdown-grace", "5s"};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    const testing::StartedServer started =
+        testing::StartAnnalsd(kAnnalsd, dir_.string(), flags);
+    server_pid_ = started.pid;
+    ASSERT_EQ(started.error, "");
+    server_ = started.address;
   }
 
   // Sends `signal` to annalsd and returns its exit code.

@@ -80,27 +80,12 @@ class RelationshipEndToEndTest : public ::testing::Test {
                                   absl::StrCat("relationship_e2e_", getpid()));
     std::filesystem::remove_all(*dir_);
     std::filesystem::create_directories(*dir_);
-    const std::string port_file = (*dir_ / "port").string();
-    server_pid_ = testing::Spawn(
-        {kAnnalsd, "--listen", "127.0.0.1:0", "--data-dir",
-         (*dir_ / "data").string(), "--port-file", port_file,
-         "--shutdown-grace", "5s", "--durability", "buffered"},
-        "", (*dir_ / "annalsd.out").string(), (*dir_ / "annalsd.log").string());
-    ASSERT_GT(server_pid_, 0);
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    server_ = new std::string();
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string port = testing::ReadFileOrEmpty(port_file);
-      if (!port.empty() && port.back() == '\n') {
-        *server_ = absl::StrCat("127.0.0.1:", port.substr(0, port.size() - 1));
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_FALSE(server_->empty())
-        << "annalsd did not start: "
-        << testing::ReadFileOrEmpty((*dir_ / "annalsd.log").string());
+    const testing::StartedServer started = testing::StartAnnalsd(
+        kAnnalsd, dir_->string(),
+        {"--shutdown-grace", "5s", "--durability", "buffered"});
+    server_pid_ = started.pid;
+    server_ = new std::string(started.address);
+    ASSERT_FALSE(server_->empty()) << started.error;
     RunResult import = Annals({"import", kSeed});
     ASSERT_EQ(import.exit_code, 0) << import.err;
     ASSERT_THAT(import.out, StartsWith(absl::StrCat("imported ", Seed().size(),

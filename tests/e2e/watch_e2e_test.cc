@@ -71,20 +71,12 @@ class WatchEndToEndTest : public ::testing::Test {
 
   // Starts annalsd on `listen` over dir_/data and waits for its port file.
   void StartServer(const std::string& listen) {
-    const std::string port_file = (dir_ / "port").string();
-    std::filesystem::remove(port_file);
-    server_pid_ = testing::Spawn(
-        {kAnnalsd, "--listen", listen, "--data-dir", (dir_ / "data").string(),
-         "--port-file", port_file, "--durability", "buffered"},
-        "", (dir_ / "annalsd.out").string(), (dir_ / "annalsd.log").string());
-    ASSERT_GT(server_pid_, 0);
-    ASSERT_TRUE(Eventually([&] {
-      const std::string port = testing::ReadFileOrEmpty(port_file);
-      if (port.empty() || port.back() != '\n') return false;
-      port_ = port.substr(0, port.size() - 1);
-      return true;
-    })) << testing::ReadFileOrEmpty((dir_ / "annalsd.log").string());
-    server_ = absl::StrCat("127.0.0.1:", port_);
+    const testing::StartedServer started = testing::StartAnnalsd(
+        kAnnalsd, dir_.string(), {"--durability", "buffered"}, listen);
+    server_pid_ = started.pid;
+    ASSERT_EQ(started.error, "");
+    port_ = started.port;
+    server_ = started.address;
   }
 
   int StopServer() {

@@ -9,10 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -79,6 +82,55 @@ inline RunResult RunProcess(const std::vector<std::string>& argv,
   result.out = ReadFileOrEmpty(base + ".out");
   result.err = ReadFileOrEmpty(base + ".err");
   return result;
+}
+
+// An annalsd started by StartAnnalsd.
+struct StartedServer {
+  pid_t pid = -1;       // -1 when it could not be spawned
+  std::string port;     // the port it bound, "" when it did not start
+  std::string address;  // "127.0.0.1:<port>"
+  std::string error;    // why it did not start (with its log); "" when it did
+};
+
+// Starts the annalsd binary at `annalsd` listening on `listen` over
+// `dir`/data, with `flags` added, its output in `dir`/annalsd.{out,log},
+// and waits up to 20 s for the port it writes to `dir`/port (removed
+// first). The caller stops `pid` whether or not it started.
+inline StartedServer StartAnnalsd(const std::string& annalsd,
+                                  const std::string& dir,
+                                  const std::vector<std::string>& flags = {},
+                                  const std::string& listen = "127.0.0.1:0") {
+  const std::string port_file = dir + "/port";
+  const std::string log = dir + "/annalsd.log";
+  std::remove(port_file.c_str());
+  std::vector<std::string> argv = {annalsd,        "--listen",    listen,
+                                   "--data-dir",   dir + "/data", "--port-file",
+                                   port_file};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  StartedServer server;
+  server.pid = Spawn(argv, "", dir + "/annalsd.out", log);
+  if (server.pid < 0) {
+    server.error = "annalsd could not be spawned";
+    return server;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string port = ReadFileOrEmpty(port_file);
+    if (!port.empty() && port.back() == '\n') {
+      server.port = port.substr(0, port.size() - 1);
+      server.address = "127.0.0.1:" + server.port;
+      return server;
+    }
+    int status = 0;
+    if (waitpid(server.pid, &status, WNOHANG) != 0) {
+      server.pid = -1;
+      server.error = "annalsd exited early: " + ReadFileOrEmpty(log);
+      return server;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  server.error = "annalsd did not start within 20 s: " + ReadFileOrEmpty(log);
+  return server;
 }
 
 }  // namespace annals::testing
