@@ -354,27 +354,12 @@ class RocksEventLog final : public EventLog {
 
 absl::StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(
     const std::string& path, const LogOptions& options, rocksdb::Env* env) {
-  rocksdb::DBOptions db_options;
-  if (env != nullptr) db_options.env = env;
-  db_options.create_if_missing = options.create_if_missing;
-  db_options.create_missing_column_families = true;
-  // Every acknowledged commit is in the WAL before it is acknowledged.
-  db_options.manual_wal_flush = false;
-  db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 5;
-
-  std::shared_ptr<rocksdb::Cache> cache =
-      rocksdb::NewLRUCache(options.block_cache_bytes);
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (int i = 0; i < format::kNumColumnFamilies; ++i) {
-    descriptors.emplace_back(
-        std::string(format::kColumnFamilyNames[i]),
-        ColumnFamilyOptionsFor(static_cast<ColumnFamily>(i), cache));
-  }
+  RocksOptions rocks = EventLogRocksOptions(options);
+  if (env != nullptr) rocks.db.env = env;
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status s =
-      rocksdb::DB::Open(db_options, path, descriptors, &handles, &db);
+      rocksdb::DB::Open(rocks.db, path, rocks.column_families, &handles, &db);
   if (!s.ok()) {
     return absl::UnavailableError(
         absl::StrCat("cannot open event log at ", path, ": ", s.ToString()));
@@ -1829,6 +1814,24 @@ absl::Status RocksEventLog::VerifyChain() const {
 absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksEventLog(
     const std::string& path, const LogOptions& options) {
   return RocksEventLog::Open(path, options, nullptr);
+}
+
+RocksOptions EventLogRocksOptions(const LogOptions& options) {
+  RocksOptions rocks;
+  rocks.db.create_if_missing = options.create_if_missing;
+  rocks.db.create_missing_column_families = true;
+  // Every acknowledged commit is in the WAL before it is acknowledged.
+  rocks.db.manual_wal_flush = false;
+  rocks.db.max_background_jobs = 2;
+  rocks.db.keep_log_file_num = 5;
+  std::shared_ptr<rocksdb::Cache> cache =
+      rocksdb::NewLRUCache(options.block_cache_bytes);
+  for (int i = 0; i < format::kNumColumnFamilies; ++i) {
+    rocks.column_families.emplace_back(
+        std::string(format::kColumnFamilyNames[i]),
+        ColumnFamilyOptionsFor(static_cast<ColumnFamily>(i), cache));
+  }
+  return rocks;
 }
 
 absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksEventLogWithEnv(

@@ -44,6 +44,7 @@
 #include "rocksdb/write_batch.h"
 #include "storage/format.h"
 #include "storage/hash_chain.h"
+#include "storage/rocks_event_log.h"
 
 ABSL_FLAG(std::string, dir, "", "Database directory (required; created).");
 ABSL_FLAG(int, concurrency, 8, "Writer threads.");
@@ -62,42 +63,16 @@ namespace {
 namespace format = storage::format;
 using format::ColumnFamily;
 
-// A copy of ColumnFamilyOptionsFor in storage/rocks_event_log.cc (private
-// there): keep the two in step.
-rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
-    ColumnFamily cf, const std::shared_ptr<rocksdb::Cache>& cache) {
-  rocksdb::ColumnFamilyOptions options;
-  options.level_compaction_dynamic_level_bytes = true;
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
-  table.format_version = 5;
-  if (cf == ColumnFamily::kEventIds) {
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  }
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  return options;
-}
-
 class RawLog {
  public:
   static std::unique_ptr<RawLog> Open(const std::string& path) {
-    rocksdb::DBOptions db_options;  // as RocksEventLog::Open
-    db_options.create_if_missing = true;
-    db_options.create_missing_column_families = true;
-    db_options.manual_wal_flush = false;
-    db_options.max_background_jobs = 2;
-    db_options.keep_log_file_num = 5;
-    std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(64 << 20);
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (int i = 0; i < format::kNumColumnFamilies; ++i) {
-      descriptors.emplace_back(
-          std::string(format::kColumnFamilyNames[i]),
-          ColumnFamilyOptionsFor(static_cast<ColumnFamily>(i), cache));
-    }
+    // Exactly as the event log opens its database (annalsd's defaults).
+    const storage::RocksOptions rocks =
+        storage::EventLogRocksOptions(storage::LogOptions());
     auto log = std::unique_ptr<RawLog>(new RawLog);
     rocksdb::DB* db = nullptr;
-    rocksdb::Status s =
-        rocksdb::DB::Open(db_options, path, descriptors, &log->handles_, &db);
+    rocksdb::Status s = rocksdb::DB::Open(rocks.db, path, rocks.column_families,
+                                          &log->handles_, &db);
     if (!s.ok()) {
       std::fprintf(stderr, "annals-bench-raw: cannot open %s: %s\n",
                    path.c_str(), s.ToString().c_str());
