@@ -127,6 +127,8 @@ struct LogOptions {
 
   // RocksDB block cache shared by all column families (default 64 MiB).
   size_t block_cache_bytes = 64 << 20;
+  // Budget of all memtables together (default 64 MiB).
+  size_t write_buffer_bytes = 64 << 20;
 };
 
 // What RebuildProjections found.

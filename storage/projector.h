@@ -44,6 +44,14 @@ class ProjectionContext {
       ProjectionFamily family, absl::string_view prefix,
       const std::function<void(absl::string_view key, absl::string_view value)>&
           visit) = 0;
+  // Like Scan, in key order (kAscending) or reverse key order
+  // (kDescending), stopping as soon as `visit` returns false: reads only
+  // as many keys as it visits, however many the prefix holds.
+  enum class Order { kAscending, kDescending };
+  virtual absl::Status ScanUntil(
+      ProjectionFamily family, absl::string_view prefix, Order order,
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          visit) = 0;
   // The event at `position`, committed or staged in this group.
   virtual absl::StatusOr<v1::RecordedEvent> EventAt(uint64_t position) = 0;
   // The position of the event with `id`, committed or staged in this group;
