@@ -16,6 +16,7 @@ readonly PACKAGES=(
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
   python3  # tests/audit/verify_proofs.py, the independent Merkle proof checker
   libpq-dev libhiredis-dev  # the benchmark peers' clients (clients/bench)
+  libjemalloc-dev  # annalsd's allocator
 )
 
 install_missing() {
