@@ -53,11 +53,15 @@
 //   merkle_frontier is the frontier of the tree of size head_position: the
 //   tree size as BE64, then the root of each perfect subtree of the binary
 //   decomposition of the size, largest (leftmost) first. The merkle column
-//   family holds every complete perfect subtree: key (level l, index j)
-//   -> the root of leaves [j * 2^l, (j + 1) * 2^l); level 0 holds the leaf
-//   hashes. Each commit writes the subtrees it completes (about two per
-//   event) and the new frontier in the same WriteBatch as the events, so
-//   tree and log never disagree. Entries are never changed once written.
+//   family holds every complete perfect subtree of kMerkleFirstStoredLevel
+//   (2) or above: key (level l, index j) -> the root of leaves
+//   [j * 2^l, (j + 1) * 2^l). Subtrees of one or two leaves are not stored:
+//   they are hashed again from the events when a proof needs them (at most
+//   four events), which halves the tree's writes (half a key per event
+//   instead of two). Logs written before that hold levels 0 and 1 too; they
+//   are ignored. Each commit writes the subtrees it completes and the new
+//   frontier in the same WriteBatch as the events, so tree and log never
+//   disagree. Entries are never changed once written.
 //   A database with events but no merkle_frontier (written before the tree
 //   existed) gets its tree and its correction entries built when it opens;
 //   merkle_frontier is written last.
@@ -129,6 +133,9 @@ inline constexpr std::array<absl::string_view, kNumColumnFamilies>
 inline absl::string_view ColumnFamilyName(ColumnFamily cf) {
   return kColumnFamilyNames[static_cast<int>(cf)];
 }
+
+// The lowest level of the Merkle tree stored in the merkle column family.
+inline constexpr int kMerkleFirstStoredLevel = 2;
 
 // Keys of the meta column family.
 inline constexpr absl::string_view kMetaFormatVersion = "format_version";

@@ -690,7 +690,8 @@ absl::Status RocksEventLog::RecoverMerkle(const Head& head) {
       format::ParseEventValue(ToView(it->value()), &hash, &stored);
       merkle::Append(&frontier, merkle::LeafHash(stored),
                      [&](const merkle::CompletedNode& node) {
-                       if (put.ok()) {
+                       if (put.ok() &&
+                           node.level >= format::kMerkleFirstStoredLevel) {
                          put = batch.Put(Cf(ColumnFamily::kMerkle),
                                          format::MerkleKey(node.level, node.index),
                                          node.hash);
@@ -1203,7 +1204,8 @@ absl::Status RocksEventLog::StageRequest(Request* request, uint64_t current,
     hash = ChainHash(hash, stored[i]);
     merkle::Append(&frontier, merkle::LeafHash(stored[i]),
                    [&](const merkle::CompletedNode& node) {
-                     if (s.ok()) {
+                     if (s.ok() &&
+                         node.level >= format::kMerkleFirstStoredLevel) {
                        s = wb.Put(Cf(ColumnFamily::kMerkle),
                                   format::MerkleKey(node.level, node.index),
                                   node.hash);
@@ -1896,6 +1898,41 @@ TreeHead RocksEventLog::GetTreeHead() const {
 
 absl::StatusOr<std::string> RocksEventLog::MerkleNode(int level,
                                                       uint64_t index) const {
+  if (level < format::kMerkleFirstStoredLevel) {
+    // Not stored: hash the subtree's events (leaf i is position i + 1).
+    const uint64_t first = (index << level) + 1;
+    const uint64_t count = uint64_t{1} << level;
+    std::vector<std::string> hashes;
+    hashes.reserve(count);
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), Cf(ColumnFamily::kEvents)));
+    uint64_t position = first;
+    for (it->Seek(format::EventKey(first));
+         it->Valid() && position < first + count; it->Next(), ++position) {
+      uint64_t found = 0;
+      absl::string_view hash, stored;
+      if (!format::ParseEventKey(ToView(it->key()), &found) ||
+          found != position ||
+          !format::ParseEventValue(ToView(it->value()), &hash, &stored)) {
+        break;
+      }
+      hashes.push_back(merkle::LeafHash(stored));
+    }
+    if (!it->status().ok()) return RocksError(it->status(), "read events");
+    if (hashes.size() != count) {
+      return Corrupt(absl::StrCat("merkle node (level ", level, ", index ",
+                                  index, "): position ", position,
+                                  " is missing"));
+    }
+    for (; hashes.size() > 1;) {
+      std::vector<std::string> up;
+      for (size_t i = 0; i + 1 < hashes.size(); i += 2) {
+        up.push_back(merkle::NodeHash(hashes[i], hashes[i + 1]));
+      }
+      hashes = std::move(up);
+    }
+    return std::move(hashes[0]);
+  }
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Cf(ColumnFamily::kMerkle),
                                format::MerkleKey(level, index), &value);

@@ -10,7 +10,7 @@
 //   events      BE64 position -> chain hash[32] || stored RecordedEvent
 //   streams     dyad || 0x00 || BE64 version -> BE64 position
 //   event_ids   id -> BE64 position
-//   merkle      the leaf hash and the subtrees it completes (~2 per event)
+//   merkle      the subtrees of 4+ leaves it completes (~1/2 per event)
 // and per WriteBatch the meta head (head_position, head_hash,
 // merkle_frontier). With --projection (the default) it also writes the
 // relationship projector's keys of a plain event (services/
@@ -151,12 +151,15 @@ int Main() {
       wb.Put(log->Cf(ColumnFamily::kStreams),
              format::StreamKey(stream, version + k), pos);
       wb.Put(log->Cf(ColumnFamily::kEventIds), id, pos);
-      // Merkle: the leaf, then each perfect subtree it completes.
+      // Merkle: the leaf hash, then each perfect subtree it completes from
+      // level kMerkleFirstStoredLevel up (the lower ones are not stored).
       const uint64_t leaf = position - 1;
-      wb.Put(log->Cf(ColumnFamily::kMerkle), format::MerkleKey(0, leaf),
-             storage::Sha256(stored));
+      // Hashed as annalsd hashes it (for its frontier), not stored.
+      const std::string leaf_hash = storage::Sha256(stored);
+      if (leaf_hash.empty()) return absl::InternalError("no leaf hash");
       for (int level = 1; ((leaf + 1) & ((uint64_t{1} << level) - 1)) == 0;
            ++level) {
+        if (level < format::kMerkleFirstStoredLevel) continue;
         wb.Put(log->Cf(ColumnFamily::kMerkle),
                format::MerkleKey(level, ((leaf + 1) >> level) - 1), hash);
       }
