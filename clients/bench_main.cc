@@ -14,14 +14,18 @@
 //               (default 4) appending blocks of --batch events (default
 //               500); events/s. Deterministic given --seed and --batch;
 //               running it again writes nothing new (ids are stable).
-//   catchup     one Subscribe from the start of the log until caught up;
-//               events/s.
+//   catchup     one Subscribe from the start of the log until caught up,
+//               --batch events per message (default 1000; 1: one event per
+//               message); events/s, checking every position arrives once,
+//               in order.
 //   fanout      --subscribers Subscribe calls from now over --channels
-//               channels, then --appenders threads appending one event per
-//               call at --rate events/s in total for --duration; latency
-//               from the start of each Append call to the delivery of its
-//               event at each subscriber (the client's steady clock), over
-//               all deliveries.
+//               channels (gRPC's callback API: no thread per subscriber),
+//               then --appenders threads appending one event per call at
+//               --rate events/s in total for --duration; latency from the
+//               start of each Append call to the delivery of its event at
+//               each subscriber (the client's steady clock), over all
+//               deliveries; checks every subscriber got every event once,
+//               in order.
 //   get-relationship
 //               --concurrency threads calling GetRelationship on random
 //               dyads of the log (from ListRelationships) for --duration;
@@ -56,6 +60,7 @@
 #include "absl/time/time.h"
 #include "clients/bench/bench_events.h"
 #include "clients/bench_events.h"
+#include "clients/bench_subscriptions.h"
 #include "clients/client.h"
 #include "clients/dashed_flags.h"
 #include "proto/rpc_status.h"
@@ -70,7 +75,8 @@ ABSL_FLAG(int, concurrency, 0,
 ABSL_FLAG(int, channels, 8, "gRPC channels (connections) the threads share.");
 ABSL_FLAG(int, batch, 0,
           "append, generate: events per Append call (0: 1 for append, 500 "
-          "for generate; at most annalsd's --max-append-events, 1000).");
+          "for generate; at most annalsd's --max-append-events, 1000). "
+          "catchup, fanout: most events per Subscribe message (0: 1000).");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5),
           "append, fanout, get-relationship, timeline: how long.");
 ABSL_FLAG(std::string, run_id, "",
@@ -338,195 +344,26 @@ int RunGenerate(const std::string& server) {
 }
 
 // ---------------------------------------------------------------------------
-// catchup
+// catchup, fanout (clients/bench_subscriptions.h)
 
 int RunCatchup(const std::string& server) {
-  std::vector<std::unique_ptr<Client>> clients = MakeClients(server, 1);
-  v1::SubscribeRequest request;
-  request.mutable_from_start();
-  uint64_t events = 0;
-  uint64_t head = 0;
-  const absl::Time start = absl::Now();
-  const absl::Status status =
-      clients[0]->Subscribe(request, [&](const v1::SubscribeResponse& message) {
-        if (message.has_event()) ++events;
-        if (message.has_caught_up()) {
-          head = message.caught_up().position();
-          return false;
-        }
-        return true;
-      });
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  const bool ok = status.ok() && head > 0;
-  std::cout << absl::StrFormat(
-      "scenario=catchup events=%d head=%d seconds=%.2f events_per_s=%.0f "
-      "errors=%d\n",
-      events, head, seconds, static_cast<double>(events) / seconds, ok ? 0 : 1);
-  if (!status.ok()) std::cerr << "first error: " << rpc::OneLine(status) << "\n";
-  return ok ? 0 : 1;
+  bench::CatchupOptions options;
+  options.server = server;
+  options.events_per_message = FlagOr(absl::GetFlag(FLAGS_batch), 1000);
+  return bench::RunCatchup(options);
 }
 
-// ---------------------------------------------------------------------------
-// fanout
-
 int RunFanout(const std::string& server) {
-  const int subscribers = std::max(1, absl::GetFlag(FLAGS_subscribers));
-  const double rate = std::max(1.0, absl::GetFlag(FLAGS_rate));
-  const int appenders = std::max(1, absl::GetFlag(FLAGS_appenders));
-  const absl::Duration duration = absl::GetFlag(FLAGS_duration);
-  const std::string run_id = RunId();
-  const std::string stream = absl::StrCat("fanout-", run_id);
-  const std::string end_id = absl::StrCat(stream, "-end");
-  const uint64_t planned = std::max<uint64_t>(
-      1, static_cast<uint64_t>(rate * absl::ToDoubleSeconds(duration)));
-
-  // Send times (ns of the steady clock) by event index; 0 until sent.
-  std::vector<std::atomic<int64_t>> sent_ns(planned);
-  for (auto& s : sent_ns) s.store(0);
-  auto now_ns = [] {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               SteadyClock::now().time_since_epoch())
-        .count();
-  };
-
-  std::vector<std::unique_ptr<Client>> clients =
-      MakeClients(server, absl::GetFlag(FLAGS_channels));
-  std::atomic<int> ready{0};
-  std::atomic<int> finished{0};
-  std::vector<Stats> stats(static_cast<size_t>(subscribers));
-  std::vector<std::thread> threads;
-  const size_t prefix = stream.size() + 1;
-  for (int i = 0; i < subscribers; ++i) {
-    threads.emplace_back([&, i] {
-      Stats& s = stats[static_cast<size_t>(i)];
-      s.latencies_ms.reserve(planned);
-      v1::SubscribeRequest request;
-      request.mutable_from_now();
-      request.mutable_filter()->set_stream(stream);
-      bool said_ready = false;
-      const absl::Status status =
-          clients[static_cast<size_t>(i) % clients.size()]->Subscribe(
-              request, [&](const v1::SubscribeResponse& message) {
-                if (message.has_caught_up() && !said_ready) {
-                  said_ready = true;
-                  ++ready;
-                }
-                if (!message.has_event()) return true;
-                const int64_t received = now_ns();
-                const std::string& id = message.event().event().id();
-                if (id == end_id) return false;
-                uint64_t index = 0;
-                if (id.size() > prefix &&
-                    absl::SimpleAtoi(absl::string_view(id).substr(prefix), &index) &&
-                    index < planned) {
-                  const int64_t sent = sent_ns[index].load();
-                  if (sent > 0) {
-                    s.latencies_ms.push_back(
-                        static_cast<double>(received - sent) / 1e6);
-                  }
-                }
-                ++s.events;
-                return true;
-              });
-      if (!status.ok()) s.Error(status);
-      if (!said_ready) ++ready;  // failed before it was ready
-      ++finished;
-    });
-  }
-  // Wait for every subscription to be live.
-  const absl::Time ready_deadline = absl::Now() + absl::Seconds(60);
-  while (ready.load() < subscribers && absl::Now() < ready_deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  const int live = ready.load();
-
-  bench::GeneratorOptions options;
-  options.block_size = 1;  // no corrections
-  const bench::EventGenerator generator(options);
-  std::atomic<uint64_t> next{0};
-  const auto start = SteadyClock::now();
-  Stats appended = RunThreads(appenders, [&](int t, Stats& s) {
-    Client& client = *clients[static_cast<size_t>(t) % clients.size()];
-    for (;;) {
-      const uint64_t i = next.fetch_add(1);
-      if (i >= planned) return;
-      std::this_thread::sleep_until(
-          start + std::chrono::nanoseconds(
-                      static_cast<int64_t>(static_cast<double>(i) * 1e9 / rate)));
-      v1::AppendRequest request;
-      request.set_stream(stream);
-      v1::Event* event = request.add_events();
-      *event = generator.Make(i);
-      event->set_id(absl::StrCat(stream, "-", i));
-      const auto before = SteadyClock::now();
-      sent_ns[i].store(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           before.time_since_epoch())
-                           .count());
-      absl::StatusOr<v1::AppendResponse> response = client.Append(request);
-      s.latencies_ms.push_back(MillisSince(before));
-      if (response.ok()) {
-        ++s.events;
-      } else {
-        s.Error(response.status());
-      }
-    }
-  });
-  const double seconds =
-      std::chrono::duration<double>(SteadyClock::now() - start).count();
-
-  // The end marker: every subscriber stops when it sees it.
-  v1::AppendRequest end_request;
-  end_request.set_stream(stream);
-  v1::Event* end_event = end_request.add_events();
-  *end_event = generator.Make(planned);
-  end_event->set_id(end_id);
-  absl::StatusOr<v1::AppendResponse> end_response = clients[0]->Append(end_request);
-  if (!end_response.ok()) appended.Error(end_response.status());
-  const absl::Time finish_deadline = absl::Now() + absl::Seconds(60);
-  while (finished.load() < subscribers && absl::Now() < finish_deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  const bool all_finished = finished.load() == subscribers;
-
-  Stats delivered;
-  if (all_finished) {
-    for (auto& t : threads) t.join();
-    for (const Stats& s : stats) delivered.Merge(s);
-  }
-  const uint64_t expected = appended.events * static_cast<uint64_t>(subscribers);
-  const uint64_t errors = appended.errors + delivered.errors +
-                          (all_finished ? 0 : 1) +
-                          (live == subscribers ? 0 : 1) +
-                          (delivered.events == expected ? 0 : 1);
-  std::cout << absl::StrFormat(
-      "scenario=fanout subscribers=%d rate=%.0f channels=%d events=%d "
-      "seconds=%.2f events_per_s=%.0f deliveries=%d deliveries_per_s=%.0f%s "
-      "max_ms=%.3f append_p99_ms=%.3f errors=%d\n",
-      subscribers, rate, clients.size(), appended.events, seconds,
-      static_cast<double>(appended.events) / seconds, delivered.events,
-      static_cast<double>(delivered.events) / seconds,
-      Percentiles(delivered.latencies_ms),
-      delivered.latencies_ms.empty()
-          ? 0.0
-          : *std::max_element(delivered.latencies_ms.begin(),
-                              delivered.latencies_ms.end()),
-      Percentile(appended.latencies_ms, 0.99), errors);
-  std::cout.flush();
-  ReportErrors(appended);
-  ReportErrors(delivered);
-  if (live != subscribers) {
-    std::cerr << "only " << live << " of " << subscribers
-              << " subscriptions became live\n";
-  }
-  if (all_finished && delivered.events != expected) {
-    std::cerr << "delivered " << delivered.events << " events, expected "
-              << expected << "\n";
-  }
-  if (!all_finished) {
-    std::cerr << "subscriptions did not end within 60 s of the last append\n";
-    std::_Exit(1);  // threads blocked in Subscribe: cannot join them
-  }
-  return errors == 0 ? 0 : 1;
+  bench::FanoutOptions options;
+  options.server = server;
+  options.subscribers = absl::GetFlag(FLAGS_subscribers);
+  options.rate = absl::GetFlag(FLAGS_rate);
+  options.appenders = absl::GetFlag(FLAGS_appenders);
+  options.channels = absl::GetFlag(FLAGS_channels);
+  options.duration = absl::GetFlag(FLAGS_duration);
+  options.run_id = RunId();
+  options.events_per_message = FlagOr(absl::GetFlag(FLAGS_batch), 1000);
+  return bench::RunFanout(options);
 }
 
 // ---------------------------------------------------------------------------

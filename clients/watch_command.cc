@@ -59,6 +59,8 @@ absl::StatusOr<v1::SubscribeRequest> MakeSubscribeRequest(
   filter->set_actor(flags.actor);
   for (std::string& kind : SplitLists(flags.kinds)) filter->add_kinds(std::move(kind));
   for (std::string& tag : SplitLists(flags.tags)) filter->add_tags(std::move(tag));
+  // FollowSubscription hands the events of a batch on one by one.
+  request.set_max_events_per_message(kWatchEventsPerMessage);
   return request;
 }
 
@@ -72,9 +74,18 @@ absl::Status FollowSubscription(
   absl::Duration delay = backoff.initial;
   for (;;) {
     bool received_now = false;
+    v1::SubscribeResponse single;  // one event of a batch
     absl::Status status = client.Subscribe(
         request, [&](const v1::SubscribeResponse& message) {
           received = received_now = true;
+          if (message.has_events()) {
+            for (const v1::RecordedEvent& event : message.events().events()) {
+              *single.mutable_event() = event;
+              request.set_from_position(event.position() + 1);
+              if (!on_message(single)) return false;
+            }
+            return true;
+          }
           // Resume after everything this message says was reached.
           if (const uint64_t position = PositionOf(message); position > 0) {
             request.set_from_position(position + 1);

@@ -54,8 +54,13 @@ int WatchRelationshipCommand(Client& client, const std::vector<char*>& args,
 
 // --- The parts of the commands, testable without flags or a server. ---
 
-// The request `annals watch` sends first. INVALID_ARGUMENT naming the flag
-// when --from is neither a position >= 1, "start" nor "now".
+// The events per message `annals watch` asks for
+// (SubscribeRequest.max_events_per_message).
+inline constexpr uint32_t kWatchEventsPerMessage = 1000;
+
+// The request `annals watch` sends first (events in batches of up to
+// kWatchEventsPerMessage). INVALID_ARGUMENT naming the flag when --from is
+// neither a position >= 1, "start" nor "now".
 absl::StatusOr<v1::SubscribeRequest> MakeSubscribeRequest(
     const WatchFlags& flags);
 
@@ -68,7 +73,8 @@ struct Backoff {
 
 // Follows `request` on `client`, reconnecting on UNAVAILABLE (or CANCELLED
 // by the server) after a message was received, from the last position received plus one. Calls
-// `on_message` for every message (false stops: returns OK), and
+// `on_message` for every message (false stops: returns OK) — for each
+// event of an EventBatch in turn, as a message with that one `event` — and
 // `on_reconnect(status, delay, from)` before each wait. Returns the error
 // that ended it.
 absl::Status FollowSubscription(

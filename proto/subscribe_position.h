@@ -10,8 +10,9 @@
 
 namespace annals {
 
-// The event's position, or the position a checkpoint, caught_up or
-// fell_behind message names; 0 for an empty message.
+// The event's position (a batch's: its last event's), or the position a
+// checkpoint, caught_up or fell_behind message names; 0 for an empty
+// message.
 inline uint64_t PositionOf(const v1::SubscribeResponse& message) {
   switch (message.message_case()) {
     case v1::SubscribeResponse::kEvent:
@@ -22,6 +23,10 @@ inline uint64_t PositionOf(const v1::SubscribeResponse& message) {
       return message.caught_up().position();
     case v1::SubscribeResponse::kFellBehind:
       return message.fell_behind().position();
+    case v1::SubscribeResponse::kEvents:
+      return message.events().events().empty()
+                 ? 0
+                 : message.events().events().rbegin()->position();
     case v1::SubscribeResponse::MESSAGE_NOT_SET:
       break;
   }

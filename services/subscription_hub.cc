@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "services/projection.h"
 
 namespace annals::services {
 
@@ -25,7 +26,6 @@ void SubscriptionHub::Attach(storage::EventLog* log) {
   absl::MutexLock lock(&mu_);
   if (head > head_) {  // commits before Attach, if any, are already in
     window_.clear();
-    event_bytes_.clear();
     window_bytes_ = 0;
     first_ = head + 1;
     head_ = head;
@@ -37,11 +37,12 @@ uint64_t SubscriptionHub::head() const {
   return head_;
 }
 
-// Runs on the log's writer thread: copy, evict, hand the waiters over.
+// Runs on the log's writer thread: serialize, evict, hand the waiters over.
 void SubscriptionHub::OnCommit(
     const std::vector<const v1::RecordedEvent*>& events,
     const storage::Head& head) {
   if (events.empty()) return;
+  bool dyads_wanted = false;
   {
     // With nobody subscribed the window is left empty: copying the events
     // would only slow the writer. A subscription that starts later reads
@@ -49,69 +50,91 @@ void SubscriptionHub::OnCommit(
     absl::MutexLock lock(&mu_);
     if (subscribers_.empty()) {
       window_.clear();
-      event_bytes_.clear();
       window_bytes_ = 0;
       head_ = head.position;
       first_ = head_ + 1;
       return;
     }
+    dyads_wanted = !dyad_waiting_.empty();
   }
-  // Build the shared messages outside the lock.
-  std::vector<SharedMessage> messages;
-  std::vector<size_t> sizes;
-  messages.reserve(events.size());
-  sizes.reserve(events.size());
+  // Serialize once, outside the lock: every subscription shares the bytes.
+  std::vector<WireEventPtr> wire;
+  wire.reserve(events.size());
   for (const v1::RecordedEvent* event : events) {
-    auto message = std::make_shared<v1::SubscribeResponse>();
-    *message->mutable_event() = *event;
-    sizes.push_back(message->ByteSizeLong());
-    messages.push_back(std::move(message));
+    wire.push_back(WireEvent::FromEvent(*event));
+  }
+  // The dyads the group touches, for the relationship watchers; a
+  // correction changes the dyads of the event it corrects, which only the
+  // projector knows: then every watcher is woken.
+  bool all_dyads = !dyads_wanted;
+  absl::flat_hash_set<std::string> dyads;
+  for (size_t i = 0; dyads_wanted && i < events.size(); ++i) {
+    const v1::Event& event = events[i]->event();
+    if (event.has_correction()) {
+      all_dyads = true;
+      break;
+    }
+    for (std::string& dyad : DyadsOf(event)) dyads.insert(std::move(dyad));
   }
 
-  absl::flat_hash_set<HubSubscriber*> woken;
+  std::vector<HubSubscriber*> woken;
   {
     absl::MutexLock lock(&mu_);
     if (events.front()->position() != head_ + 1) {
       // Not contiguous with the window (cannot happen once attached): start
       // it afresh.
       window_.clear();
-      event_bytes_.clear();
       window_bytes_ = 0;
       first_ = events.front()->position();
     }
-    for (size_t i = 0; i < messages.size(); ++i) {
-      window_.push_back(std::move(messages[i]));
-      event_bytes_.push_back(sizes[i]);
-      window_bytes_ += sizes[i];
+    for (WireEventPtr& event : wire) {
+      window_bytes_ += event->size();
+      window_.push_back(std::move(event));
     }
     head_ = head.position;
     while (window_.size() > std::max<size_t>(1, options_.window_events) ||
            (window_.size() > 1 && window_bytes_ > options_.window_bytes)) {
-      window_bytes_ -= event_bytes_.front();
+      window_bytes_ -= window_.front()->size();
       window_.pop_front();
-      event_bytes_.pop_front();
       ++first_;
     }
-    woken.swap(waiting_);
+    woken.reserve(waiting_.size());
+    woken.assign(waiting_.begin(), waiting_.end());
+    waiting_.clear();
+    if (all_dyads) {
+      for (const auto& [dyad, waiters] : dyad_waiting_) {
+        woken.insert(woken.end(), waiters.begin(), waiters.end());
+      }
+      dyad_waiting_.clear();
+      waiting_dyad_.clear();
+    } else {
+      for (const std::string& dyad : dyads) {
+        auto it = dyad_waiting_.find(dyad);
+        if (it == dyad_waiting_.end()) continue;
+        for (HubSubscriber* subscriber : it->second) {
+          woken.push_back(subscriber);
+          waiting_dyad_.erase(subscriber);
+        }
+        dyad_waiting_.erase(it);
+      }
+    }
   }
-  if (woken.empty()) return;
+  if (!woken.empty()) Wake(std::move(woken));
+}
+
+void SubscriptionHub::Wake(std::vector<HubSubscriber*> woken) {
   // Waking is the subscribers' work, off the writer thread, in chunks so
   // that every executor thread takes part. Submit only fails once Drain
   // runs, after the log was closed: no commit comes then.
   constexpr size_t kWakeChunk = 64;
-  std::vector<HubSubscriber*> chunk;
-  chunk.reserve(std::min(kWakeChunk, woken.size()));
-  auto submit = [this, &chunk] {
-    (void)executor_.Submit([chunk = std::move(chunk)] {
-      for (HubSubscriber* subscriber : chunk) subscriber->OnCommitted();
-    });
-    chunk.clear();
-  };
-  for (HubSubscriber* subscriber : woken) {
-    chunk.push_back(subscriber);
-    if (chunk.size() == kWakeChunk) submit();
+  for (size_t begin = 0; begin < woken.size(); begin += kWakeChunk) {
+    const size_t end = std::min(woken.size(), begin + kWakeChunk);
+    (void)executor_.Submit(
+        [chunk = std::vector<HubSubscriber*>(woken.begin() + begin,
+                                             woken.begin() + end)] {
+          for (HubSubscriber* subscriber : chunk) subscriber->OnCommitted();
+        });
   }
-  if (!chunk.empty()) submit();
 }
 
 absl::Status SubscriptionHub::Register(HubSubscriber* subscriber) {
@@ -129,7 +152,7 @@ absl::Status SubscriptionHub::Register(HubSubscriber* subscriber) {
 void SubscriptionHub::Unregister(HubSubscriber* subscriber) {
   absl::MutexLock lock(&mu_);
   subscribers_.erase(subscriber);
-  waiting_.erase(subscriber);
+  CancelWaitLocked(subscriber);
 }
 
 size_t SubscriptionHub::subscriptions() const {
@@ -163,9 +186,31 @@ bool SubscriptionHub::WaitForCommit(uint64_t position,
   return true;
 }
 
+bool SubscriptionHub::WaitForDyad(absl::string_view dyad, uint64_t position,
+                                  HubSubscriber* subscriber) {
+  absl::MutexLock lock(&mu_);
+  if (head_ > position) return false;
+  dyad_waiting_[std::string(dyad)].insert(subscriber);
+  waiting_dyad_[subscriber] = std::string(dyad);
+  return true;
+}
+
 bool SubscriptionHub::CancelWait(HubSubscriber* subscriber) {
   absl::MutexLock lock(&mu_);
-  return waiting_.erase(subscriber) > 0;
+  return CancelWaitLocked(subscriber);
+}
+
+bool SubscriptionHub::CancelWaitLocked(HubSubscriber* subscriber) {
+  if (waiting_.erase(subscriber) > 0) return true;
+  auto it = waiting_dyad_.find(subscriber);
+  if (it == waiting_dyad_.end()) return false;
+  auto waiters = dyad_waiting_.find(it->second);
+  if (waiters != dyad_waiting_.end()) {
+    waiters->second.erase(subscriber);
+    if (waiters->second.empty()) dyad_waiting_.erase(waiters);
+  }
+  waiting_dyad_.erase(it);
+  return true;
 }
 
 bool SubscriptionHub::Submit(absl::AnyInvocable<void() &&> task) {

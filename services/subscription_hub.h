@@ -1,7 +1,10 @@
 // The subscription hub: what live subscriptions share. The log's writer
 // tells it about every commit (LogOptions::on_commit); it keeps a bounded
-// window of the most recent events in memory, wakes the subscriptions that
-// wait for new events, and runs their storage reads on a small executor.
+// window of the most recent events in memory (serialized once, shared by
+// every subscription: services/subscription_wire.h), wakes the
+// subscriptions that wait for new events — relationship watchers only for
+// commits that touch their dyad — and runs their storage reads on a small
+// executor.
 //
 // The hub knows nothing of gRPC; the Subscriptions service
 // (services/subscription_service.h) builds one reactor per subscriber on it.
@@ -27,13 +30,16 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "annals/v1/subscription.pb.h"
+#include "absl/strings/string_view.h"
 #include "services/subscription_executor.h"
+#include "services/subscription_wire.h"
 #include "storage/event_log.h"
 
 namespace annals::services {
@@ -62,7 +68,8 @@ struct SubscriptionOptions {
   size_t window_bytes = 32 << 20;
 
   // Events one catch-up read takes from storage (one task on the executor;
-  // also the most a subscription holds before writing). Default 256.
+  // also the most a subscription holds before writing, and so the most one
+  // batched message carries). Default 256.
   size_t read_page_events = 256;
 
   // Threads shared by all subscriptions for storage reads and wake-ups.
@@ -84,10 +91,6 @@ class HubSubscriber {
   virtual void Stop(const absl::Status& status) = 0;
 };
 
-// An event of the window, as the message a subscription writes. Shared by
-// every subscription that sends it; never modified.
-using SharedMessage = std::shared_ptr<const v1::SubscribeResponse>;
-
 class SubscriptionHub {
  public:
   explicit SubscriptionHub(const SubscriptionOptions& options);
@@ -97,10 +100,12 @@ class SubscriptionHub {
   SubscriptionHub(const SubscriptionHub&) = delete;
   SubscriptionHub& operator=(const SubscriptionHub&) = delete;
 
-  // The function to set as LogOptions::on_commit. It copies the group's
-  // events into the window (evicting the oldest) and hands the waiting
+  // The function to set as LogOptions::on_commit. It serializes the group's
+  // events once into the window (evicting the oldest) and hands the waiting
   // subscriptions to the executor; it never blocks on a subscriber. While
   // no subscription is open it copies nothing and keeps the window empty.
+  // While relationship watchers wait, it also works out the dyads the
+  // group touches (services/projection.h, DyadsOf) to wake only theirs.
   // The hub must outlive the log.
   std::function<void(const std::vector<const v1::RecordedEvent*>&,
                      const storage::Head&)>
@@ -136,7 +141,7 @@ class SubscriptionHub {
       kEvicted,  // `next` is older than the window: read storage
     };
     Kind kind = Kind::kAtHead;
-    std::vector<SharedMessage> events;  // consecutive positions
+    std::vector<WireEventPtr> events;  // consecutive positions
     uint64_t head = 0;                  // the hub's head when fetched
   };
   // Up to `max` (>= 1) events of the window from position `next` on.
@@ -150,6 +155,14 @@ class SubscriptionHub {
   // Thread-safe.
   bool WaitForCommit(uint64_t position, HubSubscriber* subscriber)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // WaitForCommit for a relationship watcher: told only when a commit after
+  // `position` touches `dyad` (sorted, "JPN-PRK") — or may have: a commit
+  // with a correction (which changes the dyads of the event it corrects)
+  // wakes every dyad waiter. Same contract as WaitForCommit otherwise;
+  // CancelWait removes it. Thread-safe.
+  bool WaitForDyad(absl::string_view dyad, uint64_t position,
+                   HubSubscriber* subscriber) ABSL_LOCKS_EXCLUDED(mu_);
+
   // True when it removed a wait (so OnCommitted will not be called for it).
   bool CancelWait(HubSubscriber* subscriber) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -168,6 +181,10 @@ class SubscriptionHub {
  private:
   void OnCommit(const std::vector<const v1::RecordedEvent*>& events,
                 const storage::Head& head) ABSL_LOCKS_EXCLUDED(mu_);
+  bool CancelWaitLocked(HubSubscriber* subscriber)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands `woken` to the executor, in chunks.
+  void Wake(std::vector<HubSubscriber*> woken);
 
   // --- Constant after construction (log_: after Attach) ---
   const SubscriptionOptions options_;
@@ -177,13 +194,18 @@ class SubscriptionHub {
   mutable absl::Mutex mu_;
   // The window: consecutive positions first_ .. head_ (empty when
   // first_ == head_ + 1), with their total serialized size.
-  std::deque<SharedMessage> window_ ABSL_GUARDED_BY(mu_);
+  std::deque<WireEventPtr> window_ ABSL_GUARDED_BY(mu_);
   uint64_t first_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t head_ ABSL_GUARDED_BY(mu_) = 0;
   size_t window_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  std::deque<size_t> event_bytes_ ABSL_GUARDED_BY(mu_);  // parallel to window_
   // Subscribers waiting for the head to pass their position.
   absl::flat_hash_set<HubSubscriber*> waiting_ ABSL_GUARDED_BY(mu_);
+  // Watchers waiting for a commit that touches their dyad, by dyad, and
+  // the dyad of each (to cancel).
+  absl::flat_hash_map<std::string, absl::flat_hash_set<HubSubscriber*>>
+      dyad_waiting_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<HubSubscriber*, std::string> waiting_dyad_
+      ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<HubSubscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };

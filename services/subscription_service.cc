@@ -15,6 +15,7 @@
 #include "annals/v1/relationship.pb.h"
 #include "proto/rpc_status.h"
 #include "services/subscription_filter.h"
+#include "services/subscription_wire.h"
 #include "storage/projector.h"
 
 namespace annals::services {
@@ -121,11 +122,14 @@ class HubReactor : public grpc::ServerWriteReactor<Response>,
 
 class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
  public:
-  // Delivers positions from `next` on that match `filter`.
-  SubscribeReactor(SubscriptionHub* hub, EventFilter filter, uint64_t next)
+  // Delivers positions from `next` on that match `filter`, up to
+  // `max_batch` (>= 1) events per message.
+  SubscribeReactor(SubscriptionHub* hub, EventFilter filter, uint64_t next,
+                   size_t max_batch)
       : HubReactor(hub),
         filter_(std::move(filter)),
         page_(std::max<size_t>(1, hub->options().read_page_events)),
+        max_batch_(max_batch),
         next_(next),
         reported_(next - 1),
         reported_at_(absl::Now()) {}
@@ -133,10 +137,10 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
   // --- gRPC reactions ---
 
   void OnWriteDone(bool ok) override {
+    out_.Clear();  // still ours: writing_ is set
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
-      in_flight_.reset();
     }
     if (!ok) {
       FinishWith(absl::CancelledError("the stream broke"));
@@ -157,6 +161,13 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
   }
 
  private:
+  // A message waiting to be written: an event, or a notice (checkpoint,
+  // caught up, fell behind) when `event` is null.
+  struct Item {
+    WireEventPtr event;
+    std::unique_ptr<v1::SubscribeResponse> notice;
+  };
+
   void Begin() override { Pump(); }
   void OnFinishLocked() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     pending_.clear();
@@ -167,7 +178,8 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
   // Moves things along: fetches more when little is pending, and starts
   // the next write when none is in flight. Any thread; never blocks.
   void Pump() ABSL_LOCKS_EXCLUDED(mu_) {
-    SharedMessage to_write;
+    std::vector<WireEventPtr> events;
+    std::unique_ptr<v1::SubscribeResponse> notice;
     bool read = false;
     absl::Status error;
     {
@@ -178,9 +190,7 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
         error = finish_error_;
       }
       if (error.ok() && !writing_ && !pending_.empty()) {
-        to_write = std::move(pending_.front());
-        pending_.pop_front();
-        in_flight_ = to_write;
+        TakeMessageLocked(&events, &notice);
         writing_ = true;
       }
     }
@@ -189,7 +199,40 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
       return;
     }
     if (read) SubmitRead();
-    if (to_write != nullptr) StartWrite(to_write.get());
+    // out_ is ours until OnWriteDone: writing_ keeps other threads out.
+    if (notice != nullptr) {
+      out_.Swap(notice.get());
+      StartWrite(&out_);
+    } else if (!events.empty()) {
+      if (max_batch_ == 1) {
+        SetEventMessage(*events.front(), &out_);
+      } else {
+        SetBatchMessage(events, &out_);
+      }
+      StartWrite(&out_);
+    }
+  }
+
+  // The next message from the front of pending_: a notice, or the events
+  // up to the next notice, at most max_batch_ of them and about
+  // kMaxBatchBytes.
+  void TakeMessageLocked(std::vector<WireEventPtr>* events,
+                         std::unique_ptr<v1::SubscribeResponse>* notice)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (pending_.front().event == nullptr) {
+      *notice = std::move(pending_.front().notice);
+      pending_.pop_front();
+      return;
+    }
+    size_t bytes = 0;
+    while (!pending_.empty() && pending_.front().event != nullptr &&
+           events->size() < max_batch_) {
+      const size_t size = pending_.front().event->size();
+      if (!events->empty() && bytes + size > kMaxBatchBytes) break;
+      bytes += size;
+      events->push_back(std::move(pending_.front().event));
+      pending_.pop_front();
+    }
   }
 
   // Takes what the window has from next_ on; at the head says CaughtUp or
@@ -206,19 +249,19 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
         case Fetched::Kind::kEvicted:
           if (live_) {
             live_ = false;
-            auto message = std::make_shared<v1::SubscribeResponse>();
+            auto message = std::make_unique<v1::SubscribeResponse>();
             message->mutable_fell_behind()->set_position(next_ - 1);
             message->mutable_fell_behind()->set_head(fetched.head);
-            PushLocked(std::move(message), next_ - 1);
+            PushNoticeLocked(std::move(message), next_ - 1);
           }
           reading_ = true;
           return true;
         case Fetched::Kind::kAtHead:
           if (!live_) {
             live_ = true;
-            auto message = std::make_shared<v1::SubscribeResponse>();
+            auto message = std::make_unique<v1::SubscribeResponse>();
             message->mutable_caught_up()->set_position(next_ - 1);
-            PushLocked(std::move(message), next_ - 1);
+            PushNoticeLocked(std::move(message), next_ - 1);
             return false;
           }
           if (!pending_.empty()) return false;  // wait once they are out
@@ -235,33 +278,51 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
 
   // Queues the events of `events` that match, which must start at next_;
   // advances next_ past them and adds a checkpoint when one is due. False
-  // when they do not start at next_ (then finishing).
-  bool AcceptLocked(const std::vector<SharedMessage>& events)
+  // when they do not start at next_ or do not parse (then finishing).
+  bool AcceptLocked(std::vector<WireEventPtr>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    for (const SharedMessage& message : events) {
-      const uint64_t position = message->event().position();
+    for (WireEventPtr& event : events) {
+      const uint64_t position = event->position();
       if (position != next_) {
         finish_error_ = absl::InternalError(absl::StrCat(
             "subscription expected position ", next_, ", got ", position));
         return false;
       }
+      bool matches = filter_.all();
+      if (!matches) {
+        const v1::RecordedEvent* parsed = event->parsed();
+        if (parsed == nullptr) {
+          finish_error_ = absl::InternalError(absl::StrCat(
+              "the stored bytes of position ", position,
+              " are not its RecordedEvent"));
+          return false;
+        }
+        matches = filter_.Matches(*parsed);
+      }
       next_ = position + 1;
-      if (filter_.Matches(message->event())) PushLocked(message, position);
+      if (matches) {
+        pending_.push_back({std::move(event), nullptr});
+        Reported(position);
+      }
     }
     const uint64_t passed = next_ - 1;
     if (passed > reported_ &&
         (passed - reported_ >= hub_->options().checkpoint_positions ||
          absl::Now() - reported_at_ >= hub_->options().checkpoint_interval)) {
-      auto checkpoint = std::make_shared<v1::SubscribeResponse>();
+      auto checkpoint = std::make_unique<v1::SubscribeResponse>();
       checkpoint->mutable_checkpoint()->set_position(passed);
-      PushLocked(std::move(checkpoint), passed);
+      PushNoticeLocked(std::move(checkpoint), passed);
     }
     return true;
   }
 
-  void PushLocked(SharedMessage message, uint64_t position)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    pending_.push_back(std::move(message));
+  void PushNoticeLocked(std::unique_ptr<v1::SubscribeResponse> message,
+                        uint64_t position) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    pending_.push_back({nullptr, std::move(message)});
+    Reported(position);
+  }
+
+  void Reported(uint64_t position) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     reported_ = position;
     reported_at_ = absl::Now();
   }
@@ -283,6 +344,31 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
     Unref();
   }
 
+  // Up to a page of events from `from` on, as stored (no parsing); through
+  // ReadAll for a log that cannot read its stored bytes.
+  absl::StatusOr<std::vector<WireEventPtr>> ReadPage(uint64_t from) {
+    std::vector<WireEventPtr> events;
+    absl::StatusOr<std::vector<storage::StoredEvent>> stored =
+        hub_->log()->ReadStored(from, page_);
+    if (stored.ok()) {
+      events.reserve(stored->size());
+      for (storage::StoredEvent& event : *stored) {
+        events.push_back(WireEvent::FromStored(
+            event.position, std::move(event.stored), event.chain_hash));
+      }
+      return events;
+    }
+    if (!absl::IsUnimplemented(stored.status())) return stored.status();
+    absl::StatusOr<storage::ReadPage> page =
+        hub_->log()->ReadAll(from, storage::Direction::kForward, page_);
+    if (!page.ok()) return page.status();
+    events.reserve(page->events.size());
+    for (const v1::RecordedEvent& event : page->events) {
+      events.push_back(WireEvent::FromEvent(event));
+    }
+    return events;
+  }
+
   // On the executor: one page from next_, then on.
   void ReadStorage() ABSL_LOCKS_EXCLUDED(mu_) {
     uint64_t from = 0;
@@ -294,29 +380,21 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
       }
       from = next_;
     }
-    absl::StatusOr<storage::ReadPage> page =
-        hub_->log()->ReadAll(from, storage::Direction::kForward, page_);
+    absl::StatusOr<std::vector<WireEventPtr>> events = ReadPage(from);
     absl::Status error;
     {
       absl::MutexLock lock(&mu_);
       reading_ = false;
       if (finished_) return;
-      if (!page.ok()) {
+      if (!events.ok()) {
         error = absl::UnavailableError(absl::StrCat(
             "reading the log from position ", from,
-            " failed: ", page.status().ToString()));
-      } else if (page->events.empty()) {
+            " failed: ", events.status().ToString()));
+      } else if (events->empty()) {
         error = absl::InternalError(absl::StrCat(
-            "the log has no position ", from, " (head ", page->last, ")"));
-      } else {
-        std::vector<SharedMessage> events;
-        events.reserve(page->events.size());
-        for (v1::RecordedEvent& event : page->events) {
-          auto message = std::make_shared<v1::SubscribeResponse>();
-          message->mutable_event()->Swap(&event);
-          events.push_back(std::move(message));
-        }
-        if (!AcceptLocked(events)) error = finish_error_;
+            "the log has no position ", from, " (head ", hub_->head(), ")"));
+      } else if (!AcceptLocked(*events)) {
+        error = finish_error_;
       }
     }
     if (!error.ok()) {
@@ -328,15 +406,18 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
 
   // --- Constant after construction ---
   const EventFilter filter_;
-  const size_t page_;  // events per fetch or storage read
+  const size_t page_;       // events per fetch or storage read
+  const size_t max_batch_;  // events per message, >= 1
 
   // The next position to consider: every earlier one is in pending_,
   // written, or left out by the filter.
   uint64_t next_ ABSL_GUARDED_BY(mu_);
-  // Messages to write, in order, and the one being written.
-  std::deque<SharedMessage> pending_ ABSL_GUARDED_BY(mu_);
-  SharedMessage in_flight_ ABSL_GUARDED_BY(mu_);
+  // Messages to write, in order.
+  std::deque<Item> pending_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // The message being written: used only by the thread that set writing_,
+  // until OnWriteDone.
+  v1::SubscribeResponse out_;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a storage read is queued
   // Said CaughtUp, not FellBehind since.
   bool live_ ABSL_GUARDED_BY(mu_) = false;
@@ -381,7 +462,7 @@ class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
       absl::MutexLock lock(&mu_);
       if (finished_) return;
       Ref();  // the wait's
-      if (hub_->WaitForCommit(seen_, this)) {
+      if (hub_->WaitForDyad(dyad_, seen_, this)) {
         waiting_ = true;
         return;
       }
@@ -501,7 +582,10 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
       next = hub_->head() + 1;
       break;
   }
-  auto* reactor = new SubscribeReactor(hub_, std::move(filter), next);
+  const size_t max_batch = std::clamp<size_t>(
+      request->max_events_per_message(), 1, kMaxEventsPerMessage);
+  auto* reactor =
+      new SubscribeReactor(hub_, std::move(filter), next, max_batch);
   reactor->Start();
   return reactor;
 }

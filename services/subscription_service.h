@@ -13,8 +13,13 @@
 //     `next` it says FellBehind and reads storage again.
 //   - It holds at most about 1.5 read pages of events, shared with the
 //     window; a slow client therefore costs one page, never the writer.
-//   - A WatchRelationship call waits for a commit, re-reads the dyad's
-//     state on the executor, and writes it when its bytes changed.
+//   - Events go out as the bytes the hub serialized once (or as stored,
+//     when catching up), never parsed and serialized again per call
+//     (services/subscription_wire.h); a call that asked for batches gets
+//     what is pending in one EventBatch message per write.
+//   - A WatchRelationship call waits for a commit that touches its dyad
+//     (SubscriptionHub::WaitForDyad), re-reads the dyad's state on the
+//     executor, and writes it when its bytes changed.
 #ifndef ANNALS_SERVICES_SUBSCRIPTION_SERVICE_H_
 #define ANNALS_SERVICES_SUBSCRIPTION_SERVICE_H_
 

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -294,24 +295,48 @@ class SubscriptionTest : public ::testing::Test {
   }
 
   // Checks `messages` against the log: the events are exactly those of
-  // positions [from, to] that match `filter`, in order, once each; every
-  // message's position is at least the one before it; the last reached `to`.
+  // positions [from, to] that match `filter`, in order, once each, with
+  // their stored content; every message's position is at least the one
+  // before it; the last reached `to`. With `per_message` above 1 events
+  // come only in batches of 1 ... per_message; else only one per message.
   void ExpectExactly(const std::vector<v1::SubscribeResponse>& messages,
                      uint64_t from, uint64_t to,
                      const v1::SubscriptionFilter& filter,
-                     const std::string& label) {
+                     const std::string& label, uint32_t per_message = 0) {
     std::vector<uint64_t> expected;
+    std::map<uint64_t, std::string> stored;
     for (const v1::RecordedEvent& e : ReadRange(from, to)) {
       if (ExpectedMatch(filter, e)) expected.push_back(e.position());
+      stored[e.position()] = e.SerializeAsString();
     }
     std::vector<uint64_t> got;
     uint64_t reached = from - 1;
     for (const v1::SubscribeResponse& m : messages) {
       const uint64_t position = PositionOf(m);
       ASSERT_GE(position, reached) << label << ": went back";
+      std::vector<const v1::RecordedEvent*> events;
       if (m.has_event()) {
-        ASSERT_GT(position, reached) << label << ": repeated " << position;
-        if (position <= to) got.push_back(position);
+        ASSERT_LE(per_message, 1u) << label << ": a single event";
+        events.push_back(&m.event());
+      }
+      if (m.has_events()) {
+        ASSERT_GT(per_message, 1u) << label << ": a batch";
+        ASSERT_GE(m.events().events_size(), 1) << label;
+        ASSERT_LE(m.events().events_size(), static_cast<int>(per_message))
+            << label;
+        for (const v1::RecordedEvent& e : m.events().events()) {
+          events.push_back(&e);
+        }
+      }
+      for (const v1::RecordedEvent* e : events) {
+        ASSERT_GT(e->position(), reached)
+            << label << ": repeated " << e->position();
+        reached = e->position();
+        if (reached > to) continue;
+        got.push_back(reached);
+        // Exactly the event as the log reads it, hash included.
+        EXPECT_EQ(e->SerializeAsString(), stored[reached])
+            << label << " at " << reached;
       }
       reached = position;
     }
@@ -424,6 +449,7 @@ TEST_F(SubscriptionTest, RandomStartsAndFiltersWhileWritersAppend) {
     uint64_t from;  // 0: from now, unknown
     uint64_t head_before;
     v1::SubscriptionFilter filter;
+    uint32_t per_message;
   };
   std::vector<Started> started;
   go = true;
@@ -447,7 +473,10 @@ TEST_F(SubscriptionTest, RandomStartsAndFiltersWhileWritersAppend) {
     v1::SubscriptionFilter filter = filters[random() % filters.size()];
     *request.mutable_filter() = filter;
     if (filter.dyad() == "PRK-KOR") filter.set_dyad("KOR-PRK");
-    started.push_back({Subscribe(request), from, head, filter});
+    // Half of them in batches (of at most 3 events, or as many as ready).
+    const uint32_t per_message = i % 2 == 0 ? 0 : i % 4 == 1 ? 3 : 1000;
+    request.set_max_events_per_message(per_message);
+    started.push_back({Subscribe(request), from, head, filter, per_message});
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 20));
   }
   for (auto& t : writers) t.join();
@@ -456,9 +485,9 @@ TEST_F(SubscriptionTest, RandomStartsAndFiltersWhileWritersAppend) {
 
   for (size_t i = 0; i < started.size(); ++i) {
     Started& s = started[i];
-    const std::string label =
-        absl::StrCat("subscriber ", i, " from ", s.from, " filter {",
-                     s.filter.ShortDebugString(), "}");
+    const std::string label = absl::StrCat(
+        "subscriber ", i, " from ", s.from, " filter {",
+        s.filter.ShortDebugString(), "} per message ", s.per_message);
     ASSERT_TRUE(s.subscriber->WaitReached(head, absl::Seconds(20))) << label;
     std::vector<v1::SubscribeResponse> messages = s.subscriber->messages();
     uint64_t from = s.from;
@@ -466,12 +495,41 @@ TEST_F(SubscriptionTest, RandomStartsAndFiltersWhileWritersAppend) {
       // From now: it started at some head after head_before; the first
       // message marks it (an event at it, or a position reached before it).
       ASSERT_FALSE(messages.empty());
-      from = messages.front().has_event() ? messages.front().event().position()
-                                          : PositionOf(messages.front()) + 1;
+      const v1::SubscribeResponse& first = messages.front();
+      from = first.has_event()    ? first.event().position()
+             : first.has_events() ? first.events().events(0).position()
+                                  : PositionOf(first) + 1;
       ASSERT_GT(from, s.head_before) << label;
     }
-    ExpectExactly(messages, from, head, s.filter, label);
+    ExpectExactly(messages, from, head, s.filter, label, s.per_message);
   }
+}
+
+TEST_F(SubscriptionTest, BatchesCarryUpToTheRequestedEventsEachPositionOnce) {
+  options_.read_page_events = 100;
+  Start();
+  const uint64_t stored = AppendVaried("old", 500, 50);
+  v1::SubscribeRequest request = FromStart();
+  request.set_max_events_per_message(64);
+  auto batched = Subscribe(request);
+  auto single = Subscribe(FromStart());
+  ASSERT_TRUE(batched->WaitCaughtUp(absl::Seconds(20)));
+  // Live: a commit of several events.
+  const uint64_t head = AppendVaried("new", 30, 10);
+  ASSERT_TRUE(batched->WaitReached(head, absl::Seconds(20)));
+  ASSERT_TRUE(single->WaitReached(head, absl::Seconds(20)));
+  ExpectExactly(batched->messages(), 1, head, {}, "batched", 64);
+  ExpectExactly(single->messages(), 1, head, {}, "single");
+
+  // Catching up, a message takes as many events as allowed.
+  size_t largest = 0;
+  size_t messages_to_stored = 0;
+  for (const v1::SubscribeResponse& m : batched->messages()) {
+    largest = std::max(largest, static_cast<size_t>(m.events().events_size()));
+    if (PositionOf(m) <= stored && m.has_events()) ++messages_to_stored;
+  }
+  EXPECT_EQ(largest, 64u);
+  EXPECT_LE(messages_to_stored, 500u / 64 + 8);
 }
 
 TEST_F(SubscriptionTest, FilterSendsCheckpointsWhileItDropsEvents) {
@@ -754,6 +812,68 @@ class CountingProjector : public storage::Projector {
     return absl::OkStatus();
   }
 };
+
+// A hub subscriber that counts its wake-ups.
+class CountingSubscriber : public services::HubSubscriber {
+ public:
+  void OnCommitted() override { ++woken; }
+  void Stop(const absl::Status&) override {}
+  std::atomic<int> woken{0};
+};
+
+TEST_F(SubscriptionTest, DyadWaitersWakeOnlyForTheirDyadOrACorrection) {
+  options_.executor_threads = 1;  // tasks run in order: a marker trails
+  Start();
+  // Waits until the executor has run everything submitted before.
+  auto settle = [&] {
+    std::atomic<bool> ran{false};
+    ASSERT_TRUE(hub_->Submit([&ran] { ran = true; }));
+    ASSERT_TRUE(Eventually([&] { return ran.load(); }));
+  };
+  auto append = [&](v1::Event event) {
+    ASSERT_THAT(log_->Append({"misc", {}, {std::move(event)}, "t"}),
+                testing::IsOk());
+  };
+  CountingSubscriber watcher, other, any;
+  ASSERT_THAT(hub_->Register(&watcher), testing::IsOk());
+  ASSERT_THAT(hub_->Register(&other), testing::IsOk());
+  ASSERT_THAT(hub_->Register(&any), testing::IsOk());
+  ASSERT_TRUE(hub_->WaitForDyad("JPN-PRK", hub_->head(), &watcher));
+  ASSERT_TRUE(hub_->WaitForDyad("KOR-USA", hub_->head(), &other));
+  ASSERT_TRUE(hub_->WaitForCommit(hub_->head(), &any));
+
+  append(MakeMeeting("a", "USA", "RUS"));  // neither dyad
+  settle();
+  EXPECT_EQ(watcher.woken, 0);
+  EXPECT_EQ(other.woken, 0);
+  EXPECT_EQ(any.woken, 1);  // any commit wakes a plain waiter
+
+  append(MakeMeeting("b", "PRK", "JPN"));
+  settle();
+  EXPECT_EQ(watcher.woken, 1);
+  EXPECT_EQ(other.woken, 0);
+  EXPECT_FALSE(hub_->CancelWait(&watcher));  // the wake ended the wait
+  EXPECT_TRUE(hub_->CancelWait(&other));     // still waiting until now
+  EXPECT_FALSE(hub_->CancelWait(&other));
+
+  // Behind the head: refused, the caller reads again.
+  EXPECT_FALSE(hub_->WaitForDyad("JPN-PRK", hub_->head() - 1, &watcher));
+  // A correction may change any dyad (here: retracting b changes JPN-PRK,
+  // though the correction's own actors are USA and RUS).
+  ASSERT_TRUE(hub_->WaitForDyad("JPN-PRK", hub_->head(), &watcher));
+  v1::Event correction = MakeMeeting("fix", "USA", "RUS");
+  correction.clear_meeting();
+  correction.mutable_correction()->set_corrects_event_id("b");
+  correction.mutable_correction()->set_action(v1::Correction::ACTION_RETRACT);
+  correction.mutable_correction()->set_reason("recorded in error");
+  append(std::move(correction));
+  settle();
+  EXPECT_EQ(watcher.woken, 2);
+
+  hub_->Unregister(&watcher);
+  hub_->Unregister(&other);
+  hub_->Unregister(&any);
+}
 
 TEST_F(SubscriptionTest, WatchRelationshipSendsTheStateThenEachChange) {
   CountingProjector projector;

@@ -1,0 +1,47 @@
+// annals-bench's subscription scenarios (see clients/bench_main.cc for the
+// command line): catchup and fanout.
+#ifndef ANNALS_CLIENTS_BENCH_SUBSCRIPTIONS_H_
+#define ANNALS_CLIENTS_BENCH_SUBSCRIPTIONS_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace annals::bench {
+
+struct CatchupOptions {
+  std::string server;
+  // SubscribeRequest.max_events_per_message; 1: one event per message.
+  int events_per_message = 1000;
+};
+
+// One Subscribe from the start of the log until it says caught up. Parses
+// every message and checks that the events are positions 1 ... the
+// caught-up position, in order, each once. Prints one line
+// (scenario=catchup ...); returns the exit code.
+int RunCatchup(const CatchupOptions& options);
+
+struct FanoutOptions {
+  std::string server;
+  int subscribers = 1;
+  double rate = 1000;     // appended events per second, in total
+  int appenders = 4;      // threads sharing the appends
+  int channels = 8;       // connections the subscriptions and appends share
+  absl::Duration duration = absl::Seconds(5);
+  std::string run_id;     // prefix of the stream and event ids
+  int events_per_message = 1000;
+};
+
+// `subscribers` subscriptions from now to a new stream, on gRPC's callback
+// API (a few threads, whatever the number of subscribers), then
+// `appenders` threads appending one event per call at `rate`; the latency
+// from the start of each Append to the delivery of its event at each
+// subscriber (the client's steady clock), over all deliveries. Checks that
+// every subscriber got every appended event exactly once, in stream order
+// (stream versions 1, 2, 3, ... without a gap). Prints one line
+// (scenario=fanout ...); returns the exit code.
+int RunFanout(const FanoutOptions& options);
+
+}  // namespace annals::bench
+
+#endif  // ANNALS_CLIENTS_BENCH_SUBSCRIPTIONS_H_
