@@ -25,7 +25,7 @@
 //               start of each Append call to the delivery of its event at
 //               each subscriber (the client's steady clock), over all
 //               deliveries; checks every subscriber got every event once,
-//               in order.
+//               in order. --watchers WatchRelationship calls meanwhile.
 //   get-relationship
 //               --concurrency threads calling GetRelationship on random
 //               dyads of the log (from ListRelationships) for --duration;
@@ -94,6 +94,9 @@ ABSL_FLAG(int64_t, first_event, 0,
           "--batch), to resume a generation that stopped; --events counts "
           "from 0.");
 ABSL_FLAG(int, subscribers, 1, "fanout: concurrent subscriptions.");
+ABSL_FLAG(int, watchers, 0,
+          "fanout: WatchRelationship calls open meanwhile, over the log's "
+          "dyads.");
 ABSL_FLAG(double, rate, 1000, "fanout: events appended per second in total.");
 ABSL_FLAG(int, appenders, 4,
           "fanout: threads sharing the appends (one event per call), so that "
@@ -363,6 +366,7 @@ int RunFanout(const std::string& server) {
   options.duration = absl::GetFlag(FLAGS_duration);
   options.run_id = RunId();
   options.events_per_message = FlagOr(absl::GetFlag(FLAGS_batch), 1000);
+  options.watchers = absl::GetFlag(FLAGS_watchers);
   return bench::RunFanout(options);
 }
 

@@ -211,20 +211,36 @@ struct FanoutShared {
   int done ABSL_GUARDED_BY(mu) = 0;   // OnDone ran
 };
 
-// One subscription on gRPC's callback API: no thread of its own.
+// The calling thread's arena for parsing one message; Reset after each.
+google::protobuf::Arena& ThreadArena() {
+  thread_local std::vector<char> block(256 << 10);
+  thread_local google::protobuf::Arena arena([] {
+    google::protobuf::ArenaOptions options;
+    options.initial_block = block.data();
+    options.initial_block_size = block.size();
+    return options;
+  }());
+  return arena;
+}
+
+// One subscription on gRPC's callback API (no thread of its own), reading
+// raw messages and parsing each on the thread's arena (see RawSubscription).
 class FanoutSubscriber final
-    : public grpc::ClientReadReactor<v1::SubscribeResponse> {
+    : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   FanoutSubscriber(FanoutShared* shared, size_t planned)
       : shared_(shared) {
     latencies_ms_.reserve(planned);
   }
 
-  void Start(v1::Subscriptions::Stub* stub,
-             const v1::SubscribeRequest& request) {
-    request_ = request;
-    stub->async()->Subscribe(&context_, &request_, this);
-    StartRead(&message_);
+  void Start(grpc::GenericStub* stub, const v1::SubscribeRequest& request) {
+    grpc::Slice slice(request.SerializeAsString());
+    request_ = grpc::ByteBuffer(&slice, 1);
+    stub->PrepareBidiStreamingCall(&context_,
+                                   "/annals.v1.Subscriptions/Subscribe",
+                                   grpc::StubOptions(), this);
+    StartWriteLast(&request_, grpc::WriteOptions());
+    StartRead(&buffer_);
     StartCall();
   }
 
@@ -233,9 +249,14 @@ class FanoutSubscriber final
   void OnReadDone(bool ok) override {
     if (!ok) return;  // the call ended: OnDone follows
     const int64_t received = NowNs();
-    if (message_.has_caught_up()) Ready();
-    bool go_on = true;
-    ForEachEvent(message_, [&](const v1::RecordedEvent& event) {
+    google::protobuf::Arena& arena = ThreadArena();
+    auto* message =
+        google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&arena);
+    grpc::ProtoBufferReader reader(&buffer_);
+    bool go_on = message->ParseFromZeroCopyStream(&reader);
+    if (!go_on) Fail("a message does not parse");
+    if (message->has_caught_up()) Ready();
+    ForEachEvent(*message, [&](const v1::RecordedEvent& event) {
       if (!go_on) return;
       if (event.stream_version() != next_version_) {
         Fail(absl::StrCat("stream version ", event.stream_version(),
@@ -265,11 +286,12 @@ class FanoutSubscriber final
       }
       ++events_;
     });
+    arena.Reset();
     if (!go_on) {
       context_.TryCancel();  // the end marker, or a failure: stop
       return;
     }
-    StartRead(&message_);
+    StartRead(&buffer_);
   }
 
   void OnDone(const grpc::Status& status) override {
@@ -301,8 +323,8 @@ class FanoutSubscriber final
 
   FanoutShared* const shared_;
   grpc::ClientContext context_;
-  v1::SubscribeRequest request_;
-  v1::SubscribeResponse message_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer buffer_;
   // Used by one callback at a time (one read in flight), then after OnDone.
   bool ready_ = false;
   bool saw_end_ = false;
@@ -310,6 +332,47 @@ class FanoutSubscriber final
   uint64_t events_ = 0;        // appended events received (not the end)
   std::vector<float> latencies_ms_;
   std::string error_;
+};
+
+// One WatchRelationship call: counts the states it receives.
+class Watcher final
+    : public grpc::ClientReadReactor<v1::WatchRelationshipResponse> {
+ public:
+  void Start(v1::Subscriptions::Stub* stub, const std::string& dyad) {
+    request_.set_dyad(dyad);
+    stub->async()->WatchRelationship(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
+  }
+  void Cancel() { context_.TryCancel(); }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    states_.fetch_add(1, std::memory_order_relaxed);
+    StartRead(&response_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    status_ = status;
+    done_ = true;
+  }
+  // The first state arrived (the watch is open).
+  bool started() const { return states_.load() > 0; }
+  uint64_t states() const { return states_.load(); }
+  // Waits for OnDone; its status.
+  grpc::Status Wait() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&done_));
+    return status_;
+  }
+
+ private:
+  grpc::ClientContext context_;
+  v1::WatchRelationshipRequest request_;
+  v1::WatchRelationshipResponse response_;
+  std::atomic<uint64_t> states_{0};
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -330,11 +393,12 @@ int RunFanout(const FanoutOptions& options) {
   shared.sent_ns = &sent_ns;
 
   std::vector<std::unique_ptr<Client>> clients;
-  std::vector<std::unique_ptr<v1::Subscriptions::Stub>> stubs;
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
   for (int c = 0; c < std::max(1, options.channels); ++c) {
     clients.push_back(
         std::make_unique<Client>(NewChannel(options.server, c), absl::Seconds(60)));
-    stubs.push_back(v1::Subscriptions::NewStub(clients.back()->channel()));
+    stubs.push_back(
+        std::make_unique<grpc::GenericStub>(clients.back()->channel()));
   }
 
   v1::SubscribeRequest request;
@@ -349,6 +413,37 @@ int RunFanout(const FanoutOptions& options) {
     subs.back()->Start(stubs[static_cast<size_t>(i) % stubs.size()].get(),
                        request);
   }
+  // Relationship watchers over the log's dyads, round robin.
+  std::vector<std::unique_ptr<v1::Subscriptions::Stub>> watch_stubs;
+  std::vector<std::unique_ptr<Watcher>> watchers;
+  uint64_t watch_errors = 0;
+  if (options.watchers > 0) {
+    std::vector<std::string> dyads;
+    v1::ListRelationshipsRequest list;
+    list.set_page_size(1000);
+    absl::StatusOr<v1::ListRelationshipsResponse> page =
+        clients[0]->ListRelationships(list);
+    if (page.ok()) {
+      for (const auto& r : page->relationships()) dyads.push_back(r.dyad());
+    }
+    if (dyads.empty()) dyads.push_back("JPN-PRK");
+    for (auto& client : clients) {
+      watch_stubs.push_back(v1::Subscriptions::NewStub(client->channel()));
+    }
+    for (int w = 0; w < options.watchers; ++w) {
+      watchers.push_back(std::make_unique<Watcher>());
+      watchers.back()->Start(
+          watch_stubs[static_cast<size_t>(w) % watch_stubs.size()].get(),
+          dyads[static_cast<size_t>(w) % dyads.size()]);
+    }
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (absl::Now() < deadline &&
+           !std::all_of(watchers.begin(), watchers.end(),
+                        [](auto& w) { return w->started(); })) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+
   int live = 0;
   {
     absl::MutexLock lock(&shared.mu);
@@ -439,6 +534,14 @@ int RunFanout(const FanoutOptions& options) {
     std::_Exit(1);  // reactors still referenced by gRPC: cannot free them
   }
 
+  uint64_t watched_states = 0;
+  for (auto& watcher : watchers) watcher->Cancel();
+  for (auto& watcher : watchers) {
+    const grpc::Status status = watcher->Wait();
+    if (status.error_code() != grpc::StatusCode::CANCELLED) ++watch_errors;
+    watched_states += watcher->states();
+  }
+
   uint64_t delivered = 0;
   uint64_t short_subscribers = 0;
   std::string first_error;
@@ -458,18 +561,19 @@ int RunFanout(const FanoutOptions& options) {
   for (auto& a : append_ms) appends.insert(appends.end(), a.begin(), a.end());
   const float max_ms =
       latencies.empty() ? 0 : *std::max_element(latencies.begin(), latencies.end());
-  const uint64_t errors = append_errors.load() + failed +
+  const uint64_t errors = append_errors.load() + failed + watch_errors +
                           (live == subscribers ? 0 : 1) + short_subscribers;
   std::cout << absl::StrFormat(
       "scenario=fanout subscribers=%d rate=%.0f channels=%d events=%d "
       "seconds=%.2f events_per_s=%.0f deliveries=%d deliveries_per_s=%.0f "
       "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f append_p99_ms=%.3f "
-      "errors=%d\n",
+      "watchers=%d watched_states=%d errors=%d\n",
       subscribers, rate, clients.size(), appended.load(), seconds,
       static_cast<double>(appended.load()) / seconds, delivered,
       static_cast<double>(delivered) / seconds,
       Percentile(latencies, 0.50), Percentile(latencies, 0.99),
-      Percentile(latencies, 0.999), max_ms, Percentile(appends, 0.99), errors);
+      Percentile(latencies, 0.999), max_ms, Percentile(appends, 0.99),
+      watchers.size(), watched_states, errors);
   std::cout.flush();
   if (!first_append_error.empty()) {
     std::cerr << "first error: " << first_append_error << "\n";

@@ -30,6 +30,10 @@ struct FanoutOptions {
   absl::Duration duration = absl::Seconds(5);
   std::string run_id;     // prefix of the stream and event ids
   int events_per_message = 1000;
+  // WatchRelationship calls open meanwhile, over the log's dyads (the
+  // first page of ListRelationships) round robin; they count the states
+  // they receive (watched_states).
+  int watchers = 0;
 };
 
 // `subscribers` subscriptions from now to a new stream, on gRPC's callback

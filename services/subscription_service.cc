@@ -436,6 +436,9 @@ class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
       : HubReactor(hub), dyad_(std::move(dyad)) {}
 
   void OnWriteDone(bool ok) override {
+    // Free the parsed state until the next change: only its bytes are
+    // kept, to compare (Clear would keep the parsed fields' memory).
+    v1::WatchRelationshipResponse().Swap(&response_);
     if (!ok) {
       FinishWith(absl::CancelledError("the stream broke"));
       return;
@@ -538,7 +541,7 @@ class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
   uint64_t seen_ = 0;  // the head the last read included
   bool sent_ = false;
   std::string sent_bytes_;
-  v1::WatchRelationshipResponse response_;  // being written
+  v1::WatchRelationshipResponse response_;  // being written, else empty
 };
 
 }  // namespace
