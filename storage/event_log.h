@@ -108,15 +108,21 @@ struct LogOptions {
   // storage/projector.h). Not owned; must outlive the log. Default none.
   Projector* projector = nullptr;
 
-  // Called on the writer thread after every commit that wrote events, once
-  // the new head is published (GetHead returns it) and before the appends
-  // are acknowledged: the group's events in position order, hash set, and
-  // the head after them. For live delivery (subscriptions). It must not
-  // block or call back into the log's writes; the pointers are valid only
-  // during the call. Default none.
+  // Called on the log's syncer thread after every commit that wrote events,
+  // once it is durable and the new head is published (GetHead returns it),
+  // before the appends are acknowledged: the group's events in position
+  // order, hash set, and the head after them. Calls come one at a time, in
+  // position order. For live delivery (subscriptions). It must not block or
+  // call back into the log's writes; the pointers are valid only during the
+  // call. Default none.
   std::function<void(const std::vector<const v1::RecordedEvent*>& events,
                      const Head& head)>
       on_commit;
+
+  // For tests: called on the writer thread once appends are queued and
+  // before it takes them as a group, so that a test can hold it there while
+  // it queues the requests it wants decided together. Default none.
+  std::function<void()> before_group;
 
   // --- Affects performance ---
 

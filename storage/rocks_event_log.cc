@@ -4,16 +4,23 @@
 //
 // Write path. AppendAsync only queues. One writer thread owns the head: it
 // takes everything queued (bounded by LogOptions::max_group_*), decides each
-// request in queue order against the committed state plus what the earlier
-// requests of the same group did (BuildBatchGroup), writes every passing
-// request as one rocksdb::WriteBatch with one sync (WriteGroup), publishes
-// the new head (PublishHead) and answers the requests (Respond). A request
-// that fails contributes nothing to the batch; the others still commit.
+// request in queue order against the written state plus what the earlier
+// requests of the same group did (BuildBatchGroup), and writes every passing
+// request as one rocksdb::WriteBatch (WriteGroup), without waiting for the
+// disk. It then hands the group to the syncer thread and goes on with the
+// next group while the disk syncs. The syncer makes every group handed to
+// it durable with one SyncWAL (when LogOptions::sync), then, in order,
+// publishes each group's head (Publish) and answers its requests
+// (Respond). So building a group overlaps with the previous group's fsync,
+// and no append is acknowledged before it is on disk. A request that fails
+// contributes nothing to the batch; the others still commit.
 //
-// Read path. Reads never take the writer's lock: each read works on a RocksDB
-// snapshot, and every commit is one WriteBatch, so a read sees either all of
-// a commit or none of it. ReadAll is bounded by the head stored in meta
-// within the same snapshot.
+// Read path. Reads never take the writer's lock: each read works on the
+// published snapshot (taken right after a group's write, published once the
+// group is durable), and every commit is one WriteBatch, so a read sees
+// either all of a commit or none of it, and never a commit that is not yet
+// durable. ReadAll is bounded by the head stored in meta within the same
+// snapshot.
 
 #include <algorithm>
 #include <cstring>
@@ -417,6 +424,18 @@ class RocksEventLog final : public EventLog {
     absl::Status broken;
   };
 
+  // A group the writer is done with, on its way to the syncer.
+  struct Commit {
+    std::vector<std::unique_ptr<Request>> requests;
+    bool wrote = false;   // something was written and needs the disk
+    Head head;            // after the group
+    TreeHead tree_head;   // after the group, when it grew the log
+    bool grew = false;
+    // Everything written up to and including the group; null for a
+    // commit that wrote nothing.
+    std::shared_ptr<const rocksdb::Snapshot> snapshot;
+  };
+
   RocksEventLog(const LogOptions& options, rocksdb::DB* db,
                 std::vector<rocksdb::ColumnFamilyHandle*> handles);
 
@@ -462,14 +481,38 @@ class RocksEventLog final : public EventLog {
   bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return closed_ || !queue_.empty();
   }
+  // A snapshot of everything written so far, released when its last
+  // holder lets go.
+  std::shared_ptr<const rocksdb::Snapshot> TakeSnapshot() const;
+  // Hands `commit` to the syncer.
+  void Enqueue(Commit commit) ABSL_LOCKS_EXCLUDED(sync_mu_);
+  // Waits until the syncer has published and answered everything handed
+  // to it.
+  void DrainSyncer() ABSL_LOCKS_EXCLUDED(sync_mu_);
+
+  // --- Syncer thread ---
+  void SyncerLoop();
+  bool SyncerHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+    return writer_done_ || !to_sync_.empty();
+  }
+  bool SyncerIdle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+    return to_sync_.empty() && !syncing_;
+  }
+  // Makes a written commit visible: head, tree head, read snapshot.
+  void Publish(const Commit& commit) ABSL_LOCKS_EXCLUDED(head_mu_);
+  // The snapshot readers read (null: read the latest state, while an
+  // exclusive task runs with nothing else in flight).
+  std::shared_ptr<const rocksdb::Snapshot> ReadSnapshot() const
+      ABSL_LOCKS_EXCLUDED(head_mu_);
   // Waits for work, then moves the next group of queued requests to
   // `requests`, bounded by max_group_events/bytes (a single larger request
   // goes alone). False once the log is closed and the queue drained.
   bool TakeGroup(std::vector<std::unique_ptr<Request>>* requests)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Decides every request of the group and stages the passing ones into one
-  // WriteBatch, then writes it and publishes the head.
-  void CommitGroup(const std::vector<std::unique_ptr<Request>>& requests);
+  // WriteBatch, then writes it (not yet synced). Returns what the syncer
+  // must publish; the requests hold their answers.
+  Commit CommitGroup(const std::vector<std::unique_ptr<Request>>& requests);
   void BuildBatchGroup(const std::vector<std::unique_ptr<Request>>& requests,
                        Group* group);
   // Lets options_.projector add the projection updates of the group's
@@ -479,8 +522,7 @@ class RocksEventLog final : public EventLog {
       const std::vector<std::unique_ptr<Request>>& requests, Group* group);
   // The events the group staged, in position order.
   static std::vector<const v1::RecordedEvent*> StagedEvents(
-      const std::vector<std::unique_ptr<Request>>& requests,
-      const Group& group);
+      const std::vector<std::unique_ptr<Request>>& requests);
   // The answer to `request` that needs no write (an error, or an idempotent
   // retry), or nullopt when its events are to be appended. Sets *current to
   // the stream's version before the request.
@@ -490,7 +532,8 @@ class RocksEventLog final : public EventLog {
   // them to the group's batch. Requires: CheckRequest passed.
   absl::Status StageRequest(Request* request, uint64_t current, Group* group);
   absl::Status WriteGroup(Group* group);
-  void PublishHead(const Group& group) ABSL_LOCKS_EXCLUDED(head_mu_);
+  // The writer's own state after a written group.
+  void Advance(const Group& group);
   // Calls every callback with its result, in queue order.
   static void Respond(std::vector<std::unique_ptr<Request>>* requests);
 
@@ -536,6 +579,17 @@ class RocksEventLog final : public EventLog {
   mutable absl::Mutex head_mu_;
   Head head_ ABSL_GUARDED_BY(head_mu_);
   TreeHead tree_head_ ABSL_GUARDED_BY(head_mu_);  // of the same commit
+  std::shared_ptr<const rocksdb::Snapshot> read_snapshot_
+      ABSL_GUARDED_BY(head_mu_);
+  bool read_latest_ ABSL_GUARDED_BY(head_mu_) = false;
+
+  // --- Between the writer and the syncer ---
+  absl::Mutex sync_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::deque<Commit> to_sync_ ABSL_GUARDED_BY(sync_mu_);
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;
+  bool writer_done_ ABSL_GUARDED_BY(sync_mu_) = false;
+  // OK until a sync fails; then the writer fails every later group.
+  absl::Status sync_failed_ ABSL_GUARDED_BY(sync_mu_);
 
   // --- Owned by the writer thread (set by Open before it starts) ---
   Head committed_;             // the last committed head
@@ -550,6 +604,7 @@ class RocksEventLog final : public EventLog {
   // --- Close ---
   absl::Mutex close_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::thread writer_ ABSL_GUARDED_BY(close_mu_);
+  std::thread syncer_ ABSL_GUARDED_BY(close_mu_);
 };
 
 // ---------------------------------------------------------------------------
@@ -802,7 +857,12 @@ absl::Status RocksEventLog::VerifyHead(const Head& head) {
 }
 
 void RocksEventLog::StartWriter() {
+  {
+    absl::MutexLock lock(&head_mu_);
+    read_snapshot_ = TakeSnapshot();
+  }
   absl::MutexLock lock(&close_mu_);
+  syncer_ = std::thread(&RocksEventLog::SyncerLoop, this);
   writer_ = std::thread(&RocksEventLog::WriterLoop, this);
 }
 
@@ -812,8 +872,12 @@ void RocksEventLog::Close() {
     absl::MutexLock lock(&mu_);
     closed_ = true;
   }
-  // The writer commits what is queued, then sees closed_ and returns.
+  // The writer commits what is queued, then sees closed_ and returns; the
+  // syncer then answers everything handed to it and returns.
   if (writer_.joinable()) writer_.join();
+  if (syncer_.joinable()) syncer_.join();
+  absl::MutexLock lock(&head_mu_);
+  read_snapshot_.reset();  // before the database closes
 }
 
 // ---------------------------------------------------------------------------
@@ -845,16 +909,117 @@ void RocksEventLog::WriterLoop() {
   std::vector<std::unique_ptr<Request>> requests;
   while (TakeGroup(&requests)) {
     if (requests.size() == 1 && requests[0]->exclusive) {
+      // Alone: nothing in flight, and readers read the latest state, which
+      // is then all durable, including what the task writes (synced).
+      DrainSyncer();
+      {
+        absl::MutexLock lock(&head_mu_);
+        read_latest_ = true;
+      }
       std::move(requests[0]->exclusive)();
+      std::shared_ptr<const rocksdb::Snapshot> after = TakeSnapshot();
+      absl::MutexLock lock(&head_mu_);
+      read_snapshot_ = std::move(after);
+      read_latest_ = false;
     } else {
-      CommitGroup(requests);
-      Respond(&requests);
+      Commit commit = CommitGroup(requests);
+      commit.requests = std::move(requests);
+      Enqueue(std::move(commit));
     }
     requests.clear();
   }
+  absl::MutexLock lock(&sync_mu_);
+  writer_done_ = true;
+}
+
+std::shared_ptr<const rocksdb::Snapshot> RocksEventLog::TakeSnapshot() const {
+  rocksdb::DB* db = db_.get();
+  return std::shared_ptr<const rocksdb::Snapshot>(
+      db->GetSnapshot(),
+      [db](const rocksdb::Snapshot* snapshot) { db->ReleaseSnapshot(snapshot); });
+}
+
+void RocksEventLog::Enqueue(Commit commit) {
+  absl::MutexLock lock(&sync_mu_);
+  to_sync_.push_back(std::move(commit));
+}
+
+void RocksEventLog::DrainSyncer() {
+  absl::MutexLock lock(&sync_mu_,
+                       absl::Condition(this, &RocksEventLog::SyncerIdle));
+}
+
+void RocksEventLog::SyncerLoop() {
+  std::deque<Commit> commits;
+  while (true) {
+    absl::Status failed;
+    {
+      absl::MutexLock lock(&sync_mu_,
+                           absl::Condition(this, &RocksEventLog::SyncerHasWork));
+      if (to_sync_.empty()) return;  // the writer is done
+      commits.swap(to_sync_);
+      syncing_ = true;
+      failed = sync_failed_;
+    }
+    // One sync for every group written so far.
+    const bool wrote = std::any_of(commits.begin(), commits.end(),
+                                   [](const Commit& c) { return c.wrote; });
+    if (failed.ok() && wrote && options_.sync) {
+      rocksdb::Status s = db_->SyncWAL();
+      if (!s.ok()) {
+        // Written but maybe not durable: never acknowledged, and the log
+        // stops taking appends, as after a failed write.
+        failed = absl::UnavailableError(absl::StrCat(
+            "event log failed and accepts no more appends: ",
+            RocksError(s, "sync the write-ahead log").message()));
+        {
+          absl::MutexLock lock(&mu_);
+          failed_ = failed;
+        }
+        absl::MutexLock lock(&sync_mu_);
+        sync_failed_ = failed;
+      }
+    }
+    for (Commit& commit : commits) {
+      if (commit.wrote && !failed.ok()) {
+        for (const auto& request : commit.requests) request->result = failed;
+      } else if (commit.wrote) {
+        Publish(commit);
+        if (options_.on_commit) {
+          std::vector<const v1::RecordedEvent*> events =
+              StagedEvents(commit.requests);
+          if (!events.empty()) options_.on_commit(events, commit.head);
+        }
+      }
+      Respond(&commit.requests);
+    }
+    commits.clear();
+    absl::MutexLock lock(&sync_mu_);
+    syncing_ = false;
+  }
+}
+
+void RocksEventLog::Publish(const Commit& commit) {
+  absl::MutexLock lock(&head_mu_);
+  head_ = commit.head;
+  if (commit.grew) tree_head_ = commit.tree_head;
+  read_snapshot_ = commit.snapshot;
+}
+
+std::shared_ptr<const rocksdb::Snapshot> RocksEventLog::ReadSnapshot() const {
+  absl::MutexLock lock(&head_mu_);
+  if (read_latest_) return nullptr;
+  return read_snapshot_;
 }
 
 bool RocksEventLog::TakeGroup(std::vector<std::unique_ptr<Request>>* requests) {
+  if (options_.before_group) {
+    {
+      absl::MutexLock lock(&mu_,
+                           absl::Condition(this, &RocksEventLog::WriterHasWork));
+    }
+    options_.before_group();
+  }
   absl::MutexLock lock(&mu_,
                        absl::Condition(this, &RocksEventLog::WriterHasWork));
   size_t events = 0;
@@ -882,11 +1047,16 @@ bool RocksEventLog::TakeGroup(std::vector<std::unique_ptr<Request>>* requests) {
   return !requests->empty();
 }
 
-void RocksEventLog::CommitGroup(
+RocksEventLog::Commit RocksEventLog::CommitGroup(
     const std::vector<std::unique_ptr<Request>>& requests) {
+  Commit commit;
+  if (write_failed_.ok()) {
+    absl::MutexLock lock(&sync_mu_);
+    if (!sync_failed_.ok()) write_failed_ = sync_failed_;
+  }
   if (!write_failed_.ok()) {
     for (const auto& request : requests) request->result = write_failed_;
-    return;
+    return commit;
   }
   Group group;
   group.head = committed_;
@@ -906,7 +1076,7 @@ void RocksEventLog::CommitGroup(
       const absl::Status failure = absl::InternalError(absl::StrCat(
           "projection failed, nothing was written: ", projected.message()));
       for (const auto& request : requests) request->result = failure;
-      return;
+      return commit;
     }
   }
   if (!group.broken.ok() || group.staged_events > 0) {
@@ -923,24 +1093,28 @@ void RocksEventLog::CommitGroup(
         failed_ = write_failed_;
       }
       for (const auto& request : requests) request->result = write_failed_;
-      return;
+      return commit;
     }
+    commit.wrote = true;
+    commit.snapshot = TakeSnapshot();
   }
-  PublishHead(group);
+  commit.grew = group.head.position != committed_.position;
+  Advance(group);
+  commit.head = committed_;
+  if (commit.grew) {
+    commit.tree_head = {frontier_.size, merkle::RootOf(frontier_)};
+  }
   for (const auto& request : requests) {
     if (request->result.ok()) request->result->head = group.head.position;
   }
-  if (options_.on_commit && group.staged_events > 0) {
-    options_.on_commit(StagedEvents(requests, group), group.head);
-  }
+  return commit;
 }
 
 std::vector<const v1::RecordedEvent*> RocksEventLog::StagedEvents(
-    const std::vector<std::unique_ptr<Request>>& requests, const Group& group) {
+    const std::vector<std::unique_ptr<Request>>& requests) {
   // Requests were staged in queue order with increasing positions, so this
   // is position order.
   std::vector<const v1::RecordedEvent*> events;
-  events.reserve(group.staged_events);
   for (const auto& request : requests) {
     if (!request->result.ok() || request->result->already_recorded) continue;
     for (const v1::RecordedEvent& r : request->recorded) events.push_back(&r);
@@ -1045,7 +1219,7 @@ class RocksEventLog::GroupContext final : public ProjectionContext {
 absl::Status RocksEventLog::ProjectGroup(
     const std::vector<std::unique_ptr<Request>>& requests, Group* group) {
   GroupContext context(this, group);
-  return options_.projector->Project(StagedEvents(requests, *group), &context);
+  return options_.projector->Project(StagedEvents(requests), &context);
 }
 
 void RocksEventLog::BuildBatchGroup(
@@ -1274,21 +1448,18 @@ absl::Status RocksEventLog::WriteGroup(Group* group) {
                merkle::EncodeFrontier(group->frontier));
   }
   if (!s.ok()) return RocksError(s, "build the write batch");
+  // Not synced here: the syncer syncs (SyncerLoop) while this thread
+  // builds the next group.
   rocksdb::WriteOptions write;
-  write.sync = options_.sync;
+  write.sync = false;
   s = db_->Write(write, &wb);
   if (!s.ok()) return RocksError(s, "write");
   return absl::OkStatus();
 }
 
-void RocksEventLog::PublishHead(const Group& group) {
-  const bool grew = group.head.position != committed_.position;
+void RocksEventLog::Advance(const Group& group) {
+  if (group.head.position != committed_.position) frontier_ = group.frontier;
   committed_ = group.head;
-  TreeHead tree_head;
-  if (grew) {
-    frontier_ = group.frontier;
-    tree_head = {frontier_.size, merkle::RootOf(frontier_)};
-  }
   last_recorded_at_ = group.recorded_at;
   for (const auto& [stream, version] : group.stream_versions) {
     if (version_cache_.size() >= kMaxCachedStreams &&
@@ -1297,9 +1468,6 @@ void RocksEventLog::PublishHead(const Group& group) {
     }
     version_cache_[stream] = version;
   }
-  absl::MutexLock lock(&head_mu_);
-  head_ = group.head;
-  if (grew) tree_head_ = std::move(tree_head);
 }
 
 void RocksEventLog::Respond(std::vector<std::unique_ptr<Request>>* requests) {
@@ -1433,9 +1601,9 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadAll(uint64_t from,
                                                 Direction direction,
                                                 size_t limit) const {
   if (limit == 0) return absl::InvalidArgumentError("limit: must be at least 1");
-  rocksdb::ManagedSnapshot snapshot(db_.get());
+  const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
   rocksdb::ReadOptions read;
-  read.snapshot = snapshot.snapshot();
+  read.snapshot = snapshot.get();
   ASSIGN_OR_RETURN(const Head head, ReadMetaHead(read));
   ReadPage page;
   page.last = head.position;
@@ -1486,9 +1654,9 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadStream(absl::string_view stream,
   if (stream.find('\0') != absl::string_view::npos) {
     return absl::InvalidArgumentError("stream: must contain no NUL byte");
   }
-  rocksdb::ManagedSnapshot snapshot(db_.get());
+  const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
   rocksdb::ReadOptions read;
-  read.snapshot = snapshot.snapshot();
+  read.snapshot = snapshot.get();
   ASSIGN_OR_RETURN(const uint64_t last, ReadStreamVersion(read, stream));
   ReadPage page;
   page.last = last;
@@ -1538,8 +1706,11 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadStream(absl::string_view stream,
 
 absl::StatusOr<std::string> RocksEventLog::ReadProjection(
     ProjectionFamily family, absl::string_view key) const {
+  const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.get();
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ProjectionCf(family),
+  rocksdb::Status s = db_->Get(read, ProjectionCf(family),
                                ToSlice(key), &value);
   if (s.IsNotFound()) {
     return absl::NotFoundError(absl::StrCat("no projection entry ", key));
@@ -1553,9 +1724,11 @@ absl::Status RocksEventLog::ScanProjection(
     Direction direction,
     const std::function<bool(absl::string_view, absl::string_view)>& visit)
     const {
-  // An iterator reads one implicit snapshot.
+  const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.get();
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), ProjectionCf(family)));
+      db_->NewIterator(read, ProjectionCf(family)));
   if (direction == Direction::kForward) {
     for (it->Seek(ToSlice(std::max(prefix, start)));
          it->Valid() && absl::StartsWith(ToView(it->key()), prefix);
@@ -1593,11 +1766,14 @@ absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEventAt(
     uint64_t position) const {
   // Not checked against the published head: a reader that found a
   // position in a projection may ask for it before the head moves past it.
+  const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.get();
   const std::string key = format::EventKey(position);
   std::string value;
   rocksdb::Status s =
       position == 0 ? rocksdb::Status::NotFound()
-                    : db_->Get(rocksdb::ReadOptions(),
+                    : db_->Get(read,
                                Cf(ColumnFamily::kEvents), key, &value);
   if (s.IsNotFound()) {
     return absl::NotFoundError(
@@ -1868,9 +2044,9 @@ absl::Status RocksEventLog::CheckProjections() {
 
 absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEvent(
     absl::string_view id) const {
-  rocksdb::ManagedSnapshot snapshot(db_.get());
+  const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
   rocksdb::ReadOptions read;
-  read.snapshot = snapshot.snapshot();
+  read.snapshot = snapshot.get();
   std::string value;
   rocksdb::Status s =
       db_->Get(read, Cf(ColumnFamily::kEventIds), ToSlice(id), &value);
@@ -1993,9 +2169,9 @@ absl::StatusOr<std::vector<StoredEvent>> RocksEventLog::ReadStored(
   if (from == 0 || limit == 0) {
     return absl::InvalidArgumentError("ReadStored needs from >= 1, limit >= 1");
   }
-  rocksdb::ManagedSnapshot snapshot(db_.get());
+  const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
   rocksdb::ReadOptions read;
-  read.snapshot = snapshot.snapshot();
+  read.snapshot = snapshot.get();
   read.fill_cache = false;
   ASSIGN_OR_RETURN(const Head head, ReadMetaHead(read));
   std::vector<StoredEvent> out;
@@ -2025,8 +2201,11 @@ absl::StatusOr<std::vector<StoredEvent>> RocksEventLog::ReadStored(
 absl::StatusOr<std::vector<uint64_t>> RocksEventLog::CorrectionsOf(
     absl::string_view id) const {
   const std::string prefix = format::CorrectionPrefix(id);
+  const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.get();
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), Cf(ColumnFamily::kEventIds)));
+      db_->NewIterator(read, Cf(ColumnFamily::kEventIds)));
   std::vector<uint64_t> positions;
   for (it->Seek(prefix);
        it->Valid() && absl::StartsWith(ToView(it->key()), prefix); it->Next()) {
@@ -2039,9 +2218,9 @@ absl::StatusOr<std::vector<uint64_t>> RocksEventLog::CorrectionsOf(
 }
 
 absl::Status RocksEventLog::VerifyChain() const {
-  rocksdb::ManagedSnapshot snapshot(db_.get());
+  const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
   rocksdb::ReadOptions read;
-  read.snapshot = snapshot.snapshot();
+  read.snapshot = snapshot.get();
   read.fill_cache = false;  // a full scan would evict the working set
   ASSIGN_OR_RETURN(const Head head, ReadMetaHead(read));
   std::unique_ptr<rocksdb::Iterator> it(

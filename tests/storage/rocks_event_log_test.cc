@@ -12,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -56,11 +58,33 @@ std::vector<uint64_t> Versions(const ReadPage& page) {
   return versions;
 }
 
+// Installed as LogOptions::before_group: while closed, the writer waits
+// before taking the queued appends as a group.
+class WriterGate {
+ public:
+  void Close() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    open_ = false;
+  }
+  void Open() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+  void Pass() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_, absl::Condition(&open_));
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+};
+
 class RocksEventLogTest : public ::testing::Test {
  protected:
   RocksEventLogTest() : path_(dir_.Sub("log")) {
     // Durability is the crash test's business; these test behaviour.
     options_.sync = false;
+    options_.before_group = [gate = gate_] { gate->Pass(); };
   }
 
   void SetUp() override { Open(); }
@@ -92,6 +116,7 @@ class RocksEventLogTest : public ::testing::Test {
 
   ScratchDir dir_;
   std::string path_;
+  std::shared_ptr<WriterGate> gate_ = std::make_shared<WriterGate>();
   LogOptions options_;
   std::unique_ptr<EventLog> log_;
 };
@@ -247,20 +272,17 @@ TEST_F(RocksEventLogTest, BatchWithAConflictingEventWritesNothing) {
   EXPECT_THAT(log_->VerifyChain(), IsOk());
 }
 
-// Holds the writer inside the callback of a first append so that the
-// appends queued meanwhile are committed together as one group.
+// Appends a "warm-up" event, then holds the writer at its gate so that the
+// appends queued until Run are decided and committed together as one group.
 class GroupHarness {
  public:
-  explicit GroupHarness(EventLog* log) : log_(log) {
-    log_->AppendAsync(
-        MakeBatch("warm-up", ExpectedVersion::Any(), {MakeEvent("warm-up")}),
-        [this](absl::StatusOr<AppendResult> result) {
-          EXPECT_THAT(result, IsOk());
-          writer_blocked_.Notify();
-          release_.WaitForNotification();
-        });
-    writer_blocked_.WaitForNotification();
+  GroupHarness(EventLog* log, WriterGate* gate) : log_(log), gate_(gate) {
+    EXPECT_THAT(log_->Append(MakeBatch("warm-up", ExpectedVersion::Any(),
+                                       {MakeEvent("warm-up")})),
+                IsOk());
+    gate_->Close();
   }
+  ~GroupHarness() { gate_->Open(); }
 
   // Queues `batch`; its result lands in results()[i], i in call order.
   void Queue(AppendBatch batch) {
@@ -276,21 +298,20 @@ class GroupHarness {
 
   // Lets the writer go and waits for every queued append.
   const std::vector<absl::StatusOr<AppendResult>>& Run() {
-    release_.Notify();
+    gate_->Open();
     for (auto& done : done_) done->WaitForNotification();
     return results_;
   }
 
  private:
   EventLog* log_;
-  absl::Notification writer_blocked_;
-  absl::Notification release_;
+  WriterGate* gate_;
   std::vector<absl::StatusOr<AppendResult>> results_;
   std::vector<std::unique_ptr<absl::Notification>> done_;
 };
 
 TEST_F(RocksEventLogTest, FailingRequestInAGroupDoesNotStopTheOthers) {
-  GroupHarness group(log_.get());  // position 1
+  GroupHarness group(log_.get(), gate_.get());  // position 1
   group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::NoStream(),
                         {MakeEvent("x1"), MakeEvent("x2")}));
   // Sees JPN-PRK as created by the request before it in the same group.
@@ -322,7 +343,7 @@ TEST_F(RocksEventLogTest, FailingRequestInAGroupDoesNotStopTheOthers) {
 }
 
 TEST_F(RocksEventLogTest, RetryWithinTheSameGroupIsIdempotent) {
-  GroupHarness group(log_.get());  // position 1
+  GroupHarness group(log_.get(), gate_.get());  // position 1
   group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::NoStream(),
                         {MakeEvent("a"), MakeEvent("b")}));
   group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::NoStream(),
@@ -798,7 +819,7 @@ TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupAndStopsTheLog) {
   AppendEach(kJpnPrk, {"before"});
 
   {
-    GroupHarness group(log_.get());  // position 2; holds the writer
+    GroupHarness group(log_.get(), gate_.get());  // position 2; holds the writer
     fs->fail = true;
     group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}));
     group.Queue(MakeBatch(kPrkUsa, ExpectedVersion::Any(), {MakeEvent("b")}));
@@ -826,6 +847,175 @@ TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupAndStopsTheLog) {
   EXPECT_THAT(log_->VerifyChain(), IsOk());
   EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}),
               IsOk());
+}
+
+// A WAL file whose syncs fail while `fail` is set, and wait while `hold`
+// is set (`held` is notified when one starts waiting).
+class SyncControlledWalFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  struct Control {
+    std::atomic<bool> fail{false};
+    absl::Mutex mu;
+    bool hold ABSL_GUARDED_BY(mu) = false;
+    int held ABSL_GUARDED_BY(mu) = 0;  // syncs waiting
+  };
+  SyncControlledWalFile(std::unique_ptr<rocksdb::FSWritableFile> file,
+                        Control* control)
+      : FSWritableFileOwnerWrapper(std::move(file)), control_(control) {}
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
+                         rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus gate = Gate();
+    return gate.ok() ? target()->Sync(options, dbg) : gate;
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus gate = Gate();
+    return gate.ok() ? target()->Fsync(options, dbg) : gate;
+  }
+
+ private:
+  rocksdb::IOStatus Gate() {
+    {
+      absl::MutexLock lock(&control_->mu);
+      ++control_->held;
+      control_->mu.Await(absl::Condition(
+          +[](Control* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu) {
+            return !c->hold;
+          },
+          control_));
+      --control_->held;
+    }
+    if (control_->fail.load()) return rocksdb::IOStatus::IOError("injected sync fault");
+    return rocksdb::IOStatus::OK();
+  }
+
+  Control* control_;
+};
+
+class SyncControlledFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  SyncControlledFileSystem()
+      : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "SyncControlledFileSystem"; }
+  rocksdb::IOStatus NewWritableFile(
+      const std::string& name, const rocksdb::FileOptions& options,
+      std::unique_ptr<rocksdb::FSWritableFile>* file,
+      rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
+    if (s.ok() && absl::EndsWith(name, ".log")) {
+      *file = std::make_unique<SyncControlledWalFile>(std::move(*file),
+                                                      &control);
+    }
+    return s;
+  }
+  rocksdb::IOStatus ReuseWritableFile(
+      const std::string& name, const std::string& old_name,
+      const rocksdb::FileOptions& options,
+      std::unique_ptr<rocksdb::FSWritableFile>* file,
+      rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s =
+        target()->ReuseWritableFile(name, old_name, options, file, dbg);
+    if (s.ok() && absl::EndsWith(name, ".log")) {
+      *file = std::make_unique<SyncControlledWalFile>(std::move(*file),
+                                                      &control);
+    }
+    return s;
+  }
+
+  SyncControlledWalFile::Control control;
+};
+
+TEST_F(RocksEventLogTest, NothingIsVisibleOrAcknowledgedBeforeItsSyncEnds) {
+  log_.reset();
+  auto fs = std::make_shared<SyncControlledFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  options_.sync = true;
+  options_.projector = nullptr;
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      log_, OpenRocksEventLogWithEnv(path_, options_, env.get()));
+  AppendEach(kJpnPrk, {"before"});
+
+  {
+    absl::MutexLock lock(&fs->control.mu);
+    fs->control.hold = true;
+  }
+  absl::Notification acknowledged;
+  log_->AppendAsync(MakeBatch(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}),
+                    [&](absl::StatusOr<AppendResult> result) {
+                      EXPECT_THAT(result, IsOk());
+                      acknowledged.Notify();
+                    });
+  {
+    // The group is written and its sync has started, but is not done.
+    absl::MutexLock lock(&fs->control.mu);
+    fs->control.mu.Await(absl::Condition(
+        +[](SyncControlledWalFile::Control* c)
+             ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu) { return c->held > 0; },
+        &fs->control));
+  }
+  // Meanwhile the writer goes on: a second group is written too.
+  absl::Notification second;
+  log_->AppendAsync(MakeBatch(kPrkUsa, ExpectedVersion::Any(), {MakeEvent("b")}),
+                    [&](absl::StatusOr<AppendResult> result) {
+                      EXPECT_THAT(result, IsOk());
+                      second.Notify();
+                    });
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(acknowledged.HasBeenNotified());
+  EXPECT_FALSE(second.HasBeenNotified());
+  EXPECT_EQ(log_->GetHead().position, 1u);
+  EXPECT_THAT(log_->GetEvent("a"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(log_->GetEventAt(2), StatusIs(absl::StatusCode::kNotFound));
+  ANNALS_ASSERT_OK_AND_ASSIGN(ReadPage all,
+                              log_->ReadAll(0, Direction::kForward, 10));
+  EXPECT_EQ(all.last, 1u);
+  EXPECT_EQ(all.events.size(), 1u);
+
+  {
+    absl::MutexLock lock(&fs->control.mu);
+    fs->control.hold = false;
+  }
+  acknowledged.WaitForNotification();
+  second.WaitForNotification();
+  EXPECT_EQ(log_->GetHead().position, 3u);
+  EXPECT_THAT(log_->GetEvent("a"), IsOk());
+  EXPECT_THAT(log_->GetEvent("b"), IsOk());
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+  log_.reset();  // before `env`
+}
+
+TEST_F(RocksEventLogTest, FailedSyncAcknowledgesNothingAndStopsTheLog) {
+  log_.reset();
+  auto fs = std::make_shared<SyncControlledFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  options_.sync = true;
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      log_, OpenRocksEventLogWithEnv(path_, options_, env.get()));
+  AppendEach(kJpnPrk, {"before"});
+
+  fs->control.fail = true;
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("injected sync fault")));
+  EXPECT_EQ(log_->GetHead().position, 1u);
+  EXPECT_THAT(log_->GetEvent("a"), StatusIs(absl::StatusCode::kNotFound));
+  // The log stays failed even once the disk recovers.
+  fs->control.fail = false;
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("b")}),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(log_->GetHead().position, 1u);
+
+  // "a" was written but never acknowledged: after a restart it may or may
+  // not be there (here the OS kept it). Either way the log is whole, and a
+  // retry with the same id is answered without a second copy.
+  log_.reset();
+  Open();  // default environment
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      AppendResult retry,
+      Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}));
+  EXPECT_EQ(retry.positions, std::vector<uint64_t>{2});
+  EXPECT_THAT(log_->GetEvent("b"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 // --- Corruption ---
@@ -1014,7 +1204,7 @@ class ProjectedLogTest : public RocksEventLogTest {
 
 TEST_F(ProjectedLogTest, ProjectionIsWrittenWithTheEventsEvenWithinOneGroup) {
   {
-    GroupHarness group(log_.get());  // "warm-up" at position 1, its own group
+    GroupHarness group(log_.get(), gate_.get());  // "warm-up" at position 1, its own group
     for (int i = 0; i < 5; ++i) {
       group.Queue(MakeBatch("JPN-PRK", ExpectedVersion::Any(),
                             {MakeEvent(absl::StrCat("e", i))}));
