@@ -19,6 +19,9 @@
 #   --build-dir DIR    default build-bench (RelWithDebInfo)
 #   --duration D       per figure (default 3s; smoke 1s)
 #   --out FILE         default docs/benchmarks.md (smoke: a temp file)
+#   --big-events N     size of the generated log the query, catch-up,
+#                      fan-out and memory figures run on (default 1000000;
+#                      smoke 2000; 0 skips them)
 #
 # Servers are throwaway: each gets a temp directory and its own loopback
 # port, and is stopped at exit. PostgreSQL refuses to run as root, so as
@@ -27,7 +30,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 SMOKE=0 INSTALL=1 PEERS=1 BUILD=1
-BUILD_DIR=build-bench DURATION="" OUT=""
+BUILD_DIR=build-bench DURATION="" OUT="" BIG_EVENTS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
@@ -37,7 +40,8 @@ while [ $# -gt 0 ]; do
     --build-dir) BUILD_DIR="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    *) echo "usage: deploy/bench.sh [--smoke] [--no-install] [--no-peers] [--no-build] [--build-dir DIR] [--duration D] [--out FILE]" >&2; exit 2 ;;
+    --big-events) BIG_EVENTS="$2"; shift ;;
+    *) echo "usage: deploy/bench.sh [--smoke] [--no-install] [--no-peers] [--no-build] [--build-dir DIR] [--duration D] [--out FILE] [--big-events N]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -45,9 +49,11 @@ done
 if [ "$SMOKE" -eq 1 ]; then
   DURATION="${DURATION:-1s}"
   SINGLE=(1 8) BATCHES=(10 100) BATCH_CLIENTS=2
+  BIG_EVENTS="${BIG_EVENTS:-2000}"
 else
   DURATION="${DURATION:-3s}"
   SINGLE=(1 8 64 256) BATCHES=(10 100 1000) BATCH_CLIENTS=8
+  BIG_EVENTS="${BIG_EVENTS:-1000000}"
 fi
 PG_BIN=/usr/lib/postgresql/15/bin
 
@@ -121,19 +127,31 @@ run() {
   done <<<"$out"
 }
 
-# annalsd, RelWithDebInfo, durable.
+# start_annalsd NAME DATA DURABILITY: starts annalsd (RelWithDebInfo) on
+# DATA and waits for it; sets ANNALSD_PID and ANNALS_ADDR.
+start_annalsd() {
+  local name="$1" data="$2" durability="$3"
+  rm -f "$TMP/$name.port"
+  "$ANNALSD" --listen 127.0.0.1:0 --port_file "$TMP/$name.port" \
+    --data_dir "$data" --durability "$durability" >"$TMP/$name.log" 2>&1 &
+  ANNALSD_PID=$!
+  PIDS+=("$ANNALSD_PID")
+  for _ in $(seq 1 6000); do
+    [ -s "$TMP/$name.port" ] && break
+    kill -0 "$ANNALSD_PID" 2>/dev/null || { log "annalsd died: $(tail -n 5 "$TMP/$name.log")"; exit 1; }
+    sleep 0.05
+  done
+  [ -s "$TMP/$name.port" ] || { log "annalsd did not start"; exit 1; }
+  ANNALS_ADDR="127.0.0.1:$(cat "$TMP/$name.port")"
+}
+stop_annalsd() {
+  kill -TERM "$ANNALSD_PID" 2>/dev/null || true
+  wait "$ANNALSD_PID" 2>/dev/null || true
+}
+
+# annalsd, durable.
 ANNALS_DATA="$TMP/annals-data"
-"$ANNALSD" --listen 127.0.0.1:0 --port_file "$TMP/annals.port" \
-  --data_dir "$ANNALS_DATA" --durability sync >"$TMP/annalsd.log" 2>&1 &
-ANNALSD_PID=$!
-PIDS+=("$ANNALSD_PID")
-for _ in $(seq 1 200); do
-  [ -s "$TMP/annals.port" ] && break
-  kill -0 "$ANNALSD_PID" 2>/dev/null || { log "annalsd died: $(tail -n 5 "$TMP/annalsd.log")"; exit 1; }
-  sleep 0.05
-done
-[ -s "$TMP/annals.port" ] || { log "annalsd did not start"; exit 1; }
-ANNALS_ADDR="127.0.0.1:$(cat "$TMP/annals.port")"
+start_annalsd annalsd "$ANNALS_DATA" sync
 
 HAVE_PG=0 HAVE_REDIS=0
 if [ "$PEERS" -eq 1 ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BENCH" ]; then
@@ -190,18 +208,49 @@ figure() {
 for c in "${SINGLE[@]}"; do figure "$c" 1; done
 for b in "${BATCHES[@]}"; do figure "$BATCH_CLIENTS" "$b"; done
 
-# annals-bench's other scenarios, when it has them (catch-up read of the
-# whole log, fan-out, queries): each with its defaults.
-HELP="$("$BENCH" --helpfull 2>&1 || true)"
-SCENARIOS="$(grep -A2 -- '-scenario' <<<"$HELP" | grep -oE '(read|catchup|fanout|query|get-relationship|timeline|generate)' | sort -u || true)"
-for s in $SCENARIOS; do
-  [ "$SMOKE" -eq 1 ] && [ "$s" != read ] && continue
-  [ "$s" = generate ] && continue
-  run annals-other timeout 120 "$BENCH" --server "$ANNALS_ADDR" --scenario "$s" --duration "$DURATION"
-done
+# The whole log read back through ReadAll.
+run annals-other timeout 120 "$BENCH" --server "$ANNALS_ADDR" --scenario read
 
 ANNALSD_RSS="$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
 ANNALSD_EVENTS="$(du -sh "$ANNALS_DATA" 2>/dev/null | cut -f1)"
+stop_annalsd
+
+# --- A large log: queries, catch-up, fan-out and memory ---
+# The generator's realistic log (clients/bench_events.h: ~200 dyads, every
+# kind, ~1% corrections) is loaded with --durability buffered, then annalsd
+# restarts on it durable, and every figure below runs on that log.
+BIG_RSS="" BIG_HWM="" BIG_SIZE="" BIG_OPEN_S=""
+if [ "$BIG_EVENTS" -gt 0 ]; then
+  BIG_DATA="$TMP/big-data"
+  start_annalsd big-load "$BIG_DATA" buffered
+  run annals-big "$BENCH" --server "$ANNALS_ADDR" --scenario generate \
+    --events "$BIG_EVENTS"
+  stop_annalsd
+  open_start=$(date +%s.%N)
+  start_annalsd big "$BIG_DATA" sync
+  BIG_OPEN_S="$(python3 -c "print(f'{$(date +%s.%N) - $open_start:.1f}')")"
+  for asof in none position date; do
+    run annals-big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
+      --as-of "$asof" --concurrency 1 --duration "$DURATION"
+  done
+  run annals-big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
+    --as-of none --concurrency 8 --duration "$DURATION"
+  for filter in dyad kind range; do
+    run annals-big "$BENCH" --server "$ANNALS_ADDR" --scenario timeline \
+      --filter "$filter" --concurrency 1 --duration "$DURATION"
+  done
+  run annals-big timeout 600 "$BENCH" --server "$ANNALS_ADDR" --scenario catchup
+  subscribers=(1 100 1000)
+  [ "$SMOKE" -eq 1 ] && subscribers=(1 10)
+  for n in "${subscribers[@]}"; do
+    run annals-big timeout 300 "$BENCH" --server "$ANNALS_ADDR" --scenario fanout \
+      --subscribers "$n" --rate 1000 --duration "$DURATION"
+  done
+  BIG_RSS="$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
+  BIG_HWM="$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
+  BIG_SIZE="$(du -sh "$BIG_DATA" 2>/dev/null | cut -f1)"
+  stop_annalsd
+fi
 
 # --- The page ---
 TABLES="$(python3 clients/bench/tabulate.py "$RESULTS")" || { log "cannot tabulate $RESULTS"; cat "$RESULTS" >&2; exit 1; }
@@ -265,8 +314,24 @@ the client. Batched figures use $BATCH_CLIENTS clients.
   annals: no expected-version check, no hash chain, no projections.
 
 Ratios are annals' events/s divided by the other system's, same row.
-annalsd's resident set at the end of the run: **$ANNALSD_RSS** (data
+annalsd's resident set at the end of the append runs: **$ANNALSD_RSS** (data
 directory $ANNALSD_EVENTS).
+
+**A large log** ($BIG_EVENTS events): generated by \`annals-bench
+--scenario generate\` (clients/bench_events.h: ~200 dyads of 40 actors,
+every kind, 1990–2025 at mixed precision, ~1% corrections) into an annalsd
+with \`--durability buffered\`, which then restarts on it with
+\`--durability sync\` (open took ${BIG_OPEN_S:-?} s); data directory
+${BIG_SIZE:-?}. On it, one after another: GetRelationship of a random dyad
+(now, as of a random position, as of a random date) by one client, and
+now by 8; 50-result QueryTimeline pages by one client (a random dyad's
+timeline in either order; one kind over the whole log; a two-year range
+over the whole log); one Subscribe from the start until caught up
+(catch-up); and live fan-out: N Subscribe calls following the log while
+1,000 events/s are appended, latency from the append call to each
+delivery. annalsd's resident set after the largest fan-out (its
+subscribers still connected as it ends): **${BIG_RSS:-?}** (peak
+${BIG_HWM:-?}).
 
 ## Results
 

@@ -80,6 +80,34 @@ def append_table(runs, title, keys):
     return "\n".join(out)
 
 
+def big_table(runs):
+    """The figures on the large generated log: SYSTEM annals-big."""
+    rows = [(f) for s, f in runs if s == "annals-big"]
+    if not rows:
+        return ""
+    out = ["### A large log", "",
+           "| figure | clients | rate | p50 ms | p99 ms | p99.9 ms | errors |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    for f in rows:
+        g = lambda k: f.get(k, "")
+        what = g("scenario")
+        for k in ("as_of", "filter", "subscribers"):
+            if k in f:
+                what += f" {k}={f[k]}"
+        if "events" in f and g("scenario") == "generate":
+            what += f" ({num(g('events'))} events)"
+        rate = ""
+        if "queries_per_s" in f:
+            rate = num(g("queries_per_s")) + " queries/s"
+        elif "events_per_s" in f:
+            rate = num(g("events_per_s")) + " events/s"
+        out.append("| " + " | ".join([
+            what, g("concurrency"), rate, g("p50_ms"), g("p99_ms"),
+            g("p999_ms"), g("errors")]) + " |")
+    out.append("")
+    return "\n".join(out)
+
+
 def all_runs_table(runs):
     out = ["### Every run", "",
            "| system | scenario | clients | events/call | events | s | "
@@ -106,6 +134,7 @@ def main():
                      key=lambda k: (int(k[1]), int(k[0])))
     print(append_table(runs, "Durable single-event appends", single))
     print(append_table(runs, "Durable batched appends", batched))
+    print(big_table(runs))
     print(all_runs_table(runs))
 
 
