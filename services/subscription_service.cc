@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "absl/types/optional.h"
 #include "annals/v1/relationship.pb.h"
 #include "proto/rpc_status.h"
 #include "services/subscription_filter.h"
@@ -96,7 +97,10 @@ class HubReactor : public grpc::ServerWriteReactor<Response>,
   // Called once, with mu_ held, when the call is to finish.
   virtual void OnFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {}
 
-  // Ends the call with `status` (once; later calls do nothing).
+  // Ends the call with `status` (once; later calls do nothing). While a
+  // write is being started (WriteDecidedLocked) it leaves Finish to
+  // StartWriteNow: a StartWrite after Finish could reach a stream gRPC has
+  // already freed.
   void FinishWith(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
     {
       absl::MutexLock lock(&mu_);
@@ -107,14 +111,41 @@ class HubReactor : public grpc::ServerWriteReactor<Response>,
         waiting_ = false;
         Unref();  // the wait's; never last: gRPC's reference is held
       }
+      if (starting_write_) {
+        deferred_finish_ = status;
+        return;
+      }
     }
     this->Finish(rpc::ToGrpcStatus(status));
+  }
+
+  // The caller decided, with mu_ held and finished_ false, to write; it
+  // calls StartWriteNow next, without mu_.
+  void WriteDecidedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    starting_write_ = true;
+  }
+  // Starts the write decided, then finishes if FinishWith came meanwhile.
+  void StartWriteNow(const Response* message) ABSL_LOCKS_EXCLUDED(mu_) {
+    this->StartWrite(message);
+    absl::Status finish;
+    {
+      absl::MutexLock lock(&mu_);
+      starting_write_ = false;
+      if (!deferred_finish_.has_value()) return;
+      finish = *std::move(deferred_finish_);
+      deferred_finish_.reset();
+    }
+    this->Finish(rpc::ToGrpcStatus(finish));
   }
 
   SubscriptionHub* const hub_;
   absl::Mutex mu_;
   bool waiting_ ABSL_GUARDED_BY(mu_) = false;   // a hub wait is registered
   bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish called or due
+  // Between WriteDecidedLocked and the end of StartWriteNow.
+  bool starting_write_ ABSL_GUARDED_BY(mu_) = false;
+  // What FinishWith left to StartWriteNow.
+  absl::optional<absl::Status> deferred_finish_ ABSL_GUARDED_BY(mu_);
 };
 
 // ---------------------------------------------------------------------------
@@ -192,6 +223,7 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
       if (error.ok() && !writing_ && !pending_.empty()) {
         TakeMessageLocked(&events, &notice);
         writing_ = true;
+        WriteDecidedLocked();
       }
     }
     if (!error.ok()) {
@@ -202,14 +234,14 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
     // out_ is ours until OnWriteDone: writing_ keeps other threads out.
     if (notice != nullptr) {
       out_.Swap(notice.get());
-      StartWrite(&out_);
+      StartWriteNow(&out_);
     } else if (!events.empty()) {
       if (max_batch_ == 1) {
         SetEventMessage(*events.front(), &out_);
       } else {
         SetBatchMessage(events, &out_);
       }
-      StartWrite(&out_);
+      StartWriteNow(&out_);
     }
   }
 
@@ -521,13 +553,14 @@ class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
           sent_ = true;
           sent_bytes_ = bytes;
           write = true;
+          WriteDecidedLocked();
         }
       }
     }
     if (!error.ok()) {
       FinishWith(error);
     } else if (write) {
-      StartWrite(&response_);
+      StartWriteNow(&response_);
     } else {
       Wait();
     }
