@@ -337,10 +337,13 @@ ${BIG_HWM:-?}).
 
 $TABLES
 
+## What changed, and what it gained
+
+$(tail -n +5 docs/benchmarks-changes.md 2>/dev/null || echo "(docs/benchmarks-changes.md is missing)")
+
 ## History
 
-Earlier measurements, and what each change gained, are in
-[benchmarks-history.md](benchmarks-history.md).
+Earlier measurements are in [benchmarks-history.md](benchmarks-history.md).
 EOF
 } >"$OUT"
 log "wrote $OUT"
