@@ -7,6 +7,12 @@
 //   append      --concurrency threads (default 8), each appending batches of
 //               --batch events (default 1) in a loop, each thread to its own
 //               dyad stream, for --duration; events/s and per-call latency.
+//   append-session
+//               --concurrency append sessions (default 64), one per thread,
+//               each keeping --window requests (default 32) of --batch
+//               events (default 1) in flight, for --duration; events/s and
+//               per-request latency from send to acknowledgement
+//               (clients/bench_append_session.h).
 //   read        one client reading the whole log forward in pages of 1000;
 //               events/s.
 //   generate    appends --events generated events (clients/bench_events.h:
@@ -60,6 +66,7 @@
 #include "absl/time/time.h"
 #include "clients/bench/bench_events.h"
 #include "clients/bench_events.h"
+#include "clients/bench_append_session.h"
 #include "clients/bench_subscriptions.h"
 #include "clients/client.h"
 #include "clients/dashed_flags.h"
@@ -67,11 +74,14 @@
 
 ABSL_FLAG(std::string, server, "", "annalsd HOST:PORT (default as annals).");
 ABSL_FLAG(std::string, scenario, "append",
-          "append | read | generate | catchup | fanout | get-relationship | "
-          "timeline (see the top of clients/bench_main.cc).");
+          "append | append-session | read | generate | catchup | fanout | "
+          "get-relationship | timeline (see the top of "
+          "clients/bench_main.cc).");
 ABSL_FLAG(int, concurrency, 0,
           "append, generate, get-relationship, timeline: client threads "
           "(0: 8, or 4 for generate).");
+ABSL_FLAG(int, window, 32,
+          "append-session: requests in flight per session.");
 ABSL_FLAG(int, channels, 8, "gRPC channels (connections) the threads share.");
 ABSL_FLAG(int, batch, 0,
           "append, generate: events per Append call (0: 1 for append, 500 "
@@ -232,6 +242,27 @@ int RunAppend(const std::string& server) {
       Percentiles(all.latencies_ms), all.errors);
   ReportErrors(all);
   return all.errors == 0 && all.events > 0 ? 0 : 1;
+}
+
+int RunAppendSession(const std::string& server) {
+  bench::AppendSessionRun run;
+  run.sessions = FlagOr(absl::GetFlag(FLAGS_concurrency), 64);
+  run.batch = FlagOr(absl::GetFlag(FLAGS_batch), 1);
+  run.window = FlagOr(absl::GetFlag(FLAGS_window), 32);
+  run.duration = absl::GetFlag(FLAGS_duration);
+  run.run_id = RunId();
+  bench::AppendSessionResult result = bench::RunAppendSessions(
+      MakeClients(server, absl::GetFlag(FLAGS_channels)), run);
+  std::cout << absl::StrFormat(
+      "scenario=append-session concurrency=%d batch=%d window=%d events=%d "
+      "seconds=%.2f events_per_s=%.0f calls=%d%s errors=%d\n",
+      run.sessions, run.batch, run.window, result.events, result.seconds,
+      static_cast<double>(result.events) / result.seconds, result.requests,
+      Percentiles(result.latencies_ms), result.errors);
+  if (result.errors > 0) {
+    std::cerr << "first error: " << result.first_error << "\n";
+  }
+  return result.errors == 0 && result.events > 0 ? 0 : 1;
 }
 
 int RunRead(const std::string& server) {
@@ -540,6 +571,7 @@ int main(int argc, char** argv) {
       "annals-bench --server HOST:PORT --scenario SCENARIO [flags]\n"
       "Scenarios (one key=value line per run):\n"
       "  append            --concurrency N --batch N --duration D\n"
+      "  append-session    --concurrency N --batch N --window W --duration D\n"
       "  read              reads the whole log forward\n"
       "  generate          --events N [--seed S --dyads N --batch 500 "
       "--concurrency 4]\n"
@@ -557,6 +589,7 @@ int main(int argc, char** argv) {
                                  : absl::GetFlag(FLAGS_server);
   const std::string scenario = absl::GetFlag(FLAGS_scenario);
   if (scenario == "append") return annals::RunAppend(server);
+  if (scenario == "append-session") return annals::RunAppendSession(server);
   if (scenario == "read") return annals::RunRead(server);
   if (scenario == "generate") return annals::RunGenerate(server);
   if (scenario == "catchup") return annals::RunCatchup(server);
@@ -564,7 +597,8 @@ int main(int argc, char** argv) {
   if (scenario == "get-relationship") return annals::RunGetRelationship(server);
   if (scenario == "timeline") return annals::RunTimeline(server);
   std::cerr << "annals-bench: unknown --scenario '" << scenario
-            << "' (append, read, generate, catchup, fanout, get-relationship, "
+            << "' (append, append-session, read, generate, catchup, fanout, "
+               "get-relationship, "
                "timeline)\n";
   return 2;
 }

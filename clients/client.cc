@@ -1,9 +1,15 @@
 #include "clients/client.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <deque>
 #include <utility>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "proto/rpc_status.h"
 
 namespace annals {
@@ -60,6 +66,273 @@ absl::Status Follow(grpc::ClientContext* context, Reader* reader,
   return rpc::FromGrpcStatus(status);
 }
 
+// The callback-API reactor behind AppendSession: one write in flight (the
+// rest queued here), one read in flight, a hold on the call while user
+// threads may still start writes.
+class AppendSessionImpl final
+    : public AppendSession,
+      public grpc::ClientBidiReactor<v1::AppendSessionRequest,
+                                     v1::AppendSessionResponse> {
+ public:
+  AppendSessionImpl(v1::EventLog::Stub* stub, size_t window)
+      : window_(std::max<size_t>(1, window)) {
+    stub->async()->AppendSession(&context_, this);
+    StartRead(&response_);
+    AddHold();  // released once no user thread will start a write
+    StartCall();
+  }
+
+  ~AppendSessionImpl() override {
+    bool cancel = false;
+    {
+      absl::MutexLock lock(&mu_);
+      cancel = !failed_;
+    }
+    if (cancel) Cancel();
+    ended_.WaitForNotification();
+  }
+
+  void Append(v1::AppendRequest request, Done done) override
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::Status refused;
+    bool write = false;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &AppendSessionImpl::HasRoomLocked));
+      if (failed_) {
+        refused = status_;  // every earlier Append is answered
+      } else if (closing_) {
+        // Answered after the earlier ones, when the session ends.
+        awaiting_.push_back({0, std::move(done),
+                             absl::FailedPreconditionError(
+                                 "Append after Finish or Cancel of the "
+                                 "session")});
+        return;
+      } else if (broken_) {
+        // The stream is ending: answered with its status when it has.
+        awaiting_.push_back({0, std::move(done), absl::OkStatus()});
+        return;
+      } else {
+        const uint64_t id = next_id_++;
+        awaiting_.push_back({id, std::move(done), absl::OkStatus()});
+        v1::AppendSessionRequest message;
+        message.set_correlation_id(id);
+        message.mutable_append()->Swap(&request);
+        if (writing_) {
+          queued_.push_back(std::move(message));
+        } else {
+          writing_ = true;
+          in_flight_ = std::move(message);
+          write = true;
+        }
+      }
+    }
+    if (!refused.ok()) {
+      done(refused);
+      return;
+    }
+    if (write) StartWrite(&in_flight_);
+  }
+
+  void WaitForRoom() override ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &AppendSessionImpl::HasRoomLocked));
+  }
+
+  absl::Status Finish() override ABSL_LOCKS_EXCLUDED(mu_) {
+    bool writes_done = false;
+    {
+      absl::MutexLock lock(&mu_);
+      closing_ = true;
+      if (!writing_ && !writes_done_ && !cancelled_ && !broken_) {
+        writes_done_ = true;
+        writes_done = true;
+      }
+    }
+    if (writes_done) {
+      StartWritesDone();
+      ReleaseHold();
+    }
+    ended_.WaitForNotification();
+    absl::MutexLock lock(&mu_);
+    return status_;
+  }
+
+  void Cancel() override ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      closing_ = true;
+      cancelled_ = true;
+      queued_.clear();
+    }
+    context_.TryCancel();
+    ReleaseHold();
+  }
+
+  // --- gRPC reactions ---
+
+  void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
+    bool write = false;
+    bool writes_done = false;
+    bool release = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!ok || cancelled_ || broken_) {
+        // The stream is gone or ending: no more writes; OnDone reports why.
+        writing_ = false;
+        broken_ = true;
+        queued_.clear();
+        release = true;
+      } else if (!queued_.empty()) {
+        in_flight_ = std::move(queued_.front());
+        queued_.pop_front();
+        write = true;
+      } else {
+        writing_ = false;
+        if (closing_ && !writes_done_) {
+          writes_done_ = true;
+          writes_done = true;
+          release = true;
+        }
+      }
+    }
+    if (write) StartWrite(&in_flight_);
+    if (writes_done) StartWritesDone();
+    if (release) ReleaseHold();
+  }
+
+  void OnReadDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
+    if (!ok) {
+      // The server ended the stream (or it broke): nothing more will be
+      // answered, so no more writes; OnDone follows once the hold is gone.
+      bool release = false;
+      {
+        absl::MutexLock lock(&mu_);
+        broken_ = true;
+        queued_.clear();
+        release = !writing_;
+      }
+      if (release) ReleaseHold();
+      return;
+    }
+    std::vector<std::pair<Done, absl::StatusOr<v1::AppendResponse>>> answered;
+    bool protocol_error = false;
+    {
+      absl::MutexLock lock(&mu_);
+      for (v1::AppendAck& ack : *response_.mutable_acks()) {
+        if (awaiting_.empty() || !awaiting_.front().refused.ok() ||
+            awaiting_.front().correlation_id != ack.correlation_id()) {
+          protocol_error_ = absl::InternalError(absl::StrCat(
+              "the server acknowledged correlation id ", ack.correlation_id(),
+              awaiting_.empty()
+                  ? std::string(" with nothing unacknowledged")
+                  : absl::StrCat(", expected ",
+                                 awaiting_.front().correlation_id)));
+          protocol_error = true;
+          break;
+        }
+        answered.emplace_back(std::move(awaiting_.front().done), Result(ack));
+        awaiting_.pop_front();
+      }
+    }
+    response_.Clear();
+    for (auto& [done, result] : answered) done(std::move(result));
+    if (protocol_error) {
+      context_.TryCancel();
+      return;
+    }
+    StartRead(&response_);
+  }
+
+  void OnDone(const grpc::Status& status) override ABSL_LOCKS_EXCLUDED(mu_) {
+    std::deque<Awaiting> unanswered;
+    absl::Status error;
+    {
+      absl::MutexLock lock(&mu_);
+      status_ = protocol_error_.ok() ? rpc::FromGrpcStatus(status)
+                                     : protocol_error_;
+      if (status_.ok() && !awaiting_.empty() &&
+          awaiting_.front().refused.ok()) {
+        status_ = absl::InternalError(absl::StrCat(
+            "the server ended the session with ", awaiting_.size(),
+            " requests unacknowledged"));
+      }
+      failed_ = true;
+      unanswered.swap(awaiting_);  // only refused ones when status_ is OK
+      error = status_;
+    }
+    for (Awaiting& a : unanswered) {
+      a.done(a.refused.ok() ? error : a.refused);
+    }
+    ended_.Notify();  // last: the destructor may run from here on
+  }
+
+ private:
+  struct Awaiting {
+    uint64_t correlation_id;
+    Done done;
+    // Not sent: Append came after Finish or Cancel.
+    absl::Status refused;
+  };
+
+  static absl::StatusOr<v1::AppendResponse> Result(v1::AppendAck& ack) {
+    switch (ack.result_case()) {
+      case v1::AppendAck::kAppended:
+        return std::move(*ack.mutable_appended());
+      case v1::AppendAck::kError: {
+        const google::rpc::Status& error = ack.error();
+        if (error.code() == 0) break;
+        return rpc::FromGrpcStatus(
+            grpc::Status(static_cast<grpc::StatusCode>(error.code()),
+                         error.message(), error.SerializeAsString()));
+      }
+      case v1::AppendAck::RESULT_NOT_SET:
+        break;
+    }
+    return absl::InternalError(absl::StrCat(
+        "the server's acknowledgement of correlation id ",
+        ack.correlation_id(), " has neither a response nor an error"));
+  }
+
+  bool HasRoomLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return failed_ || broken_ || closing_ || awaiting_.size() < window_;
+  }
+
+  void ReleaseHold() ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!hold_) return;
+      hold_ = false;
+    }
+    RemoveHold();
+  }
+
+  // Constant after construction.
+  const size_t window_;
+
+  grpc::ClientContext context_;
+  // Used by the read side only (one read at a time).
+  v1::AppendSessionResponse response_;
+  // The request being written: set by whoever starts the write, read by
+  // gRPC until OnWriteDone.
+  v1::AppendSessionRequest in_flight_;
+  absl::Notification ended_;  // OnDone has run
+
+  absl::Mutex mu_;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::deque<Awaiting> awaiting_ ABSL_GUARDED_BY(mu_);  // sent, unanswered
+  std::deque<v1::AppendSessionRequest> queued_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool writes_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool hold_ ABSL_GUARDED_BY(mu_) = true;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;    // Finish or Cancel called
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;     // writing is over
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;     // OnDone ran
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  absl::Status protocol_error_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace
 
 std::string DefaultServerAddress() {
@@ -99,6 +372,10 @@ absl::StatusOr<v1::AppendResponse> Client::Append(
     const v1::AppendRequest& request) {
   return Call<v1::AppendResponse>(event_log_.get(), &v1::EventLog::Stub::Append,
                                   NewContext().get(), request);
+}
+
+std::unique_ptr<AppendSession> Client::OpenAppendSession(size_t window) {
+  return std::make_unique<AppendSessionImpl>(event_log_.get(), window);
 }
 
 absl::StatusOr<v1::ReadStreamResponse> Client::ReadStream(

@@ -39,6 +39,43 @@ struct ClientOptions {
 // else localhost and annalsd's default port.
 std::string DefaultServerAddress();
 
+// A streaming append session (EventLog.AppendSession; the contract is in
+// proto/annals/v1/event_log.proto): appends are pipelined on one stream and
+// acknowledged in order, each once it is durable. Thread-safe; the
+// destructor cancels the session when it was not finished and waits until
+// it has ended.
+class AppendSession {
+ public:
+  // Called exactly once per Append with the acknowledgement: the append's
+  // response, or its error exactly as unary Append would return it, or
+  // the session's status when the session ended before answering
+  // (UNAVAILABLE at server shutdown or on a lost connection: retry with
+  // the same event ids). Runs on a gRPC thread, in the order of the Append
+  // calls; it must not block or call into the session.
+  using Done = std::function<void(absl::StatusOr<v1::AppendResponse>)>;
+
+  virtual ~AppendSession() = default;
+
+  // Sends `request`, blocking while `window` requests (see
+  // Client::OpenAppendSession) are unacknowledged. After the session ended,
+  // or once Finish was called, calls `done` at once with the error.
+  virtual void Append(v1::AppendRequest request, Done done) = 0;
+
+  // Blocks until fewer than `window` requests are unacknowledged (Append
+  // would not block) or the session has ended.
+  virtual void WaitForRoom() = 0;
+
+  // Half-closes, waits until every request is answered and the server has
+  // ended the stream, and returns the stream's status (OK when the server
+  // answered everything; the same status every unanswered `done` got
+  // otherwise).
+  virtual absl::Status Finish() = 0;
+
+  // Cancels the session: unanswered appends get CANCELLED (they may or may
+  // not have been recorded). Does not wait; Finish or the destructor does.
+  virtual void Cancel() = 0;
+};
+
 // Thread-safe: one Client may be shared by many threads.
 class Client {
  public:
@@ -48,6 +85,10 @@ class Client {
   Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline);
 
   absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& request);
+  // Opens an append session with at most `window` (>= 1) requests
+  // unacknowledged; no deadline (keepalive detects a dead connection).
+  // Errors arrive through the session.
+  std::unique_ptr<AppendSession> OpenAppendSession(size_t window = 64);
   absl::StatusOr<v1::ReadStreamResponse> ReadStream(
       const v1::ReadStreamRequest& request);
   absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& request);

@@ -55,6 +55,8 @@ else
   SINGLE=(1 8 64 256) BATCHES=(10 100 1000) BATCH_CLIENTS=8
   BIG_EVENTS="${BIG_EVENTS:-1000000}"
 fi
+# AppendSession: requests in flight per session, single-event and batched.
+SESSION_WINDOW=32 SESSION_BATCH_WINDOW=4
 PG_BIN=/usr/lib/postgresql/15/bin
 
 log() { echo "bench.sh: $*" >&2; }
@@ -197,6 +199,10 @@ figure() {
   local c="$1" b="$2"
   run annals "$BENCH" --server "$ANNALS_ADDR" --scenario append \
     --concurrency "$c" --batch "$b" --duration "$DURATION"
+  local w="$SESSION_WINDOW"
+  [ "$b" -gt 1 ] && w="$SESSION_BATCH_WINDOW"
+  run annals-session "$BENCH" --server "$ANNALS_ADDR" --scenario append-session \
+    --concurrency "$c" --batch "$b" --window "$w" --duration "$DURATION"
   run raw "$RAW" --dir "$TMP/raw-data" --concurrency "$c" --batch "$b" \
     --duration "$DURATION"
   [ "$HAVE_PG" -eq 1 ] && run postgres "$PG_BENCH" --conninfo "$PG_CONN" \
@@ -293,6 +299,13 @@ the client. Batched figures use $BATCH_CLIENTS clients.
   before any append in it is acknowledged), driven by \`annals-bench\` over
   loopback gRPC (8 channels), expected version *any*. Includes validation,
   the hash chain, the Merkle tree and the relationship projection.
+- **annals session**: the same annalsd and events over
+  \`EventLog.AppendSession\` (\`annals-bench --scenario append-session\`):
+  one bidirectional stream per client thread, each keeping
+  $SESSION_WINDOW requests in flight ($SESSION_BATCH_WINDOW in the batched
+  rows) and receiving acknowledgements in order, each sent once its commit
+  group is durable. Latency is per request, from its send to its
+  acknowledgement.
 - **raw RocksDB** (the limit): \`annals-bench-raw\`, in-process, writes the
   same keys and bytes annalsd writes (events, streams, event_ids, Merkle
   nodes, meta head, the relationship projection's keys with a 1 KiB state)
@@ -350,7 +363,7 @@ log "wrote $OUT"
 if [ "$SMOKE" -eq 1 ]; then
   # Every figure of annals and of the raw limit printed its line.
   want=$(( (${#SINGLE[@]} + ${#BATCHES[@]}) ))
-  for system in annals raw; do
+  for system in annals annals-session raw; do
     got="$(grep -c "^$system scenario=" "$RESULTS" || true)"
     [ "$got" -eq "$want" ] || { log "$system: $got result lines, want $want"; FAILED=1; }
   done

@@ -50,6 +50,11 @@ ABSL_FLAG(int64_t, subscription_window, 8192,
           "Recent events kept in memory for live subscriptions (at most 32 "
           "MiB of them). A subscriber further behind reads from storage and "
           "is told it fell behind.");
+ABSL_FLAG(int64_t, append_session_window, 1024,
+          "EventLog.AppendSession: requests one session may have read but "
+          "not yet acknowledged; it stops reading while that many are.");
+ABSL_FLAG(int64_t, append_session_window_mb, 16,
+          "EventLog.AppendSession: the same window in MiB of requests.");
 ABSL_FLAG(std::string, signing_key, "",
           "PEM Ed25519 private key that signs tree heads (Audit service). "
           "Default: DATA_DIR/signing_key.pem, created with mode 0600 on first "
@@ -171,6 +176,12 @@ int main(int argc, char** argv) {
       static_cast<size_t>(absl::GetFlag(FLAGS_max_append_events));
   options.limits.max_event_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_event_bytes));
+  options.append_session.window_requests = static_cast<size_t>(
+      std::max<int64_t>(1, absl::GetFlag(FLAGS_append_session_window)));
+  options.append_session.window_bytes =
+      static_cast<size_t>(
+          std::max<int64_t>(1, absl::GetFlag(FLAGS_append_session_window_mb)))
+      << 20;
   absl::StatusOr<std::unique_ptr<annals::services::Server>> server =
       annals::services::Server::Start(options, log->get(), &hub);
   if (!server.ok()) {

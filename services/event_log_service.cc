@@ -74,31 +74,26 @@ std::string PrincipalOf(const grpc::CallbackServerContext& context) {
   return absl::StrCat("anonymous@", peer);
 }
 
-EventLogService::EventLogService(storage::EventLog* log, const Limits& limits)
-    : log_(log), limits_(limits) {}
+EventLogService::EventLogService(storage::EventLog* log, const Limits& limits,
+                                 const AppendSessionOptions& session_options)
+    : log_(log), limits_(limits), sessions_(log, limits, session_options) {}
 
 grpc::ServerUnaryReactor* EventLogService::Append(
     grpc::CallbackServerContext* context, const v1::AppendRequest* request,
     v1::AppendResponse* response) {
-  absl::StatusOr<storage::AppendBatch> batch = ToAppendBatch(*request, limits_);
-  if (!batch.ok()) return FinishWith(context, batch.status());
-  batch->principal = PrincipalOf(*context);
-
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  log_->AppendAsync(
-      *std::move(batch),
+  QueueAppend(
+      log_, limits_, *request, PrincipalOf(*context),
       [reactor, response](absl::StatusOr<storage::AppendResult> result) {
-        if (result.ok()) {
-          response->set_stream(result->stream);
-          response->mutable_positions()->Add(result->positions.begin(),
-                                             result->positions.end());
-          response->set_stream_version(result->stream_version);
-          response->set_already_recorded(result->already_recorded);
-          response->set_head(result->head);
-        }
+        if (result.ok()) ToAppendResponse(*result, response);
         reactor->Finish(rpc::ToGrpcStatus(result.status()));
       });
   return reactor;
+}
+
+grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
+EventLogService::AppendSession(grpc::CallbackServerContext* context) {
+  return sessions_.Open(context);
 }
 
 grpc::ServerUnaryReactor* EventLogService::ReadStream(

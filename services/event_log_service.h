@@ -7,6 +7,7 @@
 #include <string>
 
 #include "annals/v1/event_log.grpc.pb.h"
+#include "services/append_session.h"
 #include "services/validation.h"
 #include "storage/event_log.h"
 
@@ -19,13 +20,17 @@ std::string PrincipalOf(const grpc::CallbackServerContext& context);
 class EventLogService final : public v1::EventLog::CallbackService {
  public:
   // `log` must outlive the service. Thread-safe.
-  EventLogService(storage::EventLog* log, const Limits& limits);
+  EventLogService(storage::EventLog* log, const Limits& limits,
+                  const AppendSessionOptions& session_options = {});
 
   // Completes when the append is durable; the handler thread never waits
   // for the writer.
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const v1::AppendRequest* request,
                                    v1::AppendResponse* response) override;
+  // See services/append_session.h.
+  grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
+  AppendSession(grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* context,
                                        const v1::ReadStreamRequest* request,
                                        v1::ReadStreamResponse* response) override;
@@ -36,10 +41,19 @@ class EventLogService final : public v1::EventLog::CallbackService {
                                      const v1::GetEventRequest* request,
                                      v1::GetEventResponse* response) override;
 
+  // Ends every append session (see AppendSessions::Shutdown). Call before
+  // grpc::Server::Shutdown so that sessions need not wait for its deadline.
+  void Shutdown() { sessions_.Shutdown(); }
+
+  // The append sessions open now.
+  size_t open_sessions() const { return sessions_.open_sessions(); }
+
  private:
   // Constant after construction.
   storage::EventLog* const log_;
   const Limits limits_;
+
+  AppendSessions sessions_;
 };
 
 }  // namespace annals::services

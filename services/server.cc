@@ -23,13 +23,14 @@ int Millis(absl::Duration d) {
 
 }  // namespace
 
-Server::Server(storage::EventLog* log, const Limits& limits,
-               SubscriptionHub* hub, const TreeHeadSigner* signer)
+Server::Server(storage::EventLog* log, const ServerOptions& options,
+               SubscriptionHub* hub)
     : log_(log),
       hub_(hub),
-      event_log_service_(log, limits),
+      event_log_service_(log, options.limits, options.append_session),
       relationships_service_(log),
       admin_service_(log) {
+  const TreeHeadSigner* signer = options.signer;
   if (signer == nullptr) {
     absl::StatusOr<std::unique_ptr<TreeHeadSigner>> own =
         TreeHeadSigner::Generate();
@@ -54,7 +55,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<Server> server(
-      new Server(log, options.limits, hub, options.signer));
+      new Server(log, options, hub));
   if (server->audit_service_ == nullptr) {
     return absl::InternalError("cannot generate a tree head signing key");
   }
@@ -103,6 +104,8 @@ void Server::Shutdown(absl::Duration deadline) {
   // Subscriptions never end by themselves: end them first, so that they
   // need not wait for the deadline.
   if (hub_ != nullptr) hub_->Shutdown();
+  // Sessions neither: they answer what they read, then end.
+  event_log_service_.Shutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
   log_->Close();
   server_->Wait();

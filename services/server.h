@@ -29,6 +29,8 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:7465";
   // Request size limits.
   Limits limits;
+  // The window of each EventLog.AppendSession stream.
+  AppendSessionOptions append_session;
   // HTTP/2 keepalive for long-lived streams (subscriptions) behind proxies
   // and NATs: the server pings an idle connection every `keepalive_time`
   // and drops it when the ping is not answered within `keepalive_timeout`.
@@ -67,16 +69,17 @@ class Server {
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
   // Graceful shutdown: reports NOT_SERVING, ends every subscription with
-  // UNAVAILABLE, stops taking new calls, lets calls in flight finish until
-  // `deadline` and cancels the rest, then closes the log (which commits
+  // UNAVAILABLE, ends every append session with UNAVAILABLE once it has
+  // answered the requests it read, stops taking new calls, lets calls in
+  // flight finish until `deadline` and cancels the rest, then closes the log (which commits
   // everything queued) and waits until no subscription work touches it.
   // Appends in flight are therefore committed or failed, never
   // half-written. Idempotent.
   void Shutdown(absl::Duration deadline);
 
  private:
-  Server(storage::EventLog* log, const Limits& limits, SubscriptionHub* hub,
-         const TreeHeadSigner* signer);
+  Server(storage::EventLog* log, const ServerOptions& options,
+         SubscriptionHub* hub);
 
   storage::EventLog* const log_;
   SubscriptionHub* const hub_;  // may be null

@@ -4,16 +4,20 @@
 Input (argv[1]): lines "SYSTEM key=value key=value ...", one per run, where
 the key=value part is what annals-bench and the drivers in clients/bench
 print (scenario, concurrency, batch, events_per_s, p50_ms, p99_ms, p999_ms,
-errors, ...). SYSTEM is annals, raw, postgres or redis, or annals-other for
-annals-bench's further scenarios. Writes Markdown to stdout.
+errors, ...). SYSTEM is annals (unary Append), annals-session
+(AppendSession), raw, postgres or redis, or annals-other for annals-bench's
+further scenarios. Writes Markdown to stdout.
 
 Exits 1 when a line does not parse (the smoke test relies on it).
 """
 import sys
 
-SYSTEMS = ["annals", "raw", "postgres", "redis"]
-NAMES = {"annals": "annals", "raw": "raw RocksDB", "postgres": "PostgreSQL",
-         "redis": "Redis"}
+SYSTEMS = ["annals", "annals-session", "raw", "postgres", "redis"]
+NAMES = {"annals": "annals", "annals-session": "annals session",
+         "raw": "raw RocksDB", "postgres": "PostgreSQL", "redis": "Redis"}
+# annals itself, unary Append and AppendSession: each gets ratios to the
+# others (the peers).
+OURS = ["annals", "annals-session"]
 
 
 def parse(path):
@@ -59,8 +63,9 @@ def append_table(runs, title, keys):
     head = ["clients", "events/call"]
     for s in present:
         head += [f"{NAMES[s]} events/s", f"{NAMES[s]} p99 ms"]
-    peers = [s for s in present if s != "annals"]
-    head += [f"annals ÷ {NAMES[s]}" for s in peers]
+    ours = [s for s in present if s in OURS]
+    peers = [s for s in present if s not in OURS]
+    head += [f"{NAMES[o]} ÷ {NAMES[s]}" for o in ours for s in peers]
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "---:|" * len(head))
     for c, b in keys:
@@ -71,10 +76,12 @@ def append_table(runs, title, keys):
             f = by.get((s, c, b))
             row += [num(f["events_per_s"]) if f else "–",
                     f["p99_ms"] if f and "p99_ms" in f else "–"]
-        a = by.get(("annals", c, b))
-        for s in peers:
-            p = by.get((s, c, b))
-            row.append(ratio(a and a["events_per_s"], p and p["events_per_s"]))
+        for o in ours:
+            a = by.get((o, c, b))
+            for s in peers:
+                p = by.get((s, c, b))
+                row.append(ratio(a and a["events_per_s"],
+                                 p and p["events_per_s"]))
         out.append("| " + " | ".join(row) + " |")
     out.append("")
     return "\n".join(out)

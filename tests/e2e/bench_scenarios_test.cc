@@ -101,8 +101,9 @@ class BenchScenariosTest : public ::testing::Test {
 
 TEST_F(BenchScenariosTest, HelpListsTheScenarios) {
   const RunResult help = RunProcess({kBench, "--help"}, dir_.string());
-  for (const char* scenario : {"append", "read", "generate", "catchup",
-                               "fanout", "get-relationship", "timeline"}) {
+  for (const char* scenario :
+       {"append", "append-session", "read", "generate", "catchup", "fanout",
+        "get-relationship", "timeline"}) {
     EXPECT_THAT(help.out + help.err, HasSubstr(scenario));
   }
   const RunResult bad =
@@ -169,6 +170,26 @@ TEST_F(BenchScenariosTest, AppendAtTheLimits) {
   EXPECT_THAT(line, StartsWith("scenario=append concurrency=256 batch=1 "));
   const std::string read = Bench({"--scenario", "read"});
   EXPECT_GT(Number(read, "events"), 2000);
+}
+
+TEST_F(BenchScenariosTest, AppendSessionPipelinesSingleEventsAndBatches) {
+  std::string line =
+      Bench({"--scenario", "append-session", "--concurrency", "8", "--window",
+             "4", "--duration", "300ms"});
+  EXPECT_THAT(line,
+              StartsWith("scenario=append-session concurrency=8 batch=1 "
+                         "window=4 "));
+  const double events = Number(line, "events");
+  EXPECT_GT(events, 0);
+  EXPECT_EQ(Number(line, "calls"), events);  // one event per request
+  EXPECT_GT(Number(line, "p99_ms"), 0);
+  line = Bench({"--scenario", "append-session", "--concurrency", "2",
+                "--batch", "100", "--duration", "200ms"});
+  EXPECT_THAT(line, StartsWith("scenario=append-session concurrency=2 "
+                               "batch=100 window=32 "));
+  EXPECT_EQ(Number(line, "events"), 100 * Number(line, "calls"));
+  const std::string read = Bench({"--scenario", "read"});
+  EXPECT_EQ(Number(read, "events"), events + Number(line, "events"));
 }
 
 }  // namespace
