@@ -55,8 +55,10 @@ else
   SINGLE=(1 8 64 256) BATCHES=(10 100 1000) BATCH_CLIENTS=8
   BIG_EVENTS="${BIG_EVENTS:-1000000}"
 fi
-# AppendSession: requests in flight per session, single-event and batched.
-SESSION_WINDOW=32 SESSION_BATCH_WINDOW=4
+# AppendSession: requests in flight per session. Single events: 32, but
+# about 512 in all once there are more than 16 clients (at least 4): more
+# adds latency, not events/s. Batched: 4.
+SESSION_WINDOW=32 SESSION_TOTAL=512 SESSION_MIN_WINDOW=4 SESSION_BATCH_WINDOW=4
 PG_BIN=/usr/lib/postgresql/15/bin
 
 log() { echo "bench.sh: $*" >&2; }
@@ -199,7 +201,9 @@ figure() {
   local c="$1" b="$2"
   run annals "$BENCH" --server "$ANNALS_ADDR" --scenario append \
     --concurrency "$c" --batch "$b" --duration "$DURATION"
-  local w="$SESSION_WINDOW"
+  local w=$(( SESSION_TOTAL / c ))
+  [ "$w" -gt "$SESSION_WINDOW" ] && w="$SESSION_WINDOW"
+  [ "$w" -lt "$SESSION_MIN_WINDOW" ] && w="$SESSION_MIN_WINDOW"
   [ "$b" -gt 1 ] && w="$SESSION_BATCH_WINDOW"
   run annals-session "$BENCH" --server "$ANNALS_ADDR" --scenario append-session \
     --concurrency "$c" --batch "$b" --window "$w" --duration "$DURATION"
@@ -301,11 +305,13 @@ the client. Batched figures use $BATCH_CLIENTS clients.
   the hash chain, the Merkle tree and the relationship projection.
 - **annals session**: the same annalsd and events over
   \`EventLog.AppendSession\` (\`annals-bench --scenario append-session\`):
-  one bidirectional stream per client thread, each keeping
-  $SESSION_WINDOW requests in flight ($SESSION_BATCH_WINDOW in the batched
-  rows) and receiving acknowledgements in order, each sent once its commit
-  group is durable. Latency is per request, from its send to its
-  acknowledgement.
+  one bidirectional stream per client thread, each keeping a window of
+  requests in flight (single events: $SESSION_WINDOW per session, or
+  $SESSION_TOTAL ÷ clients when that is smaller, at least
+  $SESSION_MIN_WINDOW; batched rows: $SESSION_BATCH_WINDOW; the window of
+  each run is in the table of every run) and receiving acknowledgements in
+  order, each sent once its commit group is durable. Latency is per
+  request, from its send to its acknowledgement.
 - **raw RocksDB** (the limit): \`annals-bench-raw\`, in-process, writes the
   same keys and bytes annalsd writes (events, streams, event_ids, Merkle
   nodes, meta head, the relationship projection's keys with a 1 KiB state)

@@ -123,7 +123,10 @@ def all_runs_table(runs):
     for system, f in runs:
         g = lambda k: f.get(k, "")
         out.append("| " + " | ".join([
-            system, g("scenario"), g("concurrency"), g("batch"), g("events"),
+            system,
+            g("scenario") + (f" (window {f['window']})" if "window" in f
+                             else ""),
+            g("concurrency"), g("batch"), g("events"),
             g("seconds"), num(g("events_per_s")) if g("events_per_s") else "",
             g("p50_ms"), g("p99_ms"), g("p999_ms"), g("errors")]) + " |")
     out.append("")
