@@ -470,10 +470,29 @@ class RocksEventLog final : public EventLog {
 
   // --- Projections (writer thread, or Open before the writer starts) ---
 
-  class MemoryContext;
+  // Recomputes every projection from the log into a scratch database
+  // (ProjectInto), then merges it with the stored projections
+  // (MergeProjections). Memory stays bounded whatever the log's size: the
+  // scratch database keeps what it computes on disk.
+  class RebuildContext;
   absl::StatusOr<RebuildReport> DoRebuild(bool repair);
-  // Replaces the stored projections with `fresh` (one map per family).
-  absl::Status WriteProjections(const MemoryContext& fresh);
+  // The scratch database's directory, inside the log's; removed after
+  // every rebuild (and on open, should a crash have left it).
+  std::string ScratchPath() const;
+  // Replays positions 1 ... head through the projector into `scratch`
+  // (`families`: its column family per projection family).
+  absl::Status ProjectInto(
+      rocksdb::DB* scratch,
+      const std::vector<rocksdb::ColumnFamilyHandle*>& families,
+      RebuildReport* report);
+  // Walks `scratch` and the stored projections together in key order,
+  // counting into `report` what differs; with `repair`, makes the stored
+  // projections equal to `scratch`, with projection_version removed
+  // first and written last.
+  absl::Status MergeProjections(
+      rocksdb::DB* scratch,
+      const std::vector<rocksdb::ColumnFamilyHandle*>& families, bool repair,
+      RebuildReport* report);
 
   // --- Writer thread ---
 
@@ -1788,58 +1807,63 @@ absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEventAt(
 // ---------------------------------------------------------------------------
 // Rebuilding projections
 
-// A projection computed in memory: what a rebuild compares with (and then
-// writes over) the stored one. Reads events from the committed log.
-class RocksEventLog::MemoryContext final : public ProjectionContext {
+// Projections recomputed into a scratch database, one column family per
+// projection family: the projector's view of a rebuild. Reads events from
+// the committed log. What it puts gathers in a WriteBatch, and in the
+// overlay the projector reads back (StagedProjections, as the writer's),
+// until Flush writes the batch without a WAL: the scratch database does not
+// outlive the rebuild.
+class RocksEventLog::RebuildContext final : public ProjectionContext {
  public:
-  explicit MemoryContext(const RocksEventLog* log) : log_(log) {}
+  // `families` are the scratch database's handles, indexed like
+  // kProjectionFamilies.
+  RebuildContext(const RocksEventLog* log, rocksdb::DB* scratch,
+                 const std::vector<rocksdb::ColumnFamilyHandle*>& families)
+      : log_(log), scratch_(scratch), families_(families) {}
 
   absl::StatusOr<std::string> Get(ProjectionFamily family,
                                   absl::string_view key) override {
-    const auto& map = Map(family);
-    auto it = map.find(key);
-    if (it == map.end()) {
-      return absl::NotFoundError(absl::StrCat("no projection entry ", key));
+    if (const std::optional<std::string>* staged = staged_.Find(family, key)) {
+      if (staged->has_value()) return **staged;
+    } else {
+      std::string value;
+      rocksdb::Status s = scratch_->Get(rocksdb::ReadOptions(), Family(family),
+                                        ToSlice(key), &value);
+      if (s.ok()) return value;
+      if (!s.IsNotFound()) return RocksError(s, "read a rebuilt projection");
     }
-    return it->second;
+    return absl::NotFoundError(absl::StrCat("no projection entry ", key));
   }
   absl::Status Put(ProjectionFamily family, absl::string_view key,
                    absl::string_view value) override {
-    Map(family).insert_or_assign(std::string(key), std::string(value));
+    rocksdb::Status s = batch_.Put(Family(family), ToSlice(key), ToSlice(value));
+    if (!s.ok()) return RocksError(s, "stage a projection");
+    staged_.Put(family, key, value);
     return absl::OkStatus();
   }
   absl::Status Delete(ProjectionFamily family, absl::string_view key) override {
-    auto& map = Map(family);
-    if (auto it = map.find(key); it != map.end()) map.erase(it);
+    rocksdb::Status s = batch_.Delete(Family(family), ToSlice(key));
+    if (!s.ok()) return RocksError(s, "stage a projection");
+    staged_.Delete(family, key);
     return absl::OkStatus();
   }
   absl::Status Scan(ProjectionFamily family, absl::string_view prefix,
                     const std::function<void(absl::string_view,
                                              absl::string_view)>& visit)
       override {
-    const auto& map = Map(family);
-    for (auto it = map.lower_bound(prefix);
-         it != map.end() && absl::StartsWith(it->first, prefix); ++it) {
-      visit(it->first, it->second);
-    }
-    return absl::OkStatus();
+    return ScanUntil(family, prefix, Order::kAscending,
+                     [&visit](absl::string_view key, absl::string_view value) {
+                       visit(key, value);
+                       return true;
+                     });
   }
-  // Scans a snapshot of the prefix's entries, in either order.
   absl::Status ScanUntil(
       ProjectionFamily family, absl::string_view prefix, Order order,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       override {
-    const auto& map = Map(family);
-    std::vector<std::pair<std::string, std::string>> hits;
-    for (auto it = map.lower_bound(prefix);
-         it != map.end() && absl::StartsWith(it->first, prefix); ++it) {
-      hits.emplace_back(it->first, it->second);
-    }
-    if (order == Order::kDescending) std::reverse(hits.begin(), hits.end());
-    for (const auto& [k, v] : hits) {
-      if (!visit(k, v)) break;
-    }
-    return absl::OkStatus();
+    std::unique_ptr<rocksdb::Iterator> base(
+        scratch_->NewIterator(rocksdb::ReadOptions(), Family(family)));
+    return staged_.ScanUntil(family, base.get(), prefix, order, visit);
   }
   absl::StatusOr<v1::RecordedEvent> EventAt(uint64_t position) override {
     return log_->ReadEventAt(rocksdb::ReadOptions(), position);
@@ -1848,17 +1872,26 @@ class RocksEventLog::MemoryContext final : public ProjectionContext {
     return log_->CommittedPositionOf(id);
   }
 
-  using Entries = std::map<std::string, std::string, std::less<>>;
-  Entries& Map(ProjectionFamily family) {
-    return maps_[family == ProjectionFamily::kDyadTimeline ? 0 : 1];
-  }
-  const Entries& Map(ProjectionFamily family) const {
-    return maps_[family == ProjectionFamily::kDyadTimeline ? 0 : 1];
+  // Writes what was put since the last Flush into the scratch database.
+  absl::Status Flush() {
+    rocksdb::WriteOptions write;
+    write.disableWAL = true;
+    rocksdb::Status s = scratch_->Write(write, &batch_);
+    batch_.Clear();
+    staged_ = StagedProjections();
+    return s.ok() ? absl::OkStatus() : RocksError(s, "write the rebuild");
   }
 
  private:
+  rocksdb::ColumnFamilyHandle* Family(ProjectionFamily family) const {
+    return families_[family == ProjectionFamily::kDyadTimeline ? 0 : 1];
+  }
+
   const RocksEventLog* const log_;
-  Entries maps_[2];
+  rocksdb::DB* const scratch_;
+  const std::vector<rocksdb::ColumnFamilyHandle*> families_;
+  rocksdb::WriteBatch batch_;
+  StagedProjections staged_;
 };
 
 namespace {
@@ -1870,6 +1903,51 @@ absl::string_view FamilyName(ProjectionFamily family) {
   return format::ColumnFamilyName(family == ProjectionFamily::kDyadTimeline
                                       ? ColumnFamily::kDyadTimeline
                                       : ColumnFamily::kRelationships);
+}
+
+// Options of the scratch database: small memtables and cache, so that a
+// rebuild's memory does not grow with the log; no compression, since it
+// lives only as long as the rebuild.
+rocksdb::Options ScratchOptions(rocksdb::Env* env) {
+  rocksdb::Options options;
+  options.env = env;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.error_if_exists = true;
+  options.write_buffer_size = 16 << 20;
+  options.max_write_buffer_number = 2;
+  options.db_write_buffer_size = 32 << 20;  // both families' memtables
+  options.compression = rocksdb::kNoCompression;
+  options.keep_log_file_num = 1;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(16 << 20);
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+// The scratch database's column families: RocksDB's default, then one per
+// projection family in the order of kProjectionFamilies.
+std::vector<rocksdb::ColumnFamilyDescriptor> ScratchFamilies(
+    const rocksdb::Options& options) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, options);
+  for (ProjectionFamily family : kProjectionFamilies) {
+    families.emplace_back(std::string(FamilyName(family)), options);
+  }
+  return families;
+}
+
+// Removes the scratch database at `path`, if there is one.
+absl::Status RemoveScratch(rocksdb::Env* env, const std::string& path) {
+  if (env->FileExists(path).IsNotFound()) return absl::OkStatus();
+  const rocksdb::Options options = ScratchOptions(env);
+  rocksdb::Status s =
+      rocksdb::DestroyDB(path, options, ScratchFamilies(options));
+  return s.ok() ? absl::OkStatus()
+                : RocksError(s, "remove the scratch database of a rebuild");
 }
 
 }  // namespace
@@ -1896,20 +1974,62 @@ absl::StatusOr<RebuildReport> RocksEventLog::RebuildProjections(bool repair) {
   return result;
 }
 
+std::string RocksEventLog::ScratchPath() const {
+  return db_->GetName() + "/projection-rebuild";
+}
+
 absl::StatusOr<RebuildReport> RocksEventLog::DoRebuild(bool repair) {
-  constexpr uint64_t kChunk = 1024;  // events per Project call
+  rocksdb::Env* env = db_->GetEnv();
+  const std::string path = ScratchPath();
+  RETURN_IF_ERROR(RemoveScratch(env, path));
+  const rocksdb::Options options = ScratchOptions(env);
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = rocksdb::DB::Open(options, path, ScratchFamilies(options),
+                                        &handles, &db);
+  if (!s.ok()) return RocksError(s, "open the scratch database of a rebuild");
+  std::unique_ptr<rocksdb::DB> scratch(db);
+  // Without RocksDB's default family: indexed like kProjectionFamilies.
+  const std::vector<rocksdb::ColumnFamilyHandle*> families(handles.begin() + 1,
+                                                           handles.end());
   RebuildReport report;
-  MemoryContext fresh(this);
+  absl::Status done = ProjectInto(scratch.get(), families, &report);
+  if (done.ok()) {
+    done = MergeProjections(scratch.get(), families, repair, &report);
+  }
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    scratch->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  }
+  scratch.reset();
+  absl::Status removed = RemoveScratch(env, path);
+  if (!done.ok()) return done;
+  RETURN_IF_ERROR(removed);
+  return report;
+}
+
+absl::Status RocksEventLog::ProjectInto(
+    rocksdb::DB* scratch,
+    const std::vector<rocksdb::ColumnFamilyHandle*>& families,
+    RebuildReport* report) {
+  constexpr uint64_t kChunk = 1024;  // events per Project call
+  RebuildContext fresh(this, scratch, families);
   const uint64_t head = committed_.position;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), Cf(ColumnFamily::kEvents)));
+  it->Seek(format::EventKey(1));
   std::vector<v1::RecordedEvent> chunk;
   std::vector<const v1::RecordedEvent*> pointers;
   for (uint64_t first = 1; first <= head; first += kChunk) {
     chunk.clear();
     pointers.clear();
     const uint64_t last = std::min(head, first + kChunk - 1);
-    for (uint64_t position = first; position <= last; ++position) {
-      ASSIGN_OR_RETURN(chunk.emplace_back(),
-                       ReadEventAt(rocksdb::ReadOptions(), position));
+    for (uint64_t position = first; position <= last; ++position, it->Next()) {
+      if (!it->Valid()) {
+        if (!it->status().ok()) return RocksError(it->status(), "read the log");
+        return Corrupt(absl::StrCat("position ", position, " is missing"));
+      }
+      RETURN_IF_ERROR(
+          DecodeEvent(it->key(), it->value(), position, &chunk.emplace_back()));
     }
     for (const v1::RecordedEvent& event : chunk) pointers.push_back(&event);
     absl::Status projected = projector_->Project(pointers, &fresh);
@@ -1918,57 +2038,16 @@ absl::StatusOr<RebuildReport> RocksEventLog::DoRebuild(bool repair) {
           "projection failed at positions ", first, "-", last, ": ",
           projected.message()));
     }
-    report.events = last;
+    RETURN_IF_ERROR(fresh.Flush());
+    report->events = last;
   }
-
-  // Merge-compare each family with what is stored.
-  for (ProjectionFamily family : kProjectionFamilies) {
-    const auto& expected = fresh.Map(family);
-    report.keys += expected.size();
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), ProjectionCf(family)));
-    it->SeekToFirst();
-    auto want = expected.begin();
-    auto note = [&](absl::string_view key, absl::string_view what) {
-      if (report.first_difference.empty()) {
-        report.first_difference = absl::StrCat(
-            FamilyName(family), " \"", absl::CHexEscape(key), "\" (", what, ")");
-      }
-    };
-    while (it->Valid() || want != expected.end()) {
-      const int order =
-          !it->Valid()               ? 1
-          : want == expected.end()   ? -1
-                                     : ToView(it->key()).compare(want->first);
-      if (order < 0) {
-        ++report.unexpected;
-        note(ToView(it->key()), "stored but not recomputed");
-        it->Next();
-      } else if (order > 0) {
-        ++report.missing;
-        note(want->first, "recomputed but not stored");
-        ++want;
-      } else {
-        if (ToView(it->value()) != want->second) {
-          ++report.different;
-          note(want->first, "stored with another value");
-        }
-        it->Next();
-        ++want;
-      }
-    }
-    if (!it->status().ok()) {
-      return RocksError(it->status(), "read the stored projections");
-    }
-  }
-  if (repair) {
-    RETURN_IF_ERROR(WriteProjections(fresh));
-    report.repaired = !report.matched();
-  }
-  return report;
+  return absl::OkStatus();
 }
 
-absl::Status RocksEventLog::WriteProjections(const MemoryContext& fresh) {
+absl::Status RocksEventLog::MergeProjections(
+    rocksdb::DB* scratch,
+    const std::vector<rocksdb::ColumnFamilyHandle*>& families, bool repair,
+    RebuildReport* report) {
   constexpr size_t kBatchBytes = 8 << 20;
   rocksdb::WriteOptions write;
   write.sync = options_.sync;
@@ -1978,38 +2057,78 @@ absl::Status RocksEventLog::WriteProjections(const MemoryContext& fresh) {
     batch.Clear();
     return s.ok() ? absl::OkStatus() : RocksError(s, "write projections");
   };
-  // First mark the projections incomplete: a crash from here on leaves a
-  // log that rebuilds them again when it opens.
-  rocksdb::Status s =
-      batch.Delete(Cf(ColumnFamily::kMeta), ToSlice(format::kMetaProjectionVersion));
-  if (!s.ok()) return RocksError(s, "build the write batch");
-  RETURN_IF_ERROR(flush());
-  for (ProjectionFamily family : kProjectionFamilies) {
+  rocksdb::Status s;
+  if (repair) {
+    // First mark the projections incomplete: a crash from here on leaves a
+    // log that rebuilds them again when it opens.
+    s = batch.Delete(Cf(ColumnFamily::kMeta),
+                     ToSlice(format::kMetaProjectionVersion));
+    if (!s.ok()) return RocksError(s, "build the write batch");
+    RETURN_IF_ERROR(flush());
+  }
+  for (size_t f = 0; f < std::size(kProjectionFamilies); ++f) {
+    const ProjectionFamily family = kProjectionFamilies[f];
     rocksdb::ColumnFamilyHandle* cf = ProjectionCf(family);
-    const auto& expected = fresh.Map(family);
-    // Remove what should not be there, then put everything recomputed.
-    std::unique_ptr<rocksdb::Iterator> it(
+    // Both iterators are views as of their creation: the repair's writes
+    // to the stored family do not show in `stored`.
+    std::unique_ptr<rocksdb::Iterator> want(
+        scratch->NewIterator(rocksdb::ReadOptions(), families[f]));
+    std::unique_ptr<rocksdb::Iterator> stored(
         db_->NewIterator(rocksdb::ReadOptions(), cf));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (expected.find(ToView(it->key())) != expected.end()) continue;
-      s = batch.Delete(cf, it->key());
+    want->SeekToFirst();
+    stored->SeekToFirst();
+    auto wanted = [&] { return want->Valid(); };
+    auto note = [&](absl::string_view key, absl::string_view what) {
+      if (report->first_difference.empty()) {
+        report->first_difference = absl::StrCat(
+            FamilyName(family), " \"", absl::CHexEscape(key), "\" (", what, ")");
+      }
+    };
+    while (stored->Valid() || wanted()) {
+      const absl::string_view want_key =
+          wanted() ? ToView(want->key()) : absl::string_view();
+      const int order = !stored->Valid() ? 1
+                        : !wanted()      ? -1
+                                         : ToView(stored->key()).compare(want_key);
+      if (order < 0) {
+        ++report->unexpected;
+        note(ToView(stored->key()), "stored but not recomputed");
+        if (repair) s = batch.Delete(cf, stored->key());
+        stored->Next();
+      } else {
+        ++report->keys;
+        if (order > 0) {
+          ++report->missing;
+          note(want_key, "recomputed but not stored");
+          if (repair) s = batch.Put(cf, ToSlice(want_key), want->value());
+        } else {
+          if (stored->value() != want->value()) {
+            ++report->different;
+            note(want_key, "stored with another value");
+            if (repair) s = batch.Put(cf, ToSlice(want_key), want->value());
+          }
+          stored->Next();
+        }
+        want->Next();
+      }
       if (!s.ok()) return RocksError(s, "build the write batch");
       if (batch.GetDataSize() >= kBatchBytes) RETURN_IF_ERROR(flush());
     }
-    if (!it->status().ok()) {
-      return RocksError(it->status(), "read the stored projections");
+    if (!stored->status().ok()) {
+      return RocksError(stored->status(), "read the stored projections");
     }
-    for (const auto& [key, value] : expected) {
-      s = batch.Put(cf, key, value);
-      if (!s.ok()) return RocksError(s, "build the write batch");
-      if (batch.GetDataSize() >= kBatchBytes) RETURN_IF_ERROR(flush());
+    if (!want->status().ok()) {
+      return RocksError(want->status(), "read the rebuilt projections");
     }
   }
+  if (!repair) return absl::OkStatus();
   s = batch.Put(Cf(ColumnFamily::kMeta), ToSlice(format::kMetaProjectionVersion),
                 projector_->Version());
   if (!s.ok()) return RocksError(s, "build the write batch");
   write.sync = true;
-  return flush();
+  RETURN_IF_ERROR(flush());
+  report->repaired = !report->matched();
+  return absl::OkStatus();
 }
 
 absl::Status RocksEventLog::CheckProjections() {
@@ -2021,6 +2140,8 @@ absl::Status RocksEventLog::CheckProjections() {
     return RocksError(s, "read the projection version");
   }
   const bool stored = s.ok();
+  // A rebuild cut short by a crash may have left its scratch database.
+  RETURN_IF_ERROR(RemoveScratch(db_->GetEnv(), ScratchPath()));
   rocksdb::WriteOptions write;
   write.sync = true;
   if (projector_ == nullptr) {

@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -1357,6 +1359,96 @@ TEST_F(ProjectedLogTest, RebuildWaitsForAppendsQueuedBeforeIt) {
   EXPECT_EQ(report->events, 100u);
   EXPECT_TRUE(report->matched()) << report->first_difference;
   EXPECT_EQ(ok.load(), 100);
+}
+
+TEST_F(ProjectedLogTest, RebuildLeavesNoScratchDatabaseBehind) {
+  AppendEach("JPN-PRK", {"a", "b"});
+  const std::string scratch = path_ + "/projection-rebuild";
+  auto report = log_->RebuildProjections(/*repair=*/true);
+  ASSERT_THAT(report.status(), IsOk());
+  EXPECT_TRUE(rocksdb::Env::Default()->FileExists(scratch).IsNotFound());
+
+  // A rebuild cut short (a crash) leaves one: the next open removes it.
+  log_.reset();
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, scratch, &db).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "Rghost", "1").ok());
+    delete db;
+  }
+  ASSERT_TRUE(rocksdb::Env::Default()->FileExists(scratch).ok());
+  Open();
+  EXPECT_TRUE(rocksdb::Env::Default()->FileExists(scratch).IsNotFound());
+  EXPECT_EQ(Projection(ProjectionFamily::kRelationships, "JPN-PRK"), "2");
+  auto again = log_->RebuildProjections(/*repair=*/false);
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_TRUE(again->matched()) << again->first_difference;
+}
+
+// Lists each event under "stream/NNN" and "stream\xff..." keys, and keeps
+// per stream what ScanUntil returns: the first entry ascending, the last two
+// descending, and the last key under a prefix that ends in 0xff.
+class ScanningProjector : public Projector {
+ public:
+  std::string Version() const override { return "scanning/1"; }
+
+  absl::Status Project(const std::vector<const v1::RecordedEvent*>& events,
+                       ProjectionContext* context) override {
+    using Order = ProjectionContext::Order;
+    for (const v1::RecordedEvent* event : events) {
+      const std::string& stream = event->stream();
+      const std::string& id = event->event().id();
+      RETURN_IF_ERROR(context->Put(
+          ProjectionFamily::kDyadTimeline,
+          absl::StrFormat("%s/%03d", stream, event->position()), id));
+      RETURN_IF_ERROR(context->Put(ProjectionFamily::kDyadTimeline,
+                                   absl::StrCat(stream, "\xff", id), id));
+      std::vector<std::string> seen;
+      // Visits `n` entries, then stops.
+      auto take = [&seen](size_t n) {
+        return [&seen, n, taken = size_t{0}](absl::string_view,
+                                             absl::string_view value) mutable {
+          seen.emplace_back(value);
+          return ++taken < n;
+        };
+      };
+      RETURN_IF_ERROR(context->ScanUntil(ProjectionFamily::kDyadTimeline,
+                                         absl::StrCat(stream, "/"),
+                                         Order::kAscending, take(1)));
+      RETURN_IF_ERROR(context->ScanUntil(ProjectionFamily::kDyadTimeline,
+                                         absl::StrCat(stream, "/"),
+                                         Order::kDescending, take(3)));
+      RETURN_IF_ERROR(context->ScanUntil(ProjectionFamily::kDyadTimeline,
+                                         absl::StrCat(stream, "\xff"),
+                                         Order::kDescending, take(4)));
+      RETURN_IF_ERROR(context->Put(ProjectionFamily::kRelationships, stream,
+                                   absl::StrJoin(seen, ",")));
+    }
+    return absl::OkStatus();
+  }
+};
+
+TEST_F(RocksEventLogTest, ScanUntilStopsWhereToldInEitherOrderDuringAppendsAndRebuilds) {
+  ScanningProjector projector;
+  options_.projector = &projector;
+  Reopen();
+  AppendEach("JPN-PRK", {"a"});
+  AppendEach("JPN-PRL", {"z"});
+  // One group: each event's scans see the puts of those before it.
+  ASSERT_THAT(log_->Append(MakeBatch("JPN-PRK", ExpectedVersion::Any(),
+                                     {MakeEvent("c"), MakeEvent("b"),
+                                      MakeEvent("d")})),
+              IsOk());
+  // Positions: a 1, z 2, c 3, b 4, d 5. The "JPN-PRL" keys, right after
+  // every "JPN-PRK\xff" key, are never visited.
+  auto value = log_->ReadProjection(ProjectionFamily::kRelationships, "JPN-PRK");
+  ASSERT_THAT(value.status(), IsOk());
+  EXPECT_EQ(*value, "a,d,b,c,d,c,b,a");
+  auto rebuilt = log_->RebuildProjections(/*repair=*/false);
+  ASSERT_THAT(rebuilt.status(), IsOk());
+  EXPECT_TRUE(rebuilt->matched()) << rebuilt->first_difference;
 }
 
 }  // namespace
