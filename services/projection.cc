@@ -105,13 +105,22 @@ std::pair<absl::string_view, absl::string_view> Members(
 // ---------------------------------------------------------------------------
 // Per kind.
 
-void ApplyMeeting(const v1::Event& event, const v1::EventRef& ref,
-                  v1::RelationshipState* state) {
+// A meeting that took place (planned ones are not considered).
+bool TookPlace(const v1::Event& event) {
+  return event.has_meeting() &&
+         event.meeting().outcome() != v1::Meeting::OUTCOME_PLANNED;
+}
+
+bool IsLeadersMeeting(const v1::Event& event) {
+  return TookPlace(event) &&
+         event.meeting().level() == v1::Meeting::LEVEL_LEADERS;
+}
+
+// The last_meeting part of a meeting (not its count).
+void KeepLastMeeting(const v1::Event& event, const v1::EventRef& ref,
+                     v1::RelationshipState* state) {
+  if (!TookPlace(event)) return;
   const v1::Meeting& m = event.meeting();
-  if (m.outcome() == v1::Meeting::OUTCOME_PLANNED) return;
-  if (m.level() == v1::Meeting::LEVEL_LEADERS) {
-    state->set_leaders_meeting_count(state->leaders_meeting_count() + 1);
-  }
   if (!IsBefore(state->has_last_meeting(), state->last_meeting().event(), ref))
     return;
   v1::MeetingRecord* record = state->mutable_last_meeting();
@@ -123,6 +132,14 @@ void ApplyMeeting(const v1::Event& event, const v1::EventRef& ref,
   record->set_place(m.place());
   record->set_outcome(m.outcome());
   *record->mutable_participants() = m.participants();
+}
+
+void ApplyMeeting(const v1::Event& event, const v1::EventRef& ref,
+                  v1::RelationshipState* state) {
+  if (IsLeadersMeeting(event)) {
+    state->set_leaders_meeting_count(state->leaders_meeting_count() + 1);
+  }
+  KeepLastMeeting(event, ref, state);
 }
 
 // Sets or clears `agreement->suspended_by` from the policy records (see
@@ -312,6 +329,41 @@ void ApplyPolicyChange(const v1::Event& event, const v1::EventRef& ref,
   }
 }
 
+// The first_event / last_event part of any event.
+void KeepEnds(const v1::EventRef& ref, v1::RelationshipState* state) {
+  if (!state->has_first_event() || KeyOf(ref) < KeyOf(state->first_event())) {
+    *state->mutable_first_event() = ref;
+  }
+  if (IsBefore(state->has_last_event(), state->last_event(), ref)) {
+    *state->mutable_last_event() = ref;
+  }
+}
+
+// Erases the elements of `list` for which `pred` holds; true when any was.
+template <typename M, typename Pred>
+bool EraseIf(RepeatedPtrField<M>* list, Pred pred) {
+  // A partition (not remove_if): it permutes the pointers, so the erased
+  // elements end up at the back, each owned once.
+  const auto kept =
+      std::stable_partition(list->pointer_begin(), list->pointer_end(),
+                            [&pred](M* m) { return !pred(*m); });
+  const int erased = static_cast<int>(list->pointer_end() - kept);
+  list->DeleteSubrange(list->size() - erased, erased);
+  return erased > 0;
+}
+
+// Adds `entry` to `list` unless it is there already.
+template <typename T>
+void AddOnce(std::vector<T>* list, T entry) {
+  if (std::find(list->begin(), list->end(), entry) == list->end()) {
+    list->push_back(std::move(entry));
+  }
+}
+
+bool Refers(const v1::EventRef& ref, const v1::Event& event) {
+  return ref.event_id() == event.id();
+}
+
 }  // namespace
 
 std::vector<std::string> DyadsOf(const v1::Event& event) {
@@ -360,12 +412,7 @@ void Apply(const v1::Event& event, v1::RelationshipState* state) {
   if (inserted) count->set_kind(ref.kind());
   count->set_count(count->count() + 1);
 
-  if (!state->has_first_event() || KeyOf(ref) < KeyOf(state->first_event())) {
-    *state->mutable_first_event() = ref;
-  }
-  if (IsBefore(state->has_last_event(), state->last_event(), ref)) {
-    *state->mutable_last_event() = ref;
-  }
+  KeepEnds(ref, state);
   for (const std::string& tag : event.tags()) {
     InsertSorted(state->mutable_tags(), tag);
   }
@@ -408,6 +455,153 @@ void Apply(const v1::Event& event, v1::RelationshipState* state) {
     default:  // military, humanitarian: counted and scored above.
       break;
   }
+}
+
+Refill Remove(const v1::Event& event, v1::RelationshipState* state) {
+  Refill refill;
+  if (event.has_correction() ||
+      event.what_case() == v1::Event::WHAT_NOT_SET) {
+    return refill;  // never applied
+  }
+  // Counts and sums: subtract.
+  state->set_event_count(state->event_count() - 1);
+  const std::string kind(KindName(event));
+  EraseIf(state->mutable_counts(), [&kind](v1::KindCount& count) {
+    if (count.kind() != kind) return false;
+    count.set_count(count.count() - 1);
+    return count.count() == 0;
+  });
+  const v1::Date& start = event.occurred().start();
+  const int tenths = GoldsteinTenths(event);
+  EraseIf(state->mutable_goldstein_monthly(),
+          [&start, tenths](v1::GoldsteinMonth& month) {
+            if (month.year() != start.year() || month.month() != start.month())
+              return false;
+            month.set_event_count(month.event_count() - 1);
+            month.set_goldstein_sum_tenths(month.goldstein_sum_tenths() -
+                                           tenths);
+            return month.event_count() == 0;
+          });
+  if (IsLeadersMeeting(event)) {
+    state->set_leaders_meeting_count(state->leaders_meeting_count() - 1);
+  }
+
+  // Extremes, top N and unions: cleared when the event was what they kept.
+  if (Refers(state->first_event(), event)) {
+    state->clear_first_event();
+    refill.first_event = true;
+  }
+  if (Refers(state->last_event(), event)) {
+    state->clear_last_event();
+    refill.last_event = true;
+  }
+  for (const std::string& tag : event.tags()) {
+    if (EraseIf(state->mutable_tags(),
+                [&tag](const std::string& t) { return t == tag; })) {
+      refill.tags.push_back(tag);
+    }
+  }
+  switch (event.what_case()) {
+    case v1::Event::kMeeting:
+      if (Refers(state->last_meeting().event(), event)) {
+        state->clear_last_meeting();
+        refill.last_meeting = true;
+      }
+      break;
+    case v1::Event::kAgreement:
+      refill.agreements =
+          EraseIf(state->mutable_agreements(), [&event](const auto& a) {
+            return Refers(a.event(), event);
+          });
+      break;
+    case v1::Event::kStatement:
+      refill.statements = EraseIf(
+          state->mutable_recent_statements(),
+          [&event](const auto& s) { return Refers(s.event(), event); });
+      break;
+    case v1::Event::kResolution: {
+      // Its sets are unions and its decision a maximum: the whole record
+      // is gathered again.
+      const std::string& body = event.resolution().body();
+      const int year = start.year();
+      EraseIf(state->mutable_resolutions(),
+              [&body, year](const v1::ResolutionRecord& r) {
+                return r.body() == body && r.year() == year;
+              });
+      refill.resolutions.emplace_back(body, year);
+      break;
+    }
+    case v1::Event::kSanction: {
+      const auto [first, second] = Members(state->dyad());
+      for (const std::string& imposer : event.source()) {
+        if (imposer != first && imposer != second) continue;
+        for (const std::string& measure : event.sanction().measures()) {
+          if (EraseIf(state->mutable_sanctions(),
+                      [&](const v1::SanctionMeasure& m) {
+                        return m.imposer() == imposer &&
+                               m.measure() == measure &&
+                               Refers(m.last_event(), event);
+                      })) {
+            AddOnce(&refill.sanctions, std::make_pair(imposer, measure));
+          }
+        }
+      }
+      break;
+    }
+    case v1::Event::kPolicyChange: {
+      const std::string& policy = event.policy_change().policy();
+      if (EraseIf(state->mutable_policies(), [&](const v1::PolicyRecord& r) {
+            return r.policy() == policy && (Refers(r.latest(), event) ||
+                                            Refers(r.latest_hardening(), event));
+          })) {
+        refill.policies.push_back(policy);
+        // Suspensions follow the policy records (kept so after every step).
+        for (v1::AgreementRecord& agreement : *state->mutable_agreements()) {
+          if (agreement.title() == policy) UpdateSuspension(*state, &agreement);
+        }
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return refill;
+}
+
+void ApplyPart(StatePart part, const v1::Event& event,
+               v1::RelationshipState* state) {
+  if (event.has_correction() ||
+      event.what_case() == v1::Event::WHAT_NOT_SET) {
+    return;
+  }
+  const v1::EventRef ref = MakeRef(event, GoldsteinTenths(event));
+  switch (part) {
+    case StatePart::kEnds:
+      KeepEnds(ref, state);
+      break;
+    case StatePart::kLastMeeting:
+      KeepLastMeeting(event, ref, state);
+      break;
+    case StatePart::kAgreements:
+      if (event.has_agreement()) ApplyAgreement(event, ref, state);
+      break;
+    case StatePart::kStatements:
+      if (event.has_statement()) ApplyStatement(event, ref, state);
+      break;
+    case StatePart::kSanctions:
+      if (event.has_sanction()) ApplySanction(event, ref, state);
+      break;
+    case StatePart::kPolicies:
+      if (event.has_policy_change()) ApplyPolicyChange(event, ref, state);
+      break;
+    case StatePart::kResolutions:
+      if (event.has_resolution()) ApplyResolution(event, ref, state);
+      break;
+  }
+}
+
+void RestoreTag(const std::string& tag, v1::RelationshipState* state) {
+  InsertSorted(state->mutable_tags(), tag);
 }
 
 std::vector<v1::Event> EffectiveEvents(

@@ -7,9 +7,12 @@
 //     load the state (a new state has only `dyad` set), Apply(E, &state),
 //     store it in the same WriteBatch as the event.
 //   - On append of a correction (amend or retract) of event X: the dyads
-//     touched are DyadsOf(X as it was) plus DyadsOf(the amended X). Rebuild
-//     each of them with BuildState(dyad, EffectiveEvents(log)) — a
-//     correction can remove an event's contribution, which Apply cannot.
+//     touched are DyadsOf(X as it was) plus DyadsOf(the amended X). In
+//     each, Remove(X as it was), Apply(the amended X), then refill the
+//     parts Remove names (ApplyPart, RestoreTag) from the dyad's other
+//     events: the state is then BuildState over its new set of events, at
+//     a cost that does not grow with the dyad (services/
+//     relationship_projector.h keeps the index the refills read).
 //   - Rebuilding everything from the log: EffectiveEvents over the whole log,
 //     then BuildState per dyad. The result is byte-identical (SerializeState)
 //     to the incrementally maintained states.
@@ -25,6 +28,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -59,6 +63,77 @@ std::vector<std::string> DyadsOf(const v1::Event& event);
 // correction is ignored: corrections are resolved by EffectiveEvents and a
 // rebuild (BuildState), never applied.
 void Apply(const v1::Event& event, v1::RelationshipState* state);
+
+// --- Taking an event out: corrections ---
+//
+// Counts and sums can be subtracted, but the parts that keep a maximum, a
+// top N or a union lose their value only when the removed event was the
+// one they kept, and must then be refilled from the remaining events. Each
+// such part is a fold that ignores an event of the set applied to it again
+// (a maximum, a top N without repeats, a union) — except a resolution
+// record, which counts its events and so is gathered again in full.
+
+// The parts of a state that ApplyPart adds one event to.
+enum class StatePart {
+  kEnds,         // first_event and last_event
+  kLastMeeting,  // last_meeting (not leaders_meeting_count)
+  kAgreements,   // agreements (their suspended_by from the policies)
+  kStatements,   // recent_statements
+  kSanctions,    // sanctions: every (imposer, measure) the event names
+  kPolicies,     // policies (and the suspended_by of matching agreements)
+  kResolutions,  // resolutions: the (body, year) record, counted
+};
+
+// What Remove could not restore from the state alone. Once every part named
+// here is refilled as said, the state equals BuildState over the remaining
+// events. Refilling with extra events of the remaining set is harmless,
+// except for `resolutions`.
+struct Refill {
+  // first_event / last_event was the removed event and is now unset:
+  // ApplyPart(kEnds) with every remaining event of the smallest / greatest
+  // occurred date key (all the ties: the id decides among them).
+  bool first_event = false;
+  bool last_event = false;
+  // last_meeting was the removed event and is now unset: ApplyPart(
+  // kLastMeeting) with the greatest remaining meeting that took place.
+  bool last_meeting = false;
+  // The removed agreement was one of the kMaxAgreements kept and is gone:
+  // ApplyPart(kAgreements) with the kMaxAgreements greatest remaining
+  // agreements (those already kept may be skipped).
+  bool agreements = false;
+  // The same for recent_statements and kRecentStatements.
+  bool statements = false;
+  // (imposer, measure) records whose latest event was the removed one; each
+  // is gone: ApplyPart(kSanctions) with the greatest remaining sanction
+  // event of that imposer naming that measure.
+  std::vector<std::pair<std::string, std::string>> sanctions;
+  // Policies whose latest or latest hardening change was the removed one;
+  // each record is gone: ApplyPart(kPolicies) with the greatest remaining
+  // change of that policy and the greatest remaining hardening change.
+  std::vector<std::string> policies;
+  // The (body, year) records the removed resolution event was gathered in;
+  // each is gone: ApplyPart(kResolutions) with EVERY remaining resolution
+  // event of that body and year, exactly once each.
+  std::vector<std::pair<std::string, int>> resolutions;
+  // Tags of the removed event, taken out of `tags`: RestoreTag each one
+  // that a remaining event still has.
+  std::vector<std::string> tags;
+};
+
+// Takes `event` out of `state` (the inverse of Apply, but for the refills).
+// Requires: `state` is the fold of a set of events that includes `event`
+// (identified by its id, with the content it was applied with). A
+// correction, or an event of no kind, is ignored like Apply ignores it.
+Refill Remove(const v1::Event& event, v1::RelationshipState* state);
+
+// Adds only `part` of `event`'s contribution to `state` (Apply adds all of
+// it). Requires: as for Apply, and `event` is one of the remaining events
+// (see Refill).
+void ApplyPart(StatePart part, const v1::Event& event,
+               v1::RelationshipState* state);
+
+// Puts `tag` back into `state->tags()` (sorted, no repeats).
+void RestoreTag(const std::string& tag, v1::RelationshipState* state);
 
 // The events of a log as if every correction had been written into the
 // events it corrects. `events` is in position order (the log's order) and

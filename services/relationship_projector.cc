@@ -1,6 +1,9 @@
 #include "services/relationship_projector.h"
 
 #include <algorithm>
+#include <functional>
+#include <initializer_list>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -27,6 +30,110 @@ absl::StatusOr<uint64_t> ParsePosition(absl::string_view value,
   return position;
 }
 
+// --- The refill index (storage/format.h, tag 0x03 of dyad_timeline) ---
+//
+// Per dyad, the events each refill of a correction needs (services/
+// projection.h, Refill), keyed so that the one(s) wanted come first or
+// last: dyad || 0x00 || 0x03 || facet || fields || BE32 date key || id ->
+// BE64 position of the content. Fields are length-prefixed (BE32 length ||
+// bytes), so no field can run into the next; the id ends the key, so key
+// order within a facet is the projection's (occurred sort key, id) order.
+constexpr char kRefillTag = 0x03;
+constexpr char kMeetingFacet = 'm';    // meetings that took place
+constexpr char kAgreementFacet = 'a';
+constexpr char kStatementFacet = 's';
+constexpr char kSanctionFacet = 'x';   // fields: imposer, measure
+constexpr char kPolicyFacet = 'p';     // fields: policy
+constexpr char kHardeningFacet = 'h';  // fields: policy (hardening only)
+constexpr char kResolutionFacet = 'r'; // fields: body, BE32 year
+constexpr char kTagFacet = 't';        // fields: tag
+
+std::string FacetPrefix(absl::string_view dyad, char facet,
+                        std::initializer_list<absl::string_view> fields = {}) {
+  std::string key(dyad);
+  key.push_back('\0');
+  key.push_back(kRefillTag);
+  key.push_back(facet);
+  for (absl::string_view field : fields) {
+    format::PutBigEndian32(&key, static_cast<uint32_t>(field.size()));
+    key.append(field.data(), field.size());
+  }
+  return key;
+}
+
+std::string ResolutionFacetPrefix(absl::string_view dyad,
+                                  absl::string_view body, int year) {
+  std::string key = FacetPrefix(dyad, kResolutionFacet, {body});
+  format::PutBigEndian32(&key, static_cast<uint32_t>(year));
+  return key;
+}
+
+// The facet prefixes `content` is listed under in `dyad` (one of its
+// dyads). Sorted, no repeats.
+std::vector<std::string> FacetPrefixesOf(absl::string_view dyad,
+                                         const v1::Event& content) {
+  std::vector<std::string> prefixes;
+  switch (content.what_case()) {
+    case v1::Event::kMeeting:
+      if (content.meeting().outcome() != v1::Meeting::OUTCOME_PLANNED) {
+        prefixes.push_back(FacetPrefix(dyad, kMeetingFacet));
+      }
+      break;
+    case v1::Event::kAgreement:
+      prefixes.push_back(FacetPrefix(dyad, kAgreementFacet));
+      break;
+    case v1::Event::kStatement:
+      prefixes.push_back(FacetPrefix(dyad, kStatementFacet));
+      break;
+    case v1::Event::kSanction: {
+      const size_t dash = dyad.find('-');
+      for (const std::string& imposer : content.source()) {
+        if (imposer != dyad.substr(0, dash) && imposer != dyad.substr(dash + 1))
+          continue;
+        for (const std::string& measure : content.sanction().measures()) {
+          prefixes.push_back(
+              FacetPrefix(dyad, kSanctionFacet, {imposer, measure}));
+        }
+      }
+      break;
+    }
+    case v1::Event::kPolicyChange: {
+      const v1::PolicyChange& p = content.policy_change();
+      prefixes.push_back(FacetPrefix(dyad, kPolicyFacet, {p.policy()}));
+      if (p.direction() == v1::PolicyChange::DIRECTION_HARDENING) {
+        prefixes.push_back(FacetPrefix(dyad, kHardeningFacet, {p.policy()}));
+      }
+      break;
+    }
+    case v1::Event::kResolution:
+      prefixes.push_back(ResolutionFacetPrefix(
+          dyad, content.resolution().body(), content.occurred().start().year()));
+      break;
+    default:
+      break;
+  }
+  for (const std::string& tag : content.tags()) {
+    prefixes.push_back(FacetPrefix(dyad, kTagFacet, {tag}));
+  }
+  std::sort(prefixes.begin(), prefixes.end());
+  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+  return prefixes;
+}
+
+// The part of a facet key after `prefix`: BE32 date key || id.
+std::string FacetSuffix(const v1::Event& content) {
+  std::string suffix;
+  format::PutBigEndian32(&suffix, DateKeyOf(content.occurred()));
+  suffix.append(content.id());
+  return suffix;
+}
+
+// The id at the end of a facet key under `prefix`.
+absl::string_view FacetId(absl::string_view key, size_t prefix_size) {
+  return key.size() >= prefix_size + 4 ? key.substr(prefix_size + 4)
+                                       : absl::string_view();
+}
+
 // The projection work of one commit group. States are loaded once, changed
 // in memory, and written back (with their ordering keys) by Flush.
 class GroupProjection {
@@ -40,6 +147,7 @@ class GroupProjection {
       RETURN_IF_ERROR(context_->Put(ProjectionFamily::kDyadTimeline,
                                     format::HistoryKey(dyad, recorded.position()),
                                     ""));
+      RETURN_IF_ERROR(PutFacets(dyad, event, recorded.position()));
       ASSIGN_OR_RETURN(Cached * cached, Load(dyad));
       Apply(event, &cached->state);
     }
@@ -80,18 +188,37 @@ class GroupProjection {
         ProjectionFamily::kDyadTimeline, format::LatestCorrectionKey(corrected),
         format::EncodeBigEndian64(recorded.position())));
 
-    std::vector<std::string> dyads;
-    if (previous.has_value()) dyads = DyadsOf(*previous);
-    if (next.has_value()) {
-      for (std::string& dyad : DyadsOf(*next)) dyads.push_back(std::move(dyad));
+    // The index first, so that the refills read the new set of events.
+    std::vector<std::string> removed_from, added_to;
+    if (previous.has_value()) removed_from = DyadsOf(*previous);
+    if (next.has_value()) added_to = DyadsOf(*next);
+    for (const std::string& dyad : removed_from) {
+      for (const std::string& prefix : FacetPrefixesOf(dyad, *previous)) {
+        RETURN_IF_ERROR(context_->Delete(ProjectionFamily::kDyadTimeline,
+                                         prefix + FacetSuffix(*previous)));
+      }
     }
+    for (const std::string& dyad : added_to) {
+      RETURN_IF_ERROR(PutFacets(dyad, *next, recorded.position()));
+    }
+
+    std::vector<std::string> dyads = removed_from;
+    dyads.insert(dyads.end(), added_to.begin(), added_to.end());
     std::sort(dyads.begin(), dyads.end());
     dyads.erase(std::unique(dyads.begin(), dyads.end()), dyads.end());
     for (const std::string& dyad : dyads) {
       RETURN_IF_ERROR(context_->Put(
           ProjectionFamily::kDyadTimeline,
           format::HistoryKey(dyad, recorded.position()), ""));
-      RETURN_IF_ERROR(Rebuild(dyad));
+      ASSIGN_OR_RETURN(Cached * cached, Load(dyad));
+      Refill refill;
+      if (std::binary_search(removed_from.begin(), removed_from.end(), dyad)) {
+        refill = Remove(*previous, &cached->state);
+      }
+      if (std::binary_search(added_to.begin(), added_to.end(), dyad)) {
+        Apply(*next, &cached->state);
+      }
+      RETURN_IF_ERROR(Fill(dyad, refill, &cached->state));
     }
     return absl::OkStatus();
   }
@@ -181,25 +308,143 @@ class GroupProjection {
     return ContentOf(recorded);
   }
 
-  // Recomputes the state of `dyad` from its timeline (as of this group).
-  absl::Status Rebuild(const std::string& dyad) {
-    std::vector<std::string> values;
-    RETURN_IF_ERROR(context_->Scan(
-        ProjectionFamily::kDyadTimeline, format::TimelinePrefix(dyad),
-        [&values](absl::string_view, absl::string_view value) {
-          values.emplace_back(value);
-        }));
-    std::vector<v1::Event> events;
-    events.reserve(values.size());
-    for (const std::string& value : values) {
-      ASSIGN_OR_RETURN(const uint64_t position,
-                       ParsePosition(value, "timeline"));
-      ASSIGN_OR_RETURN(const v1::RecordedEvent recorded,
-                       context_->EventAt(position));
-      events.push_back(ContentOf(recorded));
+  absl::Status PutFacets(const std::string& dyad, const v1::Event& content,
+                         uint64_t content_position) {
+    const std::string suffix = FacetSuffix(content);
+    const std::string value = format::EncodeBigEndian64(content_position);
+    for (const std::string& prefix : FacetPrefixesOf(dyad, content)) {
+      RETURN_IF_ERROR(context_->Put(ProjectionFamily::kDyadTimeline,
+                                    prefix + suffix, value));
     }
-    ASSIGN_OR_RETURN(Cached * cached, Load(dyad));
-    cached->state = BuildState(dyad, events);
+    return absl::OkStatus();
+  }
+
+  // The content an index or timeline entry's value points at.
+  absl::StatusOr<v1::Event> ContentAt(absl::string_view value) {
+    ASSIGN_OR_RETURN(const uint64_t position, ParsePosition(value, "index"));
+    ASSIGN_OR_RETURN(const v1::RecordedEvent recorded,
+                     context_->EventAt(position));
+    return ContentOf(recorded);
+  }
+
+  // ApplyPart(part) with the events of the first `limit` entries under
+  // `prefix` in `order` whose id `skip` does not reject.
+  absl::Status FillFrom(
+      const std::string& prefix, ProjectionContext::Order order, size_t limit,
+      StatePart part, v1::RelationshipState* state,
+      const std::function<bool(absl::string_view id)>& skip = nullptr) {
+    std::vector<std::string> values;
+    size_t seen = 0;
+    RETURN_IF_ERROR(context_->ScanUntil(
+        ProjectionFamily::kDyadTimeline, prefix, order,
+        [&](absl::string_view key, absl::string_view value) {
+          if (!skip || !skip(FacetId(key, prefix.size()))) {
+            values.emplace_back(value);
+          }
+          return ++seen < limit;
+        }));
+    for (const std::string& value : values) {
+      ASSIGN_OR_RETURN(const v1::Event content, ContentAt(value));
+      ApplyPart(part, content, state);
+    }
+    return absl::OkStatus();
+  }
+
+  // first_event or last_event from the dyad's timeline: every entry of its
+  // first (last) date key, since ties are decided by id, not position.
+  absl::Status FillEnd(const std::string& dyad, ProjectionContext::Order order,
+                       v1::RelationshipState* state) {
+    const std::string prefix = format::TimelinePrefix(dyad);
+    std::vector<std::string> values;
+    std::string end_date;  // the BE32 date key of the first entry seen
+    RETURN_IF_ERROR(context_->ScanUntil(
+        ProjectionFamily::kDyadTimeline, prefix, order,
+        [&](absl::string_view key, absl::string_view value) {
+          const absl::string_view date = key.substr(prefix.size(), 4);
+          if (values.empty()) {
+            end_date = std::string(date);
+          } else if (date != end_date) {
+            return false;
+          }
+          values.emplace_back(value);
+          return true;
+        }));
+    for (const std::string& value : values) {
+      ASSIGN_OR_RETURN(const v1::Event content, ContentAt(value));
+      ApplyPart(StatePart::kEnds, content, state);
+    }
+    return absl::OkStatus();
+  }
+
+  // Refills what Remove took out of the state of `dyad`, from the index and
+  // timeline as of this group (services/projection.h, Refill).
+  absl::Status Fill(const std::string& dyad, const Refill& refill,
+                    v1::RelationshipState* state) {
+    using Order = ProjectionContext::Order;
+    if (refill.first_event) {
+      RETURN_IF_ERROR(FillEnd(dyad, Order::kAscending, state));
+    }
+    if (refill.last_event) {
+      RETURN_IF_ERROR(FillEnd(dyad, Order::kDescending, state));
+    }
+    if (refill.last_meeting) {
+      RETURN_IF_ERROR(FillFrom(FacetPrefix(dyad, kMeetingFacet),
+                               Order::kDescending, 1, StatePart::kLastMeeting,
+                               state));
+    }
+    // Policies before agreements is not needed (either keeps suspended_by
+    // right), but it reads better: the suspensions are final sooner.
+    for (const std::string& policy : refill.policies) {
+      RETURN_IF_ERROR(FillFrom(FacetPrefix(dyad, kPolicyFacet, {policy}),
+                               Order::kDescending, 1, StatePart::kPolicies,
+                               state));
+      RETURN_IF_ERROR(FillFrom(FacetPrefix(dyad, kHardeningFacet, {policy}),
+                               Order::kDescending, 1, StatePart::kPolicies,
+                               state));
+    }
+    if (refill.agreements) {
+      const auto& kept = state->agreements();
+      RETURN_IF_ERROR(FillFrom(
+          FacetPrefix(dyad, kAgreementFacet), Order::kDescending,
+          kMaxAgreements, StatePart::kAgreements, state,
+          [&kept](absl::string_view id) {
+            return std::any_of(kept.begin(), kept.end(), [id](const auto& a) {
+              return a.event().event_id() == id;
+            });
+          }));
+    }
+    if (refill.statements) {
+      const auto& kept = state->recent_statements();
+      RETURN_IF_ERROR(FillFrom(
+          FacetPrefix(dyad, kStatementFacet), Order::kDescending,
+          kRecentStatements, StatePart::kStatements, state,
+          [&kept](absl::string_view id) {
+            return std::any_of(kept.begin(), kept.end(), [id](const auto& s) {
+              return s.event().event_id() == id;
+            });
+          }));
+    }
+    for (const auto& [imposer, measure] : refill.sanctions) {
+      RETURN_IF_ERROR(
+          FillFrom(FacetPrefix(dyad, kSanctionFacet, {imposer, measure}),
+                   Order::kDescending, 1, StatePart::kSanctions, state));
+    }
+    for (const auto& [body, year] : refill.resolutions) {
+      RETURN_IF_ERROR(FillFrom(ResolutionFacetPrefix(dyad, body, year),
+                               Order::kAscending,
+                               std::numeric_limits<size_t>::max(),
+                               StatePart::kResolutions, state));
+    }
+    for (const std::string& tag : refill.tags) {
+      bool tagged = false;
+      RETURN_IF_ERROR(context_->ScanUntil(
+          ProjectionFamily::kDyadTimeline, FacetPrefix(dyad, kTagFacet, {tag}),
+          Order::kAscending, [&tagged](absl::string_view, absl::string_view) {
+            tagged = true;
+            return false;
+          }));
+      if (tagged) RestoreTag(tag, state);
+    }
     return absl::OkStatus();
   }
 

@@ -6,6 +6,7 @@
 //   - timeline entries for every subject of E (the whole log, each actor,
 //     each dyad) at E's date key, pointing at p;
 //   - a history entry at p for each dyad of E;
+//   - for each dyad, E's refill index entries (below), pointing at p;
 //   - for each dyad, the state with E applied (services/projection.h).
 // Per correction C at position c of event X at position x:
 //   - the timeline entries of X's previous content (the original, or the
@@ -13,8 +14,20 @@
 //     its new content (the amendment; none for a retraction) put, pointing
 //     at c; the latest-correction entry of x becomes c;
 //   - a history entry at c for every dyad of the previous or new content;
-//   - those dyads' states are rebuilt from their timelines (BuildState),
-//     since a correction can take away what Apply added.
+//   - the refill index entries of X's previous content are removed and
+//     those of its new content put, pointing at c;
+//   - in those dyads' states, X's previous content is taken out (Remove)
+//     and its new content applied; what Remove could not restore (the
+//     event was the last one, the last meeting, a kept agreement, the only
+//     one with a tag, ...) is refilled from the index and the timeline:
+//     a few seeks and event reads, however many events the dyad has.
+// The refill index: per dyad, the events each refill needs, ordered so the
+// wanted ones come first or last (dyad || 0x00 || 0x03 || facet || fields
+// || BE32 date key || id -> BE64 position of the content; see
+// FacetPrefix in relationship_projector.cc): meetings that took place,
+// agreements, statements, sanction events per (imposer, measure), policy
+// changes (and hardening ones) per policy, resolution events per (body,
+// year), and events per tag.
 // So the stored state of a dyad always equals BuildState over the dyad's
 // effective events, whatever the order the events were appended in.
 #ifndef ANNALS_SERVICES_RELATIONSHIP_PROJECTOR_H_
@@ -35,7 +48,9 @@ namespace annals::services {
 // whenever the projection's output changes: logs then rebuild on open.
 // relationships/2: resolution sponsors count as sources (DyadsOf).
 // relationships/3: only the 20 most recent agreements are kept.
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/3";
+// relationships/4: the refill index (tag 0x03 of dyad_timeline), so that a
+// correction costs O(change) instead of a rebuild of its dyads.
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/4";
 
 // year * 10000 + month * 100 + day of the occurred start, unknown parts 0.
 uint32_t DateKeyOf(const v1::Occurred& occurred);

@@ -23,6 +23,8 @@
 //   dyad_timeline   subject || 0x00 || 0x01 ||            BE64 position of
 //                     BE32 date key || BE64 position      the content
 //                   dyad || 0x00 || 0x02 || BE64 position (empty)
+//                   dyad || 0x00 || 0x03 || facet ||      BE64 position of
+//                     fields || BE32 date key || id       the content
 //                   0x01 || BE64 position                 BE64 position
 //   relationships   dyad                                  RelationshipState
 //                   0x01 || BE32 date key || dyad         (empty)
@@ -85,6 +87,14 @@
 //   - The *history* entries (tag 0x02) list, per dyad, every position (an
 //     event or a correction) that touched the dyad when it was recorded:
 //     folding them up to a position gives the state as the log knew it then.
+//   - The *refill index* entries (tag 0x03) list, per dyad, the effective
+//     events a correction may need to refill the dyad's state with, by
+//     facet: 'm' meetings that took place, 'a' agreements, 's'
+//     statements, 'x' sanction events per (imposer, measure), 'p' policy
+//     changes and 'h' hardening ones per policy, 'r' resolution events per
+//     (body, BE32 year), 't' events per tag. Each field is BE32 length ||
+//     bytes; the id ends the key, so a facet is in (occurred sort key, id)
+//     order (services/relationship_projector.h).
 //   - The *latest correction* entries (leading 0x01) map an event's
 //     position to the position of its latest correction.
 //   - relationships holds each dyad's state (its key starts with a letter)

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -855,6 +856,181 @@ TEST(OrderInsensitivity, CorrectionsOfRandomEventsEqualWritingThemCorrected) {
               SerializeState(BuildState(dyad, corrected)))
         << dyad;
   }
+}
+
+// ---------------------------------------------------------------------------
+// Remove, and refilling what it names (the contract of Refill)
+
+using Key = std::tuple<int, int, int, std::string>;
+Key KeyOfEvent(const v1::Event& e) {
+  const v1::Date& d = e.occurred().start();
+  return {d.year(), d.month(), d.day(), e.id()};
+}
+
+// Refills `state` as Refill says, choosing the events from `rest` (the
+// dyad's remaining events) by brute force.
+void RefillFrom(const Refill& refill, std::vector<v1::Event> rest,
+                v1::RelationshipState* state) {
+  std::sort(rest.begin(), rest.end(), [](const auto& a, const auto& b) {
+    return KeyOfEvent(a) < KeyOfEvent(b);
+  });
+  auto date = [](const v1::Event& e) { return std::get<0>(KeyOfEvent(e)) * 10000 +
+                                              std::get<1>(KeyOfEvent(e)) * 100 +
+                                              std::get<2>(KeyOfEvent(e)); };
+  // The greatest `n` events (by key) for which `pred` holds.
+  auto greatest = [&rest](size_t n, auto pred) {
+    std::vector<const v1::Event*> out;
+    for (auto it = rest.rbegin(); it != rest.rend() && out.size() < n; ++it) {
+      if (pred(*it)) out.push_back(&*it);
+    }
+    return out;
+  };
+  if (!rest.empty() && refill.first_event) {
+    for (const auto& e : rest) {
+      if (date(e) == date(rest.front())) ApplyPart(StatePart::kEnds, e, state);
+    }
+  }
+  if (!rest.empty() && refill.last_event) {
+    for (const auto& e : rest) {
+      if (date(e) == date(rest.back())) ApplyPart(StatePart::kEnds, e, state);
+    }
+  }
+  if (refill.last_meeting) {
+    for (const auto* e : greatest(1, [](const v1::Event& e) {
+           return e.has_meeting() &&
+                  e.meeting().outcome() != v1::Meeting::OUTCOME_PLANNED;
+         })) {
+      ApplyPart(StatePart::kLastMeeting, *e, state);
+    }
+  }
+  for (const std::string& policy : refill.policies) {
+    for (bool hardening : {false, true}) {
+      for (const auto* e : greatest(1, [&](const v1::Event& e) {
+             return e.has_policy_change() &&
+                    e.policy_change().policy() == policy &&
+                    (!hardening || e.policy_change().direction() ==
+                                       v1::PolicyChange::DIRECTION_HARDENING);
+           })) {
+        ApplyPart(StatePart::kPolicies, *e, state);
+      }
+    }
+  }
+  if (refill.agreements) {
+    for (const auto* e : greatest(kMaxAgreements, [](const v1::Event& e) {
+           return e.has_agreement();
+         })) {
+      ApplyPart(StatePart::kAgreements, *e, state);
+    }
+  }
+  if (refill.statements) {
+    for (const auto* e : greatest(kRecentStatements, [](const v1::Event& e) {
+           return e.has_statement();
+         })) {
+      ApplyPart(StatePart::kStatements, *e, state);
+    }
+  }
+  for (const auto& [imposer, measure] : refill.sanctions) {
+    for (const auto* e : greatest(1, [&](const v1::Event& e) {
+           const auto& m = e.sanction().measures();
+           const auto& src = e.source();
+           return e.has_sanction() &&
+                  std::find(m.begin(), m.end(), measure) != m.end() &&
+                  std::find(src.begin(), src.end(), imposer) != src.end();
+         })) {
+      ApplyPart(StatePart::kSanctions, *e, state);
+    }
+  }
+  for (const auto& [body, year] : refill.resolutions) {
+    for (const auto& e : rest) {
+      if (e.has_resolution() && e.resolution().body() == body &&
+          e.occurred().start().year() == year) {
+        ApplyPart(StatePart::kResolutions, e, state);
+      }
+    }
+  }
+  for (const std::string& tag : refill.tags) {
+    if (std::any_of(rest.begin(), rest.end(), [&tag](const v1::Event& e) {
+          return std::find(e.tags().begin(), e.tags().end(), tag) !=
+                 e.tags().end();
+        })) {
+      RestoreTag(tag, state);
+    }
+  }
+}
+
+bool Touches(const v1::Event& e, const std::string& dyad) {
+  const auto dyads = DyadsOf(e);
+  return std::find(dyads.begin(), dyads.end(), dyad) != dyads.end();
+}
+
+TEST(Remove, RefilledAsToldItEqualsBuildStateWithoutTheEvent) {
+  const std::vector<v1::Event> events = MakeRandomEvents(20021017, 300);
+  RandomEvents random(1017);
+  std::map<std::string, int> refilled;  // which refills were exercised
+  for (const std::string& dyad : AllDyads(events)) {
+    std::vector<v1::Event> mine;
+    for (const v1::Event& e : events) {
+      if (Touches(e, dyad)) mine.push_back(e);
+    }
+    const v1::RelationshipState full = BuildState(dyad, mine);
+    for (size_t i = 0; i < mine.size(); ++i) {
+      // Retract event i, or amend it to another random event.
+      std::vector<v1::Event> rest = mine;
+      rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
+      v1::RelationshipState state = full;
+      const Refill refill = Remove(mine[i], &state);
+      if (i % 2 == 1) {
+        v1::Event amended = random.Next(static_cast<int>(i));
+        amended.set_id(mine[i].id());
+        if (Touches(amended, dyad)) {
+          Apply(amended, &state);
+          rest.push_back(amended);
+        }
+      }
+      RefillFrom(refill, rest, &state);
+      ASSERT_EQ(SerializeState(state), SerializeState(BuildState(dyad, rest)))
+          << dyad << ", event " << mine[i].DebugString();
+      refilled["first"] += refill.first_event;
+      refilled["last"] += refill.last_event;
+      refilled["meeting"] += refill.last_meeting;
+      refilled["agreements"] += refill.agreements;
+      refilled["statements"] += refill.statements;
+      refilled["sanctions"] += !refill.sanctions.empty();
+      refilled["policies"] += !refill.policies.empty();
+      refilled["resolutions"] += !refill.resolutions.empty();
+      refilled["tags"] += !refill.tags.empty();
+    }
+  }
+  for (const auto& [part, times] : refilled) {
+    EXPECT_GT(times, 0) << part << " was never refilled";
+  }
+  EXPECT_EQ(refilled.size(), 9u);
+}
+
+TEST(Remove, WhatTheStateDidNotKeepNeedsNoRefill) {
+  using testing::Agreement;
+  using testing::Statement;
+  std::vector<v1::Event> events;
+  for (int i = 0; i < kMaxAgreements + 1; ++i) {
+    events.push_back(Agreement(absl::StrCat("a", 10 + i), When{2000 + i, 1, 1},
+                               "Accord"));
+  }
+  for (int i = 0; i < kRecentStatements + 1; ++i) {
+    events.push_back(Statement(absl::StrCat("s", 10 + i), When{2000 + i, 1, 1},
+                               v1::Statement::STANCE_NEUTRAL));
+  }
+  events.push_back(testing::Military("first", When{1990},
+                                     v1::MilitaryAction::TYPE_EXERCISE));
+  v1::RelationshipState state = BuildState("JPN-PRK", events);
+  // The oldest agreement and statement are not kept: taking them out only
+  // subtracts.
+  Refill refill = Remove(events[0], &state);
+  EXPECT_FALSE(refill.agreements || refill.first_event || refill.last_event);
+  refill = Remove(events[kMaxAgreements + 1], &state);
+  EXPECT_FALSE(refill.statements || refill.first_event || refill.last_event);
+  events.erase(events.begin() + kMaxAgreements + 1);
+  events.erase(events.begin());
+  EXPECT_EQ(SerializeState(state), SerializeState(BuildState("JPN-PRK", events)));
 }
 
 }  // namespace
