@@ -15,7 +15,8 @@
 // merkle_frontier). With --projection (the default) it also writes the
 // relationship projector's keys of a plain event (services/
 // relationship_projector.h): per event four timeline entries (whole log,
-// source, target, dyad) and one history entry; per call (one dyad) the
+// source, target, dyad), one history entry and three refill index entries
+// (the meeting, its two tags); per call (one dyad) the
 // dyad's state (--state-bytes) and its two ordering keys, replacing the
 // previous two (two deletes).
 //
@@ -174,6 +175,23 @@ int Main() {
         }
         wb.Put(log->Cf(ColumnFamily::kDyadTimeline),
                format::HistoryKey(stream, position), rocksdb::Slice());
+        // The refill index (services/relationship_projector.cc): a meeting
+        // that took place, and each of the event's two tags.
+        for (const auto& [facet, field] :
+             {std::pair<char, std::string>{'m', ""}, {'t', "diplomacy"},
+              {'t', "security"}}) {
+          std::string key = stream;
+          key.push_back('\0');
+          key.push_back(0x03);
+          key.push_back(facet);
+          if (!field.empty()) {
+            format::PutBigEndian32(&key, static_cast<uint32_t>(field.size()));
+            key.append(field);
+          }
+          format::PutBigEndian32(&key, date);
+          key.append(id);
+          wb.Put(log->Cf(ColumnFamily::kDyadTimeline), key, pos);
+        }
       }
     }
     // The projector writes a dyad's state and its ordering keys once per
