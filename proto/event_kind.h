@@ -10,8 +10,8 @@ namespace annals {
 
 // "meeting", "agreement", "resolution", "statement", "sanction", "military",
 // "humanitarian", "policy_change" or "correction"; "" when none is set.
-inline absl::string_view KindName(const v1::Event& event) {
-  switch (event.what_case()) {
+inline absl::string_view KindNameOf(v1::Event::WhatCase what) {
+  switch (what) {
     case v1::Event::kMeeting:
       return "meeting";
     case v1::Event::kAgreement:
@@ -34,6 +34,10 @@ inline absl::string_view KindName(const v1::Event& event) {
       return "";
   }
   return "";
+}
+
+inline absl::string_view KindName(const v1::Event& event) {
+  return KindNameOf(event.what_case());
 }
 
 }  // namespace annals

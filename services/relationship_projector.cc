@@ -20,12 +20,16 @@ using storage::ProjectionContext;
 using storage::ProjectionFamily;
 namespace format = storage::format;
 
+// The position an entry's value starts with: all of it (index and latest
+// correction entries) or followed by the kind (timeline entries).
 absl::StatusOr<uint64_t> ParsePosition(absl::string_view value,
                                        absl::string_view what) {
   uint64_t position = 0;
-  if (!format::ParseBigEndian64(value, &position)) {
+  uint8_t kind = 0;
+  if (!format::ParseBigEndian64(value, &position) &&
+      !format::ParseTimelineValue(value, &position, &kind)) {
     return absl::InternalError(
-        absl::StrCat("projection entry ", what, " is not an 8-byte position"));
+        absl::StrCat("projection entry ", what, " is not a position"));
   }
   return position;
 }
@@ -279,7 +283,8 @@ class GroupProjection {
   absl::Status PutTimeline(const v1::Event& content, uint64_t position,
                            uint64_t content_position) {
     const uint32_t date = DateKeyOf(content.occurred());
-    const std::string value = format::EncodeBigEndian64(content_position);
+    const std::string value = format::TimelineValue(
+        content_position, static_cast<uint8_t>(content.what_case()));
     for (const std::string& subject : SubjectsOf(content)) {
       RETURN_IF_ERROR(
           context_->Put(ProjectionFamily::kDyadTimeline,

@@ -50,7 +50,8 @@ namespace annals::services {
 // relationships/3: only the 20 most recent agreements are kept.
 // relationships/4: the refill index (tag 0x03 of dyad_timeline), so that a
 // correction costs O(change) instead of a rebuild of its dyads.
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/4";
+// relationships/5: timeline values carry the content's kind.
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/5";
 
 // year * 10000 + month * 100 + day of the occurred start, unknown parts 0.
 uint32_t DateKeyOf(const v1::Occurred& occurred);

@@ -164,8 +164,10 @@ v1::GoldsteinIndex CurrentIndexOf(const v1::RelationshipState& state) {
 
 absl::StatusOr<uint64_t> ParsePosition(absl::string_view value) {
   uint64_t position = 0;
-  if (!format::ParseBigEndian64(value, &position)) {
-    return absl::DataLossError("projection entry is not an 8-byte position");
+  uint8_t kind = 0;
+  if (!format::ParseBigEndian64(value, &position) &&
+      !format::ParseTimelineValue(value, &position, &kind)) {
+    return absl::DataLossError("projection entry is not a position");
   }
   return position;
 }
@@ -492,7 +494,16 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
                                      &position)) {
       return absl::DataLossError("malformed timeline entry");
     }
-    ASSIGN_OR_RETURN(const uint64_t holder, ParsePosition(value));
+    uint64_t holder = 0;
+    uint8_t kind = 0;
+    if (!format::ParseTimelineValue(value, &holder, &kind)) {
+      return absl::DataLossError("malformed timeline entry");
+    }
+    // The kind is in the entry: no need to read an event of another kind.
+    if (!kinds.empty() &&
+        !kinds.contains(KindNameOf(static_cast<v1::Event::WhatCase>(kind)))) {
+      return absl::OkStatus();
+    }
     ASSIGN_OR_RETURN(const v1::RecordedEvent recorded, log_->GetEventAt(holder));
     v1::Event content = ContentOf(recorded);
     if (!kinds.empty() && !kinds.contains(KindName(content))) {

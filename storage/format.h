@@ -21,7 +21,8 @@
 //                                                        hash[32] per set
 //                                                        bit of the size
 //   dyad_timeline   subject || 0x00 || 0x01 ||            BE64 position of
-//                     BE32 date key || BE64 position      the content
+//                     BE32 date key || BE64 position      the content ||
+//                                                        kind[1]
 //                   dyad || 0x00 || 0x02 || BE64 position (empty)
 //                   dyad || 0x00 || 0x03 || facet ||      BE64 position of
 //                     fields || BE32 date key || id       the content
@@ -83,7 +84,9 @@
 //     corrections; retracted events are gone) of each subject by date key,
 //     then by the position of the original event. The value is the
 //     position whose stored bytes hold the content: the event's own, or the
-//     latest amending correction's.
+//     latest amending correction's; then one byte, the content's kind (the
+//     field number of its annals.v1.Event `what`), so that a query by kind
+//     skips entries without reading their events.
 //   - The *history* entries (tag 0x02) list, per dyad, every position (an
 //     event or a correction) that touched the dyad when it was recorded:
 //     folding them up to a position gives the state as the log knew it then.
@@ -310,6 +313,23 @@ inline std::string TimelineKey(absl::string_view subject, uint32_t date_key,
   PutBigEndian32(&key, date_key);
   PutBigEndian64(&key, position);
   return key;
+}
+
+// A timeline entry's value: the content's position, then its kind (the
+// field number of annals.v1.Event's `what`).
+inline std::string TimelineValue(uint64_t content_position, uint8_t kind) {
+  std::string value = EncodeBigEndian64(content_position);
+  value.push_back(static_cast<char>(kind));
+  return value;
+}
+
+// Splits a timeline entry's value. False when it is not 9 bytes.
+inline bool ParseTimelineValue(absl::string_view value,
+                               uint64_t* content_position, uint8_t* kind) {
+  if (value.size() != 9) return false;
+  *content_position = DecodeBigEndian64(value.data());
+  *kind = static_cast<uint8_t>(value[8]);
+  return true;
 }
 
 // Splits the part of a timeline key after its prefix. False when it is not

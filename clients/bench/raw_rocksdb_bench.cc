@@ -171,7 +171,8 @@ int Main() {
              {std::string(), std::string(kCountries[a]),
               std::string(kCountries[b]), stream}) {
           wb.Put(log->Cf(ColumnFamily::kDyadTimeline),
-                 format::TimelineKey(subject, date, position), pos);
+                 format::TimelineKey(subject, date, position),
+                 format::TimelineValue(position, v1::Event::kMeeting));
         }
         wb.Put(log->Cf(ColumnFamily::kDyadTimeline),
                format::HistoryKey(stream, position), rocksdb::Slice());

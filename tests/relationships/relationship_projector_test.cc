@@ -334,10 +334,14 @@ std::map<std::string, std::vector<std::pair<uint32_t, std::string>>> Timelines(
     EXPECT_TRUE(format::ParseTimelineSuffix(
         absl::string_view(key).substr(nul + 2), &date, &position));
     uint64_t holder = 0;
-    EXPECT_TRUE(format::ParseBigEndian64(value, &holder));
+    uint8_t kind = 0;
+    EXPECT_TRUE(format::ParseTimelineValue(value, &holder, &kind));
     auto recorded = log.log().GetEventAt(holder);
     EXPECT_THAT(recorded.status(), IsOk());
     if (!recorded.ok()) continue;
+    // The entry names its content's kind.
+    EXPECT_EQ(kind, static_cast<uint8_t>(ContentOf(*recorded).what_case()))
+        << key;
     out[key.substr(0, nul)].emplace_back(
         date, ContentOf(*recorded).SerializeAsString());
   }
