@@ -128,6 +128,9 @@ class AppendSessionImpl final
       }
     }
     if (!refused.ok()) {
+      // In call order: after OnDone has answered every earlier Append
+      // (it sets failed_ before it answers them, outside the lock).
+      ended_.WaitForNotification();
       done(refused);
       return;
     }
