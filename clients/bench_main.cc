@@ -65,6 +65,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/bench/bench_events.h"
+#include "clients/bench_channel.h"
 #include "clients/bench_events.h"
 #include "clients/bench_append_session.h"
 #include "clients/bench_subscriptions.h"
@@ -145,19 +146,12 @@ struct Stats {
   }
 };
 
-double Percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
-  return v[i];
-}
-
 // " p50_ms=... p99_ms=... p999_ms=..." of `latencies_ms`.
 std::string Percentiles(std::vector<double>& latencies_ms) {
   return absl::StrFormat(" p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f",
-                         Percentile(latencies_ms, 0.50),
-                         Percentile(latencies_ms, 0.99),
-                         Percentile(latencies_ms, 0.999));
+                         bench::Percentile(latencies_ms, 0.50),
+                         bench::Percentile(latencies_ms, 0.99),
+                         bench::Percentile(latencies_ms, 0.999));
 }
 
 void ReportErrors(const Stats& all) {
@@ -177,13 +171,8 @@ std::vector<std::unique_ptr<Client>> MakeClients(const std::string& server,
                                                  int count) {
   std::vector<std::unique_ptr<Client>> clients;
   for (int c = 0; c < std::max(1, count); ++c) {
-    grpc::ChannelArguments args;
-    args.SetInt("annals.bench.channel", c);
-    args.SetMaxReceiveMessageSize(64 << 20);
-    clients.push_back(std::make_unique<Client>(
-        grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(),
-                                  args),
-        absl::Seconds(60)));
+    clients.push_back(std::make_unique<Client>(bench::BenchChannel(server, c),
+                                               absl::Seconds(60)));
   }
   return clients;
 }

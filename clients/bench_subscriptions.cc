@@ -17,6 +17,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "clients/bench/bench_events.h"
+#include "clients/bench_channel.h"
 #include "clients/bench_events.h"
 #include "clients/client.h"
 #include "google/protobuf/arena.h"
@@ -33,24 +35,6 @@ int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              SteadyClock::now().time_since_epoch())
       .count();
-}
-
-template <typename T>
-T Percentile(std::vector<T>& v, double p) {
-  if (v.empty()) return 0;
-  const size_t i = std::min(
-      v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i),
-                   v.end());
-  return v[i];
-}
-
-std::shared_ptr<grpc::Channel> NewChannel(const std::string& server, int n) {
-  grpc::ChannelArguments args;
-  args.SetInt("annals.bench.channel", n);  // distinct connections
-  args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(),
-                                   args);
 }
 
 // The events of a message: its `event`, or those of its `events`.
@@ -151,7 +135,7 @@ int RunCatchup(const CatchupOptions& options) {
   arena_options.max_block_size = 1 << 20;
   google::protobuf::Arena arena(arena_options);
   const absl::Time start = absl::Now();
-  RawSubscription call(NewChannel(options.server, 0), request);
+  RawSubscription call(BenchChannel(options.server, 0), request);
   grpc::ByteBuffer buffer;
   while (problem.empty() && call.Read(&buffer)) {
     ++messages;
@@ -396,7 +380,7 @@ int RunFanout(const FanoutOptions& options) {
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
   for (int c = 0; c < std::max(1, options.channels); ++c) {
     clients.push_back(
-        std::make_unique<Client>(NewChannel(options.server, c), absl::Seconds(60)));
+        std::make_unique<Client>(BenchChannel(options.server, c), absl::Seconds(60)));
     stubs.push_back(
         std::make_unique<grpc::GenericStub>(clients.back()->channel()));
   }

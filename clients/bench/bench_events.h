@@ -124,11 +124,15 @@ inline std::string EventId(const std::string& run_id, int t, int i, int k) {
   return absl::StrCat(run_id, "-t", t, "-", i, "-", k);
 }
 
-// The p-quantile (0..1) of `v`; reorders `v`. 0 when empty.
-inline double Percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
-  std::nth_element(v.begin(), v.begin() + i, v.end());
+// The p-quantile (0..1) of `v`; reorders `v`. 0 when empty. Every
+// benchmark driver reports its latencies with it.
+template <typename T>
+T Percentile(std::vector<T>& v, double p) {
+  if (v.empty()) return T{};
+  const size_t i = std::min(
+      v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i),
+                   v.end());
   return v[i];
 }
 
