@@ -23,6 +23,7 @@
 // snapshot.
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <cstdint>
 #include <deque>
@@ -207,6 +208,32 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
 
 }  // namespace
 
+// The first key after every key that starts with `prefix`: the prefix with
+// its last byte below 0xff incremented and the rest dropped; "" when there
+// is none (an empty prefix, or one of 0xff bytes only).
+std::string PrefixEnd(absl::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) {
+    end.pop_back();
+  }
+  if (!end.empty()) {
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  }
+  return end;
+}
+
+// Positions `it` on the last key that starts with `prefix`, or on a key
+// before them all when there is none.
+void SeekToLastOf(rocksdb::Iterator* it, absl::string_view prefix) {
+  const std::string end = PrefixEnd(prefix);
+  if (end.empty()) {
+    it->SeekToLast();
+    return;
+  }
+  it->SeekForPrev(ToSlice(end));
+  if (it->Valid() && ToView(it->key()) == end) it->Prev();
+}
+
 // The projection entries a commit group has put or deleted so far, by
 // family: what the projector must read back before the group is written.
 // A deletion is kept as nullopt so that it hides the committed entry.
@@ -256,15 +283,7 @@ absl::Status StagedProjections::ScanUntil(
     const {
   const Map& entries = Entries(family);
   const bool ascending = order == ProjectionContext::Order::kAscending;
-  // The first key after every key with the prefix: the prefix with its
-  // last byte below 0xff incremented, the rest dropped ("" when none).
-  std::string end(prefix);
-  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) {
-    end.pop_back();
-  }
-  if (!end.empty()) {
-    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-  }
+  const std::string end = PrefixEnd(prefix);
   auto in_prefix = [&](absl::string_view key) {
     return absl::StartsWith(key, prefix);
   };
@@ -289,11 +308,8 @@ absl::Status StagedProjections::ScanUntil(
 
   if (ascending) {
     base->Seek(ToSlice(prefix));
-  } else if (end.empty()) {
-    base->SeekToLast();
   } else {
-    base->SeekForPrev(ToSlice(end));
-    if (base->Valid() && ToView(base->key()) == end) base->Prev();
+    SeekToLastOf(base, prefix);
   }
   auto base_valid = [&] { return base->Valid() && in_prefix(ToView(base->key())); };
   auto base_advance = [&] {
@@ -332,6 +348,78 @@ absl::Status StagedProjections::ScanUntil(
   return base->status().ok() ? absl::OkStatus()
                              : RocksError(base->status(), "scan a projection");
 }
+
+// A ProjectionContext that stages its writes in `batch` and reads them back
+// through `staged`, over the entries `db` holds. The commit group's and the
+// rebuild's contexts are this, with their own way to find events.
+class OverlayContext : public ProjectionContext {
+ public:
+  // `families`: the handles of ProjectionFamily::kDyadTimeline and
+  // kRelationships in `db`.
+  OverlayContext(rocksdb::DB* db,
+                 std::array<rocksdb::ColumnFamilyHandle*, 2> families,
+                 rocksdb::WriteBatch* batch, StagedProjections* staged)
+      : db_(db), families_(families), batch_(batch), staged_(staged) {}
+
+  absl::StatusOr<std::string> Get(ProjectionFamily family,
+                                  absl::string_view key) override {
+    if (const std::optional<std::string>* staged = staged_->Find(family, key)) {
+      if (staged->has_value()) return **staged;
+    } else {
+      std::string value;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Family(family),
+                                   ToSlice(key), &value);
+      if (s.ok()) return value;
+      if (!s.IsNotFound()) return RocksError(s, "read a projection");
+    }
+    return absl::NotFoundError(absl::StrCat("no projection entry ", key));
+  }
+
+  absl::Status Put(ProjectionFamily family, absl::string_view key,
+                   absl::string_view value) override {
+    rocksdb::Status s = batch_->Put(Family(family), ToSlice(key), ToSlice(value));
+    if (!s.ok()) return RocksError(s, "stage a projection");
+    staged_->Put(family, key, value);
+    return absl::OkStatus();
+  }
+
+  absl::Status Delete(ProjectionFamily family, absl::string_view key) override {
+    rocksdb::Status s = batch_->Delete(Family(family), ToSlice(key));
+    if (!s.ok()) return RocksError(s, "stage a projection");
+    staged_->Delete(family, key);
+    return absl::OkStatus();
+  }
+
+  absl::Status Scan(ProjectionFamily family, absl::string_view prefix,
+                    const std::function<void(absl::string_view,
+                                             absl::string_view)>& visit)
+      override {
+    return ScanUntil(family, prefix, Order::kAscending,
+                     [&visit](absl::string_view key, absl::string_view value) {
+                       visit(key, value);
+                       return true;
+                     });
+  }
+
+  absl::Status ScanUntil(
+      ProjectionFamily family, absl::string_view prefix, Order order,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
+      override {
+    std::unique_ptr<rocksdb::Iterator> base(
+        db_->NewIterator(rocksdb::ReadOptions(), Family(family)));
+    return staged_->ScanUntil(family, base.get(), prefix, order, visit);
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Family(ProjectionFamily family) const {
+    return families_[family == ProjectionFamily::kDyadTimeline ? 0 : 1];
+  }
+
+  rocksdb::DB* const db_;
+  const std::array<rocksdb::ColumnFamilyHandle*, 2> families_;
+  rocksdb::WriteBatch* const batch_;
+  StagedProjections* const staged_;
+};
 
 class RocksEventLog final : public EventLog {
  public:
@@ -463,6 +551,15 @@ class RocksEventLog final : public EventLog {
   absl::Status RecoverMerkle(const Head& head);
   // Reads a perfect subtree of the committed tree.
   absl::StatusOr<std::string> MerkleNode(int level, uint64_t index) const;
+  // Adds the event at `position` (its `stored` bytes) to `frontier` and puts
+  // into `batch` the subtrees it completes that are stored, and its
+  // correction entry when `event` is a correction. For the writer and for
+  // recovery alike.
+  rocksdb::Status StageTreeAndCorrection(absl::string_view stored,
+                                         const v1::Event& event,
+                                         uint64_t position,
+                                         merkle::Frontier* frontier,
+                                         rocksdb::WriteBatch* batch) const;
   // With a projector: rebuilds the projections when meta's
   // projection_version is not the projector's. Without one: removes
   // projection_version, since appends will not be projected.
@@ -762,22 +859,8 @@ absl::Status RocksEventLog::RecoverMerkle(const Head& head) {
       RETURN_IF_ERROR(DecodeEvent(it->key(), it->value(), expected, &event));
       absl::string_view hash, stored;
       format::ParseEventValue(ToView(it->value()), &hash, &stored);
-      merkle::Append(&frontier, merkle::LeafHash(stored),
-                     [&](const merkle::CompletedNode& node) {
-                       if (put.ok() &&
-                           node.level >= format::kMerkleFirstStoredLevel) {
-                         put = batch.Put(Cf(ColumnFamily::kMerkle),
-                                         format::MerkleKey(node.level, node.index),
-                                         node.hash);
-                       }
-                     });
-      if (put.ok() && event.event().has_correction()) {
-        put = batch.Put(Cf(ColumnFamily::kEventIds),
-                        format::CorrectionKey(
-                            event.event().correction().corrects_event_id(),
-                            expected),
-                        "");
-      }
+      put = StageTreeAndCorrection(stored, event.event(), expected, &frontier,
+                                   &batch);
       if (!put.ok()) return RocksError(put, "build the merkle tree");
       if (batch.GetDataSize() >= kBatchBytes) {
         s = db_->Write(write, &batch);
@@ -1143,41 +1226,15 @@ std::vector<const v1::RecordedEvent*> RocksEventLog::StagedEvents(
 
 // The projector's view of a commit group: the group's indexed batch over the
 // committed database.
-class RocksEventLog::GroupContext final : public ProjectionContext {
+class RocksEventLog::GroupContext final : public OverlayContext {
  public:
   GroupContext(const RocksEventLog* log, Group* group)
-      : log_(log), group_(group) {}
-
-  absl::StatusOr<std::string> Get(ProjectionFamily family,
-                                  absl::string_view key) override {
-    if (const std::optional<std::string>* staged =
-            group_->projections.Find(family, key)) {
-      if (staged->has_value()) return **staged;
-      return NotFound(key);
-    }
-    std::string value;
-    rocksdb::Status s = log_->db_->Get(rocksdb::ReadOptions(), Family(family),
-                                       ToSlice(key), &value);
-    if (s.IsNotFound()) return NotFound(key);
-    if (!s.ok()) return RocksError(s, "read a projection");
-    return value;
-  }
-
-  absl::Status Put(ProjectionFamily family, absl::string_view key,
-                   absl::string_view value) override {
-    rocksdb::Status s =
-        group_->batch.Put(Family(family), ToSlice(key), ToSlice(value));
-    if (!s.ok()) return RocksError(s, "stage a projection");
-    group_->projections.Put(family, key, value);
-    return absl::OkStatus();
-  }
-
-  absl::Status Delete(ProjectionFamily family, absl::string_view key) override {
-    rocksdb::Status s = group_->batch.Delete(Family(family), ToSlice(key));
-    if (!s.ok()) return RocksError(s, "stage a projection");
-    group_->projections.Delete(family, key);
-    return absl::OkStatus();
-  }
+      : OverlayContext(log->db_.get(),
+                       {log->ProjectionCf(ProjectionFamily::kDyadTimeline),
+                        log->ProjectionCf(ProjectionFamily::kRelationships)},
+                       &group->batch, &group->projections),
+        log_(log),
+        group_(group) {}
 
   absl::StatusOr<uint64_t> PositionOf(absl::string_view id) override {
     if (auto it = group_->ids.find(id); it != group_->ids.end()) {
@@ -1186,51 +1243,15 @@ class RocksEventLog::GroupContext final : public ProjectionContext {
     return log_->CommittedPositionOf(id);
   }
 
-  absl::Status Scan(ProjectionFamily family, absl::string_view prefix,
-                    const std::function<void(absl::string_view,
-                                             absl::string_view)>& visit)
-      override {
-    return ScanUntil(family, prefix, Order::kAscending,
-                     [&](absl::string_view key, absl::string_view value) {
-                       visit(key, value);
-                       return true;
-                     });
-  }
-
-  absl::Status ScanUntil(
-      ProjectionFamily family, absl::string_view prefix, Order order,
-      const std::function<bool(absl::string_view, absl::string_view)>& visit)
-      override {
-    std::unique_ptr<rocksdb::Iterator> base(
-        log_->db_->NewIterator(rocksdb::ReadOptions(), Family(family)));
-    return group_->projections.ScanUntil(family, base.get(), prefix, order,
-                                         visit);
-  }
-
   absl::StatusOr<v1::RecordedEvent> EventAt(uint64_t position) override {
     const uint64_t committed = log_->committed_.position;
     if (position > committed && position - committed <= group_->staged.size()) {
       return *group_->staged[position - committed - 1];
     }
-    const std::string key = format::EventKey(position);
-    std::string value;
-    rocksdb::Status s = log_->db_->Get(rocksdb::ReadOptions(),
-                                       log_->Cf(ColumnFamily::kEvents), key,
-                                       &value);
-    if (!s.ok()) return RocksError(s, absl::StrCat("read position ", position));
-    v1::RecordedEvent event;
-    RETURN_IF_ERROR(DecodeEvent(key, value, position, &event));
-    return event;
+    return log_->ReadEventAt(rocksdb::ReadOptions(), position);
   }
 
  private:
-  static absl::Status NotFound(absl::string_view key) {
-    return absl::NotFoundError(absl::StrCat("no projection entry ", key));
-  }
-  rocksdb::ColumnFamilyHandle* Family(ProjectionFamily family) const {
-    return log_->ProjectionCf(family);
-  }
-
   const RocksEventLog* const log_;
   Group* const group_;
 };
@@ -1395,25 +1416,14 @@ absl::Status RocksEventLog::StageRequest(Request* request, uint64_t current,
   for (size_t i = 0; i < n && s.ok(); ++i) {
     v1::RecordedEvent& r = recorded[i];
     hash = ChainHash(hash, stored[i]);
-    merkle::Append(&frontier, merkle::LeafHash(stored[i]),
-                   [&](const merkle::CompletedNode& node) {
-                     if (s.ok() &&
-                         node.level >= format::kMerkleFirstStoredLevel) {
-                       s = wb.Put(Cf(ColumnFamily::kMerkle),
-                                  format::MerkleKey(node.level, node.index),
-                                  node.hash);
-                     }
-                   });
-    if (s.ok() && r.event().has_correction()) {
-      s = wb.Put(Cf(ColumnFamily::kEventIds),
-                 format::CorrectionKey(r.event().correction().corrects_event_id(),
-                                       r.position()),
-                 rocksdb::Slice());
-    }
+    s = StageTreeAndCorrection(stored[i], r.event(), r.position(), &frontier,
+                               &wb);
     r.set_hash(hash);  // after serializing: `stored` never holds it
     const std::string position = format::EncodeBigEndian64(r.position());
-    s = wb.Put(Cf(ColumnFamily::kEvents), format::EventKey(r.position()),
-               format::EventValue(hash, stored[i]));
+    if (s.ok()) {
+      s = wb.Put(Cf(ColumnFamily::kEvents), format::EventKey(r.position()),
+                 format::EventValue(hash, stored[i]));
+    }
     if (s.ok()) {
       s = wb.Put(Cf(ColumnFamily::kStreams),
                  format::StreamKey(r.stream(), r.stream_version()), position);
@@ -1758,19 +1768,7 @@ absl::Status RocksEventLog::ScanProjection(
     if (!start.empty()) {
       it->SeekForPrev(ToSlice(start));
     } else {
-      // The first key after every key of the prefix: the prefix with its
-      // last byte below 0xff incremented and the rest cut off.
-      std::string after(prefix);
-      while (!after.empty() && static_cast<unsigned char>(after.back()) == 0xff) {
-        after.pop_back();
-      }
-      if (after.empty()) {
-        it->SeekToLast();
-      } else {
-        after.back() = static_cast<char>(after.back() + 1);
-        it->SeekForPrev(after);
-        if (it->Valid() && ToView(it->key()) == after) it->Prev();
-      }
+      SeekToLastOf(it.get(), prefix);
     }
     for (; it->Valid() && absl::StartsWith(ToView(it->key()), prefix);
          it->Prev()) {
@@ -1813,58 +1811,14 @@ absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEventAt(
 // overlay the projector reads back (StagedProjections, as the writer's),
 // until Flush writes the batch without a WAL: the scratch database does not
 // outlive the rebuild.
-class RocksEventLog::RebuildContext final : public ProjectionContext {
+class RocksEventLog::RebuildContext final : public OverlayContext {
  public:
-  // `families` are the scratch database's handles, indexed like
-  // kProjectionFamilies.
   RebuildContext(const RocksEventLog* log, rocksdb::DB* scratch,
                  const std::vector<rocksdb::ColumnFamilyHandle*>& families)
-      : log_(log), scratch_(scratch), families_(families) {}
+      : OverlayContext(scratch, {families[0], families[1]}, &batch_, &staged_),
+        log_(log),
+        scratch_(scratch) {}
 
-  absl::StatusOr<std::string> Get(ProjectionFamily family,
-                                  absl::string_view key) override {
-    if (const std::optional<std::string>* staged = staged_.Find(family, key)) {
-      if (staged->has_value()) return **staged;
-    } else {
-      std::string value;
-      rocksdb::Status s = scratch_->Get(rocksdb::ReadOptions(), Family(family),
-                                        ToSlice(key), &value);
-      if (s.ok()) return value;
-      if (!s.IsNotFound()) return RocksError(s, "read a rebuilt projection");
-    }
-    return absl::NotFoundError(absl::StrCat("no projection entry ", key));
-  }
-  absl::Status Put(ProjectionFamily family, absl::string_view key,
-                   absl::string_view value) override {
-    rocksdb::Status s = batch_.Put(Family(family), ToSlice(key), ToSlice(value));
-    if (!s.ok()) return RocksError(s, "stage a projection");
-    staged_.Put(family, key, value);
-    return absl::OkStatus();
-  }
-  absl::Status Delete(ProjectionFamily family, absl::string_view key) override {
-    rocksdb::Status s = batch_.Delete(Family(family), ToSlice(key));
-    if (!s.ok()) return RocksError(s, "stage a projection");
-    staged_.Delete(family, key);
-    return absl::OkStatus();
-  }
-  absl::Status Scan(ProjectionFamily family, absl::string_view prefix,
-                    const std::function<void(absl::string_view,
-                                             absl::string_view)>& visit)
-      override {
-    return ScanUntil(family, prefix, Order::kAscending,
-                     [&visit](absl::string_view key, absl::string_view value) {
-                       visit(key, value);
-                       return true;
-                     });
-  }
-  absl::Status ScanUntil(
-      ProjectionFamily family, absl::string_view prefix, Order order,
-      const std::function<bool(absl::string_view, absl::string_view)>& visit)
-      override {
-    std::unique_ptr<rocksdb::Iterator> base(
-        scratch_->NewIterator(rocksdb::ReadOptions(), Family(family)));
-    return staged_.ScanUntil(family, base.get(), prefix, order, visit);
-  }
   absl::StatusOr<v1::RecordedEvent> EventAt(uint64_t position) override {
     return log_->ReadEventAt(rocksdb::ReadOptions(), position);
   }
@@ -1883,13 +1837,9 @@ class RocksEventLog::RebuildContext final : public ProjectionContext {
   }
 
  private:
-  rocksdb::ColumnFamilyHandle* Family(ProjectionFamily family) const {
-    return families_[family == ProjectionFamily::kDyadTimeline ? 0 : 1];
-  }
-
   const RocksEventLog* const log_;
   rocksdb::DB* const scratch_;
-  const std::vector<rocksdb::ColumnFamilyHandle*> families_;
+  // Declared after the base, which only keeps their addresses.
   rocksdb::WriteBatch batch_;
   StagedProjections staged_;
 };
@@ -2191,6 +2141,27 @@ Head RocksEventLog::GetHead() const {
 TreeHead RocksEventLog::GetTreeHead() const {
   absl::MutexLock lock(&head_mu_);
   return tree_head_;
+}
+
+rocksdb::Status RocksEventLog::StageTreeAndCorrection(
+    absl::string_view stored, const v1::Event& event, uint64_t position,
+    merkle::Frontier* frontier, rocksdb::WriteBatch* batch) const {
+  rocksdb::Status s;
+  merkle::Append(frontier, merkle::LeafHash(stored),
+                 [&](const merkle::CompletedNode& node) {
+                   if (s.ok() && node.level >= format::kMerkleFirstStoredLevel) {
+                     s = batch->Put(Cf(ColumnFamily::kMerkle),
+                                    format::MerkleKey(node.level, node.index),
+                                    node.hash);
+                   }
+                 });
+  if (s.ok() && event.has_correction()) {
+    s = batch->Put(Cf(ColumnFamily::kEventIds),
+                   format::CorrectionKey(event.correction().corrects_event_id(),
+                                         position),
+                   rocksdb::Slice());
+  }
+  return s;
 }
 
 absl::StatusOr<std::string> RocksEventLog::MerkleNode(int level,

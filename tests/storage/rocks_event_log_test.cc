@@ -755,9 +755,10 @@ TEST_F(RocksEventLogTest, ConcurrentExactVersionWritersNeverShareAVersion) {
 
 // --- Storage failure ---
 
-// A WAL file that fails every append while `fail` is set.
+// A WAL file that fails every append while its control (`fail`) is set.
 class FailingWalFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
+  using Control = std::atomic<bool>;  // fail
   FailingWalFile(std::unique_ptr<rocksdb::FSWritableFile> file,
                  const std::atomic<bool>* fail)
       : FSWritableFileOwnerWrapper(std::move(file)), fail_(fail) {}
@@ -779,37 +780,42 @@ class FailingWalFile : public rocksdb::FSWritableFileOwnerWrapper {
   const std::atomic<bool>* fail_;
 };
 
-// Wraps the WAL files (*.log) of a database in FailingWalFile.
-class FailingWalFileSystem : public rocksdb::FileSystemWrapper {
+// Wraps the WAL files (*.log) of a database in `WalFile`, each given
+// &control (a WalFile::Control).
+template <typename WalFile>
+class WalFileSystem : public rocksdb::FileSystemWrapper {
  public:
-  FailingWalFileSystem()
-      : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
-  const char* Name() const override { return "FailingWalFileSystem"; }
+  WalFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "WalFileSystem"; }
   rocksdb::IOStatus NewWritableFile(
       const std::string& name, const rocksdb::FileOptions& options,
       std::unique_ptr<rocksdb::FSWritableFile>* file,
       rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
-    if (s.ok() && absl::EndsWith(name, ".log")) {
-      *file = std::make_unique<FailingWalFile>(std::move(*file), &fail);
-    }
-    return s;
+    return Wrap(name, target()->NewWritableFile(name, options, file, dbg),
+                file);
   }
   rocksdb::IOStatus ReuseWritableFile(
       const std::string& name, const std::string& old_name,
       const rocksdb::FileOptions& options,
       std::unique_ptr<rocksdb::FSWritableFile>* file,
       rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s =
-        target()->ReuseWritableFile(name, old_name, options, file, dbg);
+    return Wrap(name,
+                target()->ReuseWritableFile(name, old_name, options, file, dbg),
+                file);
+  }
+
+  typename WalFile::Control control;
+
+ private:
+  rocksdb::IOStatus Wrap(const std::string& name, rocksdb::IOStatus s,
+                         std::unique_ptr<rocksdb::FSWritableFile>* file) {
     if (s.ok() && absl::EndsWith(name, ".log")) {
-      *file = std::make_unique<FailingWalFile>(std::move(*file), &fail);
+      *file = std::make_unique<WalFile>(std::move(*file), &control);
     }
     return s;
   }
-
-  std::atomic<bool> fail{false};
 };
+using FailingWalFileSystem = WalFileSystem<FailingWalFile>;
 
 TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupAndStopsTheLog) {
   log_.reset();
@@ -822,7 +828,7 @@ TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupAndStopsTheLog) {
 
   {
     GroupHarness group(log_.get(), gate_.get());  // position 2; holds the writer
-    fs->fail = true;
+    fs->control = true;
     group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}));
     group.Queue(MakeBatch(kPrkUsa, ExpectedVersion::Any(), {MakeEvent("b")}));
     // Would fail on its own; the failed write answers for the whole group.
@@ -837,7 +843,7 @@ TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupAndStopsTheLog) {
   EXPECT_THAT(log_->GetEvent("a"), StatusIs(absl::StatusCode::kNotFound));
 
   // The log stays failed even once the disk recovers.
-  fs->fail = false;
+  fs->control = false;
   EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("d")}),
               StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(log_->GetHead().position, 2u);
@@ -894,38 +900,7 @@ class SyncControlledWalFile : public rocksdb::FSWritableFileOwnerWrapper {
   Control* control_;
 };
 
-class SyncControlledFileSystem : public rocksdb::FileSystemWrapper {
- public:
-  SyncControlledFileSystem()
-      : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
-  const char* Name() const override { return "SyncControlledFileSystem"; }
-  rocksdb::IOStatus NewWritableFile(
-      const std::string& name, const rocksdb::FileOptions& options,
-      std::unique_ptr<rocksdb::FSWritableFile>* file,
-      rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
-    if (s.ok() && absl::EndsWith(name, ".log")) {
-      *file = std::make_unique<SyncControlledWalFile>(std::move(*file),
-                                                      &control);
-    }
-    return s;
-  }
-  rocksdb::IOStatus ReuseWritableFile(
-      const std::string& name, const std::string& old_name,
-      const rocksdb::FileOptions& options,
-      std::unique_ptr<rocksdb::FSWritableFile>* file,
-      rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s =
-        target()->ReuseWritableFile(name, old_name, options, file, dbg);
-    if (s.ok() && absl::EndsWith(name, ".log")) {
-      *file = std::make_unique<SyncControlledWalFile>(std::move(*file),
-                                                      &control);
-    }
-    return s;
-  }
-
-  SyncControlledWalFile::Control control;
-};
+using SyncControlledFileSystem = WalFileSystem<SyncControlledWalFile>;
 
 TEST_F(RocksEventLogTest, NothingIsVisibleOrAcknowledgedBeforeItsSyncEnds) {
   log_.reset();
