@@ -174,6 +174,24 @@ std::shared_ptr<const rocksdb::SliceTransform> InsertHintFor(ColumnFamily cf) {
   }
 }
 
+// Index and filter blocks live in the block cache too, so the memory of a
+// large log is bounded by the cache rather than growing with its tables.
+// They are partitioned (4 KiB partitions under a small top-level index,
+// which stays pinned): a lookup loads the partition it needs, not the whole
+// index of a 64 MiB table (hundreds of KiB, decompressed again after every
+// eviction; that was most of a timeline query's time on a million-event
+// log). L0's are pinned: they are read on every lookup.
+void PartitionIndexAndFilters(rocksdb::BlockBasedTableOptions* table) {
+  table->cache_index_and_filter_blocks = true;
+  table->cache_index_and_filter_blocks_with_high_priority = true;
+  table->pin_l0_filter_and_index_blocks_in_cache = true;
+  table->pin_top_level_index_and_filter = true;
+  table->index_type =
+      rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+  table->partition_filters = true;
+  table->metadata_block_size = 4096;
+}
+
 // Tuning per column family. All share one block cache, and one memtable
 // budget (EventLogRocksOptions).
 rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
@@ -188,11 +206,7 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.format_version = 5;
-  // Index and filter blocks live in the block cache too, so the memory of a
-  // large log is bounded by the cache rather than growing with its tables.
-  // L0's are pinned: they are read on every lookup.
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  PartitionIndexAndFilters(&table);
   // event_ids: every append looks up each of its ids, and nearly all are
   // new; a bloom filter answers most of those misses without reading a
   // block. streams is read only by seeks (a stream's last version, version
@@ -1871,8 +1885,8 @@ rocksdb::Options ScratchOptions(rocksdb::Env* env) {
   options.keep_log_file_num = 1;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(16 << 20);
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.format_version = 5;
+  PartitionIndexAndFilters(&table);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
