@@ -665,7 +665,7 @@ v1::RelationshipState BuildState(
   return state;
 }
 
-std::string SerializeState(const v1::RelationshipState& state) {
+std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
@@ -673,8 +673,8 @@ std::string SerializeState(const v1::RelationshipState& state) {
     coded.SetSerializationDeterministic(true);
     // Sizes first (SerializeWithCachedSizes uses them); this cannot fail:
     // proto3 messages have no required fields.
-    state.ByteSizeLong();
-    state.SerializeWithCachedSizes(&coded);
+    message.ByteSizeLong();
+    message.SerializeWithCachedSizes(&coded);
   }  // `coded` flushes into `bytes` here.
   return bytes;
 }
@@ -716,6 +716,23 @@ GoldsteinWindow CurrentIndex(const v1::RelationshipState& state) {
   const absl::optional<YearMonth> latest = LatestMonth(state);
   if (!latest.has_value()) return GoldsteinWindow{};
   return TrailingIndex(state, *latest);
+}
+
+v1::GoldsteinIndex ToIndex(const GoldsteinWindow& window,
+                           absl::optional<YearMonth> end) {
+  v1::GoldsteinIndex index;
+  if (end.has_value()) {
+    index.set_end_year(end->year);
+    index.set_end_month(end->month);
+  }
+  index.set_event_count(window.event_count);
+  index.set_sum_tenths(window.sum_tenths);
+  index.set_mean_tenths(window.mean_tenths);
+  return index;
+}
+
+v1::GoldsteinIndex CurrentIndexOf(const v1::RelationshipState& state) {
+  return ToIndex(CurrentIndex(state), LatestMonth(state));
 }
 
 }  // namespace annals::services

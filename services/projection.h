@@ -35,7 +35,9 @@
 #include "absl/types/optional.h"
 #include "annals/v1/event.pb.h"
 #include "proto/event_kind.h"
+#include "annals/v1/query.pb.h"
 #include "annals/v1/relationship.pb.h"
+#include "google/protobuf/message_lite.h"
 
 namespace annals::services {
 
@@ -154,10 +156,13 @@ std::vector<v1::Event> EffectiveEvents(
 v1::RelationshipState BuildState(absl::string_view dyad,
                                  const std::vector<v1::Event>& effective_events);
 
-// `state` serialized deterministically
-// (io::CodedOutputStream::SetSerializationDeterministic): equal states give
-// equal bytes. This is the form to store and to compare.
-std::string SerializeState(const v1::RelationshipState& state);
+// `message` serialized deterministically
+// (io::CodedOutputStream::SetSerializationDeterministic): equal messages
+// give equal bytes. This is the form to store and to compare.
+std::string SerializeDeterministic(const google::protobuf::MessageLite& message);
+inline std::string SerializeState(const v1::RelationshipState& state) {
+  return SerializeDeterministic(state);
+}
 
 // A calendar month.
 struct YearMonth {
@@ -191,6 +196,14 @@ GoldsteinWindow TrailingIndex(const v1::RelationshipState& state,
 // TrailingIndex ending with LatestMonth(state); all zero when there is no
 // latest month.
 GoldsteinWindow CurrentIndex(const v1::RelationshipState& state);
+
+// `window` as the API's index over the twelve months ending with `end`
+// (unset when there is no such month).
+v1::GoldsteinIndex ToIndex(const GoldsteinWindow& window,
+                           absl::optional<YearMonth> end);
+
+// ToIndex(CurrentIndex(state), LatestMonth(state)).
+v1::GoldsteinIndex CurrentIndexOf(const v1::RelationshipState& state);
 
 }  // namespace annals::services
 

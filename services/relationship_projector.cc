@@ -237,7 +237,7 @@ class GroupProjection {
         activity = ByActivityKeyOf(cached.state);
         index = ByIndexKeyOf(cached.state);
         RETURN_IF_ERROR(context_->Put(ProjectionFamily::kRelationships, dyad,
-                                      SerializeState(cached.state)));
+                                      StoredRelationshipOf(cached.state)));
       } else if (cached.existed) {
         RETURN_IF_ERROR(context_->Delete(ProjectionFamily::kRelationships, dyad));
       }
@@ -269,11 +269,13 @@ class GroupProjection {
       states_.erase(it);
       return stored.status();
     }
-    if (!cached.state.ParseFromString(*stored) || cached.state.dyad() != dyad) {
+    absl::StatusOr<v1::RelationshipState> state =
+        ParseStoredRelationship(*stored, dyad);
+    if (!state.ok()) {
       states_.erase(it);
-      return absl::InternalError(
-          absl::StrCat("stored relationship state of ", dyad, " is corrupt"));
+      return state.status();
     }
+    cached.state = *std::move(state);
     cached.existed = true;
     cached.activity = ByActivityKeyOf(cached.state);
     cached.index = ByIndexKeyOf(cached.state);
@@ -497,6 +499,24 @@ v1::Event ContentOf(const v1::RecordedEvent& recorded) {
   v1::Event content = event.correction().amended();
   content.set_id(event.correction().corrects_event_id());
   return content;
+}
+
+std::string StoredRelationshipOf(const v1::RelationshipState& state) {
+  v1::GetRelationshipResponse stored;
+  *stored.mutable_state() = state;
+  *stored.mutable_index() = CurrentIndexOf(state);
+  return SerializeDeterministic(stored);
+}
+
+absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
+    absl::string_view bytes, absl::string_view dyad) {
+  v1::GetRelationshipResponse stored;
+  if (!stored.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      stored.state().dyad() != dyad) {
+    return absl::DataLossError(
+        absl::StrCat("stored relationship state of ", dyad, " is corrupt"));
+  }
+  return std::move(*stored.mutable_state());
 }
 
 std::string ByActivityKeyOf(const v1::RelationshipState& state) {

@@ -38,6 +38,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "annals/v1/event.pb.h"
 #include "annals/v1/relationship.pb.h"
 #include "storage/projector.h"
@@ -51,7 +53,9 @@ namespace annals::services {
 // relationships/4: the refill index (tag 0x03 of dyad_timeline), so that a
 // correction costs O(change) instead of a rebuild of its dyads.
 // relationships/5: timeline values carry the content's kind.
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/5";
+// relationships/6: a dyad's state is stored with its current index, as the
+// GetRelationshipResponse that answers for it (StoredRelationshipOf).
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/6";
 
 // year * 10000 + month * 100 + day of the occurred start, unknown parts 0.
 uint32_t DateKeyOf(const v1::Occurred& occurred);
@@ -69,6 +73,18 @@ v1::Event ContentOf(const v1::RecordedEvent& recorded);
 // relationships family (storage/format.h): by last event, by current index.
 std::string ByActivityKeyOf(const v1::RelationshipState& state);
 std::string ByIndexKeyOf(const v1::RelationshipState& state);
+
+// What the relationships family stores under a dyad: the
+// GetRelationshipResponse for its current state less `head`, that is the
+// state and CurrentIndexOf(state), serialized deterministically. A query
+// for the current state answers with these bytes and the head appended
+// (protobuf merges concatenated messages), without parsing them.
+std::string StoredRelationshipOf(const v1::RelationshipState& state);
+
+// The state in StoredRelationshipOf's bytes; DATA_LOSS naming `dyad` when
+// they do not parse or hold another dyad.
+absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
+    absl::string_view bytes, absl::string_view dyad);
 
 class RelationshipProjector final : public storage::Projector {
  public:

@@ -145,23 +145,6 @@ std::string CheckDyad(absl::string_view dyad, absl::string_view field,
   return std::string();
 }
 
-v1::GoldsteinIndex ToIndex(const GoldsteinWindow& window,
-                           absl::optional<YearMonth> end) {
-  v1::GoldsteinIndex index;
-  if (end.has_value()) {
-    index.set_end_year(end->year);
-    index.set_end_month(end->month);
-  }
-  index.set_event_count(window.event_count);
-  index.set_sum_tenths(window.sum_tenths);
-  index.set_mean_tenths(window.mean_tenths);
-  return index;
-}
-
-v1::GoldsteinIndex CurrentIndexOf(const v1::RelationshipState& state) {
-  return ToIndex(CurrentIndex(state), LatestMonth(state));
-}
-
 absl::StatusOr<uint64_t> ParsePosition(absl::string_view value) {
   uint64_t position = 0;
   uint8_t kind = 0;
@@ -183,11 +166,7 @@ absl::StatusOr<v1::RelationshipState> ReadState(const storage::EventLog& log,
     return state;
   }
   if (!stored.ok()) return stored.status();
-  if (!state.ParseFromString(*stored)) {
-    return absl::DataLossError(
-        absl::StrCat("stored relationship state of ", dyad, " is corrupt"));
-  }
-  return state;
+  return ParseStoredRelationship(*stored, dyad);
 }
 
 // The state of `dyad` as the log knew it at `position`: every event and
@@ -294,6 +273,16 @@ absl::StatusOr<std::string> CanonicalDyad(absl::string_view dyad,
 
 absl::StatusOr<v1::GetRelationshipResponse> RelationshipQueries::GetRelationship(
     const v1::GetRelationshipRequest& request) const {
+  ASSIGN_OR_RETURN(const std::string bytes, SerializedRelationship(request));
+  v1::GetRelationshipResponse response;
+  if (!response.ParseFromString(bytes)) {
+    return absl::InternalError("a GetRelationshipResponse does not parse");
+  }
+  return response;
+}
+
+absl::StatusOr<std::string> RelationshipQueries::SerializedRelationship(
+    const v1::GetRelationshipRequest& request) const {
   Violations violations;
   const std::string dyad = CheckDyad(request.dyad(), "dyad", &violations);
   const uint64_t head = log_->GetHead().position;
@@ -329,14 +318,22 @@ absl::StatusOr<v1::GetRelationshipResponse> RelationshipQueries::GetRelationship
       break;
     }
     default: {
-      ASSIGN_OR_RETURN(*response.mutable_state(), ReadState(*log_, dyad));
+      // The head was read before the state: the state includes at least
+      // this much. The stored bytes are the response less its head
+      // (StoredRelationshipOf); a dyad without events has none stored.
+      v1::GetRelationshipResponse tail;
+      tail.set_head(head);
+      absl::StatusOr<std::string> stored =
+          log_->ReadProjection(ProjectionFamily::kRelationships, dyad);
+      if (stored.ok()) return *std::move(stored) + tail.SerializeAsString();
+      if (!absl::IsNotFound(stored.status())) return stored.status();
+      response.mutable_state()->set_dyad(dyad);
       *response.mutable_index() = CurrentIndexOf(response.state());
-      // Read before the state: the state includes at least this much.
       response.set_head(head);
       break;
     }
   }
-  return response;
+  return response.SerializeAsString();
 }
 
 absl::StatusOr<v1::ListRelationshipsResponse>

@@ -36,6 +36,11 @@ class RelationshipQueries {
 
   absl::StatusOr<v1::GetRelationshipResponse> GetRelationship(
       const v1::GetRelationshipRequest& request) const;
+  // GetRelationship's response serialized, which is what the service
+  // sends: for the current state, the stored bytes and the head, without
+  // parsing the state (services/relationship_projector.h).
+  absl::StatusOr<std::string> SerializedRelationship(
+      const v1::GetRelationshipRequest& request) const;
   absl::StatusOr<v1::ListRelationshipsResponse> ListRelationships(
       const v1::ListRelationshipsRequest& request) const;
   absl::StatusOr<v1::QueryTimelineResponse> QueryTimeline(

@@ -8,10 +8,25 @@
 namespace annals::services {
 
 grpc::ServerUnaryReactor* RelationshipsService::GetRelationship(
-    grpc::CallbackServerContext* context,
-    const v1::GetRelationshipRequest* request,
-    v1::GetRelationshipResponse* response) {
-  return FinishWith(context, queries_.GetRelationship(*request), response);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::ByteBuffer request_bytes(*request);  // shares the slices
+  v1::GetRelationshipRequest parsed;
+  if (!grpc::SerializationTraits<v1::GetRelationshipRequest>::Deserialize(
+           &request_bytes, &parsed)
+           .ok()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "the request is not a GetRelationshipRequest"));
+    return reactor;
+  }
+  absl::StatusOr<std::string> bytes = queries_.SerializedRelationship(parsed);
+  if (bytes.ok()) {
+    grpc::Slice slice(bytes->data(), bytes->size());
+    *response = grpc::ByteBuffer(&slice, 1);
+  }
+  reactor->Finish(rpc::ToGrpcStatus(bytes.status()));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* RelationshipsService::ListRelationships(

@@ -14,15 +14,21 @@
 
 namespace annals::services {
 
-class RelationshipsService final : public v1::Relationships::CallbackService {
+// GetRelationship is served raw (bytes in, bytes out): its answer for the
+// current state is the stored bytes plus the head, which gRPC's message
+// API would parse and serialize again (tens of KB on a large log).
+class RelationshipsService final
+    : public v1::Relationships::WithRawCallbackMethod_GetRelationship<
+          v1::Relationships::WithCallbackMethod_ListRelationships<
+              v1::Relationships::WithCallbackMethod_QueryTimeline<
+                  v1::Relationships::Service>>> {
  public:
   // `log` must outlive the service. Thread-safe.
   explicit RelationshipsService(const storage::EventLog* log) : queries_(log) {}
 
   grpc::ServerUnaryReactor* GetRelationship(
-      grpc::CallbackServerContext* context,
-      const v1::GetRelationshipRequest* request,
-      v1::GetRelationshipResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListRelationships(
       grpc::CallbackServerContext* context,
       const v1::ListRelationshipsRequest* request,

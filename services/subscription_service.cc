@@ -15,6 +15,7 @@
 #include "absl/types/optional.h"
 #include "annals/v1/relationship.pb.h"
 #include "proto/rpc_status.h"
+#include "services/relationship_projector.h"
 #include "services/subscription_filter.h"
 #include "services/subscription_wire.h"
 #include "storage/projector.h"
@@ -543,11 +544,13 @@ class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
       seen_ = head;
       if (!sent_ || bytes != sent_bytes_) {
         response_.Clear();
-        if (!bytes.empty() &&
-            !response_.mutable_state()->ParseFromString(bytes)) {
-          error = absl::InternalError(
-              absl::StrCat("the stored state of ", dyad_, " does not parse"));
+        absl::StatusOr<v1::RelationshipState> state =
+            bytes.empty() ? v1::RelationshipState()
+                          : ParseStoredRelationship(bytes, dyad_);
+        if (!state.ok()) {
+          error = state.status();
         } else {
+          *response_.mutable_state() = *std::move(state);
           response_.mutable_state()->set_dyad(dyad_);
           response_.set_position(head);
           sent_ = true;

@@ -368,7 +368,7 @@ void ExpectStatesAreBuildState(ProjectedLog& log) {
     }
     ++states;
     EXPECT_TRUE(dyads.contains(key)) << "state of " << key << " has no events";
-    EXPECT_EQ(value, SerializeState(BuildState(key, effective))) << key;
+    EXPECT_EQ(value, StoredRelationshipOf(BuildState(key, effective))) << key;
   }
   EXPECT_EQ(states, dyads.size());
 }
@@ -380,9 +380,16 @@ TEST(RelationshipProjectorTest, StoredStatesAreBuildStateOfTheSeed) {
   auto jpn_prk = log.log().ReadProjection(ProjectionFamily::kRelationships,
                                           "JPN-PRK");
   ASSERT_THAT(jpn_prk.status(), IsOk());
-  v1::RelationshipState state;
-  ASSERT_TRUE(state.ParseFromString(*jpn_prk));
-  EXPECT_GT(state.event_count(), 10);
+  absl::StatusOr<v1::RelationshipState> state =
+      ParseStoredRelationship(*jpn_prk, "JPN-PRK");
+  ASSERT_THAT(state.status(), IsOk());
+  EXPECT_GT(state->event_count(), 10);
+  // Stored with its current index: the response for it, less the head.
+  v1::GetRelationshipResponse stored;
+  ASSERT_TRUE(stored.ParseFromString(*jpn_prk));
+  EXPECT_EQ(stored.head(), 0u);
+  EXPECT_EQ(stored.index().SerializeAsString(),
+            CurrentIndexOf(*state).SerializeAsString());
 }
 
 TEST(RelationshipProjectorTest, AnyOrderAndGroupingGivesByteIdenticalProjections) {
@@ -438,10 +445,13 @@ TEST(RelationshipProjectorTest, CorrectionsOfWhatTheStateKeepsRefillIt) {
   // What the cases are about did change.
   ProjectedLog uncorrected;
   uncorrected.Append(corrected.originals);
-  v1::RelationshipState before, after;
-  ASSERT_TRUE(before.ParseFromString(
-      uncorrected.Dump(ProjectionFamily::kRelationships).at("JPN-PRK")));
-  ASSERT_TRUE(after.ParseFromString(states.at("JPN-PRK")));
+  const v1::RelationshipState before =
+      ParseStoredRelationship(
+          uncorrected.Dump(ProjectionFamily::kRelationships).at("JPN-PRK"),
+          "JPN-PRK")
+          .value();
+  const v1::RelationshipState after =
+      ParseStoredRelationship(states.at("JPN-PRK"), "JPN-PRK").value();
   EXPECT_EQ(before.first_event().event_id(), "first-a");
   EXPECT_EQ(after.first_event().event_id(), "first-b");
   EXPECT_EQ(before.last_event().event_id(), "last-z");

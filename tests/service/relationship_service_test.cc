@@ -1,16 +1,20 @@
 // In-process gRPC tests of the Relationships and Admin services: they are
 // served, answer from the projections the appends wrote, and their errors
 // reach the client with the field named.
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "clients/client.h"
 #include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "proto/rpc_status.h"
+#include "services/projection.h"
 #include "services/relationship_projector.h"
 #include "services/server.h"
 #include "storage/event_log.h"
@@ -81,6 +85,18 @@ TEST_F(RelationshipServiceTest, GetRelationshipNowAndAsOf) {
   EXPECT_EQ(now->state().event_count(), 2);
   EXPECT_EQ(now->state().leaders_meeting_count(), 2);
   EXPECT_EQ(now->head(), 3u);
+  // Served from the stored bytes: the index is the state's current one.
+  EXPECT_EQ(now->index().SerializeAsString(),
+            services::CurrentIndexOf(now->state()).SerializeAsString());
+  EXPECT_EQ(now->index().event_count(), 1);  // 2004 only: twelve months
+
+  v1::GetRelationshipRequest untouched;
+  untouched.set_dyad("FRA-JPN");
+  auto none = client_->GetRelationship(untouched);
+  ASSERT_THAT(none, IsOk());
+  EXPECT_EQ(none->state().dyad(), "FRA-JPN");
+  EXPECT_EQ(none->state().event_count(), 0);
+  EXPECT_EQ(none->head(), 3u);
 
   request.mutable_as_of_date()->set_year(2003);
   auto then = client_->GetRelationship(request);
@@ -122,6 +138,25 @@ TEST_F(RelationshipServiceTest, BadQueriesAreInvalidArgumentNamingTheField) {
     fields.push_back(v.field);
   }
   EXPECT_THAT(fields, ElementsAre("dyad"));
+
+  // GetRelationship is served raw: bytes that are no request are refused.
+  grpc::GenericStub generic(server_->InProcessChannel());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  const std::string garbage = "\x0a\xff\xff\xff";  // a length past the end
+  grpc::Slice slice(garbage.data(), garbage.size());
+  grpc::ByteBuffer raw(&slice, 1), answer;
+  absl::Notification done;
+  grpc::Status status;
+  generic.UnaryCall(&context, "/annals.v1.Relationships/GetRelationship",
+                    grpc::StubOptions(), &raw, &answer,
+                    [&](grpc::Status s) {
+                      status = std::move(s);
+                      done.Notify();
+                    });
+  done.WaitForNotification();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_message();
 
   v1::QueryTimelineRequest timeline;
   timeline.set_page_token("%%%");

@@ -32,6 +32,7 @@
 #include "proto/rpc_status.h"
 #include "proto/subscribe_position.h"
 #include "services/projection.h"
+#include "services/relationship_projector.h"
 #include "services/server.h"
 #include "services/subscription_hub.h"
 #include "storage/event_log.h"
@@ -801,11 +802,11 @@ class CountingProjector : public storage::Projector {
         v1::RelationshipState state;
         auto stored =
             context->Get(storage::ProjectionFamily::kRelationships, dyad);
-        if (stored.ok()) state.ParseFromString(*stored);
+        if (stored.ok()) state = *services::ParseStoredRelationship(*stored, dyad);
         state.set_dyad(dyad);
         state.set_event_count(state.event_count() + 1);
         absl::Status put = context->Put(storage::ProjectionFamily::kRelationships,
-                                        dyad, state.SerializeAsString());
+                                        dyad, services::StoredRelationshipOf(state));
         if (!put.ok()) return put;
       }
     }
