@@ -7,7 +7,10 @@
 #include <optional>
 #include <utility>
 
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/projection.h"
 #include "storage/format.h"
@@ -138,6 +141,23 @@ absl::string_view FacetId(absl::string_view key, size_t prefix_size) {
                                        : absl::string_view();
 }
 
+// Puts the series of `state` back in the state's order after entries were
+// merged in: months by (year, month), resolution records by (body, year).
+void SortSeries(v1::RelationshipState* state) {
+  auto* months = state->mutable_goldstein_monthly();
+  std::sort(months->pointer_begin(), months->pointer_end(),
+            [](const v1::GoldsteinMonth* a, const v1::GoldsteinMonth* b) {
+              return std::make_pair(a->year(), a->month()) <
+                     std::make_pair(b->year(), b->month());
+            });
+  auto* resolutions = state->mutable_resolutions();
+  std::sort(resolutions->pointer_begin(), resolutions->pointer_end(),
+            [](const v1::ResolutionRecord* a, const v1::ResolutionRecord* b) {
+              return std::make_pair(absl::string_view(a->body()), a->year()) <
+                     std::make_pair(absl::string_view(b->body()), b->year());
+            });
+}
+
 // The projection work of one commit group. States are loaded once, changed
 // in memory, and written back (with their ordering keys) by Flush.
 class GroupProjection {
@@ -153,6 +173,7 @@ class GroupProjection {
                                     ""));
       RETURN_IF_ERROR(PutFacets(dyad, event, recorded.position()));
       ASSIGN_OR_RETURN(Cached * cached, Load(dyad));
+      RETURN_IF_ERROR(LoadParts(dyad, event, cached));
       Apply(event, &cached->state);
     }
     return absl::OkStatus();
@@ -217,9 +238,11 @@ class GroupProjection {
       ASSIGN_OR_RETURN(Cached * cached, Load(dyad));
       Refill refill;
       if (std::binary_search(removed_from.begin(), removed_from.end(), dyad)) {
+        RETURN_IF_ERROR(LoadParts(dyad, *previous, cached));
         refill = Remove(*previous, &cached->state);
       }
       if (std::binary_search(added_to.begin(), added_to.end(), dyad)) {
+        RETURN_IF_ERROR(LoadParts(dyad, *next, cached));
         Apply(*next, &cached->state);
       }
       RETURN_IF_ERROR(Fill(dyad, refill, &cached->state));
@@ -232,12 +255,15 @@ class GroupProjection {
   absl::Status Flush() {
     for (auto& [dyad, cached] : states_) {
       const bool empty = cached.state.event_count() == 0;
+      ASSIGN_OR_RETURN(const v1::GoldsteinIndex current,
+                       FlushParts(dyad, &cached));
       std::string activity, index;
       if (!empty) {
         activity = ByActivityKeyOf(cached.state);
-        index = ByIndexKeyOf(cached.state);
-        RETURN_IF_ERROR(context_->Put(ProjectionFamily::kRelationships, dyad,
-                                      StoredRelationshipOf(cached.state)));
+        index = ByIndexKeyOf(dyad, current);
+        RETURN_IF_ERROR(
+            context_->Put(ProjectionFamily::kRelationships, dyad,
+                          RelationshipRecordOf(cached.state, current)));
       } else if (cached.existed) {
         RETURN_IF_ERROR(context_->Delete(ProjectionFamily::kRelationships, dyad));
       }
@@ -249,10 +275,13 @@ class GroupProjection {
 
  private:
   struct Cached {
+    // The record's parts, and the series entries loaded (LoadParts).
     v1::RelationshipState state;
     bool existed = false;   // stored before this group
     std::string activity;   // its ordering keys as stored, when it existed
     std::string index;
+    // The keys of the series entries loaded, stored or not.
+    absl::btree_set<std::string> parts;
   };
 
   absl::StatusOr<Cached*> Load(const std::string& dyad) {
@@ -269,17 +298,102 @@ class GroupProjection {
       states_.erase(it);
       return stored.status();
     }
-    absl::StatusOr<v1::RelationshipState> state =
-        ParseStoredRelationship(*stored, dyad);
-    if (!state.ok()) {
+    v1::GetRelationshipResponse record;
+    if (!record.ParseFromString(*stored) || record.state().dyad() != dyad) {
       states_.erase(it);
-      return state.status();
+      return absl::DataLossError(
+          absl::StrCat("stored relationship state of ", dyad, " is corrupt"));
     }
-    cached.state = *std::move(state);
+    cached.state = std::move(*record.mutable_state());
     cached.existed = true;
     cached.activity = ByActivityKeyOf(cached.state);
-    cached.index = ByIndexKeyOf(cached.state);
+    cached.index = ByIndexKeyOf(dyad, record.index());
     return &cached;
+  }
+
+  // Brings the series entries `content` changes in `dyad` (its month, its
+  // resolution record) into the cached state, in the state's order.
+  absl::Status LoadParts(const std::string& dyad, const v1::Event& content,
+                         Cached* cached) {
+    const v1::Date& start = content.occurred().start();
+    std::vector<std::string> keys = {MonthPartKey(dyad, start.year())};
+    if (content.has_resolution()) {
+      keys.push_back(
+          ResolutionPartKey(dyad, content.resolution().body(), start.year()));
+    }
+    bool loaded = false;
+    for (std::string& key : keys) {
+      if (!cached->parts.insert(key).second) continue;
+      absl::StatusOr<std::string> stored =
+          context_->Get(ProjectionFamily::kRelationships, key);
+      if (absl::IsNotFound(stored.status())) continue;
+      if (!stored.ok()) return stored.status();
+      if (!cached->state.MergeFromString(*stored)) {
+        return absl::DataLossError(absl::StrCat(
+            "a stored series entry of the state of ", dyad, " is corrupt"));
+      }
+      loaded = true;
+    }
+    if (loaded) SortSeries(&cached->state);
+    return absl::OkStatus();
+  }
+
+  // Writes the series entries loaded (deleting those now gone) and returns
+  // CurrentIndexOf the whole state, read back through the context.
+  absl::StatusOr<v1::GoldsteinIndex> FlushParts(const std::string& dyad,
+                                                Cached* cached) {
+    // The lists are sorted, so each entry's records are a run of them.
+    absl::btree_map<std::string, v1::RelationshipState> entries;
+    for (const v1::GoldsteinMonth& month : cached->state.goldstein_monthly()) {
+      *entries[MonthPartKey(dyad, month.year())].add_goldstein_monthly() =
+          month;
+    }
+    for (const v1::ResolutionRecord& record : cached->state.resolutions()) {
+      *entries[ResolutionPartKey(dyad, record.body(), record.year())]
+           .add_resolutions() = record;
+    }
+    for (const auto& [key, entry] : entries) {
+      RETURN_IF_ERROR(context_->Put(ProjectionFamily::kRelationships, key,
+                                    SerializeDeterministic(entry)));
+    }
+    for (const std::string& key : cached->parts) {
+      if (!entries.contains(key)) {
+        RETURN_IF_ERROR(
+            context_->Delete(ProjectionFamily::kRelationships, key));
+      }
+    }
+    // The trailing window: the latest month with a month (year-only
+    // buckets are in no window) and the eleven before it, from the newest
+    // years' entries (two at most, read newest first).
+    v1::RelationshipState window;
+    std::optional<int64_t> latest;
+    absl::Status error;
+    RETURN_IF_ERROR(context_->ScanUntil(
+        ProjectionFamily::kRelationships, MonthPartsPrefix(dyad),
+        ProjectionContext::Order::kDescending,
+        [&](absl::string_view, absl::string_view value) {
+          v1::RelationshipState year;
+          if (!year.ParseFromArray(value.data(),
+                                   static_cast<int>(value.size()))) {
+            error = absl::DataLossError(absl::StrCat(
+                "a stored year of the state of ", dyad, " is corrupt"));
+            return false;
+          }
+          const auto& months = year.goldstein_monthly();
+          for (int i = months.size() - 1; i >= 0; --i) {
+            const v1::GoldsteinMonth& m = months[i];
+            if (m.month() < 1) continue;
+            const int64_t at = int64_t{m.year()} * 12 + (m.month() - 1);
+            if (!latest.has_value()) latest = at;
+            if (at < *latest - 11) return false;
+            *window.add_goldstein_monthly() = m;
+          }
+          return true;
+        }));
+    RETURN_IF_ERROR(error);
+    std::reverse(window.mutable_goldstein_monthly()->begin(),
+                 window.mutable_goldstein_monthly()->end());
+    return CurrentIndexOf(window);
   }
 
   absl::Status PutTimeline(const v1::Event& content, uint64_t position,
@@ -501,11 +615,94 @@ v1::Event ContentOf(const v1::RecordedEvent& recorded) {
   return content;
 }
 
-std::string StoredRelationshipOf(const v1::RelationshipState& state) {
-  v1::GetRelationshipResponse stored;
-  *stored.mutable_state() = state;
-  *stored.mutable_index() = CurrentIndexOf(state);
-  return SerializeDeterministic(stored);
+std::string ByActivityKeyOf(const v1::RelationshipState& state) {
+  return format::ByActivityKey(DateKeyOf(state.last_event().occurred()),
+                               state.dyad());
+}
+
+std::string ByIndexKeyOf(absl::string_view dyad,
+                         const v1::GoldsteinIndex& index) {
+  return format::ByIndexKey(static_cast<int32_t>(index.mean_tenths()), dyad);
+}
+
+std::string RelationshipPartsPrefix(absl::string_view dyad) {
+  return absl::StrCat(dyad, absl::string_view("\0", 1));
+}
+
+std::string MonthPartsPrefix(absl::string_view dyad) {
+  return absl::StrCat(RelationshipPartsPrefix(dyad), "g");
+}
+
+std::string MonthPartKey(absl::string_view dyad, int year) {
+  std::string key = MonthPartsPrefix(dyad);
+  format::PutBigEndian32(&key, static_cast<uint32_t>(year));
+  return key;
+}
+
+std::string ResolutionPartKey(absl::string_view dyad, absl::string_view body,
+                              int year) {
+  std::string key = absl::StrCat(RelationshipPartsPrefix(dyad), "r", body,
+                                 absl::string_view("\0", 1));
+  format::PutBigEndian32(&key, static_cast<uint32_t>(year / 10));
+  return key;
+}
+
+std::string RelationshipRecordOf(const v1::RelationshipState& state,
+                                 const v1::GoldsteinIndex& index) {
+  v1::GetRelationshipResponse record;
+  v1::RelationshipState* kept = record.mutable_state();
+  *kept = state;
+  kept->clear_goldstein_monthly();
+  kept->clear_resolutions();
+  *record.mutable_index() = index;
+  return SerializeDeterministic(record);
+}
+
+std::string AssembleRelationship(absl::string_view record,
+                                 const std::vector<std::string>& parts) {
+  size_t size = record.size();
+  for (const std::string& part : parts) size += part.size() + 6;
+  std::string bytes;
+  bytes.reserve(size);
+  bytes.append(record.data(), record.size());
+  for (const std::string& part : parts) {
+    // GetRelationshipResponse.state: field 1, length-delimited.
+    bytes.push_back(static_cast<char>((1 << 3) | 2));
+    for (uint64_t n = part.size(); ; n >>= 7) {
+      if (n < 0x80) {
+        bytes.push_back(static_cast<char>(n));
+        break;
+      }
+      bytes.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    }
+    bytes.append(part);
+  }
+  return bytes;
+}
+
+absl::StatusOr<std::string> ReadStoredRelationship(const storage::EventLog& log,
+                                                   absl::string_view dyad) {
+  // One scan, one snapshot: the record ("THA-UN") and then its entries
+  // ("THA-UN\0..."), which sort before any longer dyad ("THA-UNHRC").
+  const std::string parts_prefix = RelationshipPartsPrefix(dyad);
+  std::optional<std::string> record;
+  std::vector<std::string> parts;
+  RETURN_IF_ERROR(log.ScanProjection(
+      ProjectionFamily::kRelationships, dyad, "",
+      storage::Direction::kForward,
+      [&](absl::string_view key, absl::string_view value) {
+        if (key == dyad) {
+          record.emplace(value);
+          return true;
+        }
+        if (!absl::StartsWith(key, parts_prefix)) return false;
+        parts.emplace_back(value);
+        return true;
+      }));
+  if (!record.has_value()) {
+    return absl::NotFoundError(absl::StrCat(dyad, " has no state"));
+  }
+  return AssembleRelationship(*record, parts);
 }
 
 absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
@@ -517,16 +714,6 @@ absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
         absl::StrCat("stored relationship state of ", dyad, " is corrupt"));
   }
   return std::move(*stored.mutable_state());
-}
-
-std::string ByActivityKeyOf(const v1::RelationshipState& state) {
-  return format::ByActivityKey(DateKeyOf(state.last_event().occurred()),
-                               state.dyad());
-}
-
-std::string ByIndexKeyOf(const v1::RelationshipState& state) {
-  return format::ByIndexKey(static_cast<int32_t>(CurrentIndex(state).mean_tenths),
-                            state.dyad());
 }
 
 absl::Status RelationshipProjector::Project(

@@ -155,18 +155,19 @@ absl::StatusOr<uint64_t> ParsePosition(absl::string_view value) {
   return position;
 }
 
-// The stored state of `dyad`; a state with only `dyad` set when it has none.
-absl::StatusOr<v1::RelationshipState> ReadState(const storage::EventLog& log,
-                                                const std::string& dyad) {
-  v1::RelationshipState state;
-  absl::StatusOr<std::string> stored =
-      log.ReadProjection(ProjectionFamily::kRelationships, dyad);
-  if (absl::IsNotFound(stored.status())) {
-    state.set_dyad(dyad);
-    return state;
+// The stored record of `dyad` (services/relationship_projector.h): its
+// state without the series, and its current index; NOT_FOUND when the
+// dyad has no events.
+absl::StatusOr<v1::GetRelationshipResponse> ReadRecord(
+    const storage::EventLog& log, const std::string& dyad) {
+  ASSIGN_OR_RETURN(const std::string stored,
+                   log.ReadProjection(ProjectionFamily::kRelationships, dyad));
+  v1::GetRelationshipResponse record;
+  if (!record.ParseFromString(stored) || record.state().dyad() != dyad) {
+    return absl::DataLossError(
+        absl::StrCat("stored relationship state of ", dyad, " is corrupt"));
   }
-  if (!stored.ok()) return stored.status();
-  return ParseStoredRelationship(*stored, dyad);
+  return record;
 }
 
 // The state of `dyad` as the log knew it at `position`: every event and
@@ -320,11 +321,10 @@ absl::StatusOr<std::string> RelationshipQueries::SerializedRelationship(
     default: {
       // The head was read before the state: the state includes at least
       // this much. The stored bytes are the response less its head
-      // (StoredRelationshipOf); a dyad without events has none stored.
+      // (ReadStoredRelationship); a dyad without events has none stored.
       v1::GetRelationshipResponse tail;
       tail.set_head(head);
-      absl::StatusOr<std::string> stored =
-          log_->ReadProjection(ProjectionFamily::kRelationships, dyad);
+      absl::StatusOr<std::string> stored = ReadStoredRelationship(*log_, dyad);
       if (stored.ok()) return *std::move(stored) + tail.SerializeAsString();
       if (!absl::IsNotFound(stored.status())) return stored.status();
       response.mutable_state()->set_dyad(dyad);
@@ -395,12 +395,15 @@ RelationshipQueries::ListRelationships(
             return true;
           }
         }
-        absl::StatusOr<v1::RelationshipState> state = ReadState(*log_, dyad);
-        if (!state.ok()) {
-          error = state.status();
+        // The record has everything a summary shows, and the index.
+        absl::StatusOr<v1::GetRelationshipResponse> record =
+            ReadRecord(*log_, dyad);
+        if (absl::IsNotFound(record.status())) return true;  // gone since
+        if (!record.ok()) {
+          error = record.status();
           return false;
         }
-        if (state->event_count() == 0) return true;  // changed since the scan
+        const v1::RelationshipState* state = &record->state();
         v1::RelationshipSummary* summary = response.add_relationships();
         summary->set_dyad(dyad);
         summary->set_event_count(state->event_count());
@@ -410,7 +413,7 @@ RelationshipQueries::ListRelationships(
         if (state->has_last_meeting()) {
           *summary->mutable_last_meeting() = state->last_meeting();
         }
-        *summary->mutable_index() = CurrentIndexOf(*state);
+        *summary->mutable_index() = record->index();
         return true;
       }));
   RETURN_IF_ERROR(error);

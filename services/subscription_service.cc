@@ -527,8 +527,8 @@ class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
     // The head first: the state read afterwards includes it (the hub hears
     // of a commit only once it is readable).
     const uint64_t head = hub_->head();
-    absl::StatusOr<std::string> stored = hub_->log()->ReadProjection(
-        storage::ProjectionFamily::kRelationships, dyad_);
+    absl::StatusOr<std::string> stored =
+        ReadStoredRelationship(*hub_->log(), dyad_);
     if (!stored.ok() && !absl::IsNotFound(stored.status())) {
       FinishWith(absl::UnavailableError(absl::StrCat(
           "reading the state of ", dyad_, " failed: ",

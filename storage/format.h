@@ -27,7 +27,12 @@
 //                   dyad || 0x00 || 0x03 || facet ||      BE64 position of
 //                     fields || BE32 date key || id       the content
 //                   0x01 || BE64 position                 BE64 position
-//   relationships   dyad                                  RelationshipState
+//   relationships   dyad                                  GetRelationship-
+//                                                         Response (record)
+//                   dyad || 0x00 || 'g' || BE32 year      RelationshipState
+//                                                         (a year's months)
+//                   dyad || 0x00 || 'r' || body || 0x00   RelationshipState
+//                     || BE32 decade                      (its resolutions)
 //                   0x01 || BE32 date key || dyad         (empty)
 //                   0x02 || BE32 biased index || dyad     (empty)
 //   merkle          BE8 level || BE64 index               hash[32]
@@ -100,8 +105,12 @@
 //     order (services/relationship_projector.h).
 //   - The *latest correction* entries (leading 0x01) map an event's
 //     position to the position of its latest correction.
-//   - relationships holds each dyad's state (its key starts with a letter)
-//     and two orderings of the dyads: by the date key of their last event
+//   - relationships holds each dyad's state (its key starts with a letter):
+//     a record of its bounded parts and its index, and entries per year of
+//     its Goldstein series and per body and decade of its resolution
+//     records, so that a commit
+//     rewrites only what it changed (services/relationship_projector.h
+//     assembles them); and two orderings of the dyads: by the date key of their last event
 //     (0x01) and by their current cooperation-conflict index in tenths
 //     (0x02; stored as index + 2^31, so that key order is numeric order).
 //

@@ -805,8 +805,9 @@ class CountingProjector : public storage::Projector {
         if (stored.ok()) state = *services::ParseStoredRelationship(*stored, dyad);
         state.set_dyad(dyad);
         state.set_event_count(state.event_count() + 1);
-        absl::Status put = context->Put(storage::ProjectionFamily::kRelationships,
-                                        dyad, services::StoredRelationshipOf(state));
+        absl::Status put = context->Put(
+            storage::ProjectionFamily::kRelationships, dyad,
+            services::RelationshipRecordOf(state, v1::GoldsteinIndex()));
         if (!put.ok()) return put;
       }
     }
