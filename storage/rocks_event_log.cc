@@ -236,6 +236,30 @@ std::string PrefixEnd(absl::string_view prefix) {
   return end;
 }
 
+// Bounds for the iterators of a prefix scan: they never step past the
+// prefix's keys, nor over the deleted entries beyond them.
+class PrefixBounds {
+ public:
+  explicit PrefixBounds(absl::string_view prefix)
+      : lower_(prefix), upper_(PrefixEnd(prefix)) {}
+  PrefixBounds(const PrefixBounds&) = delete;
+  PrefixBounds& operator=(const PrefixBounds&) = delete;
+
+  // `read` must not outlive this.
+  void Apply(rocksdb::ReadOptions* read) {
+    lower_slice_ = rocksdb::Slice(lower_);
+    read->iterate_lower_bound = &lower_slice_;
+    if (!upper_.empty()) {  // else to the family's end
+      upper_slice_ = rocksdb::Slice(upper_);
+      read->iterate_upper_bound = &upper_slice_;
+    }
+  }
+
+ private:
+  const std::string lower_, upper_;
+  rocksdb::Slice lower_slice_, upper_slice_;
+};
+
 // Positions `it` on the last key that starts with `prefix`, or on a key
 // before them all when there is none.
 void SeekToLastOf(rocksdb::Iterator* it, absl::string_view prefix) {
@@ -419,8 +443,11 @@ class OverlayContext : public ProjectionContext {
       ProjectionFamily family, absl::string_view prefix, Order order,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       override {
+    PrefixBounds bounds(prefix);
+    rocksdb::ReadOptions read;
+    bounds.Apply(&read);
     std::unique_ptr<rocksdb::Iterator> base(
-        db_->NewIterator(rocksdb::ReadOptions(), Family(family)));
+        db_->NewIterator(read, Family(family)));
     return staged_->ScanUntil(family, base.get(), prefix, order, visit);
   }
 
@@ -1770,6 +1797,8 @@ absl::Status RocksEventLog::ScanProjection(
   const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
   rocksdb::ReadOptions read;
   read.snapshot = snapshot.get();
+  PrefixBounds bounds(prefix);
+  bounds.Apply(&read);
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(read, ProjectionCf(family)));
   if (direction == Direction::kForward) {
