@@ -478,6 +478,12 @@ absl::StatusOr<v1::GetRelationshipResponse> Client::GetRelationship(
       NewContext().get(), request);
 }
 
+absl::Status Client::GetRelationship(const v1::GetRelationshipRequest& request,
+                                     v1::GetRelationshipResponse* response) {
+  return rpc::FromGrpcStatus(relationships_->GetRelationship(
+      NewContext().get(), request, response));
+}
+
 absl::StatusOr<v1::ListRelationshipsResponse> Client::ListRelationships(
     const v1::ListRelationshipsRequest& request) {
   return Call<v1::ListRelationshipsResponse>(

@@ -103,6 +103,11 @@ class Client {
   // The Relationships service (proto/annals/v1/query.proto).
   absl::StatusOr<v1::GetRelationshipResponse> GetRelationship(
       const v1::GetRelationshipRequest& request);
+  // The same, into `response`, which may live on a protobuf Arena: a large
+  // state (hundreds of records) then parses without a heap allocation per
+  // field, about half of a client's time per call with one.
+  absl::Status GetRelationship(const v1::GetRelationshipRequest& request,
+                               v1::GetRelationshipResponse* response);
   absl::StatusOr<v1::ListRelationshipsResponse> ListRelationships(
       const v1::ListRelationshipsRequest& request);
   absl::StatusOr<v1::QueryTimelineResponse> QueryTimeline(
