@@ -148,6 +148,22 @@ start_annalsd() {
   [ -s "$TMP/$name.port" ] || { log "annalsd did not start"; exit 1; }
   ANNALS_ADDR="127.0.0.1:$(cat "$TMP/$name.port")"
 }
+# Waits until annalsd has been idle (under 5% of a core) for 3 seconds in
+# a row, at most 300 s: the background compactions of a log just loaded
+# finish before its queries are measured. Sets IDLE_WAIT_S.
+wait_idle() {
+  local ticks last now quiet=0 waited=0
+  ticks() { awk '{print $14 + $15}' "/proc/$ANNALSD_PID/stat" 2>/dev/null || echo 0; }
+  last="$(ticks)"
+  while [ "$quiet" -lt 3 ] && [ "$waited" -lt 300 ]; do
+    sleep 1
+    waited=$((waited + 1))
+    now="$(ticks)"
+    if [ $((now - last)) -le 5 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+    last="$now"
+  done
+  IDLE_WAIT_S="$waited"
+}
 stop_annalsd() {
   kill -TERM "$ANNALSD_PID" 2>/dev/null || true
   wait "$ANNALSD_PID" 2>/dev/null || true
@@ -229,7 +245,7 @@ stop_annalsd
 # The generator's realistic log (clients/bench_events.h: ~200 dyads, every
 # kind, ~1% corrections) is loaded with --durability buffered, then annalsd
 # restarts on it durable, and every figure below runs on that log.
-BIG_RSS="" BIG_HWM="" BIG_SIZE="" BIG_OPEN_S=""
+BIG_RSS="" BIG_HWM="" BIG_SIZE="" BIG_OPEN_S="" BIG_SETTLE_S=""
 if [ "$BIG_EVENTS" -gt 0 ]; then
   BIG_DATA="$TMP/big-data"
   start_annalsd big-load "$BIG_DATA" buffered
@@ -239,6 +255,9 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
   open_start=$(date +%s.%N)
   start_annalsd big "$BIG_DATA" sync
   BIG_OPEN_S="$(python3 -c "print(f'{$(date +%s.%N) - $open_start:.1f}')")"
+  wait_idle
+  BIG_SETTLE_S="$IDLE_WAIT_S"
+  log "annalsd idle $BIG_SETTLE_S s after opening the large log"
   for asof in none position date; do
     run annals-big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
       --as-of "$asof" --concurrency 1 --duration "$DURATION"
@@ -340,7 +359,9 @@ directory $ANNALSD_EVENTS).
 --scenario generate\` (clients/bench_events.h: ~200 dyads of 40 actors,
 every kind, 1990–2025 at mixed precision, ~1% corrections) into an annalsd
 with \`--durability buffered\`, which then restarts on it with
-\`--durability sync\` (open took ${BIG_OPEN_S:-?} s); data directory
+\`--durability sync\` (open took ${BIG_OPEN_S:-?} s; the figures start once
+annalsd has been idle for 3 s, here after ${BIG_SETTLE_S:-?} s, so that the
+load's background compactions are over); data directory
 ${BIG_SIZE:-?}. On it, one after another: GetRelationship of a random dyad
 (now, as of a random position, as of a random date) by one client, and
 now by 8; 50-result QueryTimeline pages by one client (a random dyad's

@@ -240,6 +240,7 @@ class GroupProjection {
       if (std::binary_search(removed_from.begin(), removed_from.end(), dyad)) {
         RETURN_IF_ERROR(LoadParts(dyad, *previous, cached));
         refill = Remove(*previous, &cached->state);
+        cached->removed = true;
       }
       if (std::binary_search(added_to.begin(), added_to.end(), dyad)) {
         RETURN_IF_ERROR(LoadParts(dyad, *next, cached));
@@ -261,9 +262,8 @@ class GroupProjection {
       if (!empty) {
         activity = ByActivityKeyOf(cached.state);
         index = ByIndexKeyOf(dyad, current);
-        RETURN_IF_ERROR(
-            context_->Put(ProjectionFamily::kRelationships, dyad,
-                          RelationshipRecordOf(cached.state, current)));
+        RETURN_IF_ERROR(context_->Put(ProjectionFamily::kRelationships, dyad,
+                                      RecordOf(&cached.state, current)));
       } else if (cached.existed) {
         RETURN_IF_ERROR(context_->Delete(ProjectionFamily::kRelationships, dyad));
       }
@@ -282,6 +282,11 @@ class GroupProjection {
     std::string index;
     // The keys of the series entries loaded, stored or not.
     absl::btree_set<std::string> parts;
+    // The latest month as stored (the stored index's end), and whether an
+    // event was taken out in this group (then the latest month may have
+    // moved back, and FlushParts reads it from the entries).
+    absl::optional<YearMonth> stored_latest;
+    bool removed = false;
   };
 
   absl::StatusOr<Cached*> Load(const std::string& dyad) {
@@ -308,6 +313,10 @@ class GroupProjection {
     cached.existed = true;
     cached.activity = ByActivityKeyOf(cached.state);
     cached.index = ByIndexKeyOf(dyad, record.index());
+    if (record.index().end_month() >= 1) {
+      cached.stored_latest =
+          YearMonth{record.index().end_year(), record.index().end_month()};
+    }
     return &cached;
   }
 
@@ -321,8 +330,16 @@ class GroupProjection {
       keys.push_back(
           ResolutionPartKey(dyad, content.resolution().body(), start.year()));
     }
+    return LoadEntries(dyad, keys, cached);
+  }
+
+  // Merges the entries `keys` of `dyad` not loaded yet into the cached
+  // state, in the state's order.
+  absl::Status LoadEntries(const std::string& dyad,
+                           const std::vector<std::string>& keys,
+                           Cached* cached) {
     bool loaded = false;
-    for (std::string& key : keys) {
+    for (const std::string& key : keys) {
       if (!cached->parts.insert(key).second) continue;
       absl::StatusOr<std::string> stored =
           context_->Get(ProjectionFamily::kRelationships, key);
@@ -362,9 +379,28 @@ class GroupProjection {
             context_->Delete(ProjectionFamily::kRelationships, key));
       }
     }
-    // The trailing window: the latest month with a month (year-only
-    // buckets are in no window) and the eleven before it, from the newest
-    // years' entries (two at most, read newest first).
+    if (!cached->removed) {
+      // Events were only added: the latest month is the stored one or a
+      // later one loaded in this group, and its window lies in its year
+      // and the one before, which are loaded (unchanged if not loaded
+      // before; they need not be written).
+      absl::optional<YearMonth> latest = cached->stored_latest;
+      const absl::optional<YearMonth> added = LatestMonth(cached->state);
+      if (added.has_value() &&
+          (!latest.has_value() || std::make_pair(added->year, added->month) >
+                                      std::make_pair(latest->year, latest->month))) {
+        latest = added;
+      }
+      if (!latest.has_value()) return CurrentIndexOf(v1::RelationshipState());
+      RETURN_IF_ERROR(LoadEntries(dyad,
+                                  {MonthPartKey(dyad, latest->year),
+                                   MonthPartKey(dyad, latest->year - 1)},
+                                  cached));
+      return CurrentIndexOf(cached->state);
+    }
+    // Otherwise the trailing window from the entries: the latest month
+    // with a month (year-only buckets are in no window) and the eleven
+    // before it, from the newest years' entries (two at most, newest first).
     v1::RelationshipState window;
     std::optional<int64_t> latest;
     absl::Status error;
@@ -394,6 +430,24 @@ class GroupProjection {
     std::reverse(window.mutable_goldstein_monthly()->begin(),
                  window.mutable_goldstein_monthly()->end());
     return CurrentIndexOf(window);
+  }
+
+  // RelationshipRecordOf(*state, index) without copying the state: its
+  // series are set aside while the record is serialized.
+  static std::string RecordOf(v1::RelationshipState* state,
+                              const v1::GoldsteinIndex& index) {
+    google::protobuf::RepeatedPtrField<v1::GoldsteinMonth> months;
+    google::protobuf::RepeatedPtrField<v1::ResolutionRecord> resolutions;
+    months.Swap(state->mutable_goldstein_monthly());
+    resolutions.Swap(state->mutable_resolutions());
+    v1::GetRelationshipResponse record;
+    record.set_allocated_state(state);
+    *record.mutable_index() = index;
+    std::string bytes = SerializeDeterministic(record);
+    static_cast<void>(record.release_state());  // still `state`'s owner
+    months.Swap(state->mutable_goldstein_monthly());
+    resolutions.Swap(state->mutable_resolutions());
+    return bytes;
   }
 
   absl::Status PutTimeline(const v1::Event& content, uint64_t position,
