@@ -237,13 +237,20 @@ absl::StatusOr<v1::RelationshipState> StateAtDate(const storage::EventLog& log,
         return true;
       }));
   RETURN_IF_ERROR(scan_error);
-  std::vector<v1::Event> events;
-  events.reserve(contents.size());
+  // The timeline holds effective contents only: BuildState's fold, one
+  // event at a time instead of all of them in memory at once.
+  v1::RelationshipState state;
+  state.set_dyad(dyad);
   for (uint64_t at : contents) {
     ASSIGN_OR_RETURN(const v1::RecordedEvent recorded, log.GetEventAt(at));
-    events.push_back(ContentOf(recorded));
+    const v1::Event content = ContentOf(recorded);
+    const std::vector<std::string> dyads = DyadsOf(content);
+    if (!content.has_correction() &&
+        std::binary_search(dyads.begin(), dyads.end(), dyad)) {
+      Apply(content, &state);
+    }
   }
-  return BuildState(dyad, events);
+  return state;
 }
 
 }  // namespace
