@@ -148,6 +148,25 @@ start_annalsd() {
   [ -s "$TMP/$name.port" ] || { log "annalsd did not start"; exit 1; }
   ANNALS_ADDR="127.0.0.1:$(cat "$TMP/$name.port")"
 }
+# run_big ARGS...: `run annals-big ARGS`, then notes annalsd's resident set
+# and its peak so far under a label made of the scenario and its flags.
+BIG_MEMORY=""
+run_big() {
+  run annals-big "$@"
+  local label="" prev=""
+  for a in "$@"; do
+    case "$prev" in
+      --scenario|--as-of|--filter|--subscribers|--concurrency) label="$label ${a}" ;;
+    esac
+    prev="$a"
+  done
+  local rss hwm
+  rss="$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo "?")"
+  hwm="$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo "?")"
+  BIG_MEMORY="$BIG_MEMORY
+|${label} | $rss | $hwm |"
+}
+
 # Waits until annalsd has been idle (under 5% of a core) for 3 seconds in
 # a row, at most 300 s: the background compactions of a log just loaded
 # finish before its queries are measured. Sets IDLE_WAIT_S.
@@ -258,21 +277,25 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
   wait_idle
   BIG_SETTLE_S="$IDLE_WAIT_S"
   log "annalsd idle $BIG_SETTLE_S s after opening the large log"
+  BIG_MEMORY="
+| after | RSS MiB | peak MiB |
+|---|---:|---:|
+| opening, idle | $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") | $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") |"
   for asof in none position date; do
-    run annals-big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
+    run_big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
       --as-of "$asof" --concurrency 1 --duration "$DURATION"
   done
-  run annals-big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
+  run_big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
     --as-of none --concurrency 8 --duration "$DURATION"
   for filter in dyad kind range; do
-    run annals-big "$BENCH" --server "$ANNALS_ADDR" --scenario timeline \
+    run_big "$BENCH" --server "$ANNALS_ADDR" --scenario timeline \
       --filter "$filter" --concurrency 1 --duration "$DURATION"
   done
-  run annals-big timeout 600 "$BENCH" --server "$ANNALS_ADDR" --scenario catchup
+  run_big timeout 600 "$BENCH" --server "$ANNALS_ADDR" --scenario catchup
   subscribers=(1 100 1000)
   [ "$SMOKE" -eq 1 ] && subscribers=(1 10)
   for n in "${subscribers[@]}"; do
-    run annals-big timeout 300 "$BENCH" --server "$ANNALS_ADDR" --scenario fanout \
+    run_big timeout 300 "$BENCH" --server "$ANNALS_ADDR" --scenario fanout \
       --subscribers "$n" --rate 1000 --duration "$DURATION"
   done
   BIG_RSS="$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
@@ -371,7 +394,8 @@ over the whole log); one Subscribe from the start until caught up
 1,000 events/s are appended, latency from the append call to each
 delivery. annalsd's resident set after the largest fan-out (its
 subscribers still connected as it ends): **${BIG_RSS:-?}** (peak
-${BIG_HWM:-?}).
+${BIG_HWM:-?}). Its resident set after each figure, and the peak so far:
+${BIG_MEMORY}
 
 ## Results
 
