@@ -712,51 +712,54 @@ std::string RelationshipRecordOf(const v1::RelationshipState& state,
   return SerializeDeterministic(record);
 }
 
+namespace {
+
+// Appends `part` as a GetRelationshipResponse.state field (field 1,
+// length-delimited).
+void AppendPart(std::string* bytes, absl::string_view part) {
+  bytes->push_back(static_cast<char>((1 << 3) | 2));
+  for (uint64_t n = part.size();; n >>= 7) {
+    if (n < 0x80) {
+      bytes->push_back(static_cast<char>(n));
+      break;
+    }
+    bytes->push_back(static_cast<char>((n & 0x7f) | 0x80));
+  }
+  bytes->append(part.data(), part.size());
+}
+
+}  // namespace
+
 std::string AssembleRelationship(absl::string_view record,
                                  const std::vector<std::string>& parts) {
-  size_t size = record.size();
-  for (const std::string& part : parts) size += part.size() + 6;
-  std::string bytes;
-  bytes.reserve(size);
-  bytes.append(record.data(), record.size());
-  for (const std::string& part : parts) {
-    // GetRelationshipResponse.state: field 1, length-delimited.
-    bytes.push_back(static_cast<char>((1 << 3) | 2));
-    for (uint64_t n = part.size(); ; n >>= 7) {
-      if (n < 0x80) {
-        bytes.push_back(static_cast<char>(n));
-        break;
-      }
-      bytes.push_back(static_cast<char>((n & 0x7f) | 0x80));
-    }
-    bytes.append(part);
-  }
+  std::string bytes(record);
+  for (const std::string& part : parts) AppendPart(&bytes, part);
   return bytes;
 }
 
 absl::StatusOr<std::string> ReadStoredRelationship(const storage::EventLog& log,
                                                    absl::string_view dyad) {
-  // One scan, one snapshot: the record ("THA-UN") and then its entries
-  // ("THA-UN\0..."), which sort before any longer dyad ("THA-UNHRC").
+  // One scan, one snapshot: the record ("THA-UN") first, then its entries
+  // ("THA-UN\0..."), which sort before any longer dyad ("THA-UNHRC");
+  // assembled as they come.
   const std::string parts_prefix = RelationshipPartsPrefix(dyad);
-  std::optional<std::string> record;
-  std::vector<std::string> parts;
+  std::string bytes;
+  bool found = false;
   RETURN_IF_ERROR(log.ScanProjection(
       ProjectionFamily::kRelationships, dyad, "",
       storage::Direction::kForward,
       [&](absl::string_view key, absl::string_view value) {
         if (key == dyad) {
-          record.emplace(value);
+          bytes.append(value.data(), value.size());
+          found = true;
           return true;
         }
-        if (!absl::StartsWith(key, parts_prefix)) return false;
-        parts.emplace_back(value);
+        if (!found || !absl::StartsWith(key, parts_prefix)) return false;
+        AppendPart(&bytes, value);
         return true;
       }));
-  if (!record.has_value()) {
-    return absl::NotFoundError(absl::StrCat(dyad, " has no state"));
-  }
-  return AssembleRelationship(*record, parts);
+  if (!found) return absl::NotFoundError(absl::StrCat(dyad, " has no state"));
+  return bytes;
 }
 
 absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(

@@ -190,29 +190,59 @@ absl::StatusOr<v1::RelationshipState> StateAtPosition(
         return true;
       }));
   RETURN_IF_ERROR(scan_error);
-  std::vector<v1::RecordedEvent> events;
-  absl::flat_hash_set<uint64_t> seen(positions.begin(), positions.end());
+  // Two passes, so that memory holds the corrections and what they
+  // correct, not every event of the dyad (hundreds of MB for a large one).
+  // First the corrections, and the ids they name.
+  std::vector<v1::RecordedEvent> kept;
+  absl::flat_hash_set<std::string> corrected;
+  absl::flat_hash_set<uint64_t> correction_positions;
   for (uint64_t at : positions) {
     ASSIGN_OR_RETURN(v1::RecordedEvent event, log.GetEventAt(at));
-    events.push_back(std::move(event));
+    if (!event.event().has_correction()) continue;
+    corrected.insert(event.event().correction().corrects_event_id());
+    correction_positions.insert(at);
+    kept.push_back(std::move(event));
+  }
+  // Then every event no correction names is folded as it is read (Apply
+  // is order-independent); the named ones are kept for EffectiveEvents.
+  v1::RelationshipState state;
+  state.set_dyad(dyad);
+  auto fold = [&state, &dyad](const v1::Event& event) {
+    if (event.has_correction()) return;
+    const std::vector<std::string> dyads = DyadsOf(event);
+    if (std::binary_search(dyads.begin(), dyads.end(), dyad)) {
+      Apply(event, &state);
+    }
+  };
+  absl::flat_hash_set<uint64_t> seen;
+  for (uint64_t at : positions) {
+    if (correction_positions.contains(at)) continue;
+    ASSIGN_OR_RETURN(v1::RecordedEvent event, log.GetEventAt(at));
+    if (corrected.contains(event.event().id())) {
+      seen.insert(at);
+      kept.push_back(std::move(event));
+    } else {
+      fold(event.event());
+    }
   }
   // The originals of corrections that moved events in or out of the dyad
   // have no history entry of their own here.
-  const size_t direct = events.size();
-  for (size_t i = 0; i < direct; ++i) {
-    if (!events[i].event().has_correction()) continue;
+  const size_t corrections = correction_positions.size();
+  for (size_t i = 0; i < corrections; ++i) {
     ASSIGN_OR_RETURN(
         v1::RecordedEvent original,
-        log.GetEvent(events[i].event().correction().corrects_event_id()));
-    if (seen.insert(original.position()).second) {
-      events.push_back(std::move(original));
+        log.GetEvent(kept[i].event().correction().corrects_event_id()));
+    if (!correction_positions.contains(original.position()) &&
+        seen.insert(original.position()).second) {
+      kept.push_back(std::move(original));
     }
   }
-  std::sort(events.begin(), events.end(),
+  std::sort(kept.begin(), kept.end(),
             [](const v1::RecordedEvent& a, const v1::RecordedEvent& b) {
               return a.position() < b.position();
             });
-  return BuildState(dyad, EffectiveEvents(events));
+  for (const v1::Event& event : EffectiveEvents(kept)) fold(event);
+  return state;
 }
 
 // The state of `dyad` from its effective events up to `high` (a date key).

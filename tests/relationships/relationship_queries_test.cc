@@ -4,12 +4,14 @@
 #include "services/relationship_queries.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "clients/bench_events.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/rpc_status.h"
@@ -207,6 +209,97 @@ TEST_F(RelationshipQueriesTest, AsOfDateIsTheStateOfTheEventsUntilThen) {
 }
 
 // --- As of a log position: what the log knew then ---
+
+// Corrections of every kind (amendments that move events between dyads or
+// dates, retractions, several of one event), at every depth of the log:
+// the state as of P is the state of a log of the first P events.
+TEST(RelationshipAsOfPositionTest, AGeneratedLogWithCorrectionsEqualsItsPrefixes) {
+  bench::GeneratorOptions options;
+  options.seed = 23;
+  options.dyads = 3;
+  options.block_size = 40;
+  options.correction_fraction = 0.15;
+  const bench::EventGenerator generator(options);
+  std::vector<v1::Event> events;
+  for (uint64_t n = 0; n < 600; ++n) events.push_back(generator.Make(n));
+  // The generator corrects an event right after it, in place; add
+  // corrections that move events to another dyad, and several corrections
+  // of one event.
+  auto correct = [&events](size_t of, const std::string& id,
+                           std::optional<v1::Event> amended) {
+    v1::Event correction = storage::testing::MakeEvent(id, "Corrected.");
+    v1::Correction* c = correction.mutable_correction();
+    c->set_corrects_event_id(events[of].id());
+    c->set_reason("a later report");
+    if (amended.has_value()) {
+      c->set_action(v1::Correction::ACTION_AMEND);
+      amended->clear_id();
+      *c->mutable_amended() = *amended;
+    } else {
+      c->set_action(v1::Correction::ACTION_RETRACT);
+    }
+    NormalizeEvent(&correction);
+    events.push_back(correction);
+  };
+  std::vector<size_t> plain;
+  for (size_t i = 0; i < 600; ++i) {
+    if (!events[i].has_correction() &&
+        (i + 1 == 600 || !events[i + 1].has_correction())) {
+      plain.push_back(i);
+    }
+  }
+  ASSERT_GT(plain.size(), 30u);
+  for (int k = 0; k < 10; ++k) {  // to FRA: into a dyad of its own
+    v1::Event moved = events[plain[k]];
+    moved.clear_target();
+    moved.add_target("FRA");
+    correct(plain[k], absl::StrCat("move-", k), moved);
+  }
+  for (int k = 10; k < 20; ++k) {  // amended, then retracted
+    v1::Event later = events[plain[k]];
+    later.mutable_occurred()->mutable_start()->set_year(2024);
+    correct(plain[k], absl::StrCat("amend-", k), later);
+    correct(plain[k], absl::StrCat("retract-", k), std::nullopt);
+  }
+  for (int k = 20; k < 30; ++k) {  // retracted, then amended back in
+    correct(plain[k], absl::StrCat("retract-", k), std::nullopt);
+    correct(plain[k], absl::StrCat("restore-", k), events[plain[k]]);
+  }
+  ProjectedLog log;
+  log.Append(events, 40);
+  ASSERT_EQ(log.log().GetHead().position, events.size());
+  std::set<std::string> dyads;
+  int corrections = 0;
+  for (const v1::Event& e : events) {
+    if (e.has_correction()) ++corrections;
+    for (const std::string& d : DyadsOf(e)) dyads.insert(d);
+    for (const std::string& d : DyadsOf(e.correction().amended())) {
+      dyads.insert(d);
+    }
+  }
+  ASSERT_GT(corrections, 20);
+  const RelationshipQueries queries(&log.log());
+  for (const size_t position : {size_t{1}, size_t{97}, size_t{250}, size_t{421},
+                                size_t{600}, size_t{605}, size_t{615},
+                                size_t{632}, events.size()}) {
+    ProjectedLog prefix;
+    prefix.Append(std::vector<v1::Event>(events.begin(), events.begin() + position),
+                  40);
+    for (const std::string& dyad : dyads) {
+      v1::GetRelationshipRequest request;
+      request.set_dyad(dyad);
+      request.set_as_of_position(position);
+      auto response = queries.GetRelationship(request);
+      ASSERT_THAT(response.status(), IsOk());
+      request.clear_as_of();
+      auto expected = RelationshipQueries(&prefix.log()).GetRelationship(request);
+      ASSERT_THAT(expected.status(), IsOk());
+      EXPECT_EQ(SerializeState(response->state()),
+                SerializeState(expected->state()))
+          << dyad << " at " << position;
+    }
+  }
+}
 
 TEST(RelationshipAsOfPositionTest, EqualsALogThatStoppedThere) {
   ProjectedLog log;
