@@ -84,15 +84,6 @@ bool WritePortFile(const std::string& path, int port) {
 
 }  // namespace
 
-// jemalloc (linked in by services/CMakeLists.txt) reads this at start:
-// freed pages go back to the system within a second instead of ten, so a
-// burst of large transient allocations (as-of queries fold a dyad's whole
-// history) does not hold the resident set up afterwards.
-extern "C" {
-const char* malloc_conf =
-    "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
-}
-
 int main(int argc, char** argv) {
   // Signals are taken by sigwait below; block them before any thread starts
   // so that every thread inherits the mask.
