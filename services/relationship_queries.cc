@@ -524,6 +524,54 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
   absl::Status error;
   int examined = 0;
   std::string last_key;
+  // Entries that pass the kind filter wait here until there are as many as
+  // the page still needs (or the scan ends); their events are then read in
+  // one batch (EventLog::GetEventsAt) and filtered in order. Every entry
+  // examined is still taken into the page before the next one is looked
+  // at, so the page token means what it did.
+  struct Candidate {
+    uint64_t position = 0;  // of the entry (the original event)
+    uint64_t holder = 0;    // of its content (the latest amendment)
+  };
+  std::vector<Candidate> candidates;
+  auto flush = [&]() -> absl::Status {
+    if (candidates.empty()) return absl::OkStatus();
+    std::vector<uint64_t> holders;
+    holders.reserve(candidates.size());
+    for (const Candidate& c : candidates) holders.push_back(c.holder);
+    ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> read,
+                     log_->GetEventsAt(holders));
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const uint64_t position = candidates[i].position;
+      const uint64_t holder = candidates[i].holder;
+      const v1::RecordedEvent& recorded = read[i];
+      v1::Event content = ContentOf(recorded);
+      if (!kinds.empty() && !kinds.contains(KindName(content))) continue;
+      if (!tags.empty() &&
+          std::none_of(content.tags().begin(), content.tags().end(),
+                       [&tags](const std::string& t) { return tags.contains(t); })) {
+        continue;
+      }
+      if (!text.empty() &&
+          !absl::StrContains(absl::AsciiStrToLower(content.summary()), text)) {
+        continue;
+      }
+      v1::TimelineEntry* entry = response.add_entries();
+      entry->set_position(position);
+      if (holder == position) {
+        entry->set_stream(recorded.stream());
+      } else {
+        ASSIGN_OR_RETURN(const v1::RecordedEvent original,
+                         log_->GetEventAt(position));
+        entry->set_stream(original.stream());
+        entry->set_amended_at(holder);
+      }
+      entry->set_goldstein_tenths(GoldsteinTenths(content));
+      *entry->mutable_event() = std::move(content);
+    }
+    candidates.clear();
+    return absl::OkStatus();
+  };
   auto visit = [&](absl::string_view key, absl::string_view value) -> absl::Status {
     uint32_t date = 0;
     uint64_t position = 0;
@@ -541,32 +589,11 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
         !kinds.contains(KindNameOf(static_cast<v1::Event::WhatCase>(kind)))) {
       return absl::OkStatus();
     }
-    ASSIGN_OR_RETURN(const v1::RecordedEvent recorded, log_->GetEventAt(holder));
-    v1::Event content = ContentOf(recorded);
-    if (!kinds.empty() && !kinds.contains(KindName(content))) {
-      return absl::OkStatus();
+    candidates.push_back({position, holder});
+    if (response.entries_size() + static_cast<int>(candidates.size()) ==
+        page_size) {
+      return flush();
     }
-    if (!tags.empty() &&
-        std::none_of(content.tags().begin(), content.tags().end(),
-                     [&tags](const std::string& t) { return tags.contains(t); })) {
-      return absl::OkStatus();
-    }
-    if (!text.empty() &&
-        !absl::StrContains(absl::AsciiStrToLower(content.summary()), text)) {
-      return absl::OkStatus();
-    }
-    v1::TimelineEntry* entry = response.add_entries();
-    entry->set_position(position);
-    if (holder == position) {
-      entry->set_stream(recorded.stream());
-    } else {
-      ASSIGN_OR_RETURN(const v1::RecordedEvent original,
-                       log_->GetEventAt(position));
-      entry->set_stream(original.stream());
-      entry->set_amended_at(holder);
-    }
-    entry->set_goldstein_tenths(GoldsteinTenths(content));
-    *entry->mutable_event() = std::move(content);
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(log_->ScanProjection(
@@ -585,6 +612,7 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
         return error.ok();
       }));
   RETURN_IF_ERROR(error);
+  RETURN_IF_ERROR(flush());
   return response;
 }
 

@@ -197,6 +197,12 @@ class EventLog {
   virtual absl::StatusOr<v1::RecordedEvent> GetEventAt(
       uint64_t position) const = 0;
 
+  // The events at `positions`, in that order, read together on one
+  // snapshot (one batched lookup rather than one per position). NOT_FOUND
+  // as GetEventAt when any is missing. Thread-safe.
+  virtual absl::StatusOr<std::vector<v1::RecordedEvent>> GetEventsAt(
+      const std::vector<uint64_t>& positions) const = 0;
+
   // The value of `key` in a projection family, read on a snapshot (never
   // waits for the writer). NOT_FOUND when there is none. Thread-safe.
   virtual absl::StatusOr<std::string> ReadProjection(

@@ -485,6 +485,8 @@ class RocksEventLog final : public EventLog {
       absl::string_view id) const override;
   absl::StatusOr<v1::RecordedEvent> GetEventAt(
       uint64_t position) const override;
+  absl::StatusOr<std::vector<v1::RecordedEvent>> GetEventsAt(
+      const std::vector<uint64_t>& positions) const override;
   absl::StatusOr<std::string> ReadProjection(
       ProjectionFamily family, absl::string_view key) const override;
   absl::Status ScanProjection(
@@ -1824,25 +1826,46 @@ absl::Status RocksEventLog::ScanProjection(
 
 absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEventAt(
     uint64_t position) const {
+  ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> events,
+                   GetEventsAt({position}));
+  return std::move(events.front());
+}
+
+absl::StatusOr<std::vector<v1::RecordedEvent>> RocksEventLog::GetEventsAt(
+    const std::vector<uint64_t>& positions) const {
   // Not checked against the published head: a reader that found a
   // position in a projection may ask for it before the head moves past it.
   const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
   rocksdb::ReadOptions read;
   read.snapshot = snapshot.get();
-  const std::string key = format::EventKey(position);
-  std::string value;
-  rocksdb::Status s =
-      position == 0 ? rocksdb::Status::NotFound()
-                    : db_->Get(read,
-                               Cf(ColumnFamily::kEvents), key, &value);
-  if (s.IsNotFound()) {
-    return absl::NotFoundError(
-        absl::StrCat("position ", position, " is not in the log"));
+  const size_t n = positions.size();
+  std::vector<std::string> keys;
+  std::vector<rocksdb::Slice> slices;
+  keys.reserve(n);
+  slices.reserve(n);
+  for (const uint64_t position : positions) {
+    keys.push_back(format::EventKey(position));
+    slices.emplace_back(keys.back());
   }
-  if (!s.ok()) return RocksError(s, absl::StrCat("read position ", position));
-  v1::RecordedEvent event;
-  RETURN_IF_ERROR(DecodeEvent(key, value, position, &event));
-  return event;
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  if (n > 0) {
+    db_->MultiGet(read, Cf(ColumnFamily::kEvents), n, slices.data(),
+                  values.data(), statuses.data());
+  }
+  std::vector<v1::RecordedEvent> events(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t position = positions[i];
+    if (position == 0 || statuses[i].IsNotFound()) {
+      return absl::NotFoundError(
+          absl::StrCat("position ", position, " is not in the log"));
+    }
+    if (!statuses[i].ok()) {
+      return RocksError(statuses[i], absl::StrCat("read position ", position));
+    }
+    RETURN_IF_ERROR(DecodeEvent(keys[i], values[i], position, &events[i]));
+  }
+  return events;
 }
 
 // ---------------------------------------------------------------------------

@@ -1247,6 +1247,22 @@ TEST_F(ProjectedLogTest, GetEventAtReadsOnePosition) {
   EXPECT_THAT(log_->GetEventAt(3), StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST_F(ProjectedLogTest, GetEventsAtReadsPositionsInTheOrderAsked) {
+  AppendEach("JPN-PRK", {"a", "b", "c"});
+  auto events = log_->GetEventsAt({3, 1, 3, 2});
+  ASSERT_THAT(events.status(), IsOk());
+  std::vector<std::string> ids;
+  for (const v1::RecordedEvent& e : *events) ids.push_back(e.event().id());
+  EXPECT_THAT(ids, ::testing::ElementsAre("c", "a", "c", "b"));
+  EXPECT_EQ(events->front().hash(), log_->GetHead().hash);
+  EXPECT_EQ((*events)[1].position(), 1u);
+  auto none = log_->GetEventsAt({});
+  ASSERT_THAT(none.status(), IsOk());
+  EXPECT_TRUE(none->empty());
+  EXPECT_THAT(log_->GetEventsAt({1, 4}), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(log_->GetEventsAt({0}), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(ProjectedLogTest, RebuildOfAnUntouchedProjectionMatches) {
   AppendEach("JPN-PRK", {"a", "b"});
   AppendEach("PRK-USA", {"c"});
