@@ -656,13 +656,18 @@ v1::RelationshipState BuildState(
   v1::RelationshipState state;
   state.set_dyad(std::string(dyad));
   for (const v1::Event& event : effective_events) {
-    if (event.has_correction()) continue;
-    const std::vector<std::string> dyads = DyadsOf(event);
-    if (std::binary_search(dyads.begin(), dyads.end(), dyad)) {
-      Apply(event, &state);
-    }
+    ApplyIfTouches(dyad, event, &state);
   }
   return state;
+}
+
+void ApplyIfTouches(absl::string_view dyad, const v1::Event& event,
+                    v1::RelationshipState* state) {
+  if (event.has_correction()) return;
+  const std::vector<std::string> dyads = DyadsOf(event);
+  if (std::binary_search(dyads.begin(), dyads.end(), dyad)) {
+    Apply(event, state);
+  }
 }
 
 std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {

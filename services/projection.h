@@ -156,6 +156,11 @@ std::vector<v1::Event> EffectiveEvents(
 v1::RelationshipState BuildState(absl::string_view dyad,
                                  const std::vector<v1::Event>& effective_events);
 
+// BuildState's step: Apply(event, state) when `event` is not a correction
+// and touches `dyad` (DyadsOf). For folds that read events one at a time.
+void ApplyIfTouches(absl::string_view dyad, const v1::Event& event,
+                    v1::RelationshipState* state);
+
 // `message` serialized deterministically
 // (io::CodedOutputStream::SetSerializationDeterministic): equal messages
 // give equal bytes. This is the form to store and to compare.

@@ -208,11 +208,7 @@ absl::StatusOr<v1::RelationshipState> StateAtPosition(
   v1::RelationshipState state;
   state.set_dyad(dyad);
   auto fold = [&state, &dyad](const v1::Event& event) {
-    if (event.has_correction()) return;
-    const std::vector<std::string> dyads = DyadsOf(event);
-    if (std::binary_search(dyads.begin(), dyads.end(), dyad)) {
-      Apply(event, &state);
-    }
+    ApplyIfTouches(dyad, event, &state);
   };
   absl::flat_hash_set<uint64_t> seen;
   for (uint64_t at : positions) {
@@ -273,12 +269,7 @@ absl::StatusOr<v1::RelationshipState> StateAtDate(const storage::EventLog& log,
   state.set_dyad(dyad);
   for (uint64_t at : contents) {
     ASSIGN_OR_RETURN(const v1::RecordedEvent recorded, log.GetEventAt(at));
-    const v1::Event content = ContentOf(recorded);
-    const std::vector<std::string> dyads = DyadsOf(content);
-    if (!content.has_correction() &&
-        std::binary_search(dyads.begin(), dyads.end(), dyad)) {
-      Apply(content, &state);
-    }
+    ApplyIfTouches(dyad, ContentOf(recorded), &state);
   }
   return state;
 }
