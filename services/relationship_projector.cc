@@ -12,6 +12,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "services/projection.h"
 #include "storage/format.h"
 #include "storage/status_macros.h"
@@ -141,6 +144,17 @@ absl::string_view FacetId(absl::string_view key, size_t prefix_size) {
                                        : absl::string_view();
 }
 
+// A FillFrom skip: whether an event id is one of `kept`'s records' events
+// (which must outlive the returned function).
+template <typename Records>
+std::function<bool(absl::string_view)> AmongKept(const Records& kept) {
+  return [&kept](absl::string_view id) {
+    return std::any_of(kept.begin(), kept.end(), [id](const auto& record) {
+      return record.event().event_id() == id;
+    });
+  };
+}
+
 // Puts the series of `state` back in the state's order after entries were
 // merged in: months by (year, month), resolution records by (body, year).
 void SortSeries(v1::RelationshipState* state) {
@@ -262,8 +276,9 @@ class GroupProjection {
       if (!empty) {
         activity = ByActivityKeyOf(cached.state);
         index = ByIndexKeyOf(dyad, current);
-        RETURN_IF_ERROR(context_->Put(ProjectionFamily::kRelationships, dyad,
-                                      RecordOf(&cached.state, current)));
+        RETURN_IF_ERROR(
+            context_->Put(ProjectionFamily::kRelationships, dyad,
+                          RelationshipRecordOf(&cached.state, current)));
       } else if (cached.existed) {
         RETURN_IF_ERROR(context_->Delete(ProjectionFamily::kRelationships, dyad));
       }
@@ -303,19 +318,19 @@ class GroupProjection {
       states_.erase(it);
       return stored.status();
     }
-    v1::GetRelationshipResponse record;
-    if (!record.ParseFromString(*stored) || record.state().dyad() != dyad) {
+    absl::StatusOr<v1::GetRelationshipResponse> record =
+        ParseStoredResponse(*stored, dyad);
+    if (!record.ok()) {
       states_.erase(it);
-      return absl::DataLossError(
-          absl::StrCat("stored relationship state of ", dyad, " is corrupt"));
+      return record.status();
     }
-    cached.state = std::move(*record.mutable_state());
+    cached.state = std::move(*record->mutable_state());
     cached.existed = true;
     cached.activity = ByActivityKeyOf(cached.state);
-    cached.index = ByIndexKeyOf(dyad, record.index());
-    if (record.index().end_month() >= 1) {
+    cached.index = ByIndexKeyOf(dyad, record->index());
+    if (record->index().end_month() >= 1) {
       cached.stored_latest =
-          YearMonth{record.index().end_year(), record.index().end_month()};
+          YearMonth{record->index().end_year(), record->index().end_month()};
     }
     return &cached;
   }
@@ -430,24 +445,6 @@ class GroupProjection {
     std::reverse(window.mutable_goldstein_monthly()->begin(),
                  window.mutable_goldstein_monthly()->end());
     return CurrentIndexOf(window);
-  }
-
-  // RelationshipRecordOf(*state, index) without copying the state: its
-  // series are set aside while the record is serialized.
-  static std::string RecordOf(v1::RelationshipState* state,
-                              const v1::GoldsteinIndex& index) {
-    google::protobuf::RepeatedPtrField<v1::GoldsteinMonth> months;
-    google::protobuf::RepeatedPtrField<v1::ResolutionRecord> resolutions;
-    months.Swap(state->mutable_goldstein_monthly());
-    resolutions.Swap(state->mutable_resolutions());
-    v1::GetRelationshipResponse record;
-    record.set_allocated_state(state);
-    *record.mutable_index() = index;
-    std::string bytes = SerializeDeterministic(record);
-    static_cast<void>(record.release_state());  // still `state`'s owner
-    months.Swap(state->mutable_goldstein_monthly());
-    resolutions.Swap(state->mutable_resolutions());
-    return bytes;
   }
 
   absl::Status PutTimeline(const v1::Event& content, uint64_t position,
@@ -578,26 +575,16 @@ class GroupProjection {
                                state));
     }
     if (refill.agreements) {
-      const auto& kept = state->agreements();
-      RETURN_IF_ERROR(FillFrom(
-          FacetPrefix(dyad, kAgreementFacet), Order::kDescending,
-          kMaxAgreements, StatePart::kAgreements, state,
-          [&kept](absl::string_view id) {
-            return std::any_of(kept.begin(), kept.end(), [id](const auto& a) {
-              return a.event().event_id() == id;
-            });
-          }));
+      RETURN_IF_ERROR(FillFrom(FacetPrefix(dyad, kAgreementFacet),
+                               Order::kDescending, kMaxAgreements,
+                               StatePart::kAgreements, state,
+                               AmongKept(state->agreements())));
     }
     if (refill.statements) {
-      const auto& kept = state->recent_statements();
-      RETURN_IF_ERROR(FillFrom(
-          FacetPrefix(dyad, kStatementFacet), Order::kDescending,
-          kRecentStatements, StatePart::kStatements, state,
-          [&kept](absl::string_view id) {
-            return std::any_of(kept.begin(), kept.end(), [id](const auto& s) {
-              return s.event().event_id() == id;
-            });
-          }));
+      RETURN_IF_ERROR(FillFrom(FacetPrefix(dyad, kStatementFacet),
+                               Order::kDescending, kRecentStatements,
+                               StatePart::kStatements, state,
+                               AmongKept(state->recent_statements())));
     }
     for (const auto& [imposer, measure] : refill.sanctions) {
       RETURN_IF_ERROR(
@@ -701,15 +688,20 @@ std::string ResolutionPartKey(absl::string_view dyad, absl::string_view body,
   return key;
 }
 
-std::string RelationshipRecordOf(const v1::RelationshipState& state,
+std::string RelationshipRecordOf(v1::RelationshipState* state,
                                  const v1::GoldsteinIndex& index) {
+  google::protobuf::RepeatedPtrField<v1::GoldsteinMonth> months;
+  google::protobuf::RepeatedPtrField<v1::ResolutionRecord> resolutions;
+  months.Swap(state->mutable_goldstein_monthly());
+  resolutions.Swap(state->mutable_resolutions());
   v1::GetRelationshipResponse record;
-  v1::RelationshipState* kept = record.mutable_state();
-  *kept = state;
-  kept->clear_goldstein_monthly();
-  kept->clear_resolutions();
+  record.set_allocated_state(state);
   *record.mutable_index() = index;
-  return SerializeDeterministic(record);
+  std::string bytes = SerializeDeterministic(record);
+  static_cast<void>(record.release_state());  // still `state`'s owner
+  months.Swap(state->mutable_goldstein_monthly());
+  resolutions.Swap(state->mutable_resolutions());
+  return bytes;
 }
 
 namespace {
@@ -717,16 +709,15 @@ namespace {
 // Appends `part` as a GetRelationshipResponse.state field (field 1,
 // length-delimited).
 void AppendPart(std::string* bytes, absl::string_view part) {
-  bytes->push_back(static_cast<char>((1 << 3) | 2));
-  for (uint64_t n = part.size();; n >>= 7) {
-    if (n < 0x80) {
-      bytes->push_back(static_cast<char>(n));
-      break;
-    }
-    bytes->push_back(static_cast<char>((n & 0x7f) | 0x80));
-  }
-  bytes->append(part.data(), part.size());
-}
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::StringOutputStream stream(bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.WriteTag(WireFormatLite::MakeTag(
+      v1::GetRelationshipResponse::kStateFieldNumber,
+      WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+  coded.WriteVarint32(static_cast<uint32_t>(part.size()));
+  coded.WriteRaw(part.data(), static_cast<int>(part.size()));
+}  // `coded` trims `bytes` to what it wrote here.
 
 }  // namespace
 
@@ -762,7 +753,7 @@ absl::StatusOr<std::string> ReadStoredRelationship(const storage::EventLog& log,
   return bytes;
 }
 
-absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
+absl::StatusOr<v1::GetRelationshipResponse> ParseStoredResponse(
     absl::string_view bytes, absl::string_view dyad) {
   v1::GetRelationshipResponse stored;
   if (!stored.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
@@ -770,6 +761,13 @@ absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
     return absl::DataLossError(
         absl::StrCat("stored relationship state of ", dyad, " is corrupt"));
   }
+  return stored;
+}
+
+absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
+    absl::string_view bytes, absl::string_view dyad) {
+  ASSIGN_OR_RETURN(v1::GetRelationshipResponse stored,
+                   ParseStoredResponse(bytes, dyad));
   return std::move(*stored.mutable_state());
 }
 

@@ -111,8 +111,9 @@ std::string MonthPartKey(absl::string_view dyad, int year);
 std::string ResolutionPartKey(absl::string_view dyad, absl::string_view body,
                               int year);
 
-// The record of `state`, whose CurrentIndexOf is `index`.
-std::string RelationshipRecordOf(const v1::RelationshipState& state,
+// The record of `state`, whose CurrentIndexOf is `index`. The series are
+// set aside while it is serialized (no copy of the state) and put back.
+std::string RelationshipRecordOf(v1::RelationshipState* state,
                                  const v1::GoldsteinIndex& index);
 
 // The record, then each series entry as a GetRelationshipResponse.state
@@ -125,8 +126,11 @@ std::string AssembleRelationship(absl::string_view record,
 absl::StatusOr<std::string> ReadStoredRelationship(const storage::EventLog& log,
                                                    absl::string_view dyad);
 
-// The state in assembled (or record) bytes; DATA_LOSS naming `dyad` when
-// they do not parse or hold another dyad.
+// The GetRelationshipResponse in assembled (or record) bytes; DATA_LOSS
+// naming `dyad` when they do not parse or hold another dyad.
+absl::StatusOr<v1::GetRelationshipResponse> ParseStoredResponse(
+    absl::string_view bytes, absl::string_view dyad);
+// Its state.
 absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
     absl::string_view bytes, absl::string_view dyad);
 

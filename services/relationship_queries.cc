@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -162,12 +163,25 @@ absl::StatusOr<v1::GetRelationshipResponse> ReadRecord(
     const storage::EventLog& log, const std::string& dyad) {
   ASSIGN_OR_RETURN(const std::string stored,
                    log.ReadProjection(ProjectionFamily::kRelationships, dyad));
-  v1::GetRelationshipResponse record;
-  if (!record.ParseFromString(stored) || record.state().dyad() != dyad) {
-    return absl::DataLossError(
-        absl::StrCat("stored relationship state of ", dyad, " is corrupt"));
+  return ParseStoredResponse(stored, dyad);
+}
+
+// Calls `visit` with the events at `positions`, in that order, read a
+// batch at a time (EventLog::GetEventsAt): one batched lookup per batch,
+// and memory for one batch, however many positions there are.
+absl::Status ForEachEventAt(
+    const storage::EventLog& log, const std::vector<uint64_t>& positions,
+    const std::function<void(v1::RecordedEvent&)>& visit) {
+  constexpr size_t kBatch = 256;
+  for (size_t first = 0; first < positions.size(); first += kBatch) {
+    const std::vector<uint64_t> batch(
+        positions.begin() + first,
+        positions.begin() + std::min(positions.size(), first + kBatch));
+    ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> events,
+                     log.GetEventsAt(batch));
+    for (v1::RecordedEvent& event : events) visit(event);
   }
-  return record;
+  return absl::OkStatus();
 }
 
 // The state of `dyad` as the log knew it at `position`: every event and
@@ -196,13 +210,12 @@ absl::StatusOr<v1::RelationshipState> StateAtPosition(
   std::vector<v1::RecordedEvent> kept;
   absl::flat_hash_set<std::string> corrected;
   absl::flat_hash_set<uint64_t> correction_positions;
-  for (uint64_t at : positions) {
-    ASSIGN_OR_RETURN(v1::RecordedEvent event, log.GetEventAt(at));
-    if (!event.event().has_correction()) continue;
+  RETURN_IF_ERROR(ForEachEventAt(log, positions, [&](v1::RecordedEvent& event) {
+    if (!event.event().has_correction()) return;
     corrected.insert(event.event().correction().corrects_event_id());
-    correction_positions.insert(at);
+    correction_positions.insert(event.position());
     kept.push_back(std::move(event));
-  }
+  }));
   // Then every event no correction names is folded as it is read (Apply
   // is order-independent); the named ones are kept for EffectiveEvents.
   v1::RelationshipState state;
@@ -211,16 +224,17 @@ absl::StatusOr<v1::RelationshipState> StateAtPosition(
     ApplyIfTouches(dyad, event, &state);
   };
   absl::flat_hash_set<uint64_t> seen;
-  for (uint64_t at : positions) {
-    if (correction_positions.contains(at)) continue;
-    ASSIGN_OR_RETURN(v1::RecordedEvent event, log.GetEventAt(at));
+  std::erase_if(positions, [&correction_positions](uint64_t at) {
+    return correction_positions.contains(at);
+  });
+  RETURN_IF_ERROR(ForEachEventAt(log, positions, [&](v1::RecordedEvent& event) {
     if (corrected.contains(event.event().id())) {
-      seen.insert(at);
+      seen.insert(event.position());
       kept.push_back(std::move(event));
     } else {
       fold(event.event());
     }
-  }
+  }));
   // The originals of corrections that moved events in or out of the dyad
   // have no history entry of their own here.
   const size_t corrections = correction_positions.size();
@@ -267,10 +281,10 @@ absl::StatusOr<v1::RelationshipState> StateAtDate(const storage::EventLog& log,
   // event at a time instead of all of them in memory at once.
   v1::RelationshipState state;
   state.set_dyad(dyad);
-  for (uint64_t at : contents) {
-    ASSIGN_OR_RETURN(const v1::RecordedEvent recorded, log.GetEventAt(at));
-    ApplyIfTouches(dyad, ContentOf(recorded), &state);
-  }
+  RETURN_IF_ERROR(
+      ForEachEventAt(log, contents, [&](v1::RecordedEvent& recorded) {
+        ApplyIfTouches(dyad, ContentOf(recorded), &state);
+      }));
   return state;
 }
 

@@ -807,7 +807,7 @@ class CountingProjector : public storage::Projector {
         state.set_event_count(state.event_count() + 1);
         absl::Status put = context->Put(
             storage::ProjectionFamily::kRelationships, dyad,
-            services::RelationshipRecordOf(state, v1::GoldsteinIndex()));
+            services::RelationshipRecordOf(&state, v1::GoldsteinIndex()));
         if (!put.ok()) return put;
       }
     }
