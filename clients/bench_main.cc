@@ -110,9 +110,14 @@ ABSL_FLAG(int, watchers, 0,
           "fanout: WatchRelationship calls open meanwhile, over the log's "
           "dyads.");
 ABSL_FLAG(double, rate, 1000, "fanout: events appended per second in total.");
-ABSL_FLAG(int, appenders, 4,
+ABSL_FLAG(int, appenders, 32,
           "fanout: threads sharing the appends (one event per call), so that "
           "a slow commit does not hold the rate back.");
+ABSL_FLAG(int, stream_window, 16 << 10,
+          "fanout: the subscribers' HTTP/2 stream receive window in bytes, "
+          "fixed (0: gRPC's default, grown by BDP probing). A small window "
+          "has annalsd put the events that arrive while a subscriber's last "
+          "message is in flight into its next message.");
 ABSL_FLAG(std::string, as_of, "none",
           "get-relationship: none | position | date | mixed.");
 ABSL_FLAG(std::string, filter, "mixed",
@@ -383,6 +388,7 @@ int RunFanout(const std::string& server) {
   options.subscribers = absl::GetFlag(FLAGS_subscribers);
   options.rate = absl::GetFlag(FLAGS_rate);
   options.appenders = absl::GetFlag(FLAGS_appenders);
+  options.stream_window = absl::GetFlag(FLAGS_stream_window);
   options.channels = absl::GetFlag(FLAGS_channels);
   options.duration = absl::GetFlag(FLAGS_duration);
   options.run_id = RunId();

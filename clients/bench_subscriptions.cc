@@ -15,10 +15,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "clients/bench/bench_events.h"
 #include "clients/bench_channel.h"
+#include "clients/bench_wire.h"
 #include "clients/bench_events.h"
 #include "clients/client.h"
 #include "google/protobuf/arena.h"
@@ -195,20 +197,27 @@ struct FanoutShared {
   int done ABSL_GUARDED_BY(mu) = 0;   // OnDone ran
 };
 
-// The calling thread's arena for parsing one message; Reset after each.
-google::protobuf::Arena& ThreadArena() {
-  thread_local std::vector<char> block(256 << 10);
-  thread_local google::protobuf::Arena arena([] {
-    google::protobuf::ArenaOptions options;
-    options.initial_block = block.data();
-    options.initial_block_size = block.size();
-    return options;
-  }());
-  return arena;
+// The bytes of `buffer`, contiguous: its only slice, or a copy into the
+// calling thread's scratch string.
+absl::string_view Contiguous(const grpc::ByteBuffer& buffer) {
+  thread_local std::vector<grpc::Slice> slices;
+  thread_local std::string scratch;
+  slices.clear();
+  if (!buffer.Dump(&slices).ok()) return {};
+  if (slices.size() == 1) {
+    return absl::string_view(reinterpret_cast<const char*>(slices[0].begin()),
+                             slices[0].size());
+  }
+  scratch.clear();
+  for (const grpc::Slice& slice : slices) {
+    scratch.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return scratch;
 }
 
 // One subscription on gRPC's callback API (no thread of its own), reading
-// raw messages and parsing each on the thread's arena (see RawSubscription).
+// raw messages and checking each event's stream version and id off the
+// wire (ScanSubscribeResponse).
 class FanoutSubscriber final
     : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
@@ -233,44 +242,42 @@ class FanoutSubscriber final
   void OnReadDone(bool ok) override {
     if (!ok) return;  // the call ended: OnDone follows
     const int64_t received = NowNs();
-    google::protobuf::Arena& arena = ThreadArena();
-    auto* message =
-        google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&arena);
-    grpc::ProtoBufferReader reader(&buffer_);
-    bool go_on = message->ParseFromZeroCopyStream(&reader);
-    if (!go_on) Fail("a message does not parse");
-    if (message->has_caught_up()) Ready();
-    ForEachEvent(*message, [&](const v1::RecordedEvent& event) {
-      if (!go_on) return;
-      if (event.stream_version() != next_version_) {
-        Fail(absl::StrCat("stream version ", event.stream_version(),
-                          " arrived where ", next_version_,
-                          " was expected (a gap or a repeat)"));
-        go_on = false;
-        return;
-      }
-      ++next_version_;
-      const std::string& id = event.event().id();
-      if (id == shared_->end_id) {
-        saw_end_ = true;
-        go_on = false;
-        return;
-      }
-      uint64_t index = 0;
-      const std::vector<std::atomic<int64_t>>& sent = *shared_->sent_ns;
-      if (id.size() > shared_->id_prefix &&
-          absl::SimpleAtoi(absl::string_view(id).substr(shared_->id_prefix),
-                           &index) &&
-          index < sent.size()) {
-        const int64_t sent_at = sent[index].load();
-        if (sent_at > 0) {
-          latencies_ms_.push_back(
-              static_cast<float>(static_cast<double>(received - sent_at) / 1e6));
-        }
-      }
-      ++events_;
-    });
-    arena.Reset();
+    bool caught_up = false;
+    bool go_on = true;  // false: the end marker, or a failure
+    const bool parsed = ScanSubscribeResponse(
+        Contiguous(buffer_), &caught_up, [&](const EventHead& event) {
+          if (!go_on) return;
+          if (event.stream_version != next_version_) {
+            Fail(absl::StrCat("stream version ", event.stream_version,
+                              " arrived where ", next_version_,
+                              " was expected (a gap or a repeat)"));
+            go_on = false;
+            return;
+          }
+          ++next_version_;
+          if (event.id == shared_->end_id) {
+            saw_end_ = true;
+            go_on = false;
+            return;
+          }
+          uint64_t index = 0;
+          const std::vector<std::atomic<int64_t>>& sent = *shared_->sent_ns;
+          if (event.id.size() > shared_->id_prefix &&
+              absl::SimpleAtoi(event.id.substr(shared_->id_prefix), &index) &&
+              index < sent.size()) {
+            const int64_t sent_at = sent[index].load();
+            if (sent_at > 0) {
+              latencies_ms_.push_back(static_cast<float>(
+                  static_cast<double>(received - sent_at) / 1e6));
+            }
+          }
+          ++events_;
+        });
+    if (!parsed) {
+      Fail("a message does not parse");
+      go_on = false;
+    }
+    if (caught_up) Ready();
     if (!go_on) {
       context_.TryCancel();  // the end marker, or a failure: stop
       return;
@@ -380,7 +387,9 @@ int RunFanout(const FanoutOptions& options) {
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
   for (int c = 0; c < std::max(1, options.channels); ++c) {
     clients.push_back(
-        std::make_unique<Client>(BenchChannel(options.server, c), absl::Seconds(60)));
+        std::make_unique<Client>(
+            BenchChannel(options.server, c, options.stream_window),
+            absl::Seconds(60)));
     stubs.push_back(
         std::make_unique<grpc::GenericStub>(clients.back()->channel()));
   }

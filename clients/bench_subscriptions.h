@@ -25,8 +25,11 @@ struct FanoutOptions {
   std::string server;
   int subscribers = 1;
   double rate = 1000;     // appended events per second, in total
-  int appenders = 4;      // threads sharing the appends
+  int appenders = 32;     // threads sharing the appends
   int channels = 8;       // connections the subscriptions and appends share
+  // The subscribers' HTTP/2 stream receive window in bytes (see
+  // BenchChannel); 0: gRPC's default, grown by BDP probing.
+  int stream_window = 16 << 10;
   absl::Duration duration = absl::Seconds(5);
   std::string run_id;     // prefix of the stream and event ids
   int events_per_message = 1000;

@@ -390,9 +390,13 @@ ${BIG_SIZE:-?}. On it, one after another: GetRelationship of a random dyad
 now by 8; 50-result QueryTimeline pages by one client (a random dyad's
 timeline in either order; one kind over the whole log; a two-year range
 over the whole log); one Subscribe from the start until caught up
-(catch-up); and live fan-out: N Subscribe calls following the log while
-1,000 events/s are appended, latency from the append call to each
-delivery. annalsd's resident set after the largest fan-out (its
+(catch-up); and live fan-out: N Subscribe calls (on 8 connections, gRPC's
+callback API, each stream with a fixed 16 KiB HTTP/2 receive window, so
+that events arriving while a subscriber's last message is in flight leave
+together in its next one) following the log while 32 threads append 1,000
+events/s, one per unary call; latency from the append call to each
+delivery, each event's stream version and id read off the wire and
+checked (every subscriber gets every event once, in order). annalsd's resident set after the largest fan-out (its
 subscribers still connected as it ends): **${BIG_RSS:-?}** (peak
 ${BIG_HWM:-?}). Its resident set after each figure, and the peak so far:
 ${BIG_MEMORY}
