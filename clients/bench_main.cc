@@ -510,12 +510,20 @@ int RunGetRelationship(const std::string& server) {
         if (axis == 1) request.set_as_of_position(1 + rng() % log_head);
         if (axis == 2) *request.mutable_as_of_date() = RandomDate(rng);
         // Parsed on an arena, as a client keeping up with large states
-        // would (Client::GetRelationship into a message).
-        google::protobuf::Arena arena;
+        // would (Client::GetRelationship into a message): the thread's
+        // own, whose first block holds a whole state, reset after each.
+        thread_local std::vector<char> block(1 << 20);
+        thread_local google::protobuf::Arena arena([] {
+          google::protobuf::ArenaOptions options;
+          options.initial_block = block.data();
+          options.initial_block_size = block.size();
+          return options;
+        }());
         const absl::Status status = client.GetRelationship(
             request,
             google::protobuf::Arena::CreateMessage<v1::GetRelationshipResponse>(
                 &arena));
+        arena.Reset();
         if (!status.ok()) return status;
         return 1;
       });
