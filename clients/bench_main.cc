@@ -110,7 +110,7 @@ ABSL_FLAG(int, watchers, 0,
           "fanout: WatchRelationship calls open meanwhile, over the log's "
           "dyads.");
 ABSL_FLAG(double, rate, 1000, "fanout: events appended per second in total.");
-ABSL_FLAG(int, appenders, 32,
+ABSL_FLAG(int, appenders, 128,
           "fanout: threads sharing the appends (one event per call), so that "
           "a slow commit does not hold the rate back.");
 ABSL_FLAG(int, stream_window, 16 << 10,

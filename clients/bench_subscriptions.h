@@ -25,7 +25,7 @@ struct FanoutOptions {
   std::string server;
   int subscribers = 1;
   double rate = 1000;     // appended events per second, in total
-  int appenders = 32;     // threads sharing the appends
+  int appenders = 128;    // threads sharing the appends
   int channels = 8;       // connections the subscriptions and appends share
   // The subscribers' HTTP/2 stream receive window in bytes (see
   // BenchChannel); 0: gRPC's default, grown by BDP probing.

@@ -393,7 +393,7 @@ over the whole log); one Subscribe from the start until caught up
 (catch-up); and live fan-out: N Subscribe calls (on 8 connections, gRPC's
 callback API, each stream with a fixed 16 KiB HTTP/2 receive window, so
 that events arriving while a subscriber's last message is in flight leave
-together in its next one) following the log while 32 threads append 1,000
+together in its next one) following the log while 128 threads append 1,000
 events/s, one per unary call; latency from the append call to each
 delivery, each event's stream version and id read off the wire and
 checked (every subscriber gets every event once, in order). annalsd's resident set after the largest fan-out (its
