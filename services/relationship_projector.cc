@@ -248,7 +248,8 @@ class GroupProjection {
     for (const std::string& dyad : dyads) {
       RETURN_IF_ERROR(context_->Put(
           ProjectionFamily::kDyadTimeline,
-          format::HistoryKey(dyad, recorded.position()), ""));
+          format::HistoryKey(dyad, recorded.position()),
+          format::kHistoryCorrection));
       ASSIGN_OR_RETURN(Cached * cached, Load(dyad));
       Refill refill;
       if (std::binary_search(removed_from.begin(), removed_from.end(), dyad)) {

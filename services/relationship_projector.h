@@ -60,7 +60,9 @@ namespace annals::services {
 // relationships/7: the state is split into a record of its bounded parts
 // and entries of its long series (a year of months, a body's decade of
 // resolutions), so a commit rewrites only what it changed.
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/7";
+// relationships/8: a correction's history entry says so (its value), so
+// that a state as of a position reads each event of the dyad once.
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/8";
 
 // year * 10000 + month * 100 + day of the occurred start, unknown parts 0.
 uint32_t DateKeyOf(const v1::Occurred& occurred);

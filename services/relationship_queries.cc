@@ -189,33 +189,42 @@ absl::Status ForEachEventAt(
 // correct, folded as EffectiveEvents does.
 absl::StatusOr<v1::RelationshipState> StateAtPosition(
     const storage::EventLog& log, const std::string& dyad, uint64_t position) {
-  std::vector<uint64_t> positions;
+  // The dyad's history up to `position`: its corrections (the entry says
+  // so) and every other event.
+  std::vector<uint64_t> positions, correction_positions;
   absl::Status scan_error;
   RETURN_IF_ERROR(log.ScanProjection(
       ProjectionFamily::kDyadTimeline, format::HistoryPrefix(dyad), "",
-      Direction::kForward, [&](absl::string_view key, absl::string_view) {
+      Direction::kForward,
+      [&](absl::string_view key, absl::string_view value) {
         if (key.size() < 8) {
           scan_error = absl::DataLossError("malformed history entry");
           return false;
         }
         const uint64_t at = format::DecodeBigEndian64(key.data() + key.size() - 8);
         if (at > position) return false;
-        positions.push_back(at);
+        (value == format::kHistoryCorrection ? correction_positions : positions)
+            .push_back(at);
         return true;
       }));
   RETURN_IF_ERROR(scan_error);
-  // Two passes, so that memory holds the corrections and what they
-  // correct, not every event of the dyad (hundreds of MB for a large one).
-  // First the corrections, and the ids they name.
+  // Memory holds the corrections and what they correct, not every event of
+  // the dyad (hundreds of MB for a large one). First the corrections, and
+  // the ids they name.
   std::vector<v1::RecordedEvent> kept;
   absl::flat_hash_set<std::string> corrected;
-  absl::flat_hash_set<uint64_t> correction_positions;
-  RETURN_IF_ERROR(ForEachEventAt(log, positions, [&](v1::RecordedEvent& event) {
-    if (!event.event().has_correction()) return;
-    corrected.insert(event.event().correction().corrects_event_id());
-    correction_positions.insert(event.position());
-    kept.push_back(std::move(event));
-  }));
+  RETURN_IF_ERROR(
+      ForEachEventAt(log, correction_positions, [&](v1::RecordedEvent& event) {
+        if (!event.event().has_correction()) {
+          scan_error = absl::DataLossError(absl::StrCat(
+              "the history of ", dyad, " marks position ", event.position(),
+              " as a correction, and it is not one"));
+          return;
+        }
+        corrected.insert(event.event().correction().corrects_event_id());
+        kept.push_back(std::move(event));
+      }));
+  RETURN_IF_ERROR(scan_error);
   // Then every event no correction names is folded as it is read (Apply
   // is order-independent); the named ones are kept for EffectiveEvents.
   v1::RelationshipState state;
@@ -224,9 +233,6 @@ absl::StatusOr<v1::RelationshipState> StateAtPosition(
     ApplyIfTouches(dyad, event, &state);
   };
   absl::flat_hash_set<uint64_t> seen;
-  std::erase_if(positions, [&correction_positions](uint64_t at) {
-    return correction_positions.contains(at);
-  });
   RETURN_IF_ERROR(ForEachEventAt(log, positions, [&](v1::RecordedEvent& event) {
     if (corrected.contains(event.event().id())) {
       seen.insert(event.position());
@@ -242,7 +248,8 @@ absl::StatusOr<v1::RelationshipState> StateAtPosition(
     ASSIGN_OR_RETURN(
         v1::RecordedEvent original,
         log.GetEvent(kept[i].event().correction().corrects_event_id()));
-    if (!correction_positions.contains(original.position()) &&
+    if (!std::binary_search(correction_positions.begin(),
+                            correction_positions.end(), original.position()) &&
         seen.insert(original.position()).second) {
       kept.push_back(std::move(original));
     }

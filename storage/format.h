@@ -95,6 +95,9 @@
 //   - The *history* entries (tag 0x02) list, per dyad, every position (an
 //     event or a correction) that touched the dyad when it was recorded:
 //     folding them up to a position gives the state as the log knew it then.
+//     The value is kHistoryCorrection for a correction and empty for any
+//     other event, so that a reader finds a dyad's corrections without
+//     reading its events.
 //   - The *refill index* entries (tag 0x03) list, per dyad, the effective
 //     events a correction may need to refill the dyad's state with, by
 //     facet: 'm' meetings that took place, 'a' agreements, 's'
@@ -358,6 +361,9 @@ inline std::string HistoryPrefix(absl::string_view dyad) {
   key.push_back(kHistoryTag);
   return key;
 }
+
+// The value of a correction's history entry (another event's is empty).
+inline constexpr absl::string_view kHistoryCorrection = "c";
 
 inline std::string HistoryKey(absl::string_view dyad, uint64_t position) {
   std::string key = HistoryPrefix(dyad);
