@@ -152,7 +152,7 @@ class HubReactor : public grpc::ServerWriteReactor<Response>,
 // ---------------------------------------------------------------------------
 // Subscribe
 
-class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
+class SubscribeReactor final : public HubReactor<grpc::ByteBuffer> {
  public:
   // Delivers positions from `next` on that match `filter`, up to
   // `max_batch` (>= 1) events per message.
@@ -234,14 +234,12 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
     if (read) SubmitRead();
     // out_ is ours until OnWriteDone: writing_ keeps other threads out.
     if (notice != nullptr) {
-      out_.Swap(notice.get());
+      grpc::Slice bytes(notice->SerializeAsString());
+      out_ = grpc::ByteBuffer(&bytes, 1);
       StartWriteNow(&out_);
     } else if (!events.empty()) {
-      if (max_batch_ == 1) {
-        SetEventMessage(*events.front(), &out_);
-      } else {
-        SetBatchMessage(events, &out_);
-      }
+      out_ = max_batch_ == 1 ? EventMessage(*events.front())
+                             : BatchMessage(events);
       StartWriteNow(&out_);
     }
   }
@@ -450,7 +448,7 @@ class SubscribeReactor final : public HubReactor<v1::SubscribeResponse> {
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   // The message being written: used only by the thread that set writing_,
   // until OnWriteDone.
-  v1::SubscribeResponse out_;
+  grpc::ByteBuffer out_;  // a serialized SubscribeResponse
   bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a storage read is queued
   // Said CaughtUp, not FellBehind since.
   bool live_ ABSL_GUARDED_BY(mu_) = false;
@@ -584,10 +582,19 @@ class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
 
 SubscriptionService::SubscriptionService(SubscriptionHub* hub) : hub_(hub) {}
 
-grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
     grpc::CallbackServerContext* /*context*/,
-    const v1::SubscribeRequest* request) {
-  using Refused = RefusedReactor<v1::SubscribeResponse>;
+    const grpc::ByteBuffer* request_bytes) {
+  using Refused = RefusedReactor<grpc::ByteBuffer>;
+  grpc::ByteBuffer bytes(*request_bytes);  // shares the slices
+  v1::SubscribeRequest parsed;
+  if (!grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&bytes,
+                                                                   &parsed)
+           .ok()) {
+    return new Refused(absl::InvalidArgumentError(
+        "the request is not an annals.v1.SubscribeRequest"));
+  }
+  const v1::SubscribeRequest* request = &parsed;
   std::vector<rpc::FieldViolation> violations;
   EventFilter filter =
       EventFilter::Parse(request->filter(), "filter", &violations);

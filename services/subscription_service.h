@@ -28,15 +28,24 @@
 
 namespace annals::services {
 
-class SubscriptionService final : public v1::Subscriptions::CallbackService {
+// Subscribe is served raw (bytes out): its events are the log's stored
+// bytes, written once into the buffer gRPC sends (services/
+// subscription_wire.h) instead of into a message that gRPC serializes
+// again, a second copy held while the write is in flight.
+class SubscriptionService final
+    : public v1::Subscriptions::WithRawCallbackMethod_Subscribe<
+          v1::Subscriptions::WithCallbackMethod_WatchRelationship<
+              v1::Subscriptions::Service>> {
  public:
   // `hub` must be attached to the log and outlive the service's calls
   // (see SubscriptionHub for the order of shutdown). Thread-safe.
   explicit SubscriptionService(SubscriptionHub* hub);
 
-  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+  // Writes serialized annals.v1.SubscribeResponse messages; `request` is a
+  // serialized annals.v1.SubscribeRequest.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context,
-      const v1::SubscribeRequest* request) override;
+      const grpc::ByteBuffer* request) override;
 
   grpc::ServerWriteReactor<v1::WatchRelationshipResponse>* WatchRelationship(
       grpc::CallbackServerContext* context,

@@ -1,9 +1,11 @@
 #include "services/subscription_wire.h"
 
+#include <cstring>
 #include <utility>
 
 #include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/unknown_field_set.h"
+#include "grpc/slice.h"
+#include "grpcpp/support/slice.h"
 
 namespace annals::services {
 namespace {
@@ -14,9 +16,9 @@ using ::google::protobuf::io::CodedOutputStream;
 constexpr char kHashTag = static_cast<char>((7 << 3) | 2);
 // EventBatch.events is field 1, length-delimited.
 constexpr uint8_t kBatchEventTag = (1 << 3) | 2;
-// The SubscribeResponse fields written as unknown fields.
-constexpr int kEventField = 1;
-constexpr int kEventsField = 5;
+// SubscribeResponse.event (field 1) and .events (field 5), length-delimited.
+constexpr uint8_t kEventTag = (1 << 3) | 2;
+constexpr uint8_t kEventsTag = (5 << 3) | 2;
 
 void AppendVarint32(uint32_t value, std::string* out) {
   uint8_t buffer[5];
@@ -51,9 +53,11 @@ std::shared_ptr<const WireEvent> WireEvent::FromStored(
       new WireEvent(position, std::move(stored), std::move(hash_field)));
 }
 
-void WireEvent::AppendTo(std::string* out) const {
-  out->append(bytes_);
-  out->append(hash_field_);
+uint8_t* WireEvent::WriteTo(uint8_t* out) const {
+  std::memcpy(out, bytes_.data(), bytes_.size());
+  out += bytes_.size();
+  std::memcpy(out, hash_field_.data(), hash_field_.size());
+  return out + hash_field_.size();
 }
 
 const v1::RecordedEvent* WireEvent::parsed() const {
@@ -68,29 +72,42 @@ const v1::RecordedEvent* WireEvent::parsed() const {
   return parsed_.get();
 }
 
-void SetEventMessage(const WireEvent& event, v1::SubscribeResponse* out) {
-  out->Clear();
-  std::string* field = out->GetReflection()
-                           ->MutableUnknownFields(out)
-                           ->AddLengthDelimited(kEventField);
-  field->reserve(event.size());
-  event.AppendTo(field);
+grpc::ByteBuffer EventMessage(const WireEvent& event) {
+  const size_t size = event.size();
+  grpc_slice slice =
+      grpc_slice_malloc(1 + CodedOutputStream::VarintSize32(
+                                static_cast<uint32_t>(size)) + size);
+  uint8_t* out = GRPC_SLICE_START_PTR(slice);
+  *out++ = kEventTag;
+  out = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size),
+                                                out);
+  event.WriteTo(out);
+  grpc::Slice owned(slice, grpc::Slice::STEAL_REF);
+  return grpc::ByteBuffer(&owned, 1);
 }
 
-void SetBatchMessage(const std::vector<WireEventPtr>& events,
-                     v1::SubscribeResponse* out) {
-  out->Clear();
-  size_t size = 0;
-  for (const WireEventPtr& event : events) size += event->size() + 6;
-  std::string* batch = out->GetReflection()
-                           ->MutableUnknownFields(out)
-                           ->AddLengthDelimited(kEventsField);
-  batch->reserve(size);
+grpc::ByteBuffer BatchMessage(const std::vector<WireEventPtr>& events) {
+  size_t batch = 0;  // the EventBatch
   for (const WireEventPtr& event : events) {
-    batch->push_back(static_cast<char>(kBatchEventTag));
-    AppendVarint32(static_cast<uint32_t>(event->size()), batch);
-    event->AppendTo(batch);
+    batch += 1 + CodedOutputStream::VarintSize32(
+                     static_cast<uint32_t>(event->size())) +
+             event->size();
   }
+  grpc_slice slice =
+      grpc_slice_malloc(1 + CodedOutputStream::VarintSize32(
+                                static_cast<uint32_t>(batch)) + batch);
+  uint8_t* out = GRPC_SLICE_START_PTR(slice);
+  *out++ = kEventsTag;
+  out = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(batch),
+                                                out);
+  for (const WireEventPtr& event : events) {
+    *out++ = kBatchEventTag;
+    out = CodedOutputStream::WriteVarint32ToArray(
+        static_cast<uint32_t>(event->size()), out);
+    out = event->WriteTo(out);
+  }
+  grpc::Slice owned(slice, grpc::Slice::STEAL_REF);
+  return grpc::ByteBuffer(&owned, 1);
 }
 
 }  // namespace annals::services

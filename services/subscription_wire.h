@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "annals/v1/event.pb.h"
 #include "annals/v1/subscription.pb.h"
+#include "grpcpp/support/byte_buffer.h"
 
 namespace annals::services {
 
@@ -40,8 +41,9 @@ class WireEvent {
   uint64_t position() const { return position_; }
   // The size of the serialized annals.v1.RecordedEvent, hash included.
   size_t size() const { return size_; }
-  // Appends the serialized annals.v1.RecordedEvent, hash included, to `out`.
-  void AppendTo(std::string* out) const;
+  // Writes the serialized annals.v1.RecordedEvent, hash included (size()
+  // bytes), at `out`; returns the end.
+  uint8_t* WriteTo(uint8_t* out) const;
 
   // The event parsed from its bytes, parsed on first use (for filters);
   // nullptr when the bytes do not parse or hold another position.
@@ -66,18 +68,18 @@ using WireEventPtr = std::shared_ptr<const WireEvent>;
 // Most events and bytes of events one EventBatch message carries (the
 // request's max_events_per_message is capped at the first). A single event
 // larger than the byte bound still goes, alone. The byte bound is also
-// what a subscription holds copied while its write is in flight (besides
-// gRPC's own copy): 1,000 slow subscribers cost about 2 x 64 MiB.
+// what a subscription holds while its write is in flight (the one copy,
+// in gRPC's buffer): 1,000 slow subscribers cost about 64 MiB.
 inline constexpr size_t kMaxEventsPerMessage = 1000;
 inline constexpr size_t kMaxBatchBytes = 64 << 10;
 
-// Sets `out` (cleared first) to the message `event` with `event`.
-void SetEventMessage(const WireEvent& event, v1::SubscribeResponse* out);
+// The serialized SubscribeResponse with `event` as its `event`, written
+// once into the buffer gRPC sends (no other copy is held).
+grpc::ByteBuffer EventMessage(const WireEvent& event);
 
-// Sets `out` (cleared first) to the message `events` with `events`
-// (non-empty, in position order).
-void SetBatchMessage(const std::vector<WireEventPtr>& events,
-                     v1::SubscribeResponse* out);
+// The serialized SubscribeResponse with `events` (non-empty, in position
+// order) as its `events`, written once into the buffer gRPC sends.
+grpc::ByteBuffer BatchMessage(const std::vector<WireEventPtr>& events);
 
 }  // namespace annals::services
 

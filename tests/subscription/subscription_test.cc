@@ -26,6 +26,7 @@
 #include "annals/v1/relationship.pb.h"
 #include "annals/v1/subscription.grpc.pb.h"
 #include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/event_kind.h"
@@ -775,6 +776,35 @@ TEST_F(SubscriptionTest, BadRequestsNameTheirFields) {
   EXPECT_THAT(error_of(FromPosition(5)),
               testing::StatusIs(absl::StatusCode::kOutOfRange,
                                 HasSubstr("head 3")));
+
+  // Subscribe is served raw: bytes that are no request are refused.
+  grpc::GenericStub generic(channel_);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  const std::string garbage = "\x0a\xff\xff\xff";  // a length past the end
+  grpc::Slice slice(garbage.data(), garbage.size());
+  auto call = generic.PrepareCall(&context, "/annals.v1.Subscriptions/Subscribe",
+                                  &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  grpc::ByteBuffer request_bytes(&slice, 1);
+  call->WriteLast(request_bytes, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  grpc::ByteBuffer answer;
+  call->Read(&answer, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  EXPECT_FALSE(ok) << "no message answers bytes that are no request";
+  grpc::Status raw_status;
+  call->Finish(&raw_status, reinterpret_cast<void*>(4));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  EXPECT_EQ(raw_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << raw_status.error_message();
+  EXPECT_THAT(raw_status.error_message(), HasSubstr("SubscribeRequest"));
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 TEST_F(SubscriptionTest, TooManySubscriptionsAreRefused) {

@@ -3,8 +3,12 @@
 // field.
 #include "services/subscription_wire.h"
 
+#include <cstddef>
 #include <string>
 #include <vector>
+
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/slice.h"
 
 #include "gtest/gtest.h"
 #include "tests/testing/events.h"
@@ -24,9 +28,23 @@ v1::RecordedEvent Recorded(const std::string& id, uint64_t position) {
 }
 
 std::string Bytes(const WireEvent& event) {
+  std::string bytes(event.size() + 1, '!');
+  uint8_t* end = event.WriteTo(reinterpret_cast<uint8_t*>(bytes.data()));
+  EXPECT_EQ(end - reinterpret_cast<uint8_t*>(bytes.data()),
+            static_cast<ptrdiff_t>(event.size()));
+  EXPECT_EQ(bytes.back(), '!') << "wrote past size()";
+  bytes.pop_back();
+  return bytes;
+}
+
+// The bytes of a message gRPC would send.
+std::string Bytes(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  EXPECT_TRUE(buffer.Dump(&slices).ok());
   std::string bytes;
-  event.AppendTo(&bytes);
-  EXPECT_EQ(bytes.size(), event.size());
+  for (const grpc::Slice& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
   return bytes;
 }
 
@@ -59,12 +77,10 @@ TEST(WireMessageTest, OneEventIsTheMessageWithThatEvent) {
   const v1::RecordedEvent event = Recorded("a", 3);
   v1::SubscribeResponse expected;
   *expected.mutable_event() = event;
-  v1::SubscribeResponse wire;
-  wire.mutable_caught_up()->set_position(1);  // cleared first
-  SetEventMessage(*WireEvent::FromEvent(event), &wire);
-  EXPECT_EQ(wire.SerializeAsString(), expected.SerializeAsString());
+  const std::string wire = Bytes(EventMessage(*WireEvent::FromEvent(event)));
+  EXPECT_EQ(wire, expected.SerializeAsString());
   v1::SubscribeResponse parsed;
-  ASSERT_TRUE(parsed.ParseFromString(wire.SerializeAsString()));
+  ASSERT_TRUE(parsed.ParseFromString(wire));
   ASSERT_TRUE(parsed.has_event());
   EXPECT_EQ(parsed.event().SerializeAsString(), event.SerializeAsString());
 }
@@ -80,12 +96,24 @@ TEST(WireMessageTest, ABatchIsTheEventsMessageInOrder) {
                                                       event.hash()));
     *expected.mutable_events()->add_events() = event;
   }
-  v1::SubscribeResponse wire;
-  SetBatchMessage(wire_events, &wire);
+  const std::string wire = Bytes(BatchMessage(wire_events));
   v1::SubscribeResponse parsed;
-  ASSERT_TRUE(parsed.ParseFromString(wire.SerializeAsString()));
+  ASSERT_TRUE(parsed.ParseFromString(wire));
   ASSERT_TRUE(parsed.has_events());
   EXPECT_EQ(parsed.SerializeAsString(), expected.SerializeAsString());
+  EXPECT_EQ(wire, expected.SerializeAsString());
+}
+
+TEST(WireMessageTest, ABatchLargerThanAOneByteLengthIsWhole) {
+  // Enough events that the lengths need multi-byte varints.
+  std::vector<WireEventPtr> wire_events;
+  v1::SubscribeResponse expected;
+  for (uint64_t p = 1; p <= 300; ++p) {
+    const v1::RecordedEvent event = Recorded("e" + std::to_string(p), p);
+    wire_events.push_back(WireEvent::FromStored(p, Stored(event), event.hash()));
+    *expected.mutable_events()->add_events() = event;
+  }
+  EXPECT_EQ(Bytes(BatchMessage(wire_events)), expected.SerializeAsString());
 }
 
 }  // namespace
