@@ -22,6 +22,17 @@
 #include "services/server.h"
 #include "storage/event_log.h"
 
+// jemalloc (linked in, services/CMakeLists.txt): two arenas instead of its
+// default four per CPU. Threads of different arenas cannot reuse each
+// other's freed pages, so memory one kind of work freed (an as-of query's
+// fold on a gRPC thread) stayed resident while another allocated afresh (a
+// thousand subscriptions' messages): on the 1M-event log, the peak after
+// as-of queries and 1,000 lagging subscribers went 367 -> 257 MB, with the
+// same fan-out latency (docs/benchmarks-changes.md).
+extern "C" {
+const char* malloc_conf = "narenas:2";
+}
+
 ABSL_FLAG(std::string, listen, "127.0.0.1:7465",
           "HOST:PORT to serve gRPC on. Port 0 picks a free port (see "
           "--port-file). Use 0.0.0.0:7465 to accept remote clients.");
