@@ -328,7 +328,7 @@ hand-run measurements are in [benchmarks-history.md](benchmarks-history.md).
 
 ## Versions
 
-- annals: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo " (with uncommitted changes)"), RelWithDebInfo
+- annals: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ":(exclude)$OUT" 2>/dev/null || echo " (with uncommitted changes)"), RelWithDebInfo
 - gRPC $(version_of libgrpc++-dev), RocksDB $(version_of librocksdb-dev), protobuf $(version_of libprotobuf-dev)
 - PostgreSQL $(version_of postgresql-15) (libpq $(version_of libpq-dev)), Redis $(version_of redis-server) (hiredis $(version_of libhiredis-dev))
 

@@ -246,7 +246,7 @@ class SubscribeReactor final : public HubReactor<grpc::ByteBuffer> {
 
   // The next message from the front of pending_: a notice, or the events
   // up to the next notice, at most max_batch_ of them and about
-  // kMaxBatchBytes.
+  // kMaxLiveBatchBytes when live, else kMaxBatchBytes.
   void TakeMessageLocked(std::vector<WireEventPtr>* events,
                          std::unique_ptr<v1::SubscribeResponse>* notice)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -255,11 +255,12 @@ class SubscribeReactor final : public HubReactor<grpc::ByteBuffer> {
       pending_.pop_front();
       return;
     }
+    const size_t max_bytes = live_ ? kMaxLiveBatchBytes : kMaxBatchBytes;
     size_t bytes = 0;
     while (!pending_.empty() && pending_.front().event != nullptr &&
            events->size() < max_batch_) {
       const size_t size = pending_.front().event->size();
-      if (!events->empty() && bytes + size > kMaxBatchBytes) break;
+      if (!events->empty() && bytes + size > max_bytes) break;
       bytes += size;
       events->push_back(std::move(pending_.front().event));
       pending_.pop_front();
