@@ -72,42 +72,47 @@ const v1::RecordedEvent* WireEvent::parsed() const {
   return parsed_.get();
 }
 
-grpc::ByteBuffer EventMessage(const WireEvent& event) {
-  const size_t size = event.size();
-  grpc_slice slice =
-      grpc_slice_malloc(1 + CodedOutputStream::VarintSize32(
-                                static_cast<uint32_t>(size)) + size);
-  uint8_t* out = GRPC_SLICE_START_PTR(slice);
-  *out++ = kEventTag;
-  out = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size),
-                                                out);
-  event.WriteTo(out);
+namespace {
+
+// The bytes of a length-delimited field of `size` bytes, tag included.
+size_t FieldSize(size_t size) {
+  return 1 + CodedOutputStream::VarintSize32(static_cast<uint32_t>(size)) +
+         size;
+}
+
+// Writes a length-delimited field's tag and length at `out`; returns where
+// its `size` bytes go.
+uint8_t* WriteFieldHead(uint8_t tag, size_t size, uint8_t* out) {
+  *out++ = tag;
+  return CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size),
+                                                 out);
+}
+
+// A buffer gRPC sends holding one length-delimited field (`tag`) of `size`
+// bytes, which `fill(out)` writes.
+template <typename Fill>
+grpc::ByteBuffer FieldMessage(uint8_t tag, size_t size, Fill fill) {
+  grpc_slice slice = grpc_slice_malloc(FieldSize(size));
+  fill(WriteFieldHead(tag, size, GRPC_SLICE_START_PTR(slice)));
   grpc::Slice owned(slice, grpc::Slice::STEAL_REF);
   return grpc::ByteBuffer(&owned, 1);
 }
 
+}  // namespace
+
+grpc::ByteBuffer EventMessage(const WireEvent& event) {
+  return FieldMessage(kEventTag, event.size(),
+                      [&event](uint8_t* out) { event.WriteTo(out); });
+}
+
 grpc::ByteBuffer BatchMessage(const std::vector<WireEventPtr>& events) {
   size_t batch = 0;  // the EventBatch
-  for (const WireEventPtr& event : events) {
-    batch += 1 + CodedOutputStream::VarintSize32(
-                     static_cast<uint32_t>(event->size())) +
-             event->size();
-  }
-  grpc_slice slice =
-      grpc_slice_malloc(1 + CodedOutputStream::VarintSize32(
-                                static_cast<uint32_t>(batch)) + batch);
-  uint8_t* out = GRPC_SLICE_START_PTR(slice);
-  *out++ = kEventsTag;
-  out = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(batch),
-                                                out);
-  for (const WireEventPtr& event : events) {
-    *out++ = kBatchEventTag;
-    out = CodedOutputStream::WriteVarint32ToArray(
-        static_cast<uint32_t>(event->size()), out);
-    out = event->WriteTo(out);
-  }
-  grpc::Slice owned(slice, grpc::Slice::STEAL_REF);
-  return grpc::ByteBuffer(&owned, 1);
+  for (const WireEventPtr& event : events) batch += FieldSize(event->size());
+  return FieldMessage(kEventsTag, batch, [&events](uint8_t* out) {
+    for (const WireEventPtr& event : events) {
+      out = event->WriteTo(WriteFieldHead(kBatchEventTag, event->size(), out));
+    }
+  });
 }
 
 }  // namespace annals::services
