@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "proto/rpc_status.h"
+#include "services/raw_request.h"
 #include "services/unary_reactor.h"
 
 namespace annals::services {
@@ -11,11 +12,8 @@ grpc::ServerUnaryReactor* RelationshipsService::GetRelationship(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  grpc::ByteBuffer request_bytes(*request);  // shares the slices
   v1::GetRelationshipRequest parsed;
-  if (!grpc::SerializationTraits<v1::GetRelationshipRequest>::Deserialize(
-           &request_bytes, &parsed)
-           .ok()) {
+  if (!ParseRawRequest(*request, &parsed)) {
     reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                  "the request is not a GetRelationshipRequest"));
     return reactor;

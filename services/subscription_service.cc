@@ -15,6 +15,7 @@
 #include "absl/types/optional.h"
 #include "annals/v1/relationship.pb.h"
 #include "proto/rpc_status.h"
+#include "services/raw_request.h"
 #include "services/relationship_projector.h"
 #include "services/subscription_filter.h"
 #include "services/subscription_wire.h"
@@ -587,11 +588,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
     grpc::CallbackServerContext* /*context*/,
     const grpc::ByteBuffer* request_bytes) {
   using Refused = RefusedReactor<grpc::ByteBuffer>;
-  grpc::ByteBuffer bytes(*request_bytes);  // shares the slices
   v1::SubscribeRequest parsed;
-  if (!grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&bytes,
-                                                                   &parsed)
-           .ok()) {
+  if (!ParseRawRequest(*request_bytes, &parsed)) {
     return new Refused(absl::InvalidArgumentError(
         "the request is not an annals.v1.SubscribeRequest"));
   }

@@ -306,11 +306,13 @@ class StagedProjections {
     return it == entries.end() ? nullptr : &it->second;
   }
 
-  // Calls `visit(key, value)` for each entry staged in `family` (value
-  // nullopt: deleted).
-  template <typename Visit>
-  void ForEach(ProjectionFamily family, Visit visit) const {
-    for (const auto& [key, value] : Entries(family)) visit(key, value);
+  // Hands each entry staged in `family` over to `take(key, value)` (value
+  // nullopt: deleted), moving the values out; the family is left empty.
+  template <typename Take>
+  void MoveOut(ProjectionFamily family, Take take) {
+    Map entries = std::move(Entries(family));
+    Entries(family).clear();
+    for (auto& [key, value] : entries) take(key, std::move(value));
   }
 
   // ProjectionContext::ScanUntil over the staged entries of `family` laid
@@ -354,15 +356,20 @@ class ProjectionCache {
   }
 
   void Remember(absl::string_view key, std::optional<std::string> value) {
-    const size_t size = key.size() + (value.has_value() ? value->size() : 0);
     auto it = entries_.find(key);
-    if (it != entries_.end()) {
-      bytes_ -= it->first.size() +
-                (it->second.has_value() ? it->second->size() : 0);
-      entries_.erase(it);
+    const size_t old = it == entries_.end() ? 0 : SizeOf(it->first, it->second);
+    const size_t size = SizeOf(key, value);
+    if (bytes_ - old + size > kMaxCachedProjectionBytes) {
+      Clear();
+      it = entries_.end();
+    } else {
+      bytes_ -= old;
     }
-    if (bytes_ + size > kMaxCachedProjectionBytes) Clear();
-    entries_.emplace(std::string(key), std::move(value));
+    if (it == entries_.end()) {
+      entries_.emplace(std::string(key), std::move(value));
+    } else {
+      it->second = std::move(value);  // most are updates: no new key
+    }
     bytes_ += size;
   }
 
@@ -372,6 +379,11 @@ class ProjectionCache {
   }
 
  private:
+  static size_t SizeOf(absl::string_view key,
+                       const std::optional<std::string>& value) {
+    return key.size() + (value.has_value() ? value->size() : 0);
+  }
+
   absl::flat_hash_map<std::string, std::optional<std::string>> entries_;
   size_t bytes_ = 0;
 };
@@ -1321,10 +1333,11 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
     }
     commit.wrote = true;
     commit.snapshot = TakeSnapshot();
-    group.projections.ForEach(
+    // The group is done with: its entries move into the cache.
+    group.projections.MoveOut(
         ProjectionFamily::kRelationships,
-        [this](const std::string& key, const std::optional<std::string>& value) {
-          projection_cache_.Remember(key, value);
+        [this](const std::string& key, std::optional<std::string> value) {
+          projection_cache_.Remember(key, std::move(value));
         });
   }
   commit.grew = group.head.position != committed_.position;
@@ -2081,8 +2094,8 @@ std::string RocksEventLog::ScratchPath() const {
 
 absl::StatusOr<RebuildReport> RocksEventLog::DoRebuild(bool repair) {
   // The merge rewrites the projections: what the writer remembers of them
-  // is dropped, before (whatever the outcome) and after.
-  projection_cache_.Clear();
+  // is dropped when the rebuild ends, whatever the outcome (nothing reads
+  // it meanwhile: the rebuild projects into a scratch database).
   absl::Cleanup forget = [this] { projection_cache_.Clear(); };
   rocksdb::Env* env = db_->GetEnv();
   const std::string path = ScratchPath();
