@@ -228,6 +228,10 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
   // ranges: no filter either.
   if (cf == ColumnFamily::kEventIds) {
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    // The memtable too: the lookup of a new id then skips the skiplist
+    // search as well.
+    options.memtable_prefix_bloom_size_ratio = 0.05;
+    options.memtable_whole_key_filtering = true;
   }
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
