@@ -197,22 +197,19 @@ struct FanoutShared {
   int done ABSL_GUARDED_BY(mu) = 0;   // OnDone ran
 };
 
-// The bytes of `buffer`, contiguous: its only slice, or a copy into the
-// calling thread's scratch string.
-absl::string_view Contiguous(const grpc::ByteBuffer& buffer) {
+// The slices of `buffer`, in order, as views (valid while the calling
+// thread's next call does not replace them and `buffer` is not changed).
+const std::vector<absl::string_view>& Pieces(const grpc::ByteBuffer& buffer) {
   thread_local std::vector<grpc::Slice> slices;
-  thread_local std::string scratch;
+  thread_local std::vector<absl::string_view> pieces;
   slices.clear();
-  if (!buffer.Dump(&slices).ok()) return {};
-  if (slices.size() == 1) {
-    return absl::string_view(reinterpret_cast<const char*>(slices[0].begin()),
-                             slices[0].size());
-  }
-  scratch.clear();
+  pieces.clear();
+  if (!buffer.Dump(&slices).ok()) return pieces;
   for (const grpc::Slice& slice : slices) {
-    scratch.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    pieces.emplace_back(reinterpret_cast<const char*>(slice.begin()),
+                        slice.size());
   }
-  return scratch;
+  return pieces;
 }
 
 // One subscription on gRPC's callback API (no thread of its own), reading
@@ -245,7 +242,7 @@ class FanoutSubscriber final
     bool caught_up = false;
     bool go_on = true;  // false: the end marker, or a failure
     const bool parsed = ScanSubscribeResponse(
-        Contiguous(buffer_), &caught_up, [&](const EventHead& event) {
+        Pieces(buffer_), &caught_up, [&](const EventHead& event) {
           if (!go_on) return;
           if (event.stream_version != next_version_) {
             Fail(absl::StrCat("stream version ", event.stream_version,

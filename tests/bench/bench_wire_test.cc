@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 #include "annals/v1/subscription.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -96,6 +98,68 @@ TEST(ScanSubscribeResponseTest, RefusesTruncatedAndGarbledBytes) {
   std::string wrong = odd.SerializeAsString();
   wrong += std::string("\x2a\x02\x10\x05", 4);  // events { 2: 5 }
   EXPECT_FALSE(Scan(wrong).parsed);
+}
+
+// The bytes cut into pieces at `cuts` (ascending offsets), as gRPC may
+// deliver them in slices.
+Scanned ScanPieces(const std::string& bytes, const std::vector<size_t>& cuts) {
+  std::vector<absl::string_view> pieces;
+  size_t from = 0;
+  for (size_t cut : cuts) {
+    pieces.push_back(absl::string_view(bytes).substr(from, cut - from));
+    from = cut;
+  }
+  pieces.push_back(absl::string_view(bytes).substr(from));
+  Scanned out;
+  out.parsed = ScanSubscribeResponse(pieces, &out.caught_up,
+                                     [&](const EventHead& head) {
+                                       out.events.emplace_back(
+                                           std::string(head.id),
+                                           head.stream_version);
+                                     });
+  return out;
+}
+
+TEST(ScanSubscribeResponseTest, ReadsABatchCutAnywhere) {
+  v1::SubscribeResponse message;
+  for (uint64_t v : {3, 4, 5}) {
+    *message.mutable_events()->add_events() =
+        Recorded("gen-" + std::to_string(v), v);
+  }
+  const std::string bytes = message.SerializeAsString();
+  const auto want =
+      ElementsAre(Pair("gen-3", 3), Pair("gen-4", 4), Pair("gen-5", 5));
+  for (size_t cut = 0; cut <= bytes.size(); ++cut) {
+    const Scanned two = ScanPieces(bytes, {cut});
+    EXPECT_TRUE(two.parsed) << "cut at " << cut;
+    EXPECT_THAT(two.events, want) << "cut at " << cut;
+    // And a third piece further on (empty pieces included).
+    const size_t second = std::min(bytes.size(), cut + 37);
+    const Scanned three = ScanPieces(bytes, {cut, second});
+    EXPECT_TRUE(three.parsed) << "cuts at " << cut << ", " << second;
+    EXPECT_THAT(three.events, want) << "cuts at " << cut << ", " << second;
+  }
+}
+
+TEST(ScanSubscribeResponseTest, RefusesTruncatedPieces) {
+  v1::SubscribeResponse message;
+  *message.mutable_events()->add_events() = Recorded("gen-1", 1);
+  *message.mutable_events()->add_events() = Recorded("gen-2", 2);
+  const std::string bytes = message.SerializeAsString();
+  for (size_t size = 1; size < bytes.size(); ++size) {
+    EXPECT_FALSE(ScanPieces(bytes.substr(0, size), {size / 2}).parsed)
+        << size << " of " << bytes.size() << " bytes";
+  }
+}
+
+TEST(ScanSubscribeResponseTest, ReadsCaughtUpInPieces) {
+  v1::SubscribeResponse caught_up;
+  caught_up.mutable_caught_up()->set_position(12);
+  const std::string bytes = caught_up.SerializeAsString();
+  const Scanned scanned = ScanPieces(bytes, {1});
+  EXPECT_TRUE(scanned.parsed);
+  EXPECT_TRUE(scanned.caught_up);
+  EXPECT_THAT(scanned.events, IsEmpty());
 }
 
 }  // namespace
