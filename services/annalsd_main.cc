@@ -49,6 +49,9 @@ ABSL_FLAG(int64_t, max_append_events, 1000,
 ABSL_FLAG(int64_t, max_event_bytes, 64 << 10,
           "Largest serialized event accepted; larger is RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int64_t, block_cache_mb, 64, "RocksDB block cache size in MiB.");
+ABSL_FLAG(int64_t, relationship_answers_mb, 16,
+          "MiB of GetRelationship answers (current states) kept in memory "
+          "for the next ask, until a commit changes them; 0 keeps none.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT: how long calls in flight may take to finish "
           "before they are cancelled.");
@@ -120,7 +123,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  annals::services::RelationshipProjector projector;
+  if (absl::GetFlag(FLAGS_relationship_answers_mb) < 0) {
+    std::cerr << "annalsd: --relationship-answers-mb must be >= 0\n";
+    return 2;
+  }
+  annals::services::RelationshipProjector projector(
+      static_cast<size_t>(absl::GetFlag(FLAGS_relationship_answers_mb)) << 20);
   annals::storage::LogOptions log_options;
   // The hub hears of every commit, so it exists before the log opens and
   // goes after it.
@@ -187,6 +195,7 @@ int main(int argc, char** argv) {
 
   annals::services::ServerOptions options;
   options.signer = signer->get();
+  options.relationship_answers = projector.answers();
   options.listen = absl::GetFlag(FLAGS_listen);
   options.limits.max_append_events =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_append_events));

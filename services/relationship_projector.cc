@@ -266,6 +266,13 @@ class GroupProjection {
     return absl::OkStatus();
   }
 
+  // Calls `visit` with each dyad whose state the group loaded (and Flush
+  // writes).
+  template <typename Visit>
+  void ForEachDyad(Visit visit) const {
+    for (const auto& [dyad, cached] : states_) visit(dyad);
+  }
+
   // Writes every changed state and moves its ordering keys. A dyad left
   // with no events has no state and no ordering keys.
   absl::Status Flush() {
@@ -783,7 +790,15 @@ absl::Status RelationshipProjector::Project(
       RETURN_IF_ERROR(group.Event(*recorded));
     }
   }
-  return group.Flush();
+  RETURN_IF_ERROR(group.Flush());
+  // Before the group is written: no reader has seen these states yet.
+  if (!events.empty()) {
+    group.ForEachDyad([this, at = events.back()->position()](
+                          const std::string& dyad) {
+      answers_.Changed(dyad, at);
+    });
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace annals::services

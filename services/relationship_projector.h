@@ -33,6 +33,7 @@
 #ifndef ANNALS_SERVICES_RELATIONSHIP_PROJECTOR_H_
 #define ANNALS_SERVICES_RELATIONSHIP_PROJECTOR_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -43,6 +44,7 @@
 #include "annals/v1/event.pb.h"
 #include "annals/v1/query.pb.h"
 #include "annals/v1/relationship.pb.h"
+#include "services/relationship_answers.h"
 #include "storage/event_log.h"
 #include "storage/projector.h"
 
@@ -138,11 +140,25 @@ absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
 
 class RelationshipProjector final : public storage::Projector {
  public:
+  // Keeps GetRelationship's answers up to `answer_bytes` (0: none) in
+  // answers(), told of every state it changes.
+  explicit RelationshipProjector(size_t answer_bytes = 0)
+      : answers_(answer_bytes) {}
+
   std::string Version() const override {
     return kRelationshipProjectionVersion;
   }
   absl::Status Project(const std::vector<const v1::RecordedEvent*>& events,
                        storage::ProjectionContext* context) override;
+  void RebuildStarting() override { answers_.RebuildStarting(); }
+  void RebuildEnded() override { answers_.RebuildEnded(); }
+
+  // The answers of the log this projector projects (ServerOptions): any
+  // other log's would be stale.
+  RelationshipAnswers* answers() { return &answers_; }
+
+ private:
+  RelationshipAnswers answers_;
 };
 
 }  // namespace annals::services

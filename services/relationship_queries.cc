@@ -323,15 +323,17 @@ absl::StatusOr<std::string> CanonicalDyad(absl::string_view dyad,
 
 absl::StatusOr<v1::GetRelationshipResponse> RelationshipQueries::GetRelationship(
     const v1::GetRelationshipRequest& request) const {
-  ASSIGN_OR_RETURN(const std::string bytes, SerializedRelationship(request));
+  ASSIGN_OR_RETURN(const SerializedResponse bytes,
+                   SerializedRelationship(request));
   v1::GetRelationshipResponse response;
-  if (!response.ParseFromString(bytes)) {
+  if (!response.ParseFromString(*bytes.state) ||
+      !response.MergeFromString(bytes.rest)) {
     return absl::InternalError("a GetRelationshipResponse does not parse");
   }
   return response;
 }
 
-absl::StatusOr<std::string> RelationshipQueries::SerializedRelationship(
+absl::StatusOr<SerializedResponse> RelationshipQueries::SerializedRelationship(
     const v1::GetRelationshipRequest& request) const {
   Violations violations;
   const std::string dyad = CheckDyad(request.dyad(), "dyad", &violations);
@@ -373,8 +375,19 @@ absl::StatusOr<std::string> RelationshipQueries::SerializedRelationship(
       // (ReadStoredRelationship); a dyad without events has none stored.
       v1::GetRelationshipResponse tail;
       tail.set_head(head);
+      SerializedResponse answer;
+      answer.rest = tail.SerializeAsString();
+      RelationshipAnswers::Miss miss;
+      if (answers_ != nullptr) answer.state = answers_->Find(dyad, &miss);
+      if (answer.state != nullptr) return answer;
       absl::StatusOr<std::string> stored = ReadStoredRelationship(*log_, dyad);
-      if (stored.ok()) return *std::move(stored) + tail.SerializeAsString();
+      if (stored.ok()) {
+        answer.state =
+            answers_ != nullptr
+                ? answers_->Keep(dyad, miss, head, *std::move(stored))
+                : std::make_shared<const std::string>(*std::move(stored));
+        return answer;
+      }
       if (!absl::IsNotFound(stored.status())) return stored.status();
       response.mutable_state()->set_dyad(dyad);
       *response.mutable_index() = CurrentIndexOf(response.state());
@@ -382,7 +395,8 @@ absl::StatusOr<std::string> RelationshipQueries::SerializedRelationship(
       break;
     }
   }
-  return response.SerializeAsString();
+  return SerializedResponse{
+      std::make_shared<const std::string>(response.SerializeAsString()), ""};
 }
 
 absl::StatusOr<v1::ListRelationshipsResponse>

@@ -7,11 +7,13 @@
 #ifndef ANNALS_SERVICES_RELATIONSHIP_QUERIES_H_
 #define ANNALS_SERVICES_RELATIONSHIP_QUERIES_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "annals/v1/query.pb.h"
+#include "services/relationship_answers.h"
 #include "storage/event_log.h"
 
 namespace annals::services {
@@ -29,17 +31,31 @@ inline constexpr int kMaxExaminedPerPage = 5000;
 absl::StatusOr<std::string> CanonicalDyad(absl::string_view dyad,
                                           absl::string_view field);
 
+// GetRelationship's response serialized: `state` then `rest` (protobuf
+// merges concatenated messages). For the current state, `state` is the
+// stored state without the head, assembled but not parsed
+// (services/relationship_projector.h), shared with RelationshipAnswers
+// when it keeps it, and `rest` the head; otherwise `state` is the whole
+// response.
+struct SerializedResponse {
+  std::shared_ptr<const std::string> state;
+  std::string rest;
+};
+
 class RelationshipQueries {
  public:
-  // `log` must outlive this and keep a RelationshipProjector. Thread-safe.
-  explicit RelationshipQueries(const storage::EventLog* log) : log_(log) {}
+  // `log` must outlive this and keep a RelationshipProjector. With
+  // `answers` (that projector's, RelationshipProjector::answers; must
+  // outlive this), the current state's answers are kept there. Thread-safe.
+  explicit RelationshipQueries(const storage::EventLog* log,
+                               const RelationshipAnswers* answers = nullptr)
+      : log_(log), answers_(answers) {}
 
   absl::StatusOr<v1::GetRelationshipResponse> GetRelationship(
       const v1::GetRelationshipRequest& request) const;
   // GetRelationship's response serialized, which is what the service
-  // sends: for the current state, the stored bytes and the head, without
-  // parsing the state (services/relationship_projector.h).
-  absl::StatusOr<std::string> SerializedRelationship(
+  // sends.
+  absl::StatusOr<SerializedResponse> SerializedRelationship(
       const v1::GetRelationshipRequest& request) const;
   absl::StatusOr<v1::ListRelationshipsResponse> ListRelationships(
       const v1::ListRelationshipsRequest& request) const;
@@ -48,6 +64,7 @@ class RelationshipQueries {
 
  private:
   const storage::EventLog* const log_;
+  const RelationshipAnswers* const answers_;
 };
 
 }  // namespace annals::services

@@ -18,14 +18,21 @@ grpc::ServerUnaryReactor* RelationshipsService::GetRelationship(
                                  "the request is not a GetRelationshipRequest"));
     return reactor;
   }
-  absl::StatusOr<std::string> bytes = queries_.SerializedRelationship(parsed);
+  absl::StatusOr<SerializedResponse> bytes =
+      queries_.SerializedRelationship(parsed);
   if (bytes.ok()) {
-    // The slice takes the bytes over (tens of KB): no copy.
-    auto* owned = new std::string(*std::move(bytes));
-    grpc::Slice slice(
-        owned->data(), owned->size(),
-        [](void* p) { delete static_cast<std::string*>(p); }, owned);
-    *response = grpc::ByteBuffer(&slice, 1);
+    // The state's slice holds a reference to its bytes (tens of KB, maybe
+    // shared with RelationshipAnswers): no copy.
+    auto* owned = new std::shared_ptr<const std::string>(std::move(bytes->state));
+    grpc::Slice slices[2] = {
+        grpc::Slice(
+            const_cast<char*>((*owned)->data()), (*owned)->size(),
+            [](void* p) {
+              delete static_cast<std::shared_ptr<const std::string>*>(p);
+            },
+            owned),
+        grpc::Slice(bytes->rest)};
+    *response = grpc::ByteBuffer(slices, bytes->rest.empty() ? 1 : 2);
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }

@@ -24,7 +24,10 @@ class RelationshipsService final
                   v1::Relationships::Service>>> {
  public:
   // `log` must outlive the service. Thread-safe.
-  explicit RelationshipsService(const storage::EventLog* log) : queries_(log) {}
+  // `answers`, when set, must outlive the service (RelationshipQueries).
+  explicit RelationshipsService(const storage::EventLog* log,
+                                const RelationshipAnswers* answers = nullptr)
+      : queries_(log, answers) {}
 
   grpc::ServerUnaryReactor* GetRelationship(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,

@@ -28,7 +28,7 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
     : log_(log),
       hub_(hub),
       event_log_service_(log, options.limits, options.append_session),
-      relationships_service_(log),
+      relationships_service_(log, options.relationship_answers),
       admin_service_(log) {
   const TreeHeadSigner* signer = options.signer;
   if (signer == nullptr) {

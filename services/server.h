@@ -43,6 +43,10 @@ struct ServerOptions {
   // Signs the Audit service's tree heads; must outlive the server. Not
   // owned. Default none: the server makes a key of its own, in memory only.
   const TreeHeadSigner* signer = nullptr;
+  // GetRelationship's kept answers: those of the log's projector
+  // (RelationshipProjector::answers), never another's. Not owned; must
+  // outlive the server. Default none: every answer is read from storage.
+  const RelationshipAnswers* relationship_answers = nullptr;
 };
 
 class Server {

@@ -76,6 +76,13 @@ class Projector {
   // be reserved for broken invariants, never for an event's content.
   virtual absl::Status Project(const std::vector<const v1::RecordedEvent*>& events,
                                ProjectionContext* context) = 0;
+
+  // Around EventLog::RebuildProjections, which may rewrite stored
+  // projections without Project: called on the writer thread before it
+  // starts, and after it has ended and readers see what it left. For a
+  // projector that keeps something derived from the stored projections.
+  virtual void RebuildStarting() {}
+  virtual void RebuildEnded() {}
 };
 
 }  // namespace annals::storage

@@ -1152,15 +1152,19 @@ void RocksEventLog::WriterLoop() {
       // Alone: nothing in flight, and readers read the latest state, which
       // is then all durable, including what the task writes (synced).
       DrainSyncer();
+      if (projector_ != nullptr) projector_->RebuildStarting();
       {
         absl::MutexLock lock(&head_mu_);
         read_latest_ = true;
       }
       std::move(requests[0]->exclusive)();
       std::shared_ptr<const rocksdb::Snapshot> after = TakeSnapshot();
-      absl::MutexLock lock(&head_mu_);
-      read_snapshot_ = std::move(after);
-      read_latest_ = false;
+      {
+        absl::MutexLock lock(&head_mu_);
+        read_snapshot_ = std::move(after);
+        read_latest_ = false;
+      }
+      if (projector_ != nullptr) projector_->RebuildEnded();
     } else {
       Commit commit = CommitGroup(requests);
       commit.requests = std::move(requests);

@@ -46,6 +46,7 @@ class RelationshipServiceTest : public ::testing::Test {
     log_ = *std::move(log);
     services::ServerOptions options;
     options.listen = "";  // in-process only
+    options.relationship_answers = projector_.answers();
     auto server = services::Server::Start(options, log_.get());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -70,7 +71,7 @@ class RelationshipServiceTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  services::RelationshipProjector projector_;
+  services::RelationshipProjector projector_{1 << 20};  // answers kept
   std::unique_ptr<storage::EventLog> log_;
   std::unique_ptr<services::Server> server_;
   std::unique_ptr<Client> client_;
@@ -108,6 +109,51 @@ TEST_F(RelationshipServiceTest, GetRelationshipNowAndAsOf) {
   ASSERT_THAT(at, IsOk());
   EXPECT_EQ(at->state().event_count(), 1);
   EXPECT_EQ(at->head(), 1u);
+}
+
+// The answer kept for a dyad is dropped by the next commit that changes
+// the dyad: the next GetRelationship includes it.
+TEST_F(RelationshipServiceTest, AKeptAnswerGivesWayToTheNextChange) {
+  v1::GetRelationshipRequest request;
+  request.set_dyad("JPN-PRK");
+  auto first = client_->GetRelationship(request);
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->state().event_count(), 2);
+  EXPECT_EQ(projector_.answers()->kept(), 1u);
+  auto again = client_->GetRelationship(request);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->SerializeAsString(), first->SerializeAsString());
+
+  v1::AppendRequest append;
+  *append.add_events() = MakeMeeting("summit-3");
+  ASSERT_THAT(client_->Append(append), IsOk());
+  auto after = client_->GetRelationship(request);
+  ASSERT_THAT(after, IsOk());
+  EXPECT_EQ(after->state().event_count(), 3);
+  EXPECT_EQ(after->head(), 4u);
+
+  // A commit that leaves the dyad alone keeps its answer.
+  v1::AppendRequest other;
+  *other.add_events() = MakeMeeting("us-summit-2", "USA", "PRK");
+  ASSERT_THAT(client_->Append(other), IsOk());
+  auto unchanged = client_->GetRelationship(request);
+  ASSERT_THAT(unchanged, IsOk());
+  EXPECT_EQ(unchanged->state().SerializeAsString(),
+            after->state().SerializeAsString());
+  EXPECT_EQ(unchanged->head(), 5u);
+
+  // A correction of one of its events changes it too.
+  v1::AppendRequest retract;
+  v1::Event* correction = retract.add_events();
+  *correction = MakeMeeting("summit-3-retracted");
+  v1::Correction* c = correction->mutable_correction();  // not a meeting
+  c->set_corrects_event_id("summit-3");
+  c->set_action(v1::Correction::ACTION_RETRACT);
+  c->set_reason("reported in error");
+  ASSERT_THAT(client_->Append(retract), IsOk());
+  auto corrected = client_->GetRelationship(request);
+  ASSERT_THAT(corrected, IsOk());
+  EXPECT_EQ(corrected->state().event_count(), 2);
 }
 
 TEST_F(RelationshipServiceTest, ListAndTimeline) {

@@ -1,6 +1,7 @@
 // Behaviour of the RocksDB event log (storage/event_log.h).
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -1163,9 +1164,17 @@ class CountingProjector : public Projector {
     }
     return absl::OkStatus();
   }
+  void RebuildStarting() override {
+    if (on_rebuild) on_rebuild("starting");
+  }
+  void RebuildEnded() override {
+    if (on_rebuild) on_rebuild("ended");
+  }
+
   bool fail = false;
   int step = 1;  // what each event adds to its stream's count
   std::string version = "counting/1";
+  std::function<void(absl::string_view)> on_rebuild;
 };
 
 class ProjectedLogTest : public RocksEventLogTest {
@@ -1325,6 +1334,23 @@ TEST_F(ProjectedLogTest, AppendsAfterARepairBuildOnTheRepairedProjection) {
   auto check = log_->RebuildProjections(/*repair=*/false);
   ASSERT_THAT(check.status(), IsOk());
   EXPECT_TRUE(check->matched()) << check->first_difference;
+}
+
+// A projector that keeps what it derives from the stored projections
+// (RelationshipAnswers) drops it around a rebuild: it is told before the
+// repair rewrites anything, and again once readers see what it wrote.
+TEST_F(ProjectedLogTest, TheProjectorHearsOfARebuildBeforeAndAfter) {
+  AppendEach("JPN-PRK", {"a", "b"});
+  std::vector<std::string> heard;
+  projector_.on_rebuild = [&](absl::string_view when) {
+    heard.push_back(absl::StrCat(
+        when, ": ", Projection(ProjectionFamily::kRelationships, "JPN-PRK")));
+  };
+  projector_.step = 2;
+  auto repair = log_->RebuildProjections(/*repair=*/true);
+  ASSERT_THAT(repair.status(), IsOk());
+  EXPECT_TRUE(repair->repaired);
+  EXPECT_THAT(heard, ElementsAre("starting: 2", "ended: 4"));
 }
 
 TEST_F(ProjectedLogTest, AppendsWithoutAProjectorAreProjectedOnTheNextOpen) {
