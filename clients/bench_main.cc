@@ -91,6 +91,10 @@ ABSL_FLAG(int, batch, 0,
           "catchup, fanout: most events per Subscribe message (0: 1000).");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5),
           "append, fanout, get-relationship, timeline: how long.");
+ABSL_FLAG(absl::Duration, warmup, absl::ZeroDuration(),
+          "get-relationship, timeline: how long to query, unmeasured, "
+          "before --duration starts (warms annalsd's caches: a cold "
+          "figure is the same one with none).");
 ABSL_FLAG(std::string, run_id, "",
           "append, fanout: prefix of event ids (default: the time).");
 ABSL_FLAG(int64_t, events, 100000, "generate: how many events.");
@@ -436,6 +440,21 @@ int RunQueries(const std::string& server, const std::string& name,
   std::vector<std::unique_ptr<Client>> clients =
       MakeClients(server, std::min(concurrency, absl::GetFlag(FLAGS_channels)));
   std::atomic<uint64_t> results{0};
+  const absl::Duration warmup =
+      std::max(absl::ZeroDuration(), absl::GetFlag(FLAGS_warmup));
+  if (warmup > absl::ZeroDuration()) {
+    // The same queries (other random draws), not measured; an error here
+    // shows again in the measured part.
+    const absl::Time warm_end = absl::Now() + warmup;
+    RunThreads(concurrency, [&](int t, Stats&) {
+      Client& client = *clients[static_cast<size_t>(t) % clients.size()];
+      std::mt19937_64 rng(absl::GetFlag(FLAGS_seed) * 7919u +
+                          static_cast<uint64_t>(t));
+      for (uint64_t i = 0; absl::Now() < warm_end; ++i) {
+        (void)query(client, rng, i);
+      }
+    });
+  }
   const absl::Time start = absl::Now();
   const absl::Time end = start + absl::GetFlag(FLAGS_duration);
   Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
@@ -457,9 +476,10 @@ int RunQueries(const std::string& server, const std::string& name,
   });
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   std::cout << absl::StrFormat(
-      "scenario=%s %s concurrency=%d queries=%d seconds=%.2f "
+      "scenario=%s %s warmup_s=%g concurrency=%d queries=%d seconds=%.2f "
       "queries_per_s=%.0f results_per_query=%.1f%s errors=%d\n",
-      name, variant, concurrency, all.events, seconds,
+      name, variant, absl::ToDoubleSeconds(warmup), concurrency, all.events,
+      seconds,
       static_cast<double>(all.events) / seconds,
       all.events > 0 ? static_cast<double>(results.load()) / static_cast<double>(all.events) : 0.0,
       Percentiles(all.latencies_ms), all.errors);

@@ -101,6 +101,9 @@ def big_table(runs):
         for k in ("as_of", "filter", "subscribers"):
             if k in f:
                 what += f" {k}={f[k]}"
+        if "warmup_s" in f:
+            what += (" (cold: no warm-up)" if float(f["warmup_s"]) == 0
+                     else f" (after {f['warmup_s']} s warm-up)")
         if "events" in f and g("scenario") == "generate":
             what += f" ({num(g('events'))} events)"
         rate = ""
