@@ -54,8 +54,7 @@ if [ "$SMOKE" -eq 1 ]; then
 else
   DURATION="${DURATION:-3s}"
   # Query figures first query this long unmeasured: a figure is the steady
-  # state, not the first ask of each dyad after the log opened (200 of a
-  # 3 s run's ~6,000 GetRelationship calls, its whole p99). The first
+  # state (block cache and kept GetRelationship answers warm). The first
   # GetRelationship figure is also given cold, without.
   WARMUP=1s
   SINGLE=(1 8 64 256) BATCHES=(10 100 1000) BATCH_CLIENTS=8
@@ -400,8 +399,8 @@ timeline in either order; one kind over the whole log; a two-year range
 over the whole log) — each of these after $WARMUP of the same queries,
 unmeasured, so that annalsd's block cache and its kept GetRelationship
 answers are warm, except the first GetRelationship figure, given cold
-(the first ask of each of the 200 dyads after the log opened is ~3% of a
-3 s run: it is that figure's p99); one Subscribe from the start until caught up
+(the first ask of each dyad after the log opened is ~3% of its calls);
+one Subscribe from the start until caught up
 (catch-up); and live fan-out: N Subscribe calls (on 8 connections, gRPC's
 callback API, each stream with a fixed 16 KiB HTTP/2 receive window, so
 that events arriving while a subscriber's last message is in flight leave
