@@ -611,8 +611,11 @@ class RocksEventLog final : public EventLog {
   // One queued AppendAsync call.
   struct Request {
     // Set for work that runs on the writer alone, between groups (a
-    // rebuild); then nothing else of the request is used.
+    // rebuild); then nothing else of the request is used but
+    // `after_exclusive`, called once readers see what the work left and
+    // the projector has heard that it ended.
     absl::AnyInvocable<void() &&> exclusive;
+    absl::AnyInvocable<void() &&> after_exclusive;
     AppendBatch batch;
     AppendCallback done;
     size_t bytes = 0;  // serialized size of the events, for group bounds
@@ -1165,6 +1168,9 @@ void RocksEventLog::WriterLoop() {
         read_latest_ = false;
       }
       if (projector_ != nullptr) projector_->RebuildEnded();
+      if (requests[0]->after_exclusive) {
+        std::move(requests[0]->after_exclusive)();
+      }
     } else {
       Commit commit = CommitGroup(requests);
       commit.requests = std::move(requests);
@@ -2083,10 +2089,10 @@ absl::StatusOr<RebuildReport> RocksEventLog::RebuildProjections(bool repair) {
   absl::Notification done;
   absl::StatusOr<RebuildReport> result;
   auto request = std::make_unique<Request>();
-  request->exclusive = [this, repair, &result, &done] {
+  request->exclusive = [this, repair, &result] {
     result = write_failed_.ok() ? DoRebuild(repair) : write_failed_;
-    done.Notify();
   };
+  request->after_exclusive = [&done] { done.Notify(); };
   {
     absl::MutexLock lock(&mu_);
     if (closed_) return absl::UnavailableError("event log is closed");
