@@ -93,8 +93,9 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(5),
           "append, fanout, get-relationship, timeline: how long.");
 ABSL_FLAG(absl::Duration, warmup, absl::ZeroDuration(),
           "get-relationship, timeline: how long to query, unmeasured, "
-          "before --duration starts (warms annalsd's caches: a cold "
-          "figure is the same one with none).");
+          "before --duration starts; fanout: how long to append (at --rate, "
+          "to another stream) before the subscriptions open. Warms "
+          "annalsd's caches: a cold figure is the same one with none.");
 ABSL_FLAG(std::string, run_id, "",
           "append, fanout: prefix of event ids (default: the time).");
 ABSL_FLAG(int64_t, events, 100000, "generate: how many events.");
@@ -403,6 +404,7 @@ int RunFanout(const std::string& server) {
   options.run_id = RunId();
   options.events_per_message = FlagOr(absl::GetFlag(FLAGS_batch), 1000);
   options.watchers = absl::GetFlag(FLAGS_watchers);
+  options.warmup = std::max(absl::ZeroDuration(), absl::GetFlag(FLAGS_warmup));
   return bench::RunFanout(options);
 }
 

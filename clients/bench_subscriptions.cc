@@ -391,6 +391,37 @@ int RunFanout(const FanoutOptions& options) {
         std::make_unique<grpc::GenericStub>(clients.back()->channel()));
   }
 
+  EventGenerator generator([] {
+    GeneratorOptions o;
+    o.block_size = 1;  // no corrections
+    return o;
+  }());
+  std::atomic<uint64_t> append_errors{0};
+  absl::Mutex error_mu;
+  std::string first_append_error;
+  if (options.warmup > absl::ZeroDuration()) {
+    // As many events as the figure appends in that time, 100 per call, to
+    // a stream the subscriptions do not follow; errors count.
+    const uint64_t warm = static_cast<uint64_t>(
+        rate * absl::ToDoubleSeconds(options.warmup));
+    for (uint64_t first = 0; first < warm; first += 100) {
+      v1::AppendRequest append;
+      append.set_stream(absl::StrCat(stream, "-warmup"));
+      for (uint64_t i = first; i < std::min(warm, first + 100); ++i) {
+        v1::Event* event = append.add_events();
+        *event = generator.Make(planned + 1 + i);
+        event->set_id(absl::StrCat(stream, "-warmup-", i));
+      }
+      absl::StatusOr<v1::AppendResponse> response = clients[0]->Append(append);
+      if (!response.ok()) {
+        ++append_errors;
+        if (first_append_error.empty()) {
+          first_append_error = rpc::OneLine(response.status());
+        }
+      }
+    }
+  }
+
   v1::SubscribeRequest request;
   request.mutable_from_now();
   request.mutable_filter()->set_stream(stream);
@@ -445,16 +476,8 @@ int RunFanout(const FanoutOptions& options) {
     live = shared.ready - shared.done;  // ended ones failed early
   }
 
-  EventGenerator generator([] {
-    GeneratorOptions o;
-    o.block_size = 1;  // no corrections
-    return o;
-  }());
   std::atomic<uint64_t> next{0};
   std::atomic<uint64_t> appended{0};
-  std::atomic<uint64_t> append_errors{0};
-  absl::Mutex error_mu;
-  std::string first_append_error;
   std::vector<std::vector<double>> append_ms(static_cast<size_t>(appenders));
   const auto start = SteadyClock::now();
   std::vector<std::thread> threads;
@@ -554,11 +577,13 @@ int RunFanout(const FanoutOptions& options) {
   const uint64_t errors = append_errors.load() + failed + watch_errors +
                           (live == subscribers ? 0 : 1) + short_subscribers;
   std::cout << absl::StrFormat(
-      "scenario=fanout subscribers=%d rate=%.0f channels=%d events=%d "
+      "scenario=fanout subscribers=%d rate=%.0f warmup_s=%g channels=%d "
+      "events=%d "
       "seconds=%.2f events_per_s=%.0f deliveries=%d deliveries_per_s=%.0f "
       "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f append_p99_ms=%.3f "
       "watchers=%d watched_states=%d errors=%d\n",
-      subscribers, rate, clients.size(), appended.load(), seconds,
+      subscribers, rate, absl::ToDoubleSeconds(options.warmup),
+      clients.size(), appended.load(), seconds,
       static_cast<double>(appended.load()) / seconds, delivered,
       static_cast<double>(delivered) / seconds,
       Percentile(latencies, 0.50), Percentile(latencies, 0.99),

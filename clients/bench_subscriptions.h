@@ -37,6 +37,11 @@ struct FanoutOptions {
   // first page of ListRelationships) round robin; they count the states
   // they receive (watched_states).
   int watchers = 0;
+  // Before the subscriptions open: appends, unmeasured, of as many events
+  // as `rate` makes in this time (the same generated events, to a stream
+  // of their own), so that the figure is the steady state rather than the
+  // first appends to each dyad after annalsd opened its log.
+  absl::Duration warmup = absl::ZeroDuration();
 };
 
 // `subscribers` subscriptions from now to a new stream, on gRPC's callback
