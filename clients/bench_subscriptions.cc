@@ -15,7 +15,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "clients/bench/bench_events.h"
@@ -197,21 +196,6 @@ struct FanoutShared {
   int done ABSL_GUARDED_BY(mu) = 0;   // OnDone ran
 };
 
-// The slices of `buffer`, in order, as views (valid while the calling
-// thread's next call does not replace them and `buffer` is not changed).
-const std::vector<absl::string_view>& Pieces(const grpc::ByteBuffer& buffer) {
-  thread_local std::vector<grpc::Slice> slices;
-  thread_local std::vector<absl::string_view> pieces;
-  slices.clear();
-  pieces.clear();
-  if (!buffer.Dump(&slices).ok()) return pieces;
-  for (const grpc::Slice& slice : slices) {
-    pieces.emplace_back(reinterpret_cast<const char*>(slice.begin()),
-                        slice.size());
-  }
-  return pieces;
-}
-
 // One subscription on gRPC's callback API (no thread of its own), reading
 // raw messages and checking each event's stream version and id off the
 // wire (ScanSubscribeResponse).
@@ -241,8 +225,9 @@ class FanoutSubscriber final
     const int64_t received = NowNs();
     bool caught_up = false;
     bool go_on = true;  // false: the end marker, or a failure
+    grpc::ProtoBufferReader reader(&buffer_);
     const bool parsed = ScanSubscribeResponse(
-        Pieces(buffer_), &caught_up, [&](const EventHead& event) {
+        &reader, &caught_up, [&](const EventHead& event) {
           if (!go_on) return;
           if (event.stream_version != next_version_) {
             Fail(absl::StrCat("stream version ", event.stream_version,

@@ -1,6 +1,5 @@
 #include "clients/bench_wire.h"
 
-#include <algorithm>
 #include <string>
 
 #include "google/protobuf/io/coded_stream.h"
@@ -64,150 +63,58 @@ bool ScanRecordedEvent(absl::string_view bytes, EventHead* head) {
   return in.ConsumedEntireMessage();
 }
 
-// A read position in a message's pieces.
-class Pieces {
- public:
-  explicit Pieces(const std::vector<absl::string_view>& pieces)
-      : pieces_(pieces) {
-    SkipEmpty();
-  }
-
-  bool AtEnd() const { return piece_ == pieces_.size(); }
-  // Bytes read so far.
-  uint64_t consumed() const { return consumed_; }
-
-  bool ReadVarint(uint64_t* value) {
-    *value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (AtEnd()) return false;
-      const uint8_t byte = static_cast<uint8_t>(pieces_[piece_][offset_]);
-      Advance(1);
-      *value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return true;
-    }
-    return false;
-  }
-
-  // The next `size` bytes: in place when one piece holds them all, else
-  // copied into `scratch`.
-  bool Read(uint64_t size, absl::string_view* bytes, std::string* scratch) {
-    if (AtEnd()) return size == 0 && (*bytes = {}, true);
-    const absl::string_view rest = pieces_[piece_].substr(offset_);
-    if (size <= rest.size()) {
-      *bytes = rest.substr(0, size);
-      Advance(size);
-      return true;
-    }
-    scratch->clear();
-    while (scratch->size() < size) {
-      if (AtEnd()) return false;
-      const absl::string_view here = pieces_[piece_].substr(
-          offset_, std::min<uint64_t>(size - scratch->size(),
-                                      pieces_[piece_].size() - offset_));
-      scratch->append(here.data(), here.size());
-      Advance(here.size());
-    }
-    *bytes = *scratch;
-    return true;
-  }
-
-  bool Skip(uint64_t size) {
-    while (size > 0) {
-      if (AtEnd()) return false;
-      const uint64_t here =
-          std::min<uint64_t>(size, pieces_[piece_].size() - offset_);
-      Advance(here);
-      size -= here;
-    }
-    return true;
-  }
-
- private:
-  void Advance(uint64_t n) {
-    offset_ += n;
-    consumed_ += n;
-    SkipEmpty();
-  }
-  void SkipEmpty() {
-    while (piece_ < pieces_.size() && offset_ == pieces_[piece_].size()) {
-      ++piece_;
-      offset_ = 0;
-    }
-  }
-
-  const std::vector<absl::string_view>& pieces_;
-  size_t piece_ = 0;
-  uint64_t offset_ = 0;
-  uint64_t consumed_ = 0;
-};
-
-// Skips the value of a field of wire type `type`.
-bool SkipValue(uint32_t type, Pieces* in) {
-  uint64_t n = 0;
-  switch (type) {
-    case WireFormatLite::WIRETYPE_VARINT:
-      return in->ReadVarint(&n);
-    case WireFormatLite::WIRETYPE_FIXED64:
-      return in->Skip(8);
-    case WireFormatLite::WIRETYPE_LENGTH_DELIMITED:
-      return in->ReadVarint(&n) && in->Skip(n);
-    case WireFormatLite::WIRETYPE_FIXED32:
-      return in->Skip(4);
-    default:
-      return false;
-  }
-}
-
 }  // namespace
 
-bool ScanSubscribeResponse(absl::string_view bytes, bool* caught_up,
-                           absl::FunctionRef<void(const EventHead&)> visit) {
-  return ScanSubscribeResponse(std::vector<absl::string_view>{bytes}, caught_up,
-                               visit);
-}
-
-bool ScanSubscribeResponse(const std::vector<absl::string_view>& pieces,
+bool ScanSubscribeResponse(google::protobuf::io::ZeroCopyInputStream* input,
                            bool* caught_up,
                            absl::FunctionRef<void(const EventHead&)> visit) {
   thread_local std::string scratch;
-  Pieces in(pieces);
-  // One RecordedEvent, length-delimited, at `in`.
+  CodedInputStream in(input);
+  // One RecordedEvent, length-delimited, at `in`: in place when the piece
+  // at hand holds all of it, else copied.
   auto event = [&in, &visit]() {
-    uint64_t size = 0;
+    uint32_t size = 0;
+    const void* data = nullptr;
+    int available = 0;
     absl::string_view bytes;
-    EventHead head;
-    if (!in.ReadVarint(&size) || !in.Read(size, &bytes, &scratch) ||
-        !ScanRecordedEvent(bytes, &head)) {
+    if (!in.ReadVarint32(&size)) return false;
+    if (in.GetDirectBufferPointer(&data, &available) &&
+        static_cast<uint32_t>(available) >= size) {
+      bytes = absl::string_view(static_cast<const char*>(data), size);
+      if (!in.Skip(static_cast<int>(size))) return false;
+    } else if (in.ReadString(&scratch, static_cast<int>(size))) {
+      bytes = scratch;
+    } else {
       return false;
     }
+    EventHead head;
+    if (!ScanRecordedEvent(bytes, &head)) return false;
     visit(head);
     return true;
   };
-  while (!in.AtEnd()) {
-    uint64_t tag = 0;
-    if (!in.ReadVarint(&tag) || tag > UINT32_MAX || (tag >> 3) == 0) {
-      return false;
-    }
+  while (const uint32_t tag = in.ReadTag()) {
     if (tag == WireFormatLite::MakeTag(1, kLength)) {  // event
       if (!event()) return false;
     } else if (tag == WireFormatLite::MakeTag(5, kLength)) {  // events
-      uint64_t size = 0;
-      if (!in.ReadVarint(&size)) return false;
-      const uint64_t end = in.consumed() + size;
-      while (in.consumed() < end) {  // EventBatch.events
-        uint64_t item = 0;
-        if (!in.ReadVarint(&item) ||
-            item != WireFormatLite::MakeTag(1, kLength) || !event()) {
+      uint32_t size = 0;
+      if (!in.ReadVarint32(&size)) return false;
+      const CodedInputStream::Limit batch =
+          in.PushLimit(static_cast<int>(size));
+      while (const uint32_t item = in.ReadTag()) {  // EventBatch.events
+        if (item != WireFormatLite::MakeTag(1, kLength) || !event()) {
           return false;
         }
       }
-      if (in.consumed() != end) return false;
+      if (!in.ConsumedEntireMessage() || in.BytesUntilLimit() != 0) {
+        return false;
+      }
+      in.PopLimit(batch);
     } else {
       if (tag == WireFormatLite::MakeTag(3, kLength)) *caught_up = true;
-      if (!SkipValue(static_cast<uint32_t>(tag & 7), &in)) return false;
+      if (!WireFormatLite::SkipField(&in, tag)) return false;
     }
   }
-  return true;
+  return in.ConsumedEntireMessage();
 }
 
 }  // namespace annals::bench

@@ -1155,7 +1155,6 @@ void RocksEventLog::WriterLoop() {
       // Alone: nothing in flight, and readers read the latest state, which
       // is then all durable, including what the task writes (synced).
       DrainSyncer();
-      if (projector_ != nullptr) projector_->RebuildStarting();
       {
         absl::MutexLock lock(&head_mu_);
         read_latest_ = true;
@@ -1167,7 +1166,6 @@ void RocksEventLog::WriterLoop() {
         read_snapshot_ = std::move(after);
         read_latest_ = false;
       }
-      if (projector_ != nullptr) projector_->RebuildEnded();
       if (requests[0]->after_exclusive) {
         std::move(requests[0]->after_exclusive)();
       }
@@ -2089,10 +2087,16 @@ absl::StatusOr<RebuildReport> RocksEventLog::RebuildProjections(bool repair) {
   absl::Notification done;
   absl::StatusOr<RebuildReport> result;
   auto request = std::make_unique<Request>();
+  // The projector hears of it before anything is rewritten, and once
+  // readers see the result.
   request->exclusive = [this, repair, &result] {
+    projector_->RebuildStarting();
     result = write_failed_.ok() ? DoRebuild(repair) : write_failed_;
   };
-  request->after_exclusive = [&done] { done.Notify(); };
+  request->after_exclusive = [this, &done] {
+    projector_->RebuildEnded();
+    done.Notify();
+  };
   {
     absl::MutexLock lock(&mu_);
     if (closed_) return absl::UnavailableError("event log is closed");

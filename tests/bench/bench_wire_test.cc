@@ -1,10 +1,12 @@
 #include "clients/bench_wire.h"
 
+#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/string_view.h"
+#include "google/protobuf/io/zero_copy_stream_impl.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 #include "annals/v1/subscription.pb.h"
 #include "gmock/gmock.h"
@@ -36,9 +38,22 @@ struct Scanned {
   std::vector<std::pair<std::string, uint64_t>> events;
 };
 
-Scanned Scan(const std::string& bytes) {
+// Scans `bytes` delivered in pieces cut at `cuts` (ascending offsets), as
+// gRPC may deliver a message in slices; in one piece without cuts.
+Scanned Scan(const std::string& bytes, const std::vector<size_t>& cuts = {}) {
+  std::deque<google::protobuf::io::ArrayInputStream> pieces;  // not movable
+  size_t from = 0;
+  for (size_t end : cuts) {
+    pieces.emplace_back(bytes.data() + from, static_cast<int>(end - from));
+    from = end;
+  }
+  pieces.emplace_back(bytes.data() + from, static_cast<int>(bytes.size() - from));
+  std::vector<google::protobuf::io::ZeroCopyInputStream*> streams;
+  for (auto& piece : pieces) streams.push_back(&piece);
+  google::protobuf::io::ConcatenatingInputStream input(
+      streams.data(), static_cast<int>(streams.size()));
   Scanned out;
-  out.parsed = ScanSubscribeResponse(bytes, &out.caught_up,
+  out.parsed = ScanSubscribeResponse(&input, &out.caught_up,
                                      [&](const EventHead& head) {
                                        out.events.emplace_back(
                                            std::string(head.id),
@@ -100,26 +115,6 @@ TEST(ScanSubscribeResponseTest, RefusesTruncatedAndGarbledBytes) {
   EXPECT_FALSE(Scan(wrong).parsed);
 }
 
-// The bytes cut into pieces at `cuts` (ascending offsets), as gRPC may
-// deliver them in slices.
-Scanned ScanPieces(const std::string& bytes, const std::vector<size_t>& cuts) {
-  std::vector<absl::string_view> pieces;
-  size_t from = 0;
-  for (size_t cut : cuts) {
-    pieces.push_back(absl::string_view(bytes).substr(from, cut - from));
-    from = cut;
-  }
-  pieces.push_back(absl::string_view(bytes).substr(from));
-  Scanned out;
-  out.parsed = ScanSubscribeResponse(pieces, &out.caught_up,
-                                     [&](const EventHead& head) {
-                                       out.events.emplace_back(
-                                           std::string(head.id),
-                                           head.stream_version);
-                                     });
-  return out;
-}
-
 TEST(ScanSubscribeResponseTest, ReadsABatchCutAnywhere) {
   v1::SubscribeResponse message;
   for (uint64_t v : {3, 4, 5}) {
@@ -130,12 +125,12 @@ TEST(ScanSubscribeResponseTest, ReadsABatchCutAnywhere) {
   const auto want =
       ElementsAre(Pair("gen-3", 3), Pair("gen-4", 4), Pair("gen-5", 5));
   for (size_t cut = 0; cut <= bytes.size(); ++cut) {
-    const Scanned two = ScanPieces(bytes, {cut});
+    const Scanned two = Scan(bytes, {cut});
     EXPECT_TRUE(two.parsed) << "cut at " << cut;
     EXPECT_THAT(two.events, want) << "cut at " << cut;
     // And a third piece further on (empty pieces included).
     const size_t second = std::min(bytes.size(), cut + 37);
-    const Scanned three = ScanPieces(bytes, {cut, second});
+    const Scanned three = Scan(bytes, {cut, second});
     EXPECT_TRUE(three.parsed) << "cuts at " << cut << ", " << second;
     EXPECT_THAT(three.events, want) << "cuts at " << cut << ", " << second;
   }
@@ -147,7 +142,7 @@ TEST(ScanSubscribeResponseTest, RefusesTruncatedPieces) {
   *message.mutable_events()->add_events() = Recorded("gen-2", 2);
   const std::string bytes = message.SerializeAsString();
   for (size_t size = 1; size < bytes.size(); ++size) {
-    EXPECT_FALSE(ScanPieces(bytes.substr(0, size), {size / 2}).parsed)
+    EXPECT_FALSE(Scan(bytes.substr(0, size), {size / 2}).parsed)
         << size << " of " << bytes.size() << " bytes";
   }
 }
@@ -156,7 +151,7 @@ TEST(ScanSubscribeResponseTest, ReadsCaughtUpInPieces) {
   v1::SubscribeResponse caught_up;
   caught_up.mutable_caught_up()->set_position(12);
   const std::string bytes = caught_up.SerializeAsString();
-  const Scanned scanned = ScanPieces(bytes, {1});
+  const Scanned scanned = Scan(bytes, {1});
   EXPECT_TRUE(scanned.parsed);
   EXPECT_TRUE(scanned.caught_up);
   EXPECT_THAT(scanned.events, IsEmpty());
