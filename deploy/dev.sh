@@ -14,7 +14,7 @@ readonly PACKAGES=(
   cmake ninja-build ccache g++ pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
-  python3  # tests/audit/verify_proofs.py, the independent Merkle proof checker
+  python3  # tests/storage/verify_proofs.py: the independent proof checker
   libpq-dev libhiredis-dev  # the benchmark peers' clients (clients/bench)
   libjemalloc-dev  # annalsd's allocator
 )
@@ -45,10 +45,10 @@ run() {
   build annalsd annals
   local data_dir="${ANNALS_DATA_DIR:-annals-data}"
   local listen="${ANNALS_LISTEN:-127.0.0.1:7465}"
-  "$BUILD_DIR/services/annalsd" --listen "$listen" --data-dir "$data_dir" &
+  "$BUILD_DIR/bin/annalsd" --listen "$listen" --data-dir "$data_dir" &
   local pid=$!
   trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM
-  local annals=("$BUILD_DIR/clients/annals" --server "$listen")
+  local annals=("$BUILD_DIR/bin/annals" --server "$listen")
   for _ in $(seq 1 100); do
     "${annals[@]}" health >/dev/null 2>&1 && break
     kill -0 $pid 2>/dev/null || { wait $pid; exit 1; }
@@ -62,13 +62,13 @@ run() {
 
 annalsd is serving on $listen with its log in $data_dir (Ctrl-C stops it).
 Try, in another terminal:
-  $BUILD_DIR/clients/annals health
-  $BUILD_DIR/clients/annals append clients/examples/events.jsonl --stream examples
-  $BUILD_DIR/clients/annals read --all
-  $BUILD_DIR/clients/annals get jpn-prk-2002-09-17-pyongyang-summit
-  $BUILD_DIR/clients/annals relationship JPN PRK
-  $BUILD_DIR/clients/annals relationship USA PRK --as-of 2019-03
-  $BUILD_DIR/clients/annals timeline JPN PRK --from 2018 --kind resolution
+  $BUILD_DIR/bin/annals health
+  $BUILD_DIR/bin/annals append clients/examples/events.jsonl --stream examples
+  $BUILD_DIR/bin/annals read --all
+  $BUILD_DIR/bin/annals get jpn-prk-2002-09-17-pyongyang-summit
+  $BUILD_DIR/bin/annals relationship JPN PRK
+  $BUILD_DIR/bin/annals relationship USA PRK --as-of 2019-03
+  $BUILD_DIR/bin/annals timeline JPN PRK --from 2018 --kind resolution
 MSG
   wait $pid
 }

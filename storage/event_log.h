@@ -42,7 +42,7 @@ struct ExpectedVersion {
 
 // One append: events for one stream, committed all or nothing.
 struct AppendBatch {
-  // Required, already validated (see services/validation.h).
+  // Required, already validated (see services/model/validation.h).
   std::string stream;
   ExpectedVersion expected;
   // Required: at least one, validated and normalized, ids distinct.

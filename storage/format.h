@@ -78,7 +78,7 @@
 //   log then rebuilds them on open (storage/event_log.h).
 //
 // The projection column families belong to the relationship projector
-// (services/relationship_projector.h); the log only stores them. In them:
+// (services/relationships/projector.h); the log only stores them. In them:
 //   - A *subject* is "" (the whole log), an actor code ("PRK") or a dyad
 //     ("JPN-PRK"); actor codes start with a letter and never contain 0x00
 //     or '-', so the three kinds never share a key prefix.
@@ -105,14 +105,14 @@
 //     changes and 'h' hardening ones per policy, 'r' resolution events per
 //     (body, BE32 year), 't' events per tag. Each field is BE32 length ||
 //     bytes; the id ends the key, so a facet is in (occurred sort key, id)
-//     order (services/relationship_projector.h).
+//     order (services/relationships/projector.h).
 //   - The *latest correction* entries (leading 0x01) map an event's
 //     position to the position of its latest correction.
 //   - relationships holds each dyad's state (its key starts with a letter):
 //     a record of its bounded parts and its index, and entries per year of
 //     its Goldstein series and per body and decade of its resolution
 //     records, so that a commit
-//     rewrites only what it changed (services/relationship_projector.h
+//     rewrites only what it changed (services/relationships/projector.h
 //     assembles them); and two orderings of the dyads: by the date key of their last event
 //     (0x01) and by their current cooperation-conflict index in tenths
 //     (0x02; stored as index + 2^31, so that key order is numeric order).

@@ -11,7 +11,7 @@
 // server's default). Two transactions appending to one stream at once
 // collide on UNIQUE (stream, version); the loser rolls back and retries, as
 // an event store on PostgreSQL would. `data` is the same stored
-// RecordedEvent bytes annalsd writes (clients/bench/bench_events.h).
+// RecordedEvent bytes annalsd writes (clients/bench/driver.h).
 //
 //   annals-bench-postgres --conninfo "host=127.0.0.1 port=5499 dbname=bench"
 //       --concurrency 64 --batch 1 --duration 5s
@@ -33,8 +33,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "clients/bench/bench_events.h"
-#include "clients/dashed_flags.h"
+#include "clients/bench/driver.h"
+#include "clients/cli/dashed_flags.h"
 
 ABSL_FLAG(std::string, conninfo, "host=127.0.0.1 dbname=postgres",
           "libpq connection string.");

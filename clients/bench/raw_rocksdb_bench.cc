@@ -36,8 +36,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "clients/bench/bench_events.h"
-#include "clients/dashed_flags.h"
+#include "clients/bench/driver.h"
+#include "clients/cli/dashed_flags.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -176,7 +176,7 @@ int Main() {
         }
         wb.Put(log->Cf(ColumnFamily::kDyadTimeline),
                format::HistoryKey(stream, position), rocksdb::Slice());
-        // The refill index (services/relationship_projector.cc): a meeting
+        // The refill index (services/relationships/projector.cc): a meeting
         // that took place, and each of the event's two tags.
         for (const auto& [facet, field] :
              {std::pair<char, std::string>{'m', ""}, {'t', "diplomacy"},

@@ -12,7 +12,7 @@
 // fsyncs its AOF before replying, once per event-loop iteration: its group
 // commit). A batch of --batch events is MULTI, --batch EVALSHAs, EXEC, sent
 // as one pipeline: atomic like an annals batch. The payload is the same
-// stored RecordedEvent bytes annalsd writes (clients/bench/bench_events.h).
+// stored RecordedEvent bytes annalsd writes (clients/bench/driver.h).
 //
 // What Redis does less than annals: no expected-version check beyond the
 // id, no hash chain or Merkle tree, no projections; stream versions are
@@ -34,8 +34,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "clients/bench/bench_events.h"
-#include "clients/dashed_flags.h"
+#include "clients/bench/driver.h"
+#include "clients/cli/dashed_flags.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "Redis host.");
 ABSL_FLAG(int, port, 6379, "Redis port.");

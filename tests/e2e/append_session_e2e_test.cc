@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "clients/client.h"
+#include "clients/cpp/client.h"
 #include "gtest/gtest.h"
 #include "tests/testing/events.h"
 #include "tests/testing/subprocess.h"

@@ -19,7 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "annals/v1/query.pb.h"
 #include "annals/v1/relationship.pb.h"
-#include "clients/event_format.h"
+#include "clients/cli/event_format.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"

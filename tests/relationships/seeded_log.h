@@ -12,10 +12,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "annals/v1/event.pb.h"
-#include "clients/event_format.h"
+#include "clients/cli/event_format.h"
 #include "gtest/gtest.h"
-#include "services/relationship_projector.h"
-#include "services/validation.h"
+#include "services/relationships/projector.h"
+#include "services/model/validation.h"
 #include "storage/event_log.h"
 #include "storage/projector.h"
 #include "tests/storage/test_events.h"

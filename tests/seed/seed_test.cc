@@ -16,11 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "annals/v1/event.pb.h"
-#include "clients/event_format.h"
+#include "clients/cli/event_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/rpc_status.h"
-#include "services/validation.h"
+#include "services/model/validation.h"
 
 namespace annals {
 namespace {

@@ -1,0 +1,641 @@
+// annals-bench: drives a running annalsd over gRPC and reports throughput and
+// latency percentiles, one line of key=value pairs per run.
+//
+//   annals-bench --server HOST:PORT --scenario SCENARIO [flags]
+//
+// Scenarios:
+//   append      --concurrency threads (default 8), each appending batches of
+//               --batch events (default 1) in a loop, each thread to its own
+//               dyad stream, for --duration; events/s and per-call latency.
+//   append-session
+//               --concurrency append sessions (default 64), one per thread,
+//               each keeping --window requests (default 32) of --batch
+//               events (default 1) in flight, for --duration; events/s and
+//               per-request latency from send to acknowledgement
+//               (clients/bench/append_session.h).
+//   read        one client reading the whole log forward in pages of 1000;
+//               events/s.
+//   generate    appends --events generated events
+//               (clients/bench/event_generator.h: --seed, --dyads) as
+//               fast as it can: --concurrency writers (default 4)
+//               appending blocks of --batch events (default 500);
+//               events/s. Deterministic given --seed and --batch;
+//               running it again writes nothing new (ids are stable).
+//   catchup     one Subscribe from the start of the log until caught up,
+//               --batch events per message (default 1000; 1: one event per
+//               message); events/s, checking every position arrives once,
+//               in order.
+//   fanout      --subscribers Subscribe calls from now over --channels
+//               channels (gRPC's callback API: no thread per subscriber),
+//               then --appenders threads appending one event per call at
+//               --rate events/s in total for --duration; latency from the
+//               start of each Append call to the delivery of its event at
+//               each subscriber (the client's steady clock), over all
+//               deliveries; checks every subscriber got every event once,
+//               in order. --watchers WatchRelationship calls meanwhile.
+//   get-relationship
+//               --concurrency threads calling GetRelationship on random
+//               dyads of the log (from ListRelationships) for --duration;
+//               --as-of none|position|date|mixed; queries/s and latency.
+//   timeline    --concurrency threads calling QueryTimeline for pages of
+//               --page-size results for --duration, with --filter dyad (a
+//               random dyad), kind (a random kind), range (a random span of
+//               three years) or mixed (each in turn); queries/s and latency.
+//
+// Every scenario prints `scenario=NAME` first and `errors=N` last, and exits
+// 1 when a call failed or nothing was done.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "clients/bench/driver.h"
+#include "clients/bench/channel.h"
+#include "clients/bench/event_generator.h"
+#include "clients/bench/append_session.h"
+#include "clients/bench/subscriptions.h"
+#include "clients/cpp/client.h"
+#include "clients/cli/dashed_flags.h"
+#include "google/protobuf/arena.h"
+#include "proto/rpc_status.h"
+
+ABSL_FLAG(std::string, server, "", "annalsd HOST:PORT (default as annals).");
+ABSL_FLAG(std::string, scenario, "append",
+          "append | append-session | read | generate | catchup | fanout | "
+          "get-relationship | timeline (see the top of "
+          "clients/bench/main.cc).");
+ABSL_FLAG(int, concurrency, 0,
+          "append, generate, get-relationship, timeline: client threads "
+          "(0: 8, or 4 for generate).");
+ABSL_FLAG(int, window, 32,
+          "append-session: requests in flight per session.");
+ABSL_FLAG(int, channels, 8, "gRPC channels (connections) the threads share.");
+ABSL_FLAG(int, batch, 0,
+          "append, generate: events per Append call (0: 1 for append, 500 "
+          "for generate; at most annalsd's --max-append-events, 1000). "
+          "catchup, fanout: most events per Subscribe message (0: 1000).");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(5),
+          "append, fanout, get-relationship, timeline: how long.");
+ABSL_FLAG(absl::Duration, warmup, absl::ZeroDuration(),
+          "get-relationship, timeline: how long to query, unmeasured, "
+          "before --duration starts; fanout: how long to append (at --rate, "
+          "to another stream) before the subscriptions open. Warms "
+          "annalsd's caches: a cold figure is the same one with none.");
+ABSL_FLAG(std::string, run_id, "",
+          "append, fanout: prefix of event ids (default: the time).");
+ABSL_FLAG(int64_t, events, 100000, "generate: how many events.");
+ABSL_FLAG(uint64_t, seed, 1, "generate: the seed of the generated log.");
+ABSL_FLAG(int, dyads, 200, "generate: distinct dyads.");
+ABSL_FLAG(double, corrections, 0.01,
+          "generate: the fraction of events that are corrections (amend or "
+          "retract the event before them). annalsd rebuilds the dyad of each "
+          "correction from its whole timeline, so they cost more and more as "
+          "dyads grow.");
+ABSL_FLAG(int64_t, first_event, 0,
+          "generate: the index of the first event to append (a multiple of "
+          "--batch), to resume a generation that stopped; --events counts "
+          "from 0.");
+ABSL_FLAG(int, subscribers, 1, "fanout: concurrent subscriptions.");
+ABSL_FLAG(int, watchers, 0,
+          "fanout: WatchRelationship calls open meanwhile, over the log's "
+          "dyads.");
+ABSL_FLAG(double, rate, 1000, "fanout: events appended per second in total.");
+ABSL_FLAG(int, appenders, 128,
+          "fanout: threads sharing the appends (one event per call), so that "
+          "a slow commit does not hold the rate back.");
+ABSL_FLAG(int, stream_window, 16 << 10,
+          "fanout: the subscribers' HTTP/2 stream receive window in bytes, "
+          "fixed (0: gRPC's default, grown by BDP probing). A small window "
+          "has annalsd put the events that arrive while a subscriber's last "
+          "message is in flight into its next message.");
+ABSL_FLAG(std::string, as_of, "none",
+          "get-relationship: none | position | date | mixed.");
+ABSL_FLAG(std::string, filter, "mixed",
+          "timeline: dyad | kind | range | mixed.");
+ABSL_FLAG(int, page_size, 50, "timeline: results per page.");
+
+namespace annals {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+double MillisSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - start)
+      .count();
+}
+
+struct Stats {
+  std::vector<double> latencies_ms;
+  uint64_t events = 0;
+  uint64_t errors = 0;
+  std::string first_error;
+
+  void Error(const absl::Status& status) {
+    if (errors++ == 0) first_error = rpc::OneLine(status);
+  }
+  void Merge(const Stats& other) {
+    events += other.events;
+    errors += other.errors;
+    if (first_error.empty()) first_error = other.first_error;
+    latencies_ms.insert(latencies_ms.end(), other.latencies_ms.begin(),
+                        other.latencies_ms.end());
+  }
+};
+
+// " p50_ms=... p99_ms=... p999_ms=..." of `latencies_ms`.
+std::string Percentiles(std::vector<double>& latencies_ms) {
+  return absl::StrFormat(" p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f",
+                         bench::Percentile(latencies_ms, 0.50),
+                         bench::Percentile(latencies_ms, 0.99),
+                         bench::Percentile(latencies_ms, 0.999));
+}
+
+void ReportErrors(const Stats& all) {
+  if (all.errors > 0) std::cerr << "first error: " << all.first_error << "\n";
+}
+
+std::string RunId() {
+  std::string run_id = absl::GetFlag(FLAGS_run_id);
+  if (run_id.empty()) run_id = absl::StrCat(absl::ToUnixMicros(absl::Now()));
+  return run_id;
+}
+
+int FlagOr(int value, int fallback) { return value > 0 ? value : fallback; }
+
+// `count` clients over distinct channels (distinct connections).
+std::vector<std::unique_ptr<Client>> MakeClients(const std::string& server,
+                                                 int count) {
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int c = 0; c < std::max(1, count); ++c) {
+    clients.push_back(std::make_unique<Client>(bench::BenchChannel(server, c),
+                                               absl::Seconds(60)));
+  }
+  // Connected before any clock starts: a figure measures calls, not
+  // connection set-up (whose rare failure on a busy machine failed a whole
+  // 256-client figure once). One that does not connect shows in the calls.
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(10);
+  for (auto& client : clients) client->channel()->WaitForConnected(deadline);
+  return clients;
+}
+
+// Runs `body(thread, stats)` on `threads` threads and returns their stats
+// merged.
+template <typename Body>
+Stats RunThreads(int threads, Body body) {
+  std::vector<Stats> stats(static_cast<size_t>(threads));
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t) {
+    running.emplace_back([&, t] { body(t, stats[static_cast<size_t>(t)]); });
+  }
+  for (auto& t : running) t.join();
+  Stats all;
+  for (const Stats& s : stats) all.Merge(s);
+  return all;
+}
+
+// ---------------------------------------------------------------------------
+// append, read
+
+int RunAppend(const std::string& server) {
+  const int concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 8);
+  const int batch = FlagOr(absl::GetFlag(FLAGS_batch), 1);
+  const std::string run_id = RunId();
+  std::vector<std::unique_ptr<Client>> clients =
+      MakeClients(server, absl::GetFlag(FLAGS_channels));
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + absl::GetFlag(FLAGS_duration);
+  Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
+    Client& client = *clients[static_cast<size_t>(t) % clients.size()];
+    for (int i = 0; absl::Now() < end; ++i) {
+      v1::AppendRequest request;
+      for (int k = 0; k < batch; ++k) {
+        *request.add_events() = bench::MakeEvent(
+            absl::StrCat(run_id, "-t", t, "-", i, "-", k), t * 7919 + i);
+      }
+      const auto before = SteadyClock::now();
+      absl::StatusOr<v1::AppendResponse> response = client.Append(request);
+      s.latencies_ms.push_back(MillisSince(before));
+      if (response.ok()) {
+        s.events += static_cast<uint64_t>(batch);
+      } else {
+        s.Error(response.status());
+      }
+    }
+  });
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  const size_t calls = all.latencies_ms.size();
+  std::cout << absl::StrFormat(
+      "scenario=append concurrency=%d batch=%d events=%d seconds=%.2f "
+      "events_per_s=%.0f calls=%d%s errors=%d\n",
+      concurrency, batch, all.events, seconds,
+      static_cast<double>(all.events) / seconds, calls,
+      Percentiles(all.latencies_ms), all.errors);
+  ReportErrors(all);
+  return all.errors == 0 && all.events > 0 ? 0 : 1;
+}
+
+int RunAppendSession(const std::string& server) {
+  bench::AppendSessionRun run;
+  run.sessions = FlagOr(absl::GetFlag(FLAGS_concurrency), 64);
+  run.batch = FlagOr(absl::GetFlag(FLAGS_batch), 1);
+  run.window = FlagOr(absl::GetFlag(FLAGS_window), 32);
+  run.duration = absl::GetFlag(FLAGS_duration);
+  run.run_id = RunId();
+  bench::AppendSessionResult result = bench::RunAppendSessions(
+      MakeClients(server, absl::GetFlag(FLAGS_channels)), run);
+  std::cout << absl::StrFormat(
+      "scenario=append-session concurrency=%d batch=%d window=%d events=%d "
+      "seconds=%.2f events_per_s=%.0f calls=%d%s errors=%d\n",
+      run.sessions, run.batch, run.window, result.events, result.seconds,
+      static_cast<double>(result.events) / result.seconds, result.requests,
+      Percentiles(result.latencies_ms), result.errors);
+  if (result.errors > 0) {
+    std::cerr << "first error: " << result.first_error << "\n";
+  }
+  return result.errors == 0 && result.events > 0 ? 0 : 1;
+}
+
+int RunRead(const std::string& server) {
+  ClientOptions options;
+  options.server = server;
+  options.deadline = absl::Seconds(30);
+  Client client(options);
+  v1::ReadAllRequest request;
+  request.set_limit(1000);
+  uint64_t events = 0;
+  const absl::Time start = absl::Now();
+  for (;;) {
+    absl::StatusOr<v1::ReadAllResponse> page = client.ReadAll(request);
+    if (!page.ok()) {
+      std::cerr << rpc::OneLine(page.status()) << "\n";
+      return 1;
+    }
+    events += static_cast<uint64_t>(page->events_size());
+    if (page->end_of_log()) break;
+    request.set_from_position(page->next_position());
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::cout << absl::StrFormat(
+      "scenario=read events=%d seconds=%.2f events_per_s=%.0f errors=0\n", events,
+      seconds, static_cast<double>(events) / seconds);
+  return events > 0 ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------
+// generate
+
+bool Retryable(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
+         absl::IsResourceExhausted(status) || absl::IsAborted(status);
+}
+
+int RunGenerate(const std::string& server) {
+  const int concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 4);
+  const int batch = FlagOr(absl::GetFlag(FLAGS_batch), 500);
+  const int64_t total = absl::GetFlag(FLAGS_events);
+  bench::GeneratorOptions options;
+  options.seed = absl::GetFlag(FLAGS_seed);
+  options.dyads = absl::GetFlag(FLAGS_dyads);
+  options.block_size = batch;
+  options.correction_fraction = absl::GetFlag(FLAGS_corrections);
+  const bench::EventGenerator generator(options);
+  const int64_t first_event = absl::GetFlag(FLAGS_first_event);
+  if (first_event < 0 || first_event % batch != 0) {
+    std::cerr << "annals-bench: --first-event must be a multiple of --batch\n";
+    return 2;
+  }
+  const uint64_t num_batches =
+      (static_cast<uint64_t>(std::max<int64_t>(total, 0)) + static_cast<uint64_t>(batch) - 1) /
+      static_cast<uint64_t>(batch);
+  std::vector<std::unique_ptr<Client>> clients =
+      MakeClients(server, std::min(concurrency, absl::GetFlag(FLAGS_channels)));
+  std::atomic<uint64_t> next_batch{static_cast<uint64_t>(first_event / batch)};
+  std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> bytes{0};
+  const absl::Time start = absl::Now();
+  Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
+    Client& client = *clients[static_cast<size_t>(t) % clients.size()];
+    for (;;) {
+      const uint64_t b = next_batch.fetch_add(1);
+      if (b >= num_batches) return;
+      v1::AppendRequest request;
+      // Streams of a few dozen batches each: the batches mix dyads, so a
+      // derived (per-dyad) stream is not possible.
+      request.set_stream(
+          absl::StrCat(generator.options().id_prefix, "-s", b % 64));
+      const uint64_t first = b * static_cast<uint64_t>(batch);
+      const uint64_t last = std::min(first + static_cast<uint64_t>(batch),
+                                     static_cast<uint64_t>(total));
+      for (uint64_t n = first; n < last; ++n) {
+        *request.add_events() = generator.Make(n);
+      }
+      bytes += request.ByteSizeLong();
+      absl::StatusOr<v1::AppendResponse> response;
+      for (int attempt = 0;; ++attempt) {
+        const auto before = SteadyClock::now();
+        response = client.Append(request);
+        s.latencies_ms.push_back(MillisSince(before));
+        if (response.ok() || !Retryable(response.status()) || attempt == 5) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+      }
+      if (!response.ok()) {
+        s.Error(response.status());
+        continue;
+      }
+      s.events += last - first;
+      const uint64_t now_done = done.fetch_add(1) + 1;
+      const uint64_t first_batch = static_cast<uint64_t>(first_event / batch);
+      const uint64_t todo = num_batches > first_batch ? num_batches - first_batch : 1;
+      if (todo >= 100 && now_done % (todo / 20) == 0) {
+        std::cerr << absl::StrFormat("generate: %d%% (%.0f events/s)\n",
+                                     now_done * 100 / todo,
+                                     static_cast<double>(now_done * static_cast<uint64_t>(batch)) /
+                                         absl::ToDoubleSeconds(absl::Now() - start));
+      }
+    }
+  });
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::cout << absl::StrFormat(
+      "scenario=generate concurrency=%d batch=%d seed=%d dyads=%d events=%d "
+      "seconds=%.2f events_per_s=%.0f avg_event_bytes=%.0f calls=%d%s "
+      "errors=%d\n",
+      concurrency, batch, options.seed, generator.dyads().size(), all.events,
+      seconds, static_cast<double>(all.events) / seconds,
+      all.events > 0 ? static_cast<double>(bytes.load()) / static_cast<double>(all.events) : 0.0,
+      all.latencies_ms.size(), Percentiles(all.latencies_ms), all.errors);
+  ReportErrors(all);
+  return all.errors == 0 && all.events > 0 ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------
+// catchup, fanout (clients/bench/subscriptions.h)
+
+int RunCatchup(const std::string& server) {
+  bench::CatchupOptions options;
+  options.server = server;
+  options.events_per_message = FlagOr(absl::GetFlag(FLAGS_batch), 1000);
+  return bench::RunCatchup(options);
+}
+
+int RunFanout(const std::string& server) {
+  bench::FanoutOptions options;
+  options.server = server;
+  options.subscribers = absl::GetFlag(FLAGS_subscribers);
+  options.rate = absl::GetFlag(FLAGS_rate);
+  options.appenders = absl::GetFlag(FLAGS_appenders);
+  options.stream_window = absl::GetFlag(FLAGS_stream_window);
+  options.channels = absl::GetFlag(FLAGS_channels);
+  options.duration = absl::GetFlag(FLAGS_duration);
+  options.run_id = RunId();
+  options.events_per_message = FlagOr(absl::GetFlag(FLAGS_batch), 1000);
+  options.watchers = absl::GetFlag(FLAGS_watchers);
+  options.warmup = std::max(absl::ZeroDuration(), absl::GetFlag(FLAGS_warmup));
+  return bench::RunFanout(options);
+}
+
+// ---------------------------------------------------------------------------
+// get-relationship, timeline
+
+// The dyads the log has relationships for.
+absl::StatusOr<std::vector<std::string>> ListDyads(Client& client) {
+  std::vector<std::string> dyads;
+  v1::ListRelationshipsRequest request;
+  request.set_page_size(1000);
+  for (;;) {
+    absl::StatusOr<v1::ListRelationshipsResponse> page =
+        client.ListRelationships(request);
+    if (!page.ok()) return page.status();
+    for (const v1::RelationshipSummary& r : page->relationships()) {
+      dyads.push_back(r.dyad());
+    }
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  if (dyads.empty()) {
+    return absl::FailedPreconditionError(
+        "the log has no relationships: run --scenario generate first");
+  }
+  return dyads;
+}
+
+// Runs `query(client, rng, query_index, stats)` on --concurrency threads for
+// --duration; each returns the results it got (for the average).
+template <typename Query>
+int RunQueries(const std::string& server, const std::string& name,
+               const std::string& variant, Query query) {
+  const int concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 8);
+  std::vector<std::unique_ptr<Client>> clients =
+      MakeClients(server, std::min(concurrency, absl::GetFlag(FLAGS_channels)));
+  std::atomic<uint64_t> results{0};
+  const absl::Duration warmup =
+      std::max(absl::ZeroDuration(), absl::GetFlag(FLAGS_warmup));
+  if (warmup > absl::ZeroDuration()) {
+    // The same queries (other random draws), not measured; an error here
+    // shows again in the measured part.
+    const absl::Time warm_end = absl::Now() + warmup;
+    RunThreads(concurrency, [&](int t, Stats&) {
+      Client& client = *clients[static_cast<size_t>(t) % clients.size()];
+      std::mt19937_64 rng(absl::GetFlag(FLAGS_seed) * 7919u +
+                          static_cast<uint64_t>(t));
+      for (uint64_t i = 0; absl::Now() < warm_end; ++i) {
+        (void)query(client, rng, i);
+      }
+    });
+  }
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + absl::GetFlag(FLAGS_duration);
+  Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
+    Client& client = *clients[static_cast<size_t>(t) % clients.size()];
+    std::mt19937_64 rng(absl::GetFlag(FLAGS_seed) * 1000003u + static_cast<uint64_t>(t));
+    uint64_t got = 0;
+    for (uint64_t i = 0; absl::Now() < end; ++i) {
+      const auto before = SteadyClock::now();
+      absl::StatusOr<int> count = query(client, rng, i);
+      s.latencies_ms.push_back(MillisSince(before));
+      if (count.ok()) {
+        ++s.events;
+        got += static_cast<uint64_t>(*count);
+      } else {
+        s.Error(count.status());
+      }
+    }
+    results += got;
+  });
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::cout << absl::StrFormat(
+      "scenario=%s %s warmup_s=%g concurrency=%d queries=%d seconds=%.2f "
+      "queries_per_s=%.0f results_per_query=%.1f%s errors=%d\n",
+      name, variant, absl::ToDoubleSeconds(warmup), concurrency, all.events,
+      seconds,
+      static_cast<double>(all.events) / seconds,
+      all.events > 0 ? static_cast<double>(results.load()) / static_cast<double>(all.events) : 0.0,
+      Percentiles(all.latencies_ms), all.errors);
+  ReportErrors(all);
+  return all.errors == 0 && all.events > 0 ? 0 : 1;
+}
+
+template <typename T>
+const T& PickFrom(const std::vector<T>& items, std::mt19937_64& rng) {
+  return items[rng() % items.size()];
+}
+
+v1::Date RandomDate(std::mt19937_64& rng) {
+  v1::Date date;
+  date.set_year(1990 + static_cast<int>(rng() % 36));
+  date.set_month(1 + static_cast<int>(rng() % 12));
+  date.set_day(1 + static_cast<int>(rng() % 28));
+  return date;
+}
+
+int RunGetRelationship(const std::string& server) {
+  const std::string as_of = absl::GetFlag(FLAGS_as_of);
+  if (as_of != "none" && as_of != "position" && as_of != "date" &&
+      as_of != "mixed") {
+    std::cerr << "annals-bench: --as-of must be none, position, date or mixed\n";
+    return 2;
+  }
+  std::vector<std::unique_ptr<Client>> probe = MakeClients(server, 1);
+  absl::StatusOr<std::vector<std::string>> dyads = ListDyads(*probe[0]);
+  if (!dyads.ok()) {
+    std::cerr << rpc::OneLine(dyads.status()) << "\n";
+    return 1;
+  }
+  v1::GetRelationshipRequest first;
+  first.set_dyad(dyads->front());
+  absl::StatusOr<v1::GetRelationshipResponse> head = probe[0]->GetRelationship(first);
+  if (!head.ok()) {
+    std::cerr << rpc::OneLine(head.status()) << "\n";
+    return 1;
+  }
+  const uint64_t log_head = std::max<uint64_t>(1, head->head());
+  return RunQueries(
+      server, "get-relationship",
+      absl::StrCat("as_of=", as_of, " dyads=", dyads->size()),
+      [&](Client& client, std::mt19937_64& rng,
+          uint64_t i) -> absl::StatusOr<int> {
+        v1::GetRelationshipRequest request;
+        request.set_dyad(PickFrom(*dyads, rng));
+        const int axis = as_of == "mixed" ? static_cast<int>(i % 3)
+                         : as_of == "position" ? 1
+                         : as_of == "date"     ? 2
+                                               : 0;
+        if (axis == 1) request.set_as_of_position(1 + rng() % log_head);
+        if (axis == 2) *request.mutable_as_of_date() = RandomDate(rng);
+        // Parsed on an arena, as a client keeping up with large states
+        // would (Client::GetRelationship into a message): the thread's
+        // own, whose first block holds a whole state, reset after each.
+        thread_local std::vector<char> block(1 << 20);
+        thread_local google::protobuf::Arena arena([] {
+          google::protobuf::ArenaOptions options;
+          options.initial_block = block.data();
+          options.initial_block_size = block.size();
+          return options;
+        }());
+        const absl::Status status = client.GetRelationship(
+            request,
+            google::protobuf::Arena::CreateMessage<v1::GetRelationshipResponse>(
+                &arena));
+        arena.Reset();
+        if (!status.ok()) return status;
+        return 1;
+      });
+}
+
+int RunTimeline(const std::string& server) {
+  const std::string filter = absl::GetFlag(FLAGS_filter);
+  if (filter != "dyad" && filter != "kind" && filter != "range" &&
+      filter != "mixed") {
+    std::cerr << "annals-bench: --filter must be dyad, kind, range or mixed\n";
+    return 2;
+  }
+  const int page_size = std::max(1, absl::GetFlag(FLAGS_page_size));
+  std::vector<std::unique_ptr<Client>> probe = MakeClients(server, 1);
+  absl::StatusOr<std::vector<std::string>> dyads = ListDyads(*probe[0]);
+  if (!dyads.ok()) {
+    std::cerr << rpc::OneLine(dyads.status()) << "\n";
+    return 1;
+  }
+  const std::vector<std::string>& kinds = bench::GeneratorKinds();
+  return RunQueries(
+      server, "timeline",
+      absl::StrCat("filter=", filter, " page_size=", page_size),
+      [&](Client& client, std::mt19937_64& rng,
+          uint64_t i) -> absl::StatusOr<int> {
+        v1::QueryTimelineRequest request;
+        request.set_page_size(page_size);
+        const int which = filter == "mixed" ? static_cast<int>(i % 3)
+                          : filter == "dyad" ? 0
+                          : filter == "kind" ? 1
+                                             : 2;
+        if (which == 0) {
+          request.set_dyad(PickFrom(*dyads, rng));
+          request.set_descending(rng() % 2 == 0);
+        } else if (which == 1) {
+          request.add_kinds(PickFrom(kinds, rng));
+        } else {
+          const int year = 1990 + static_cast<int>(rng() % 33);
+          request.mutable_from()->set_year(year);
+          request.mutable_to()->set_year(year + 2);
+        }
+        absl::StatusOr<v1::QueryTimelineResponse> response =
+            client.QueryTimeline(request);
+        if (!response.ok()) return response.status();
+        return response->entries_size();
+      });
+}
+
+}  // namespace
+}  // namespace annals
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "annals-bench --server HOST:PORT --scenario SCENARIO [flags]\n"
+      "Scenarios (one key=value line per run):\n"
+      "  append            --concurrency N --batch N --duration D\n"
+      "  append-session    --concurrency N --batch N --window W --duration D\n"
+      "  read              reads the whole log forward\n"
+      "  generate          --events N [--seed S --dyads N --batch 500 "
+      "--concurrency 4]\n"
+      "  catchup           one Subscribe from the start until caught up\n"
+      "  fanout            --subscribers N --rate R --duration D "
+      "[--channels N --appenders N]\n"
+      "  get-relationship  --concurrency N --duration D "
+      "[--as-of none|position|date|mixed]\n"
+      "  timeline          --concurrency N --duration D "
+      "[--filter dyad|kind|range|mixed --page-size 50]");
+  std::vector<std::string> storage = annals::UnderscoreFlagNames(argc, argv);
+  absl::ParseCommandLine(argc, argv);
+  const std::string server = absl::GetFlag(FLAGS_server).empty()
+                                 ? annals::DefaultServerAddress()
+                                 : absl::GetFlag(FLAGS_server);
+  const std::string scenario = absl::GetFlag(FLAGS_scenario);
+  if (scenario == "append") return annals::RunAppend(server);
+  if (scenario == "append-session") return annals::RunAppendSession(server);
+  if (scenario == "read") return annals::RunRead(server);
+  if (scenario == "generate") return annals::RunGenerate(server);
+  if (scenario == "catchup") return annals::RunCatchup(server);
+  if (scenario == "fanout") return annals::RunFanout(server);
+  if (scenario == "get-relationship") return annals::RunGetRelationship(server);
+  if (scenario == "timeline") return annals::RunTimeline(server);
+  std::cerr << "annals-bench: unknown --scenario '" << scenario
+            << "' (append, append-session, read, generate, catchup, fanout, "
+               "get-relationship, "
+               "timeline)\n";
+  return 2;
+}

@@ -1,0 +1,79 @@
+// The annals.v1.Audit gRPC service (proto/annals/v1/audit.proto): signed
+// tree heads, inclusion and consistency proofs, and positions exactly as
+// stored for exports. AuditQueries holds the logic (validation naming each
+// field, proofs from storage::EventLog); AuditService is the thin
+// callback-API adapter.
+#ifndef ANNALS_SERVICES_AUDIT_SERVICE_H_
+#define ANNALS_SERVICES_AUDIT_SERVICE_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "annals/v1/audit.grpc.pb.h"
+#include "services/audit/signer.h"
+#include "storage/event_log.h"
+
+namespace annals::services {
+
+// Most positions one ReadStored call returns.
+inline constexpr uint32_t kMaxReadStored = 1000;
+
+class AuditQueries {
+ public:
+  // `log` and `signer` must outlive the queries. Thread-safe.
+  AuditQueries(const storage::EventLog* log, const TreeHeadSigner* signer)
+      : log_(log), signer_(signer) {}
+
+  // The current tree head, signed now.
+  absl::StatusOr<v1::GetTreeHeadResponse> GetTreeHead() const;
+  // INVALID_ARGUMENT naming position / tree_size when either is 0, the
+  // position is above the tree size, or the tree size above the head.
+  absl::StatusOr<v1::ProveInclusionResponse> ProveInclusion(
+      const v1::ProveInclusionRequest& request) const;
+  // INVALID_ARGUMENT naming old_size / new_size when either is 0, old_size
+  // is above new_size, or new_size is above the head.
+  absl::StatusOr<v1::ProveConsistencyResponse> ProveConsistency(
+      const v1::ProveConsistencyRequest& request) const;
+  v1::GetPublicKeyResponse GetPublicKey() const;
+  // INVALID_ARGUMENT naming from_position (0) or max_count (> 1000).
+  absl::StatusOr<v1::ReadStoredResponse> ReadStored(
+      const v1::ReadStoredRequest& request) const;
+
+ private:
+  const storage::EventLog* const log_;
+  const TreeHeadSigner* const signer_;
+};
+
+class AuditService final : public v1::Audit::CallbackService {
+ public:
+  AuditService(const storage::EventLog* log, const TreeHeadSigner* signer)
+      : queries_(log, signer) {}
+
+  grpc::ServerUnaryReactor* GetTreeHead(
+      grpc::CallbackServerContext* context,
+      const v1::GetTreeHeadRequest* request,
+      v1::GetTreeHeadResponse* response) override;
+  grpc::ServerUnaryReactor* ProveInclusion(
+      grpc::CallbackServerContext* context,
+      const v1::ProveInclusionRequest* request,
+      v1::ProveInclusionResponse* response) override;
+  grpc::ServerUnaryReactor* ProveConsistency(
+      grpc::CallbackServerContext* context,
+      const v1::ProveConsistencyRequest* request,
+      v1::ProveConsistencyResponse* response) override;
+  grpc::ServerUnaryReactor* GetPublicKey(
+      grpc::CallbackServerContext* context,
+      const v1::GetPublicKeyRequest* request,
+      v1::GetPublicKeyResponse* response) override;
+  grpc::ServerUnaryReactor* ReadStored(
+      grpc::CallbackServerContext* context,
+      const v1::ReadStoredRequest* request,
+      v1::ReadStoredResponse* response) override;
+
+ private:
+  const AuditQueries queries_;
+};
+
+}  // namespace annals::services
+
+#endif  // ANNALS_SERVICES_AUDIT_SERVICE_H_

@@ -1,0 +1,328 @@
+#include "services/event_log/append_session.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "proto/rpc_status.h"
+#include "services/event_log/service.h"
+
+namespace annals::services {
+
+void QueueAppend(storage::EventLog* log, const Limits& limits,
+                 const v1::AppendRequest& request, std::string principal,
+                 storage::EventLog::AppendCallback done) {
+  absl::StatusOr<storage::AppendBatch> batch = ToAppendBatch(request, limits);
+  if (!batch.ok()) {
+    std::move(done)(batch.status());
+    return;
+  }
+  batch->principal = std::move(principal);
+  log->AppendAsync(*std::move(batch), std::move(done));
+}
+
+void ToAppendResponse(const storage::AppendResult& result,
+                      v1::AppendResponse* response) {
+  response->set_stream(result.stream);
+  response->mutable_positions()->Add(result.positions.begin(),
+                                     result.positions.end());
+  response->set_stream_version(result.stream_version);
+  response->set_already_recorded(result.already_recorded);
+  response->set_head(result.head);
+}
+
+namespace {
+
+// The error of an acknowledgement: the status unary Append would end with,
+// as the google.rpc.Status of its grpc-status-details-bin trailer.
+void SetError(const absl::Status& status, v1::AppendAck* ack) {
+  const grpc::Status wire = rpc::ToGrpcStatus(status);
+  google::rpc::Status* error = ack->mutable_error();
+  if (wire.error_details().empty() ||
+      !error->ParseFromString(wire.error_details())) {
+    error->Clear();
+  }
+  error->set_code(static_cast<int>(wire.error_code()));
+  error->set_message(wire.error_message());
+}
+
+}  // namespace
+
+class AppendSessions::Reactor final
+    : public grpc::ServerBidiReactor<v1::AppendSessionRequest,
+                                     v1::AppendSessionResponse> {
+ public:
+  Reactor(AppendSessions* sessions, std::string principal)
+      : sessions_(sessions), principal_(std::move(principal)) {}
+
+  // Registers and reads the first request; finishes at once when the
+  // sessions are shut down.
+  void Start() ABSL_LOCKS_EXCLUDED(mu_) {
+    if (!sessions_->Register(this)) {
+      {
+        absl::MutexLock lock(&mu_);
+        finished_ = true;
+      }
+      Finish(rpc::ToGrpcStatus(
+          absl::UnavailableError("server is shutting down")));
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      reading_ = true;
+    }
+    StartRead(&request_);
+  }
+
+  // Shutdown: stop reading, answer what was read, end with UNAVAILABLE.
+  void Drain() ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      draining_ = true;
+    }
+    Pump();
+  }
+
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // --- gRPC reactions ---
+
+  void OnReadDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
+    if (!ok) {  // the client half-closed, or the stream is gone
+      {
+        absl::MutexLock lock(&mu_);
+        reading_ = false;
+        reads_done_ = true;
+      }
+      Pump();
+      return;
+    }
+    const size_t bytes = request_.ByteSizeLong();
+    uint64_t seq = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) {  // finishing: the request is not accepted
+        reading_ = false;
+        return;
+      }
+      seq = first_seq_ + slots_.size();
+      Slot& slot = slots_.emplace_back();
+      slot.bytes = bytes;
+      slot.ack.set_correlation_id(request_.correlation_id());
+      queued_bytes_ += bytes;
+    }
+    if (!request_.has_append()) {
+      Complete(seq, rpc::InvalidArgument({{"append", "required"}}));
+    } else {
+      Ref();  // the append's
+      QueueAppend(sessions_->log_, sessions_->limits_, request_.append(),
+                  principal_,
+                  [this, seq](absl::StatusOr<storage::AppendResult> result) {
+                    Complete(seq, result);
+                    Unref();
+                  });
+    }
+    bool read_next = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_ || draining_ || WindowFullLocked()) {
+        reading_ = false;
+      } else {
+        read_next = true;
+      }
+    }
+    if (read_next) StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
+    bool read_next = false;
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      written_requests_ = 0;
+      written_bytes_ = 0;
+      response_.Clear();
+      if (!ok) {
+        broken_ = true;
+      } else if (!reading_ && !reads_done_ && !draining_ && !finished_ &&
+                 !WindowFullLocked()) {
+        reading_ = true;
+        read_next = true;
+      }
+    }
+    if (read_next) StartRead(&request_);
+    Pump();
+  }
+
+  void OnCancel() override ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      broken_ = true;
+    }
+    Pump();
+  }
+
+  void OnDone() override {
+    sessions_->Unregister(this);
+    Unref();  // gRPC's
+  }
+
+ private:
+  struct Slot {
+    bool done = false;
+    size_t bytes = 0;  // of the request
+    v1::AppendAck ack;
+  };
+
+  ~Reactor() override = default;
+
+  bool WindowFullLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const size_t requests = slots_.size() + written_requests_;
+    const size_t bytes = queued_bytes_ + written_bytes_;
+    return requests >= sessions_->options_.window_requests ||
+           bytes >= sessions_->options_.window_bytes;
+  }
+
+  // The log's (or validation's) answer to the request in slot `seq`.
+  void Complete(uint64_t seq,
+                const absl::StatusOr<storage::AppendResult>& result)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_ || seq < first_seq_) return;  // ended meanwhile
+      Slot& slot = slots_[seq - first_seq_];
+      if (result.ok()) {
+        ToAppendResponse(*result, slot.ack.mutable_appended());
+      } else {
+        SetError(result.status(), &slot.ack);
+      }
+      slot.done = true;
+    }
+    Pump();
+  }
+
+  // Moves things along: writes the answered front of the queue when no
+  // write is in flight; finishes when the session is over. Any thread;
+  // never blocks.
+  void Pump() ABSL_LOCKS_EXCLUDED(mu_) {
+    bool write = false;
+    bool finish = false;
+    absl::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_ || writing_) return;
+      if (broken_) {
+        // Nothing more can be sent; the appends queued still complete.
+        finish = true;
+        status = absl::CancelledError("the session was cancelled or broke");
+      } else if (!slots_.empty() && slots_.front().done) {
+        const size_t max_acks =
+            std::max<size_t>(1, sessions_->options_.max_acks_per_response);
+        while (!slots_.empty() && slots_.front().done &&
+               static_cast<size_t>(response_.acks_size()) < max_acks) {
+          Slot& slot = slots_.front();
+          response_.add_acks()->Swap(&slot.ack);
+          written_requests_ += 1;
+          written_bytes_ += slot.bytes;
+          queued_bytes_ -= slot.bytes;
+          slots_.pop_front();
+          ++first_seq_;
+        }
+        writing_ = true;
+        write = true;
+      } else if (slots_.empty() && reads_done_) {
+        finish = true;  // half-closed and all answered
+      } else if (slots_.empty() && draining_) {
+        finish = true;
+        status = absl::UnavailableError(
+            "server is shutting down; every request read was answered");
+      }
+      if (finish) {
+        finished_ = true;
+        slots_.clear();
+      }
+    }
+    if (write) StartWrite(&response_);
+    if (finish) Finish(rpc::ToGrpcStatus(status));
+  }
+
+  // Constant after construction.
+  AppendSessions* const sessions_;
+  const std::string principal_;
+
+  // The request being read: used by the read side only (one read at a
+  // time).
+  v1::AppendSessionRequest request_;
+
+  std::atomic<int> refs_{1};  // gRPC's, plus one per queued append
+
+  absl::Mutex mu_;
+  // Requests read and not yet written back, in order; the front is
+  // sequence number first_seq_.
+  std::deque<Slot> slots_ ABSL_GUARDED_BY(mu_);
+  uint64_t first_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // of the requests in slots_
+  // The response being written, and the requests it answers.
+  v1::AppendSessionResponse response_ ABSL_GUARDED_BY(mu_);
+  size_t written_requests_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t written_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;     // a read is in flight
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;  // no more requests
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;    // service shutting down
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;      // cancelled or write failed
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;    // Finish called or due
+};
+
+AppendSessions::AppendSessions(storage::EventLog* log, const Limits& limits,
+                               const AppendSessionOptions& options)
+    : log_(log), limits_(limits), options_(options) {}
+
+grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
+AppendSessions::Open(grpc::CallbackServerContext* context) {
+  auto* reactor = new Reactor(this, PrincipalOf(*context));
+  reactor->Start();
+  return reactor;
+}
+
+bool AppendSessions::Register(Reactor* reactor) {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return false;
+  open_.insert(reactor);
+  return true;
+}
+
+void AppendSessions::Unregister(Reactor* reactor) {
+  absl::MutexLock lock(&mu_);
+  open_.erase(reactor);
+}
+
+size_t AppendSessions::open_sessions() const {
+  absl::MutexLock lock(&mu_);
+  return open_.size();
+}
+
+void AppendSessions::Shutdown() {
+  std::vector<Reactor*> open;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    for (Reactor* reactor : open_) {
+      reactor->Ref();  // registered: gRPC's reference is still held
+      open.push_back(reactor);
+    }
+  }
+  for (Reactor* reactor : open) {
+    reactor->Drain();
+    reactor->Unref();
+  }
+}
+
+}  // namespace annals::services

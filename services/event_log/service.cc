@@ -1,0 +1,172 @@
+#include "services/event_log/service.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "proto/rpc_status.h"
+
+namespace annals::services {
+namespace {
+
+constexpr uint32_t kDefaultReadLimit = 100;
+
+// Finishes `reactor` with `status` converted once to the wire.
+grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
+                                     const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(rpc::ToGrpcStatus(status));
+  return reactor;
+}
+
+// The page size of a read request: 0 means the default; above the limit is
+// a violation of `limit`.
+size_t PageSize(uint32_t limit, const Limits& limits,
+                std::vector<rpc::FieldViolation>* violations) {
+  if (limit == 0) return kDefaultReadLimit;
+  if (limit > limits.max_read_limit) {
+    violations->push_back(
+        {"limit", absl::StrCat("must be at most ", limits.max_read_limit,
+                               ", got ", limit)});
+  }
+  return limit;
+}
+
+storage::Direction ToDirection(v1::Direction direction,
+                               std::vector<rpc::FieldViolation>* violations) {
+  switch (direction) {
+    case v1::DIRECTION_UNSPECIFIED:
+    case v1::DIRECTION_FORWARD:
+      return storage::Direction::kForward;
+    case v1::DIRECTION_BACKWARD:
+      return storage::Direction::kBackward;
+    default:
+      violations->push_back(
+          {"direction", absl::StrCat("unknown direction ",
+                                     static_cast<int>(direction))});
+      return storage::Direction::kForward;
+  }
+}
+
+void MoveEvents(std::vector<v1::RecordedEvent>& from,
+                google::protobuf::RepeatedPtrField<v1::RecordedEvent>* to) {
+  to->Reserve(static_cast<int>(from.size()));
+  for (v1::RecordedEvent& event : from) to->Add()->Swap(&event);
+}
+
+}  // namespace
+
+std::string PrincipalOf(const grpc::CallbackServerContext& context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    std::vector<grpc::string_ref> identity = auth->GetPeerIdentity();
+    if (!identity.empty()) {
+      return std::string(identity.front().data(), identity.front().size());
+    }
+  }
+  // "ipv4:127.0.0.1:54321" -> "ipv4:127.0.0.1": the port is ephemeral.
+  std::string peer = context.peer();
+  if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:")) {
+    peer.resize(peer.rfind(':'));
+  }
+  return absl::StrCat("anonymous@", peer);
+}
+
+EventLogService::EventLogService(storage::EventLog* log, const Limits& limits,
+                                 const AppendSessionOptions& session_options)
+    : log_(log), limits_(limits), sessions_(log, limits, session_options) {}
+
+grpc::ServerUnaryReactor* EventLogService::Append(
+    grpc::CallbackServerContext* context, const v1::AppendRequest* request,
+    v1::AppendResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  QueueAppend(
+      log_, limits_, *request, PrincipalOf(*context),
+      [reactor, response](absl::StatusOr<storage::AppendResult> result) {
+        if (result.ok()) ToAppendResponse(*result, response);
+        reactor->Finish(rpc::ToGrpcStatus(result.status()));
+      });
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
+EventLogService::AppendSession(grpc::CallbackServerContext* context) {
+  return sessions_.Open(context);
+}
+
+grpc::ServerUnaryReactor* EventLogService::ReadStream(
+    grpc::CallbackServerContext* context, const v1::ReadStreamRequest* request,
+    v1::ReadStreamResponse* response) {
+  std::vector<rpc::FieldViolation> violations;
+  if (!IsValidStreamName(request->stream())) {
+    violations.push_back(
+        {"stream", request->stream().empty()
+                       ? "required"
+                       : "must be 1 to 128 characters from [A-Za-z0-9._:-]"});
+  }
+  const size_t limit = PageSize(request->limit(), limits_, &violations);
+  const storage::Direction direction =
+      ToDirection(request->direction(), &violations);
+  if (!violations.empty()) {
+    return FinishWith(context, rpc::InvalidArgument(violations));
+  }
+
+  absl::StatusOr<storage::ReadPage> page = log_->ReadStream(
+      request->stream(), request->from_version(), direction, limit);
+  if (page.ok()) {
+    MoveEvents(page->events, response->mutable_events());
+    response->set_next_version(page->next);
+    response->set_stream_version(page->last);
+    response->set_end_of_stream(page->end);
+  }
+  return FinishWith(context, page.status());
+}
+
+grpc::ServerUnaryReactor* EventLogService::ReadAll(
+    grpc::CallbackServerContext* context, const v1::ReadAllRequest* request,
+    v1::ReadAllResponse* response) {
+  std::vector<rpc::FieldViolation> violations;
+  const size_t limit = PageSize(request->limit(), limits_, &violations);
+  const storage::Direction direction =
+      ToDirection(request->direction(), &violations);
+  if (!violations.empty()) {
+    return FinishWith(context, rpc::InvalidArgument(violations));
+  }
+
+  absl::StatusOr<storage::ReadPage> page =
+      log_->ReadAll(request->from_position(), direction, limit);
+  if (page.ok()) {
+    MoveEvents(page->events, response->mutable_events());
+    response->set_next_position(page->next);
+    response->set_head(page->last);
+    response->set_end_of_log(page->end);
+  }
+  return FinishWith(context, page.status());
+}
+
+grpc::ServerUnaryReactor* EventLogService::GetEvent(
+    grpc::CallbackServerContext* context, const v1::GetEventRequest* request,
+    v1::GetEventResponse* response) {
+  if (request->id().empty()) {
+    return FinishWith(context, rpc::InvalidArgument({{"id", "required"}}));
+  }
+  absl::StatusOr<v1::RecordedEvent> event = log_->GetEvent(request->id());
+  if (!event.ok()) return FinishWith(context, event.status());
+  response->mutable_event()->Swap(&*event);
+  absl::StatusOr<std::vector<uint64_t>> corrections =
+      log_->CorrectionsOf(request->id());
+  if (absl::IsUnimplemented(corrections.status())) {
+    return FinishWith(context, absl::OkStatus());  // a log without the index
+  }
+  if (!corrections.ok()) return FinishWith(context, corrections.status());
+  for (uint64_t position : *corrections) {
+    absl::StatusOr<v1::RecordedEvent> correction = log_->GetEventAt(position);
+    if (!correction.ok()) return FinishWith(context, correction.status());
+    response->add_corrections()->Swap(&*correction);
+  }
+  return FinishWith(context, absl::OkStatus());
+}
+
+}  // namespace annals::services

@@ -1,0 +1,61 @@
+// The annals.v1.EventLog gRPC service: thin adapters from the wire to the
+// storage::EventLog. Each handler validates its request (services/
+// validation.h), makes one domain call, and converts the status once.
+#ifndef ANNALS_SERVICES_EVENT_LOG_SERVICE_H_
+#define ANNALS_SERVICES_EVENT_LOG_SERVICE_H_
+
+#include <string>
+
+#include "annals/v1/event_log.grpc.pb.h"
+#include "services/event_log/append_session.h"
+#include "services/model/validation.h"
+#include "storage/event_log.h"
+
+namespace annals::services {
+
+// The principal recorded for a call: the authenticated peer identity, or
+// "anonymous@<peer address without port>" on an unauthenticated connection.
+std::string PrincipalOf(const grpc::CallbackServerContext& context);
+
+class EventLogService final : public v1::EventLog::CallbackService {
+ public:
+  // `log` must outlive the service. Thread-safe.
+  EventLogService(storage::EventLog* log, const Limits& limits,
+                  const AppendSessionOptions& session_options = {});
+
+  // Completes when the append is durable; the handler thread never waits
+  // for the writer.
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const v1::AppendRequest* request,
+                                   v1::AppendResponse* response) override;
+  // See services/event_log/append_session.h.
+  grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
+  AppendSession(grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* context,
+                                       const v1::ReadStreamRequest* request,
+                                       v1::ReadStreamResponse* response) override;
+  grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* context,
+                                    const v1::ReadAllRequest* request,
+                                    v1::ReadAllResponse* response) override;
+  grpc::ServerUnaryReactor* GetEvent(grpc::CallbackServerContext* context,
+                                     const v1::GetEventRequest* request,
+                                     v1::GetEventResponse* response) override;
+
+  // Ends every append session (see AppendSessions::Shutdown). Call before
+  // grpc::Server::Shutdown so that sessions need not wait for its deadline.
+  void Shutdown() { sessions_.Shutdown(); }
+
+  // The append sessions open now.
+  size_t open_sessions() const { return sessions_.open_sessions(); }
+
+ private:
+  // Constant after construction.
+  storage::EventLog* const log_;
+  const Limits limits_;
+
+  AppendSessions sessions_;
+};
+
+}  // namespace annals::services
+
+#endif  // ANNALS_SERVICES_EVENT_LOG_SERVICE_H_

@@ -1,0 +1,811 @@
+#include "services/relationships/projector.h"
+
+#include <algorithm>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
+#include "services/model/projection.h"
+#include "storage/format.h"
+#include "storage/status_macros.h"
+
+namespace annals::services {
+namespace {
+
+using storage::ProjectionContext;
+using storage::ProjectionFamily;
+namespace format = storage::format;
+
+// The position an entry's value starts with: all of it (index and latest
+// correction entries) or followed by the kind (timeline entries).
+absl::StatusOr<uint64_t> ParsePosition(absl::string_view value,
+                                       absl::string_view what) {
+  uint64_t position = 0;
+  uint8_t kind = 0;
+  if (!format::ParseBigEndian64(value, &position) &&
+      !format::ParseTimelineValue(value, &position, &kind)) {
+    return absl::InternalError(
+        absl::StrCat("projection entry ", what, " is not a position"));
+  }
+  return position;
+}
+
+// --- The refill index (storage/format.h, tag 0x03 of dyad_timeline) ---
+//
+// Per dyad, the events each refill of a correction needs (services/
+// projection.h, Refill), keyed so that the one(s) wanted come first or
+// last: dyad || 0x00 || 0x03 || facet || fields || BE32 date key || id ->
+// BE64 position of the content. Fields are length-prefixed (BE32 length ||
+// bytes), so no field can run into the next; the id ends the key, so key
+// order within a facet is the projection's (occurred sort key, id) order.
+constexpr char kRefillTag = 0x03;
+constexpr char kMeetingFacet = 'm';    // meetings that took place
+constexpr char kAgreementFacet = 'a';
+constexpr char kStatementFacet = 's';
+constexpr char kSanctionFacet = 'x';   // fields: imposer, measure
+constexpr char kPolicyFacet = 'p';     // fields: policy
+constexpr char kHardeningFacet = 'h';  // fields: policy (hardening only)
+constexpr char kResolutionFacet = 'r'; // fields: body, BE32 year
+constexpr char kTagFacet = 't';        // fields: tag
+
+std::string FacetPrefix(absl::string_view dyad, char facet,
+                        std::initializer_list<absl::string_view> fields = {}) {
+  std::string key(dyad);
+  key.push_back('\0');
+  key.push_back(kRefillTag);
+  key.push_back(facet);
+  for (absl::string_view field : fields) {
+    format::PutBigEndian32(&key, static_cast<uint32_t>(field.size()));
+    key.append(field.data(), field.size());
+  }
+  return key;
+}
+
+std::string ResolutionFacetPrefix(absl::string_view dyad,
+                                  absl::string_view body, int year) {
+  std::string key = FacetPrefix(dyad, kResolutionFacet, {body});
+  format::PutBigEndian32(&key, static_cast<uint32_t>(year));
+  return key;
+}
+
+// The facet prefixes `content` is listed under in `dyad` (one of its
+// dyads). Sorted, no repeats.
+std::vector<std::string> FacetPrefixesOf(absl::string_view dyad,
+                                         const v1::Event& content) {
+  std::vector<std::string> prefixes;
+  switch (content.what_case()) {
+    case v1::Event::kMeeting:
+      if (content.meeting().outcome() != v1::Meeting::OUTCOME_PLANNED) {
+        prefixes.push_back(FacetPrefix(dyad, kMeetingFacet));
+      }
+      break;
+    case v1::Event::kAgreement:
+      prefixes.push_back(FacetPrefix(dyad, kAgreementFacet));
+      break;
+    case v1::Event::kStatement:
+      prefixes.push_back(FacetPrefix(dyad, kStatementFacet));
+      break;
+    case v1::Event::kSanction: {
+      const size_t dash = dyad.find('-');
+      for (const std::string& imposer : content.source()) {
+        if (imposer != dyad.substr(0, dash) && imposer != dyad.substr(dash + 1))
+          continue;
+        for (const std::string& measure : content.sanction().measures()) {
+          prefixes.push_back(
+              FacetPrefix(dyad, kSanctionFacet, {imposer, measure}));
+        }
+      }
+      break;
+    }
+    case v1::Event::kPolicyChange: {
+      const v1::PolicyChange& p = content.policy_change();
+      prefixes.push_back(FacetPrefix(dyad, kPolicyFacet, {p.policy()}));
+      if (p.direction() == v1::PolicyChange::DIRECTION_HARDENING) {
+        prefixes.push_back(FacetPrefix(dyad, kHardeningFacet, {p.policy()}));
+      }
+      break;
+    }
+    case v1::Event::kResolution:
+      prefixes.push_back(ResolutionFacetPrefix(
+          dyad, content.resolution().body(), content.occurred().start().year()));
+      break;
+    default:
+      break;
+  }
+  for (const std::string& tag : content.tags()) {
+    prefixes.push_back(FacetPrefix(dyad, kTagFacet, {tag}));
+  }
+  std::sort(prefixes.begin(), prefixes.end());
+  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+  return prefixes;
+}
+
+// The part of a facet key after `prefix`: BE32 date key || id.
+std::string FacetSuffix(const v1::Event& content) {
+  std::string suffix;
+  format::PutBigEndian32(&suffix, DateKeyOf(content.occurred()));
+  suffix.append(content.id());
+  return suffix;
+}
+
+// The id at the end of a facet key under `prefix`.
+absl::string_view FacetId(absl::string_view key, size_t prefix_size) {
+  return key.size() >= prefix_size + 4 ? key.substr(prefix_size + 4)
+                                       : absl::string_view();
+}
+
+// A FillFrom skip: whether an event id is one of `kept`'s records' events
+// (which must outlive the returned function).
+template <typename Records>
+std::function<bool(absl::string_view)> AmongKept(const Records& kept) {
+  return [&kept](absl::string_view id) {
+    return std::any_of(kept.begin(), kept.end(), [id](const auto& record) {
+      return record.event().event_id() == id;
+    });
+  };
+}
+
+// Puts the series of `state` back in the state's order after entries were
+// merged in: months by (year, month), resolution records by (body, year).
+void SortSeries(v1::RelationshipState* state) {
+  auto* months = state->mutable_goldstein_monthly();
+  std::sort(months->pointer_begin(), months->pointer_end(),
+            [](const v1::GoldsteinMonth* a, const v1::GoldsteinMonth* b) {
+              return std::make_pair(a->year(), a->month()) <
+                     std::make_pair(b->year(), b->month());
+            });
+  auto* resolutions = state->mutable_resolutions();
+  std::sort(resolutions->pointer_begin(), resolutions->pointer_end(),
+            [](const v1::ResolutionRecord* a, const v1::ResolutionRecord* b) {
+              return std::make_pair(absl::string_view(a->body()), a->year()) <
+                     std::make_pair(absl::string_view(b->body()), b->year());
+            });
+}
+
+// The projection work of one commit group. States are loaded once, changed
+// in memory, and written back (with their ordering keys) by Flush.
+class GroupProjection {
+ public:
+  explicit GroupProjection(ProjectionContext* context) : context_(context) {}
+
+  absl::Status Event(const v1::RecordedEvent& recorded) {
+    const v1::Event& event = recorded.event();
+    RETURN_IF_ERROR(PutTimeline(event, recorded.position(), recorded.position()));
+    for (const std::string& dyad : DyadsOf(event)) {
+      RETURN_IF_ERROR(context_->Put(ProjectionFamily::kDyadTimeline,
+                                    format::HistoryKey(dyad, recorded.position()),
+                                    ""));
+      RETURN_IF_ERROR(PutFacets(dyad, event, recorded.position()));
+      ASSIGN_OR_RETURN(Cached * cached, Load(dyad));
+      RETURN_IF_ERROR(LoadParts(dyad, event, cached));
+      Apply(event, &cached->state);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Correction(const v1::RecordedEvent& recorded) {
+    const v1::Correction& correction = recorded.event().correction();
+    std::optional<v1::Event> next;
+    switch (correction.action()) {
+      case v1::Correction::ACTION_AMEND:
+        // Never valid (services/model/validation.h); EffectiveEvents
+        // ignores it.
+        if (correction.amended().has_correction()) return absl::OkStatus();
+        next = ContentOf(recorded);
+        break;
+      case v1::Correction::ACTION_RETRACT:
+        break;
+      default:
+        return absl::OkStatus();  // ignored like EffectiveEvents does
+    }
+    ASSIGN_OR_RETURN(const uint64_t corrected,
+                     context_->PositionOf(correction.corrects_event_id()));
+    ASSIGN_OR_RETURN(std::optional<v1::Event> previous,
+                     ContentBefore(corrected));
+
+    if (previous.has_value()) {
+      const uint32_t date = DateKeyOf(previous->occurred());
+      for (const std::string& subject : SubjectsOf(*previous)) {
+        RETURN_IF_ERROR(
+            context_->Delete(ProjectionFamily::kDyadTimeline,
+                             format::TimelineKey(subject, date, corrected)));
+      }
+    }
+    if (next.has_value()) {
+      RETURN_IF_ERROR(PutTimeline(*next, corrected, recorded.position()));
+    }
+    RETURN_IF_ERROR(context_->Put(
+        ProjectionFamily::kDyadTimeline, format::LatestCorrectionKey(corrected),
+        format::EncodeBigEndian64(recorded.position())));
+
+    // The index first, so that the refills read the new set of events.
+    std::vector<std::string> removed_from, added_to;
+    if (previous.has_value()) removed_from = DyadsOf(*previous);
+    if (next.has_value()) added_to = DyadsOf(*next);
+    for (const std::string& dyad : removed_from) {
+      for (const std::string& prefix : FacetPrefixesOf(dyad, *previous)) {
+        RETURN_IF_ERROR(context_->Delete(ProjectionFamily::kDyadTimeline,
+                                         prefix + FacetSuffix(*previous)));
+      }
+    }
+    for (const std::string& dyad : added_to) {
+      RETURN_IF_ERROR(PutFacets(dyad, *next, recorded.position()));
+    }
+
+    std::vector<std::string> dyads = removed_from;
+    dyads.insert(dyads.end(), added_to.begin(), added_to.end());
+    std::sort(dyads.begin(), dyads.end());
+    dyads.erase(std::unique(dyads.begin(), dyads.end()), dyads.end());
+    for (const std::string& dyad : dyads) {
+      RETURN_IF_ERROR(context_->Put(
+          ProjectionFamily::kDyadTimeline,
+          format::HistoryKey(dyad, recorded.position()),
+          format::kHistoryCorrection));
+      ASSIGN_OR_RETURN(Cached * cached, Load(dyad));
+      Refill refill;
+      if (std::binary_search(removed_from.begin(), removed_from.end(), dyad)) {
+        RETURN_IF_ERROR(LoadParts(dyad, *previous, cached));
+        refill = Remove(*previous, &cached->state);
+        cached->removed = true;
+      }
+      if (std::binary_search(added_to.begin(), added_to.end(), dyad)) {
+        RETURN_IF_ERROR(LoadParts(dyad, *next, cached));
+        Apply(*next, &cached->state);
+      }
+      RETURN_IF_ERROR(Fill(dyad, refill, &cached->state));
+    }
+    return absl::OkStatus();
+  }
+
+  // Calls `visit` with each dyad whose state the group loaded (and Flush
+  // writes).
+  template <typename Visit>
+  void ForEachDyad(Visit visit) const {
+    for (const auto& [dyad, cached] : states_) visit(dyad);
+  }
+
+  // Writes every changed state and moves its ordering keys. A dyad left
+  // with no events has no state and no ordering keys.
+  absl::Status Flush() {
+    for (auto& [dyad, cached] : states_) {
+      const bool empty = cached.state.event_count() == 0;
+      ASSIGN_OR_RETURN(const v1::GoldsteinIndex current,
+                       FlushParts(dyad, &cached));
+      std::string activity, index;
+      if (!empty) {
+        activity = ByActivityKeyOf(cached.state);
+        index = ByIndexKeyOf(dyad, current);
+        RETURN_IF_ERROR(
+            context_->Put(ProjectionFamily::kRelationships, dyad,
+                          RelationshipRecordOf(&cached.state, current)));
+      } else if (cached.existed) {
+        RETURN_IF_ERROR(context_->Delete(ProjectionFamily::kRelationships, dyad));
+      }
+      RETURN_IF_ERROR(MoveKey(cached.existed, cached.activity, activity));
+      RETURN_IF_ERROR(MoveKey(cached.existed, cached.index, index));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Cached {
+    // The record's parts, and the series entries loaded (LoadParts).
+    v1::RelationshipState state;
+    bool existed = false;   // stored before this group
+    std::string activity;   // its ordering keys as stored, when it existed
+    std::string index;
+    // The keys of the series entries loaded, stored or not.
+    absl::btree_set<std::string> parts;
+    // The latest month as stored (the stored index's end), and whether an
+    // event was taken out in this group (then the latest month may have
+    // moved back, and FlushParts reads it from the entries).
+    absl::optional<YearMonth> stored_latest;
+    bool removed = false;
+  };
+
+  absl::StatusOr<Cached*> Load(const std::string& dyad) {
+    auto [it, inserted] = states_.try_emplace(dyad);
+    Cached& cached = it->second;
+    if (!inserted) return &cached;
+    absl::StatusOr<std::string> stored =
+        context_->Get(ProjectionFamily::kRelationships, dyad);
+    if (absl::IsNotFound(stored.status())) {
+      cached.state.set_dyad(dyad);
+      return &cached;
+    }
+    if (!stored.ok()) {
+      states_.erase(it);
+      return stored.status();
+    }
+    absl::StatusOr<v1::GetRelationshipResponse> record =
+        ParseStoredResponse(*stored, dyad);
+    if (!record.ok()) {
+      states_.erase(it);
+      return record.status();
+    }
+    cached.state = std::move(*record->mutable_state());
+    cached.existed = true;
+    cached.activity = ByActivityKeyOf(cached.state);
+    cached.index = ByIndexKeyOf(dyad, record->index());
+    if (record->index().end_month() >= 1) {
+      cached.stored_latest =
+          YearMonth{record->index().end_year(), record->index().end_month()};
+    }
+    return &cached;
+  }
+
+  // Brings the series entries `content` changes in `dyad` (its month, its
+  // resolution record) into the cached state, in the state's order.
+  absl::Status LoadParts(const std::string& dyad, const v1::Event& content,
+                         Cached* cached) {
+    const v1::Date& start = content.occurred().start();
+    std::vector<std::string> keys = {MonthPartKey(dyad, start.year())};
+    if (content.has_resolution()) {
+      keys.push_back(
+          ResolutionPartKey(dyad, content.resolution().body(), start.year()));
+    }
+    return LoadEntries(dyad, keys, cached);
+  }
+
+  // Merges the entries `keys` of `dyad` not loaded yet into the cached
+  // state, in the state's order.
+  absl::Status LoadEntries(const std::string& dyad,
+                           const std::vector<std::string>& keys,
+                           Cached* cached) {
+    bool loaded = false;
+    for (const std::string& key : keys) {
+      if (!cached->parts.insert(key).second) continue;
+      absl::StatusOr<std::string> stored =
+          context_->Get(ProjectionFamily::kRelationships, key);
+      if (absl::IsNotFound(stored.status())) continue;
+      if (!stored.ok()) return stored.status();
+      if (!cached->state.MergeFromString(*stored)) {
+        return absl::DataLossError(absl::StrCat(
+            "a stored series entry of the state of ", dyad, " is corrupt"));
+      }
+      loaded = true;
+    }
+    if (loaded) SortSeries(&cached->state);
+    return absl::OkStatus();
+  }
+
+  // Writes the series entries loaded (deleting those now gone) and returns
+  // CurrentIndexOf the whole state, read back through the context.
+  absl::StatusOr<v1::GoldsteinIndex> FlushParts(const std::string& dyad,
+                                                Cached* cached) {
+    // The lists are sorted, so each entry's records are a run of them.
+    absl::btree_map<std::string, v1::RelationshipState> entries;
+    for (const v1::GoldsteinMonth& month : cached->state.goldstein_monthly()) {
+      *entries[MonthPartKey(dyad, month.year())].add_goldstein_monthly() =
+          month;
+    }
+    for (const v1::ResolutionRecord& record : cached->state.resolutions()) {
+      *entries[ResolutionPartKey(dyad, record.body(), record.year())]
+           .add_resolutions() = record;
+    }
+    for (const auto& [key, entry] : entries) {
+      RETURN_IF_ERROR(context_->Put(ProjectionFamily::kRelationships, key,
+                                    SerializeDeterministic(entry)));
+    }
+    for (const std::string& key : cached->parts) {
+      if (!entries.contains(key)) {
+        RETURN_IF_ERROR(
+            context_->Delete(ProjectionFamily::kRelationships, key));
+      }
+    }
+    if (!cached->removed) {
+      // Events were only added: the latest month is the stored one or a
+      // later one loaded in this group, and its window lies in its year
+      // and the one before, which are loaded (unchanged if not loaded
+      // before; they need not be written).
+      absl::optional<YearMonth> latest = cached->stored_latest;
+      const absl::optional<YearMonth> added = LatestMonth(cached->state);
+      if (added.has_value() &&
+          (!latest.has_value() || std::make_pair(added->year, added->month) >
+                                      std::make_pair(latest->year, latest->month))) {
+        latest = added;
+      }
+      if (!latest.has_value()) return CurrentIndexOf(v1::RelationshipState());
+      RETURN_IF_ERROR(LoadEntries(dyad,
+                                  {MonthPartKey(dyad, latest->year),
+                                   MonthPartKey(dyad, latest->year - 1)},
+                                  cached));
+      return CurrentIndexOf(cached->state);
+    }
+    // Otherwise the trailing window from the entries: the latest month
+    // with a month (year-only buckets are in no window) and the eleven
+    // before it, from the newest years' entries (two at most, newest first).
+    v1::RelationshipState window;
+    std::optional<int64_t> latest;
+    absl::Status error;
+    RETURN_IF_ERROR(context_->ScanUntil(
+        ProjectionFamily::kRelationships, MonthPartsPrefix(dyad),
+        ProjectionContext::Order::kDescending,
+        [&](absl::string_view, absl::string_view value) {
+          v1::RelationshipState year;
+          if (!year.ParseFromArray(value.data(),
+                                   static_cast<int>(value.size()))) {
+            error = absl::DataLossError(absl::StrCat(
+                "a stored year of the state of ", dyad, " is corrupt"));
+            return false;
+          }
+          const auto& months = year.goldstein_monthly();
+          for (int i = months.size() - 1; i >= 0; --i) {
+            const v1::GoldsteinMonth& m = months[i];
+            if (m.month() < 1) continue;
+            const int64_t at = int64_t{m.year()} * 12 + (m.month() - 1);
+            if (!latest.has_value()) latest = at;
+            if (at < *latest - 11) return false;
+            *window.add_goldstein_monthly() = m;
+          }
+          return true;
+        }));
+    RETURN_IF_ERROR(error);
+    std::reverse(window.mutable_goldstein_monthly()->begin(),
+                 window.mutable_goldstein_monthly()->end());
+    return CurrentIndexOf(window);
+  }
+
+  absl::Status PutTimeline(const v1::Event& content, uint64_t position,
+                           uint64_t content_position) {
+    const uint32_t date = DateKeyOf(content.occurred());
+    const std::string value = format::TimelineValue(
+        content_position, static_cast<uint8_t>(content.what_case()));
+    for (const std::string& subject : SubjectsOf(content)) {
+      RETURN_IF_ERROR(
+          context_->Put(ProjectionFamily::kDyadTimeline,
+                        format::TimelineKey(subject, date, position), value));
+    }
+    return absl::OkStatus();
+  }
+
+  // The content of the event at `position` before the correction being
+  // projected: the original, the latest amendment, or none (retracted).
+  absl::StatusOr<std::optional<v1::Event>> ContentBefore(uint64_t position) {
+    uint64_t holder = position;
+    absl::StatusOr<std::string> latest = context_->Get(
+        ProjectionFamily::kDyadTimeline, format::LatestCorrectionKey(position));
+    if (latest.ok()) {
+      ASSIGN_OR_RETURN(holder, ParsePosition(*latest, "latest correction"));
+    } else if (!absl::IsNotFound(latest.status())) {
+      return latest.status();
+    }
+    ASSIGN_OR_RETURN(const v1::RecordedEvent recorded, context_->EventAt(holder));
+    if (recorded.event().has_correction() &&
+        recorded.event().correction().action() ==
+            v1::Correction::ACTION_RETRACT) {
+      return std::nullopt;
+    }
+    return ContentOf(recorded);
+  }
+
+  absl::Status PutFacets(const std::string& dyad, const v1::Event& content,
+                         uint64_t content_position) {
+    const std::string suffix = FacetSuffix(content);
+    const std::string value = format::EncodeBigEndian64(content_position);
+    for (const std::string& prefix : FacetPrefixesOf(dyad, content)) {
+      RETURN_IF_ERROR(context_->Put(ProjectionFamily::kDyadTimeline,
+                                    prefix + suffix, value));
+    }
+    return absl::OkStatus();
+  }
+
+  // The content an index or timeline entry's value points at.
+  absl::StatusOr<v1::Event> ContentAt(absl::string_view value) {
+    ASSIGN_OR_RETURN(const uint64_t position, ParsePosition(value, "index"));
+    ASSIGN_OR_RETURN(const v1::RecordedEvent recorded,
+                     context_->EventAt(position));
+    return ContentOf(recorded);
+  }
+
+  // ApplyPart(part) with the events of the first `limit` entries under
+  // `prefix` in `order` whose id `skip` does not reject.
+  absl::Status FillFrom(
+      const std::string& prefix, ProjectionContext::Order order, size_t limit,
+      StatePart part, v1::RelationshipState* state,
+      const std::function<bool(absl::string_view id)>& skip = nullptr) {
+    std::vector<std::string> values;
+    size_t seen = 0;
+    RETURN_IF_ERROR(context_->ScanUntil(
+        ProjectionFamily::kDyadTimeline, prefix, order,
+        [&](absl::string_view key, absl::string_view value) {
+          if (!skip || !skip(FacetId(key, prefix.size()))) {
+            values.emplace_back(value);
+          }
+          return ++seen < limit;
+        }));
+    for (const std::string& value : values) {
+      ASSIGN_OR_RETURN(const v1::Event content, ContentAt(value));
+      ApplyPart(part, content, state);
+    }
+    return absl::OkStatus();
+  }
+
+  // first_event or last_event from the dyad's timeline: every entry of its
+  // first (last) date key, since ties are decided by id, not position.
+  absl::Status FillEnd(const std::string& dyad, ProjectionContext::Order order,
+                       v1::RelationshipState* state) {
+    const std::string prefix = format::TimelinePrefix(dyad);
+    std::vector<std::string> values;
+    std::string end_date;  // the BE32 date key of the first entry seen
+    RETURN_IF_ERROR(context_->ScanUntil(
+        ProjectionFamily::kDyadTimeline, prefix, order,
+        [&](absl::string_view key, absl::string_view value) {
+          const absl::string_view date = key.substr(prefix.size(), 4);
+          if (values.empty()) {
+            end_date = std::string(date);
+          } else if (date != end_date) {
+            return false;
+          }
+          values.emplace_back(value);
+          return true;
+        }));
+    for (const std::string& value : values) {
+      ASSIGN_OR_RETURN(const v1::Event content, ContentAt(value));
+      ApplyPart(StatePart::kEnds, content, state);
+    }
+    return absl::OkStatus();
+  }
+
+  // Refills what Remove took out of the state of `dyad`, from the index and
+  // timeline as of this group (services/model/projection.h, Refill).
+  absl::Status Fill(const std::string& dyad, const Refill& refill,
+                    v1::RelationshipState* state) {
+    using Order = ProjectionContext::Order;
+    if (refill.first_event) {
+      RETURN_IF_ERROR(FillEnd(dyad, Order::kAscending, state));
+    }
+    if (refill.last_event) {
+      RETURN_IF_ERROR(FillEnd(dyad, Order::kDescending, state));
+    }
+    if (refill.last_meeting) {
+      RETURN_IF_ERROR(FillFrom(FacetPrefix(dyad, kMeetingFacet),
+                               Order::kDescending, 1, StatePart::kLastMeeting,
+                               state));
+    }
+    // Policies before agreements is not needed (either keeps suspended_by
+    // right), but it reads better: the suspensions are final sooner.
+    for (const std::string& policy : refill.policies) {
+      RETURN_IF_ERROR(FillFrom(FacetPrefix(dyad, kPolicyFacet, {policy}),
+                               Order::kDescending, 1, StatePart::kPolicies,
+                               state));
+      RETURN_IF_ERROR(FillFrom(FacetPrefix(dyad, kHardeningFacet, {policy}),
+                               Order::kDescending, 1, StatePart::kPolicies,
+                               state));
+    }
+    if (refill.agreements) {
+      RETURN_IF_ERROR(FillFrom(FacetPrefix(dyad, kAgreementFacet),
+                               Order::kDescending, kMaxAgreements,
+                               StatePart::kAgreements, state,
+                               AmongKept(state->agreements())));
+    }
+    if (refill.statements) {
+      RETURN_IF_ERROR(FillFrom(FacetPrefix(dyad, kStatementFacet),
+                               Order::kDescending, kRecentStatements,
+                               StatePart::kStatements, state,
+                               AmongKept(state->recent_statements())));
+    }
+    for (const auto& [imposer, measure] : refill.sanctions) {
+      RETURN_IF_ERROR(
+          FillFrom(FacetPrefix(dyad, kSanctionFacet, {imposer, measure}),
+                   Order::kDescending, 1, StatePart::kSanctions, state));
+    }
+    for (const auto& [body, year] : refill.resolutions) {
+      RETURN_IF_ERROR(FillFrom(ResolutionFacetPrefix(dyad, body, year),
+                               Order::kAscending,
+                               std::numeric_limits<size_t>::max(),
+                               StatePart::kResolutions, state));
+    }
+    for (const std::string& tag : refill.tags) {
+      bool tagged = false;
+      RETURN_IF_ERROR(context_->ScanUntil(
+          ProjectionFamily::kDyadTimeline, FacetPrefix(dyad, kTagFacet, {tag}),
+          Order::kAscending, [&tagged](absl::string_view, absl::string_view) {
+            tagged = true;
+            return false;
+          }));
+      if (tagged) RestoreTag(tag, state);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status MoveKey(bool existed, const std::string& from,
+                       const std::string& to) {
+    if (existed && from == to) return absl::OkStatus();
+    if (existed) {
+      RETURN_IF_ERROR(context_->Delete(ProjectionFamily::kRelationships, from));
+    }
+    if (to.empty()) return absl::OkStatus();
+    return context_->Put(ProjectionFamily::kRelationships, to, "");
+  }
+
+  ProjectionContext* const context_;
+  absl::flat_hash_map<std::string, Cached> states_;
+};
+
+}  // namespace
+
+uint32_t DateKeyOf(const v1::Occurred& occurred) {
+  const v1::Date& d = occurred.start();
+  return static_cast<uint32_t>(d.year()) * 10000 +
+         static_cast<uint32_t>(d.month()) * 100 + static_cast<uint32_t>(d.day());
+}
+
+std::vector<std::string> SubjectsOf(const v1::Event& event) {
+  std::vector<std::string> subjects = {""};
+  for (const std::string& actor : event.source()) subjects.push_back(actor);
+  for (const std::string& actor : event.target()) subjects.push_back(actor);
+  for (const std::string& actor : event.resolution().sponsors()) {
+    subjects.push_back(actor);
+  }
+  for (std::string& dyad : DyadsOf(event)) subjects.push_back(std::move(dyad));
+  std::sort(subjects.begin(), subjects.end());
+  subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
+  return subjects;
+}
+
+v1::Event ContentOf(const v1::RecordedEvent& recorded) {
+  const v1::Event& event = recorded.event();
+  if (!event.has_correction() ||
+      event.correction().action() != v1::Correction::ACTION_AMEND) {
+    return event;
+  }
+  v1::Event content = event.correction().amended();
+  content.set_id(event.correction().corrects_event_id());
+  return content;
+}
+
+std::string ByActivityKeyOf(const v1::RelationshipState& state) {
+  return format::ByActivityKey(DateKeyOf(state.last_event().occurred()),
+                               state.dyad());
+}
+
+std::string ByIndexKeyOf(absl::string_view dyad,
+                         const v1::GoldsteinIndex& index) {
+  return format::ByIndexKey(static_cast<int32_t>(index.mean_tenths()), dyad);
+}
+
+std::string RelationshipPartsPrefix(absl::string_view dyad) {
+  return absl::StrCat(dyad, absl::string_view("\0", 1));
+}
+
+std::string MonthPartsPrefix(absl::string_view dyad) {
+  return absl::StrCat(RelationshipPartsPrefix(dyad), "g");
+}
+
+std::string MonthPartKey(absl::string_view dyad, int year) {
+  std::string key = MonthPartsPrefix(dyad);
+  format::PutBigEndian32(&key, static_cast<uint32_t>(year));
+  return key;
+}
+
+std::string ResolutionPartKey(absl::string_view dyad, absl::string_view body,
+                              int year) {
+  std::string key = absl::StrCat(RelationshipPartsPrefix(dyad), "r", body,
+                                 absl::string_view("\0", 1));
+  format::PutBigEndian32(&key, static_cast<uint32_t>(year / 10));
+  return key;
+}
+
+std::string RelationshipRecordOf(v1::RelationshipState* state,
+                                 const v1::GoldsteinIndex& index) {
+  google::protobuf::RepeatedPtrField<v1::GoldsteinMonth> months;
+  google::protobuf::RepeatedPtrField<v1::ResolutionRecord> resolutions;
+  months.Swap(state->mutable_goldstein_monthly());
+  resolutions.Swap(state->mutable_resolutions());
+  v1::GetRelationshipResponse record;
+  record.set_allocated_state(state);
+  *record.mutable_index() = index;
+  std::string bytes = SerializeDeterministic(record);
+  static_cast<void>(record.release_state());  // still `state`'s owner
+  months.Swap(state->mutable_goldstein_monthly());
+  resolutions.Swap(state->mutable_resolutions());
+  return bytes;
+}
+
+namespace {
+
+// Appends `part` as a GetRelationshipResponse.state field (field 1,
+// length-delimited).
+void AppendPart(std::string* bytes, absl::string_view part) {
+  using google::protobuf::internal::WireFormatLite;
+  using google::protobuf::io::CodedOutputStream;
+  // The tag and length into a small array, then the part: a
+  // StringOutputStream would zero the string's spare capacity on every
+  // call (a few MB per state of ~50 parts).
+  uint8_t head[10];  // two varint32s
+  uint8_t* end = CodedOutputStream::WriteTagToArray(
+      WireFormatLite::MakeTag(v1::GetRelationshipResponse::kStateFieldNumber,
+                              WireFormatLite::WIRETYPE_LENGTH_DELIMITED),
+      head);
+  end = CodedOutputStream::WriteVarint32ToArray(
+      static_cast<uint32_t>(part.size()), end);
+  bytes->append(reinterpret_cast<const char*>(head),
+                static_cast<size_t>(end - head));
+  bytes->append(part.data(), part.size());
+}
+
+}  // namespace
+
+std::string AssembleRelationship(absl::string_view record,
+                                 const std::vector<std::string>& parts) {
+  std::string bytes(record);
+  for (const std::string& part : parts) AppendPart(&bytes, part);
+  return bytes;
+}
+
+absl::StatusOr<std::string> ReadStoredRelationship(const storage::EventLog& log,
+                                                   absl::string_view dyad) {
+  // One scan, one snapshot: the record ("THA-UN") first, then its entries
+  // ("THA-UN\0..."), which sort before any longer dyad ("THA-UNHRC");
+  // assembled as they come.
+  const std::string parts_prefix = RelationshipPartsPrefix(dyad);
+  std::string bytes;
+  bool found = false;
+  RETURN_IF_ERROR(log.ScanProjection(
+      ProjectionFamily::kRelationships, dyad, "",
+      storage::Direction::kForward,
+      [&](absl::string_view key, absl::string_view value) {
+        if (key == dyad) {
+          bytes.append(value.data(), value.size());
+          found = true;
+          return true;
+        }
+        if (!found || !absl::StartsWith(key, parts_prefix)) return false;
+        AppendPart(&bytes, value);
+        return true;
+      }));
+  if (!found) return absl::NotFoundError(absl::StrCat(dyad, " has no state"));
+  return bytes;
+}
+
+absl::StatusOr<v1::GetRelationshipResponse> ParseStoredResponse(
+    absl::string_view bytes, absl::string_view dyad) {
+  v1::GetRelationshipResponse stored;
+  if (!stored.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      stored.state().dyad() != dyad) {
+    return absl::DataLossError(
+        absl::StrCat("stored relationship state of ", dyad, " is corrupt"));
+  }
+  return stored;
+}
+
+absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
+    absl::string_view bytes, absl::string_view dyad) {
+  ASSIGN_OR_RETURN(v1::GetRelationshipResponse stored,
+                   ParseStoredResponse(bytes, dyad));
+  return std::move(*stored.mutable_state());
+}
+
+absl::Status RelationshipProjector::Project(
+    const std::vector<const v1::RecordedEvent*>& events,
+    ProjectionContext* context) {
+  GroupProjection group(context);
+  for (const v1::RecordedEvent* recorded : events) {
+    if (recorded->event().has_correction()) {
+      RETURN_IF_ERROR(group.Correction(*recorded));
+    } else {
+      RETURN_IF_ERROR(group.Event(*recorded));
+    }
+  }
+  RETURN_IF_ERROR(group.Flush());
+  // Before the group is written: no reader has seen these states yet.
+  if (!events.empty()) {
+    group.ForEachDyad([this, at = events.back()->position()](
+                          const std::string& dyad) {
+      answers_.Changed(dyad, at);
+    });
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace annals::services

@@ -1,0 +1,166 @@
+// The relationship projector: keeps the projections of storage/format.h
+// (timelines, dyad histories, relationship states and their orderings) in
+// the same WriteBatch as the events they derive from (storage/projector.h).
+//
+// Per event E at position p (not a correction):
+//   - timeline entries for every subject of E (the whole log, each actor,
+//     each dyad) at E's date key, pointing at p;
+//   - a history entry at p for each dyad of E;
+//   - for each dyad, E's refill index entries (below), pointing at p;
+//   - for each dyad, the state with E applied (services/model/projection.h).
+// Per correction C at position c of event X at position x:
+//   - the timeline entries of X's previous content (the original, or the
+//     latest amendment; none after a retraction) are removed, and those of
+//     its new content (the amendment; none for a retraction) put, pointing
+//     at c; the latest-correction entry of x becomes c;
+//   - a history entry at c for every dyad of the previous or new content;
+//   - the refill index entries of X's previous content are removed and
+//     those of its new content put, pointing at c;
+//   - in those dyads' states, X's previous content is taken out (Remove)
+//     and its new content applied; what Remove could not restore (the
+//     event was the last one, the last meeting, a kept agreement, the only
+//     one with a tag, ...) is refilled from the index and the timeline:
+//     a few seeks and event reads, however many events the dyad has.
+// The refill index: per dyad, the events each refill needs, ordered so the
+// wanted ones come first or last (dyad || 0x00 || 0x03 || facet || fields
+// || BE32 date key || id -> BE64 position of the content; see
+// FacetPrefix in relationship_projector.cc): meetings that took place,
+// agreements, statements, sanction events per (imposer, measure), policy
+// changes (and hardening ones) per policy, resolution events per (body,
+// year), and events per tag.
+// So the stored state of a dyad always equals BuildState over the dyad's
+// effective events, whatever the order the events were appended in.
+#ifndef ANNALS_SERVICES_RELATIONSHIPS_PROJECTOR_H_
+#define ANNALS_SERVICES_RELATIONSHIPS_PROJECTOR_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "annals/v1/event.pb.h"
+#include "annals/v1/query.pb.h"
+#include "annals/v1/relationship.pb.h"
+#include "services/relationships/answers.h"
+#include "storage/event_log.h"
+#include "storage/projector.h"
+
+namespace annals::services {
+
+// Stored in meta with complete projections (storage/projector.h). Bump it
+// whenever the projection's output changes: logs then rebuild on open.
+// relationships/2: resolution sponsors count as sources (DyadsOf).
+// relationships/3: only the 20 most recent agreements are kept.
+// relationships/4: the refill index (tag 0x03 of dyad_timeline), so that a
+// correction costs O(change) instead of a rebuild of its dyads.
+// relationships/5: timeline values carry the content's kind.
+// relationships/6: a dyad's state is stored with its current index, as the
+// GetRelationshipResponse that answers for it.
+// relationships/7: the state is split into a record of its bounded parts
+// and entries of its long series (a year of months, a body's decade of
+// resolutions), so a commit rewrites only what it changed.
+// relationships/8: a correction's history entry says so (its value), so
+// that a state as of a position reads each event of the dyad once.
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/8";
+
+// year * 10000 + month * 100 + day of the occurred start, unknown parts 0.
+uint32_t DateKeyOf(const v1::Occurred& occurred);
+
+// The timeline subjects of `event`: "" (the whole log), each actor of its
+// source and target (and a resolution's sponsors), and each of
+// DyadsOf(event). Sorted, no repeats.
+std::vector<std::string> SubjectsOf(const v1::Event& event);
+
+// The content an entry's value position holds: the event itself, or for an
+// amending correction the amended event under the corrected event's id.
+v1::Event ContentOf(const v1::RecordedEvent& recorded);
+
+// The position-independent keys under which a dyad is ordered in the
+// relationships family (storage/format.h): by last event, by current index.
+std::string ByActivityKeyOf(const v1::RelationshipState& state);
+std::string ByIndexKeyOf(absl::string_view dyad, const v1::GoldsteinIndex& index);
+
+// --- How a dyad's state is stored (relationships family) ---
+//
+// A state's unbounded series live in entries of their own, so that a
+// commit group rewrites the few it changes rather than the whole state
+// (tens of KB on a large log):
+//   dyad                                 the record: GetRelationshipResponse
+//                                        {state without goldstein_monthly
+//                                        and resolutions, CurrentIndexOf
+//                                        (the whole state)}
+//   dyad || 0x00 || 'g' || BE32 year     RelationshipState{goldstein_monthly:
+//                                        [the months of that year]}
+//   dyad || 0x00 || 'r' || body || 0x00 || BE32 decade (year / 10)
+//                                        RelationshipState{resolutions:
+//                                        [that body's records of the decade]}
+// all serialized deterministically. Key order within each tag is the
+// state's order of that list (years are 1-9999, bodies organisation
+// codes). Entries hold a year or a decade rather than one record so that
+// reading a state is a few dozen entries, not hundreds. The record followed by each entry wrapped as a `state` field
+// (AssembleRelationship) is the GetRelationshipResponse for the current
+// state less `head`: protobuf merges a repeated embedded message field,
+// appending to its lists in order. A query answers with those bytes and
+// the head appended, without parsing them.
+
+// dyad || 0x00: where the entries of `dyad`'s series start.
+std::string RelationshipPartsPrefix(absl::string_view dyad);
+std::string MonthPartsPrefix(absl::string_view dyad);
+// The entry holding the months of `year`.
+std::string MonthPartKey(absl::string_view dyad, int year);
+// The entry holding `body`'s resolution record of `year`.
+std::string ResolutionPartKey(absl::string_view dyad, absl::string_view body,
+                              int year);
+
+// The record of `state`, whose CurrentIndexOf is `index`. The series are
+// set aside while it is serialized (no copy of the state) and put back.
+std::string RelationshipRecordOf(v1::RelationshipState* state,
+                                 const v1::GoldsteinIndex& index);
+
+// The record, then each series entry as a GetRelationshipResponse.state
+// field, in key order.
+std::string AssembleRelationship(absl::string_view record,
+                                 const std::vector<std::string>& parts);
+
+// AssembleRelationship for `dyad` from one snapshot of `log`; NOT_FOUND
+// when the dyad has no state (no events).
+absl::StatusOr<std::string> ReadStoredRelationship(const storage::EventLog& log,
+                                                   absl::string_view dyad);
+
+// The GetRelationshipResponse in assembled (or record) bytes; DATA_LOSS
+// naming `dyad` when they do not parse or hold another dyad.
+absl::StatusOr<v1::GetRelationshipResponse> ParseStoredResponse(
+    absl::string_view bytes, absl::string_view dyad);
+// Its state.
+absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
+    absl::string_view bytes, absl::string_view dyad);
+
+class RelationshipProjector final : public storage::Projector {
+ public:
+  // Keeps GetRelationship's answers up to `answer_bytes` (0: none) in
+  // answers(), told of every state it changes.
+  explicit RelationshipProjector(size_t answer_bytes = 0)
+      : answers_(answer_bytes) {}
+
+  std::string Version() const override {
+    return kRelationshipProjectionVersion;
+  }
+  absl::Status Project(const std::vector<const v1::RecordedEvent*>& events,
+                       storage::ProjectionContext* context) override;
+  void RebuildStarting() override { answers_.RebuildStarting(); }
+  void RebuildEnded() override { answers_.RebuildEnded(); }
+
+  // The answers of the log this projector projects (ServerOptions): any
+  // other log's would be stale.
+  RelationshipAnswers* answers() { return &answers_; }
+
+ private:
+  RelationshipAnswers answers_;
+};
+
+}  // namespace annals::services
+
+#endif  // ANNALS_SERVICES_RELATIONSHIPS_PROJECTOR_H_

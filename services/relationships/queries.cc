@@ -1,0 +1,645 @@
+#include "services/relationships/queries.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "proto/event_kind.h"
+#include "proto/rpc_status.h"
+#include "services/model/goldstein.h"
+#include "services/model/projection.h"
+#include "services/relationships/projector.h"
+#include "services/model/validation.h"
+#include "storage/format.h"
+#include "storage/projector.h"
+#include "storage/status_macros.h"
+
+namespace annals::services {
+namespace {
+
+namespace format = storage::format;
+using storage::Direction;
+using storage::ProjectionFamily;
+using Violations = std::vector<rpc::FieldViolation>;
+
+constexpr absl::string_view kKinds[] = {
+    "meeting",  "agreement", "resolution",   "statement",
+    "sanction", "military",  "humanitarian", "policy_change"};
+
+// --- Dates ---
+
+// The date key of the first day of the period `date` names.
+uint32_t LowKey(const v1::Date& date) {
+  return static_cast<uint32_t>(date.year()) * 10000 +
+         static_cast<uint32_t>(date.month()) * 100 +
+         static_cast<uint32_t>(date.day());
+}
+
+// The greatest date key within the period `date` names ("2019-06" ->
+// 2019-06-99): every event whose start key is within or before it sorts
+// at or below it.
+uint32_t HighKey(const v1::Date& date) {
+  const uint32_t year = static_cast<uint32_t>(date.year()) * 10000;
+  if (date.month() == 0) return year + 9999;
+  const uint32_t month = year + static_cast<uint32_t>(date.month()) * 100;
+  return date.day() == 0 ? month + 99 : month + static_cast<uint32_t>(date.day());
+}
+
+// --- Page tokens: base64url("\x01" || BE64 query fingerprint || key) ---
+
+constexpr char kTokenVersion = 0x01;
+
+// FNV-1a over the deterministic serialization of the request with its
+// page fields cleared: equal queries, equal fingerprints.
+template <typename Request>
+uint64_t Fingerprint(Request request) {
+  request.clear_page_size();
+  request.clear_page_token();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+std::string EncodeToken(uint64_t fingerprint, absl::string_view key) {
+  std::string raw(1, kTokenVersion);
+  format::PutBigEndian64(&raw, fingerprint);
+  raw.append(key.data(), key.size());
+  return absl::WebSafeBase64Escape(raw);
+}
+
+// The key in `token`, which must have been issued for a query with
+// `fingerprint` and hold a key starting with `prefix`. Empty token: "".
+absl::StatusOr<std::string> DecodeToken(absl::string_view token,
+                                        uint64_t fingerprint,
+                                        absl::string_view prefix) {
+  if (token.empty()) return std::string();
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < 9 ||
+      raw[0] != kTokenVersion ||
+      !absl::StartsWith(absl::string_view(raw).substr(9), prefix)) {
+    return rpc::InvalidArgument(
+        {{"page_token",
+          "is not a page token of this service; pass next_page_token from "
+          "the previous page unchanged"}});
+  }
+  if (format::DecodeBigEndian64(raw.data() + 1) != fingerprint) {
+    return rpc::InvalidArgument(
+        {{"page_token",
+          "was issued for a different query; every field but page_size and "
+          "page_token must equal the first page's"}});
+  }
+  return raw.substr(9);
+}
+
+int PageSize(int32_t page_size, Violations* violations) {
+  if (page_size == 0) return kDefaultPageSize;
+  if (page_size < 0 || page_size > kMaxPageSize) {
+    violations->push_back(
+        {"page_size", absl::StrCat("must be 0 (the default, ", kDefaultPageSize,
+                                   ") through ", kMaxPageSize, ", got ",
+                                   page_size)});
+  }
+  return page_size;
+}
+
+void CheckActor(absl::string_view actor, absl::string_view field,
+                Violations* violations) {
+  if (!IsKnownActor(actor)) {
+    violations->push_back(
+        {std::string(field),
+         absl::StrCat("\"", actor,
+                      "\" is not a known actor code (ISO 3166-1 alpha-3 "
+                      "such as \"JPN\", or an organisation such as \"UN\")")});
+  }
+}
+
+// The dyad in `field`, canonical; a violation when malformed.
+std::string CheckDyad(absl::string_view dyad, absl::string_view field,
+                      Violations* violations) {
+  absl::StatusOr<std::string> canonical = CanonicalDyad(dyad, field);
+  if (canonical.ok()) return *std::move(canonical);
+  for (rpc::FieldViolation& v : rpc::FieldViolations(canonical.status())) {
+    violations->push_back(std::move(v));
+  }
+  return std::string();
+}
+
+absl::StatusOr<uint64_t> ParsePosition(absl::string_view value) {
+  uint64_t position = 0;
+  uint8_t kind = 0;
+  if (!format::ParseBigEndian64(value, &position) &&
+      !format::ParseTimelineValue(value, &position, &kind)) {
+    return absl::DataLossError("projection entry is not a position");
+  }
+  return position;
+}
+
+// The stored record of `dyad` (services/relationships/projector.h): its
+// state without the series, and its current index; NOT_FOUND when the
+// dyad has no events.
+absl::StatusOr<v1::GetRelationshipResponse> ReadRecord(
+    const storage::EventLog& log, const std::string& dyad) {
+  ASSIGN_OR_RETURN(const std::string stored,
+                   log.ReadProjection(ProjectionFamily::kRelationships, dyad));
+  return ParseStoredResponse(stored, dyad);
+}
+
+// Calls `visit` with the events at `positions`, in that order, read a
+// batch at a time (EventLog::GetEventsAt): one batched lookup per batch,
+// and memory for one batch, however many positions there are.
+absl::Status ForEachEventAt(
+    const storage::EventLog& log, const std::vector<uint64_t>& positions,
+    const std::function<void(v1::RecordedEvent&)>& visit) {
+  constexpr size_t kBatch = 256;
+  for (size_t first = 0; first < positions.size(); first += kBatch) {
+    const std::vector<uint64_t> batch(
+        positions.begin() + first,
+        positions.begin() + std::min(positions.size(), first + kBatch));
+    ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> events,
+                     log.GetEventsAt(batch));
+    for (v1::RecordedEvent& event : events) visit(event);
+  }
+  return absl::OkStatus();
+}
+
+// The state of `dyad` as the log knew it at `position`: every event and
+// correction up to it that touched the dyad, and the originals they
+// correct, folded as EffectiveEvents does.
+absl::StatusOr<v1::RelationshipState> StateAtPosition(
+    const storage::EventLog& log, const std::string& dyad, uint64_t position) {
+  // The dyad's history up to `position`: its corrections (the entry says
+  // so) and every other event.
+  std::vector<uint64_t> positions, correction_positions;
+  absl::Status scan_error;
+  RETURN_IF_ERROR(log.ScanProjection(
+      ProjectionFamily::kDyadTimeline, format::HistoryPrefix(dyad), "",
+      Direction::kForward,
+      [&](absl::string_view key, absl::string_view value) {
+        if (key.size() < 8) {
+          scan_error = absl::DataLossError("malformed history entry");
+          return false;
+        }
+        const uint64_t at = format::DecodeBigEndian64(key.data() + key.size() - 8);
+        if (at > position) return false;
+        (value == format::kHistoryCorrection ? correction_positions : positions)
+            .push_back(at);
+        return true;
+      }));
+  RETURN_IF_ERROR(scan_error);
+  // Memory holds the corrections and what they correct, not every event of
+  // the dyad (hundreds of MB for a large one). First the corrections, and
+  // the ids they name.
+  std::vector<v1::RecordedEvent> kept;
+  absl::flat_hash_set<std::string> corrected;
+  RETURN_IF_ERROR(
+      ForEachEventAt(log, correction_positions, [&](v1::RecordedEvent& event) {
+        if (!event.event().has_correction()) {
+          scan_error = absl::DataLossError(absl::StrCat(
+              "the history of ", dyad, " marks position ", event.position(),
+              " as a correction, and it is not one"));
+          return;
+        }
+        corrected.insert(event.event().correction().corrects_event_id());
+        kept.push_back(std::move(event));
+      }));
+  RETURN_IF_ERROR(scan_error);
+  // Then every event no correction names is folded as it is read (Apply
+  // is order-independent); the named ones are kept for EffectiveEvents.
+  v1::RelationshipState state;
+  state.set_dyad(dyad);
+  auto fold = [&state, &dyad](const v1::Event& event) {
+    ApplyIfTouches(dyad, event, &state);
+  };
+  absl::flat_hash_set<uint64_t> seen;
+  RETURN_IF_ERROR(ForEachEventAt(log, positions, [&](v1::RecordedEvent& event) {
+    if (corrected.contains(event.event().id())) {
+      seen.insert(event.position());
+      kept.push_back(std::move(event));
+    } else {
+      fold(event.event());
+    }
+  }));
+  // The originals of corrections that moved events in or out of the dyad
+  // have no history entry of their own here.
+  const size_t corrections = correction_positions.size();
+  for (size_t i = 0; i < corrections; ++i) {
+    ASSIGN_OR_RETURN(
+        v1::RecordedEvent original,
+        log.GetEvent(kept[i].event().correction().corrects_event_id()));
+    if (!std::binary_search(correction_positions.begin(),
+                            correction_positions.end(), original.position()) &&
+        seen.insert(original.position()).second) {
+      kept.push_back(std::move(original));
+    }
+  }
+  std::sort(kept.begin(), kept.end(),
+            [](const v1::RecordedEvent& a, const v1::RecordedEvent& b) {
+              return a.position() < b.position();
+            });
+  for (const v1::Event& event : EffectiveEvents(kept)) fold(event);
+  return state;
+}
+
+// The state of `dyad` from its effective events up to `high` (a date key).
+absl::StatusOr<v1::RelationshipState> StateAtDate(const storage::EventLog& log,
+                                                  const std::string& dyad,
+                                                  uint32_t high) {
+  std::vector<uint64_t> contents;
+  absl::Status scan_error;
+  const std::string prefix = format::TimelinePrefix(dyad);
+  const std::string upper =
+      format::TimelineKey(dyad, high, std::numeric_limits<uint64_t>::max());
+  RETURN_IF_ERROR(log.ScanProjection(
+      ProjectionFamily::kDyadTimeline, prefix, "", Direction::kForward,
+      [&](absl::string_view key, absl::string_view value) {
+        if (key > upper) return false;
+        absl::StatusOr<uint64_t> content = ParsePosition(value);
+        if (!content.ok()) {
+          scan_error = content.status();
+          return false;
+        }
+        contents.push_back(*content);
+        return true;
+      }));
+  RETURN_IF_ERROR(scan_error);
+  // The timeline holds effective contents only: BuildState's fold, one
+  // event at a time instead of all of them in memory at once.
+  v1::RelationshipState state;
+  state.set_dyad(dyad);
+  RETURN_IF_ERROR(
+      ForEachEventAt(log, contents, [&](v1::RecordedEvent& recorded) {
+        ApplyIfTouches(dyad, ContentOf(recorded), &state);
+      }));
+  return state;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CanonicalDyad(absl::string_view dyad,
+                                          absl::string_view field) {
+  if (dyad.empty()) return rpc::InvalidArgument({{std::string(field), "required"}});
+  std::vector<absl::string_view> members = absl::StrSplit(dyad, '-');
+  if (members.size() != 2 || members[0].empty() || members[1].empty()) {
+    return rpc::InvalidArgument(
+        {{std::string(field),
+          absl::StrCat("must be two actor codes joined by '-' (\"JPN-PRK\"), "
+                       "got \"",
+                       dyad, "\"")}});
+  }
+  Violations violations;
+  CheckActor(members[0], field, &violations);
+  CheckActor(members[1], field, &violations);
+  if (violations.empty() && members[0] == members[1]) {
+    violations.push_back({std::string(field),
+                          absl::StrCat("names ", members[0],
+                                       " twice; a dyad is two different actors")});
+  }
+  if (!violations.empty()) return rpc::InvalidArgument(violations);
+  if (members[1] < members[0]) std::swap(members[0], members[1]);
+  return absl::StrCat(members[0], "-", members[1]);
+}
+
+absl::StatusOr<v1::GetRelationshipResponse> RelationshipQueries::GetRelationship(
+    const v1::GetRelationshipRequest& request) const {
+  ASSIGN_OR_RETURN(const SerializedResponse bytes,
+                   SerializedRelationship(request));
+  v1::GetRelationshipResponse response;
+  if (!response.ParseFromString(*bytes.state) ||
+      !response.MergeFromString(bytes.rest)) {
+    return absl::InternalError("a GetRelationshipResponse does not parse");
+  }
+  return response;
+}
+
+absl::StatusOr<SerializedResponse> RelationshipQueries::SerializedRelationship(
+    const v1::GetRelationshipRequest& request) const {
+  Violations violations;
+  const std::string dyad = CheckDyad(request.dyad(), "dyad", &violations);
+  const uint64_t head = log_->GetHead().position;
+  if (request.as_of_case() == v1::GetRelationshipRequest::kAsOfPosition &&
+      request.as_of_position() > head) {
+    violations.push_back(
+        {"as_of_position", absl::StrCat("must be at most the head position ",
+                                        head, ", got ",
+                                        request.as_of_position())});
+  }
+  if (request.as_of_case() == v1::GetRelationshipRequest::kAsOfDate) {
+    ValidateDate(request.as_of_date(), "as_of_date", &violations);
+  }
+  if (!violations.empty()) return rpc::InvalidArgument(violations);
+
+  v1::GetRelationshipResponse response;
+  switch (request.as_of_case()) {
+    case v1::GetRelationshipRequest::kAsOfPosition: {
+      ASSIGN_OR_RETURN(*response.mutable_state(),
+                       StateAtPosition(*log_, dyad, request.as_of_position()));
+      *response.mutable_index() = CurrentIndexOf(response.state());
+      response.set_head(request.as_of_position());
+      break;
+    }
+    case v1::GetRelationshipRequest::kAsOfDate: {
+      const v1::Date& date = request.as_of_date();
+      ASSIGN_OR_RETURN(*response.mutable_state(),
+                       StateAtDate(*log_, dyad, HighKey(date)));
+      const YearMonth end{date.year(), date.month() == 0 ? 12 : date.month()};
+      *response.mutable_index() =
+          ToIndex(TrailingIndex(response.state(), end), end);
+      response.set_head(head);
+      break;
+    }
+    default: {
+      // The head was read before the state: the state includes at least
+      // this much. The stored bytes are the response less its head
+      // (ReadStoredRelationship); a dyad without events has none stored.
+      v1::GetRelationshipResponse tail;
+      tail.set_head(head);
+      SerializedResponse answer;
+      answer.rest = tail.SerializeAsString();
+      RelationshipAnswers::Miss miss;
+      if (answers_ != nullptr) answer.state = answers_->Find(dyad, &miss);
+      if (answer.state != nullptr) return answer;
+      absl::StatusOr<std::string> stored = ReadStoredRelationship(*log_, dyad);
+      if (stored.ok()) {
+        answer.state =
+            answers_ != nullptr
+                ? answers_->Keep(dyad, miss, head, *std::move(stored))
+                : std::make_shared<const std::string>(*std::move(stored));
+        return answer;
+      }
+      if (!absl::IsNotFound(stored.status())) return stored.status();
+      response.mutable_state()->set_dyad(dyad);
+      *response.mutable_index() = CurrentIndexOf(response.state());
+      response.set_head(head);
+      break;
+    }
+  }
+  return SerializedResponse{
+      std::make_shared<const std::string>(response.SerializeAsString()), ""};
+}
+
+absl::StatusOr<v1::ListRelationshipsResponse>
+RelationshipQueries::ListRelationships(
+    const v1::ListRelationshipsRequest& request) const {
+  Violations violations;
+  const int page_size = PageSize(request.page_size(), &violations);
+  if (!request.actor().empty()) CheckActor(request.actor(), "actor", &violations);
+  char tag = 0;
+  switch (request.order_by()) {
+    case v1::ListRelationshipsRequest::ORDER_BY_UNSPECIFIED:
+    case v1::ListRelationshipsRequest::ORDER_BY_RECENT_ACTIVITY:
+      tag = format::kByActivityTag;
+      break;
+    case v1::ListRelationshipsRequest::ORDER_BY_INDEX:
+      tag = format::kByIndexTag;
+      break;
+    default:
+      violations.push_back(
+          {"order_by", absl::StrCat("unknown order ",
+                                    static_cast<int>(request.order_by()))});
+  }
+  if (!violations.empty()) return rpc::InvalidArgument(violations);
+  const std::string prefix(1, tag);
+  const uint64_t fingerprint = Fingerprint(request);
+  ASSIGN_OR_RETURN(const std::string after,
+                   DecodeToken(request.page_token(), fingerprint, prefix));
+
+  const Direction direction =
+      request.ascending() ? Direction::kForward : Direction::kBackward;
+  // Resume strictly after the token's key. Keys of one tag differ in
+  // length (dyads do), so "just after" is key + 0x00 forward; backward the
+  // token's own key is skipped below.
+  std::string start;
+  if (!after.empty()) {
+    start = direction == Direction::kForward ? after + std::string(1, '\0')
+                                             : after;
+  }
+  v1::ListRelationshipsResponse response;
+  absl::Status error;
+  int examined = 0;
+  std::string last_key;
+  RETURN_IF_ERROR(log_->ScanProjection(
+      ProjectionFamily::kRelationships, prefix, start, direction,
+      [&](absl::string_view key, absl::string_view) {
+        if (key == after) return true;
+        if (response.relationships_size() == page_size ||
+            examined == kMaxExaminedPerPage) {
+          response.set_next_page_token(EncodeToken(fingerprint, last_key));
+          return false;
+        }
+        ++examined;
+        last_key = std::string(key);
+        const std::string dyad(format::DyadOfOrderKey(key));
+        if (!request.actor().empty()) {
+          std::vector<absl::string_view> members = absl::StrSplit(dyad, '-');
+          if (std::find(members.begin(), members.end(), request.actor()) ==
+              members.end()) {
+            return true;
+          }
+        }
+        // The record has everything a summary shows, and the index.
+        absl::StatusOr<v1::GetRelationshipResponse> record =
+            ReadRecord(*log_, dyad);
+        if (absl::IsNotFound(record.status())) return true;  // gone since
+        if (!record.ok()) {
+          error = record.status();
+          return false;
+        }
+        const v1::RelationshipState* state = &record->state();
+        v1::RelationshipSummary* summary = response.add_relationships();
+        summary->set_dyad(dyad);
+        summary->set_event_count(state->event_count());
+        *summary->mutable_counts() = state->counts();
+        *summary->mutable_first_event() = state->first_event();
+        *summary->mutable_last_event() = state->last_event();
+        if (state->has_last_meeting()) {
+          *summary->mutable_last_meeting() = state->last_meeting();
+        }
+        *summary->mutable_index() = record->index();
+        return true;
+      }));
+  RETURN_IF_ERROR(error);
+  return response;
+}
+
+absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
+    const v1::QueryTimelineRequest& request) const {
+  Violations violations;
+  const int page_size = PageSize(request.page_size(), &violations);
+  std::string subject;
+  if (!request.dyad().empty() && !request.actor().empty()) {
+    violations.push_back(
+        {"actor", "give either dyad or actor, not both (neither: the whole log)"});
+  } else if (!request.dyad().empty()) {
+    subject = CheckDyad(request.dyad(), "dyad", &violations);
+  } else if (!request.actor().empty()) {
+    CheckActor(request.actor(), "actor", &violations);
+    subject = request.actor();
+  }
+  absl::flat_hash_set<std::string> kinds;
+  for (int i = 0; i < request.kinds_size(); ++i) {
+    const std::string& kind = request.kinds(i);
+    if (std::find(std::begin(kKinds), std::end(kKinds), kind) ==
+        std::end(kKinds)) {
+      violations.push_back(
+          {absl::StrCat("kinds[", i, "]"),
+           absl::StrCat("\"", kind, "\" is not a kind; one of ",
+                        absl::StrJoin(kKinds, ", "))});
+    }
+    kinds.insert(kind);
+  }
+  const absl::flat_hash_set<std::string> tags(request.tags().begin(),
+                                              request.tags().end());
+  uint32_t low = 0;
+  uint32_t high = std::numeric_limits<uint32_t>::max();
+  bool from_ok = true, to_ok = true;
+  if (request.has_from()) {
+    from_ok = ValidateDate(request.from(), "from", &violations);
+    low = LowKey(request.from());
+  }
+  if (request.has_to()) {
+    to_ok = ValidateDate(request.to(), "to", &violations);
+    high = HighKey(request.to());
+  }
+  if (request.has_from() && request.has_to() && from_ok && to_ok && high < low) {
+    violations.push_back(
+        {"to", "is before from; the range must not be reversed (use "
+               "descending to read newest first)"});
+  }
+  const std::string prefix = format::TimelinePrefix(subject);
+  const uint64_t fingerprint = Fingerprint(request);
+  if (!violations.empty()) return rpc::InvalidArgument(violations);
+  ASSIGN_OR_RETURN(const std::string after,
+                   DecodeToken(request.page_token(), fingerprint, prefix));
+  const std::string text = absl::AsciiStrToLower(request.text());
+
+  const std::string lower = format::TimelineKey(subject, low, 0);
+  const std::string upper =
+      format::TimelineKey(subject, high, std::numeric_limits<uint64_t>::max());
+  const Direction direction =
+      request.descending() ? Direction::kBackward : Direction::kForward;
+  std::string start;
+  if (direction == Direction::kForward) {
+    start = after.empty() ? lower : after + std::string(1, '\0');
+  } else {
+    start = after.empty() ? upper : after;
+  }
+
+  v1::QueryTimelineResponse response;
+  absl::Status error;
+  int examined = 0;
+  std::string last_key;
+  // Entries that pass the kind filter wait here until there are as many as
+  // the page still needs (or the scan ends); their events are then read in
+  // one batch (EventLog::GetEventsAt) and filtered in order. Every entry
+  // examined is still taken into the page before the next one is looked
+  // at, so the page token means what it did.
+  struct Candidate {
+    uint64_t position = 0;  // of the entry (the original event)
+    uint64_t holder = 0;    // of its content (the latest amendment)
+  };
+  std::vector<Candidate> candidates;
+  auto flush = [&]() -> absl::Status {
+    if (candidates.empty()) return absl::OkStatus();
+    std::vector<uint64_t> holders;
+    holders.reserve(candidates.size());
+    for (const Candidate& c : candidates) holders.push_back(c.holder);
+    ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> read,
+                     log_->GetEventsAt(holders));
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const uint64_t position = candidates[i].position;
+      const uint64_t holder = candidates[i].holder;
+      const v1::RecordedEvent& recorded = read[i];
+      v1::Event content = ContentOf(recorded);
+      if (!kinds.empty() && !kinds.contains(KindName(content))) continue;
+      if (!tags.empty() &&
+          std::none_of(content.tags().begin(), content.tags().end(),
+                       [&tags](const std::string& t) { return tags.contains(t); })) {
+        continue;
+      }
+      if (!text.empty() &&
+          !absl::StrContains(absl::AsciiStrToLower(content.summary()), text)) {
+        continue;
+      }
+      v1::TimelineEntry* entry = response.add_entries();
+      entry->set_position(position);
+      if (holder == position) {
+        entry->set_stream(recorded.stream());
+      } else {
+        ASSIGN_OR_RETURN(const v1::RecordedEvent original,
+                         log_->GetEventAt(position));
+        entry->set_stream(original.stream());
+        entry->set_amended_at(holder);
+      }
+      entry->set_goldstein_tenths(GoldsteinTenths(content));
+      *entry->mutable_event() = std::move(content);
+    }
+    candidates.clear();
+    return absl::OkStatus();
+  };
+  auto visit = [&](absl::string_view key, absl::string_view value) -> absl::Status {
+    uint32_t date = 0;
+    uint64_t position = 0;
+    if (!format::ParseTimelineSuffix(key.substr(prefix.size()), &date,
+                                     &position)) {
+      return absl::DataLossError("malformed timeline entry");
+    }
+    uint64_t holder = 0;
+    uint8_t kind = 0;
+    if (!format::ParseTimelineValue(value, &holder, &kind)) {
+      return absl::DataLossError("malformed timeline entry");
+    }
+    // The kind is in the entry: no need to read an event of another kind.
+    if (!kinds.empty() &&
+        !kinds.contains(KindNameOf(static_cast<v1::Event::WhatCase>(kind)))) {
+      return absl::OkStatus();
+    }
+    candidates.push_back({position, holder});
+    if (response.entries_size() + static_cast<int>(candidates.size()) ==
+        page_size) {
+      return flush();
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(log_->ScanProjection(
+      ProjectionFamily::kDyadTimeline, prefix, start, direction,
+      [&](absl::string_view key, absl::string_view value) {
+        if (key == after) return true;
+        if (key < lower || key > upper) return false;
+        if (response.entries_size() == page_size ||
+            examined == kMaxExaminedPerPage) {
+          response.set_next_page_token(EncodeToken(fingerprint, last_key));
+          return false;
+        }
+        ++examined;
+        last_key = std::string(key);
+        error = visit(key, value);
+        return error.ok();
+      }));
+  RETURN_IF_ERROR(error);
+  RETURN_IF_ERROR(flush());
+  return response;
+}
+
+}  // namespace annals::services

@@ -1,0 +1,72 @@
+// The annals.v1.Relationships and annals.v1.Admin gRPC services
+// (proto/annals/v1/query.proto): thin adapters over RelationshipQueries and
+// storage::EventLog::RebuildProjections.
+#ifndef ANNALS_SERVICES_RELATIONSHIPS_SERVICE_H_
+#define ANNALS_SERVICES_RELATIONSHIPS_SERVICE_H_
+
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "annals/v1/query.grpc.pb.h"
+#include "services/relationships/queries.h"
+#include "storage/event_log.h"
+
+namespace annals::services {
+
+// GetRelationship is served raw (bytes in, bytes out): its answer for the
+// current state is the stored bytes plus the head, which gRPC's message
+// API would parse and serialize again (tens of KB on a large log).
+class RelationshipsService final
+    : public v1::Relationships::WithRawCallbackMethod_GetRelationship<
+          v1::Relationships::WithCallbackMethod_ListRelationships<
+              v1::Relationships::WithCallbackMethod_QueryTimeline<
+                  v1::Relationships::Service>>> {
+ public:
+  // `log` must outlive the service. Thread-safe.
+  // `answers`, when set, must outlive the service (RelationshipQueries).
+  explicit RelationshipsService(const storage::EventLog* log,
+                                const RelationshipAnswers* answers = nullptr)
+      : queries_(log, answers) {}
+
+  grpc::ServerUnaryReactor* GetRelationship(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListRelationships(
+      grpc::CallbackServerContext* context,
+      const v1::ListRelationshipsRequest* request,
+      v1::ListRelationshipsResponse* response) override;
+  grpc::ServerUnaryReactor* QueryTimeline(
+      grpc::CallbackServerContext* context,
+      const v1::QueryTimelineRequest* request,
+      v1::QueryTimelineResponse* response) override;
+
+ private:
+  const RelationshipQueries queries_;
+};
+
+class AdminService final : public v1::Admin::CallbackService {
+ public:
+  // `log` must outlive the service.
+  explicit AdminService(storage::EventLog* log) : log_(log) {}
+  // Waits for rebuilds in flight.
+  ~AdminService() override;
+
+  // Runs on a thread of its own: a rebuild holds the writer for as long as
+  // it takes, which must not tie up a gRPC thread. One at a time: ABORTED
+  // while another runs.
+  grpc::ServerUnaryReactor* RebuildProjections(
+      grpc::CallbackServerContext* context,
+      const v1::RebuildProjectionsRequest* request,
+      v1::RebuildProjectionsResponse* response) override;
+
+ private:
+  storage::EventLog* const log_;
+  absl::Mutex mu_;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread rebuild_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace annals::services
+
+#endif  // ANNALS_SERVICES_RELATIONSHIPS_SERVICE_H_

@@ -1,0 +1,237 @@
+// annalsd: the annals server. Opens (or creates) the event log in
+// --data-dir and serves it over gRPC on --listen until SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "clients/cli/dashed_flags.h"
+#include "services/relationships/projector.h"
+#include "services/server/server.h"
+#include "storage/event_log.h"
+
+// jemalloc (linked in: services/server/CMakeLists.txt): two arenas
+// instead of its default four per CPU. Threads of different arenas cannot
+// reuse each other's freed pages, so memory one kind of work freed (an
+// as-of query's fold on a gRPC thread) stayed resident while another
+// allocated afresh (a thousand subscriptions' messages): on the 1M-event
+// log, the peak after as-of queries and 1,000 lagging subscribers went
+// 367 -> 257 MB, with the same fan-out latency
+// (docs/benchmarks-changes.md).
+extern "C" {
+const char* malloc_conf = "narenas:2";
+}
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7465",
+          "HOST:PORT to serve gRPC on. Port 0 picks a free port (see "
+          "--port-file). Use 0.0.0.0:7465 to accept remote clients.");
+ABSL_FLAG(std::string, data_dir, "annals-data",
+          "Directory of the RocksDB event log; created when missing. One "
+          "annalsd at a time may use it.");
+ABSL_FLAG(std::string, durability, "sync",
+          "'sync': every commit group is fsynced before it is acknowledged, "
+          "so an acknowledged append survives a crash of the process or the "
+          "machine. 'buffered': written to the OS without fsync; survives a "
+          "crash of annalsd (kill -9) but not a power loss or kernel crash.");
+ABSL_FLAG(int64_t, max_append_events, 1000,
+          "Most events one Append may carry; more is RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, max_event_bytes, 64 << 10,
+          "Largest serialized event accepted; larger is RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, block_cache_mb, 64, "RocksDB block cache size in MiB.");
+ABSL_FLAG(int64_t, relationship_answers_mb, 16,
+          "MiB of GetRelationship answers (current states) kept in memory "
+          "for the next ask, until a commit changes them; 0 keeps none.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGTERM/SIGINT: how long calls in flight may take to finish "
+          "before they are cancelled.");
+ABSL_FLAG(bool, verify_on_start, false,
+          "Recompute the whole hash chain before serving and refuse to start "
+          "when it does not verify. (The last event is always checked.)");
+ABSL_FLAG(int64_t, max_subscriptions, 10000,
+          "Most Subscribe and WatchRelationship calls open at once; more get "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, subscription_window, 8192,
+          "Recent events kept in memory for live subscriptions (at most 32 "
+          "MiB of them). A subscriber further behind reads from storage and "
+          "is told it fell behind.");
+ABSL_FLAG(int64_t, append_session_window, 1024,
+          "EventLog.AppendSession: requests one session may have read but "
+          "not yet acknowledged; it stops reading while that many are.");
+ABSL_FLAG(int64_t, append_session_window_mb, 16,
+          "EventLog.AppendSession: the same window in MiB of requests.");
+ABSL_FLAG(std::string, signing_key, "",
+          "PEM Ed25519 private key that signs tree heads (Audit service). "
+          "Default: DATA_DIR/signing_key.pem, created with mode 0600 on first "
+          "start. A given file must exist and be readable by its owner only.");
+ABSL_FLAG(std::string, port_file, "",
+          "When set, write the bound port to this file once serving (for "
+          "scripts and tests that listen on port 0).");
+
+namespace {
+
+void Log(const std::string& line) {
+  std::cerr << absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ ", absl::Now(),
+                                absl::UTCTimeZone())
+            << "annalsd: " << line << std::endl;
+}
+
+bool WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.good()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Signals are taken by sigwait below; block them before any thread starts
+  // so that every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Debian's abseil is built with its debug checks, which track every Mutex
+  // acquisition in a lock graph (GraphCycles); the server pays that on every
+  // lock. The tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  absl::SetProgramUsageMessage(
+      "annals server: a durable, event-sourced diplomatic timeline.\n"
+      "  annalsd [--listen HOST:PORT] [--data-dir DIR] [--durability "
+      "sync|buffered] ...\nFlags may be written with dashes or underscores.");
+  std::vector<std::string> args = annals::UnderscoreFlagNames(argc, argv);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) {
+    std::cerr << "annalsd: unexpected argument '" << positional[1]
+              << "' (see annalsd --help)\n";
+    return 2;
+  }
+
+  if (absl::GetFlag(FLAGS_relationship_answers_mb) < 0) {
+    std::cerr << "annalsd: --relationship-answers-mb must be >= 0\n";
+    return 2;
+  }
+  annals::services::RelationshipProjector projector(
+      static_cast<size_t>(absl::GetFlag(FLAGS_relationship_answers_mb)) << 20);
+  annals::storage::LogOptions log_options;
+  // The hub hears of every commit, so it exists before the log opens and
+  // goes after it.
+  annals::services::SubscriptionOptions subscription_options;
+  subscription_options.max_subscriptions = static_cast<size_t>(
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_max_subscriptions)));
+  subscription_options.window_events = static_cast<size_t>(
+      std::max<int64_t>(1, absl::GetFlag(FLAGS_subscription_window)));
+  annals::services::SubscriptionHub hub(subscription_options);
+  log_options.on_commit = hub.CommitListener();
+  log_options.projector = &projector;
+  const std::string durability = absl::GetFlag(FLAGS_durability);
+  if (durability == "sync") {
+    log_options.sync = true;
+  } else if (durability == "buffered") {
+    log_options.sync = false;
+  } else {
+    std::cerr << "annalsd: --durability must be 'sync' or 'buffered', got '"
+              << durability << "'\n";
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_max_append_events) < 1 ||
+      absl::GetFlag(FLAGS_max_event_bytes) < 1024 ||
+      absl::GetFlag(FLAGS_block_cache_mb) < 1) {
+    std::cerr << "annalsd: --max-append-events must be >= 1, "
+                 "--max-event-bytes >= 1024 and --block-cache-mb >= 1\n";
+    return 2;
+  }
+  log_options.block_cache_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  absl::StatusOr<std::unique_ptr<annals::storage::EventLog>> log =
+      annals::storage::OpenRocksEventLog(data_dir, log_options);
+  if (!log.ok()) {
+    Log(absl::StrCat("cannot open the event log in ", data_dir, ": ",
+                     log.status().ToString()));
+    return 1;
+  }
+  if (std::optional<annals::storage::RebuildReport> rebuilt =
+          (*log)->RebuiltOnOpen()) {
+    Log(absl::StrCat("projections were incomplete or of another version (",
+                     "now ", projector.Version(), "); rebuilt them from ",
+                     rebuilt->events, " events (", rebuilt->keys, " entries)"));
+  }
+  if (absl::GetFlag(FLAGS_verify_on_start)) {
+    absl::Status verified = (*log)->VerifyChain();
+    if (!verified.ok()) {
+      Log(absl::StrCat("refusing to start: ", verified.ToString()));
+      return 1;
+    }
+    Log("hash chain verified");
+  }
+
+  std::string signing_key = absl::GetFlag(FLAGS_signing_key);
+  const bool default_key = signing_key.empty();
+  if (default_key) signing_key = absl::StrCat(data_dir, "/signing_key.pem");
+  absl::StatusOr<std::unique_ptr<annals::services::TreeHeadSigner>> signer =
+      annals::services::TreeHeadSigner::LoadOrCreate(signing_key, default_key);
+  if (!signer.ok()) {
+    Log(absl::StrCat("refusing to start: ", signer.status().ToString()));
+    return 1;
+  }
+
+  annals::services::ServerOptions options;
+  options.signer = signer->get();
+  options.relationship_answers = projector.answers();
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.limits.max_append_events =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_append_events));
+  options.limits.max_event_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_event_bytes));
+  options.append_session.window_requests = static_cast<size_t>(
+      std::max<int64_t>(1, absl::GetFlag(FLAGS_append_session_window)));
+  options.append_session.window_bytes =
+      static_cast<size_t>(
+          std::max<int64_t>(1, absl::GetFlag(FLAGS_append_session_window_mb)))
+      << 20;
+  absl::StatusOr<std::unique_ptr<annals::services::Server>> server =
+      annals::services::Server::Start(options, log->get(), &hub);
+  if (!server.ok()) {
+    Log(server.status().ToString());
+    return 1;
+  }
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
+    Log(absl::StrCat("cannot write --port-file ", port_file));
+    return 1;
+  }
+  const annals::storage::Head head = (*log)->GetHead();
+  Log(absl::StrCat("serving on port ", (*server)->port(), " (", options.listen,
+                   "), data dir ", data_dir, ", head position ", head.position,
+                   ", durability ", durability));
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
+  Log(absl::StrCat("received ", strsignal(signal_number), "; shutting down (",
+                   absl::FormatDuration(grace), " grace)"));
+  (*server)->Shutdown(grace);
+  server->reset();
+  log->reset();
+  Log("stopped");
+  return 0;
+}

@@ -1,0 +1,115 @@
+#include "services/server/server.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+
+namespace annals::services {
+namespace {
+
+// Larger than any request the limits accept, so that oversize appends get
+// our RESOURCE_EXHAUSTED naming the field rather than gRPC's.
+int MaxReceiveBytes(const Limits& limits) {
+  const size_t bytes = limits.max_append_events * (limits.max_event_bytes + 16) +
+                       (1 << 20);
+  return bytes > (1u << 30) ? (1 << 30) : static_cast<int>(bytes);
+}
+
+int Millis(absl::Duration d) {
+  return static_cast<int>(absl::ToInt64Milliseconds(d));
+}
+
+}  // namespace
+
+Server::Server(storage::EventLog* log, const ServerOptions& options,
+               SubscriptionHub* hub)
+    : log_(log),
+      hub_(hub),
+      event_log_service_(log, options.limits, options.append_session),
+      relationships_service_(log, options.relationship_answers),
+      admin_service_(log) {
+  const TreeHeadSigner* signer = options.signer;
+  if (signer == nullptr) {
+    absl::StatusOr<std::unique_ptr<TreeHeadSigner>> own =
+        TreeHeadSigner::Generate();
+    if (own.ok()) own_signer_ = *std::move(own);
+    signer = own_signer_.get();
+  }
+  if (signer != nullptr) {
+    audit_service_ = std::make_unique<AuditService>(log_, signer);
+  }
+  if (hub_ != nullptr) {
+    hub_->Attach(log_);
+    subscription_service_ = std::make_unique<SubscriptionService>(hub_);
+  }
+}
+
+Server::~Server() { Shutdown(absl::ZeroDuration()); }
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options, storage::EventLog* log,
+    SubscriptionHub* hub) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::unique_ptr<Server> server(
+      new Server(log, options, hub));
+  if (server->audit_service_ == nullptr) {
+    return absl::InternalError("cannot generate a tree head signing key");
+  }
+  grpc::ServerBuilder builder;
+  if (!options.listen.empty()) {
+    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                             &server->port_);
+  }
+  builder.RegisterService(&server->event_log_service_);
+  builder.RegisterService(&server->relationships_service_);
+  builder.RegisterService(&server->admin_service_);
+  builder.RegisterService(server->audit_service_.get());
+  if (server->subscription_service_ != nullptr) {
+    builder.RegisterService(server->subscription_service_.get());
+  }
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Millis(options.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             Millis(options.keepalive_timeout));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      Millis(options.min_client_ping_interval));
+  // Pings need not wait for data: a quiet subscription has none to send.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  builder.SetMaxReceiveMessageSize(MaxReceiveBytes(options.limits));
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr ||
+      (!options.listen.empty() && server->port_ == 0)) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        " (address in use, or not a valid HOST:PORT?)"));
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
+
+std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void Server::Shutdown(absl::Duration deadline) {
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  // Subscriptions never end by themselves: end them first, so that they
+  // need not wait for the deadline.
+  if (hub_ != nullptr) hub_->Shutdown();
+  // Sessions neither: they answer what they read, then end.
+  event_log_service_.Shutdown();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
+  log_->Close();
+  server_->Wait();
+  if (hub_ != nullptr) hub_->Drain();
+}
+
+}  // namespace annals::services

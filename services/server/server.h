@@ -1,0 +1,103 @@
+// The annalsd gRPC server: the annals services, gRPC health checking and
+// server reflection, over one storage::EventLog.
+#ifndef ANNALS_SERVICES_SERVER_SERVER_H_
+#define ANNALS_SERVICES_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "services/audit/service.h"
+#include "services/audit/signer.h"
+#include "services/event_log/service.h"
+#include "services/subscriptions/hub.h"
+#include "services/subscriptions/service.h"
+#include "services/relationships/service.h"
+#include "services/model/validation.h"
+#include "storage/event_log.h"
+
+namespace annals::services {
+
+// The port annalsd listens on unless told otherwise.
+inline constexpr int kDefaultPort = 7465;
+
+struct ServerOptions {
+  // "HOST:PORT" to listen on; port 0 picks a free port (see Server::port).
+  // Empty: no listening socket, in-process channel only (tests).
+  std::string listen = "127.0.0.1:7465";
+  // Request size limits.
+  Limits limits;
+  // The window of each EventLog.AppendSession stream.
+  AppendSessionOptions append_session;
+  // HTTP/2 keepalive for long-lived streams (subscriptions) behind proxies
+  // and NATs: the server pings an idle connection every `keepalive_time`
+  // and drops it when the ping is not answered within `keepalive_timeout`.
+  // Clients may ping as often as every `min_client_ping_interval`, also
+  // with no call open; more often and the server closes the connection
+  // (GOAWAY "too_many_pings"). See README.md.
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  // Signs the Audit service's tree heads; must outlive the server. Not
+  // owned. Default none: the server makes a key of its own, in memory only.
+  const TreeHeadSigner* signer = nullptr;
+  // GetRelationship's kept answers: those of the log's projector
+  // (RelationshipProjector::answers), never another's. Not owned; must
+  // outlive the server. Default none: every answer is read from storage.
+  const RelationshipAnswers* relationship_answers = nullptr;
+};
+
+class Server {
+ public:
+  // Starts serving `log`, which must outlive the server. The relationship
+  // queries need the log to keep a RelationshipProjector
+  // (services/relationships/projector.h). UNAVAILABLE when
+  // the address cannot be bound, naming it.
+  //
+  // With a `hub` the Subscriptions service is served too: the log must have
+  // been opened with hub->CommitListener() as LogOptions::on_commit; Start
+  // attaches the hub to the log; the hub must outlive the server (and the
+  // log). Without one, Subscriptions calls get UNIMPLEMENTED.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerOptions& options, storage::EventLog* log,
+      SubscriptionHub* hub = nullptr);
+
+  ~Server();
+
+  // The port actually bound (0 when not listening).
+  int port() const { return port_; }
+
+  // A channel to this server that bypasses the network.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // Graceful shutdown: reports NOT_SERVING, ends every subscription with
+  // UNAVAILABLE, ends every append session with UNAVAILABLE once it has
+  // answered the requests it read, stops taking new calls, lets calls in
+  // flight finish until `deadline` and cancels the rest, then closes the log (which commits
+  // everything queued) and waits until no subscription work touches it.
+  // Appends in flight are therefore committed or failed, never
+  // half-written. Idempotent.
+  void Shutdown(absl::Duration deadline);
+
+ private:
+  Server(storage::EventLog* log, const ServerOptions& options,
+         SubscriptionHub* hub);
+
+  storage::EventLog* const log_;
+  SubscriptionHub* const hub_;  // may be null
+  EventLogService event_log_service_;
+  RelationshipsService relationships_service_;
+  AdminService admin_service_;
+  std::unique_ptr<TreeHeadSigner> own_signer_;  // when options.signer is null
+  std::unique_ptr<AuditService> audit_service_;
+  std::unique_ptr<SubscriptionService> subscription_service_;  // with hub_
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace annals::services
+
+#endif  // ANNALS_SERVICES_SERVER_SERVER_H_

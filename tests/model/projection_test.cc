@@ -1,0 +1,1037 @@
+// The relationship projection: what each kind of event sets, order
+// insensitivity (byte-identical state for any order), corrections, the
+// trailing Goldstein index, dyads.
+#include "services/model/projection.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "annals/v1/relationship.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/model/goldstein.h"
+#include "services/model/validation.h"
+#include "tests/model/builders.h"
+#include "tests/testing/events.h"
+
+namespace annals::services {
+namespace {
+
+using ::annals::testing::AsLog;
+using ::annals::testing::When;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+using R = v1::ResolutionAction;
+
+// Folds Apply over `events` in the given order for `dyad`, as the storage
+// writer does on append.
+v1::RelationshipState ApplyAll(const std::string& dyad,
+                               const std::vector<v1::Event>& events) {
+  v1::RelationshipState state;
+  state.set_dyad(dyad);
+  for (const v1::Event& e : events) Apply(e, &state);
+  return state;
+}
+
+std::vector<std::string> Ids(const v1::RelationshipState& state) {
+  std::vector<std::string> ids;
+  for (const auto& s : state.recent_statements()) {
+    ids.push_back(s.event().event_id());
+  }
+  return ids;
+}
+
+// ---------------------------------------------------------------------------
+// DyadsOf
+
+TEST(DyadsOf, SourceTimesTargetSortedCodes) {
+  EXPECT_THAT(DyadsOf(testing::MakeMeeting("a", "JPN", "PRK")),
+              ElementsAre("JPN-PRK"));
+  EXPECT_THAT(DyadsOf(testing::MakeMeeting("a", "PRK", "JPN")),
+              ElementsAre("JPN-PRK"));
+  EXPECT_THAT(DyadsOf(testing::MakeBase("a", {"USA", "JPN"}, {"PRK", "KOR"},
+                                        When{2018})),
+              ElementsAre("JPN-KOR", "JPN-PRK", "KOR-USA", "PRK-USA"));
+}
+
+TEST(DyadsOf, NoTargetGivesPairsAmongSources) {
+  EXPECT_THAT(
+      DyadsOf(testing::MakeBase("a", {"USA", "PRK", "KOR"}, {}, When{2018})),
+      ElementsAre("KOR-PRK", "KOR-USA", "PRK-USA"));
+}
+
+TEST(DyadsOf, ResolutionSponsorsCountAsSources) {
+  v1::Event adopted = testing::MakeBase("a", {"UNHRC"}, {"PRK"}, When{2018});
+  v1::ResolutionAction* resolution = adopted.mutable_resolution();
+  resolution->set_body("UNHRC");
+  resolution->set_action(v1::ResolutionAction::ACTION_ADOPTED);
+  resolution->add_sponsors("JPN");
+  resolution->add_sponsors("EU");
+  resolution->add_sponsors("UNHRC");  // already a source: no repeat
+  EXPECT_THAT(DyadsOf(adopted), ElementsAre("EU-PRK", "JPN-PRK", "PRK-UNHRC"));
+}
+
+TEST(DyadsOf, SingleActorWithoutTargetTouchesNoDyad) {
+  EXPECT_THAT(DyadsOf(testing::MakeBase("a", {"PRK"}, {}, When{2018})),
+              IsEmpty());
+}
+
+// ---------------------------------------------------------------------------
+// Per kind
+
+TEST(Apply, MeetingSetsLastMeetingCountsAndLeadersMeetings) {
+  v1::RelationshipState state = ApplyAll(
+      "JPN-PRK",
+      {testing::MakeMeeting("koizumi-2002"),
+       testing::Meeting("koizumi-2004", When{2004, 5, 22},
+                        v1::Meeting::LEVEL_LEADERS, "Pyongyang",
+                        v1::Meeting::OUTCOME_PROGRESS),
+       testing::Meeting("stockholm-2014", When{2014, 5, 26},
+                        v1::Meeting::LEVEL_SENIOR_OFFICIALS, "Stockholm",
+                        v1::Meeting::OUTCOME_AGREEMENT),
+       // Planned: has not taken place, so neither last nor counted.
+       testing::Meeting("planned-2019", When{2019, 6},
+                        v1::Meeting::LEVEL_LEADERS, "Tokyo",
+                        v1::Meeting::OUTCOME_PLANNED)});
+  EXPECT_EQ(state.event_count(), 4);
+  ASSERT_EQ(state.counts_size(), 1);
+  EXPECT_EQ(state.counts(0).kind(), "meeting");
+  EXPECT_EQ(state.counts(0).count(), 4);
+  EXPECT_EQ(state.leaders_meeting_count(), 2);
+  EXPECT_EQ(state.last_meeting().event().event_id(), "stockholm-2014");
+  EXPECT_EQ(state.last_meeting().place(), "Stockholm");
+  EXPECT_EQ(state.last_meeting().level(), v1::Meeting::LEVEL_SENIOR_OFFICIALS);
+  EXPECT_EQ(state.last_meeting().outcome(), v1::Meeting::OUTCOME_AGREEMENT);
+  EXPECT_EQ(state.first_event().event_id(), "koizumi-2002");
+  EXPECT_EQ(state.last_event().event_id(), "planned-2019");
+  EXPECT_THAT(state.tags(), ElementsAre("abductions"));
+}
+
+TEST(Apply, AgreementRecordsPartiesAndCommitments) {
+  v1::RelationshipState state = ApplyAll(
+      "JPN-PRK",
+      {testing::Agreement("pyd", When{2002, 9, 17}, "Pyongyang Declaration"),
+       testing::Agreement("six", When{2005, 9, 19}, "Joint Statement",
+                          {"USA", "PRK", "JPN", "KOR", "CHN", "RUS"})});
+  ASSERT_EQ(state.agreements_size(), 2);
+  const v1::AgreementRecord& pyd = state.agreements(0);
+  EXPECT_EQ(pyd.event().event_id(), "pyd");
+  EXPECT_EQ(pyd.title(), "Pyongyang Declaration");
+  EXPECT_THAT(pyd.parties(), ElementsAre("JPN", "PRK"));  // Source+target.
+  EXPECT_THAT(pyd.commitments(),
+              ElementsAre("normalise relations", "address the abductions"));
+  EXPECT_FALSE(pyd.has_suspended_by());
+  EXPECT_THAT(state.agreements(1).parties(),
+              ElementsAre("CHN", "JPN", "KOR", "PRK", "RUS", "USA"));
+  EXPECT_EQ(state.counts(0).kind(), "agreement");
+  EXPECT_EQ(state.counts(0).count(), 2);
+}
+
+TEST(Apply, StatementsKeepTheTenMostRecentDescending) {
+  std::vector<v1::Event> events;
+  for (int i = 1; i <= 12; ++i) {
+    events.push_back(testing::Statement(absl::StrCat("s", 100 + i),
+                                        When{2018, i, 1},
+                                        v1::Statement::STANCE_CRITICAL));
+  }
+  // A tie on date with s112: the greater id is the more recent.
+  events.push_back(testing::Statement("s999", When{2018, 12, 1},
+                                      v1::Statement::STANCE_HOSTILE));
+  v1::RelationshipState state = ApplyAll("JPN-PRK", events);
+  EXPECT_THAT(Ids(state),
+              ElementsAre("s999", "s112", "s111", "s110", "s109", "s108",
+                          "s107", "s106", "s105", "s104"));
+  EXPECT_EQ(state.recent_statements(0).stance(),
+            v1::Statement::STANCE_HOSTILE);
+  EXPECT_EQ(state.recent_statements(1).speaker(),
+            "Foreign Ministry spokesperson");
+  EXPECT_EQ(state.recent_statements(1).quote(), "Quote s112");
+  EXPECT_THAT(state.recent_statements(1).source(), ElementsAre("PRK"));
+
+  std::reverse(events.begin(), events.end());
+  EXPECT_EQ(SerializeState(ApplyAll("JPN-PRK", events)),
+            SerializeState(state));
+}
+
+TEST(Apply, MilitaryAndHumanitarianAreCountedAndScored) {
+  v1::RelationshipState state = ApplyAll(
+      "JPN-PRK",
+      {testing::Military("icbm", When{2017, 7, 4},
+                         v1::MilitaryAction::TYPE_WEAPONS_TEST),
+       testing::Humanitarian("return", When{2002, 10, 15},
+                             v1::HumanitarianDevelopment::TYPE_RETURN)});
+  ASSERT_EQ(state.counts_size(), 2);
+  EXPECT_EQ(state.counts(0).kind(), "humanitarian");
+  EXPECT_EQ(state.counts(1).kind(), "military");
+  ASSERT_EQ(state.goldstein_monthly_size(), 2);
+  EXPECT_EQ(state.goldstein_monthly(0).year(), 2002);
+  EXPECT_EQ(state.goldstein_monthly(0).month(), 10);
+  EXPECT_EQ(state.goldstein_monthly(0).goldstein_sum_tenths(), 70);
+  EXPECT_EQ(state.goldstein_monthly(1).goldstein_sum_tenths(), -70);
+  EXPECT_EQ(state.last_event().goldstein_tenths(), -70);
+}
+
+TEST(Apply, CorrectionIsIgnored) {
+  v1::RelationshipState state;
+  state.set_dyad("JPN-PRK");
+  Apply(testing::Retract("c", "a"), &state);
+  EXPECT_EQ(state.event_count(), 0);
+  EXPECT_EQ(SerializeState(state), SerializeState(BuildState("JPN-PRK", {})));
+}
+
+// ---------------------------------------------------------------------------
+// First and last by occurred date, whatever the order
+
+TEST(Apply, FirstAndLastByOccurredSortKeyThenId) {
+  std::vector<v1::Event> events = {
+      testing::Meeting("m-day", When{2018, 3, 1}),
+      testing::Meeting("m-month", When{2018, 3}),
+      testing::Meeting("m-year", When{2018}),
+      testing::Meeting("z-tie", When{2018, 3, 1}),
+  };
+  std::sort(events.begin(), events.end(),
+            [](const v1::Event& a, const v1::Event& b) {
+              return a.id() < b.id();
+            });
+  std::string expected;
+  do {
+    v1::RelationshipState state = ApplyAll("JPN-PRK", events);
+    // "2018" < "2018-03" < "2018-03-01"; on 2018-03-01 "z-tie" > "m-day".
+    EXPECT_EQ(state.first_event().event_id(), "m-year");
+    EXPECT_EQ(state.last_event().event_id(), "z-tie");
+    EXPECT_EQ(state.last_meeting().event().event_id(), "z-tie");
+    if (expected.empty()) expected = SerializeState(state);
+    EXPECT_EQ(SerializeState(state), expected);
+  } while (std::next_permutation(
+      events.begin(), events.end(),
+      [](const v1::Event& a, const v1::Event& b) { return a.id() < b.id(); }));
+}
+
+// ---------------------------------------------------------------------------
+// Sanctions
+
+TEST(Sanctions, InForceFollowsTheLatestActionByDate) {
+  using S = v1::Sanction;
+  std::vector<v1::Event> events = {
+      testing::Sanction("s1", When{2006, 10, 14}, S::ACTION_IMPOSED,
+                        {"port entry ban", "import ban"}),
+      testing::Sanction("s2", When{2014, 7, 4}, S::ACTION_EASED,
+                        {"port entry ban"}),
+      testing::Sanction("s3", When{2016, 2, 10}, S::ACTION_EXTENDED,
+                        {"port entry ban"}),
+      testing::Sanction("s4", When{2016, 2, 10}, S::ACTION_LIFTED,
+                        {"import ban"}),
+      // Another imposer, outside this dyad's sanctions on PRK: USA is a
+      // source too, but the JPN-PRK state records JPN's measures only.
+      testing::Sanction("s5", When{2017, 1, 1}, S::ACTION_IMPOSED,
+                        {"asset freeze"}, {"JPN", "USA"}),
+  };
+  std::string expected;
+  std::sort(events.begin(), events.end(),
+            [](const auto& a, const auto& b) { return a.id() < b.id(); });
+  do {
+    v1::RelationshipState state = ApplyAll("JPN-PRK", events);
+    ASSERT_EQ(state.sanctions_size(), 3);
+    const v1::SanctionMeasure& freeze = state.sanctions(0);
+    EXPECT_EQ(freeze.imposer(), "JPN");
+    EXPECT_EQ(freeze.measure(), "asset freeze");
+    EXPECT_TRUE(freeze.in_force());
+    const v1::SanctionMeasure& import = state.sanctions(1);
+    EXPECT_EQ(import.measure(), "import ban");
+    EXPECT_EQ(import.target(), "PRK");
+    EXPECT_EQ(import.last_action(), S::ACTION_LIFTED);
+    EXPECT_FALSE(import.in_force());
+    const v1::SanctionMeasure& port = state.sanctions(2);
+    EXPECT_EQ(port.measure(), "port entry ban");
+    EXPECT_EQ(port.last_action(), S::ACTION_EXTENDED);
+    EXPECT_EQ(port.last_event().event_id(), "s3");
+    EXPECT_EQ(port.legal_basis(), "Foreign Exchange Act (s3)");
+    EXPECT_TRUE(port.in_force());
+    if (expected.empty()) expected = SerializeState(state);
+    EXPECT_EQ(SerializeState(state), expected);
+  } while (std::next_permutation(
+      events.begin(), events.end(),
+      [](const auto& a, const auto& b) { return a.id() < b.id(); }));
+}
+
+TEST(Sanctions, SameDateTieGoesToTheGreaterId) {
+  using S = v1::Sanction;
+  const v1::Event eased =
+      testing::Sanction("b-eased", When{2014, 7}, S::ACTION_EASED, {"ban"});
+  const v1::Event imposed =
+      testing::Sanction("a-imposed", When{2014, 7}, S::ACTION_IMPOSED, {"ban"});
+  for (const auto& order : {std::vector<v1::Event>{eased, imposed},
+                            std::vector<v1::Event>{imposed, eased}}) {
+    v1::RelationshipState state = ApplyAll("JPN-PRK", order);
+    ASSERT_EQ(state.sanctions_size(), 1);
+    EXPECT_EQ(state.sanctions(0).last_event().event_id(), "b-eased");
+    EXPECT_FALSE(state.sanctions(0).in_force());
+  }
+}
+
+TEST(Sanctions, EachSideOfTheDyadIsItsOwnImposer) {
+  using S = v1::Sanction;
+  v1::RelationshipState state = ApplyAll(
+      "EU-RUS",
+      {testing::Sanction("eu", When{2014, 3}, S::ACTION_IMPOSED, {"visa ban"},
+                         {"EU"}, {"RUS"}),
+       testing::Sanction("ru", When{2014, 8}, S::ACTION_IMPOSED, {"food ban"},
+                         {"RUS"}, {"EU"})});
+  ASSERT_EQ(state.sanctions_size(), 2);
+  EXPECT_EQ(state.sanctions(0).imposer(), "EU");
+  EXPECT_EQ(state.sanctions(0).target(), "RUS");
+  EXPECT_EQ(state.sanctions(1).imposer(), "RUS");
+  EXPECT_EQ(state.sanctions(1).target(), "EU");
+}
+
+// ---------------------------------------------------------------------------
+// Agreements suspended by a hardening policy change with the same title
+
+TEST(Agreements, HardeningPolicyWithTheTitleAfterTheAgreementSuspendsIt) {
+  using P = v1::PolicyChange;
+  const v1::Event agreement =
+      testing::Agreement("stockholm", When{2014, 5, 29}, "Stockholm Agreement");
+  const v1::Event before = testing::Policy(
+      "p-before", When{2014, 1}, "Stockholm Agreement", P::DIRECTION_HARDENING);
+  const v1::Event other_title = testing::Policy(
+      "p-other", When{2016, 3}, "Stockholm agreement", P::DIRECTION_HARDENING);
+  const v1::Event softening = testing::Policy(
+      "p-soft", When{2017, 1}, "Stockholm Agreement", P::DIRECTION_SOFTENING);
+  const v1::Event suspend = testing::Policy(
+      "p-suspend", When{2016, 2, 12}, "Stockholm Agreement",
+      P::DIRECTION_HARDENING);
+
+  std::vector<v1::Event> events = {agreement, before, other_title, softening,
+                                   suspend};
+  std::sort(events.begin(), events.end(),
+            [](const auto& a, const auto& b) { return a.id() < b.id(); });
+  std::string expected;
+  do {
+    v1::RelationshipState state = ApplyAll("JPN-PRK", events);
+    ASSERT_EQ(state.agreements_size(), 1);
+    EXPECT_EQ(state.agreements(0).suspended_by().event_id(), "p-suspend");
+    ASSERT_EQ(state.policies_size(), 2);
+    EXPECT_EQ(state.policies(0).policy(), "Stockholm Agreement");
+    EXPECT_EQ(state.policies(0).direction(), P::DIRECTION_SOFTENING);
+    EXPECT_EQ(state.policies(0).latest().event_id(), "p-soft");
+    if (expected.empty()) expected = SerializeState(state);
+    EXPECT_EQ(SerializeState(state), expected);
+  } while (std::next_permutation(
+      events.begin(), events.end(),
+      [](const auto& a, const auto& b) { return a.id() < b.id(); }));
+
+  // A hardening only before the agreement, or under another title, does not
+  // suspend it.
+  v1::RelationshipState state =
+      ApplyAll("JPN-PRK", {before, other_title, agreement});
+  EXPECT_FALSE(state.agreements(0).has_suspended_by());
+  // Same date as the agreement: not after it.
+  state = ApplyAll("JPN-PRK",
+                   {agreement, testing::Policy("p-same", When{2014, 5, 29},
+                                               "Stockholm Agreement",
+                                               P::DIRECTION_HARDENING)});
+  EXPECT_FALSE(state.agreements(0).has_suspended_by());
+}
+
+// A dyad with more agreements than the state keeps: the most recent
+// kMaxAgreements, whatever the order of arrival, and a hardening of an
+// agreement that was dropped changes nothing kept.
+TEST(Agreements, OnlyTheMostRecentAreKeptInAnyOrder) {
+  using P = v1::PolicyChange;
+  std::vector<v1::Event> events;
+  for (int i = 0; i < kMaxAgreements + 15; ++i) {
+    events.push_back(testing::Agreement(absl::StrCat("a", 100 + i),
+                                        When{1990 + i, 1 + i % 12},
+                                        absl::StrCat("Accord ", i)));
+  }
+  events.push_back(testing::Policy("p-old", When{2030}, "Accord 3",
+                                   P::DIRECTION_HARDENING));
+  events.push_back(testing::Policy("p-new", When{2030}, "Accord 30",
+                                   P::DIRECTION_HARDENING));
+  std::mt19937 rng(7);
+  std::string expected;
+  for (int round = 0; round < 10; ++round) {
+    std::shuffle(events.begin(), events.end(), rng);
+    const v1::RelationshipState state = ApplyAll("JPN-PRK", events);
+    ASSERT_EQ(state.agreements_size(), kMaxAgreements);
+    EXPECT_EQ(state.agreements(0).event().event_id(), "a115");
+    EXPECT_EQ(state.agreements(kMaxAgreements - 1).event().event_id(), "a134");
+    int suspended = 0;
+    for (const auto& a : state.agreements()) suspended += a.has_suspended_by();
+    EXPECT_EQ(suspended, 1);  // Accord 30; Accord 3 was dropped
+    EXPECT_EQ(state.counts(0).kind(), "agreement");
+    EXPECT_EQ(state.counts(0).count(), kMaxAgreements + 15);
+    if (expected.empty()) expected = SerializeState(state);
+    EXPECT_EQ(SerializeState(state), expected) << "round " << round;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Resolutions
+
+TEST(Resolutions, RecordPerBodyAndYear) {
+  // 2018: Japan and the EU co-table at the UNHRC, adopted without a vote.
+  // 2019: Japan declines to table; the EU tables alone; adopted.
+  const std::vector<v1::Event> events = {
+      testing::Resolution("hrc-2018-tabled", When{2018, 3, 9},
+                          R::ACTION_TABLED, {"JPN", "EU"}),
+      testing::Resolution("hrc-2018-adopted", When{2018, 3, 23},
+                          R::ACTION_ADOPTED, {"UNHRC"}, {"PRK"}, "UNHRC",
+                          "A/HRC/RES/37/28"),
+      testing::Resolution("hrc-2019-declined", When{2019, 3, 13},
+                          R::ACTION_DECLINED_TO_TABLE, {"JPN"}),
+      testing::Resolution("hrc-2019-tabled", When{2019, 3, 14},
+                          R::ACTION_TABLED, {"EU"}),
+      testing::Resolution("hrc-2019-adopted", When{2019, 3, 22},
+                          R::ACTION_ADOPTED, {"UNHRC"}, {"PRK"}, "UNHRC",
+                          "A/HRC/RES/40/20"),
+  };
+  std::vector<v1::Event> with_sponsors = events;
+  with_sponsors[4].mutable_resolution()->add_sponsors("EU");
+
+  const v1::RelationshipState jpn = BuildState("JPN-PRK", with_sponsors);
+  ASSERT_EQ(jpn.resolutions_size(), 2);
+  EXPECT_EQ(jpn.resolutions(0).body(), "UNHRC");
+  EXPECT_EQ(jpn.resolutions(0).year(), 2018);
+  EXPECT_THAT(jpn.resolutions(0).tabled_by(), ElementsAre("EU", "JPN"));
+  EXPECT_THAT(jpn.resolutions(0).sponsors(), ElementsAre("EU", "JPN"));
+  EXPECT_THAT(jpn.resolutions(0).declined_to_table(), IsEmpty());
+  EXPECT_EQ(jpn.resolutions(1).year(), 2019);
+  EXPECT_THAT(jpn.resolutions(1).declined_to_table(), ElementsAre("JPN"));
+  EXPECT_THAT(jpn.resolutions(1).tabled_by(), IsEmpty());
+  // The Council's decision is an UNHRC-PRK event, not a JPN-PRK one.
+  EXPECT_EQ(jpn.resolutions(1).decision(), R::ACTION_UNSPECIFIED);
+
+  const v1::RelationshipState eu = BuildState("EU-PRK", with_sponsors);
+  ASSERT_EQ(eu.resolutions_size(), 2);
+  EXPECT_THAT(eu.resolutions(1).tabled_by(), ElementsAre("EU"));
+  EXPECT_THAT(eu.resolutions(1).declined_to_table(), IsEmpty());
+
+  const v1::RelationshipState hrc = BuildState("PRK-UNHRC", with_sponsors);
+  ASSERT_EQ(hrc.resolutions_size(), 2);
+  EXPECT_EQ(hrc.resolutions(1).decision(), R::ACTION_ADOPTED);
+  EXPECT_EQ(hrc.resolutions(1).adoption(), R::ADOPTION_WITHOUT_VOTE);
+  EXPECT_FALSE(hrc.resolutions(1).has_votes());
+  EXPECT_THAT(hrc.resolutions(1).symbols(), ElementsAre("A/HRC/RES/40/20"));
+  EXPECT_THAT(hrc.resolutions(1).sponsors(), ElementsAre("EU"));
+  EXPECT_EQ(hrc.resolutions(1).decided_by().event_id(), "hrc-2019-adopted");
+}
+
+TEST(Resolutions, OneRecordGathersEveryActionOfTheYearInAnyOrder) {
+  // All three as one dyad's events, as when Japan's decision and the EU's
+  // tabling are recorded against the same pair (here: both as sources with
+  // PRK as target, so the JPN-PRK state sees both).
+  std::vector<v1::Event> events = {
+      testing::Resolution("a-declined", When{2019, 3, 13},
+                          R::ACTION_DECLINED_TO_TABLE, {"JPN"}),
+      testing::Resolution("b-tabled", When{2019, 3, 14}, R::ACTION_TABLED,
+                          {"EU", "JPN"}),
+      testing::Resolution("c-rejected", When{2019, 3, 20},
+                          R::ACTION_REJECTED, {"JPN"}, {"PRK"}, "UNHRC",
+                          "L.1"),
+      testing::Resolution("d-adopted", When{2019, 3, 22}, R::ACTION_ADOPTED,
+                          {"JPN"}, {"PRK"}, "UNHRC", "A/HRC/RES/40/20"),
+      testing::Resolution("e-unga", When{2019, 12, 18}, R::ACTION_ADOPTED,
+                          {"JPN"}, {"PRK"}, "UNGA", "A/RES/74/166"),
+  };
+  std::string expected;
+  do {
+    const v1::RelationshipState state = ApplyAll("JPN-PRK", events);
+    ASSERT_EQ(state.resolutions_size(), 2);
+    EXPECT_EQ(state.resolutions(0).body(), "UNGA");
+    const v1::ResolutionRecord& hrc = state.resolutions(1);
+    EXPECT_EQ(hrc.body(), "UNHRC");
+    EXPECT_EQ(hrc.action_count(), 4);
+    EXPECT_THAT(hrc.declined_to_table(), ElementsAre("JPN"));
+    EXPECT_THAT(hrc.tabled_by(), ElementsAre("EU", "JPN"));
+    EXPECT_THAT(hrc.symbols(), ElementsAre("A/HRC/RES/40/20", "L.1"));
+    EXPECT_EQ(hrc.decision(), R::ACTION_ADOPTED);  // The later decision.
+    EXPECT_FALSE(hrc.has_votes());                  // Cleared: no vote.
+    if (expected.empty()) expected = SerializeState(state);
+    EXPECT_EQ(SerializeState(state), expected);
+  } while (std::next_permutation(
+      events.begin(), events.end(),
+      [](const auto& a, const auto& b) { return a.id() < b.id(); }));
+}
+
+// ---------------------------------------------------------------------------
+// Trailing Goldstein index
+
+TEST(TrailingIndex, TwelveMonthsEndingWithTheGivenMonthInclusive) {
+  using S = v1::Statement;
+  v1::RelationshipState state = ApplyAll(
+      "JPN-PRK",
+      {testing::Statement("before", When{2018, 3, 31},
+                          S::STANCE_HOSTILE),  // -50, just outside
+       testing::Statement("first", When{2018, 4, 1},
+                          S::STANCE_SUPPORTIVE),  // +30
+       testing::Statement("mid", When{2018, 12}, S::STANCE_CRITICAL),  // -20
+       testing::Statement("last", When{2019, 3, 31},
+                          S::STANCE_CONCILIATORY),  // +20
+       testing::Statement("year-only", When{2019},
+                          S::STANCE_HOSTILE),  // no month: never in a window
+       testing::Statement("after", When{2019, 4, 1}, S::STANCE_HOSTILE)});
+  GoldsteinWindow w = TrailingIndex(state, YearMonth{2019, 3});
+  EXPECT_EQ(w.event_count, 3);
+  EXPECT_EQ(w.sum_tenths, 30);
+  EXPECT_EQ(w.mean_tenths, 10);
+
+  // Ending 2019-02 (2018-03 ... 2019-02): "last" leaves, "before" enters.
+  w = TrailingIndex(state, YearMonth{2019, 2});
+  EXPECT_EQ(w.event_count, 3);
+  EXPECT_EQ(w.sum_tenths, -40);
+  EXPECT_EQ(w.mean_tenths, -13);  // -13.33 rounds to -13.
+
+  // Ending 2018-04 crosses the year boundary back to 2017-05.
+  w = TrailingIndex(state, YearMonth{2018, 4});
+  EXPECT_EQ(w.event_count, 2);
+  EXPECT_EQ(w.sum_tenths, -20);
+  EXPECT_EQ(w.mean_tenths, -10);
+
+  // Ending 2018-02: "before" (2018-03) is just after the window.
+  w = TrailingIndex(state, YearMonth{2018, 2});
+  EXPECT_EQ(w.event_count, 0);
+  EXPECT_EQ(w.mean_tenths, 0);
+
+  w = TrailingIndex(state, YearMonth{2017, 12});
+  EXPECT_EQ(w.event_count, 0);
+  EXPECT_EQ(w.mean_tenths, 0);
+
+  ASSERT_TRUE(LatestMonth(state).has_value());
+  EXPECT_EQ(*LatestMonth(state), (YearMonth{2019, 4}));
+  w = CurrentIndex(state);  // 2018-05 ... 2019-04
+  EXPECT_EQ(w.event_count, 3);
+  EXPECT_EQ(w.sum_tenths, -50);
+  EXPECT_EQ(w.mean_tenths, -17);  // -16.67
+}
+
+TEST(TrailingIndex, MeanRoundsHalvesAwayFromZero) {
+  using S = v1::Statement;
+  v1::RelationshipState state = ApplyAll(
+      "JPN-PRK", {testing::Statement("a", When{2019, 1, 1}, S::STANCE_HOSTILE),
+                  testing::Statement("b", When{2019, 1, 2}, S::STANCE_NEUTRAL),
+                  testing::Statement("c", When{2019, 1, 3}, S::STANCE_NEUTRAL),
+                  testing::Statement("d", When{2019, 1, 4},
+                                     S::STANCE_CONCILIATORY)});
+  // (-50 + 0 + 0 + 20) / 4 = -7.5 -> -8.
+  EXPECT_EQ(TrailingIndex(state, YearMonth{2019, 1}).mean_tenths, -8);
+}
+
+TEST(TrailingIndex, NoMonthWithoutMonthPrecisionEvents) {
+  v1::RelationshipState state = ApplyAll(
+      "JPN-PRK", {testing::Meeting("m", When{2018})});
+  EXPECT_FALSE(LatestMonth(state).has_value());
+  EXPECT_EQ(CurrentIndex(state).event_count, 0);
+  ASSERT_EQ(state.goldstein_monthly_size(), 1);
+  EXPECT_EQ(state.goldstein_monthly(0).month(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Corrections
+
+const char kDyad[] = "JPN-PRK";
+
+std::string StateOfLog(const std::vector<v1::Event>& log,
+                       const std::string& dyad = kDyad) {
+  return SerializeState(BuildState(dyad, EffectiveEvents(AsLog(log))));
+}
+
+TEST(Corrections, AmendGivesTheStateOfTheCorrectedOriginal) {
+  const v1::Event a = testing::Meeting("a", When{2002, 9, 17});
+  const v1::Event b = testing::Statement("b", When{2003, 1, 10},
+                                         v1::Statement::STANCE_CRITICAL);
+  v1::Event a_fixed = testing::Meeting("a", When{2004, 5, 22},
+                                       v1::Meeting::LEVEL_LEADERS, "Tokyo",
+                                       v1::Meeting::OUTCOME_PROGRESS);
+  a_fixed.add_tags("normalization");
+  v1::Event amended = a_fixed;
+  amended.clear_id();  // An amended event may leave its id empty.
+
+  const std::string corrected = StateOfLog({a, b, testing::Amend("c", "a", amended)});
+  EXPECT_EQ(corrected, StateOfLog({a_fixed, b}));
+  EXPECT_NE(corrected, StateOfLog({a, b}));
+  // Whatever the positions of the original and the other events.
+  EXPECT_EQ(StateOfLog({b, a, testing::Amend("c", "a", a_fixed)}),
+            StateOfLog({a_fixed, b}));
+}
+
+TEST(Corrections, RetractGivesTheStateWithoutTheEvent) {
+  const v1::Event a = testing::Meeting("a", When{2002, 9, 17});
+  const v1::Event b = testing::Sanction("b", When{2006, 10, 14},
+                                        v1::Sanction::ACTION_IMPOSED, {"ban"});
+  EXPECT_EQ(StateOfLog({a, b, testing::Retract("c", "b")}), StateOfLog({a}));
+  EXPECT_EQ(StateOfLog({a, testing::Retract("c", "a")}), StateOfLog({}));
+}
+
+TEST(Corrections, TheLastCorrectionByPositionWins) {
+  const v1::Event a = testing::Meeting("a", When{2002, 9, 17});
+  const v1::Event a1 = testing::Meeting("a", When{2002, 9, 18},
+                                        v1::Meeting::LEVEL_MINISTERS);
+  const v1::Event a2 = testing::Meeting("a", When{2002, 9, 19},
+                                        v1::Meeting::LEVEL_WORKING, "Beijing");
+  EXPECT_EQ(StateOfLog({a, testing::Amend("c1", "a", a1),
+                        testing::Amend("c2", "a", a2)}),
+            StateOfLog({a2}));
+  EXPECT_EQ(StateOfLog({a, testing::Amend("c2", "a", a2),
+                        testing::Amend("c1", "a", a1)}),
+            StateOfLog({a1}));
+  // An amend after a retraction restores the event as amended; a
+  // retraction after an amend drops it.
+  EXPECT_EQ(StateOfLog({a, testing::Retract("c1", "a"),
+                        testing::Amend("c2", "a", a2)}),
+            StateOfLog({a2}));
+  EXPECT_EQ(StateOfLog({a, testing::Amend("c1", "a", a1),
+                        testing::Retract("c2", "a")}),
+            StateOfLog({}));
+}
+
+TEST(Corrections, AmendingTheActorsMovesTheEventToAnotherDyad) {
+  const v1::Event a = testing::MakeMeeting("a", "JPN", "PRK");
+  const v1::Event b = testing::MakeMeeting("b", "JPN", "PRK");
+  const v1::Event a_usa = testing::MakeMeeting("a", "USA", "PRK");
+  const std::vector<v1::Event> log = {a, b, testing::Amend("c", "a", a_usa)};
+  EXPECT_EQ(StateOfLog(log, "JPN-PRK"), StateOfLog({b}, "JPN-PRK"));
+  EXPECT_EQ(StateOfLog(log, "PRK-USA"), StateOfLog({a_usa}, "PRK-USA"));
+  EXPECT_EQ(BuildState("PRK-USA", EffectiveEvents(AsLog(log))).event_count(),
+            1);
+}
+
+TEST(Corrections, UnknownTargetsAreIgnoredAndCorrectionsLeaveTheOutput) {
+  const v1::Event a = testing::Meeting("a", When{2002, 9, 17});
+  const std::vector<v1::Event> effective = EffectiveEvents(
+      AsLog({testing::Retract("c", "nope"), a, testing::Retract("d", "c")}));
+  ASSERT_EQ(effective.size(), 1u);
+  EXPECT_EQ(effective[0].id(), "a");
+}
+
+TEST(EffectiveEvents, CanonicalOrderByOccurredThenId) {
+  const std::vector<v1::Event> effective = EffectiveEvents(
+      AsLog({testing::Meeting("d", When{2018, 3, 1}),
+             testing::Meeting("c", When{2018, 3}),
+             testing::Meeting("b", When{2018, 3, 1}),
+             testing::Meeting("a", When{2019})}));
+  std::vector<std::string> ids;
+  for (const auto& e : effective) ids.push_back(e.id());
+  EXPECT_THAT(ids, ElementsAre("c", "b", "d", "a"));
+}
+
+// ---------------------------------------------------------------------------
+// Order insensitivity over random events of every kind
+
+class RandomEvents {
+ public:
+  explicit RandomEvents(uint32_t seed) : rng_(seed) {}
+
+  v1::Event Next(int n) {
+    const std::string id = absl::StrCat("ev-", 1000 + n);
+    std::vector<std::string> actors = {"JPN", "PRK", "USA", "EU"};
+    std::shuffle(actors.begin(), actors.end(), rng_);
+    std::vector<std::string> source, target;
+    const int shape = Uniform(0, 3);
+    if (shape == 0) {  // Two sources, no target: their pair.
+      source = {actors[0], actors[1]};
+    } else if (shape == 1) {
+      source = {actors[0]};
+      target = {actors[1], actors[2]};
+    } else {
+      source = {actors[0]};
+      target = {actors[1]};
+    }
+    // Coarse dates so that ties on the sort key are frequent.
+    When when{Uniform(2016, 2019), 0, 0};
+    if (Uniform(0, 5) > 0) when.month = Uniform(1, 12);
+    if (when.month > 0 && Uniform(0, 2) > 0) when.day = Uniform(1, 3);
+    v1::Event e = testing::MakeBase(id, source, target, when);
+    if (Uniform(0, 3) == 0) {
+      const char* codes[] = {"036", "042", "057", "112", "163", "1823", "36",
+                             "0369", "190", "2999"};
+      e.set_cameo_code(codes[Uniform(0, 9)]);
+    }
+    const char* tags[] = {"abductions", "denuclearization", "human-rights",
+                          "sanctions"};
+    for (const char* tag : tags) {
+      if (Uniform(0, 3) == 0) e.add_tags(tag);
+    }
+    const char* titles[] = {"Pyongyang Declaration", "Stockholm Agreement"};
+    const char* measures[] = {"port entry ban", "remittance limits",
+                              "export ban"};
+    // Statements twice as likely (cases 3 and 8), so that the bound on
+    // recent statements is reached.
+    switch (Uniform(0, 8)) {
+      case 0: {
+        v1::Meeting* m = e.mutable_meeting();
+        m->set_type(static_cast<v1::Meeting::Type>(Uniform(1, 3)));
+        m->set_level(static_cast<v1::Meeting::Level>(Uniform(1, 4)));
+        m->set_format(static_cast<v1::Meeting::Format>(Uniform(0, 6)));
+        m->set_place(absl::StrCat("Place ", Uniform(1, 3)));
+        m->set_outcome(static_cast<v1::Meeting::Outcome>(Uniform(0, 5)));
+        break;
+      }
+      case 1: {
+        v1::Agreement* a = e.mutable_agreement();
+        a->set_title(titles[Uniform(0, 1)]);
+        a->add_commitments(absl::StrCat("commitment ", Uniform(1, 5)));
+        break;
+      }
+      case 2: {
+        v1::ResolutionAction* r = e.mutable_resolution();
+        r->set_body(Uniform(0, 1) == 0 ? "UNHRC" : "UNGA");
+        if (Uniform(0, 1) == 0) r->set_symbol(absl::StrCat("L.", Uniform(1, 3)));
+        const auto action = static_cast<R::Action>(Uniform(1, 6));
+        r->set_action(action);
+        if (action == R::ACTION_ADOPTED && Uniform(0, 1) == 0) {
+          r->set_adoption(R::ADOPTION_WITHOUT_VOTE);
+        } else if (action >= R::ACTION_ADOPTED) {
+          r->set_adoption(R::ADOPTION_RECORDED_VOTE);
+          r->mutable_votes()->set_yes(Uniform(1, 30));
+          r->mutable_votes()->set_no(Uniform(0, 30));
+        }
+        if (Uniform(0, 1) == 0) r->add_sponsors("EU");
+        break;
+      }
+      case 3:
+      case 8: {
+        v1::Statement* s = e.mutable_statement();
+        s->set_speaker(absl::StrCat("Speaker ", Uniform(1, 3)));
+        s->set_stance(static_cast<v1::Statement::Stance>(Uniform(1, 5)));
+        break;
+      }
+      case 4: {
+        v1::Sanction* s = e.mutable_sanction();
+        s->set_action(static_cast<v1::Sanction::Action>(Uniform(1, 4)));
+        s->add_measures(measures[Uniform(0, 2)]);
+        if (Uniform(0, 1) == 0) s->set_legal_basis("Act");
+        break;
+      }
+      case 5:
+        e.mutable_military()->set_type(
+            static_cast<v1::MilitaryAction::Type>(Uniform(1, 4)));
+        break;
+      case 6:
+        e.mutable_humanitarian()->set_type(
+            static_cast<v1::HumanitarianDevelopment::Type>(Uniform(1, 5)));
+        break;
+      case 7:
+        e.mutable_policy_change()->set_policy(
+            Uniform(0, 2) == 0 ? "Bluebook" : titles[Uniform(0, 1)]);
+        e.mutable_policy_change()->set_direction(
+            static_cast<v1::PolicyChange::Direction>(Uniform(1, 3)));
+        break;
+    }
+    return e;
+  }
+
+  std::mt19937& rng() { return rng_; }
+
+ private:
+  int Uniform(int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(rng_);
+  }
+  std::mt19937 rng_;
+};
+
+std::vector<v1::Event> MakeRandomEvents(uint32_t seed, int count) {
+  RandomEvents random(seed);
+  std::vector<v1::Event> events;
+  for (int i = 0; i < count; ++i) events.push_back(random.Next(i));
+  return events;
+}
+
+std::set<std::string> AllDyads(const std::vector<v1::Event>& events) {
+  std::set<std::string> dyads;
+  for (const auto& e : events) {
+    for (const auto& d : DyadsOf(e)) dyads.insert(d);
+  }
+  return dyads;
+}
+
+TEST(OrderInsensitivity, RandomEventsAreValid) {
+  for (const v1::Event& e : MakeRandomEvents(20240611, 300)) {
+    std::vector<rpc::FieldViolation> violations;
+    ValidateEvent(e, "event", &violations);
+    EXPECT_THAT(violations, IsEmpty()) << e.DebugString();
+  }
+}
+
+TEST(OrderInsensitivity, TwentyShufflesGiveByteIdenticalState) {
+  std::vector<v1::Event> events = MakeRandomEvents(20240611, 300);
+  const std::set<std::string> dyads = AllDyads(events);
+  ASSERT_EQ(dyads.size(), 6u);
+
+  std::map<std::string, std::string> expected;
+  for (const std::string& dyad : dyads) {
+    expected[dyad] = SerializeState(BuildState(dyad, events));
+  }
+  // The random events exercise every part of the state somewhere, so that
+  // a field kept order-dependently would show.
+  int suspended = 0, in_force = 0, lifted = 0, full_statements = 0,
+      decided = 0;
+  for (const std::string& dyad : dyads) {
+    const v1::RelationshipState state = BuildState(dyad, events);
+    for (const auto& a : state.agreements()) suspended += a.has_suspended_by();
+    for (const auto& s : state.sanctions()) (s.in_force() ? in_force : lifted)++;
+    full_statements += state.recent_statements_size() == kRecentStatements;
+    for (const auto& r : state.resolutions()) decided += r.has_decided_by();
+  }
+  EXPECT_GT(suspended, 0);
+  EXPECT_GT(in_force, 0);
+  EXPECT_GT(lifted, 0);
+  EXPECT_GT(full_statements, 0);
+  EXPECT_GT(decided, 0);
+
+  for (int round = 0; round < 20; ++round) {
+    std::mt19937 rng(round);
+    std::shuffle(events.begin(), events.end(), rng);
+    for (const std::string& dyad : dyads) {
+      // Apply one by one in this order, as the writer does.
+      v1::RelationshipState state;
+      state.set_dyad(dyad);
+      for (const v1::Event& e : events) {
+        const auto touched = DyadsOf(e);
+        if (std::find(touched.begin(), touched.end(), dyad) != touched.end()) {
+          Apply(e, &state);
+        }
+      }
+      ASSERT_EQ(SerializeState(state), expected[dyad])
+          << "dyad " << dyad << ", shuffle " << round;
+    }
+  }
+}
+
+TEST(OrderInsensitivity, IncrementalStateEqualsRebuildFromTheLog) {
+  // The writer applies each event to each dyad it touches as it is
+  // appended; a rebuild replays the log. Same bytes.
+  const std::vector<v1::Event> events = MakeRandomEvents(7, 300);
+  std::map<std::string, v1::RelationshipState> incremental;
+  for (const v1::Event& e : events) {
+    for (const std::string& dyad : DyadsOf(e)) {
+      v1::RelationshipState& state = incremental[dyad];
+      state.set_dyad(dyad);
+      Apply(e, &state);
+    }
+  }
+  const std::vector<v1::Event> effective = EffectiveEvents(AsLog(events));
+  ASSERT_EQ(effective.size(), events.size());
+  for (const auto& [dyad, state] : incremental) {
+    EXPECT_EQ(SerializeState(state), SerializeState(BuildState(dyad, effective)))
+        << dyad;
+  }
+}
+
+TEST(OrderInsensitivity, CorrectionsOfRandomEventsEqualWritingThemCorrected) {
+  std::vector<v1::Event> events = MakeRandomEvents(99, 120);
+  RandomEvents random(100);
+  std::vector<v1::Event> log = events;
+  std::vector<v1::Event> corrected = events;
+  // Amend every 5th event to another random event (possibly other kind and
+  // other actors), retract every 7th.
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i % 7 == 3) {
+      log.push_back(testing::Retract(absl::StrCat("r-", i), events[i].id()));
+      corrected[i].clear_id();  // Marked: dropped below.
+    } else if (i % 5 == 1) {
+      v1::Event replacement = random.Next(static_cast<int>(i));
+      replacement.set_id(events[i].id());
+      log.push_back(testing::Amend(absl::StrCat("a-", i), events[i].id(),
+                                   replacement));
+      corrected[i] = replacement;
+    }
+  }
+  corrected.erase(std::remove_if(corrected.begin(), corrected.end(),
+                                 [](const v1::Event& e) { return e.id().empty(); }),
+                  corrected.end());
+  std::shuffle(corrected.begin(), corrected.end(), random.rng());
+  const std::vector<v1::Event> effective = EffectiveEvents(AsLog(log));
+  std::set<std::string> dyads = AllDyads(events);
+  for (const auto& d : AllDyads(corrected)) dyads.insert(d);
+  for (const std::string& dyad : dyads) {
+    EXPECT_EQ(SerializeState(BuildState(dyad, effective)),
+              SerializeState(BuildState(dyad, corrected)))
+        << dyad;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Remove, and refilling what it names (the contract of Refill)
+
+using Key = std::tuple<int, int, int, std::string>;
+Key KeyOfEvent(const v1::Event& e) {
+  const v1::Date& d = e.occurred().start();
+  return {d.year(), d.month(), d.day(), e.id()};
+}
+
+// Refills `state` as Refill says, choosing the events from `rest` (the
+// dyad's remaining events) by brute force.
+void RefillFrom(const Refill& refill, std::vector<v1::Event> rest,
+                v1::RelationshipState* state) {
+  std::sort(rest.begin(), rest.end(), [](const auto& a, const auto& b) {
+    return KeyOfEvent(a) < KeyOfEvent(b);
+  });
+  auto date = [](const v1::Event& e) { return std::get<0>(KeyOfEvent(e)) * 10000 +
+                                              std::get<1>(KeyOfEvent(e)) * 100 +
+                                              std::get<2>(KeyOfEvent(e)); };
+  // The greatest `n` events (by key) for which `pred` holds.
+  auto greatest = [&rest](size_t n, auto pred) {
+    std::vector<const v1::Event*> out;
+    for (auto it = rest.rbegin(); it != rest.rend() && out.size() < n; ++it) {
+      if (pred(*it)) out.push_back(&*it);
+    }
+    return out;
+  };
+  if (!rest.empty() && refill.first_event) {
+    for (const auto& e : rest) {
+      if (date(e) == date(rest.front())) ApplyPart(StatePart::kEnds, e, state);
+    }
+  }
+  if (!rest.empty() && refill.last_event) {
+    for (const auto& e : rest) {
+      if (date(e) == date(rest.back())) ApplyPart(StatePart::kEnds, e, state);
+    }
+  }
+  if (refill.last_meeting) {
+    for (const auto* e : greatest(1, [](const v1::Event& e) {
+           return e.has_meeting() &&
+                  e.meeting().outcome() != v1::Meeting::OUTCOME_PLANNED;
+         })) {
+      ApplyPart(StatePart::kLastMeeting, *e, state);
+    }
+  }
+  for (const std::string& policy : refill.policies) {
+    for (bool hardening : {false, true}) {
+      for (const auto* e : greatest(1, [&](const v1::Event& e) {
+             return e.has_policy_change() &&
+                    e.policy_change().policy() == policy &&
+                    (!hardening || e.policy_change().direction() ==
+                                       v1::PolicyChange::DIRECTION_HARDENING);
+           })) {
+        ApplyPart(StatePart::kPolicies, *e, state);
+      }
+    }
+  }
+  if (refill.agreements) {
+    for (const auto* e : greatest(kMaxAgreements, [](const v1::Event& e) {
+           return e.has_agreement();
+         })) {
+      ApplyPart(StatePart::kAgreements, *e, state);
+    }
+  }
+  if (refill.statements) {
+    for (const auto* e : greatest(kRecentStatements, [](const v1::Event& e) {
+           return e.has_statement();
+         })) {
+      ApplyPart(StatePart::kStatements, *e, state);
+    }
+  }
+  for (const auto& [imposer, measure] : refill.sanctions) {
+    for (const auto* e : greatest(1, [&](const v1::Event& e) {
+           const auto& m = e.sanction().measures();
+           const auto& src = e.source();
+           return e.has_sanction() &&
+                  std::find(m.begin(), m.end(), measure) != m.end() &&
+                  std::find(src.begin(), src.end(), imposer) != src.end();
+         })) {
+      ApplyPart(StatePart::kSanctions, *e, state);
+    }
+  }
+  for (const auto& [body, year] : refill.resolutions) {
+    for (const auto& e : rest) {
+      if (e.has_resolution() && e.resolution().body() == body &&
+          e.occurred().start().year() == year) {
+        ApplyPart(StatePart::kResolutions, e, state);
+      }
+    }
+  }
+  for (const std::string& tag : refill.tags) {
+    if (std::any_of(rest.begin(), rest.end(), [&tag](const v1::Event& e) {
+          return std::find(e.tags().begin(), e.tags().end(), tag) !=
+                 e.tags().end();
+        })) {
+      RestoreTag(tag, state);
+    }
+  }
+}
+
+bool Touches(const v1::Event& e, const std::string& dyad) {
+  const auto dyads = DyadsOf(e);
+  return std::find(dyads.begin(), dyads.end(), dyad) != dyads.end();
+}
+
+TEST(Remove, RefilledAsToldItEqualsBuildStateWithoutTheEvent) {
+  const std::vector<v1::Event> events = MakeRandomEvents(20021017, 300);
+  RandomEvents random(1017);
+  std::map<std::string, int> refilled;  // which refills were exercised
+  for (const std::string& dyad : AllDyads(events)) {
+    std::vector<v1::Event> mine;
+    for (const v1::Event& e : events) {
+      if (Touches(e, dyad)) mine.push_back(e);
+    }
+    const v1::RelationshipState full = BuildState(dyad, mine);
+    for (size_t i = 0; i < mine.size(); ++i) {
+      // Retract event i, or amend it to another random event.
+      std::vector<v1::Event> rest = mine;
+      rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
+      v1::RelationshipState state = full;
+      const Refill refill = Remove(mine[i], &state);
+      if (i % 2 == 1) {
+        v1::Event amended = random.Next(static_cast<int>(i));
+        amended.set_id(mine[i].id());
+        if (Touches(amended, dyad)) {
+          Apply(amended, &state);
+          rest.push_back(amended);
+        }
+      }
+      RefillFrom(refill, rest, &state);
+      ASSERT_EQ(SerializeState(state), SerializeState(BuildState(dyad, rest)))
+          << dyad << ", event " << mine[i].DebugString();
+      refilled["first"] += refill.first_event;
+      refilled["last"] += refill.last_event;
+      refilled["meeting"] += refill.last_meeting;
+      refilled["agreements"] += refill.agreements;
+      refilled["statements"] += refill.statements;
+      refilled["sanctions"] += !refill.sanctions.empty();
+      refilled["policies"] += !refill.policies.empty();
+      refilled["resolutions"] += !refill.resolutions.empty();
+      refilled["tags"] += !refill.tags.empty();
+    }
+  }
+  for (const auto& [part, times] : refilled) {
+    EXPECT_GT(times, 0) << part << " was never refilled";
+  }
+  EXPECT_EQ(refilled.size(), 9u);
+}
+
+TEST(Remove, WhatTheStateDidNotKeepNeedsNoRefill) {
+  using testing::Agreement;
+  using testing::Statement;
+  std::vector<v1::Event> events;
+  for (int i = 0; i < kMaxAgreements + 1; ++i) {
+    events.push_back(Agreement(absl::StrCat("a", 10 + i), When{2000 + i, 1, 1},
+                               "Accord"));
+  }
+  for (int i = 0; i < kRecentStatements + 1; ++i) {
+    events.push_back(Statement(absl::StrCat("s", 10 + i), When{2000 + i, 1, 1},
+                               v1::Statement::STANCE_NEUTRAL));
+  }
+  events.push_back(testing::Military("first", When{1990},
+                                     v1::MilitaryAction::TYPE_EXERCISE));
+  v1::RelationshipState state = BuildState("JPN-PRK", events);
+  // The oldest agreement and statement are not kept: taking them out only
+  // subtracts.
+  Refill refill = Remove(events[0], &state);
+  EXPECT_FALSE(refill.agreements || refill.first_event || refill.last_event);
+  refill = Remove(events[kMaxAgreements + 1], &state);
+  EXPECT_FALSE(refill.statements || refill.first_event || refill.last_event);
+  events.erase(events.begin() + kMaxAgreements + 1);
+  events.erase(events.begin());
+  EXPECT_EQ(SerializeState(state), SerializeState(BuildState("JPN-PRK", events)));
+}
+
+}  // namespace
+}  // namespace annals::services
