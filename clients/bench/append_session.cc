@@ -1,6 +1,7 @@
 #include "clients/bench/append_session.h"
 
 #include <chrono>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -37,10 +38,17 @@ void RunSession(Client& client, int s, const AppendSessionRun& run,
     }
     session->WaitForRoom();
     const auto sent = SteadyClock::now();
+    // The events' ids, for the acknowledgement log only.
+    std::optional<v1::AppendRequest> sent_request;
+    if (run.acks != nullptr) sent_request = request;
     session->Append(
         std::move(request),
-        [tally, sent, batch = run.batch](
+        [tally, sent, batch = run.batch, acks = run.acks,
+         sent_request = std::move(sent_request)](
             absl::StatusOr<v1::AppendResponse> response) {
+          if (response.ok() && acks != nullptr) {
+            acks->Record(*sent_request, *response);
+          }
           const double ms = std::chrono::duration<double, std::milli>(
                                 SteadyClock::now() - sent)
                                 .count();

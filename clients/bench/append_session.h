@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "clients/bench/ack_log.h"
 #include "clients/cpp/client.h"
 
 namespace annals::bench {
@@ -21,6 +22,7 @@ struct AppendSessionRun {
   int window = 32;     // requests in flight per session
   absl::Duration duration = absl::Seconds(5);
   std::string run_id;  // prefix of event ids
+  AckLog* acks = nullptr;  // when set, every acknowledged event goes here
 };
 
 struct AppendSessionResult {

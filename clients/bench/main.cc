@@ -13,6 +13,9 @@
 //               events (default 1) in flight, for --duration; events/s and
 //               per-request latency from send to acknowledgement
 //               (clients/bench/append_session.h).
+//               Both append scenarios take --ack-log FILE: every
+//               acknowledged event's id and position is appended to FILE
+//               (clients/bench/ack_log.h), for deploy/crash-loop.sh.
 //   read        one client reading the whole log forward in pages of 1000;
 //               events/s.
 //   generate    appends --events generated events
@@ -65,10 +68,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "clients/bench/driver.h"
-#include "clients/bench/channel.h"
-#include "clients/bench/event_generator.h"
+#include "clients/bench/ack_log.h"
 #include "clients/bench/append_session.h"
+#include "clients/bench/channel.h"
+#include "clients/bench/driver.h"
+#include "clients/bench/event_generator.h"
 #include "clients/bench/subscriptions.h"
 #include "clients/cpp/client.h"
 #include "clients/cli/dashed_flags.h"
@@ -99,6 +103,9 @@ ABSL_FLAG(absl::Duration, warmup, absl::ZeroDuration(),
           "annalsd's caches: a cold figure is the same one with none.");
 ABSL_FLAG(std::string, run_id, "",
           "append, fanout: prefix of event ids (default: the time).");
+ABSL_FLAG(std::string, ack_log, "",
+          "append, append-session: append \"ID POSITION\" of every "
+          "acknowledged event to this file, flushed as each arrives.");
 ABSL_FLAG(int64_t, events, 100000, "generate: how many events.");
 ABSL_FLAG(uint64_t, seed, 1, "generate: the seed of the generated log.");
 ABSL_FLAG(int, dyads, 200, "generate: distinct dyads.");
@@ -194,6 +201,21 @@ std::vector<std::unique_ptr<Client>> MakeClients(const std::string& server,
   return clients;
 }
 
+// Opens --ack_log into `log` when it is set; false (after saying why) when
+// it cannot be opened.
+bool OpenAckLog(std::unique_ptr<bench::AckLog>* log) {
+  const std::string path = absl::GetFlag(FLAGS_ack_log);
+  if (path.empty()) return true;
+  absl::StatusOr<std::unique_ptr<bench::AckLog>> opened =
+      bench::AckLog::Open(path);
+  if (!opened.ok()) {
+    std::cerr << "annals-bench: " << opened.status().message() << "\n";
+    return false;
+  }
+  *log = *std::move(opened);
+  return true;
+}
+
 // Runs `body(thread, stats)` on `threads` threads and returns their stats
 // merged.
 template <typename Body>
@@ -216,6 +238,9 @@ int RunAppend(const std::string& server) {
   const int concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 8);
   const int batch = FlagOr(absl::GetFlag(FLAGS_batch), 1);
   const std::string run_id = RunId();
+  std::unique_ptr<bench::AckLog> ack_log;
+  if (!OpenAckLog(&ack_log)) return 2;
+  bench::AckLog* const acks = ack_log.get();
   std::vector<std::unique_ptr<Client>> clients =
       MakeClients(server, absl::GetFlag(FLAGS_channels));
   const absl::Time start = absl::Now();
@@ -232,6 +257,7 @@ int RunAppend(const std::string& server) {
       absl::StatusOr<v1::AppendResponse> response = client.Append(request);
       s.latencies_ms.push_back(MillisSince(before));
       if (response.ok()) {
+        if (acks != nullptr) acks->Record(request, *response);
         s.events += static_cast<uint64_t>(batch);
       } else {
         s.Error(response.status());
@@ -257,6 +283,9 @@ int RunAppendSession(const std::string& server) {
   run.window = FlagOr(absl::GetFlag(FLAGS_window), 32);
   run.duration = absl::GetFlag(FLAGS_duration);
   run.run_id = RunId();
+  std::unique_ptr<bench::AckLog> ack_log;
+  if (!OpenAckLog(&ack_log)) return 2;
+  run.acks = ack_log.get();
   bench::AppendSessionResult result = bench::RunAppendSessions(
       MakeClients(server, absl::GetFlag(FLAGS_channels)), run);
   std::cout << absl::StrFormat(
