@@ -45,8 +45,10 @@ mkdir -p "$ACKS"
 SERVER_PID=""
 LOAD_PIDS=()
 
+# stop_all: SIGKILL to annalsd first (while the loads still append), then
+# to the loads.
 stop_all() {
-  for pid in "${LOAD_PIDS[@]}" $SERVER_PID; do
+  for pid in $SERVER_PID "${LOAD_PIDS[@]}"; do
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -127,10 +129,9 @@ main() {
     start_load "c$cycle-session" --scenario append-session --concurrency 8 --batch 1
     start_load "c$cycle-batched" --scenario append --concurrency 2 --batch 25
     sleep "$(python3 -c 'import random; print(round(random.uniform(0.5, 3), 2))')"
-    kill -KILL "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-    for pid in "${LOAD_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    LOAD_PIDS=()
+    # The loads go too: what they saw acknowledged is in their files
+    # already, and they would only retry against a dead server.
+    stop_all
     start_server
     local files=("$ACKS"/c"$cycle"-*)
     echo -n "cycle $cycle: "
