@@ -26,6 +26,7 @@
 //
 // The files, one job each:
 //   rocks_event_log.cc           what the files below do not hold
+//   rocks_reads.cc               reads on the published snapshot
 //   rocks_projection_overlay.*   what the projector reads and writes through
 //   rocks_options.*              RocksDB tuning
 //   rocks_internal.h             small helpers they share
@@ -280,7 +281,7 @@ class RocksEventLog final : public EventLog {
   absl::StatusOr<const v1::RecordedEvent*> FindEvent(
       const Group& group, absl::string_view id, v1::RecordedEvent* scratch);
 
-  // --- Reads (rocks_event_log.cc): any thread; `read` carries the snapshot ---
+  // --- Reads (rocks_reads.cc): any thread; `read` carries the snapshot ---
 
   // The committed position of event `id`; NOT_FOUND when there is none.
   absl::StatusOr<uint64_t> CommittedPositionOf(absl::string_view id) const;
