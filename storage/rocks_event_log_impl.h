@@ -27,6 +27,8 @@
 // The files, one job each:
 //   rocks_event_log.cc           what the files below do not hold
 //   rocks_reads.cc               reads on the published snapshot
+//   rocks_audit.cc               the Merkle tree and correction index kept at
+//                                commit, proofs, export, VerifyChain
 //   rocks_projection_overlay.*   what the projector reads and writes through
 //   rocks_options.*              RocksDB tuning
 //   rocks_internal.h             small helpers they share
@@ -328,7 +330,7 @@ class RocksEventLog final : public EventLog {
       const std::vector<rocksdb::ColumnFamilyHandle*>& families, bool repair,
       RebuildReport* report);
 
-  // --- The Merkle tree and corrections (rocks_event_log.cc) ---
+  // --- The Merkle tree and corrections (rocks_audit.cc) ---
 
   // Reads a perfect subtree of the committed tree.
   absl::StatusOr<std::string> MerkleNode(int level, uint64_t index) const;
