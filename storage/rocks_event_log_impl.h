@@ -27,6 +27,8 @@
 // The files, one job each:
 //   rocks_event_log.cc           what the files below do not hold
 //   rocks_reads.cc               reads on the published snapshot
+//   rocks_rebuild.cc             RebuildProjections and CheckProjections,
+//                                through a scratch database
 //   rocks_audit.cc               the Merkle tree and correction index kept at
 //                                commit, proofs, export, VerifyChain
 //   rocks_projection_overlay.*   what the projector reads and writes through
@@ -299,7 +301,7 @@ class RocksEventLog final : public EventLog {
                                   const rocksdb::Slice& value,
                                   uint64_t position, v1::RecordedEvent* event);
 
-  // --- Projection rebuilds (rocks_event_log.cc) ---
+  // --- Projection rebuilds (rocks_rebuild.cc) ---
   // On the writer thread, or in Open before the writer starts.
 
   // With a projector: rebuilds the projections when meta's

@@ -3,7 +3,7 @@
 // one memtable budget for all column families, and per column family of
 // storage/format.h its memtable insert hint, table options and filters.
 // Open (rocks_event_log.cc) opens the database with them; the scratch
-// database of a projection rebuild (rocks_event_log.cc) shares the table
+// database of a projection rebuild (rocks_rebuild.cc) shares the table
 // options (PartitionIndexAndFilters, rocks_options.h).
 
 #include <cstddef>

@@ -19,7 +19,7 @@ namespace annals::storage {
 // log). L0's are pinned: they are read on every lookup.
 // Every column family of the log starts from this (events then keeps a
 // plain index), and so does the scratch database of a projection rebuild
-// (rocks_event_log.cc).
+// (rocks_rebuild.cc).
 void PartitionIndexAndFilters(rocksdb::BlockBasedTableOptions* table);
 
 }  // namespace annals::storage

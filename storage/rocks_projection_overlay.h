@@ -5,7 +5,7 @@
 // Both users are an OverlayContext: the writer's view of a commit group
 // (RocksEventLog::GroupContext, rocks_event_log.cc), which also reads
 // through the writer's ProjectionCache, and a rebuild's view of its scratch
-// database (RocksEventLog::RebuildContext, rocks_event_log.cc). Used on the
+// database (RocksEventLog::RebuildContext, rocks_rebuild.cc). Used on the
 // writer thread only. Private to storage/rocks_*.cc.
 #ifndef ANNALS_STORAGE_ROCKS_PROJECTION_OVERLAY_H_
 #define ANNALS_STORAGE_ROCKS_PROJECTION_OVERLAY_H_
