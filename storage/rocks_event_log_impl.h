@@ -25,7 +25,13 @@
 // snapshot.
 //
 // The files, one job each:
-//   rocks_event_log.cc           what the files below do not hold
+//   rocks_event_log.cc           Open and recovery (format version, head,
+//                                Merkle frontier), starting the threads,
+//                                Close; the factories
+//   rocks_writer.cc              the queue, the writer thread, the syncer
+//                                thread (SyncWAL, Publish, Respond)
+//   rocks_commit_group.cc        one commit group: decide, stage, project,
+//                                write (CommitGroup, BuildBatchGroup)
 //   rocks_reads.cc               reads on the published snapshot
 //   rocks_rebuild.cc             RebuildProjections and CheckProjections,
 //                                through a scratch database
@@ -211,7 +217,7 @@ class RocksEventLog final : public EventLog {
   // entries over the missing positions. Sets frontier_ and tree_head_.
   absl::Status RecoverMerkle(const Head& head);
 
-  // --- The writer and syncer threads (rocks_event_log.cc) ---
+  // --- The writer and syncer threads (rocks_writer.cc) ---
 
   // The writer thread.
   void WriterLoop();
@@ -249,7 +255,7 @@ class RocksEventLog final : public EventLog {
   // Calls every callback with its result, in queue order.
   static void Respond(std::vector<std::unique_ptr<Request>>* requests);
 
-  // --- One commit group (rocks_event_log.cc), on the writer thread ---
+  // --- One commit group (rocks_commit_group.cc), on the writer thread ---
 
   // Decides every request of the group and stages the passing ones into one
   // WriteBatch, then writes it (not yet synced). Returns what the syncer

@@ -3,7 +3,7 @@
 // rocksdb::WriteBatch, which is not indexed, and are read back from a copy
 // kept in key order (StagedProjections) laid over what the database holds.
 // Both users are an OverlayContext: the writer's view of a commit group
-// (RocksEventLog::GroupContext, rocks_event_log.cc), which also reads
+// (RocksEventLog::GroupContext, rocks_commit_group.cc), which also reads
 // through the writer's ProjectionCache, and a rebuild's view of its scratch
 // database (RocksEventLog::RebuildContext, rocks_rebuild.cc). Used on the
 // writer thread only. Private to storage/rocks_*.cc.
