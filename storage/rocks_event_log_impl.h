@@ -1,0 +1,404 @@
+// RocksEventLog: the embedded EventLog on one RocksDB database. Declared
+// here for the files that implement it; everyone else opens it through
+// OpenRocksEventLog (storage/event_log.h) or storage/rocks_event_log.h.
+//
+// Layout on disk: see storage/format.h. Hash chain: see storage/hash_chain.h.
+//
+// Write path. AppendAsync only queues. One writer thread owns the head: it
+// takes everything queued (bounded by LogOptions::max_group_*), decides each
+// request in queue order against the written state plus what the earlier
+// requests of the same group did (BuildBatchGroup), and writes every passing
+// request as one rocksdb::WriteBatch (WriteGroup), without waiting for the
+// disk. It then hands the group to the syncer thread and goes on with the
+// next group while the disk syncs. The syncer makes every group handed to
+// it durable with one SyncWAL (when LogOptions::sync), then, in order,
+// publishes each group's head (Publish) and answers its requests
+// (Respond). So building a group overlaps with the previous group's fsync,
+// and no append is acknowledged before it is on disk. A request that fails
+// contributes nothing to the batch; the others still commit.
+//
+// Read path. Reads never take the writer's lock: each read works on the
+// published snapshot (taken right after a group's write, published once the
+// group is durable), and every commit is one WriteBatch, so a read sees
+// either all of a commit or none of it, and never a commit that is not yet
+// durable. ReadAll is bounded by the head stored in meta within the same
+// snapshot.
+//
+// The files, one job each:
+//   rocks_event_log.cc           Open and recovery (format version, head,
+//                                Merkle frontier), starting the threads,
+//                                Close; the factories
+//   rocks_writer.cc              the queue, the writer thread, the syncer
+//                                thread (SyncWAL, Publish, Respond)
+//   rocks_commit_group.cc        one commit group: decide, stage, project,
+//                                write (CommitGroup, BuildBatchGroup)
+//   rocks_reads.cc               reads on the published snapshot
+//   rocks_rebuild.cc             RebuildProjections and CheckProjections,
+//                                through a scratch database
+//   rocks_audit.cc               the Merkle tree and correction index kept at
+//                                commit, proofs, export, VerifyChain
+//   rocks_projection_overlay.*   what the projector reads and writes through
+//   rocks_options.*              RocksDB tuning
+//   rocks_internal.h             small helpers they share
+//
+// Threads. The writer thread owns everything under "Owned by the writer
+// thread"; Open sets it before the writer starts. Readers take only
+// head_mu_, briefly, to copy the published head or read snapshot.
+#ifndef ANNALS_STORAGE_ROCKS_EVENT_LOG_IMPL_H_
+#define ANNALS_STORAGE_ROCKS_EVENT_LOG_IMPL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "annals/v1/event.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/snapshot.h"
+#include "rocksdb/status.h"
+#include "rocksdb/write_batch.h"
+#include "storage/event_log.h"
+#include "storage/format.h"
+#include "storage/merkle.h"
+#include "storage/projector.h"
+#include "storage/rocks_projection_overlay.h"
+
+namespace annals::storage {
+
+class RocksEventLog final : public EventLog {
+ public:
+  // Opens the database in `path`, checks (or creates) meta and verifies the
+  // head, then starts the writer.
+  // `env` may be null (RocksDB's default).
+  static absl::StatusOr<std::unique_ptr<EventLog>> Open(
+      const std::string& path, const LogOptions& options, rocksdb::Env* env);
+
+  RocksEventLog(const RocksEventLog&) = delete;
+  RocksEventLog& operator=(const RocksEventLog&) = delete;
+  ~RocksEventLog() override;
+
+  // EventLog: the contracts are in storage/event_log.h.
+  void AppendAsync(AppendBatch batch, AppendCallback done) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<ReadPage> ReadStream(absl::string_view stream, uint64_t from,
+                                      Direction direction,
+                                      size_t limit) const override;
+  absl::StatusOr<ReadPage> ReadAll(uint64_t from, Direction direction,
+                                   size_t limit) const override;
+  absl::StatusOr<v1::RecordedEvent> GetEvent(
+      absl::string_view id) const override;
+  absl::StatusOr<v1::RecordedEvent> GetEventAt(
+      uint64_t position) const override;
+  absl::StatusOr<std::vector<v1::RecordedEvent>> GetEventsAt(
+      const std::vector<uint64_t>& positions) const override;
+  absl::StatusOr<std::string> ReadProjection(
+      ProjectionFamily family, absl::string_view key) const override;
+  absl::Status ScanProjection(
+      ProjectionFamily family, absl::string_view prefix,
+      absl::string_view start, Direction direction,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
+      const override;
+  absl::StatusOr<RebuildReport> RebuildProjections(bool repair) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  std::optional<RebuildReport> RebuiltOnOpen() const override {
+    return rebuilt_on_open_;
+  }
+  Head GetHead() const override ABSL_LOCKS_EXCLUDED(head_mu_);
+  TreeHead GetTreeHead() const override ABSL_LOCKS_EXCLUDED(head_mu_);
+  absl::StatusOr<std::string> RootAt(uint64_t size) const override;
+  absl::StatusOr<std::vector<std::string>> ProveInclusion(
+      uint64_t position, uint64_t tree_size) const override;
+  absl::StatusOr<std::vector<std::string>> ProveConsistency(
+      uint64_t old_size, uint64_t new_size) const override;
+  absl::StatusOr<std::vector<StoredEvent>> ReadStored(
+      uint64_t from, size_t limit) const override;
+  absl::StatusOr<std::vector<uint64_t>> CorrectionsOf(
+      absl::string_view id) const override;
+  absl::Status VerifyChain() const override;
+  void Close() override ABSL_LOCKS_EXCLUDED(close_mu_, mu_);
+
+ private:
+  // One queued AppendAsync call.
+  struct Request {
+    // Set for work that runs on the writer alone, between groups (a
+    // rebuild); then nothing else of the request is used but
+    // `after_exclusive`, called once readers see what the work left and
+    // the projector has heard that it ended.
+    absl::AnyInvocable<void() &&> exclusive;
+    absl::AnyInvocable<void() &&> after_exclusive;
+    AppendBatch batch;
+    AppendCallback done;
+    size_t bytes = 0;  // serialized size of the events, for group bounds
+    // Set by the writer: the answer, and the events as recorded when the
+    // request commits (stable: reserved before filling).
+    absl::StatusOr<AppendResult> result;
+    std::vector<v1::RecordedEvent> recorded;
+  };
+
+  // What the group being built has done so far, on top of the committed
+  // state. Lives on the writer thread only.
+  struct Group {
+    Head head;                // after the last staged event
+    absl::Time recorded_at;   // of every event of the group
+    google::protobuf::Timestamp recorded_at_proto;
+    // Current version of every stream a staged request appended to.
+    absl::flat_hash_map<std::string, uint64_t> stream_versions;
+    // Staged events by id; point into Request::recorded.
+    absl::flat_hash_map<absl::string_view, const v1::RecordedEvent*> ids;
+    size_t staged_events = 0;
+    // Everything the group writes, in one batch. Not indexed: indexing
+    // every key cost the writer a third of its time; the projector reads
+    // its own writes through `projections` and the staged events through
+    // `staged` instead.
+    rocksdb::WriteBatch batch;
+    StagedProjections projections;
+    // The staged events by position (first: committed head + 1); point
+    // into Request::recorded.
+    std::vector<const v1::RecordedEvent*> staged;
+    // The Merkle frontier after the last staged event.
+    merkle::Frontier frontier;
+    // Not OK when `batch` could not be rolled back to a request's start and
+    // can no longer be trusted: the group fails like a failed write.
+    absl::Status broken;
+  };
+
+  // A group the writer is done with, on its way to the syncer.
+  struct Commit {
+    std::vector<std::unique_ptr<Request>> requests;
+    bool wrote = false;   // something was written and needs the disk
+    Head head;            // after the group
+    TreeHead tree_head;   // after the group, when it grew the log
+    bool grew = false;
+    // Everything written up to and including the group; null for a
+    // commit that wrote nothing.
+    std::shared_ptr<const rocksdb::Snapshot> snapshot;
+  };
+
+  RocksEventLog(const LogOptions& options, rocksdb::DB* db,
+                std::vector<rocksdb::ColumnFamilyHandle*> handles);
+
+  rocksdb::ColumnFamilyHandle* Cf(format::ColumnFamily cf) const {
+    return handles_[static_cast<int>(cf)];
+  }
+  rocksdb::ColumnFamilyHandle* ProjectionCf(ProjectionFamily family) const {
+    return Cf(family == ProjectionFamily::kDyadTimeline
+                  ? format::ColumnFamily::kDyadTimeline
+                  : format::ColumnFamily::kRelationships);
+  }
+
+  // --- Open and recovery (rocks_event_log.cc), before the writer starts ---
+
+  // Reads the format version (writing it and an empty head into a new
+  // database), then the head, and verifies it (VerifyHead).
+  absl::Status Recover();
+  // The head event's stored hash equals meta's and its recomputation, and no
+  // event exists beyond the head. Sets last_recorded_at_.
+  absl::Status VerifyHead(const Head& head);
+  void StartWriter() ABSL_LOCKS_EXCLUDED(close_mu_);
+  // Reads meta's Merkle frontier and, when it is behind the head (a log
+  // written before the tree existed), extends the tree and the correction
+  // entries over the missing positions. Sets frontier_ and tree_head_.
+  absl::Status RecoverMerkle(const Head& head);
+
+  // --- The writer and syncer threads (rocks_writer.cc) ---
+
+  // The writer thread.
+  void WriterLoop();
+  bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closed_ || !queue_.empty();
+  }
+  // A snapshot of everything written so far, released when its last
+  // holder lets go.
+  std::shared_ptr<const rocksdb::Snapshot> TakeSnapshot() const;
+  // Hands `commit` to the syncer.
+  void Enqueue(Commit commit) ABSL_LOCKS_EXCLUDED(sync_mu_);
+  // Waits until the syncer has published and answered everything handed
+  // to it.
+  void DrainSyncer() ABSL_LOCKS_EXCLUDED(sync_mu_);
+  // Waits for work, then moves the next group of queued requests to
+  // `requests`, bounded by max_group_events/bytes (a single larger request
+  // goes alone). False once the log is closed and the queue drained.
+  bool TakeGroup(std::vector<std::unique_ptr<Request>>* requests)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The syncer thread (ReadSnapshot: any thread).
+  void SyncerLoop();
+  bool SyncerHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+    return writer_done_ || !to_sync_.empty();
+  }
+  bool SyncerIdle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+    return to_sync_.empty() && !syncing_;
+  }
+  // Makes a written commit visible: head, tree head, read snapshot.
+  void Publish(const Commit& commit) ABSL_LOCKS_EXCLUDED(head_mu_);
+  // The snapshot readers read (null: read the latest state, while an
+  // exclusive task runs with nothing else in flight).
+  std::shared_ptr<const rocksdb::Snapshot> ReadSnapshot() const
+      ABSL_LOCKS_EXCLUDED(head_mu_);
+  // Calls every callback with its result, in queue order.
+  static void Respond(std::vector<std::unique_ptr<Request>>* requests);
+
+  // --- One commit group (rocks_commit_group.cc), on the writer thread ---
+
+  // Decides every request of the group and stages the passing ones into one
+  // WriteBatch, then writes it (not yet synced). Returns what the syncer
+  // must publish; the requests hold their answers.
+  Commit CommitGroup(const std::vector<std::unique_ptr<Request>>& requests);
+  void BuildBatchGroup(const std::vector<std::unique_ptr<Request>>& requests,
+                       Group* group);
+  // Lets options_.projector add the projection updates of the group's
+  // staged events to its batch.
+  class GroupContext;
+  absl::Status ProjectGroup(
+      const std::vector<std::unique_ptr<Request>>& requests, Group* group);
+  // The events the group staged, in position order.
+  static std::vector<const v1::RecordedEvent*> StagedEvents(
+      const std::vector<std::unique_ptr<Request>>& requests);
+  // The answer to `request` that needs no write (an error, or an idempotent
+  // retry), or nullopt when its events are to be appended. Sets *current to
+  // the stream's version before the request.
+  absl::StatusOr<std::optional<AppendResult>> CheckRequest(
+      const Request& request, const Group& group, uint64_t* current);
+  // Assigns positions, versions and hashes to the request's events and adds
+  // them to the group's batch. Requires: CheckRequest passed.
+  absl::Status StageRequest(Request* request, uint64_t current, Group* group);
+  absl::Status WriteGroup(Group* group);
+  // The writer's own state after a written group.
+  void Advance(const Group& group);
+
+  // The version of `stream` as of the group: staged, else cached, else read.
+  absl::StatusOr<uint64_t> StreamVersion(const Group& group,
+                                         const std::string& stream);
+  // The event recorded with `id`, staged in the group or committed; nullptr
+  // when there is none. Committed events are parsed into *scratch.
+  absl::StatusOr<const v1::RecordedEvent*> FindEvent(
+      const Group& group, absl::string_view id, v1::RecordedEvent* scratch);
+
+  // --- Reads (rocks_reads.cc): any thread; `read` carries the snapshot ---
+
+  // The committed position of event `id`; NOT_FOUND when there is none.
+  absl::StatusOr<uint64_t> CommittedPositionOf(absl::string_view id) const;
+
+  absl::StatusOr<Head> ReadMetaHead(const rocksdb::ReadOptions& read) const;
+  absl::StatusOr<uint64_t> ReadStreamVersion(const rocksdb::ReadOptions& read,
+                                             absl::string_view stream) const;
+  // The event at `position`; DATA_LOSS when it is missing or malformed.
+  absl::StatusOr<v1::RecordedEvent> ReadEventAt(
+      const rocksdb::ReadOptions& read, uint64_t position) const;
+  // Decodes an events entry expected at `position`.
+  static absl::Status DecodeEvent(const rocksdb::Slice& key,
+                                  const rocksdb::Slice& value,
+                                  uint64_t position, v1::RecordedEvent* event);
+
+  // --- Projection rebuilds (rocks_rebuild.cc) ---
+  // On the writer thread, or in Open before the writer starts.
+
+  // With a projector: rebuilds the projections when meta's
+  // projection_version is not the projector's. Without one: removes
+  // projection_version, since appends will not be projected.
+  absl::Status CheckProjections();
+  // Recomputes every projection from the log into a scratch database
+  // (ProjectInto), then merges it with the stored projections
+  // (MergeProjections). Memory stays bounded whatever the log's size: the
+  // scratch database keeps what it computes on disk.
+  class RebuildContext;
+  absl::StatusOr<RebuildReport> DoRebuild(bool repair);
+  // The scratch database's directory, inside the log's; removed after
+  // every rebuild (and on open, should a crash have left it).
+  std::string ScratchPath() const;
+  // Replays positions 1 ... head through the projector into `scratch`
+  // (`families`: its column family per projection family).
+  absl::Status ProjectInto(
+      rocksdb::DB* scratch,
+      const std::vector<rocksdb::ColumnFamilyHandle*>& families,
+      RebuildReport* report);
+  // Walks `scratch` and the stored projections together in key order,
+  // counting into `report` what differs; with `repair`, makes the stored
+  // projections equal to `scratch`, with projection_version removed
+  // first and written last.
+  absl::Status MergeProjections(
+      rocksdb::DB* scratch,
+      const std::vector<rocksdb::ColumnFamilyHandle*>& families, bool repair,
+      RebuildReport* report);
+
+  // --- The Merkle tree and corrections (rocks_audit.cc) ---
+
+  // Reads a perfect subtree of the committed tree.
+  absl::StatusOr<std::string> MerkleNode(int level, uint64_t index) const;
+  // Adds the event at `position` (its `stored` bytes) to `frontier` and puts
+  // into `batch` the subtrees it completes that are stored, and its
+  // correction entry when `event` is a correction. For the writer and for
+  // recovery alike.
+  rocksdb::Status StageTreeAndCorrection(absl::string_view stored,
+                                         const v1::Event& event,
+                                         uint64_t position,
+                                         merkle::Frontier* frontier,
+                                         rocksdb::WriteBatch* batch) const;
+
+  // --- Constant after construction ---
+  const LogOptions options_;
+  Projector* const projector_;  // options_.projector
+  std::unique_ptr<rocksdb::DB> db_;
+  // Indexed by ColumnFamily; destroyed before db_.
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  // --- The queue ---
+  absl::Mutex mu_;
+  std::deque<std::unique_ptr<Request>> queue_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // OK until a write fails; then every later append gets this UNAVAILABLE.
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);
+
+  // --- The published head (what GetHead returns) ---
+  mutable absl::Mutex head_mu_;
+  Head head_ ABSL_GUARDED_BY(head_mu_);
+  TreeHead tree_head_ ABSL_GUARDED_BY(head_mu_);  // of the same commit
+  std::shared_ptr<const rocksdb::Snapshot> read_snapshot_
+      ABSL_GUARDED_BY(head_mu_);
+  bool read_latest_ ABSL_GUARDED_BY(head_mu_) = false;
+
+  // --- Between the writer and the syncer ---
+  absl::Mutex sync_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::deque<Commit> to_sync_ ABSL_GUARDED_BY(sync_mu_);
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;
+  bool writer_done_ ABSL_GUARDED_BY(sync_mu_) = false;
+  // OK until a sync fails; then the writer fails every later group.
+  absl::Status sync_failed_ ABSL_GUARDED_BY(sync_mu_);
+
+  // --- Owned by the writer thread (set by Open before it starts) ---
+  Head committed_;             // the last committed head
+  merkle::Frontier frontier_;  // of the tree of committed_.position
+  absl::Time last_recorded_at_ = absl::InfinitePast();
+  absl::Status write_failed_;  // writer's copy of failed_
+  absl::flat_hash_map<std::string, uint64_t> version_cache_;
+  ProjectionCache projection_cache_;
+
+  // Set by Open (CheckProjections) before the writer starts; constant after.
+  std::optional<RebuildReport> rebuilt_on_open_;
+
+  // --- Close ---
+  absl::Mutex close_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::thread writer_ ABSL_GUARDED_BY(close_mu_);
+  std::thread syncer_ ABSL_GUARDED_BY(close_mu_);
+};
+
+}  // namespace annals::storage
+
+#endif  // ANNALS_STORAGE_ROCKS_EVENT_LOG_IMPL_H_

@@ -1,0 +1,91 @@
+// Small helpers that the RocksDB event log's files (storage/rocks_*.cc)
+// share: RocksDB statuses as absl ones, string views as slices and back, and
+// prefix scans that stay within their prefix. Private to the log: nothing
+// outside storage/rocks_*.cc includes this.
+#ifndef ANNALS_STORAGE_ROCKS_INTERNAL_H_
+#define ANNALS_STORAGE_ROCKS_INTERNAL_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "rocksdb/iterator.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/status.h"
+
+namespace annals::storage {
+
+// UNAVAILABLE "event log storage failed to <what>: <RocksDB's status>".
+inline absl::Status RocksError(const rocksdb::Status& s,
+                               absl::string_view what) {
+  return absl::UnavailableError(
+      absl::StrCat("event log storage failed to ", what, ": ", s.ToString()));
+}
+
+// DATA_LOSS "event log is corrupt: <detail>".
+inline absl::Status Corrupt(absl::string_view detail) {
+  return absl::DataLossError(absl::StrCat("event log is corrupt: ", detail));
+}
+
+inline rocksdb::Slice ToSlice(absl::string_view s) {
+  return {s.data(), s.size()};
+}
+inline absl::string_view ToView(const rocksdb::Slice& s) {
+  return {s.data(), s.size()};
+}
+
+// The first key after every key that starts with `prefix`: the prefix with
+// its last byte below 0xff incremented and the rest dropped; "" when there
+// is none (an empty prefix, or one of 0xff bytes only).
+inline std::string PrefixEnd(absl::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) {
+    end.pop_back();
+  }
+  if (!end.empty()) {
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  }
+  return end;
+}
+
+// Bounds for the iterators of a prefix scan: they never step past the
+// prefix's keys, nor over the deleted entries beyond them.
+class PrefixBounds {
+ public:
+  explicit PrefixBounds(absl::string_view prefix)
+      : lower_(prefix), upper_(PrefixEnd(prefix)) {}
+  PrefixBounds(const PrefixBounds&) = delete;
+  PrefixBounds& operator=(const PrefixBounds&) = delete;
+
+  // `read` must not outlive this.
+  void Apply(rocksdb::ReadOptions* read) {
+    lower_slice_ = rocksdb::Slice(lower_);
+    read->iterate_lower_bound = &lower_slice_;
+    if (!upper_.empty()) {  // else to the family's end
+      upper_slice_ = rocksdb::Slice(upper_);
+      read->iterate_upper_bound = &upper_slice_;
+    }
+  }
+
+ private:
+  const std::string lower_, upper_;
+  rocksdb::Slice lower_slice_, upper_slice_;
+};
+
+// Positions `it` on the last key that starts with `prefix`, or on a key
+// before them all when there is none.
+inline void SeekToLastOf(rocksdb::Iterator* it, absl::string_view prefix) {
+  const std::string end = PrefixEnd(prefix);
+  if (end.empty()) {
+    it->SeekToLast();
+    return;
+  }
+  it->SeekForPrev(ToSlice(end));
+  if (it->Valid() && ToView(it->key()) == end) it->Prev();
+}
+
+}  // namespace annals::storage
+
+#endif  // ANNALS_STORAGE_ROCKS_INTERNAL_H_

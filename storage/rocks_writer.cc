@@ -1,0 +1,204 @@
+// The write path's queue and threads (rocks_event_log_impl.h). AppendAsync
+// queues a request. The writer thread (WriterLoop) takes the queue in groups
+// (TakeGroup) and commits each (CommitGroup, rocks_commit_group.cc), or runs
+// an exclusive task (a rebuild) alone, with nothing in flight. It hands every
+// written group to the syncer thread (Enqueue), which makes all the groups
+// it holds durable with one SyncWAL, then for each in order publishes the
+// head and read snapshot (Publish), tells LogOptions::on_commit and answers
+// the requests (Respond).
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "annals/v1/event.pb.h"
+#include "rocksdb/db.h"
+#include "rocksdb/snapshot.h"
+#include "storage/event_log.h"
+#include "storage/rocks_event_log_impl.h"
+#include "storage/rocks_internal.h"
+
+namespace annals::storage {
+
+void RocksEventLog::AppendAsync(AppendBatch batch, AppendCallback done) {
+  auto request = std::make_unique<Request>();
+  for (const v1::Event& event : batch.events) {
+    request->bytes += event.ByteSizeLong();
+  }
+  request->batch = std::move(batch);
+  request->done = std::move(done);
+  absl::Status rejected;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) {
+      rejected = absl::UnavailableError("event log is closed");
+    } else if (!failed_.ok()) {
+      rejected = failed_;
+    } else {
+      queue_.push_back(std::move(request));
+      return;
+    }
+  }
+  std::move(request->done)(std::move(rejected));
+}
+
+void RocksEventLog::WriterLoop() {
+  std::vector<std::unique_ptr<Request>> requests;
+  while (TakeGroup(&requests)) {
+    if (requests.size() == 1 && requests[0]->exclusive) {
+      // Alone: nothing in flight, and readers read the latest state, which
+      // is then all durable, including what the task writes (synced).
+      DrainSyncer();
+      {
+        absl::MutexLock lock(&head_mu_);
+        read_latest_ = true;
+      }
+      std::move(requests[0]->exclusive)();
+      std::shared_ptr<const rocksdb::Snapshot> after = TakeSnapshot();
+      {
+        absl::MutexLock lock(&head_mu_);
+        read_snapshot_ = std::move(after);
+        read_latest_ = false;
+      }
+      if (requests[0]->after_exclusive) {
+        std::move(requests[0]->after_exclusive)();
+      }
+    } else {
+      Commit commit = CommitGroup(requests);
+      commit.requests = std::move(requests);
+      Enqueue(std::move(commit));
+    }
+    requests.clear();
+  }
+  absl::MutexLock lock(&sync_mu_);
+  writer_done_ = true;
+}
+
+std::shared_ptr<const rocksdb::Snapshot> RocksEventLog::TakeSnapshot() const {
+  rocksdb::DB* db = db_.get();
+  return std::shared_ptr<const rocksdb::Snapshot>(
+      db->GetSnapshot(),
+      [db](const rocksdb::Snapshot* snapshot) { db->ReleaseSnapshot(snapshot); });
+}
+
+void RocksEventLog::Enqueue(Commit commit) {
+  absl::MutexLock lock(&sync_mu_);
+  to_sync_.push_back(std::move(commit));
+}
+
+void RocksEventLog::DrainSyncer() {
+  absl::MutexLock lock(&sync_mu_,
+                       absl::Condition(this, &RocksEventLog::SyncerIdle));
+}
+
+void RocksEventLog::SyncerLoop() {
+  std::deque<Commit> commits;
+  while (true) {
+    absl::Status failed;
+    {
+      absl::MutexLock lock(&sync_mu_,
+                           absl::Condition(this, &RocksEventLog::SyncerHasWork));
+      if (to_sync_.empty()) return;  // the writer is done
+      commits.swap(to_sync_);
+      syncing_ = true;
+      failed = sync_failed_;
+    }
+    // One sync for every group written so far.
+    const bool wrote = std::any_of(commits.begin(), commits.end(),
+                                   [](const Commit& c) { return c.wrote; });
+    if (failed.ok() && wrote && options_.sync) {
+      rocksdb::Status s = db_->SyncWAL();
+      if (!s.ok()) {
+        // Written but maybe not durable: never acknowledged, and the log
+        // stops taking appends, as after a failed write.
+        failed = absl::UnavailableError(absl::StrCat(
+            "event log failed and accepts no more appends: ",
+            RocksError(s, "sync the write-ahead log").message()));
+        {
+          absl::MutexLock lock(&mu_);
+          failed_ = failed;
+        }
+        absl::MutexLock lock(&sync_mu_);
+        sync_failed_ = failed;
+      }
+    }
+    for (Commit& commit : commits) {
+      if (commit.wrote && !failed.ok()) {
+        for (const auto& request : commit.requests) request->result = failed;
+      } else if (commit.wrote) {
+        Publish(commit);
+        if (options_.on_commit) {
+          std::vector<const v1::RecordedEvent*> events =
+              StagedEvents(commit.requests);
+          if (!events.empty()) options_.on_commit(events, commit.head);
+        }
+      }
+      Respond(&commit.requests);
+    }
+    commits.clear();
+    absl::MutexLock lock(&sync_mu_);
+    syncing_ = false;
+  }
+}
+
+void RocksEventLog::Publish(const Commit& commit) {
+  absl::MutexLock lock(&head_mu_);
+  head_ = commit.head;
+  if (commit.grew) tree_head_ = commit.tree_head;
+  read_snapshot_ = commit.snapshot;
+}
+
+std::shared_ptr<const rocksdb::Snapshot> RocksEventLog::ReadSnapshot() const {
+  absl::MutexLock lock(&head_mu_);
+  if (read_latest_) return nullptr;
+  return read_snapshot_;
+}
+
+bool RocksEventLog::TakeGroup(std::vector<std::unique_ptr<Request>>* requests) {
+  if (options_.before_group) {
+    {
+      absl::MutexLock lock(&mu_,
+                           absl::Condition(this, &RocksEventLog::WriterHasWork));
+    }
+    options_.before_group();
+  }
+  absl::MutexLock lock(&mu_,
+                       absl::Condition(this, &RocksEventLog::WriterHasWork));
+  size_t events = 0;
+  size_t bytes = 0;
+  while (!queue_.empty()) {
+    const Request& next = *queue_.front();
+    if (next.exclusive) {
+      // Alone: after the appends queued before it, before those after it.
+      if (requests->empty()) {
+        requests->push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      break;
+    }
+    const size_t n = next.batch.events.size();
+    if (!requests->empty() && (events + n > options_.max_group_events ||
+                               bytes + next.bytes > options_.max_group_bytes)) {
+      break;
+    }
+    events += n;
+    bytes += next.bytes;
+    requests->push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return !requests->empty();
+}
+
+void RocksEventLog::Respond(std::vector<std::unique_ptr<Request>>* requests) {
+  for (const auto& request : *requests) {
+    std::move(request->done)(std::move(request->result));
+  }
+}
+
+}  // namespace annals::storage
