@@ -173,7 +173,7 @@ class RocksEventLog::GroupContext final : public OverlayContext {
     if (auto it = group_->ids.find(id); it != group_->ids.end()) {
       return it->second->position();
     }
-    return log_->CommittedPositionOf(id);
+    return log_->PositionOf(id);
   }
 
   absl::StatusOr<v1::RecordedEvent> EventAt(uint64_t position) override {
@@ -452,7 +452,7 @@ absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(
 absl::StatusOr<const v1::RecordedEvent*> RocksEventLog::FindEvent(
     const Group& group, absl::string_view id, v1::RecordedEvent* scratch) {
   if (auto it = group.ids.find(id); it != group.ids.end()) return it->second;
-  absl::StatusOr<uint64_t> position = CommittedPositionOf(id);
+  absl::StatusOr<uint64_t> position = PositionOf(id);
   if (absl::IsNotFound(position.status())) return nullptr;
   if (!position.ok()) return position.status();
   ASSIGN_OR_RETURN(*scratch, ReadEventAt(rocksdb::ReadOptions(), *position));

@@ -293,8 +293,11 @@ class RocksEventLog final : public EventLog {
 
   // --- Reads (rocks_reads.cc): any thread; `read` carries the snapshot ---
 
-  // The committed position of event `id`; NOT_FOUND when there is none.
-  absl::StatusOr<uint64_t> CommittedPositionOf(absl::string_view id) const;
+  // The position of event `id` as `read` sees it (default ReadOptions: the
+  // latest committed state); NOT_FOUND when there is none.
+  absl::StatusOr<uint64_t> PositionOf(
+      absl::string_view id,
+      const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const;
 
   absl::StatusOr<Head> ReadMetaHead(const rocksdb::ReadOptions& read) const;
   absl::StatusOr<uint64_t> ReadStreamVersion(const rocksdb::ReadOptions& read,

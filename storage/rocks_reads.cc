@@ -6,8 +6,8 @@
 // The helpers they build on serve the writer, recovery, the rebuild and the
 // audit reads too: ReadMetaHead, ReadStreamVersion and ReadEventAt read on
 // the ReadOptions they are given, DecodeEvent decodes what was read, and
-// CommittedPositionOf reads the latest state (for the writer and the
-// rebuild).
+// PositionOf reads the latest state unless given a snapshot (the writer
+// and the rebuild read the latest).
 
 #include <algorithm>
 #include <cstddef>
@@ -116,11 +116,11 @@ absl::StatusOr<v1::RecordedEvent> RocksEventLog::ReadEventAt(
   return event;
 }
 
-absl::StatusOr<uint64_t> RocksEventLog::CommittedPositionOf(
-    absl::string_view id) const {
+absl::StatusOr<uint64_t> RocksEventLog::PositionOf(
+    absl::string_view id, const rocksdb::ReadOptions& read) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(),
-                               Cf(ColumnFamily::kEventIds), ToSlice(id), &value);
+  rocksdb::Status s =
+      db_->Get(read, Cf(ColumnFamily::kEventIds), ToSlice(id), &value);
   if (s.IsNotFound()) {
     return absl::NotFoundError(absl::StrCat("event \"", id, "\" not found"));
   }
@@ -337,19 +337,9 @@ absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEvent(
   const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
   rocksdb::ReadOptions read;
   read.snapshot = snapshot.get();
-  std::string value;
-  rocksdb::Status s =
-      db_->Get(read, Cf(ColumnFamily::kEventIds), ToSlice(id), &value);
-  if (s.IsNotFound()) {
-    return absl::NotFoundError(absl::StrCat("event \"", id, "\" not found"));
-  }
-  if (!s.ok()) return RocksError(s, "read event ids");
-  uint64_t position = 0;
-  if (!format::ParseBigEndian64(value, &position)) {
-    return Corrupt(absl::StrCat("position of event id \"", id,
-                                "\" is not 8 bytes"));
-  }
-  return ReadEventAt(read, position);
+  absl::StatusOr<uint64_t> position = PositionOf(id, read);
+  if (!position.ok()) return position.status();
+  return ReadEventAt(read, *position);
 }
 
 Head RocksEventLog::GetHead() const {

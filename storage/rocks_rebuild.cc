@@ -63,7 +63,7 @@ class RocksEventLog::RebuildContext final : public OverlayContext {
     return log_->ReadEventAt(rocksdb::ReadOptions(), position);
   }
   absl::StatusOr<uint64_t> PositionOf(absl::string_view id) override {
-    return log_->CommittedPositionOf(id);
+    return log_->PositionOf(id);
   }
 
   // Writes what was put since the last Flush into the scratch database.
