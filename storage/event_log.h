@@ -111,8 +111,9 @@ struct LogOptions {
   // Called on the log's syncer thread after every commit that wrote events,
   // once it is durable and the new head is published (GetHead returns it),
   // before the appends are acknowledged: the group's events in position
-  // order, hash set, and the head after them. Calls come one at a time, in
-  // position order. For live delivery (subscriptions). It must not block or
+  // order, hash set, and the head after them (after a storage failure, on
+  // the writer thread for the commits it made durable when storage came
+  // back). Calls come one at a time, in position order. For live delivery (subscriptions). It must not block or
   // call back into the log's writes; the pointers are valid only during the
   // call. Default none.
   std::function<void(const std::vector<const v1::RecordedEvent*>& events,
@@ -165,13 +166,25 @@ class EventLog {
   // or a correction names an event not in the log (or one that is itself a
   // correction); ALREADY_EXISTS when an event id is recorded with other
   // content, or only some of the batch's ids are recorded; UNAVAILABLE when
-  // the log is closed or storage failed. On any error nothing is written.
+  // the log is closed or storage failed. On any error but one nothing is
+  // written: when storage fails after the batch was written but before it
+  // was known durable, the UNAVAILABLE says it may be recorded (it is, once
+  // storage is back); a retry with the same event ids is always safe.
   // When every event id is already recorded with the same content and
   // stream, succeeds with the original positions and already_recorded set.
   virtual void AppendAsync(AppendBatch batch, AppendCallback done) = 0;
 
   // AppendAsync, waiting for the result. Thread-safe.
   absl::StatusOr<AppendResult> Append(AppendBatch batch);
+
+  // Whether appends can succeed: OK, or UNAVAILABLE saying why not (a write
+  // or sync failed: a full disk, an I/O error) while the log retries its
+  // storage. `listener` is called at once with the current state, then on
+  // the log's threads at every change, one call at a time; it must not
+  // block or call into the log. A later call replaces the listener; null
+  // removes it, and no call is made once this returns. Thread-safe.
+  virtual void WatchWritable(
+      std::function<void(const absl::Status&)> listener) = 0;
 
   // Up to `limit` (>= 1) events of `stream` starting at version `from`
   // inclusive (0: the first version forward, the last backward). A stream

@@ -111,15 +111,10 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
     absl::Status written =
         group.broken.ok() ? WriteGroup(&group) : group.broken;
     if (!written.ok()) {
-      // Nothing of the group is acknowledged, and the log stops taking
-      // appends: the head stays where it was.
-      write_failed_ = absl::UnavailableError(
-          absl::StrCat("event log failed and accepts no more appends: ",
-                       written.message()));
-      {
-        absl::MutexLock lock(&mu_);
-        failed_ = write_failed_;
-      }
+      // Nothing of the group is written, and the log stops taking appends
+      // until storage is back: the head stays where it was.
+      write_failed_ = Refused(written);
+      Fail(write_failed_);
       for (const auto& request : requests) request->result = write_failed_;
       return commit;
     }
@@ -410,11 +405,7 @@ absl::Status RocksEventLog::WriteGroup(Group* group) {
                merkle::EncodeFrontier(group->frontier));
   }
   if (!s.ok()) return RocksError(s, "build the write batch");
-  // Not synced here: the syncer syncs (SyncerLoop) while this thread
-  // builds the next group.
-  rocksdb::WriteOptions write;
-  write.sync = false;
-  s = db_->Write(write, &wb);
+  s = WriteToWal(&wb);
   if (!s.ok()) return RocksError(s, "write");
   return absl::OkStatus();
 }

@@ -32,6 +32,7 @@
 #include "storage/merkle.h"
 #include "storage/rocks_event_log.h"
 #include "storage/rocks_event_log_impl.h"
+#include "storage/rocks_info_log.h"
 #include "storage/rocks_internal.h"
 #include "storage/status_macros.h"
 
@@ -39,6 +40,9 @@ namespace annals::storage {
 namespace {
 
 using format::ColumnFamily;
+
+// RocksDB's LOG passes to LOG.old beyond this.
+constexpr uint64_t kMaxInfoLogBytes = 16 << 20;
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
@@ -50,28 +54,47 @@ absl::StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(
     const std::string& path, const LogOptions& options, rocksdb::Env* env) {
   RocksOptions rocks = EventLogRocksOptions(options);
   if (env != nullptr) rocks.db.env = env;
+  auto background_errors = std::make_shared<BackgroundErrorListener>();
+  rocks.db.listeners.push_back(background_errors);
+  absl::StatusOr<std::shared_ptr<InfoLog>> info_log =
+      InfoLog::Open(path, kMaxInfoLogBytes);
+  if (!info_log.ok()) return info_log.status();
+  rocks.db.info_log = *std::move(info_log);
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status s =
       rocksdb::DB::Open(rocks.db, path, rocks.column_families, &handles, &db);
+  if (s.IsCorruption()) {
+    // The WAL is replayed in full (kTolerateCorruptedTailRecords): only a
+    // record torn by a crash at its very end is dropped, and it was never
+    // acknowledged. Anything else means acknowledged events may be gone.
+    return absl::DataLossError(absl::StrCat(
+        "the event log at ", path, " is corrupt (", s.ToString(),
+        "): events that were acknowledged may be missing, so it is not "
+        "served. Restore the data directory from a backup or a replica; "
+        "RocksDB's LOG in it names the damaged file"));
+  }
   if (!s.ok()) {
     return absl::UnavailableError(
         absl::StrCat("cannot open event log at ", path, ": ", s.ToString()));
   }
-  std::unique_ptr<RocksEventLog> log(
-      new RocksEventLog(options, db, std::move(handles)));
+  std::unique_ptr<RocksEventLog> log(new RocksEventLog(
+      options, db, std::move(handles), std::move(background_errors)));
   RETURN_IF_ERROR(log->Recover());
   RETURN_IF_ERROR(log->CheckProjections());
   log->StartWriter();
   return log;
 }
 
-RocksEventLog::RocksEventLog(const LogOptions& options, rocksdb::DB* db,
-                             std::vector<rocksdb::ColumnFamilyHandle*> handles)
+RocksEventLog::RocksEventLog(
+    const LogOptions& options, rocksdb::DB* db,
+    std::vector<rocksdb::ColumnFamilyHandle*> handles,
+    std::shared_ptr<BackgroundErrorListener> background_errors)
     : options_(options),
       projector_(options.projector),
       db_(db),
-      handles_(std::move(handles)) {}
+      handles_(std::move(handles)),
+      background_errors_(std::move(background_errors)) {}
 
 RocksEventLog::~RocksEventLog() {
   Close();

@@ -17,6 +17,17 @@
 // and no append is acknowledged before it is on disk. A request that fails
 // contributes nothing to the batch; the others still commit.
 //
+// Storage failure. When a write or a sync fails (a full disk, an I/O
+// error), the log stops taking appends (UNAVAILABLE, WatchWritable says
+// why) and nothing more is acknowledged; every second the writer asks
+// RocksDB to resume (DB::Resume, which flushes the memtables; after an I/O
+// error on the WAL RocksDB cannot, and a restart recovers). Once it has,
+// the groups that were written but not known durable are published as
+// they were made durable by that flush, and appends are taken again. The
+// group write and the WAL sync never overlap, and neither runs after one
+// has failed: RocksDB's WAL writer must not be used once it has failed
+// (Debian's build asserts it, aborting the process).
+//
 // Read path. Reads never take the writer's lock: each read works on the
 // published snapshot (taken right after a group's write, published once the
 // group is durable), and every commit is one WriteBatch, so a read sees
@@ -30,6 +41,7 @@
 //                                Close; the factories
 //   rocks_writer.cc              the queue, the writer thread, the syncer
 //                                thread (SyncWAL, Publish, Respond)
+//   rocks_storage_failure.cc     failing, resuming, WatchWritable
 //   rocks_commit_group.cc        one commit group: decide, stage, project,
 //                                write (CommitGroup, BuildBatchGroup)
 //   rocks_reads.cc               reads on the published snapshot
@@ -69,6 +81,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/snapshot.h"
@@ -82,6 +95,22 @@
 
 namespace annals::storage {
 
+// Hears RocksDB's background errors (a failed flush or compaction, or a
+// failed sync of a closed WAL file): after one, the WAL must not be synced
+// until RocksDB has resumed. Thread-safe.
+class BackgroundErrorListener final : public rocksdb::EventListener {
+ public:
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason,
+                         rocksdb::Status* error) override;
+  // The first error since the last Clear, or OK.
+  absl::Status error() const ABSL_LOCKS_EXCLUDED(mu_);
+  void Clear() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+};
+
 class RocksEventLog final : public EventLog {
  public:
   // Opens the database in `path`, checks (or creates) meta and verifies the
@@ -90,6 +119,9 @@ class RocksEventLog final : public EventLog {
   static absl::StatusOr<std::unique_ptr<EventLog>> Open(
       const std::string& path, const LogOptions& options, rocksdb::Env* env);
 
+  // How long the writer waits between attempts to resume failed storage.
+  static constexpr absl::Duration kResumeInterval = absl::Seconds(1);
+
   RocksEventLog(const RocksEventLog&) = delete;
   RocksEventLog& operator=(const RocksEventLog&) = delete;
   ~RocksEventLog() override;
@@ -97,6 +129,8 @@ class RocksEventLog final : public EventLog {
   // EventLog: the contracts are in storage/event_log.h.
   void AppendAsync(AppendBatch batch, AppendCallback done) override
       ABSL_LOCKS_EXCLUDED(mu_);
+  void WatchWritable(std::function<void(const absl::Status&)> listener)
+      override ABSL_LOCKS_EXCLUDED(watch_mu_, mu_);
   absl::StatusOr<ReadPage> ReadStream(absl::string_view stream, uint64_t from,
                                       Direction direction,
                                       size_t limit) const override;
@@ -189,10 +223,14 @@ class RocksEventLog final : public EventLog {
     // Everything written up to and including the group; null for a
     // commit that wrote nothing.
     std::shared_ptr<const rocksdb::Snapshot> snapshot;
+    // In limbo_: the events it wrote (StagedEvents, taken before its
+    // requests were answered with an error), for on_commit once published.
+    std::vector<const v1::RecordedEvent*> unpublished;
   };
 
   RocksEventLog(const LogOptions& options, rocksdb::DB* db,
-                std::vector<rocksdb::ColumnFamilyHandle*> handles);
+                std::vector<rocksdb::ColumnFamilyHandle*> handles,
+                std::shared_ptr<BackgroundErrorListener> background_errors);
 
   rocksdb::ColumnFamilyHandle* Cf(format::ColumnFamily cf) const {
     return handles_[static_cast<int>(cf)];
@@ -224,6 +262,10 @@ class RocksEventLog final : public EventLog {
   bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return closed_ || !queue_.empty();
   }
+  // Work, or storage failed and may resume (WaitForWorkOrResume).
+  bool WriterShouldWake() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return WriterHasWork() || (!failed_.ok() && resumable_);
+  }
   // A snapshot of everything written so far, released when its last
   // holder lets go.
   std::shared_ptr<const rocksdb::Snapshot> TakeSnapshot() const;
@@ -254,6 +296,34 @@ class RocksEventLog final : public EventLog {
       ABSL_LOCKS_EXCLUDED(head_mu_);
   // Calls every callback with its result, in queue order.
   static void Respond(std::vector<std::unique_ptr<Request>>* requests);
+  // Writes `batch` (not synced) unless the WAL has failed; a failure fails
+  // the WAL. Writer thread.
+  rocksdb::Status WriteToWal(rocksdb::WriteBatch* batch)
+      ABSL_LOCKS_EXCLUDED(wal_mu_);
+  // Syncs the WAL unless it or RocksDB has failed; a failure fails the WAL.
+  // Syncer thread.
+  absl::Status SyncWal() ABSL_LOCKS_EXCLUDED(wal_mu_);
+
+  // --- Storage failure (rocks_storage_failure.cc) ---
+
+  // What appends get while storage has failed with `cause`: UNAVAILABLE.
+  static absl::Status Refused(const absl::Status& cause);
+  // While the log is failed, waits for work (a close, an exclusive task)
+  // for kResumeInterval at a time and tries to resume in between; returns
+  // at once when the log is not failed. Writer thread.
+  void WaitForWorkOrResume() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Stops the log taking appends with `status` (UNAVAILABLE) unless it is
+  // stopped already, and tells the watcher. Any thread.
+  void Fail(const absl::Status& status)
+      ABSL_LOCKS_EXCLUDED(mu_, sync_mu_, watch_mu_);
+  // While the log is failed: once the syncer is idle, asks RocksDB to
+  // resume; when it has, checks the head on disk against committed_,
+  // publishes the commits written before the failure (limbo_) and takes
+  // appends again. Writer thread.
+  void TryResume() ABSL_LOCKS_EXCLUDED(mu_, sync_mu_, wal_mu_, watch_mu_);
+  // Tells the watcher the current state. Any thread.
+  void NotifyWatcher() ABSL_LOCKS_EXCLUDED(mu_, watch_mu_);
 
   // --- One commit group (rocks_commit_group.cc), on the writer thread ---
 
@@ -366,8 +436,11 @@ class RocksEventLog final : public EventLog {
   absl::Mutex mu_;
   std::deque<std::unique_ptr<Request>> queue_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  // OK until a write fails; then every later append gets this UNAVAILABLE.
+  // OK while appends can succeed; else the UNAVAILABLE every append gets
+  // until storage has resumed (a DATA_LOSS when it cannot).
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
+  // False once storage failed in a way that cannot be resumed from.
+  bool resumable_ ABSL_GUARDED_BY(mu_) = true;
 
   // --- The published head (what GetHead returns) ---
   mutable absl::Mutex head_mu_;
@@ -384,6 +457,21 @@ class RocksEventLog final : public EventLog {
   bool writer_done_ ABSL_GUARDED_BY(sync_mu_) = false;
   // OK until a sync fails; then the writer fails every later group.
   absl::Status sync_failed_ ABSL_GUARDED_BY(sync_mu_);
+  // Commits written before storage failed whose sync did not happen or
+  // failed: answered already (UNAVAILABLE, maybe recorded), published once
+  // storage has resumed and made them durable.
+  std::deque<Commit> limbo_ ABSL_GUARDED_BY(sync_mu_);
+
+  // --- RocksDB's WAL writer, between the writer and the syncer ---
+  absl::Mutex wal_mu_ ABSL_ACQUIRED_AFTER(sync_mu_);
+  // The WAL write or sync that failed, until storage has resumed.
+  absl::Status wal_failed_ ABSL_GUARDED_BY(wal_mu_);
+  // Constant after construction.
+  const std::shared_ptr<BackgroundErrorListener> background_errors_;
+
+  // --- The watcher of WatchWritable ---
+  absl::Mutex watch_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::function<void(const absl::Status&)> watcher_ ABSL_GUARDED_BY(watch_mu_);
 
   // --- Owned by the writer thread (set by Open before it starts) ---
   Head committed_;             // the last committed head

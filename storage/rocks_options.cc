@@ -145,8 +145,14 @@ RocksOptions EventLogRocksOptions(const LogOptions& options) {
   rocks.db.create_missing_column_families = true;
   // Every acknowledged commit is in the WAL before it is acknowledged.
   rocks.db.manual_wal_flush = false;
+  // Replay the whole WAL or refuse to open: a crash can tear only the last
+  // record (never acknowledged: it was not synced), and that one is
+  // dropped; a damaged record before it is Corruption. The default,
+  // kPointInTimeRecovery, stopped at the first damaged record and opened
+  // without everything after it, acknowledged events included.
+  rocks.db.wal_recovery_mode =
+      rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   rocks.db.max_background_jobs = 2;
-  rocks.db.keep_log_file_num = 5;
   std::shared_ptr<rocksdb::Cache> cache =
       rocksdb::NewLRUCache(options.block_cache_bytes);
   // All memtables together stay under one budget (the largest is flushed

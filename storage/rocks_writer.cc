@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "annals/v1/event.pb.h"
 #include "rocksdb/db.h"
 #include "rocksdb/snapshot.h"
@@ -113,25 +114,28 @@ void RocksEventLog::SyncerLoop() {
     const bool wrote = std::any_of(commits.begin(), commits.end(),
                                    [](const Commit& c) { return c.wrote; });
     if (failed.ok() && wrote && options_.sync) {
-      rocksdb::Status s = db_->SyncWAL();
-      if (!s.ok()) {
-        // Written but maybe not durable: never acknowledged, and the log
-        // stops taking appends, as after a failed write.
-        failed = absl::UnavailableError(absl::StrCat(
-            "event log failed and accepts no more appends: ",
-            RocksError(s, "sync the write-ahead log").message()));
-        {
-          absl::MutexLock lock(&mu_);
-          failed_ = failed;
-        }
-        absl::MutexLock lock(&sync_mu_);
-        sync_failed_ = failed;
+      absl::Status synced = SyncWal();
+      if (!synced.ok()) {
+        failed = Refused(synced);
+        Fail(failed);
       }
     }
+    std::deque<Commit> limbo;
     for (Commit& commit : commits) {
       if (commit.wrote && !failed.ok()) {
-        for (const auto& request : commit.requests) request->result = failed;
-      } else if (commit.wrote) {
+        // Written but not known durable: not acknowledged, and made durable
+        // and published once storage is back (TryResume).
+        const absl::Status maybe = absl::UnavailableError(absl::StrCat(
+            failed.message(), "; this append was written but is not known "
+            "to be durable: it may be recorded once storage is back, and a "
+            "retry with the same event ids is safe"));
+        commit.unpublished = StagedEvents(commit.requests);
+        for (const auto& request : commit.requests) request->result = maybe;
+        Respond(&commit.requests);
+        limbo.push_back(std::move(commit));
+        continue;
+      }
+      if (commit.wrote) {
         Publish(commit);
         if (options_.on_commit) {
           std::vector<const v1::RecordedEvent*> events =
@@ -143,6 +147,7 @@ void RocksEventLog::SyncerLoop() {
     }
     commits.clear();
     absl::MutexLock lock(&sync_mu_);
+    for (Commit& commit : limbo) limbo_.push_back(std::move(commit));
     syncing_ = false;
   }
 }
@@ -160,14 +165,29 @@ std::shared_ptr<const rocksdb::Snapshot> RocksEventLog::ReadSnapshot() const {
   return read_snapshot_;
 }
 
-bool RocksEventLog::TakeGroup(std::vector<std::unique_ptr<Request>>* requests) {
-  if (options_.before_group) {
+void RocksEventLog::WaitForWorkOrResume() {
+  for (;;) {
     {
-      absl::MutexLock lock(&mu_,
-                           absl::Condition(this, &RocksEventLog::WriterHasWork));
+      absl::MutexLock lock(&mu_);
+      if (failed_.ok() || !resumable_) return;
+      if (mu_.AwaitWithTimeout(
+              absl::Condition(this, &RocksEventLog::WriterHasWork),
+              kResumeInterval)) {
+        return;
+      }
     }
-    options_.before_group();
+    TryResume();
   }
+}
+
+bool RocksEventLog::TakeGroup(std::vector<std::unique_ptr<Request>>* requests) {
+  for (bool work = false; !work;) {
+    WaitForWorkOrResume();
+    absl::MutexLock lock(&mu_,
+                         absl::Condition(this, &RocksEventLog::WriterShouldWake));
+    work = WriterHasWork();  // else storage failed meanwhile: resume first
+  }
+  if (options_.before_group) options_.before_group();
   absl::MutexLock lock(&mu_,
                        absl::Condition(this, &RocksEventLog::WriterHasWork));
   size_t events = 0;

@@ -89,7 +89,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         "cannot listen on ", options.listen,
         " (address in use, or not a valid HOST:PORT?)"));
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  // SERVING while appends can succeed; NOT_SERVING while the log's storage
+  // has failed (a full disk, an I/O error) until it is back.
+  grpc::HealthCheckServiceInterface* health =
+      server->server_->GetHealthCheckService();
+  log->WatchWritable([health](const absl::Status& writable) {
+    health->SetServingStatus(writable.ok());
+  });
   return server;
 }
 
@@ -100,6 +106,7 @@ std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
 void Server::Shutdown(absl::Duration deadline) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
+  log_->WatchWritable(nullptr);
   server_->GetHealthCheckService()->SetServingStatus(false);
   // Subscriptions never end by themselves: end them first, so that they
   // need not wait for the deadline.

@@ -1,6 +1,8 @@
 // Behaviour of the RocksDB event log (storage/event_log.h).
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <set>
@@ -8,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -43,6 +46,7 @@ using ::annals::storage::testing::ScratchDir;
 using ::annals::testing::IsOk;
 using ::annals::testing::StatusIs;
 using ::google::protobuf::util::MessageDifferencer;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -756,29 +760,44 @@ TEST_F(RocksEventLogTest, ConcurrentExactVersionWritersNeverShareAVersion) {
 
 // --- Storage failure ---
 
+// What an injected fault fails with.
+enum class Fault { kNone, kNoSpace, kIoError };
+
+rocksdb::IOStatus Injected(Fault fault, const char* what) {
+  switch (fault) {
+    case Fault::kNone:
+      return rocksdb::IOStatus::OK();
+    case Fault::kNoSpace:
+      return rocksdb::IOStatus::NoSpace(what);
+    case Fault::kIoError:
+      return rocksdb::IOStatus::IOError(what);
+  }
+  return rocksdb::IOStatus::OK();
+}
+
 // A WAL file that fails every append while its control (`fail`) is set.
 class FailingWalFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
-  using Control = std::atomic<bool>;  // fail
+  using Control = std::atomic<Fault>;  // fail
   FailingWalFile(std::unique_ptr<rocksdb::FSWritableFile> file,
-                 const std::atomic<bool>* fail)
+                 const std::atomic<Fault>* fail)
       : FSWritableFileOwnerWrapper(std::move(file)), fail_(fail) {}
   rocksdb::IOStatus Append(const rocksdb::Slice& data,
                            const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
-    if (fail_->load()) return rocksdb::IOStatus::IOError("injected fault");
+    if (fail_->load() != Fault::kNone) return Injected(*fail_, "injected fault");
     return target()->Append(data, options, dbg);
   }
   rocksdb::IOStatus Append(const rocksdb::Slice& data,
                            const rocksdb::IOOptions& options,
                            const rocksdb::DataVerificationInfo& info,
                            rocksdb::IODebugContext* dbg) override {
-    if (fail_->load()) return rocksdb::IOStatus::IOError("injected fault");
+    if (fail_->load() != Fault::kNone) return Injected(*fail_, "injected fault");
     return target()->Append(data, options, info, dbg);
   }
 
  private:
-  const std::atomic<bool>* fail_;
+  const std::atomic<Fault>* fail_;
 };
 
 // Wraps the WAL files (*.log) of a database in `WalFile`, each given
@@ -818,7 +837,36 @@ class WalFileSystem : public rocksdb::FileSystemWrapper {
 };
 using FailingWalFileSystem = WalFileSystem<FailingWalFile>;
 
-TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupAndStopsTheLog) {
+// Records every state WatchWritable reports, and waits for one.
+class WritableStates {
+ public:
+  std::function<void(const absl::Status&)> Listener() {
+    return [this](const absl::Status& state) {
+      absl::MutexLock lock(&mu_);
+      states_.push_back(state);
+    };
+  }
+  // Waits (up to 30 s) until the last state reported is OK (or not, and
+  // then says `saying`).
+  bool WaitUntil(bool writable, absl::string_view saying = "") {
+    absl::MutexLock lock(&mu_);
+    auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !states_.empty() && states_.back().ok() == writable &&
+             absl::StrContains(states_.back().message(), saying);
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(30));
+  }
+  std::vector<absl::Status> states() {
+    absl::MutexLock lock(&mu_);
+    return states_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<absl::Status> states_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupUntilStorageIsBack) {
   log_.reset();
   auto fs = std::make_shared<FailingWalFileSystem>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
@@ -829,7 +877,7 @@ TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupAndStopsTheLog) {
 
   {
     GroupHarness group(log_.get(), gate_.get());  // position 2; holds the writer
-    fs->control = true;
+    fs->control = Fault::kNoSpace;
     group.Queue(MakeBatch(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}));
     group.Queue(MakeBatch(kPrkUsa, ExpectedVersion::Any(), {MakeEvent("b")}));
     // Would fail on its own; the failed write answers for the whole group.
@@ -842,16 +890,70 @@ TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupAndStopsTheLog) {
   }
   EXPECT_EQ(log_->GetHead().position, 2u);
   EXPECT_THAT(log_->GetEvent("a"), StatusIs(absl::StatusCode::kNotFound));
-
-  // The log stays failed even once the disk recovers.
-  fs->control = false;
+  WritableStates states;
+  log_->WatchWritable(states.Listener());
+  absl::Cleanup unwatch = [this] {
+    if (log_ != nullptr) log_->WatchWritable(nullptr);
+  };
+  ASSERT_TRUE(states.WaitUntil(false));
+  EXPECT_THAT(states.states().back(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("injected fault")));
+  // Refused at once while storage is failing.
   EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("d")}),
-              StatusIs(absl::StatusCode::kUnavailable));
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("until storage is back")));
+
+  // Once it is back the log takes appends again by itself.
+  fs->control = Fault::kNone;
+  ASSERT_TRUE(states.WaitUntil(true));
   EXPECT_EQ(log_->GetHead().position, 2u);
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      AppendResult after,
+      Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}));
+  EXPECT_EQ(after.positions, std::vector<uint64_t>{3});
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+  log_->WatchWritable(nullptr);
 
   log_.reset();
   Open();  // default environment
-  EXPECT_EQ(log_->GetHead().position, 2u);
+  EXPECT_EQ(log_->GetHead().position, 3u);
+  EXPECT_THAT(log_->GetEvent("a"), IsOk());
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+}
+
+TEST_F(RocksEventLogTest, IoErrorOnTheWalStopsTheLogUntilItIsOpenedAgain) {
+  log_.reset();
+  auto fs = std::make_shared<FailingWalFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  options_.sync = true;
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      log_, OpenRocksEventLogWithEnv(path_, options_, env.get()));
+  AppendEach(kJpnPrk, {"before"});
+  WritableStates states;
+  log_->WatchWritable(states.Listener());
+  absl::Cleanup unwatch = [this] {
+    if (log_ != nullptr) log_->WatchWritable(nullptr);
+  };
+
+  fs->control = Fault::kIoError;
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("injected fault")));
+  // RocksDB does not resume after an I/O error on its WAL: the log says
+  // so and stays stopped, even once the disk works again.
+  ASSERT_TRUE(states.WaitUntil(false, "restart annalsd"));
+  fs->control = Fault::kNone;
+  absl::SleepFor(2 * absl::Seconds(1));
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("b")}),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("restart annalsd")));
+  EXPECT_EQ(log_->GetHead().position, 1u);
+
+  log_->WatchWritable(nullptr);
+  log_.reset();
+  Open();  // default environment
+  EXPECT_EQ(log_->GetHead().position, 1u);
   EXPECT_THAT(log_->GetEvent("a"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(log_->VerifyChain(), IsOk());
   EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}),
@@ -863,7 +965,7 @@ TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupAndStopsTheLog) {
 class SyncControlledWalFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
   struct Control {
-    std::atomic<bool> fail{false};
+    std::atomic<Fault> fail{Fault::kNone};
     absl::Mutex mu;
     bool hold ABSL_GUARDED_BY(mu) = false;
     int held ABSL_GUARDED_BY(mu) = 0;  // syncs waiting
@@ -894,8 +996,7 @@ class SyncControlledWalFile : public rocksdb::FSWritableFileOwnerWrapper {
           control_));
       --control_->held;
     }
-    if (control_->fail.load()) return rocksdb::IOStatus::IOError("injected sync fault");
-    return rocksdb::IOStatus::OK();
+    return Injected(control_->fail.load(), "injected sync fault");
   }
 
   Control* control_;
@@ -962,38 +1063,59 @@ TEST_F(RocksEventLogTest, NothingIsVisibleOrAcknowledgedBeforeItsSyncEnds) {
   log_.reset();  // before `env`
 }
 
-TEST_F(RocksEventLogTest, FailedSyncAcknowledgesNothingAndStopsTheLog) {
+TEST_F(RocksEventLogTest, FailedSyncAcknowledgesNothingUntilStorageIsBack) {
   log_.reset();
   auto fs = std::make_shared<SyncControlledFileSystem>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   options_.sync = true;
+  std::vector<std::string> committed;  // what subscribers would hear
+  options_.on_commit = [&committed](
+                           const std::vector<const v1::RecordedEvent*>& events,
+                           const Head&) {
+    for (const auto* event : events) committed.push_back(event->event().id());
+  };
   ANNALS_ASSERT_OK_AND_ASSIGN(
       log_, OpenRocksEventLogWithEnv(path_, options_, env.get()));
   AppendEach(kJpnPrk, {"before"});
 
-  fs->control.fail = true;
+  fs->control.fail = Fault::kNoSpace;
   EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}),
               StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("injected sync fault")));
+                       AllOf(HasSubstr("injected sync fault"),
+                             HasSubstr("may be recorded"))));
   EXPECT_EQ(log_->GetHead().position, 1u);
   EXPECT_THAT(log_->GetEvent("a"), StatusIs(absl::StatusCode::kNotFound));
-  // The log stays failed even once the disk recovers.
-  fs->control.fail = false;
+  WritableStates states;
+  log_->WatchWritable(states.Listener());
+  absl::Cleanup unwatch = [this] {
+    if (log_ != nullptr) log_->WatchWritable(nullptr);
+  };
   EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("b")}),
               StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_EQ(log_->GetHead().position, 1u);
 
-  // "a" was written but never acknowledged: after a restart it may or may
-  // not be there (here the OS kept it). Either way the log is whole, and a
-  // retry with the same id is answered without a second copy.
-  log_.reset();
-  Open();  // default environment
-  EXPECT_THAT(log_->VerifyChain(), IsOk());
+  // "a" was written but never acknowledged. Once storage is back the log
+  // makes it durable and publishes it, subscribers hear of it, and a retry
+  // with the same id is answered without a second copy.
+  fs->control.fail = Fault::kNone;
+  ASSERT_TRUE(states.WaitUntil(true));
+  EXPECT_EQ(log_->GetHead().position, 2u);
+  EXPECT_THAT(log_->GetEvent("a"), IsOk());
+  EXPECT_THAT(log_->GetEvent("b"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(committed, ElementsAre("before", "a"));
   ANNALS_ASSERT_OK_AND_ASSIGN(
       AppendResult retry,
       Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}));
   EXPECT_EQ(retry.positions, std::vector<uint64_t>{2});
-  EXPECT_THAT(log_->GetEvent("b"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_TRUE(retry.already_recorded);
+  EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("b")}),
+              IsOk());
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+  log_->WatchWritable(nullptr);
+
+  log_.reset();
+  Open();  // default environment
+  EXPECT_EQ(log_->GetHead().position, 3u);
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
 }
 
 // --- Corruption ---
@@ -1053,6 +1175,60 @@ class RawDb {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<rocksdb::DB> db_;
 };
+
+// --- The write-ahead log on open ---
+
+class WalTest : public RocksEventLogTest {
+ protected:
+  // 50 synced appends, then the log is closed: they are in the WAL only.
+  void SetUp() override {
+    options_.sync = true;
+    RocksEventLogTest::SetUp();
+    for (int i = 1; i <= 50; ++i) AppendEach(kJpnPrk, {absl::StrCat(i)});
+    log_.reset();
+  }
+  // The largest WAL file of the log.
+  std::string WalFile() {
+    std::string largest;
+    uintmax_t size = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(path_)) {
+      if (entry.path().extension() == ".log" && entry.file_size() > size) {
+        largest = entry.path().string();
+        size = entry.file_size();
+      }
+    }
+    EXPECT_GT(size, 50u * 400) << "the appends are not in one WAL file";
+    return largest;
+  }
+};
+
+TEST_F(WalTest, DamagedRecordBeforeTheTailRefusesToOpen) {
+  const std::string wal = WalFile();
+  std::fstream file(wal, std::ios::in | std::ios::out | std::ios::binary);
+  const auto middle = static_cast<std::streamoff>(
+      std::filesystem::file_size(wal) / 2);
+  file.seekg(middle);
+  const char byte = static_cast<char>(file.get());
+  file.seekp(middle);
+  file.put(static_cast<char>(byte ^ 0x40));
+  file.close();
+
+  absl::StatusOr<std::unique_ptr<EventLog>> log =
+      OpenRocksEventLog(path_, options_);
+  EXPECT_THAT(log, StatusIs(absl::StatusCode::kDataLoss,
+                            AllOf(HasSubstr("acknowledged may be missing"),
+                                  HasSubstr("backup or a replica"))));
+}
+
+TEST_F(WalTest, RecordTornAtTheTailIsDropped) {
+  // A crash in the middle of writing the last record (never acknowledged:
+  // it was not synced).
+  const std::string wal = WalFile();
+  std::filesystem::resize_file(wal, std::filesystem::file_size(wal) - 5);
+  Open();
+  EXPECT_EQ(log_->GetHead().position, 49u);
+  EXPECT_THAT(log_->VerifyChain(), IsOk());
+}
 
 class CorruptionTest : public RocksEventLogTest {
  protected:
