@@ -125,6 +125,12 @@ struct LogOptions {
   // it queues the requests it wants decided together. Default none.
   std::function<void()> before_group;
 
+  // Upper bound of the bytes of one read page (ReadAll, ReadStream,
+  // ReadStored): a page ends before an event that would pass it, but holds
+  // at least one event. Below gRPC's default 4 MiB message limit, with room
+  // for the largest event annalsd accepts (--max-event-bytes).
+  size_t max_page_bytes = 2 << 20;
+
   // --- Affects performance ---
 
   // Upper bounds of one commit group (one WriteBatch, one fsync). A batch
@@ -187,17 +193,18 @@ class EventLog {
       std::function<void(const absl::Status&)> listener) = 0;
 
   // Up to `limit` (>= 1) events of `stream` starting at version `from`
-  // inclusive (0: the first version forward, the last backward). A stream
-  // that does not exist reads as empty. Thread-safe; never waits for the
-  // writer.
+  // inclusive (0: the first version forward, the last backward), and no
+  // more than LogOptions::max_page_bytes. A stream that does not exist
+  // reads as empty. Thread-safe; never waits for the writer.
   virtual absl::StatusOr<ReadPage> ReadStream(absl::string_view stream,
                                               uint64_t from,
                                               Direction direction,
                                               size_t limit) const = 0;
 
   // Up to `limit` (>= 1) events of the whole log starting at position
-  // `from` inclusive (0: position 1 forward, the head backward).
-  // Thread-safe; never waits for the writer.
+  // `from` inclusive (0: position 1 forward, the head backward), and no
+  // more than LogOptions::max_page_bytes. Thread-safe; never waits for the
+  // writer.
   virtual absl::StatusOr<ReadPage> ReadAll(uint64_t from, Direction direction,
                                            size_t limit) const = 0;
 
@@ -282,7 +289,8 @@ class EventLog {
   }
 
   // Up to `limit` (>= 1) positions from `from` (>= 1) on, exactly as stored,
-  // not beyond the head. Empty when `from` is beyond the head. Thread-safe.
+  // not beyond the head and no more than LogOptions::max_page_bytes (at
+  // least one). Empty when `from` is beyond the head. Thread-safe.
   virtual absl::StatusOr<std::vector<StoredEvent>> ReadStored(
       uint64_t from, size_t limit) const {
     (void)from;

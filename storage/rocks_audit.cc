@@ -170,8 +170,10 @@ absl::StatusOr<std::vector<StoredEvent>> RocksEventLog::ReadStored(
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(read, Cf(ColumnFamily::kEvents)));
   uint64_t expected = from;
+  PageBudget budget(options_.max_page_bytes);
   for (it->Seek(format::EventKey(from)); it->Valid() && expected <= last;
        it->Next(), ++expected) {
+    if (!budget.Take(it->value().size())) return out;  // full, by bytes
     uint64_t position = 0;
     absl::string_view hash, stored;
     if (!format::ParseEventKey(ToView(it->key()), &position) ||

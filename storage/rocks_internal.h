@@ -5,6 +5,7 @@
 #ifndef ANNALS_STORAGE_ROCKS_INTERNAL_H_
 #define ANNALS_STORAGE_ROCKS_INTERNAL_H_
 
+#include <algorithm>
 #include <string>
 
 #include "absl/status/status.h"
@@ -85,6 +86,25 @@ inline void SeekToLastOf(rocksdb::Iterator* it, absl::string_view prefix) {
   it->SeekForPrev(ToSlice(end));
   if (it->Valid() && ToView(it->key()) == end) it->Prev();
 }
+
+// A read page's byte budget (LogOptions::max_page_bytes): the first event
+// always fits, each later one only while the page stays within it.
+class PageBudget {
+ public:
+  explicit PageBudget(size_t max_bytes) : left_(max_bytes) {}
+  // Takes `bytes` for one more event; false (taking nothing) when the page
+  // is full.
+  bool Take(size_t bytes) {
+    if (any_ && bytes > left_) return false;
+    left_ -= std::min(bytes, left_);
+    any_ = true;
+    return true;
+  }
+
+ private:
+  size_t left_;
+  bool any_ = false;
+};
 
 }  // namespace annals::storage
 

@@ -145,18 +145,24 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadAll(uint64_t from,
   page.last = head.position;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(read, Cf(ColumnFamily::kEvents)));
+  PageBudget budget(options_.max_page_bytes);
+  bool full = false;  // by bytes
   if (direction == Direction::kForward) {
     uint64_t position = from == 0 ? 1 : from;
     if (position <= head.position) it->Seek(format::EventKey(position));
     while (position <= head.position && page.events.size() < limit) {
       if (!it->Valid()) break;
+      if (!budget.Take(it->value().size())) {
+        full = true;
+        break;
+      }
       RETURN_IF_ERROR(DecodeEvent(it->key(), it->value(), position,
                                   &page.events.emplace_back()));
       ++position;
       it->Next();
     }
     if (!it->status().ok()) return RocksError(it->status(), "read events");
-    if (position <= head.position && page.events.size() < limit) {
+    if (position <= head.position && page.events.size() < limit && !full) {
       return Corrupt(absl::StrCat("position ", position, " is missing"));
     }
     page.next = position;
@@ -167,13 +173,17 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadAll(uint64_t from,
     if (position > 0) it->SeekForPrev(format::EventKey(position));
     while (position > 0 && page.events.size() < limit) {
       if (!it->Valid()) break;
+      if (!budget.Take(it->value().size())) {
+        full = true;
+        break;
+      }
       RETURN_IF_ERROR(DecodeEvent(it->key(), it->value(), position,
                                   &page.events.emplace_back()));
       --position;
       it->Prev();
     }
     if (!it->status().ok()) return RocksError(it->status(), "read events");
-    if (position > 0 && page.events.size() < limit) {
+    if (position > 0 && page.events.size() < limit && !full) {
       return Corrupt(absl::StrCat("position ", position, " is missing"));
     }
     page.next = position;
@@ -198,7 +208,10 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadStream(absl::string_view stream,
   page.last = last;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(read, Cf(ColumnFamily::kStreams)));
-  // Reads the entry under `it`, expected to be `version` of the stream.
+  PageBudget budget(options_.max_page_bytes);
+  bool full = false;  // by bytes
+  // Reads the entry under `it`, expected to be `version` of the stream,
+  // into the page unless the page is full (`full`).
   auto read_entry = [&](uint64_t version) -> absl::Status {
     absl::string_view name;
     uint64_t found = 0;
@@ -212,7 +225,8 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadStream(absl::string_view stream,
                                   " is missing"));
     }
     ASSIGN_OR_RETURN(v1::RecordedEvent event, ReadEventAt(read, position));
-    page.events.push_back(std::move(event));
+    full = !budget.Take(event.ByteSizeLong());
+    if (!full) page.events.push_back(std::move(event));
     return absl::OkStatus();
   };
   if (direction == Direction::kForward) {
@@ -220,6 +234,7 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadStream(absl::string_view stream,
     if (version <= last) it->Seek(format::StreamKey(stream, version));
     while (version <= last && page.events.size() < limit) {
       RETURN_IF_ERROR(read_entry(version));
+      if (full) break;
       ++version;
       it->Next();
     }
@@ -230,6 +245,7 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadStream(absl::string_view stream,
     if (version > 0) it->SeekForPrev(format::StreamKey(stream, version));
     while (version > 0 && page.events.size() < limit) {
       RETURN_IF_ERROR(read_entry(version));
+      if (full) break;
       --version;
       it->Prev();
     }

@@ -509,6 +509,42 @@ TEST_F(RocksEventLogTest, ReadAllPagesBackward) {
   EXPECT_THAT(Positions(page), ElementsAre(5));
 }
 
+TEST_F(RocksEventLogTest, PagesStopAtTheirByteBudget) {
+  options_.max_page_bytes = 100 << 10;
+  Reopen();
+  // Ten events of ~30 KB: three fit a page of 100 KiB, a fourth would not.
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 10; ++i) {
+    events.push_back(MakeEvent(absl::StrCat("big-", i), std::string(30000, 'x')));
+  }
+  ASSERT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), events), IsOk());
+
+  ANNALS_ASSERT_OK_AND_ASSIGN(ReadPage all,
+                              log_->ReadAll(0, Direction::kForward, 1000));
+  EXPECT_EQ(all.events.size(), 3u);
+  EXPECT_EQ(all.next, 4u);
+  EXPECT_FALSE(all.end);
+  ANNALS_ASSERT_OK_AND_ASSIGN(ReadPage back,
+                              log_->ReadAll(0, Direction::kBackward, 1000));
+  EXPECT_EQ(back.events.size(), 3u);
+  EXPECT_EQ(back.next, 7u);
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      ReadPage stream, log_->ReadStream(kJpnPrk, 0, Direction::kForward, 1000));
+  EXPECT_EQ(stream.events.size(), 3u);
+  EXPECT_EQ(stream.next, 4u);
+  EXPECT_FALSE(stream.end);
+  ANNALS_ASSERT_OK_AND_ASSIGN(std::vector<StoredEvent> stored,
+                              log_->ReadStored(1, 1000));
+  EXPECT_EQ(stored.size(), 3u);
+
+  // An event larger than the budget still comes, alone.
+  options_.max_page_bytes = 1000;
+  Reopen();
+  ANNALS_ASSERT_OK_AND_ASSIGN(all, log_->ReadAll(0, Direction::kForward, 1000));
+  EXPECT_EQ(all.events.size(), 1u);
+  EXPECT_EQ(all.next, 2u);
+}
+
 TEST_F(RocksEventLogTest, ReadAllOfAnEmptyLog) {
   ANNALS_ASSERT_OK_AND_ASSIGN(ReadPage page,
                               log_->ReadAll(0, Direction::kForward, 10));
