@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/rpc/status.pb.h"
+#include "proto/control_characters.h"
 
 namespace annals::rpc {
 namespace {
@@ -124,13 +125,12 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
 }
 
 std::string OneLine(const absl::Status& status) {
-  std::string line = absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
-                                  status.message());
-  // Messages are single lines already; make sure of it for the terminal.
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return line;
+  // A message may echo what a request or the log held: one line, and no
+  // control character reaches the terminal.
+  return EscapeControlCharacters(
+      absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
+                   status.message()),
+      /*keep_newline_and_tab=*/false);
 }
 
 }  // namespace annals::rpc

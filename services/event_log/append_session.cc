@@ -104,7 +104,7 @@ class AppendSessions::Reactor final
       return;
     }
     const size_t bytes = read_.Length();
-    const absl::Status parsed = ParseRawRequest(read_, &request_);
+    const absl::Status parsed = ParseRawMessage(read_, &request_);
     read_.Clear();
     uint64_t seq = 0;
     {
@@ -130,7 +130,10 @@ class AppendSessions::Reactor final
       Pump();
       return;
     }
-    if (!request_.has_append()) {
+    absl::Status fields = CheckRequestFields(request_);
+    if (!fields.ok()) {
+      Complete(seq, fields);
+    } else if (!request_.has_append()) {
       Complete(seq, rpc::InvalidArgument({{"append", "required"}}));
     } else {
       Ref();  // the append's

@@ -1,7 +1,9 @@
-// Bytes that are not the request message, sent to every method of every
-// annals service: each answers INVALID_ARGUMENT naming the message it
-// expected, and nothing is written. The methods are taken from the
-// services' descriptors, so a new method is covered without a new test.
+// Requests every method of every annals service refuses: bytes that are
+// not the request message (INVALID_ARGUMENT naming the message expected),
+// messages holding fields their schema does not know, and events holding
+// control characters (INVALID_ARGUMENT naming the field). Nothing is
+// written. The methods are taken from the services' descriptors, so a new
+// method is covered without a new test.
 #include <unistd.h>
 
 #include <filesystem>
@@ -32,6 +34,8 @@ using ::testing::HasSubstr;
 // Field 1, length-delimited, with a length running past the end: no
 // message parses it.
 const std::string kGarbage("\x0a\xff\xff\xff", 4);
+// Field 999, varint 1: every message parses it, as an unknown field.
+const std::string kUnknownField999("\xb8\x3e\x01", 3);
 
 grpc::ByteBuffer Bytes(const std::string& bytes) {
   grpc::Slice slice(bytes.data(), bytes.size());
@@ -75,10 +79,11 @@ class GarbageRequestTest : public ::testing::Test {
   }
 
   // Calls `method` ("/annals.v1.EventLog/Append"), writing `requests` in
-  // order, then half-closing; reads every answer and returns how the call
-  // ended.
+  // order, then half-closing; reads every answer (into `answers` when set)
+  // and returns how the call ended.
   grpc::Status Call(const std::string& method,
-                    const std::vector<std::string>& requests) {
+                    const std::vector<std::string>& requests,
+                    std::vector<std::string>* answers = nullptr) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(10));
@@ -108,6 +113,13 @@ class GarbageRequestTest : public ::testing::Test {
     step([&](void* tag) { call->WritesDone(tag); });
     grpc::ByteBuffer answer;
     while (step([&](void* tag) { call->Read(&answer, tag); })) {
+      std::vector<grpc::Slice> slices;
+      if (answers == nullptr || !answer.Dump(&slices).ok()) continue;
+      std::string& bytes = answers->emplace_back();
+      for (const grpc::Slice& slice : slices) {
+        bytes.append(reinterpret_cast<const char*>(slice.begin()),
+                     slice.size());
+      }
     }
     grpc::Status status;
     step([&](void* tag) { call->Finish(&status, tag); });
@@ -126,30 +138,98 @@ class GarbageRequestTest : public ::testing::Test {
   std::unique_ptr<grpc::GenericStub> stub_;
 };
 
-TEST_F(GarbageRequestTest, EveryMethodAnswersInvalidArgumentNamingItsRequest) {
-  int methods = 0;
+// Every method of every annals service.
+std::vector<const google::protobuf::MethodDescriptor*> AllMethods() {
+  std::vector<const google::protobuf::MethodDescriptor*> methods;
   for (const char* name :
        {"annals.v1.EventLog", "annals.v1.Relationships", "annals.v1.Admin",
         "annals.v1.Subscriptions", "annals.v1.Audit"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
             name);
-    ASSERT_NE(service, nullptr) << name;
-    for (int i = 0; i < service->method_count(); ++i) {
-      const google::protobuf::MethodDescriptor* method = service->method(i);
-      const std::string path =
-          absl::StrCat("/", service->full_name(), "/", method->name());
-      const grpc::Status status = Call(path, {kGarbage});
-      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
-          << path << ": " << status.error_message();
-      EXPECT_THAT(status.error_message(),
-                  HasSubstr(absl::StrCat("could not be parsed as ",
-                                         method->input_type()->full_name())))
-          << path;
-      ++methods;
+    EXPECT_NE(service, nullptr) << name;
+    for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
+      methods.push_back(service->method(i));
     }
   }
-  EXPECT_EQ(methods, 5 + 3 + 1 + 2 + 5);
+  return methods;
+}
+
+// "/annals.v1.EventLog/Append".
+std::string PathOf(const google::protobuf::MethodDescriptor* method) {
+  return absl::StrCat("/", method->service()->full_name(), "/",
+                      method->name());
+}
+
+TEST_F(GarbageRequestTest, EveryMethodAnswersInvalidArgumentNamingItsRequest) {
+  const auto methods = AllMethods();
+  EXPECT_EQ(methods.size(), 5u + 3 + 1 + 2 + 5);
+  for (const google::protobuf::MethodDescriptor* method : methods) {
+    const grpc::Status status = Call(PathOf(method), {kGarbage});
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << PathOf(method) << ": " << status.error_message();
+    EXPECT_THAT(status.error_message(),
+                HasSubstr(absl::StrCat("could not be parsed as ",
+                                       method->input_type()->full_name())))
+        << PathOf(method);
+  }
+  EXPECT_EQ(log_->GetHead().position, 0u);
+}
+
+TEST_F(GarbageRequestTest, EveryMethodRefusesAnUnknownField) {
+  for (const google::protobuf::MethodDescriptor* method : AllMethods()) {
+    if (method->name() == "AppendSession") continue;  // answered per request
+    const grpc::Status status = Call(PathOf(method), {kUnknownField999});
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << PathOf(method) << ": " << status.error_message();
+    EXPECT_THAT(status.error_message(),
+                HasSubstr(absl::StrCat(method->input_type()->full_name(),
+                                       ": unknown field 999")))
+        << PathOf(method);
+  }
+  EXPECT_EQ(log_->GetHead().position, 0u);
+}
+
+TEST_F(GarbageRequestTest, AppendRefusesUnknownFieldsAndControlsInEvents) {
+  v1::AppendRequest request;
+  *request.add_events() = testing::MakeMeeting("unknown");
+  request.mutable_events(0)
+      ->mutable_meeting()
+      ->GetReflection()
+      ->MutableUnknownFields(request.mutable_events(0)->mutable_meeting())
+      ->AddVarint(999, 1);
+  *request.add_events() = testing::MakeMeeting("escape");
+  request.mutable_events(1)->set_summary("red \x1b[31m text");
+  const grpc::Status status =
+      Call("/annals.v1.EventLog/Append", {request.SerializeAsString()});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("events[0].meeting: unknown field 999"));
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("events[1].summary: control character U+001B"));
+  EXPECT_EQ(log_->GetHead().position, 0u);
+}
+
+TEST_F(GarbageRequestTest, AppendSessionAnswersAnUnknownFieldInItsAck) {
+  v1::AppendSessionRequest request;
+  request.set_correlation_id(7);
+  *request.mutable_append()->add_events() = testing::MakeMeeting("unknown");
+  v1::Meeting* meeting =
+      request.mutable_append()->mutable_events(0)->mutable_meeting();
+  meeting->GetReflection()->MutableUnknownFields(meeting)->AddVarint(999, 1);
+  std::vector<std::string> answers;
+  const grpc::Status status = Call("/annals.v1.EventLog/AppendSession",
+                                   {request.SerializeAsString()}, &answers);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(answers.size(), 1u);
+  v1::AppendSessionResponse response;
+  ASSERT_TRUE(response.ParseFromString(answers[0]));
+  ASSERT_EQ(response.acks_size(), 1);
+  EXPECT_EQ(response.acks(0).correlation_id(), 7u);
+  EXPECT_EQ(response.acks(0).error().code(),
+            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(response.acks(0).error().message(),
+              HasSubstr("append.events[0].meeting: unknown field 999"));
   EXPECT_EQ(log_->GetHead().position, 0u);
 }
 
