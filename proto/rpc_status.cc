@@ -1,35 +1,121 @@
 #include "proto/rpc_status.h"
 
+#include <cstddef>
+#include <string>
 #include <utility>
-
+#include <vector>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "google/rpc/status.pb.h"
+#include "proto/control_characters.h"
 
 namespace annals::rpc {
 namespace {
 
 constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
 
+constexpr absl::string_view kEllipsis = "…";
+
+// `text` when it has at most `max` bytes; else its first bytes, cut on a
+// UTF-8 character boundary, and "…", `max` bytes at most in all. Bounding
+// again changes nothing.
+std::string Bounded(absl::string_view text, size_t max) {
+  if (text.size() <= max) return std::string(text);
+  size_t cut = max - kEllipsis.size();
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  return absl::StrCat(text.substr(0, cut), kEllipsis);
+}
+
+// The first of `violations`, at most kMaxViolations and kMaxViolationBytes
+// of them, their fields and descriptions bounded, and then one saying how
+// many more there are (never in place of the last one alone). Bounding
+// again changes nothing.
+google::rpc::BadRequest BoundedBadRequest(
+    const google::protobuf::RepeatedPtrField<
+        google::rpc::BadRequest::FieldViolation>& violations) {
+  google::rpc::BadRequest out;
+  size_t bytes = 0;
+  for (int i = 0; i < violations.size(); ++i) {
+    std::string field = Bounded(violations[i].field(), kMaxFieldBytes);
+    std::string description =
+        Bounded(violations[i].description(), kMaxDescriptionBytes);
+    bytes += field.size() + description.size();
+    const bool last = i + 1 == violations.size();
+    if (!last && (static_cast<size_t>(i) == kMaxViolations ||
+                  bytes > kMaxViolationBytes)) {
+      out.add_field_violations()->set_description(absl::StrCat(
+          "and ", violations.size() - i, " more not listed (",
+          violations.size(), " in all)"));
+      break;
+    }
+    auto* kept = out.add_field_violations();
+    kept->set_field(std::move(field));
+    kept->set_description(std::move(description));
+  }
+  return out;
+}
+
+// A payload as it goes on the wire: BadRequest and ErrorInfo bounded
+// (BoundedBadRequest; metadata values cut to kMaxFieldBytes), anything else
+// as it is.
+std::string BoundedPayload(absl::string_view type_url,
+                           const absl::Cord& payload) {
+  if (type_url == kBadRequestUrl) {
+    google::rpc::BadRequest bad_request;
+    if (bad_request.ParseFromString(std::string(payload))) {
+      return BoundedBadRequest(bad_request.field_violations())
+          .SerializeAsString();
+    }
+  } else if (type_url == kErrorInfoUrl) {
+    google::rpc::ErrorInfo info;
+    if (info.ParseFromString(std::string(payload))) {
+      for (auto& [key, value] : *info.mutable_metadata()) {
+        value = Bounded(value, kMaxFieldBytes);
+      }
+      return info.SerializeAsString();
+    }
+  }
+  return std::string(payload);
+}
+
 }  // namespace
 
 absl::Status InvalidArgument(const std::vector<FieldViolation>& violations) {
-  google::rpc::BadRequest bad_request;
-  std::vector<std::string> parts;
-  parts.reserve(violations.size());
+  google::rpc::BadRequest all;
   for (const FieldViolation& v : violations) {
-    auto* fv = bad_request.add_field_violations();
+    auto* fv = all.add_field_violations();
     fv->set_field(v.field);
     fv->set_description(v.description);
-    parts.push_back(absl::StrCat(v.field, ": ", v.description));
   }
-  absl::Status status = absl::InvalidArgumentError(absl::StrCat(
-      violations.size() == 1 ? "invalid field " : "invalid fields ",
-      absl::StrJoin(parts, "; ")));
-  status.SetPayload(kBadRequestUrl, absl::Cord(bad_request.SerializeAsString()));
+  // The message: as many violations as fit, then how many there are.
+  constexpr size_t kCountBytes = 48;  // "; and 999999 more (1000000 in all)"
+  std::string message =
+      violations.size() == 1 ? "invalid field " : "invalid fields ";
+  size_t listed = 0;
+  for (const FieldViolation& v : violations) {
+    const std::string part =
+        absl::StrCat(Bounded(v.field, kMaxFieldBytes), ": ",
+                     Bounded(v.description, kMaxDescriptionBytes));
+    if (listed > 0 &&
+        message.size() + 2 + part.size() > kMaxMessageBytes - kCountBytes) {
+      break;
+    }
+    absl::StrAppend(&message, listed > 0 ? "; " : "", part);
+    ++listed;
+  }
+  if (listed < violations.size()) {
+    absl::StrAppend(&message, "; and ", violations.size() - listed, " more (",
+                    violations.size(), " in all)");
+  }
+  absl::Status status =
+      absl::InvalidArgumentError(Bounded(message, kMaxMessageBytes));
+  status.SetPayload(
+      kBadRequestUrl,
+      absl::Cord(BoundedBadRequest(all.field_violations()).SerializeAsString()));
   return status;
 }
 
@@ -92,18 +178,18 @@ bool GetErrorInfo(const absl::Status& status, google::rpc::ErrorInfo* info) {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
+  const std::string message = Bounded(status.message(), kMaxMessageBytes);
   google::rpc::Status wire;
   wire.set_code(static_cast<int>(status.code()));
-  wire.set_message(std::string(status.message()));
+  wire.set_message(message);
   status.ForEachPayload(
       [&wire](absl::string_view type_url, const absl::Cord& payload) {
         auto* any = wire.add_details();
         any->set_type_url(std::string(type_url));
-        any->set_value(std::string(payload));
+        any->set_value(BoundedPayload(type_url, payload));
       });
   // absl and gRPC status codes are numerically the same.
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()),
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       wire.details_size() > 0 ? wire.SerializeAsString() : "");
 }
 
@@ -124,13 +210,12 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
 }
 
 std::string OneLine(const absl::Status& status) {
-  std::string line = absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
-                                  status.message());
-  // Messages are single lines already; make sure of it for the terminal.
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return line;
+  // A message may echo what a request or the log held: one line, and no
+  // control character reaches the terminal.
+  return EscapeControlCharacters(
+      absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
+                   status.message()),
+      /*keep_newline_and_tab=*/false);
 }
 
 }  // namespace annals::rpc

@@ -8,6 +8,7 @@
 #ifndef ANNALS_PROTO_RPC_STATUS_H_
 #define ANNALS_PROTO_RPC_STATUS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,13 +28,27 @@ inline constexpr absl::string_view kErrorInfoUrl =
 // ErrorInfo.domain of every annals error.
 inline constexpr absl::string_view kDomain = "annals";
 
+// What an error echoes back at most, so that a client can always read it
+// (gRPC clients refuse metadata larger than 8 KiB by default): the first
+// field violations, at most kMaxViolations of them and kMaxViolationBytes
+// of their text, then one saying how many more there are; fields and
+// ErrorInfo metadata values of at most kMaxFieldBytes, descriptions of at
+// most kMaxDescriptionBytes, and a message of at most kMaxMessageBytes
+// (bytes of UTF-8). What is cut ends with "…".
+inline constexpr size_t kMaxViolations = 20;
+inline constexpr size_t kMaxViolationBytes = 2048;
+inline constexpr size_t kMaxFieldBytes = 64;
+inline constexpr size_t kMaxDescriptionBytes = 160;
+inline constexpr size_t kMaxMessageBytes = 512;
+
 struct FieldViolation {
   std::string field;        // path in the request: "events[0].summary"
   std::string description;  // what is wrong with it
 };
 
-// INVALID_ARGUMENT whose message lists every violation ("events[0].summary:
-// required; ...") and whose BadRequest payload carries them one by one.
+// INVALID_ARGUMENT whose message lists the violations ("events[0].summary:
+// required; ...") and whose BadRequest payload carries them one by one,
+// both bounded (kMaxViolations and the limits above).
 // Requires: !violations.empty().
 absl::Status InvalidArgument(const std::vector<FieldViolation>& violations);
 
@@ -60,7 +75,8 @@ std::vector<FieldViolation> FieldViolations(const absl::Status& status);
 bool GetErrorInfo(const absl::Status& status, google::rpc::ErrorInfo* info);
 
 // The gRPC status of `status`: same code and message, every payload as a
-// google.protobuf.Any detail of a google.rpc.Status.
+// google.protobuf.Any detail of a google.rpc.Status; message, BadRequest and
+// ErrorInfo bounded as above whoever built them.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 // The inverse: the details of `status` become payloads again.
 absl::Status FromGrpcStatus(const grpc::Status& status);

@@ -31,6 +31,7 @@
 #include "clients/cli/relationship_commands.h"
 #include "clients/cli/watch_command.h"
 #include "google/protobuf/util/json_util.h"
+#include "proto/control_characters.h"
 #include "proto/rpc_status.h"
 
 ABSL_FLAG(std::string, server, "",
@@ -309,10 +310,16 @@ int Get(Client& client, const std::vector<char*>& args) {
     if (json) {
       std::cout << ToJson(correction) << "\n";
     } else {
-      std::cout << "corrected at position " << correction.position() << " ("
-                << v1::Correction::Action_Name(correction.event().correction().action())
-                << ", id " << correction.event().id() << "): "
-                << correction.event().correction().reason() << "\n";
+      std::cout << EscapeControlCharacters(
+                       absl::StrCat(
+                           "corrected at position ", correction.position(),
+                           " (",
+                           v1::Correction::Action_Name(
+                               correction.event().correction().action()),
+                           ", id ", correction.event().id(), "): ",
+                           correction.event().correction().reason()),
+                       /*keep_newline_and_tab=*/false)
+                << "\n";
     }
   }
   return 0;

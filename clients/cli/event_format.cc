@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/control_characters.h"
 
 namespace annals {
 namespace {
@@ -132,10 +133,12 @@ std::string FormatEventLine(const v1::RecordedEvent& recorded) {
   if (event.target_size() > 0) {
     absl::StrAppend(&actors, ">", absl::StrJoin(event.target(), ","));
   }
-  return absl::StrCat("#", recorded.position(), " ", recorded.stream(), " v",
-                      recorded.stream_version(), " ",
-                      FormatOccurred(event.occurred()), " ", KindName(event),
-                      " ", actors, " ", event.id(), ": ", event.summary());
+  return EscapeControlCharacters(
+      absl::StrCat("#", recorded.position(), " ", recorded.stream(), " v",
+                   recorded.stream_version(), " ",
+                   FormatOccurred(event.occurred()), " ", KindName(event), " ",
+                   actors, " ", event.id(), ": ", event.summary()),
+      /*keep_newline_and_tab=*/false);
 }
 
 std::string FormatEventDetail(const v1::RecordedEvent& recorded) {
@@ -146,7 +149,7 @@ std::string FormatEventDetail(const v1::RecordedEvent& recorded) {
                                                      options);
   std::string hash;
   for (unsigned char c : recorded.hash()) absl::StrAppendFormat(&hash, "%02x", c);
-  return absl::StrCat(
+  return EscapeControlCharacters(absl::StrCat(
       "position:       ", recorded.position(), "\n",
       "stream:         ", recorded.stream(), " (version ",
       recorded.stream_version(), ")\n",
@@ -154,7 +157,7 @@ std::string FormatEventDetail(const v1::RecordedEvent& recorded) {
       google::protobuf::util::TimeUtil::ToString(recorded.recorded_at()), "\n",
       "principal:      ", recorded.principal(), "\n",
       "hash:           ", hash, "\n",
-      "event:\n", json);
+      "event:\n", json));
 }
 
 std::string FormatAppendResponse(const v1::AppendResponse& response) {

@@ -29,6 +29,9 @@ absl::Status SetExpectedVersion(absl::string_view expect,
 // "2002-09-17", "2018-03", "2019"; a range as "2014-05-26..2014-05-28".
 std::string FormatOccurred(const v1::Occurred& occurred);
 
+// Recorded text may hold control characters (a log written before they
+// were refused): what follows writes them escaped ("\u001b"), never raw.
+
 // One line per recorded event:
 // "#12 JPN-PRK v3 2002-09-17 meeting JPN>PRK koizumi-kim-2002: Koizumi ..."
 std::string FormatEventLine(const v1::RecordedEvent& event);

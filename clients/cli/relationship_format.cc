@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "clients/cli/event_format.h"
+#include "proto/control_characters.h"
 
 namespace annals {
 namespace {
@@ -250,8 +251,9 @@ std::string FormatIndex(const v1::GoldsteinIndex& index) {
 
 std::string FormatRelationship(const v1::RelationshipState& state,
                                const v1::GoldsteinIndex& index, int months) {
-  if (state.event_count() == 0)
-    return absl::StrCat(state.dyad(), ": no events");
+  if (state.event_count() == 0) {
+    return EscapeControlCharacters(absl::StrCat(state.dyad(), ": no events"));
+  }
   std::vector<std::string> lines;
   lines.push_back(
       absl::StrCat(state.dyad(), ": ", state.event_count(),
@@ -316,7 +318,7 @@ std::string FormatRelationship(const v1::RelationshipState& state,
     }
     lines.push_back(absl::StrCat("monthly: ", absl::StrJoin(recent, ", ")));
   }
-  return absl::StrJoin(lines, "\n");
+  return EscapeControlCharacters(absl::StrJoin(lines, "\n"));
 }
 
 std::string FormatRelationshipSummary(const v1::RelationshipSummary& summary) {
@@ -338,7 +340,7 @@ std::string FormatRelationshipSummary(const v1::RelationshipSummary& summary) {
     const std::string level = Words(v1::Meeting::Level_Name(meeting.level()));
     if (!level.empty()) absl::StrAppend(&out, " (", level, ")");
   }
-  return out;
+  return EscapeControlCharacters(out, /*keep_newline_and_tab=*/false);
 }
 
 std::string FormatTimelineEntry(const v1::TimelineEntry& entry) {
@@ -355,7 +357,7 @@ std::string FormatTimelineEntry(const v1::TimelineEntry& entry) {
   if (entry.amended_at() != 0) {
     absl::StrAppend(&out, " [amended at ", entry.amended_at(), "]");
   }
-  return out;
+  return EscapeControlCharacters(out, /*keep_newline_and_tab=*/false);
 }
 
 std::string FormatRebuildReport(const v1::RebuildProjectionsResponse& report) {

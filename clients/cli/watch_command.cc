@@ -12,6 +12,7 @@
 #include "clients/cli/cli_common.h"
 #include "clients/cli/event_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "proto/control_characters.h"
 #include "proto/rpc_status.h"
 #include "proto/subscribe_position.h"
 
@@ -194,7 +195,7 @@ std::string FormatWatchedState(const v1::WatchRelationshipResponse& response) {
                     " ", state.last_event().kind(), " ",
                     state.last_event().event_id());
   }
-  return line;
+  return EscapeControlCharacters(line, /*keep_newline_and_tab=*/false);
 }
 
 }  // namespace annals

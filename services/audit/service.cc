@@ -127,37 +127,52 @@ absl::StatusOr<v1::ReadStoredResponse> AuditQueries::ReadStored(
 }
 
 grpc::ServerUnaryReactor* AuditService::GetTreeHead(
-    grpc::CallbackServerContext* context, const v1::GetTreeHeadRequest*,
-    v1::GetTreeHeadResponse* response) {
-  return FinishWith(context, queries_.GetTreeHead(), response);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeUnary<v1::GetTreeHeadRequest, v1::GetTreeHeadResponse>(
+      context, request, response,
+      [this](const v1::GetTreeHeadRequest&) { return queries_.GetTreeHead(); });
 }
 
 grpc::ServerUnaryReactor* AuditService::ProveInclusion(
-    grpc::CallbackServerContext* context,
-    const v1::ProveInclusionRequest* request,
-    v1::ProveInclusionResponse* response) {
-  return FinishWith(context, queries_.ProveInclusion(*request), response);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ProveInclusionRequest, v1::ProveInclusionResponse>(
+      context, request, response,
+      [this](const v1::ProveInclusionRequest& prove) {
+        return queries_.ProveInclusion(prove);
+      });
 }
 
 grpc::ServerUnaryReactor* AuditService::ProveConsistency(
-    grpc::CallbackServerContext* context,
-    const v1::ProveConsistencyRequest* request,
-    v1::ProveConsistencyResponse* response) {
-  return FinishWith(context, queries_.ProveConsistency(*request), response);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ProveConsistencyRequest, v1::ProveConsistencyResponse>(
+      context, request, response,
+      [this](const v1::ProveConsistencyRequest& prove) {
+        return queries_.ProveConsistency(prove);
+      });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetPublicKey(
-    grpc::CallbackServerContext* context, const v1::GetPublicKeyRequest*,
-    v1::GetPublicKeyResponse* response) {
-  return FinishWith(context, absl::StatusOr<v1::GetPublicKeyResponse>(
-                                 queries_.GetPublicKey()),
-                    response);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeUnary<v1::GetPublicKeyRequest, v1::GetPublicKeyResponse>(
+      context, request, response,
+      [this](const v1::GetPublicKeyRequest&)
+          -> absl::StatusOr<v1::GetPublicKeyResponse> {
+        return queries_.GetPublicKey();
+      });
 }
 
 grpc::ServerUnaryReactor* AuditService::ReadStored(
-    grpc::CallbackServerContext* context, const v1::ReadStoredRequest* request,
-    v1::ReadStoredResponse* response) {
-  return FinishWith(context, queries_.ReadStored(*request), response);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ReadStoredRequest, v1::ReadStoredResponse>(
+      context, request, response,
+      [this](const v1::ReadStoredRequest& read) {
+        return queries_.ReadStored(read);
+      });
 }
 
 }  // namespace annals::services

@@ -2,7 +2,9 @@
 // tree heads, inclusion and consistency proofs, and positions exactly as
 // stored for exports. AuditQueries holds the logic (validation naming each
 // field, proofs from storage::EventLog); AuditService is the thin
-// callback-API adapter.
+// callback-API adapter, every method served raw and its request parsed
+// through services/rpc (INVALID_ARGUMENT for bytes that are not the request
+// message).
 #ifndef ANNALS_SERVICES_AUDIT_SERVICE_H_
 #define ANNALS_SERVICES_AUDIT_SERVICE_H_
 
@@ -44,31 +46,32 @@ class AuditQueries {
   const TreeHeadSigner* const signer_;
 };
 
-class AuditService final : public v1::Audit::CallbackService {
+class AuditService final
+    : public v1::Audit::WithRawCallbackMethod_GetTreeHead<
+          v1::Audit::WithRawCallbackMethod_ProveInclusion<
+              v1::Audit::WithRawCallbackMethod_ProveConsistency<
+                  v1::Audit::WithRawCallbackMethod_GetPublicKey<
+                      v1::Audit::WithRawCallbackMethod_ReadStored<
+                          v1::Audit::Service>>>>> {
  public:
   AuditService(const storage::EventLog* log, const TreeHeadSigner* signer)
       : queries_(log, signer) {}
 
   grpc::ServerUnaryReactor* GetTreeHead(
-      grpc::CallbackServerContext* context,
-      const v1::GetTreeHeadRequest* request,
-      v1::GetTreeHeadResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ProveInclusion(
-      grpc::CallbackServerContext* context,
-      const v1::ProveInclusionRequest* request,
-      v1::ProveInclusionResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ProveConsistency(
-      grpc::CallbackServerContext* context,
-      const v1::ProveConsistencyRequest* request,
-      v1::ProveConsistencyResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetPublicKey(
-      grpc::CallbackServerContext* context,
-      const v1::GetPublicKeyRequest* request,
-      v1::GetPublicKeyResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ReadStored(
-      grpc::CallbackServerContext* context,
-      const v1::ReadStoredRequest* request,
-      v1::ReadStoredResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
 
  private:
   const AuditQueries queries_;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "proto/rpc_status.h"
 #include "services/event_log/service.h"
+#include "services/rpc/raw_request.h"
 
 namespace annals::services {
 
@@ -52,8 +53,7 @@ void SetError(const absl::Status& status, v1::AppendAck* ack) {
 }  // namespace
 
 class AppendSessions::Reactor final
-    : public grpc::ServerBidiReactor<v1::AppendSessionRequest,
-                                     v1::AppendSessionResponse> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   Reactor(AppendSessions* sessions, std::string principal)
       : sessions_(sessions), principal_(std::move(principal)) {}
@@ -74,7 +74,7 @@ class AppendSessions::Reactor final
       absl::MutexLock lock(&mu_);
       reading_ = true;
     }
-    StartRead(&request_);
+    StartRead(&read_);
   }
 
   // Shutdown: stop reading, answer what was read, end with UNAVAILABLE.
@@ -103,7 +103,9 @@ class AppendSessions::Reactor final
       Pump();
       return;
     }
-    const size_t bytes = request_.ByteSizeLong();
+    const size_t bytes = read_.Length();
+    const absl::Status parsed = ParseRawMessage(read_, &request_);
+    read_.Clear();
     uint64_t seq = 0;
     {
       absl::MutexLock lock(&mu_);
@@ -111,13 +113,27 @@ class AppendSessions::Reactor final
         reading_ = false;
         return;
       }
-      seq = first_seq_ + slots_.size();
-      Slot& slot = slots_.emplace_back();
-      slot.bytes = bytes;
-      slot.ack.set_correlation_id(request_.correlation_id());
-      queued_bytes_ += bytes;
+      if (!parsed.ok()) {
+        // Nothing after it is read: answer what was, then end with it.
+        reading_ = false;
+        reads_done_ = true;
+        end_status_ = parsed;
+      } else {
+        seq = first_seq_ + slots_.size();
+        Slot& slot = slots_.emplace_back();
+        slot.bytes = bytes;
+        slot.ack.set_correlation_id(request_.correlation_id());
+        queued_bytes_ += bytes;
+      }
     }
-    if (!request_.has_append()) {
+    if (!parsed.ok()) {
+      Pump();
+      return;
+    }
+    absl::Status fields = CheckRequestFields(request_);
+    if (!fields.ok()) {
+      Complete(seq, fields);
+    } else if (!request_.has_append()) {
       Complete(seq, rpc::InvalidArgument({{"append", "required"}}));
     } else {
       Ref();  // the append's
@@ -137,7 +153,7 @@ class AppendSessions::Reactor final
         read_next = true;
       }
     }
-    if (read_next) StartRead(&request_);
+    if (read_next) StartRead(&read_);
   }
 
   void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
@@ -147,7 +163,7 @@ class AppendSessions::Reactor final
       writing_ = false;
       written_requests_ = 0;
       written_bytes_ = 0;
-      response_.Clear();
+      out_.Clear();
       if (!ok) {
         broken_ = true;
       } else if (!reading_ && !reads_done_ && !draining_ && !finished_ &&
@@ -156,7 +172,7 @@ class AppendSessions::Reactor final
         read_next = true;
       }
     }
-    if (read_next) StartRead(&request_);
+    if (read_next) StartRead(&read_);
     Pump();
   }
 
@@ -234,10 +250,15 @@ class AppendSessions::Reactor final
           slots_.pop_front();
           ++first_seq_;
         }
+        bool own_buffer = false;
+        grpc::SerializationTraits<v1::AppendSessionResponse>::Serialize(
+            response_, &out_, &own_buffer);
+        response_.Clear();
         writing_ = true;
         write = true;
       } else if (slots_.empty() && reads_done_) {
-        finish = true;  // half-closed and all answered
+        finish = true;  // half-closed or refused, and all answered
+        status = end_status_;
       } else if (slots_.empty() && draining_) {
         finish = true;
         status = absl::UnavailableError(
@@ -248,7 +269,7 @@ class AppendSessions::Reactor final
         slots_.clear();
       }
     }
-    if (write) StartWrite(&response_);
+    if (write) StartWrite(&out_);
     if (finish) Finish(rpc::ToGrpcStatus(status));
   }
 
@@ -256,8 +277,9 @@ class AppendSessions::Reactor final
   AppendSessions* const sessions_;
   const std::string principal_;
 
-  // The request being read: used by the read side only (one read at a
-  // time).
+  // The request being read, and parsed: used by the read side only (one
+  // read at a time).
+  grpc::ByteBuffer read_;
   v1::AppendSessionRequest request_;
 
   std::atomic<int> refs_{1};  // gRPC's, plus one per queued append
@@ -268,13 +290,18 @@ class AppendSessions::Reactor final
   std::deque<Slot> slots_ ABSL_GUARDED_BY(mu_);
   uint64_t first_seq_ ABSL_GUARDED_BY(mu_) = 0;
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // of the requests in slots_
-  // The response being written, and the requests it answers.
+  // The response being built, its bytes being written, and the requests
+  // they answer.
   v1::AppendSessionResponse response_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer out_ ABSL_GUARDED_BY(mu_);
   size_t written_requests_ ABSL_GUARDED_BY(mu_) = 0;
   size_t written_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;     // a read is in flight
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;  // no more requests
+  // How the session ends once reads are done and all is answered: OK after
+  // a half-close, INVALID_ARGUMENT after a request that did not parse.
+  absl::Status end_status_ ABSL_GUARDED_BY(mu_);
   bool draining_ ABSL_GUARDED_BY(mu_) = false;    // service shutting down
   bool broken_ ABSL_GUARDED_BY(mu_) = false;      // cancelled or write failed
   bool finished_ ABSL_GUARDED_BY(mu_) = false;    // Finish called or due
@@ -284,7 +311,7 @@ AppendSessions::AppendSessions(storage::EventLog* log, const Limits& limits,
                                const AppendSessionOptions& options)
     : log_(log), limits_(limits), options_(options) {}
 
-grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 AppendSessions::Open(grpc::CallbackServerContext* context) {
   auto* reactor = new Reactor(this, PrincipalOf(*context));
   reactor->Start();

@@ -7,7 +7,8 @@
 //
 // One reactor per session, one read and one write in flight, no thread per
 // session:
-//   - Reading: OnReadDone validates the request and queues it on the log
+//   - Reading: OnReadDone parses the request (services/rpc/raw_request.h),
+//     validates it and queues it on the log
 //     (EventLog::AppendAsync), gives it the next slot of the session's
 //     in-order queue, and reads the next request unless the window (read
 //     but not yet acknowledged requests, or their bytes) is full; reading
@@ -15,10 +16,11 @@
 //   - Acknowledging: the log's callback fills the request's slot. Whenever
 //     no write is in flight, the done slots at the front of the queue go
 //     out as one response (several acks per message).
-//   - Ending: the client half-closes (every slot is answered, then OK); the
-//     client cancels or the stream breaks (CANCELLED, nothing more is
-//     sent); the service shuts down (no more reads, every slot is answered,
-//     then UNAVAILABLE).
+//   - Ending: the client half-closes (every slot is answered, then OK); a
+//     request is not an AppendSessionRequest (no more reads, every slot is
+//     answered, then INVALID_ARGUMENT); the client cancels or the stream
+//     breaks (CANCELLED, nothing more is sent); the service shuts down (no
+//     more reads, every slot is answered, then UNAVAILABLE).
 #ifndef ANNALS_SERVICES_EVENT_LOG_APPEND_SESSION_H_
 #define ANNALS_SERVICES_EVENT_LOG_APPEND_SESSION_H_
 
@@ -78,10 +80,11 @@ class AppendSessions {
   AppendSessions(const AppendSessions&) = delete;
   AppendSessions& operator=(const AppendSessions&) = delete;
 
-  // The reactor of a new session; after Shutdown, one that finishes at
-  // once with UNAVAILABLE.
-  grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
-  Open(grpc::CallbackServerContext* context);
+  // The reactor of a new session, which reads serialized
+  // AppendSessionRequests and writes serialized AppendSessionResponses;
+  // after Shutdown, one that finishes at once with UNAVAILABLE.
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Open(
+      grpc::CallbackServerContext* context);
 
   // Ends every session: each stops reading, answers every request it has
   // read (their appends are committed or failed by the log) and finishes

@@ -7,19 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "proto/rpc_status.h"
+#include "services/rpc/unary_reactor.h"
 
 namespace annals::services {
 namespace {
 
 constexpr uint32_t kDefaultReadLimit = 100;
-
-// Finishes `reactor` with `status` converted once to the wire.
-grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
-                                     const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(rpc::ToGrpcStatus(status));
-  return reactor;
-}
 
 // The page size of a read request: 0 means the default; above the limit is
 // a violation of `limit`.
@@ -56,6 +49,74 @@ void MoveEvents(std::vector<v1::RecordedEvent>& from,
   for (v1::RecordedEvent& event : from) to->Add()->Swap(&event);
 }
 
+absl::StatusOr<v1::ReadStreamResponse> ReadStreamPage(
+    const storage::EventLog& log, const Limits& limits,
+    const v1::ReadStreamRequest& request) {
+  std::vector<rpc::FieldViolation> violations;
+  if (!IsValidStreamName(request.stream())) {
+    violations.push_back(
+        {"stream", request.stream().empty()
+                       ? "required"
+                       : "must be 1 to 128 characters from [A-Za-z0-9._:-]"});
+  }
+  const size_t limit = PageSize(request.limit(), limits, &violations);
+  const storage::Direction direction =
+      ToDirection(request.direction(), &violations);
+  if (!violations.empty()) return rpc::InvalidArgument(violations);
+
+  absl::StatusOr<storage::ReadPage> page = log.ReadStream(
+      request.stream(), request.from_version(), direction, limit);
+  if (!page.ok()) return page.status();
+  v1::ReadStreamResponse response;
+  MoveEvents(page->events, response.mutable_events());
+  response.set_next_version(page->next);
+  response.set_stream_version(page->last);
+  response.set_end_of_stream(page->end);
+  return response;
+}
+
+absl::StatusOr<v1::ReadAllResponse> ReadAllPage(
+    const storage::EventLog& log, const Limits& limits,
+    const v1::ReadAllRequest& request) {
+  std::vector<rpc::FieldViolation> violations;
+  const size_t limit = PageSize(request.limit(), limits, &violations);
+  const storage::Direction direction =
+      ToDirection(request.direction(), &violations);
+  if (!violations.empty()) return rpc::InvalidArgument(violations);
+
+  absl::StatusOr<storage::ReadPage> page =
+      log.ReadAll(request.from_position(), direction, limit);
+  if (!page.ok()) return page.status();
+  v1::ReadAllResponse response;
+  MoveEvents(page->events, response.mutable_events());
+  response.set_next_position(page->next);
+  response.set_head(page->last);
+  response.set_end_of_log(page->end);
+  return response;
+}
+
+// The event and its corrections.
+absl::StatusOr<v1::GetEventResponse> EventWithCorrections(
+    const storage::EventLog& log, const v1::GetEventRequest& request) {
+  if (request.id().empty()) return rpc::InvalidArgument({{"id", "required"}});
+  absl::StatusOr<v1::RecordedEvent> event = log.GetEvent(request.id());
+  if (!event.ok()) return event.status();
+  v1::GetEventResponse response;
+  response.mutable_event()->Swap(&*event);
+  absl::StatusOr<std::vector<uint64_t>> corrections =
+      log.CorrectionsOf(request.id());
+  if (absl::IsUnimplemented(corrections.status())) {
+    return response;  // a log without the index
+  }
+  if (!corrections.ok()) return corrections.status();
+  for (uint64_t position : *corrections) {
+    absl::StatusOr<v1::RecordedEvent> correction = log.GetEventAt(position);
+    if (!correction.ok()) return correction.status();
+    response.add_corrections()->Swap(&*correction);
+  }
+  return response;
+}
+
 }  // namespace
 
 std::string PrincipalOf(const grpc::CallbackServerContext& context) {
@@ -79,94 +140,52 @@ EventLogService::EventLogService(storage::EventLog* log, const Limits& limits,
     : log_(log), limits_(limits), sessions_(log, limits, session_options) {}
 
 grpc::ServerUnaryReactor* EventLogService::Append(
-    grpc::CallbackServerContext* context, const v1::AppendRequest* request,
-    v1::AppendResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  QueueAppend(
-      log_, limits_, *request, PrincipalOf(*context),
-      [reactor, response](absl::StatusOr<storage::AppendResult> result) {
-        if (result.ok()) ToAppendResponse(*result, response);
-        reactor->Finish(rpc::ToGrpcStatus(result.status()));
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeUnary<v1::AppendRequest, v1::AppendResponse>(
+      context, request, response,
+      [this, context](const v1::AppendRequest& append,
+                      Respond<v1::AppendResponse> respond) {
+        QueueAppend(log_, limits_, append, PrincipalOf(*context),
+                    [respond](absl::StatusOr<storage::AppendResult> result) {
+                      if (!result.ok()) return respond(result.status());
+                      v1::AppendResponse appended;
+                      ToAppendResponse(*result, &appended);
+                      respond(std::move(appended));
+                    });
       });
-  return reactor;
 }
 
-grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 EventLogService::AppendSession(grpc::CallbackServerContext* context) {
   return sessions_.Open(context);
 }
 
 grpc::ServerUnaryReactor* EventLogService::ReadStream(
-    grpc::CallbackServerContext* context, const v1::ReadStreamRequest* request,
-    v1::ReadStreamResponse* response) {
-  std::vector<rpc::FieldViolation> violations;
-  if (!IsValidStreamName(request->stream())) {
-    violations.push_back(
-        {"stream", request->stream().empty()
-                       ? "required"
-                       : "must be 1 to 128 characters from [A-Za-z0-9._:-]"});
-  }
-  const size_t limit = PageSize(request->limit(), limits_, &violations);
-  const storage::Direction direction =
-      ToDirection(request->direction(), &violations);
-  if (!violations.empty()) {
-    return FinishWith(context, rpc::InvalidArgument(violations));
-  }
-
-  absl::StatusOr<storage::ReadPage> page = log_->ReadStream(
-      request->stream(), request->from_version(), direction, limit);
-  if (page.ok()) {
-    MoveEvents(page->events, response->mutable_events());
-    response->set_next_version(page->next);
-    response->set_stream_version(page->last);
-    response->set_end_of_stream(page->end);
-  }
-  return FinishWith(context, page.status());
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ReadStreamRequest, v1::ReadStreamResponse>(
+      context, request, response, [this](const v1::ReadStreamRequest& read) {
+        return ReadStreamPage(*log_, limits_, read);
+      });
 }
 
 grpc::ServerUnaryReactor* EventLogService::ReadAll(
-    grpc::CallbackServerContext* context, const v1::ReadAllRequest* request,
-    v1::ReadAllResponse* response) {
-  std::vector<rpc::FieldViolation> violations;
-  const size_t limit = PageSize(request->limit(), limits_, &violations);
-  const storage::Direction direction =
-      ToDirection(request->direction(), &violations);
-  if (!violations.empty()) {
-    return FinishWith(context, rpc::InvalidArgument(violations));
-  }
-
-  absl::StatusOr<storage::ReadPage> page =
-      log_->ReadAll(request->from_position(), direction, limit);
-  if (page.ok()) {
-    MoveEvents(page->events, response->mutable_events());
-    response->set_next_position(page->next);
-    response->set_head(page->last);
-    response->set_end_of_log(page->end);
-  }
-  return FinishWith(context, page.status());
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ReadAllRequest, v1::ReadAllResponse>(
+      context, request, response, [this](const v1::ReadAllRequest& read) {
+        return ReadAllPage(*log_, limits_, read);
+      });
 }
 
 grpc::ServerUnaryReactor* EventLogService::GetEvent(
-    grpc::CallbackServerContext* context, const v1::GetEventRequest* request,
-    v1::GetEventResponse* response) {
-  if (request->id().empty()) {
-    return FinishWith(context, rpc::InvalidArgument({{"id", "required"}}));
-  }
-  absl::StatusOr<v1::RecordedEvent> event = log_->GetEvent(request->id());
-  if (!event.ok()) return FinishWith(context, event.status());
-  response->mutable_event()->Swap(&*event);
-  absl::StatusOr<std::vector<uint64_t>> corrections =
-      log_->CorrectionsOf(request->id());
-  if (absl::IsUnimplemented(corrections.status())) {
-    return FinishWith(context, absl::OkStatus());  // a log without the index
-  }
-  if (!corrections.ok()) return FinishWith(context, corrections.status());
-  for (uint64_t position : *corrections) {
-    absl::StatusOr<v1::RecordedEvent> correction = log_->GetEventAt(position);
-    if (!correction.ok()) return FinishWith(context, correction.status());
-    response->add_corrections()->Swap(&*correction);
-  }
-  return FinishWith(context, absl::OkStatus());
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeUnary<v1::GetEventRequest, v1::GetEventResponse>(
+      context, request, response, [this](const v1::GetEventRequest& get) {
+        return EventWithCorrections(*log_, get);
+      });
 }
 
 }  // namespace annals::services

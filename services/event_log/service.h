@@ -1,5 +1,7 @@
 // The annals.v1.EventLog gRPC service: thin adapters from the wire to the
-// storage::EventLog. Each handler validates its request (services/
+// storage::EventLog. Every method is served raw and parses its request
+// through services/rpc (INVALID_ARGUMENT for bytes that are not the
+// request message); each handler validates its request (services/model/
 // validation.h), makes one domain call, and converts the status once.
 #ifndef ANNALS_SERVICES_EVENT_LOG_SERVICE_H_
 #define ANNALS_SERVICES_EVENT_LOG_SERVICE_H_
@@ -17,29 +19,38 @@ namespace annals::services {
 // "anonymous@<peer address without port>" on an unauthenticated connection.
 std::string PrincipalOf(const grpc::CallbackServerContext& context);
 
-class EventLogService final : public v1::EventLog::CallbackService {
+class EventLogService final
+    : public v1::EventLog::WithRawCallbackMethod_Append<
+          v1::EventLog::WithRawCallbackMethod_AppendSession<
+              v1::EventLog::WithRawCallbackMethod_ReadStream<
+                  v1::EventLog::WithRawCallbackMethod_ReadAll<
+                      v1::EventLog::WithRawCallbackMethod_GetEvent<
+                          v1::EventLog::Service>>>>> {
  public:
   // `log` must outlive the service. Thread-safe.
   EventLogService(storage::EventLog* log, const Limits& limits,
                   const AppendSessionOptions& session_options = {});
 
+  // Each unary method takes its request message serialized and answers
+  // with its response message serialized.
+
   // Completes when the append is durable; the handler thread never waits
   // for the writer.
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
-                                   const v1::AppendRequest* request,
-                                   v1::AppendResponse* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
   // See services/event_log/append_session.h.
-  grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
-  AppendSession(grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AppendSession(
+      grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* context,
-                                       const v1::ReadStreamRequest* request,
-                                       v1::ReadStreamResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* context,
-                                    const v1::ReadAllRequest* request,
-                                    v1::ReadAllResponse* response) override;
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetEvent(grpc::CallbackServerContext* context,
-                                     const v1::GetEventRequest* request,
-                                     v1::GetEventResponse* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
 
   // Ends every append session (see AppendSessions::Shutdown). Call before
   // grpc::Server::Shutdown so that sessions need not wait for its deadline.

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "annals/v1/event.pb.h"
 #include "annals/v1/event_log.pb.h"
+#include "google/protobuf/message.h"
 #include "proto/rpc_status.h"
 #include "storage/event_log.h"
 
@@ -55,6 +56,16 @@ void NormalizeEvent(v1::Event* event);
 // "-" ("JPN-PRK"); with no target, the first two distinct sources; a single
 // actor alone is its own stream. Requires a valid event.
 std::string PrimaryDyad(const v1::Event& event);
+
+// OK, or INVALID_ARGUMENT naming every field `request` holds that its
+// schema does not know, at any depth ("events[0].meeting: unknown field
+// 999"; the request's own are named by its type), and every text field of
+// an annals.v1.Event in it holding a control character other than newline
+// and tab (C0, DEL, C1 U+0080 to U+009F), with its code point. Every
+// request is checked so (services/rpc/raw_request.h) before any other rule:
+// such bytes would otherwise be stored, signed and served for ever. A
+// reflection walk; implemented in validation_fields.cc.
+absl::Status CheckRequestFields(const google::protobuf::Message& request);
 
 // Validates `request` completely and turns it into a batch for the log:
 // stream (given or derived), expected version, normalized events.

@@ -1,6 +1,8 @@
 // The annals.v1.Relationships and annals.v1.Admin gRPC services
 // (proto/annals/v1/query.proto): thin adapters over RelationshipQueries and
-// storage::EventLog::RebuildProjections.
+// storage::EventLog::RebuildProjections. Every method is served raw (bytes
+// in, bytes out) and parses its request through services/rpc, so that bytes
+// that are not the request message get INVALID_ARGUMENT.
 #ifndef ANNALS_SERVICES_RELATIONSHIPS_SERVICE_H_
 #define ANNALS_SERVICES_RELATIONSHIPS_SERVICE_H_
 
@@ -14,13 +16,13 @@
 
 namespace annals::services {
 
-// GetRelationship is served raw (bytes in, bytes out): its answer for the
-// current state is the stored bytes plus the head, which gRPC's message
-// API would parse and serialize again (tens of KB on a large log).
+// GetRelationship's answer for the current state is the stored bytes plus
+// the head, never parsed: gRPC's message API would parse and serialize them
+// again (tens of KB on a large log).
 class RelationshipsService final
     : public v1::Relationships::WithRawCallbackMethod_GetRelationship<
-          v1::Relationships::WithCallbackMethod_ListRelationships<
-              v1::Relationships::WithCallbackMethod_QueryTimeline<
+          v1::Relationships::WithRawCallbackMethod_ListRelationships<
+              v1::Relationships::WithRawCallbackMethod_QueryTimeline<
                   v1::Relationships::Service>>> {
  public:
   // `log` must outlive the service. Thread-safe.
@@ -33,19 +35,19 @@ class RelationshipsService final
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListRelationships(
-      grpc::CallbackServerContext* context,
-      const v1::ListRelationshipsRequest* request,
-      v1::ListRelationshipsResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* QueryTimeline(
-      grpc::CallbackServerContext* context,
-      const v1::QueryTimelineRequest* request,
-      v1::QueryTimelineResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
 
  private:
   const RelationshipQueries queries_;
 };
 
-class AdminService final : public v1::Admin::CallbackService {
+class AdminService final
+    : public v1::Admin::WithRawCallbackMethod_RebuildProjections<
+          v1::Admin::Service> {
  public:
   // `log` must outlive the service.
   explicit AdminService(storage::EventLog* log) : log_(log) {}
@@ -56,9 +58,8 @@ class AdminService final : public v1::Admin::CallbackService {
   // it takes, which must not tie up a gRPC thread. One at a time: ABORTED
   // while another runs.
   grpc::ServerUnaryReactor* RebuildProjections(
-      grpc::CallbackServerContext* context,
-      const v1::RebuildProjectionsRequest* request,
-      v1::RebuildProjectionsResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
 
  private:
   storage::EventLog* const log_;

@@ -1,8 +1,16 @@
 #include "services/server/server.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 
@@ -19,6 +27,43 @@ int MaxReceiveBytes(const Limits& limits) {
 
 int Millis(absl::Duration d) {
   return static_cast<int>(absl::ToInt64Milliseconds(d));
+}
+
+// Why gRPC could not listen on `address` (HOST:PORT, [V6]:PORT): binds a
+// socket to it the way gRPC does and says what the system said ("address
+// already in use"), or that it is not a HOST:PORT.
+std::string WhyCannotListen(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return "not a HOST:PORT";
+  absl::string_view host(address.data(), colon);
+  host = absl::StripSuffix(absl::StripPrefix(host, "["), "]");
+  const std::string port = address.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string node(host);
+  const int resolved = getaddrinfo(node.empty() ? nullptr : node.c_str(),
+                                   port.c_str(), &hints, &found);
+  if (resolved != 0) {
+    return absl::StrCat("not a valid HOST:PORT (", gai_strerror(resolved), ")");
+  }
+  std::string why = "the address cannot be bound";
+  const int fd = socket(found->ai_family, found->ai_socktype, 0);
+  if (fd >= 0) {
+    const int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (bind(fd, found->ai_addr, found->ai_addrlen) != 0) {
+      why = errno == EADDRINUSE
+                ? "the address is in use (another annalsd, or another "
+                  "program, listens on it)"
+                : std::strerror(errno);
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return why;
 }
 
 }  // namespace
@@ -81,13 +126,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       Millis(options.min_client_ping_interval));
   // Pings need not wait for data: a quiet subscription has none to send.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // One server per address: without this gRPC sets SO_REUSEPORT, and a
+  // second annalsd on the same port would start and take part of the
+  // traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(MaxReceiveBytes(options.limits));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr ||
       (!options.listen.empty() && server->port_ == 0)) {
     return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen,
-        " (address in use, or not a valid HOST:PORT?)"));
+        "cannot listen on ", options.listen, ": ",
+        WhyCannotListen(options.listen)));
   }
   // SERVING while appends can succeed; NOT_SERVING while the log's storage
   // has failed (a full disk, an I/O error) until it is back.

@@ -25,11 +25,11 @@ namespace annals::services {
 namespace {
 
 // A call refused before it started: finishes at once with `status`.
-template <typename Response>
-class RefusedReactor final : public grpc::ServerWriteReactor<Response> {
+class RefusedReactor final
+    : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit RefusedReactor(const absl::Status& status) {
-    this->Finish(rpc::ToGrpcStatus(status));
+    Finish(rpc::ToGrpcStatus(status));
   }
   void OnDone() override { delete this; }
 };
@@ -463,15 +463,13 @@ class SubscribeReactor final : public HubReactor<grpc::ByteBuffer> {
 // ---------------------------------------------------------------------------
 // WatchRelationship
 
-class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
+class WatchReactor final : public HubReactor<grpc::ByteBuffer> {
  public:
   WatchReactor(SubscriptionHub* hub, std::string dyad)
       : HubReactor(hub), dyad_(std::move(dyad)) {}
 
   void OnWriteDone(bool ok) override {
-    // Free the parsed state until the next change: only its bytes are
-    // kept, to compare (Clear would keep the parsed fields' memory).
-    v1::WatchRelationshipResponse().Swap(&response_);
+    out_.Clear();  // only the stored bytes are kept, to compare
     if (!ok) {
       FinishWith(absl::CancelledError("the stream broke"));
       return;
@@ -543,16 +541,19 @@ class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
       if (finished_) return;
       seen_ = head;
       if (!sent_ || bytes != sent_bytes_) {
-        response_.Clear();
         absl::StatusOr<v1::RelationshipState> state =
             bytes.empty() ? v1::RelationshipState()
                           : ParseStoredRelationship(bytes, dyad_);
         if (!state.ok()) {
           error = state.status();
         } else {
-          *response_.mutable_state() = *std::move(state);
-          response_.mutable_state()->set_dyad(dyad_);
-          response_.set_position(head);
+          v1::WatchRelationshipResponse response;
+          *response.mutable_state() = *std::move(state);
+          response.mutable_state()->set_dyad(dyad_);
+          response.set_position(head);
+          bool own_buffer = false;
+          grpc::SerializationTraits<v1::WatchRelationshipResponse>::Serialize(
+              response, &out_, &own_buffer);
           sent_ = true;
           sent_bytes_ = bytes;
           write = true;
@@ -563,7 +564,7 @@ class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
     if (!error.ok()) {
       FinishWith(error);
     } else if (write) {
-      StartWriteNow(&response_);
+      StartWriteNow(&out_);
     } else {
       Wait();
     }
@@ -577,7 +578,8 @@ class WatchReactor final : public HubReactor<v1::WatchRelationshipResponse> {
   uint64_t seen_ = 0;  // the head the last read included
   bool sent_ = false;
   std::string sent_bytes_;
-  v1::WatchRelationshipResponse response_;  // being written, else empty
+  // A serialized WatchRelationshipResponse being written, else empty.
+  grpc::ByteBuffer out_;
 };
 
 }  // namespace
@@ -587,11 +589,10 @@ SubscriptionService::SubscriptionService(SubscriptionHub* hub) : hub_(hub) {}
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
     grpc::CallbackServerContext* /*context*/,
     const grpc::ByteBuffer* request_bytes) {
-  using Refused = RefusedReactor<grpc::ByteBuffer>;
   v1::SubscribeRequest parsed;
-  if (!ParseRawRequest(*request_bytes, &parsed)) {
-    return new Refused(absl::InvalidArgumentError(
-        "the request is not an annals.v1.SubscribeRequest"));
+  if (absl::Status status = ParseRawRequest(*request_bytes, &parsed);
+      !status.ok()) {
+    return new RefusedReactor(status);
   }
   const v1::SubscribeRequest* request = &parsed;
   std::vector<rpc::FieldViolation> violations;
@@ -603,7 +604,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
         {"from_position",
          "must be at least 1 (set from_start for the whole log)"});
   }
-  if (!violations.empty()) return new Refused(rpc::InvalidArgument(violations));
+  if (!violations.empty()) {
+    return new RefusedReactor(rpc::InvalidArgument(violations));
+  }
 
   uint64_t next = 0;
   switch (request->start_case()) {
@@ -612,7 +615,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
       const uint64_t head =
           std::max(hub_->head(), hub_->log()->GetHead().position);
       if (request->from_position() > head + 1) {
-        return new Refused(absl::OutOfRangeError(absl::StrCat(
+        return new RefusedReactor(absl::OutOfRangeError(absl::StrCat(
             "from_position ", request->from_position(),
             " is beyond the log's head ", head, " plus one")));
       }
@@ -635,16 +638,20 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
   return reactor;
 }
 
-grpc::ServerWriteReactor<v1::WatchRelationshipResponse>*
+grpc::ServerWriteReactor<grpc::ByteBuffer>*
 SubscriptionService::WatchRelationship(
     grpc::CallbackServerContext* /*context*/,
-    const v1::WatchRelationshipRequest* request) {
+    const grpc::ByteBuffer* request_bytes) {
+  v1::WatchRelationshipRequest request;
+  if (absl::Status status = ParseRawRequest(*request_bytes, &request);
+      !status.ok()) {
+    return new RefusedReactor(status);
+  }
   std::string problem = "required";
   const std::string dyad =
-      request->dyad().empty() ? "" : ParseDyad(request->dyad(), &problem);
+      request.dyad().empty() ? "" : ParseDyad(request.dyad(), &problem);
   if (dyad.empty()) {
-    return new RefusedReactor<v1::WatchRelationshipResponse>(
-        rpc::InvalidArgument({{"dyad", problem}}));
+    return new RefusedReactor(rpc::InvalidArgument({{"dyad", problem}}));
   }
   auto* reactor = new WatchReactor(hub_, dyad);
   reactor->Start();

@@ -28,13 +28,15 @@
 
 namespace annals::services {
 
-// Subscribe is served raw (bytes out): its events are the log's stored
-// bytes, written once into the buffer gRPC sends (services/
-// subscription_wire.h) instead of into a message that gRPC serializes
-// again, a second copy held while the write is in flight.
+// Both methods are served raw: their requests are parsed through
+// services/rpc (INVALID_ARGUMENT for bytes that are not the request
+// message). Subscribe's events are the log's stored bytes, written once
+// into the buffer gRPC sends (services/subscriptions/wire.h) instead of
+// into a message that gRPC serializes again, a second copy held while the
+// write is in flight.
 class SubscriptionService final
     : public v1::Subscriptions::WithRawCallbackMethod_Subscribe<
-          v1::Subscriptions::WithCallbackMethod_WatchRelationship<
+          v1::Subscriptions::WithRawCallbackMethod_WatchRelationship<
               v1::Subscriptions::Service>> {
  public:
   // `hub` must be attached to the log and outlive the service's calls
@@ -47,9 +49,11 @@ class SubscriptionService final
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
 
-  grpc::ServerWriteReactor<v1::WatchRelationshipResponse>* WatchRelationship(
+  // Writes serialized annals.v1.WatchRelationshipResponse messages;
+  // `request` is a serialized annals.v1.WatchRelationshipRequest.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchRelationship(
       grpc::CallbackServerContext* context,
-      const v1::WatchRelationshipRequest* request) override;
+      const grpc::ByteBuffer* request) override;
 
  private:
   // Constant after construction.

@@ -90,6 +90,7 @@ struct StartedServer {
   std::string port;     // the port it bound, "" when it did not start
   std::string address;  // "127.0.0.1:<port>"
   std::string error;    // why it did not start (with its log); "" when it did
+  int exit_code = 0;    // when it exited before serving: its code, -1 on a signal
 };
 
 // Starts the annalsd binary at `annalsd` listening on `listen` over
@@ -124,6 +125,7 @@ inline StartedServer StartAnnalsd(const std::string& annalsd,
     int status = 0;
     if (waitpid(server.pid, &status, WNOHANG) != 0) {
       server.pid = -1;
+      server.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       server.error = "annalsd exited early: " + ReadFileOrEmpty(log);
       return server;
     }
