@@ -10,10 +10,16 @@
 #include <cstdlib>
 
 #include "absl/status/status.h"
+#include "google/protobuf/stubs/logging.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/slice.h"
 
 namespace annals::fuzz {
+
+// Protobuf logs every string field with bad UTF-8 it parses: most of a
+// run's output, and time, without this.
+inline const bool kProtobufLogsSilenced =
+    (google::protobuf::SetLogHandler(nullptr), true);
 
 // Aborts, naming `what`, unless `holds`.
 inline void Require(bool holds, const char* what) {
