@@ -4,12 +4,16 @@
 #
 #   deploy/dev.sh run    # build, start annalsd on ./annals-data, load the seed
 #                        # timeline (deploy/seed/timeline.jsonl), stay in front
-#   deploy/dev.sh test   # build and run the whole test suite
+#   deploy/dev.sh test   # build and run the whole test suite, then build the
+#                        # fuzz targets (tests/fuzz) and run each for a few
+#                        # seconds on its corpus
 #   deploy/dev.sh build  # install and build only
+#   deploy/dev.sh fuzz   # only the fuzz targets' build and short runs
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 readonly BUILD_DIR="${ANNALS_BUILD_DIR:-build}"
+readonly FUZZ_BUILD_DIR="${ANNALS_FUZZ_BUILD_DIR:-build-fuzz}"
 readonly PACKAGES=(
   cmake ninja-build ccache g++ pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
@@ -17,6 +21,7 @@ readonly PACKAGES=(
   python3  # tests/storage/verify_proofs.py: the independent proof checker
   libpq-dev libhiredis-dev  # the benchmark peers' clients (clients/bench)
   libjemalloc-dev  # annalsd's allocator
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev  # tests/fuzz: libFuzzer, ASan, UBSan
 )
 
 install_missing() {
@@ -73,14 +78,25 @@ MSG
   wait $pid
 }
 
+# fuzz: builds the libFuzzer targets with clang in their own directory and
+# runs each on its corpus (docs/reliability.md, "Fuzzing").
+fuzz() {
+  CC=clang-14 CXX=clang++-14 cmake -S . -B "$FUZZ_BUILD_DIR" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANNALS_FUZZ=ON >/dev/null
+  cmake --build "$FUZZ_BUILD_DIR" -j "$(nproc)" --target annals_fuzzers
+  ctest --test-dir "$FUZZ_BUILD_DIR" --output-on-failure -j "$(nproc)"
+}
+
 test_suite() {
   build
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 300
+  fuzz
 }
 
 case "${1:-}" in
   run) run ;;
   test) test_suite ;;
   build) build ;;
-  *) echo "usage: deploy/dev.sh run|test|build" >&2; exit 2 ;;
+  fuzz) install_missing; fuzz ;;
+  *) echo "usage: deploy/dev.sh run|test|build|fuzz" >&2; exit 2 ;;
 esac

@@ -23,8 +23,12 @@ bool ReadBytes(CodedInputStream* in, absl::string_view* bytes) {
   uint32_t size = 0;
   const void* data = nullptr;
   int available = 0;
-  if (!in->ReadVarint32(&size) ||
-      !in->GetDirectBufferPointer(&data, &available) ||
+  if (!in->ReadVarint32(&size)) return false;
+  if (size == 0) {  // there may be no buffer left to point into
+    *bytes = absl::string_view();
+    return true;
+  }
+  if (!in->GetDirectBufferPointer(&data, &available) ||
       static_cast<uint32_t>(available) < size) {
     return false;
   }

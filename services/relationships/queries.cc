@@ -9,17 +9,15 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "proto/event_kind.h"
 #include "proto/rpc_status.h"
 #include "services/model/goldstein.h"
 #include "services/model/projection.h"
+#include "services/relationships/page_token.h"
 #include "services/relationships/projector.h"
 #include "services/model/validation.h"
 #include "storage/format.h"
@@ -55,62 +53,6 @@ uint32_t HighKey(const v1::Date& date) {
   if (date.month() == 0) return year + 9999;
   const uint32_t month = year + static_cast<uint32_t>(date.month()) * 100;
   return date.day() == 0 ? month + 99 : month + static_cast<uint32_t>(date.day());
-}
-
-// --- Page tokens: base64url("\x01" || BE64 query fingerprint || key) ---
-
-constexpr char kTokenVersion = 0x01;
-
-// FNV-1a over the deterministic serialization of the request with its
-// page fields cleared: equal queries, equal fingerprints.
-template <typename Request>
-uint64_t Fingerprint(Request request) {
-  request.clear_page_size();
-  request.clear_page_token();
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    request.SerializeToCodedStream(&coded);
-  }
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
-std::string EncodeToken(uint64_t fingerprint, absl::string_view key) {
-  std::string raw(1, kTokenVersion);
-  format::PutBigEndian64(&raw, fingerprint);
-  raw.append(key.data(), key.size());
-  return absl::WebSafeBase64Escape(raw);
-}
-
-// The key in `token`, which must have been issued for a query with
-// `fingerprint` and hold a key starting with `prefix`. Empty token: "".
-absl::StatusOr<std::string> DecodeToken(absl::string_view token,
-                                        uint64_t fingerprint,
-                                        absl::string_view prefix) {
-  if (token.empty()) return std::string();
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < 9 ||
-      raw[0] != kTokenVersion ||
-      !absl::StartsWith(absl::string_view(raw).substr(9), prefix)) {
-    return rpc::InvalidArgument(
-        {{"page_token",
-          "is not a page token of this service; pass next_page_token from "
-          "the previous page unchanged"}});
-  }
-  if (format::DecodeBigEndian64(raw.data() + 1) != fingerprint) {
-    return rpc::InvalidArgument(
-        {{"page_token",
-          "was issued for a different query; every field but page_size and "
-          "page_token must equal the first page's"}});
-  }
-  return raw.substr(9);
 }
 
 int PageSize(int32_t page_size, Violations* violations) {
@@ -421,9 +363,9 @@ RelationshipQueries::ListRelationships(
   }
   if (!violations.empty()) return rpc::InvalidArgument(violations);
   const std::string prefix(1, tag);
-  const uint64_t fingerprint = Fingerprint(request);
+  const uint64_t fingerprint = QueryFingerprint(request);
   ASSIGN_OR_RETURN(const std::string after,
-                   DecodeToken(request.page_token(), fingerprint, prefix));
+                   DecodePageToken(request.page_token(), fingerprint, prefix));
 
   const Direction direction =
       request.ascending() ? Direction::kForward : Direction::kBackward;
@@ -445,7 +387,7 @@ RelationshipQueries::ListRelationships(
         if (key == after) return true;
         if (response.relationships_size() == page_size ||
             examined == kMaxExaminedPerPage) {
-          response.set_next_page_token(EncodeToken(fingerprint, last_key));
+          response.set_next_page_token(EncodePageToken(fingerprint, last_key));
           return false;
         }
         ++examined;
@@ -528,10 +470,10 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
                "descending to read newest first)"});
   }
   const std::string prefix = format::TimelinePrefix(subject);
-  const uint64_t fingerprint = Fingerprint(request);
+  const uint64_t fingerprint = QueryFingerprint(request);
   if (!violations.empty()) return rpc::InvalidArgument(violations);
   ASSIGN_OR_RETURN(const std::string after,
-                   DecodeToken(request.page_token(), fingerprint, prefix));
+                   DecodePageToken(request.page_token(), fingerprint, prefix));
   const std::string text = absl::AsciiStrToLower(request.text());
 
   const std::string lower = format::TimelineKey(subject, low, 0);
@@ -629,7 +571,7 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
         if (key < lower || key > upper) return false;
         if (response.entries_size() == page_size ||
             examined == kMaxExaminedPerPage) {
-          response.set_next_page_token(EncodeToken(fingerprint, last_key));
+          response.set_next_page_token(EncodePageToken(fingerprint, last_key));
           return false;
         }
         ++examined;

@@ -99,6 +99,16 @@ TEST(ScanSubscribeResponseTest, ReadsNoticesWithoutEvents) {
   EXPECT_THAT(scanned.events, IsEmpty());
 }
 
+// An empty field last in an event's bytes (here the event's content) has
+// no buffer left to point into; it reads as empty.
+TEST(ScanSubscribeResponseTest, ReadsAnEmptyFieldLastInAnEvent) {
+  v1::SubscribeResponse message;
+  message.mutable_event()->mutable_event();  // RecordedEvent { event {} }
+  const Scanned scanned = Scan(message.SerializeAsString());
+  EXPECT_TRUE(scanned.parsed);
+  EXPECT_THAT(scanned.events, ElementsAre(Pair("", 0)));
+}
+
 TEST(ScanSubscribeResponseTest, RefusesTruncatedAndGarbledBytes) {
   v1::SubscribeResponse message;
   *message.mutable_events()->add_events() = Recorded("gen-1", 1);
