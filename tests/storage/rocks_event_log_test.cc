@@ -121,10 +121,29 @@ class RocksEventLogTest : public ::testing::Test {
     }
   }
 
+  // Reopens the log, synced, with RocksDB's I/O going through a new
+  // `FileSystem` (which the test controls), and appends "before".
+  template <typename FileSystem>
+  std::shared_ptr<FileSystem> OpenOn() {
+    log_.reset();
+    auto fs = std::make_shared<FileSystem>();
+    env_ = rocksdb::NewCompositeEnv(fs);
+    options_.sync = true;
+    absl::StatusOr<std::unique_ptr<EventLog>> log =
+        OpenRocksEventLogWithEnv(path_, options_, env_.get());
+    EXPECT_THAT(log, IsOk());
+    if (log.ok()) {
+      log_ = *std::move(log);
+      AppendEach(kJpnPrk, {"before"});
+    }
+    return fs;
+  }
+
   ScratchDir dir_;
   std::string path_;
   std::shared_ptr<WriterGate> gate_ = std::make_shared<WriterGate>();
   LogOptions options_;
+  std::unique_ptr<rocksdb::Env> env_;  // OpenOn's; outlives log_
   std::unique_ptr<EventLog> log_;
 };
 
@@ -903,13 +922,8 @@ class WritableStates {
 };
 
 TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupUntilStorageIsBack) {
-  log_.reset();
-  auto fs = std::make_shared<FailingWalFileSystem>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  options_.sync = true;
-  ANNALS_ASSERT_OK_AND_ASSIGN(
-      log_, OpenRocksEventLogWithEnv(path_, options_, env.get()));
-  AppendEach(kJpnPrk, {"before"});
+  auto fs = OpenOn<FailingWalFileSystem>();
+  ASSERT_NE(log_, nullptr);
 
   {
     GroupHarness group(log_.get(), gate_.get());  // position 2; holds the writer
@@ -959,13 +973,8 @@ TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupUntilStorageIsBack) {
 }
 
 TEST_F(RocksEventLogTest, IoErrorOnTheWalStopsTheLogUntilItIsOpenedAgain) {
-  log_.reset();
-  auto fs = std::make_shared<FailingWalFileSystem>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  options_.sync = true;
-  ANNALS_ASSERT_OK_AND_ASSIGN(
-      log_, OpenRocksEventLogWithEnv(path_, options_, env.get()));
-  AppendEach(kJpnPrk, {"before"});
+  auto fs = OpenOn<FailingWalFileSystem>();
+  ASSERT_NE(log_, nullptr);
   WritableStates states;
   log_->WatchWritable(states.Listener());
   absl::Cleanup unwatch = [this] {
@@ -1041,14 +1050,9 @@ class SyncControlledWalFile : public rocksdb::FSWritableFileOwnerWrapper {
 using SyncControlledFileSystem = WalFileSystem<SyncControlledWalFile>;
 
 TEST_F(RocksEventLogTest, NothingIsVisibleOrAcknowledgedBeforeItsSyncEnds) {
-  log_.reset();
-  auto fs = std::make_shared<SyncControlledFileSystem>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  options_.sync = true;
   options_.projector = nullptr;
-  ANNALS_ASSERT_OK_AND_ASSIGN(
-      log_, OpenRocksEventLogWithEnv(path_, options_, env.get()));
-  AppendEach(kJpnPrk, {"before"});
+  auto fs = OpenOn<SyncControlledFileSystem>();
+  ASSERT_NE(log_, nullptr);
 
   {
     absl::MutexLock lock(&fs->control.mu);
@@ -1096,23 +1100,17 @@ TEST_F(RocksEventLogTest, NothingIsVisibleOrAcknowledgedBeforeItsSyncEnds) {
   EXPECT_THAT(log_->GetEvent("a"), IsOk());
   EXPECT_THAT(log_->GetEvent("b"), IsOk());
   EXPECT_THAT(log_->VerifyChain(), IsOk());
-  log_.reset();  // before `env`
 }
 
 TEST_F(RocksEventLogTest, FailedSyncAcknowledgesNothingUntilStorageIsBack) {
-  log_.reset();
-  auto fs = std::make_shared<SyncControlledFileSystem>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  options_.sync = true;
   std::vector<std::string> committed;  // what subscribers would hear
   options_.on_commit = [&committed](
                            const std::vector<const v1::RecordedEvent*>& events,
                            const Head&) {
     for (const auto* event : events) committed.push_back(event->event().id());
   };
-  ANNALS_ASSERT_OK_AND_ASSIGN(
-      log_, OpenRocksEventLogWithEnv(path_, options_, env.get()));
-  AppendEach(kJpnPrk, {"before"});
+  auto fs = OpenOn<SyncControlledFileSystem>();
+  ASSERT_NE(log_, nullptr);
 
   fs->control.fail = Fault::kNoSpace;
   EXPECT_THAT(Append(kJpnPrk, ExpectedVersion::Any(), {MakeEvent("a")}),
