@@ -102,6 +102,11 @@ rocksdb::Status RocksEventLog::WriteToWal(rocksdb::WriteBatch* batch) {
   return s;
 }
 
+// A failed write here, or a failed sync here, is seen before the next sync
+// (wal_mu_). A failed sync of closed WAL files by RocksDB's flush is seen
+// through background_errors_, which RocksDB tells a few microseconds after
+// the failure: a sync starting in between could still meet that file's
+// failed writer.
 absl::Status RocksEventLog::SyncWal() {
   absl::MutexLock lock(&wal_mu_);
   if (wal_failed_.ok()) {
