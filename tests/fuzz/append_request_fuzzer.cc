@@ -9,7 +9,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   annals::v1::AppendRequest request;
   if (annals::services::ParseRawRequest(annals::fuzz::Buffer(data, size),
-                                        &request)) {
+                                        &request).ok()) {
     annals::fuzz::CheckAppend(request);
   }
   return 0;

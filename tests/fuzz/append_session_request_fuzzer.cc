@@ -11,7 +11,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   annals::v1::AppendSessionRequest request;
   if (!annals::services::ParseRawRequest(annals::fuzz::Buffer(data, size),
-                                         &request)) {
+                                         &request).ok()) {
     return 0;
   }
   static_cast<void>(request.ByteSizeLong());

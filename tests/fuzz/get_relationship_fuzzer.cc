@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using annals::fuzz::Require;
   annals::v1::GetRelationshipRequest request;
   if (!annals::services::ParseRawRequest(annals::fuzz::Buffer(data, size),
-                                         &request)) {
+                                         &request).ok()) {
     return 0;
   }
   absl::StatusOr<annals::services::SerializedResponse> answer =

@@ -25,7 +25,7 @@ template <typename Request, typename Response>
 void CheckPagedQuery(const uint8_t* data, size_t size,
                      PagedQuery<Request, Response> query) {
   Request request;
-  if (!services::ParseRawRequest(Buffer(data, size), &request)) return;
+  if (!services::ParseRawRequest(Buffer(data, size), &request).ok()) return;
   const services::RelationshipQueries& queries = SeededQueries();
   absl::StatusOr<Response> page = (queries.*query)(request);
   RequireValidOrInvalidArgument(page.status());

@@ -32,7 +32,7 @@ void CheckSubscribe(const v1::SubscribeRequest& request) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   annals::v1::SubscribeRequest request;
   if (annals::services::ParseRawRequest(annals::fuzz::Buffer(data, size),
-                                        &request)) {
+                                        &request).ok()) {
     annals::fuzz::CheckSubscribe(request);
   }
   return 0;
