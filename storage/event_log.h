@@ -241,8 +241,10 @@ class EventLog {
 
   // Recomputes every projection from the log with LogOptions::projector and
   // compares the result with what is stored; with `repair`, replaces what
-  // is stored when they differ. Runs on the writer: appends wait until it
-  // is done. FAILED_PRECONDITION when the log has no projector.
+  // is stored when they differ. A check (no repair) runs on the caller's
+  // thread, on a snapshot of the log taken when it starts, while appends
+  // go on; a repair runs on the writer: appends wait until it is done. One
+  // at a time. FAILED_PRECONDITION when the log has no projector.
   virtual absl::StatusOr<RebuildReport> RebuildProjections(bool repair) = 0;
 
   // When opening found the projections incomplete or of another projector

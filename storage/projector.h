@@ -73,7 +73,10 @@ class Projector {
   // Updates the projections for `events`: the events of one commit group,
   // in position order, already assigned their envelopes. An error fails the
   // whole group (nothing is written; its appends get INTERNAL), so it must
-  // be reserved for broken invariants, never for an event's content.
+  // be reserved for broken invariants, never for an event's content. Called
+  // on the writer thread, and also, at the same time, on the thread of a
+  // check of the projections (EventLog::RebuildProjections without repair)
+  // with a context of its own: it must be safe for that.
   virtual absl::Status Project(const std::vector<const v1::RecordedEvent*>& events,
                                ProjectionContext* context) = 0;
 

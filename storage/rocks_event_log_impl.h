@@ -387,19 +387,27 @@ class RocksEventLog final : public EventLog {
   // projection_version is not the projector's. Without one: removes
   // projection_version, since appends will not be projected.
   absl::Status CheckProjections();
-  // Recomputes every projection from the log into a scratch database
-  // (ProjectInto), then merges it with the stored projections
-  // (MergeProjections). Memory stays bounded whatever the log's size: the
-  // scratch database keeps what it computes on disk.
+  // Recomputes every projection of positions 1 ... `head` as `read` sees
+  // them into a scratch database (ProjectInto), then merges it with the
+  // stored projections as `read` sees them (MergeProjections). Memory stays
+  // bounded whatever the log's size: the scratch database keeps what it
+  // computes on disk. A repair runs on the writer thread with the latest
+  // state; a check runs on its caller's thread on a snapshot, beside the
+  // writer. One at a time (rebuild_mu_: they share the scratch database).
   class RebuildContext;
-  absl::StatusOr<RebuildReport> DoRebuild(bool repair);
+  absl::StatusOr<RebuildReport> DoRebuild(const rocksdb::ReadOptions& read,
+                                          uint64_t head, bool repair)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(rebuild_mu_);
+  // RebuildProjections(false): DoRebuild on a snapshot taken now.
+  absl::StatusOr<RebuildReport> CheckOnSnapshot()
+      ABSL_LOCKS_EXCLUDED(rebuild_mu_);
   // The scratch database's directory, inside the log's; removed after
   // every rebuild (and on open, should a crash have left it).
   std::string ScratchPath() const;
   // Replays positions 1 ... head through the projector into `scratch`
   // (`families`: its column family per projection family).
   absl::Status ProjectInto(
-      rocksdb::DB* scratch,
+      const rocksdb::ReadOptions& read, uint64_t head, rocksdb::DB* scratch,
       const std::vector<rocksdb::ColumnFamilyHandle*>& families,
       RebuildReport* report);
   // Walks `scratch` and the stored projections together in key order,
@@ -407,7 +415,7 @@ class RocksEventLog final : public EventLog {
   // projections equal to `scratch`, with projection_version removed
   // first and written last.
   absl::Status MergeProjections(
-      rocksdb::DB* scratch,
+      const rocksdb::ReadOptions& read, rocksdb::DB* scratch,
       const std::vector<rocksdb::ColumnFamilyHandle*>& families, bool repair,
       RebuildReport* report);
 
@@ -480,6 +488,9 @@ class RocksEventLog final : public EventLog {
   absl::Status write_failed_;  // writer's copy of failed_
   absl::flat_hash_map<std::string, uint64_t> version_cache_;
   ProjectionCache projection_cache_;
+
+  // Held by a rebuild, which owns the scratch database (DoRebuild).
+  absl::Mutex rebuild_mu_;
 
   // Set by Open (CheckProjections) before the writer starts; constant after.
   std::optional<RebuildReport> rebuilt_on_open_;

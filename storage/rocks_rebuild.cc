@@ -1,6 +1,7 @@
-// Rebuilding projections (rocks_event_log_impl.h). RebuildProjections
-// queues the rebuild as an exclusive task: the writer runs it alone, with
-// nothing in flight. DoRebuild replays the whole log through the projector
+// Rebuilding projections (rocks_event_log_impl.h). RebuildProjections with
+// repair queues the rebuild as an exclusive task: the writer runs it alone,
+// with nothing in flight. A check (without repair) changes nothing: it runs
+// on the caller's thread, on a snapshot, while appends go on. DoRebuild replays the whole log through the projector
 // into a scratch database (ProjectInto, RebuildContext being the projector's
 // view), then walks it and the stored projections together in key order
 // (MergeProjections), counting what differs and, with repair, replacing
@@ -53,17 +54,19 @@ using format::ColumnFamily;
 // outlive the rebuild.
 class RocksEventLog::RebuildContext final : public OverlayContext {
  public:
-  RebuildContext(const RocksEventLog* log, rocksdb::DB* scratch,
+  RebuildContext(const RocksEventLog* log, const rocksdb::ReadOptions& read,
+                 rocksdb::DB* scratch,
                  const std::vector<rocksdb::ColumnFamilyHandle*>& families)
       : OverlayContext(scratch, {families[0], families[1]}, &batch_, &staged_),
         log_(log),
+        read_(read),
         scratch_(scratch) {}
 
   absl::StatusOr<v1::RecordedEvent> EventAt(uint64_t position) override {
-    return log_->ReadEventAt(rocksdb::ReadOptions(), position);
+    return log_->ReadEventAt(read_, position);
   }
   absl::StatusOr<uint64_t> PositionOf(absl::string_view id) override {
-    return log_->PositionOf(id);
+    return log_->PositionOf(id, read_);
   }
 
   // Writes what was put since the last Flush into the scratch database.
@@ -78,6 +81,7 @@ class RocksEventLog::RebuildContext final : public OverlayContext {
 
  private:
   const RocksEventLog* const log_;
+  const rocksdb::ReadOptions read_;  // the log as the rebuild sees it
   rocksdb::DB* const scratch_;
   // Declared after the base, which only keeps their addresses.
   rocksdb::WriteBatch batch_;
@@ -148,14 +152,19 @@ absl::StatusOr<RebuildReport> RocksEventLog::RebuildProjections(bool repair) {
         "this event log keeps no projections (it was opened without a "
         "projector)");
   }
+  if (!repair) return CheckOnSnapshot();
   absl::Notification done;
   absl::StatusOr<RebuildReport> result;
   auto request = std::make_unique<Request>();
   // The projector hears of it before anything is rewritten, and once
   // readers see the result.
-  request->exclusive = [this, repair, &result] {
+  request->exclusive = [this, &result] {
     projector_->RebuildStarting();
-    result = write_failed_.ok() ? DoRebuild(repair) : write_failed_;
+    absl::MutexLock lock(&rebuild_mu_);
+    result = write_failed_.ok()
+                 ? DoRebuild(rocksdb::ReadOptions(), committed_.position,
+                             /*repair=*/true)
+                 : write_failed_;
   };
   request->after_exclusive = [this, &done] {
     projector_->RebuildEnded();
@@ -170,15 +179,29 @@ absl::StatusOr<RebuildReport> RocksEventLog::RebuildProjections(bool repair) {
   return result;
 }
 
+absl::StatusOr<RebuildReport> RocksEventLog::CheckOnSnapshot() {
+  absl::MutexLock lock(&rebuild_mu_);
+  // Everything written so far, durable or not yet: each commit is one
+  // WriteBatch, so the events and their projections agree on it.
+  const std::shared_ptr<const rocksdb::Snapshot> snapshot = TakeSnapshot();
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.get();
+  ASSIGN_OR_RETURN(const Head head, ReadMetaHead(read));
+  return DoRebuild(read, head.position, /*repair=*/false);
+}
+
 std::string RocksEventLog::ScratchPath() const {
   return db_->GetName() + "/projection-rebuild";
 }
 
-absl::StatusOr<RebuildReport> RocksEventLog::DoRebuild(bool repair) {
-  // The merge rewrites the projections: what the writer remembers of them
-  // is dropped when the rebuild ends, whatever the outcome (nothing reads
-  // it meanwhile: the rebuild projects into a scratch database).
-  absl::Cleanup forget = [this] { projection_cache_.Clear(); };
+absl::StatusOr<RebuildReport> RocksEventLog::DoRebuild(
+    const rocksdb::ReadOptions& read, uint64_t head, bool repair) {
+  // A repair rewrites the projections: what the writer remembers of them
+  // is dropped when it ends, whatever the outcome (nothing reads it
+  // meanwhile: the writer runs the repair). A check leaves it alone.
+  absl::Cleanup forget = [this, repair] {
+    if (repair) projection_cache_.Clear();
+  };
   rocksdb::Env* env = db_->GetEnv();
   const std::string path = ScratchPath();
   RETURN_IF_ERROR(RemoveScratch(env, path));
@@ -193,9 +216,9 @@ absl::StatusOr<RebuildReport> RocksEventLog::DoRebuild(bool repair) {
   const std::vector<rocksdb::ColumnFamilyHandle*> families(handles.begin() + 1,
                                                            handles.end());
   RebuildReport report;
-  absl::Status done = ProjectInto(scratch.get(), families, &report);
+  absl::Status done = ProjectInto(read, head, scratch.get(), families, &report);
   if (done.ok()) {
-    done = MergeProjections(scratch.get(), families, repair, &report);
+    done = MergeProjections(read, scratch.get(), families, repair, &report);
   }
   for (rocksdb::ColumnFamilyHandle* handle : handles) {
     scratch->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
@@ -208,14 +231,13 @@ absl::StatusOr<RebuildReport> RocksEventLog::DoRebuild(bool repair) {
 }
 
 absl::Status RocksEventLog::ProjectInto(
-    rocksdb::DB* scratch,
+    const rocksdb::ReadOptions& read, uint64_t head, rocksdb::DB* scratch,
     const std::vector<rocksdb::ColumnFamilyHandle*>& families,
     RebuildReport* report) {
   constexpr uint64_t kChunk = 1024;  // events per Project call
-  RebuildContext fresh(this, scratch, families);
-  const uint64_t head = committed_.position;
+  RebuildContext fresh(this, read, scratch, families);
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), Cf(ColumnFamily::kEvents)));
+      db_->NewIterator(read, Cf(ColumnFamily::kEvents)));
   it->Seek(format::EventKey(1));
   std::vector<v1::RecordedEvent> chunk;
   std::vector<const v1::RecordedEvent*> pointers;
@@ -245,7 +267,7 @@ absl::Status RocksEventLog::ProjectInto(
 }
 
 absl::Status RocksEventLog::MergeProjections(
-    rocksdb::DB* scratch,
+    const rocksdb::ReadOptions& read, rocksdb::DB* scratch,
     const std::vector<rocksdb::ColumnFamilyHandle*>& families, bool repair,
     RebuildReport* report) {
   constexpr size_t kBatchBytes = 8 << 20;
@@ -273,8 +295,7 @@ absl::Status RocksEventLog::MergeProjections(
     // to the stored family do not show in `stored`.
     std::unique_ptr<rocksdb::Iterator> want(
         scratch->NewIterator(rocksdb::ReadOptions(), families[f]));
-    std::unique_ptr<rocksdb::Iterator> stored(
-        db_->NewIterator(rocksdb::ReadOptions(), cf));
+    std::unique_ptr<rocksdb::Iterator> stored(db_->NewIterator(read, cf));
     want->SeekToFirst();
     stored->SeekToFirst();
     auto wanted = [&] { return want->Valid(); };
@@ -359,7 +380,10 @@ absl::Status RocksEventLog::CheckProjections() {
     return s.ok() ? absl::OkStatus()
                   : RocksError(s, "write the projection version");
   }
-  ASSIGN_OR_RETURN(rebuilt_on_open_, DoRebuild(/*repair=*/true));
+  absl::MutexLock lock(&rebuild_mu_);
+  ASSIGN_OR_RETURN(rebuilt_on_open_,
+                   DoRebuild(rocksdb::ReadOptions(), committed_.position,
+                             /*repair=*/true));
   return absl::OkStatus();
 }
 

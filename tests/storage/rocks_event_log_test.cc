@@ -1549,6 +1549,34 @@ TEST_F(ProjectedLogTest, AppendsAfterARepairBuildOnTheRepairedProjection) {
 // A projector that keeps what it derives from the stored projections
 // (RelationshipAnswers) drops it around a rebuild: it is told before the
 // repair rewrites anything, and again once readers see what it wrote.
+TEST_F(ProjectedLogTest, CheckRunsBesideAppends) {
+  AppendEach("JPN-PRK", {"a", "b"});
+  // The writer is held with an append in hand.
+  gate_->Close();
+  absl::Notification appended;
+  log_->AppendAsync(MakeBatch("JPN-PRK", ExpectedVersion::Any(),
+                              {MakeEvent("c")}),
+                    [&](absl::StatusOr<AppendResult> result) {
+                      EXPECT_THAT(result, IsOk());
+                      appended.Notify();
+                    });
+  absl::Notification checked;
+  absl::StatusOr<RebuildReport> report;
+  std::thread check([&] {
+    report = log_->RebuildProjections(/*repair=*/false);
+    checked.Notify();
+  });
+  // The check does not wait for the writer, nor the writer for the check.
+  EXPECT_TRUE(checked.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  gate_->Open();
+  check.join();
+  appended.WaitForNotification();
+  ASSERT_THAT(report.status(), IsOk());
+  EXPECT_TRUE(report->matched()) << report->first_difference;
+  EXPECT_EQ(report->events, 2u);  // the snapshot it started from
+  EXPECT_FALSE(report->repaired);
+}
+
 TEST_F(ProjectedLogTest, TheProjectorHearsOfARebuildBeforeAndAfter) {
   AppendEach("JPN-PRK", {"a", "b"});
   std::vector<std::string> heard;
@@ -1593,18 +1621,33 @@ TEST_F(ProjectedLogTest, AnotherProjectorVersionRebuildsOnOpen) {
   EXPECT_TRUE(log_->RebuiltOnOpen()->repaired);
 }
 
-TEST_F(ProjectedLogTest, RebuildWaitsForAppendsQueuedBeforeIt) {
+TEST_F(ProjectedLogTest, RepairWaitsForAppendsQueuedBeforeIt) {
   std::atomic<int> ok{0};
   for (int i = 0; i < 100; ++i) {
     log_->AppendAsync(MakeBatch(kJpnPrk, ExpectedVersion::Any(),
                                 {MakeEvent(absl::StrCat("r", i))}),
                       [&](absl::StatusOr<AppendResult> r) { ok += r.ok(); });
   }
-  auto report = log_->RebuildProjections(/*repair=*/false);
+  auto report = log_->RebuildProjections(/*repair=*/true);
   ASSERT_THAT(report.status(), IsOk());
   EXPECT_EQ(report->events, 100u);
   EXPECT_TRUE(report->matched()) << report->first_difference;
   EXPECT_EQ(ok.load(), 100);
+}
+
+TEST_F(ProjectedLogTest, CheckAmidAppendsMatchesTheSnapshotItRead) {
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 1000; ++i) {
+    log_->AppendAsync(MakeBatch(kJpnPrk, ExpectedVersion::Any(),
+                                {MakeEvent(absl::StrCat("r", i))}),
+                      [&](absl::StatusOr<AppendResult> r) { ok += r.ok(); });
+  }
+  auto report = log_->RebuildProjections(/*repair=*/false);
+  ASSERT_THAT(report.status(), IsOk());
+  EXPECT_LE(report->events, 1000u);
+  EXPECT_TRUE(report->matched()) << report->first_difference;
+  log_->Close();  // answers everything queued
+  EXPECT_EQ(ok.load(), 1000);
 }
 
 TEST_F(ProjectedLogTest, RebuildLeavesNoScratchDatabaseBehind) {
