@@ -1621,13 +1621,18 @@ TEST_F(ProjectedLogTest, AnotherProjectorVersionRebuildsOnOpen) {
   EXPECT_TRUE(log_->RebuiltOnOpen()->repaired);
 }
 
+// Queues `n` appends of one event each; `ok` counts those that succeed.
+void QueueAppends(EventLog* log, int n, std::atomic<int>* ok) {
+  for (int i = 0; i < n; ++i) {
+    log->AppendAsync(MakeBatch(kJpnPrk, ExpectedVersion::Any(),
+                               {MakeEvent(absl::StrCat("r", i))}),
+                     [ok](absl::StatusOr<AppendResult> r) { *ok += r.ok(); });
+  }
+}
+
 TEST_F(ProjectedLogTest, RepairWaitsForAppendsQueuedBeforeIt) {
   std::atomic<int> ok{0};
-  for (int i = 0; i < 100; ++i) {
-    log_->AppendAsync(MakeBatch(kJpnPrk, ExpectedVersion::Any(),
-                                {MakeEvent(absl::StrCat("r", i))}),
-                      [&](absl::StatusOr<AppendResult> r) { ok += r.ok(); });
-  }
+  QueueAppends(log_.get(), 100, &ok);
   auto report = log_->RebuildProjections(/*repair=*/true);
   ASSERT_THAT(report.status(), IsOk());
   EXPECT_EQ(report->events, 100u);
@@ -1637,11 +1642,7 @@ TEST_F(ProjectedLogTest, RepairWaitsForAppendsQueuedBeforeIt) {
 
 TEST_F(ProjectedLogTest, CheckAmidAppendsMatchesTheSnapshotItRead) {
   std::atomic<int> ok{0};
-  for (int i = 0; i < 1000; ++i) {
-    log_->AppendAsync(MakeBatch(kJpnPrk, ExpectedVersion::Any(),
-                                {MakeEvent(absl::StrCat("r", i))}),
-                      [&](absl::StatusOr<AppendResult> r) { ok += r.ok(); });
-  }
+  QueueAppends(log_.get(), 1000, &ok);
   auto report = log_->RebuildProjections(/*repair=*/false);
   ASSERT_THAT(report.status(), IsOk());
   EXPECT_LE(report->events, 1000u);
