@@ -60,7 +60,7 @@ else
   SINGLE=(1 8 64 256) BATCHES=(10 100 1000) BATCH_CLIENTS=8
   BIG_EVENTS="${BIG_EVENTS:-1000000}"
 fi
-# AppendSession: requests in flight per session. Single events: 32, but
+# AppendSession: requests in flight per AppendSession. Single events: 32, but
 # about 512 in all once there are more than 16 clients (at least 4): more
 # adds latency, not events/s. Batched: 4.
 SESSION_WINDOW=32 SESSION_TOTAL=512 SESSION_MIN_WINDOW=4 SESSION_BATCH_WINDOW=4
@@ -353,10 +353,10 @@ the client. Batched figures use $BATCH_CLIENTS clients.
   before any append in it is acknowledged), driven by \`annals-bench\` over
   loopback gRPC (8 channels), expected version *any*. Includes validation,
   the hash chain, the Merkle tree and the relationship projection.
-- **annals session**: the same annalsd and events over
+- **annals AppendSession**: the same annalsd and events over
   \`EventLog.AppendSession\` (\`annals-bench --scenario append-session\`):
   one bidirectional stream per client thread, each keeping a window of
-  requests in flight (single events: $SESSION_WINDOW per session, or
+  requests in flight (single events: $SESSION_WINDOW per AppendSession, or
   $SESSION_TOTAL ÷ clients when that is smaller, at least
   $SESSION_MIN_WINDOW; batched rows: $SESSION_BATCH_WINDOW; the window of
   each run is in the table of every run) and receiving acknowledgements in

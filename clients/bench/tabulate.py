@@ -13,7 +13,7 @@ Exits 1 when a line does not parse (the smoke test relies on it).
 import sys
 
 SYSTEMS = ["annals", "annals-session", "raw", "postgres", "redis"]
-NAMES = {"annals": "annals", "annals-session": "annals session",
+NAMES = {"annals": "annals", "annals-session": "annals AppendSession",
          "raw": "raw RocksDB", "postgres": "PostgreSQL", "redis": "Redis"}
 # annals itself, unary Append and AppendSession: each gets ratios to the
 # others (the peers).
