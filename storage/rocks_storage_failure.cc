@@ -53,15 +53,11 @@ absl::Status RocksEventLog::Refused(const absl::Status& cause) {
 
 void RocksEventLog::WatchWritable(
     std::function<void(const absl::Status&)> listener) {
-  absl::MutexLock lock(&watch_mu_);
-  watcher_ = std::move(listener);
-  if (!watcher_) return;
-  absl::Status now;
   {
-    absl::MutexLock state(&mu_);
-    now = failed_;
+    absl::MutexLock lock(&watch_mu_);
+    watcher_ = std::move(listener);
   }
-  watcher_(now);
+  NotifyWatcher();  // the current state
 }
 
 void RocksEventLog::NotifyWatcher() {
