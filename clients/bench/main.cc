@@ -15,7 +15,9 @@
 //               (clients/bench/append_session.h).
 //               Both append scenarios take --ack-log FILE: every
 //               acknowledged event's id and position is appended to FILE
-//               (clients/bench/ack_log.h), for deploy/crash-loop.sh.
+//               (clients/bench/ack_log.h), for deploy/crash-loop.sh; and
+//               --stalled-subscribers N: N subscriptions from now, open
+//               while they run, that never read (clients/bench/stalled.h).
 //   read        one client reading the whole log forward in pages of 1000;
 //               events/s.
 //   generate    appends --events generated events
@@ -73,6 +75,7 @@
 #include "clients/bench/channel.h"
 #include "clients/bench/driver.h"
 #include "clients/bench/event_generator.h"
+#include "clients/bench/stalled.h"
 #include "clients/bench/subscriptions.h"
 #include "clients/cpp/client.h"
 #include "clients/cli/dashed_flags.h"
@@ -106,6 +109,10 @@ ABSL_FLAG(std::string, run_id, "",
 ABSL_FLAG(std::string, ack_log, "",
           "append, append-session: append \"ID POSITION\" of every "
           "acknowledged event to this file, flushed as each arrives.");
+ABSL_FLAG(int, stalled_subscribers, 0,
+          "append, append-session: Subscribe calls from now that never "
+          "read, open while the appends run (over 8 connections of their "
+          "own).");
 ABSL_FLAG(int64_t, events, 100000, "generate: how many events.");
 ABSL_FLAG(uint64_t, seed, 1, "generate: the seed of the generated log.");
 ABSL_FLAG(int, dyads, 200, "generate: distinct dyads.");
@@ -243,6 +250,8 @@ int RunAppend(const std::string& server) {
   bench::AckLog* const acks = ack_log.get();
   std::vector<std::unique_ptr<Client>> clients =
       MakeClients(server, absl::GetFlag(FLAGS_channels));
+  const bench::StalledSubscribers stalled(
+      server, absl::GetFlag(FLAGS_stalled_subscribers), 8);
   const absl::Time start = absl::Now();
   const absl::Time end = start + absl::GetFlag(FLAGS_duration);
   Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
@@ -286,6 +295,8 @@ int RunAppendSession(const std::string& server) {
   std::unique_ptr<bench::AckLog> ack_log;
   if (!OpenAckLog(&ack_log)) return 2;
   run.acks = ack_log.get();
+  const bench::StalledSubscribers stalled(
+      server, absl::GetFlag(FLAGS_stalled_subscribers), 8);
   bench::AppendSessionResult result = bench::RunAppendSessions(
       MakeClients(server, absl::GetFlag(FLAGS_channels)), run);
   std::cout << absl::StrFormat(
