@@ -131,6 +131,27 @@ absl::Status WithErrorInfo(
   return status;
 }
 
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
+  google::rpc::RetryInfo retry;
+  const absl::Duration seconds = absl::Trunc(delay, absl::Seconds(1));
+  retry.mutable_retry_delay()->set_seconds(absl::ToInt64Seconds(seconds));
+  retry.mutable_retry_delay()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(delay - seconds)));
+  status.SetPayload(kRetryInfoUrl, absl::Cord(retry.SerializeAsString()));
+  return status;
+}
+
+absl::optional<absl::Duration> RetryDelay(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryInfoUrl);
+  google::rpc::RetryInfo retry;
+  if (!payload.has_value() ||
+      !retry.ParseFromString(std::string(*payload))) {
+    return absl::nullopt;
+  }
+  return absl::Seconds(retry.retry_delay().seconds()) +
+         absl::Nanoseconds(retry.retry_delay().nanos());
+}
+
 absl::Status WrongExpectedVersion(absl::string_view stream,
                                   absl::string_view expected,
                                   uint64_t current_version) {

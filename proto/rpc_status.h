@@ -15,6 +15,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "google/rpc/error_details.pb.h"
 #include "grpcpp/support/status.h"
 
@@ -25,6 +27,8 @@ inline constexpr absl::string_view kBadRequestUrl =
     "type.googleapis.com/google.rpc.BadRequest";
 inline constexpr absl::string_view kErrorInfoUrl =
     "type.googleapis.com/google.rpc.ErrorInfo";
+inline constexpr absl::string_view kRetryInfoUrl =
+    "type.googleapis.com/google.rpc.RetryInfo";
 // ErrorInfo.domain of every annals error.
 inline constexpr absl::string_view kDomain = "annals";
 
@@ -68,6 +72,12 @@ absl::Status WrongExpectedVersion(absl::string_view stream,
 // ALREADY_EXISTS, reason DUPLICATE_EVENT_ID, metadata event_id and position.
 absl::Status DuplicateEventId(absl::string_view event_id, uint64_t position,
                               absl::string_view why);
+
+// `status` with a RetryInfo payload: the client may try again after
+// `delay` (the hint of a RESOURCE_EXHAUSTED that is only momentary).
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+// The RetryInfo delay of a status, when it has one.
+absl::optional<absl::Duration> RetryDelay(const absl::Status& status);
 
 // The field violations of a status (empty when it has no BadRequest).
 std::vector<FieldViolation> FieldViolations(const absl::Status& status);

@@ -58,16 +58,23 @@ class AppendSessions::Reactor final
   Reactor(AppendSessions* sessions, std::string principal)
       : sessions_(sessions), principal_(std::move(principal)) {}
 
-  // Registers and reads the first request; finishes at once when the
-  // sessions are shut down.
-  void Start() ABSL_LOCKS_EXCLUDED(mu_) {
-    if (!sessions_->Register(this)) {
+  // Registers and reads the first request, holding `stream` until done;
+  // finishes at once when the stream was not admitted or the sessions are
+  // shut down.
+  void Start(absl::StatusOr<Admission::Ticket> stream) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::Status refused = stream.status();
+    if (refused.ok()) {
+      stream_ = *std::move(stream);
+      if (!sessions_->Register(this)) {
+        refused = absl::UnavailableError("server is shutting down");
+      }
+    }
+    if (!refused.ok()) {
       {
         absl::MutexLock lock(&mu_);
         finished_ = true;
       }
-      Finish(rpc::ToGrpcStatus(
-          absl::UnavailableError("server is shutting down")));
+      Finish(rpc::ToGrpcStatus(refused));
       return;
     }
     {
@@ -131,15 +138,22 @@ class AppendSessions::Reactor final
       return;
     }
     absl::Status fields = CheckRequestFields(request_);
+    absl::StatusOr<Admission::Ticket> admitted =
+        fields.ok() ? sessions_->admission_->AdmitRequest(bytes)
+                    : Admission::Ticket();
     if (!fields.ok()) {
       Complete(seq, fields);
     } else if (!request_.has_append()) {
       Complete(seq, rpc::InvalidArgument({{"append", "required"}}));
+    } else if (!admitted.ok()) {
+      Complete(seq, admitted.status());
     } else {
       Ref();  // the append's
+      // The request's bytes stay admitted until its batch is answered.
       QueueAppend(sessions_->log_, sessions_->limits_, request_.append(),
                   principal_,
-                  [this, seq](absl::StatusOr<storage::AppendResult> result) {
+                  [this, seq, ticket = *std::move(admitted)](
+                      absl::StatusOr<storage::AppendResult> result) {
                     Complete(seq, result);
                     Unref();
                   });
@@ -186,6 +200,7 @@ class AppendSessions::Reactor final
 
   void OnDone() override {
     sessions_->Unregister(this);
+    stream_ = Admission::Ticket();
     Unref();  // gRPC's
   }
 
@@ -276,6 +291,9 @@ class AppendSessions::Reactor final
   // Constant after construction.
   AppendSessions* const sessions_;
   const std::string principal_;
+  // The session's place among its connection's streams: set by Start,
+  // given back by OnDone.
+  Admission::Ticket stream_;
 
   // The request being read, and parsed: used by the read side only (one
   // read at a time).
@@ -308,13 +326,14 @@ class AppendSessions::Reactor final
 };
 
 AppendSessions::AppendSessions(storage::EventLog* log, const Limits& limits,
-                               const AppendSessionOptions& options)
-    : log_(log), limits_(limits), options_(options) {}
+                               const AppendSessionOptions& options,
+                               Admission* admission)
+    : log_(log), limits_(limits), options_(options), admission_(admission) {}
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 AppendSessions::Open(grpc::CallbackServerContext* context) {
   auto* reactor = new Reactor(this, PrincipalOf(*context));
-  reactor->Start();
+  reactor->Start(admission_->OpenStream(context->peer()));
   return reactor;
 }
 

@@ -34,6 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "annals/v1/event_log.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "services/admission/admission.h"
 #include "services/model/validation.h"
 #include "storage/event_log.h"
 
@@ -74,15 +75,20 @@ class AppendSessions {
  public:
   // `log` must outlive every session (the server closes the log only after
   // gRPC has finished every call, and the log answers every queued append
-  // before Close returns).
+  // before Close returns). Each session is a stream of `admission`, and
+  // each request is admitted before it is queued (a refused one is
+  // answered RESOURCE_EXHAUSTED, and the session goes on); `admission`
+  // must outlive the sessions.
   AppendSessions(storage::EventLog* log, const Limits& limits,
-                 const AppendSessionOptions& options);
+                 const AppendSessionOptions& options, Admission* admission);
   AppendSessions(const AppendSessions&) = delete;
   AppendSessions& operator=(const AppendSessions&) = delete;
 
   // The reactor of a new session, which reads serialized
   // AppendSessionRequests and writes serialized AppendSessionResponses;
-  // after Shutdown, one that finishes at once with UNAVAILABLE.
+  // after Shutdown, one that finishes at once with UNAVAILABLE; when its
+  // connection has as many streams open as it may, one that finishes at
+  // once with RESOURCE_EXHAUSTED.
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Open(
       grpc::CallbackServerContext* context);
 
@@ -107,6 +113,7 @@ class AppendSessions {
   storage::EventLog* const log_;
   const Limits limits_;
   const AppendSessionOptions options_;
+  Admission* const admission_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_set<Reactor*> open_ ABSL_GUARDED_BY(mu_);

@@ -136,18 +136,33 @@ std::string PrincipalOf(const grpc::CallbackServerContext& context) {
 }
 
 EventLogService::EventLogService(storage::EventLog* log, const Limits& limits,
-                                 const AppendSessionOptions& session_options)
-    : log_(log), limits_(limits), sessions_(log, limits, session_options) {}
+                                 const AppendSessionOptions& session_options,
+                                 Admission* admission)
+    : log_(log),
+      limits_(limits),
+      admission_(admission),
+      sessions_(log, limits, session_options, admission) {}
 
 grpc::ServerUnaryReactor* EventLogService::Append(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
+  // Refused before parsing: a refusal costs no copy of the request.
+  absl::StatusOr<Admission::Ticket> admitted =
+      admission_->AdmitRequest(request->Length());
+  if (!admitted.ok()) {
+    const Respond<v1::AppendResponse> respond(context->DefaultReactor(),
+                                              response);
+    respond(admitted.status());
+    return respond.reactor();
+  }
   return ServeUnary<v1::AppendRequest, v1::AppendResponse>(
       context, request, response,
-      [this, context](const v1::AppendRequest& append,
-                      Respond<v1::AppendResponse> respond) {
+      [this, context, &admitted](const v1::AppendRequest& append,
+                                 Respond<v1::AppendResponse> respond) {
+        // The request's bytes stay admitted until its batch is answered.
         QueueAppend(log_, limits_, append, PrincipalOf(*context),
-                    [respond](absl::StatusOr<storage::AppendResult> result) {
+                    [respond, ticket = *std::move(admitted)](
+                        absl::StatusOr<storage::AppendResult> result) {
                       if (!result.ok()) return respond(result.status());
                       v1::AppendResponse appended;
                       ToAppendResponse(*result, &appended);

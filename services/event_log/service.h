@@ -9,6 +9,7 @@
 #include <string>
 
 #include "annals/v1/event_log.grpc.pb.h"
+#include "services/admission/admission.h"
 #include "services/event_log/append_session.h"
 #include "services/model/validation.h"
 #include "storage/event_log.h"
@@ -27,9 +28,12 @@ class EventLogService final
                       v1::EventLog::WithRawCallbackMethod_GetEvent<
                           v1::EventLog::Service>>>>> {
  public:
-  // `log` must outlive the service. Thread-safe.
+  // `log` and `admission` must outlive the service. Append requests are
+  // admitted (Admission::AdmitRequest) before they are parsed, and
+  // AppendSession calls are streams of their connection. Thread-safe.
   EventLogService(storage::EventLog* log, const Limits& limits,
-                  const AppendSessionOptions& session_options = {});
+                  const AppendSessionOptions& session_options,
+                  Admission* admission);
 
   // Each unary method takes its request message serialized and answers
   // with its response message serialized.
@@ -63,6 +67,7 @@ class EventLogService final
   // Constant after construction.
   storage::EventLog* const log_;
   const Limits limits_;
+  Admission* const admission_;
 
   AppendSessions sessions_;
 };

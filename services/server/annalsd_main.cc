@@ -62,6 +62,15 @@ ABSL_FLAG(bool, verify_on_start, false,
 ABSL_FLAG(int64_t, max_subscriptions, 10000,
           "Most Subscribe and WatchRelationship calls open at once; more get "
           "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, max_streams_per_connection, 1000,
+          "Most Subscribe, WatchRelationship and AppendSession calls one "
+          "connection may have open at once; more get RESOURCE_EXHAUSTED "
+          "with a hint to retry. 0: no limit.");
+ABSL_FLAG(int64_t, max_request_mb_in_flight, 256,
+          "MiB of append requests (Append calls, AppendSession requests) "
+          "read and not yet durable, over all clients; a request that would "
+          "pass it gets RESOURCE_EXHAUSTED with a hint to retry (one is "
+          "always admitted while none is in flight). 0: no limit.");
 ABSL_FLAG(int64_t, subscription_window, 8192,
           "Recent events kept in memory for live subscriptions (at most 32 "
           "MiB of them). A subscriber further behind reads from storage and "
@@ -207,6 +216,12 @@ int main(int argc, char** argv) {
   options.append_session.window_bytes =
       static_cast<size_t>(
           std::max<int64_t>(1, absl::GetFlag(FLAGS_append_session_window_mb)))
+      << 20;
+  options.admission.max_streams_per_connection = static_cast<size_t>(
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_max_streams_per_connection)));
+  options.admission.request_bytes_in_flight =
+      static_cast<size_t>(
+          std::max<int64_t>(0, absl::GetFlag(FLAGS_max_request_mb_in_flight)))
       << 20;
   absl::StatusOr<std::unique_ptr<annals::services::Server>> server =
       annals::services::Server::Start(options, log->get(), &hub);

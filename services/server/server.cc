@@ -72,7 +72,9 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
                SubscriptionHub* hub)
     : log_(log),
       hub_(hub),
-      event_log_service_(log, options.limits, options.append_session),
+      admission_(options.admission),
+      event_log_service_(log, options.limits, options.append_session,
+                         &admission_),
       relationships_service_(log, options.relationship_answers),
       admin_service_(log) {
   const TreeHeadSigner* signer = options.signer;
@@ -87,7 +89,8 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
   }
   if (hub_ != nullptr) {
     hub_->Attach(log_);
-    subscription_service_ = std::make_unique<SubscriptionService>(hub_);
+    subscription_service_ =
+        std::make_unique<SubscriptionService>(hub_, &admission_);
   }
 }
 

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "services/admission/admission.h"
 #include "services/audit/service.h"
 #include "services/audit/signer.h"
 #include "services/event_log/service.h"
@@ -31,6 +32,9 @@ struct ServerOptions {
   Limits limits;
   // The window of each EventLog.AppendSession stream.
   AppendSessionOptions append_session;
+  // What one client may hold at once: streams per connection, request
+  // bytes in flight (services/admission/admission.h).
+  AdmissionOptions admission;
   // HTTP/2 keepalive for long-lived streams (subscriptions) behind proxies
   // and NATs: the server pings an idle connection every `keepalive_time`
   // and drops it when the ping is not answered within `keepalive_timeout`.
@@ -87,6 +91,7 @@ class Server {
 
   storage::EventLog* const log_;
   SubscriptionHub* const hub_;  // may be null
+  Admission admission_;
   EventLogService event_log_service_;
   RelationshipsService relationships_service_;
   AdminService admin_service_;

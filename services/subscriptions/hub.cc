@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "proto/rpc_status.h"
 #include "services/model/projection.h"
 
 namespace annals::services {
@@ -127,6 +128,7 @@ void SubscriptionHub::Wake(std::vector<HubSubscriber*> woken) {
   // that every executor thread takes part. Submit only fails once Drain
   // runs, after the log was closed: no commit comes then.
   constexpr size_t kWakeChunk = 64;
+  wakeups_.fetch_add(woken.size(), std::memory_order_relaxed);
   for (size_t begin = 0; begin < woken.size(); begin += kWakeChunk) {
     const size_t end = std::min(woken.size(), begin + kWakeChunk);
     (void)executor_.Submit(
@@ -141,9 +143,16 @@ absl::Status SubscriptionHub::Register(HubSubscriber* subscriber) {
   absl::MutexLock lock(&mu_);
   if (shut_down_) return absl::UnavailableError("server is shutting down");
   if (subscribers_.size() >= options_.max_subscriptions) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the server has ", subscribers_.size(),
-                     " subscriptions open, as many as it accepts"));
+    return rpc::WithRetryDelay(
+        rpc::WithErrorInfo(
+            absl::StatusCode::kResourceExhausted,
+            absl::StrCat("the server has ", subscribers_.size(),
+                         " subscriptions open, as many as it accepts "
+                         "(annalsd --max_subscriptions): retry later"),
+            "TOO_MANY_SUBSCRIPTIONS",
+            {{"limit", absl::StrCat(options_.max_subscriptions)},
+             {"flag", "max_subscriptions"}}),
+        options_.retry_delay);
   }
   subscribers_.insert(subscriber);
   return absl::OkStatus();

@@ -22,6 +22,7 @@
 #ifndef ANNALS_SERVICES_SUBSCRIPTIONS_HUB_H_
 #define ANNALS_SERVICES_SUBSCRIPTIONS_HUB_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -48,8 +49,10 @@ struct SubscriptionOptions {
   // --- Affects behaviour ---
 
   // Most subscriptions (Subscribe and WatchRelationship calls) open at once;
-  // more get RESOURCE_EXHAUSTED. Default 10000.
+  // more get RESOURCE_EXHAUSTED with a hint to retry after `retry_delay`.
+  // Default 10000, 1 s.
   size_t max_subscriptions = 10000;
+  absl::Duration retry_delay = absl::Seconds(1);
 
   // A subscription that has passed this many positions without sending a
   // message (its filter left them out) sends a Checkpoint. Default 1000.
@@ -132,6 +135,10 @@ class SubscriptionHub {
   void Unregister(HubSubscriber* subscriber) ABSL_LOCKS_EXCLUDED(mu_);
   // Open subscriptions.
   size_t subscriptions() const ABSL_LOCKS_EXCLUDED(mu_);
+  // OnCommitted calls handed to the executor so far: a subscription that
+  // waits for commits costs one per commit it waited for; one whose write
+  // is stalled waits for none (monitoring, tests).
+  uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
 
   // What Fetch found at a position.
   struct Fetched {
@@ -190,6 +197,7 @@ class SubscriptionHub {
   const SubscriptionOptions options_;
   storage::EventLog* log_ = nullptr;
   SubscriptionExecutor executor_;
+  std::atomic<uint64_t> wakeups_{0};
 
   mutable absl::Mutex mu_;
   // The window: consecutive positions first_ .. head_ (empty when

@@ -58,7 +58,10 @@ class HubReactor : public grpc::ServerWriteReactor<Response>,
                    public HubSubscriber,
                    protected Counted {
  public:
-  explicit HubReactor(SubscriptionHub* hub) : hub_(hub) {}
+  // Holds `stream`, the call's place among its connection's streams,
+  // until the call is done.
+  HubReactor(SubscriptionHub* hub, Admission::Ticket stream)
+      : hub_(hub), stream_(std::move(stream)) {}
 
   // Registers with the hub and begins; finishes at once when the hub
   // refuses.
@@ -81,6 +84,7 @@ class HubReactor : public grpc::ServerWriteReactor<Response>,
 
   void OnDone() override {
     hub_->Unregister(this);
+    stream_ = Admission::Ticket();
     Unref();
   }
 
@@ -141,6 +145,8 @@ class HubReactor : public grpc::ServerWriteReactor<Response>,
   }
 
   SubscriptionHub* const hub_;
+  // Touched only by the constructor and OnDone.
+  Admission::Ticket stream_;
   absl::Mutex mu_;
   bool waiting_ ABSL_GUARDED_BY(mu_) = false;   // a hub wait is registered
   bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish called or due
@@ -157,9 +163,9 @@ class SubscribeReactor final : public HubReactor<grpc::ByteBuffer> {
  public:
   // Delivers positions from `next` on that match `filter`, up to
   // `max_batch` (>= 1) events per message.
-  SubscribeReactor(SubscriptionHub* hub, EventFilter filter, uint64_t next,
-                   size_t max_batch)
-      : HubReactor(hub),
+  SubscribeReactor(SubscriptionHub* hub, Admission::Ticket stream,
+                   EventFilter filter, uint64_t next, size_t max_batch)
+      : HubReactor(hub, std::move(stream)),
         filter_(std::move(filter)),
         page_(std::max<size_t>(1, hub->options().read_page_events)),
         max_batch_(max_batch),
@@ -465,8 +471,9 @@ class SubscribeReactor final : public HubReactor<grpc::ByteBuffer> {
 
 class WatchReactor final : public HubReactor<grpc::ByteBuffer> {
  public:
-  WatchReactor(SubscriptionHub* hub, std::string dyad)
-      : HubReactor(hub), dyad_(std::move(dyad)) {}
+  WatchReactor(SubscriptionHub* hub, Admission::Ticket stream,
+               std::string dyad)
+      : HubReactor(hub, std::move(stream)), dyad_(std::move(dyad)) {}
 
   void OnWriteDone(bool ok) override {
     out_.Clear();  // only the stored bytes are kept, to compare
@@ -584,10 +591,12 @@ class WatchReactor final : public HubReactor<grpc::ByteBuffer> {
 
 }  // namespace
 
-SubscriptionService::SubscriptionService(SubscriptionHub* hub) : hub_(hub) {}
+SubscriptionService::SubscriptionService(SubscriptionHub* hub,
+                                         Admission* admission)
+    : hub_(hub), admission_(admission) {}
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
-    grpc::CallbackServerContext* /*context*/,
+    grpc::CallbackServerContext* context,
     const grpc::ByteBuffer* request_bytes) {
   v1::SubscribeRequest parsed;
   if (absl::Status status = ParseRawRequest(*request_bytes, &parsed);
@@ -632,15 +641,18 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
   }
   const size_t max_batch = std::clamp<size_t>(
       request->max_events_per_message(), 1, kMaxEventsPerMessage);
-  auto* reactor =
-      new SubscribeReactor(hub_, std::move(filter), next, max_batch);
+  absl::StatusOr<Admission::Ticket> stream =
+      admission_->OpenStream(context->peer());
+  if (!stream.ok()) return new RefusedReactor(stream.status());
+  auto* reactor = new SubscribeReactor(hub_, *std::move(stream),
+                                       std::move(filter), next, max_batch);
   reactor->Start();
   return reactor;
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>*
 SubscriptionService::WatchRelationship(
-    grpc::CallbackServerContext* /*context*/,
+    grpc::CallbackServerContext* context,
     const grpc::ByteBuffer* request_bytes) {
   v1::WatchRelationshipRequest request;
   if (absl::Status status = ParseRawRequest(*request_bytes, &request);
@@ -653,7 +665,10 @@ SubscriptionService::WatchRelationship(
   if (dyad.empty()) {
     return new RefusedReactor(rpc::InvalidArgument({{"dyad", problem}}));
   }
-  auto* reactor = new WatchReactor(hub_, dyad);
+  absl::StatusOr<Admission::Ticket> stream =
+      admission_->OpenStream(context->peer());
+  if (!stream.ok()) return new RefusedReactor(stream.status());
+  auto* reactor = new WatchReactor(hub_, *std::move(stream), dyad);
   reactor->Start();
   return reactor;
 }

@@ -24,6 +24,7 @@
 #define ANNALS_SERVICES_SUBSCRIPTIONS_SERVICE_H_
 
 #include "annals/v1/subscription.grpc.pb.h"
+#include "services/admission/admission.h"
 #include "services/subscriptions/hub.h"
 
 namespace annals::services {
@@ -40,8 +41,9 @@ class SubscriptionService final
               v1::Subscriptions::Service>> {
  public:
   // `hub` must be attached to the log and outlive the service's calls
-  // (see SubscriptionHub for the order of shutdown). Thread-safe.
-  explicit SubscriptionService(SubscriptionHub* hub);
+  // (see SubscriptionHub for the order of shutdown); so must `admission`,
+  // of which every call is a stream of its connection. Thread-safe.
+  SubscriptionService(SubscriptionHub* hub, Admission* admission);
 
   // Writes serialized annals.v1.SubscribeResponse messages; `request` is a
   // serialized annals.v1.SubscribeRequest.
@@ -58,6 +60,7 @@ class SubscriptionService final
  private:
   // Constant after construction.
   SubscriptionHub* const hub_;
+  Admission* const admission_;
 };
 
 }  // namespace annals::services

@@ -220,8 +220,8 @@ class SubscriptionTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  // Opens the log and starts the server; tests may change options_ and
-  // projector_ first.
+  // Opens the log and starts the server; tests may change options_,
+  // admission_ and projector_ first.
   void Start() {
     hub_ = std::make_unique<services::SubscriptionHub>(options_);
     storage::LogOptions log_options;
@@ -233,6 +233,7 @@ class SubscriptionTest : public ::testing::Test {
     log_ = *std::move(log);
     services::ServerOptions server_options;
     server_options.listen = "127.0.0.1:0";
+    server_options.admission = admission_;
     auto server = services::Server::Start(server_options, log_.get(), hub_.get());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -347,6 +348,7 @@ class SubscriptionTest : public ::testing::Test {
   }
 
   services::SubscriptionOptions options_;
+  services::AdmissionOptions admission_;
   storage::Projector* projector_ = nullptr;
   std::filesystem::path dir_;
   std::unique_ptr<services::SubscriptionHub> hub_;
@@ -699,6 +701,7 @@ class CallbackSubscriber : public grpc::ClientReadReactor<v1::SubscribeResponse>
 };
 
 TEST_F(SubscriptionTest, AThousandSubscribersOnABoundedNumberOfThreads) {
+  admission_.max_streams_per_connection = 1000;  // all on one connection
   Start();
   const uint64_t before = AppendVaried("old", 5);
   const int threads_before = CountThreads();
@@ -818,6 +821,7 @@ TEST_F(SubscriptionTest, TooManySubscriptionsAreRefused) {
   ASSERT_TRUE(c->WaitDone(absl::Seconds(10)));
   EXPECT_THAT(c->status(),
               testing::StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(rpc::RetryDelay(c->status()), absl::Seconds(1));
 }
 
 // A stand-in for the relationship projection: per dyad of each event, a

@@ -1,0 +1,104 @@
+// Admission: what one client may hold of annalsd at once, so that no
+// client can take everything.
+//
+//   - Streams: each connection may have at most max_streams_per_connection
+//     Subscribe, WatchRelationship and AppendSession calls open, so one
+//     client cannot take every subscription slot (the hub's global
+//     max_subscriptions still bounds the total).
+//   - Request bytes: append requests (Append calls, AppendSession requests)
+//     hold their bytes from the moment they are read until their batch is
+//     durable or failed; over all calls at most request_bytes_in_flight
+//     of them are admitted, so concurrent large appends cannot take the
+//     server's memory.
+//
+// A refusal is RESOURCE_EXHAUSTED with ErrorInfo (reason TOO_MANY_STREAMS
+// or REQUEST_BYTES_IN_FLIGHT, the limit and the flag that sets it) and a
+// RetryInfo hint: the refused call may be tried again once others end.
+//
+// A connection is named by its peer address ("ipv4:127.0.0.1:54321": the
+// port tells connections apart); the same key can later be a principal.
+#ifndef ANNALS_SERVICES_ADMISSION_ADMISSION_H_
+#define ANNALS_SERVICES_ADMISSION_ADMISSION_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace annals::services {
+
+struct AdmissionOptions {
+  // Streams one connection may have open at once; more get
+  // RESOURCE_EXHAUSTED. 0: no limit. Default 1000: a tenth of the
+  // subscriptions the hub accepts by default, and room for a backend that
+  // multiplexes its users' subscriptions over one connection.
+  size_t max_streams_per_connection = 1000;
+  // Bytes of append requests admitted and not yet answered, over every
+  // call; a request that would pass it gets RESOURCE_EXHAUSTED. A request
+  // is always admitted while nothing else is in flight, so that the
+  // largest request the limits accept can pass. 0: no limit. Default
+  // 256 MiB.
+  size_t request_bytes_in_flight = size_t{256} << 20;
+  // The retry hint of a refusal. Default 1 s.
+  absl::Duration retry_delay = absl::Seconds(1);
+};
+
+class Admission {
+ public:
+  // What one admission holds; given back when it is destroyed (or
+  // assigned). Move-only. A default Ticket holds nothing.
+  class Ticket {
+   public:
+    Ticket() = default;
+    Ticket(Ticket&& other) noexcept { *this = std::move(other); }
+    Ticket& operator=(Ticket&& other) noexcept;
+    ~Ticket() { Release(); }
+
+   private:
+    friend class Admission;
+    void Release();
+
+    Admission* admission_ = nullptr;
+    bool stream_ = false;
+    std::string connection_;  // a stream's
+    size_t bytes_ = 0;        // a request's
+  };
+
+  explicit Admission(const AdmissionOptions& options);
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
+
+  const AdmissionOptions& options() const { return options_; }
+
+  // A stream of `connection` (the call's peer) opening: held until the
+  // call is done. Thread-safe.
+  absl::StatusOr<Ticket> OpenStream(absl::string_view connection)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // An append request of `bytes` read: held until it is answered.
+  // Thread-safe.
+  absl::StatusOr<Ticket> AdmitRequest(size_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Streams `connection` has open, and request bytes in flight (tests,
+  // monitoring).
+  size_t open_streams(absl::string_view connection) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  size_t bytes_in_flight() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  void Give(const Ticket& ticket) ABSL_LOCKS_EXCLUDED(mu_);
+
+  const AdmissionOptions options_;
+  mutable absl::Mutex mu_;
+  // Open streams by connection; a connection with none has no entry.
+  absl::flat_hash_map<std::string, size_t> streams_ ABSL_GUARDED_BY(mu_);
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace annals::services
+
+#endif  // ANNALS_SERVICES_ADMISSION_ADMISSION_H_
