@@ -41,9 +41,10 @@ struct AdmissionOptions {
   // Bytes of append requests admitted and not yet answered, over every
   // call; a request that would pass it gets RESOURCE_EXHAUSTED. A request
   // is always admitted while nothing else is in flight, so that the
-  // largest request the limits accept can pass. 0: no limit. Default
-  // 256 MiB.
-  size_t request_bytes_in_flight = size_t{256} << 20;
+  // largest request the limits accept (64 MB by default) can pass. 0: no
+  // limit. Default 64 MiB: hundreds of times what a busy server of small
+  // appends holds, one large import at a time.
+  size_t request_bytes_in_flight = size_t{64} << 20;
   // The retry hint of a refusal. Default 1 s.
   absl::Duration retry_delay = absl::Seconds(1);
 };

@@ -66,7 +66,7 @@ ABSL_FLAG(int64_t, max_streams_per_connection, 1000,
           "Most Subscribe, WatchRelationship and AppendSession calls one "
           "connection may have open at once; more get RESOURCE_EXHAUSTED "
           "with a hint to retry. 0: no limit.");
-ABSL_FLAG(int64_t, max_request_mb_in_flight, 256,
+ABSL_FLAG(int64_t, max_request_mb_in_flight, 64,
           "MiB of append requests (Append calls, AppendSession requests) "
           "read and not yet durable, over all clients; a request that would "
           "pass it gets RESOURCE_EXHAUSTED with a hint to retry (one is "
