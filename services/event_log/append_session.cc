@@ -138,14 +138,13 @@ class AppendSessions::Reactor final
       return;
     }
     absl::Status fields = CheckRequestFields(request_);
-    absl::StatusOr<Admission::Ticket> admitted =
-        fields.ok() ? sessions_->admission_->AdmitRequest(bytes)
-                    : Admission::Ticket();
     if (!fields.ok()) {
       Complete(seq, fields);
     } else if (!request_.has_append()) {
       Complete(seq, rpc::InvalidArgument({{"append", "required"}}));
-    } else if (!admitted.ok()) {
+    } else if (absl::StatusOr<Admission::Ticket> admitted =
+                   sessions_->admission_->AdmitRequest(bytes);
+               !admitted.ok()) {
       Complete(seq, admitted.status());
     } else {
       Ref();  // the append's
