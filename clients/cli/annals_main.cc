@@ -81,6 +81,8 @@ constexpr char kUsage[] =
     "      Append the events in FILE (or stdin): JSON Lines, or JSON objects\n"
     "      one after another, in protobuf's canonical JSON of annals.v1.Event.\n"
     "      All of them in one atomic append. Prints the assigned positions.\n"
+    "      While the server asks to retry (too many append bytes in flight)\n"
+    "      it waits, within --timeout.\n"
     "  import [--stream S] FILE|-\n"
     "      Append each event of FILE on its own, to its own stream (its\n"
     "      primary dyad, or S), in file order, pipelined on one append\n"
@@ -178,7 +180,10 @@ int Append(Client& client, const std::vector<char*>& args) {
   if (!expect.ok()) return UsageError(std::string(expect.message()));
   for (v1::Event& event : *events) request.add_events()->Swap(&event);
 
-  absl::StatusOr<v1::AppendResponse> response = client.Append(request);
+  // A server busy with other appends asks to retry: wait for room within
+  // --timeout.
+  absl::StatusOr<v1::AppendResponse> response =
+      client.AppendWhenAdmitted(request, absl::GetFlag(FLAGS_timeout));
   if (!response.ok()) return ServerError(response.status());
   if (absl::GetFlag(FLAGS_json)) {
     std::cout << ToJson(*response) << "\n";

@@ -377,6 +377,21 @@ absl::StatusOr<v1::AppendResponse> Client::Append(
                                   NewContext().get(), request);
 }
 
+absl::StatusOr<v1::AppendResponse> Client::AppendWhenAdmitted(
+    const v1::AppendRequest& request, absl::Duration patience) {
+  const absl::Time give_up = absl::Now() + patience;
+  for (;;) {
+    absl::StatusOr<v1::AppendResponse> response = Append(request);
+    if (response.ok() || !absl::IsResourceExhausted(response.status())) {
+      return response;
+    }
+    const absl::optional<absl::Duration> delay =
+        rpc::RetryDelay(response.status());
+    if (!delay.has_value() || absl::Now() + *delay > give_up) return response;
+    absl::SleepFor(*delay);
+  }
+}
+
 std::unique_ptr<AppendSession> Client::OpenAppendSession(size_t window) {
   return std::make_unique<AppendSessionImpl>(event_log_.get(), window);
 }

@@ -85,6 +85,12 @@ class Client {
   Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline);
 
   absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& request);
+  // Append, tried again after the server's hint while it refuses only
+  // momentarily (RESOURCE_EXHAUSTED with a google.rpc.RetryInfo: its
+  // budget of requests in flight is taken), until `patience` has passed;
+  // then that refusal. Safe: nothing of a refused request was written.
+  absl::StatusOr<v1::AppendResponse> AppendWhenAdmitted(
+      const v1::AppendRequest& request, absl::Duration patience);
   // Opens an append session with at most `window` (>= 1) requests
   // unacknowledged; no deadline (keepalive detects a dead connection).
   // Errors arrive through the session.

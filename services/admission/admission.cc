@@ -9,7 +9,9 @@
 namespace annals::services {
 namespace {
 
-std::string MiB(size_t bytes) {
+// "52.3 MiB", or "40 KiB" below one MiB.
+std::string Size(size_t bytes) {
+  if (bytes < (1 << 20)) return absl::StrCat((bytes + 1023) / 1024, " KiB");
   return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1 << 20));
 }
 
@@ -83,9 +85,9 @@ absl::StatusOr<Admission::Ticket> Admission::AdmitRequest(size_t bytes) {
   return rpc::WithRetryDelay(
       rpc::WithErrorInfo(
           absl::StatusCode::kResourceExhausted,
-          absl::StrCat("the server holds ", MiB(in_flight),
+          absl::StrCat("the server holds ", Size(in_flight),
                        " of append requests not yet durable; this one (",
-                       MiB(bytes), ") would pass the ", MiB(limit),
+                       Size(bytes), ") would pass the ", Size(limit),
                        " it admits at once (annalsd "
                        "--max_request_mb_in_flight): retry later"),
           "REQUEST_BYTES_IN_FLIGHT",

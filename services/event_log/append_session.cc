@@ -148,11 +148,14 @@ class AppendSessions::Reactor final
       Complete(seq, admitted.status());
     } else {
       Ref();  // the append's
-      // The request's bytes stay admitted until its batch is answered.
+      // The request's bytes stay admitted until its batch is answered:
+      // given back before the answer, so that a client answered finds the
+      // room.
       QueueAppend(sessions_->log_, sessions_->limits_, request_.append(),
                   principal_,
                   [this, seq, ticket = *std::move(admitted)](
-                      absl::StatusOr<storage::AppendResult> result) {
+                      absl::StatusOr<storage::AppendResult> result) mutable {
+                    ticket = Admission::Ticket();
                     Complete(seq, result);
                     Unref();
                   });

@@ -159,10 +159,13 @@ grpc::ServerUnaryReactor* EventLogService::Append(
       context, request, response,
       [this, context, &admitted](const v1::AppendRequest& append,
                                  Respond<v1::AppendResponse> respond) {
-        // The request's bytes stay admitted until its batch is answered.
+        // The request's bytes stay admitted until its batch is answered:
+        // given back before the answer, so that a client answered finds
+        // the room.
         QueueAppend(log_, limits_, append, PrincipalOf(*context),
                     [respond, ticket = *std::move(admitted)](
-                        absl::StatusOr<storage::AppendResult> result) {
+                        absl::StatusOr<storage::AppendResult> result) mutable {
+                      ticket = Admission::Ticket();
                       if (!result.ok()) return respond(result.status());
                       v1::AppendResponse appended;
                       ToAppendResponse(*result, &appended);

@@ -155,8 +155,8 @@ class OpenSubscription {
         }
       }
       status_ = rpc::FromGrpcStatus(reader->Finish());
+      done_.Notify();  // first: AwaitOpen reads it once caught_up_ is
       if (!caught_up_.HasBeenNotified()) caught_up_.Notify();
-      done_.Notify();
     });
   }
   ~OpenSubscription() {
@@ -261,9 +261,20 @@ TEST_F(OneClientTest, AppendsPastTheBytesInFlightAreRefusedUntilRoom) {
   answered.WaitForNotification();
   ExpectRefused(session_refusal, "REQUEST_BYTES_IN_FLIGHT");
 
+  // A client that waits for room is admitted once the held append is
+  // durable.
+  absl::StatusOr<v1::AppendResponse> patient;
+  std::thread waiting([&] {
+    patient = second->AppendWhenAdmitted(BigAppend("d", 40 << 10),
+                                         absl::Seconds(30));
+  });
+  absl::SleepFor(absl::Milliseconds(300));  // refused at least once
+
   Release();
   in_flight.join();
+  waiting.join();
   ASSERT_THAT(held.status(), IsOk());
+  EXPECT_THAT(patient.status(), IsOk());
   // Room again: the refused requests pass when retried.
   EXPECT_THAT(second->Append(BigAppend("b", 40 << 10)).status(), IsOk());
   absl::Notification retried;
@@ -276,8 +287,8 @@ TEST_F(OneClientTest, AppendsPastTheBytesInFlightAreRefusedUntilRoom) {
   retried.WaitForNotification();
   EXPECT_THAT(retry_status, IsOk());
   EXPECT_THAT(session->Finish(), IsOk());
-  // Nothing refused was written: alone (13 events), a, b, c (10 each).
-  EXPECT_EQ(log_->GetHead().position, 43u);
+  // Nothing refused was written: alone (13 events), a, b, c, d (10 each).
+  EXPECT_EQ(log_->GetHead().position, 53u);
 }
 
 // A Subscribe call from now, one event per message, that reads nothing
