@@ -8,6 +8,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
 #include "google/rpc/status.pb.h"
 #include "proto/control_characters.h"
 
@@ -133,10 +134,9 @@ absl::Status WithErrorInfo(
 
 absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
   google::rpc::RetryInfo retry;
-  const absl::Duration seconds = absl::Trunc(delay, absl::Seconds(1));
-  retry.mutable_retry_delay()->set_seconds(absl::ToInt64Seconds(seconds));
-  retry.mutable_retry_delay()->set_nanos(
-      static_cast<int32_t>(absl::ToInt64Nanoseconds(delay - seconds)));
+  *retry.mutable_retry_delay() =
+      google::protobuf::util::TimeUtil::NanosecondsToDuration(
+          absl::ToInt64Nanoseconds(delay));
   status.SetPayload(kRetryInfoUrl, absl::Cord(retry.SerializeAsString()));
   return status;
 }
@@ -148,8 +148,9 @@ absl::optional<absl::Duration> RetryDelay(const absl::Status& status) {
       !retry.ParseFromString(std::string(*payload))) {
     return absl::nullopt;
   }
-  return absl::Seconds(retry.retry_delay().seconds()) +
-         absl::Nanoseconds(retry.retry_delay().nanos());
+  return absl::Nanoseconds(
+      google::protobuf::util::TimeUtil::DurationToNanoseconds(
+          retry.retry_delay()));
 }
 
 absl::Status WrongExpectedVersion(absl::string_view stream,

@@ -17,6 +17,15 @@ std::string Size(size_t bytes) {
 
 }  // namespace
 
+absl::Status MomentaryRefusal(
+    absl::string_view message, absl::string_view reason,
+    const std::vector<std::pair<std::string, std::string>>& metadata) {
+  return rpc::WithRetryDelay(
+      rpc::WithErrorInfo(absl::StatusCode::kResourceExhausted, message, reason,
+                         metadata),
+      kRetryDelay);
+}
+
 Admission::Ticket& Admission::Ticket::operator=(Ticket&& other) noexcept {
   if (this != &other) {
     Release();
@@ -54,18 +63,15 @@ absl::StatusOr<Admission::Ticket> Admission::OpenStream(
       return ticket;
     }
   }
-  return rpc::WithRetryDelay(
-      rpc::WithErrorInfo(
-          absl::StatusCode::kResourceExhausted,
-          absl::StrCat("this connection has ", limit,
-                       " streams open (Subscribe, WatchRelationship, "
-                       "AppendSession), the most one connection may have "
-                       "(annalsd --max_streams_per_connection); end one, or "
-                       "retry later"),
-          "TOO_MANY_STREAMS",
-          {{"limit", absl::StrCat(limit)},
-           {"flag", "max_streams_per_connection"}}),
-      options_.retry_delay);
+  return MomentaryRefusal(
+      absl::StrCat("this connection has ", limit,
+                   " streams open (Subscribe, WatchRelationship, "
+                   "AppendSession), the most one connection may have "
+                   "(annalsd --max_streams_per_connection); end one, or "
+                   "retry later"),
+      "TOO_MANY_STREAMS",
+      {{"limit", absl::StrCat(limit)},
+       {"flag", "max_streams_per_connection"}});
 }
 
 absl::StatusOr<Admission::Ticket> Admission::AdmitRequest(size_t bytes) {
@@ -82,30 +88,16 @@ absl::StatusOr<Admission::Ticket> Admission::AdmitRequest(size_t bytes) {
       return ticket;
     }
   }
-  return rpc::WithRetryDelay(
-      rpc::WithErrorInfo(
-          absl::StatusCode::kResourceExhausted,
-          absl::StrCat("the server holds ", Size(in_flight),
-                       " of append requests not yet durable; this one (",
-                       Size(bytes), ") would pass the ", Size(limit),
-                       " it admits at once (annalsd "
-                       "--max_request_mb_in_flight): retry later"),
-          "REQUEST_BYTES_IN_FLIGHT",
-          {{"limit_bytes", absl::StrCat(limit)},
-           {"request_bytes", absl::StrCat(bytes)},
-           {"flag", "max_request_mb_in_flight"}}),
-      options_.retry_delay);
-}
-
-size_t Admission::open_streams(absl::string_view connection) const {
-  absl::MutexLock lock(&mu_);
-  auto it = streams_.find(connection);
-  return it == streams_.end() ? 0 : it->second;
-}
-
-size_t Admission::bytes_in_flight() const {
-  absl::MutexLock lock(&mu_);
-  return bytes_;
+  return MomentaryRefusal(
+      absl::StrCat("the server holds ", Size(in_flight),
+                   " of append requests not yet durable; this one (",
+                   Size(bytes), ") would pass the ", Size(limit),
+                   " it admits at once (annalsd "
+                   "--max_request_mb_in_flight): retry later"),
+      "REQUEST_BYTES_IN_FLIGHT",
+      {{"limit_bytes", absl::StrCat(limit)},
+       {"request_bytes", absl::StrCat(bytes)},
+       {"flag", "max_request_mb_in_flight"}});
 }
 
 void Admission::Give(const Ticket& ticket) {

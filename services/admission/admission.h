@@ -11,9 +11,9 @@
 //     of them are admitted, so concurrent large appends cannot take the
 //     server's memory.
 //
-// A refusal is RESOURCE_EXHAUSTED with ErrorInfo (reason TOO_MANY_STREAMS
-// or REQUEST_BYTES_IN_FLIGHT, the limit and the flag that sets it) and a
-// RetryInfo hint: the refused call may be tried again once others end.
+// A refusal is a MomentaryRefusal (reason TOO_MANY_STREAMS or
+// REQUEST_BYTES_IN_FLIGHT): the refused call may be tried again once
+// others end.
 //
 // A connection is named by its peer address ("ipv4:127.0.0.1:54321": the
 // port tells connections apart); the same key can later be a principal.
@@ -22,6 +22,8 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -31,6 +33,17 @@
 #include "absl/time/time.h"
 
 namespace annals::services {
+
+// The wait a client refused for a limit that frees itself is told to
+// allow before it retries.
+inline constexpr absl::Duration kRetryDelay = absl::Seconds(1);
+
+// The refusal of a limit that frees itself as calls end (streams, request
+// bytes, subscriptions): RESOURCE_EXHAUSTED with `message`, an ErrorInfo
+// {`reason`, `metadata`} and a RetryInfo of kRetryDelay.
+absl::Status MomentaryRefusal(
+    absl::string_view message, absl::string_view reason,
+    const std::vector<std::pair<std::string, std::string>>& metadata);
 
 struct AdmissionOptions {
   // Streams one connection may have open at once; more get
@@ -45,8 +58,6 @@ struct AdmissionOptions {
   // limit. Default 64 MiB: hundreds of times what a busy server of small
   // appends holds, one large import at a time.
   size_t request_bytes_in_flight = size_t{64} << 20;
-  // The retry hint of a refusal. Default 1 s.
-  absl::Duration retry_delay = absl::Seconds(1);
 };
 
 class Admission {
@@ -74,8 +85,6 @@ class Admission {
   Admission(const Admission&) = delete;
   Admission& operator=(const Admission&) = delete;
 
-  const AdmissionOptions& options() const { return options_; }
-
   // A stream of `connection` (the call's peer) opening: held until the
   // call is done. Thread-safe.
   absl::StatusOr<Ticket> OpenStream(absl::string_view connection)
@@ -84,17 +93,11 @@ class Admission {
   // Thread-safe.
   absl::StatusOr<Ticket> AdmitRequest(size_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Streams `connection` has open, and request bytes in flight (tests,
-  // monitoring).
-  size_t open_streams(absl::string_view connection) const
-      ABSL_LOCKS_EXCLUDED(mu_);
-  size_t bytes_in_flight() const ABSL_LOCKS_EXCLUDED(mu_);
-
  private:
   void Give(const Ticket& ticket) ABSL_LOCKS_EXCLUDED(mu_);
 
   const AdmissionOptions options_;
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   // Open streams by connection; a connection with none has no entry.
   absl::flat_hash_map<std::string, size_t> streams_ ABSL_GUARDED_BY(mu_);
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "proto/rpc_status.h"
+#include "services/admission/admission.h"
 #include "services/model/projection.h"
 
 namespace annals::services {
@@ -143,16 +143,13 @@ absl::Status SubscriptionHub::Register(HubSubscriber* subscriber) {
   absl::MutexLock lock(&mu_);
   if (shut_down_) return absl::UnavailableError("server is shutting down");
   if (subscribers_.size() >= options_.max_subscriptions) {
-    return rpc::WithRetryDelay(
-        rpc::WithErrorInfo(
-            absl::StatusCode::kResourceExhausted,
-            absl::StrCat("the server has ", subscribers_.size(),
-                         " subscriptions open, as many as it accepts "
-                         "(annalsd --max_subscriptions): retry later"),
-            "TOO_MANY_SUBSCRIPTIONS",
-            {{"limit", absl::StrCat(options_.max_subscriptions)},
-             {"flag", "max_subscriptions"}}),
-        options_.retry_delay);
+    return MomentaryRefusal(
+        absl::StrCat("the server has ", subscribers_.size(),
+                     " subscriptions open, as many as it accepts "
+                     "(annalsd --max_subscriptions): retry later"),
+        "TOO_MANY_SUBSCRIPTIONS",
+        {{"limit", absl::StrCat(options_.max_subscriptions)},
+         {"flag", "max_subscriptions"}});
   }
   subscribers_.insert(subscriber);
   return absl::OkStatus();

@@ -49,10 +49,9 @@ struct SubscriptionOptions {
   // --- Affects behaviour ---
 
   // Most subscriptions (Subscribe and WatchRelationship calls) open at once;
-  // more get RESOURCE_EXHAUSTED with a hint to retry after `retry_delay`.
-  // Default 10000, 1 s.
+  // more get RESOURCE_EXHAUSTED with a hint to retry (MomentaryRefusal,
+  // services/admission/admission.h). Default 10000.
   size_t max_subscriptions = 10000;
-  absl::Duration retry_delay = absl::Seconds(1);
 
   // A subscription that has passed this many positions without sending a
   // message (its filter left them out) sends a Checkpoint. Default 1000.
