@@ -11,12 +11,17 @@
 //     of them are admitted, so concurrent large appends cannot take the
 //     server's memory.
 //
+//   - Per principal: the same two limits again for each authenticated
+//     caller (services/auth: "token:NAME", "cert:SUBJECT", or without
+//     authentication "anonymous@ADDRESS"), so that one caller with many
+//     connections cannot take everything either.
+//
 // A refusal is a MomentaryRefusal (reason TOO_MANY_STREAMS or
 // REQUEST_BYTES_IN_FLIGHT): the refused call may be tried again once
 // others end.
 //
 // A connection is named by its peer address ("ipv4:127.0.0.1:54321": the
-// port tells connections apart); the same key can later be a principal.
+// port tells connections apart).
 #ifndef ANNALS_SERVICES_ADMISSION_ADMISSION_H_
 #define ANNALS_SERVICES_ADMISSION_ADMISSION_H_
 
@@ -58,6 +63,15 @@ struct AdmissionOptions {
   // limit. Default 64 MiB: hundreds of times what a busy server of small
   // appends holds, one large import at a time.
   size_t request_bytes_in_flight = size_t{64} << 20;
+  // Streams one principal may have open at once, over all its
+  // connections. 0: no limit. Default 5000: half the subscriptions the hub
+  // accepts by default, so that one caller cannot take them all.
+  size_t max_streams_per_principal = 5000;
+  // Bytes of append requests one principal may have admitted and not yet
+  // answered; as request_bytes_in_flight, one request is always admitted
+  // while the principal has none in flight. 0: no limit. Default 32 MiB:
+  // half the default total.
+  size_t request_bytes_in_flight_per_principal = size_t{32} << 20;
 };
 
 class Admission {
@@ -78,6 +92,7 @@ class Admission {
     Admission* admission_ = nullptr;
     bool stream_ = false;
     std::string connection_;  // a stream's
+    std::string principal_;
     size_t bytes_ = 0;        // a request's
   };
 
@@ -85,22 +100,32 @@ class Admission {
   Admission(const Admission&) = delete;
   Admission& operator=(const Admission&) = delete;
 
-  // A stream of `connection` (the call's peer) opening: held until the
-  // call is done. Thread-safe.
-  absl::StatusOr<Ticket> OpenStream(absl::string_view connection)
+  // A stream of `principal` on `connection` (the call's peer) opening:
+  // held until the call is done. Thread-safe.
+  absl::StatusOr<Ticket> OpenStream(absl::string_view connection,
+                                    absl::string_view principal)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // An append request of `bytes` read: held until it is answered.
-  // Thread-safe.
-  absl::StatusOr<Ticket> AdmitRequest(size_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
+  // An append request of `principal` of `bytes` read: held until it is
+  // answered. Thread-safe.
+  absl::StatusOr<Ticket> AdmitRequest(absl::string_view principal,
+                                      size_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Give(const Ticket& ticket) ABSL_LOCKS_EXCLUDED(mu_);
+  static void Take(absl::flat_hash_map<std::string, size_t>& counts,
+                   const std::string& key, size_t amount);
 
   const AdmissionOptions options_;
   absl::Mutex mu_;
-  // Open streams by connection; a connection with none has no entry.
+  // Open streams by connection and by principal; one with none has no
+  // entry.
   absl::flat_hash_map<std::string, size_t> streams_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, size_t> principal_streams_
+      ABSL_GUARDED_BY(mu_);
+  // Request bytes in flight, in all and by principal (no entry: none).
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, size_t> principal_bytes_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace annals::services

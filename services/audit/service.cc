@@ -130,6 +130,7 @@ grpc::ServerUnaryReactor* AuditService::GetTreeHead(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeUnary<v1::GetTreeHeadRequest, v1::GetTreeHeadResponse>(
+      access_->Check(*context, "/annals.v1.Audit/GetTreeHead").status(),
       context, request, response,
       [this](const v1::GetTreeHeadRequest&) { return queries_.GetTreeHead(); });
 }
@@ -138,6 +139,7 @@ grpc::ServerUnaryReactor* AuditService::ProveInclusion(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeUnary<v1::ProveInclusionRequest, v1::ProveInclusionResponse>(
+      access_->Check(*context, "/annals.v1.Audit/ProveInclusion").status(),
       context, request, response,
       [this](const v1::ProveInclusionRequest& prove) {
         return queries_.ProveInclusion(prove);
@@ -148,6 +150,7 @@ grpc::ServerUnaryReactor* AuditService::ProveConsistency(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeUnary<v1::ProveConsistencyRequest, v1::ProveConsistencyResponse>(
+      access_->Check(*context, "/annals.v1.Audit/ProveConsistency").status(),
       context, request, response,
       [this](const v1::ProveConsistencyRequest& prove) {
         return queries_.ProveConsistency(prove);
@@ -158,6 +161,7 @@ grpc::ServerUnaryReactor* AuditService::GetPublicKey(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeUnary<v1::GetPublicKeyRequest, v1::GetPublicKeyResponse>(
+      access_->Check(*context, "/annals.v1.Audit/GetPublicKey").status(),
       context, request, response,
       [this](const v1::GetPublicKeyRequest&)
           -> absl::StatusOr<v1::GetPublicKeyResponse> {
@@ -169,6 +173,7 @@ grpc::ServerUnaryReactor* AuditService::ReadStored(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeUnary<v1::ReadStoredRequest, v1::ReadStoredResponse>(
+      access_->Check(*context, "/annals.v1.Audit/ReadStored").status(),
       context, request, response,
       [this](const v1::ReadStoredRequest& read) {
         return queries_.ReadStored(read);

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "annals/v1/audit.grpc.pb.h"
 #include "services/audit/signer.h"
+#include "services/auth/call_access.h"
 #include "storage/event_log.h"
 
 namespace annals::services {
@@ -54,8 +55,11 @@ class AuditService final
                       v1::Audit::WithRawCallbackMethod_ReadStored<
                           v1::Audit::Service>>>>> {
  public:
-  AuditService(const storage::EventLog* log, const TreeHeadSigner* signer)
-      : queries_(log, signer) {}
+  // Every call is checked by `access` first; `access` must outlive the
+  // service.
+  AuditService(const storage::EventLog* log, const TreeHeadSigner* signer,
+               const auth::CallAccess* access)
+      : queries_(log, signer), access_(access) {}
 
   grpc::ServerUnaryReactor* GetTreeHead(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
@@ -75,6 +79,7 @@ class AuditService final
 
  private:
   const AuditQueries queries_;
+  const auth::CallAccess* const access_;
 };
 
 }  // namespace annals::services

@@ -143,7 +143,7 @@ class AppendSessions::Reactor final
     } else if (!request_.has_append()) {
       Complete(seq, rpc::InvalidArgument({{"append", "required"}}));
     } else if (absl::StatusOr<Admission::Ticket> admitted =
-                   sessions_->admission_->AdmitRequest(bytes);
+                   sessions_->admission_->AdmitRequest(principal_, bytes);
                !admitted.ok()) {
       Complete(seq, admitted.status());
     } else {
@@ -329,13 +329,22 @@ class AppendSessions::Reactor final
 
 AppendSessions::AppendSessions(storage::EventLog* log, const Limits& limits,
                                const AppendSessionOptions& options,
+                               const auth::CallAccess* access,
                                Admission* admission)
-    : log_(log), limits_(limits), options_(options), admission_(admission) {}
+    : log_(log),
+      limits_(limits),
+      options_(options),
+      access_(access),
+      admission_(admission) {}
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 AppendSessions::Open(grpc::CallbackServerContext* context) {
-  auto* reactor = new Reactor(this, PrincipalOf(*context));
-  reactor->Start(admission_->OpenStream(context->peer()));
+  absl::StatusOr<auth::Principal> principal =
+      access_->Check(*context, "/annals.v1.EventLog/AppendSession");
+  auto* reactor = new Reactor(this, principal.ok() ? principal->name : "");
+  reactor->Start(principal.ok()
+                     ? admission_->OpenStream(context->peer(), principal->name)
+                     : principal.status());
   return reactor;
 }
 

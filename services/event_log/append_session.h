@@ -35,6 +35,7 @@
 #include "annals/v1/event_log.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "services/admission/admission.h"
+#include "services/auth/call_access.h"
 #include "services/model/validation.h"
 #include "storage/event_log.h"
 
@@ -75,12 +76,15 @@ class AppendSessions {
  public:
   // `log` must outlive every session (the server closes the log only after
   // gRPC has finished every call, and the log answers every queued append
-  // before Close returns). Each session is a stream of `admission`, and
-  // each request is admitted before it is queued (a refused one is
-  // answered RESOURCE_EXHAUSTED, and the session goes on); `admission`
-  // must outlive the sessions.
+  // before Close returns). A session is opened only when `access` lets its
+  // caller append (else it finishes at once with the refusal), and its
+  // events are recorded as written by the caller's principal. Each session
+  // is a stream of `admission`, and each request is admitted before it is
+  // queued (a refused one is answered RESOURCE_EXHAUSTED, and the session
+  // goes on). `access` and `admission` must outlive the sessions.
   AppendSessions(storage::EventLog* log, const Limits& limits,
-                 const AppendSessionOptions& options, Admission* admission);
+                 const AppendSessionOptions& options,
+                 const auth::CallAccess* access, Admission* admission);
   AppendSessions(const AppendSessions&) = delete;
   AppendSessions& operator=(const AppendSessions&) = delete;
 
@@ -113,6 +117,7 @@ class AppendSessions {
   storage::EventLog* const log_;
   const Limits limits_;
   const AppendSessionOptions options_;
+  const auth::CallAccess* const access_;
   Admission* const admission_;
 
   mutable absl::Mutex mu_;

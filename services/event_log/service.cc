@@ -119,50 +119,34 @@ absl::StatusOr<v1::GetEventResponse> EventWithCorrections(
 
 }  // namespace
 
-std::string PrincipalOf(const grpc::CallbackServerContext& context) {
-  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  if (auth != nullptr && auth->IsPeerAuthenticated()) {
-    std::vector<grpc::string_ref> identity = auth->GetPeerIdentity();
-    if (!identity.empty()) {
-      return std::string(identity.front().data(), identity.front().size());
-    }
-  }
-  // "ipv4:127.0.0.1:54321" -> "ipv4:127.0.0.1": the port is ephemeral.
-  std::string peer = context.peer();
-  if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:")) {
-    peer.resize(peer.rfind(':'));
-  }
-  return absl::StrCat("anonymous@", peer);
-}
-
 EventLogService::EventLogService(storage::EventLog* log, const Limits& limits,
                                  const AppendSessionOptions& session_options,
+                                 const auth::CallAccess* access,
                                  Admission* admission)
     : log_(log),
       limits_(limits),
+      access_(access),
       admission_(admission),
-      sessions_(log, limits, session_options, admission) {}
+      sessions_(log, limits, session_options, access, admission) {}
 
 grpc::ServerUnaryReactor* EventLogService::Append(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   // Refused before parsing: a refusal costs no copy of the request.
+  absl::StatusOr<auth::Principal> principal =
+      access_->Check(*context, "/annals.v1.EventLog/Append");
   absl::StatusOr<Admission::Ticket> admitted =
-      admission_->AdmitRequest(request->Length());
-  if (!admitted.ok()) {
-    const Respond<v1::AppendResponse> respond(context->DefaultReactor(),
-                                              response);
-    respond(admitted.status());
-    return respond.reactor();
-  }
+      principal.ok() ? admission_->AdmitRequest(principal->name,
+                                                request->Length())
+                     : principal.status();
   return ServeUnary<v1::AppendRequest, v1::AppendResponse>(
-      context, request, response,
-      [this, context, &admitted](const v1::AppendRequest& append,
-                                 Respond<v1::AppendResponse> respond) {
+      admitted.status(), context, request, response,
+      [this, &principal, &admitted](const v1::AppendRequest& append,
+                                    Respond<v1::AppendResponse> respond) {
         // The request's bytes stay admitted until its batch is answered:
         // given back before the answer, so that a client answered finds
         // the room.
-        QueueAppend(log_, limits_, append, PrincipalOf(*context),
+        QueueAppend(log_, limits_, append, std::move(principal->name),
                     [respond, ticket = *std::move(admitted)](
                         absl::StatusOr<storage::AppendResult> result) mutable {
                       ticket = Admission::Ticket();
@@ -183,6 +167,7 @@ grpc::ServerUnaryReactor* EventLogService::ReadStream(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeUnary<v1::ReadStreamRequest, v1::ReadStreamResponse>(
+      access_->Check(*context, "/annals.v1.EventLog/ReadStream").status(),
       context, request, response, [this](const v1::ReadStreamRequest& read) {
         return ReadStreamPage(*log_, limits_, read);
       });
@@ -192,6 +177,7 @@ grpc::ServerUnaryReactor* EventLogService::ReadAll(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeUnary<v1::ReadAllRequest, v1::ReadAllResponse>(
+      access_->Check(*context, "/annals.v1.EventLog/ReadAll").status(),
       context, request, response, [this](const v1::ReadAllRequest& read) {
         return ReadAllPage(*log_, limits_, read);
       });
@@ -201,6 +187,7 @@ grpc::ServerUnaryReactor* EventLogService::GetEvent(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeUnary<v1::GetEventRequest, v1::GetEventResponse>(
+      access_->Check(*context, "/annals.v1.EventLog/GetEvent").status(),
       context, request, response, [this](const v1::GetEventRequest& get) {
         return EventWithCorrections(*log_, get);
       });

@@ -10,15 +10,12 @@
 
 #include "annals/v1/event_log.grpc.pb.h"
 #include "services/admission/admission.h"
+#include "services/auth/call_access.h"
 #include "services/event_log/append_session.h"
 #include "services/model/validation.h"
 #include "storage/event_log.h"
 
 namespace annals::services {
-
-// The principal recorded for a call: the authenticated peer identity, or
-// "anonymous@<peer address without port>" on an unauthenticated connection.
-std::string PrincipalOf(const grpc::CallbackServerContext& context);
 
 class EventLogService final
     : public v1::EventLog::WithRawCallbackMethod_Append<
@@ -28,12 +25,14 @@ class EventLogService final
                       v1::EventLog::WithRawCallbackMethod_GetEvent<
                           v1::EventLog::Service>>>>> {
  public:
-  // `log` and `admission` must outlive the service. Append requests are
+  // `log`, `access` and `admission` must outlive the service. Every call
+  // is checked by `access` first, and the events of an append are
+  // recorded as written by the call's principal. Append requests are
   // admitted (Admission::AdmitRequest) before they are parsed, and
   // AppendSession calls are streams of their connection. Thread-safe.
   EventLogService(storage::EventLog* log, const Limits& limits,
                   const AppendSessionOptions& session_options,
-                  Admission* admission);
+                  const auth::CallAccess* access, Admission* admission);
 
   // Each unary method takes its request message serialized and answers
   // with its response message serialized.
@@ -67,6 +66,7 @@ class EventLogService final
   // Constant after construction.
   storage::EventLog* const log_;
   const Limits limits_;
+  const auth::CallAccess* const access_;
   Admission* const admission_;
 
   AppendSessions sessions_;

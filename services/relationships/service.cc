@@ -44,6 +44,8 @@ grpc::ServerUnaryReactor* RelationshipsService::GetRelationship(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeUnary<v1::GetRelationshipRequest, grpc::ByteBuffer>(
+      access_->Check(*context, "/annals.v1.Relationships/GetRelationship")
+          .status(),
       context, request, response,
       [this](const v1::GetRelationshipRequest& get)
           -> absl::StatusOr<grpc::ByteBuffer> {
@@ -59,6 +61,8 @@ grpc::ServerUnaryReactor* RelationshipsService::ListRelationships(
     grpc::ByteBuffer* response) {
   return ServeUnary<v1::ListRelationshipsRequest,
                     v1::ListRelationshipsResponse>(
+      access_->Check(*context, "/annals.v1.Relationships/ListRelationships")
+          .status(),
       context, request, response,
       [this](const v1::ListRelationshipsRequest& list) {
         return queries_.ListRelationships(list);
@@ -69,6 +73,8 @@ grpc::ServerUnaryReactor* RelationshipsService::QueryTimeline(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeUnary<v1::QueryTimelineRequest, v1::QueryTimelineResponse>(
+      access_->Check(*context, "/annals.v1.Relationships/QueryTimeline")
+          .status(),
       context, request, response,
       [this](const v1::QueryTimelineRequest& query) {
         return queries_.QueryTimeline(query);
@@ -85,6 +91,7 @@ grpc::ServerUnaryReactor* AdminService::RebuildProjections(
     grpc::ByteBuffer* response) {
   using Response = v1::RebuildProjectionsResponse;
   return ServeUnary<v1::RebuildProjectionsRequest, Response>(
+      access_->Check(*context, "/annals.v1.Admin/RebuildProjections").status(),
       context, request, response,
       [this](const v1::RebuildProjectionsRequest& rebuild,
              Respond<Response> respond) {

@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "annals/v1/query.grpc.pb.h"
+#include "services/auth/call_access.h"
 #include "services/relationships/queries.h"
 #include "storage/event_log.h"
 
@@ -25,11 +26,13 @@ class RelationshipsService final
               v1::Relationships::WithRawCallbackMethod_QueryTimeline<
                   v1::Relationships::Service>>> {
  public:
-  // `log` must outlive the service. Thread-safe.
-  // `answers`, when set, must outlive the service (RelationshipQueries).
-  explicit RelationshipsService(const storage::EventLog* log,
-                                const RelationshipAnswers* answers = nullptr)
-      : queries_(log, answers) {}
+  // `log` and `access` must outlive the service; `access` checks every
+  // call first. Thread-safe. `answers`, when set, must outlive the service
+  // (RelationshipQueries).
+  RelationshipsService(const storage::EventLog* log,
+                       const auth::CallAccess* access,
+                       const RelationshipAnswers* answers = nullptr)
+      : queries_(log, answers), access_(access) {}
 
   grpc::ServerUnaryReactor* GetRelationship(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
@@ -43,14 +46,17 @@ class RelationshipsService final
 
  private:
   const RelationshipQueries queries_;
+  const auth::CallAccess* const access_;
 };
 
 class AdminService final
     : public v1::Admin::WithRawCallbackMethod_RebuildProjections<
           v1::Admin::Service> {
  public:
-  // `log` must outlive the service.
-  explicit AdminService(storage::EventLog* log) : log_(log) {}
+  // `log` and `access` must outlive the service; `access` checks every
+  // call first.
+  AdminService(storage::EventLog* log, const auth::CallAccess* access)
+      : log_(log), access_(access) {}
   // Waits for rebuilds in flight.
   ~AdminService() override;
 
@@ -63,6 +69,7 @@ class AdminService final
 
  private:
   storage::EventLog* const log_;
+  const auth::CallAccess* const access_;
   absl::Mutex mu_;
   bool running_ ABSL_GUARDED_BY(mu_) = false;
   std::thread rebuild_ ABSL_GUARDED_BY(mu_);

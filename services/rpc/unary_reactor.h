@@ -48,21 +48,27 @@ class Respond {
 };
 
 // Serves a unary method registered raw (v1::S::WithRawCallbackMethod_M):
-// parses `request` as a `Request` (ParseRawRequest: INVALID_ARGUMENT naming
-// the message when it is not one), then calls `handle` with it, either
+// finishes with `allowed` when the caller may not call it (the answer of
+// auth::CallAccess::Check, asked before anything else), else parses
+// `request` as a `Request` (ParseRawRequest: INVALID_ARGUMENT naming the
+// message when it is not one), then calls `handle` with it, either
 //   - handle(const Request&) -> absl::StatusOr<Response>: the call finishes
 //     with what it returns, or
 //   - handle(const Request&, Respond<Response>): the handler finishes the
 //     call later, through the Respond.
 // The parsed request lives only during the call to `handle`.
 template <typename Request, typename Response, typename Handler>
-grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ServeUnary(const absl::Status& allowed,
+                                     grpc::CallbackServerContext* context,
                                      const grpc::ByteBuffer* request,
                                      grpc::ByteBuffer* response,
                                      Handler&& handle) {
   const Respond<Response> respond(context->DefaultReactor(), response);
   Request parsed;
-  if (absl::Status status = ParseRawRequest(*request, &parsed); !status.ok()) {
+  if (!allowed.ok()) {
+    respond(allowed);
+  } else if (absl::Status status = ParseRawRequest(*request, &parsed);
+             !status.ok()) {
     respond(status);
   } else if constexpr (std::is_invocable_v<Handler&, const Request&>) {
     respond(handle(static_cast<const Request&>(parsed)));

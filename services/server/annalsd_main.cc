@@ -18,8 +18,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/cli/dashed_flags.h"
+#include "services/auth/authenticator.h"
 #include "services/relationships/projector.h"
+#include "services/server/listen_address.h"
 #include "services/server/server.h"
+#include "services/server/tls_credentials.h"
 #include "storage/event_log.h"
 
 // jemalloc (linked in: services/server/CMakeLists.txt): two arenas
@@ -36,7 +39,38 @@ const char* malloc_conf = "narenas:2";
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7465",
           "HOST:PORT to serve gRPC on. Port 0 picks a free port (see "
-          "--port-file). Use 0.0.0.0:7465 to accept remote clients.");
+          "--port-file). Use 0.0.0.0:7465 to accept remote clients; an "
+          "address that is not loopback needs --tls-cert and --tls-key (or "
+          "--allow-insecure-listen).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain to serve TLS with (with --tls-key). Read "
+          "again on SIGHUP: new connections get the new certificate, open "
+          "ones keep theirs.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates of client certificates (mTLS): clients are "
+          "asked for a certificate, and one that presents an invalid one "
+          "(expired, of another CA) is refused at the handshake. Needs "
+          "--auth-certs to give certificates their roles.");
+ABSL_FLAG(bool, allow_insecure_listen, false,
+          "Serve plaintext on an address that is not loopback (a trusted "
+          "network only: tokens and events travel in the clear).");
+ABSL_FLAG(std::string, auth_tokens, "",
+          "File of bearer tokens, one 'NAME ROLE SHA256HEX' line each (annals "
+          "admin token create prints them). With it (or --auth-certs) every "
+          "call must authenticate; roles: reader, writer, auditor, admin. "
+          "Read again on SIGHUP.");
+ABSL_FLAG(std::string, auth_certs, "",
+          "File of client certificate subjects, one 'SUBJECT ROLE' line each "
+          "(SUBJECT: the certificate's CN, else its first SAN). Read again on "
+          "SIGHUP.");
+ABSL_FLAG(int64_t, max_auth_failures_per_minute, 30,
+          "Failed token attempts one peer address may make per minute; past "
+          "it, its calls get RESOURCE_EXHAUSTED until it earns another. 0: "
+          "no limit.");
+ABSL_FLAG(bool, reflection, true,
+          "Serve gRPC server reflection (open to every caller, as health "
+          "checking is).");
 ABSL_FLAG(std::string, data_dir, "annals-data",
           "Directory of the RocksDB event log; created when missing. One "
           "annalsd at a time may use it.");
@@ -71,6 +105,14 @@ ABSL_FLAG(int64_t, max_request_mb_in_flight, 64,
           "read and not yet durable, over all clients; a request that would "
           "pass it gets RESOURCE_EXHAUSTED with a hint to retry (one is "
           "always admitted while none is in flight). 0: no limit.");
+ABSL_FLAG(int64_t, max_streams_per_principal, 5000,
+          "Most Subscribe, WatchRelationship and AppendSession calls one "
+          "principal (token, certificate, or without authentication one "
+          "address) may have open at once over all its connections. 0: no "
+          "limit.");
+ABSL_FLAG(int64_t, max_request_mb_in_flight_per_principal, 32,
+          "MiB of append requests one principal may have read and not yet "
+          "durable (one is always admitted while it has none). 0: no limit.");
 ABSL_FLAG(int64_t, subscription_window, 8192,
           "Recent events kept in memory for live subscriptions (at most 32 "
           "MiB of them). A subscriber further behind reads from storage and "
@@ -106,6 +148,79 @@ bool WritePortFile(const std::string& path, int port) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+// What secures the server: its TLS and its authentication, each absent
+// when not configured.
+struct Security {
+  std::unique_ptr<annals::services::TlsCredentials> tls;
+  std::unique_ptr<annals::auth::Authenticator> authenticator;
+};
+
+// The security the flags ask for, or why it cannot be had (the message
+// names the flag).
+absl::StatusOr<Security> LoadSecurity() {
+  Security security;
+  annals::services::TlsFiles files{absl::GetFlag(FLAGS_tls_cert),
+                                   absl::GetFlag(FLAGS_tls_key),
+                                   absl::GetFlag(FLAGS_tls_client_ca)};
+  annals::auth::AuthOptions auth;
+  auth.tokens_file = absl::GetFlag(FLAGS_auth_tokens);
+  auth.certs_file = absl::GetFlag(FLAGS_auth_certs);
+  auth.max_failures_per_minute = static_cast<int>(std::clamp<int64_t>(
+      absl::GetFlag(FLAGS_max_auth_failures_per_minute), 0, 1 << 20));
+  if (files.cert.empty() != files.key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert and --tls-key go together: give both or neither");
+  }
+  if (!files.client_ca.empty() && files.cert.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-client-ca needs --tls-cert and --tls-key");
+  }
+  if (files.client_ca.empty() != auth.certs_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-client-ca and --auth-certs go together: the CA verifies "
+        "client certificates, the file gives them their roles");
+  }
+  if (!files.cert.empty()) {
+    absl::StatusOr<std::unique_ptr<annals::services::TlsCredentials>> tls =
+        annals::services::TlsCredentials::Load(files);
+    if (!tls.ok()) return tls.status();
+    security.tls = *std::move(tls);
+  }
+  if (!auth.tokens_file.empty() || !auth.certs_file.empty()) {
+    absl::StatusOr<std::unique_ptr<annals::auth::Authenticator>>
+        authenticator = annals::auth::Authenticator::Load(auth);
+    if (!authenticator.ok()) return authenticator.status();
+    security.authenticator = *std::move(authenticator);
+  }
+  return security;
+}
+
+// SIGHUP: reads the certificates and the tokens and certificates files
+// again; what fails to load is kept as it was, and said.
+void Reload(const Security& security) {
+  if (security.tls != nullptr) {
+    absl::Status reloaded = security.tls->Reload();
+    Log(reloaded.ok()
+            ? absl::StrCat("SIGHUP: TLS certificate reloaded (",
+                           security.tls->subject(), ")")
+            : absl::StrCat("SIGHUP: kept the TLS certificate in use: ",
+                           reloaded.ToString()));
+  }
+  if (security.authenticator != nullptr) {
+    absl::Status reloaded = security.authenticator->Reload();
+    Log(reloaded.ok()
+            ? absl::StrCat("SIGHUP: principals reloaded (",
+                           security.authenticator->tokens(), " tokens, ",
+                           security.authenticator->certificates(),
+                           " certificate subjects)")
+            : absl::StrCat("SIGHUP: kept the principals in use: ",
+                           reloaded.ToString()));
+  }
+  if (security.tls == nullptr && security.authenticator == nullptr) {
+    Log("SIGHUP: nothing to reload (no TLS, no authentication)");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,6 +230,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // Debian's abseil is built with its debug checks, which track every Mutex
   // acquisition in a lock graph (GraphCycles); the server pays that on every
@@ -170,6 +286,17 @@ int main(int argc, char** argv) {
   log_options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
 
+  absl::StatusOr<Security> security = LoadSecurity();
+  absl::Status secure =
+      security.ok() ? annals::services::CheckListenSecurity(
+                          absl::GetFlag(FLAGS_listen), security->tls != nullptr,
+                          absl::GetFlag(FLAGS_allow_insecure_listen))
+                    : security.status();
+  if (!secure.ok()) {
+    Log(absl::StrCat("refusing to start: ", secure.message()));
+    return 2;
+  }
+
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   absl::StatusOr<std::unique_ptr<annals::storage::EventLog>> log =
       annals::storage::OpenRocksEventLog(data_dir, log_options);
@@ -223,6 +350,18 @@ int main(int argc, char** argv) {
       static_cast<size_t>(
           std::max<int64_t>(0, absl::GetFlag(FLAGS_max_request_mb_in_flight)))
       << 20;
+  options.admission.max_streams_per_principal = static_cast<size_t>(
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_max_streams_per_principal)));
+  options.admission.request_bytes_in_flight_per_principal =
+      static_cast<size_t>(std::max<int64_t>(
+          0, absl::GetFlag(FLAGS_max_request_mb_in_flight_per_principal)))
+      << 20;
+  if (security->tls != nullptr) {
+    options.tls = security->tls->ServerCredentials();
+  }
+  options.allow_insecure_listen = absl::GetFlag(FLAGS_allow_insecure_listen);
+  options.authenticator = security->authenticator.get();
+  options.reflection = absl::GetFlag(FLAGS_reflection);
   absl::StatusOr<std::unique_ptr<annals::services::Server>> server =
       annals::services::Server::Start(options, log->get(), &hub);
   if (!server.ok()) {
@@ -238,9 +377,28 @@ int main(int argc, char** argv) {
   Log(absl::StrCat("serving on port ", (*server)->port(), " (", options.listen,
                    "), data dir ", data_dir, ", head position ", head.position,
                    ", durability ", durability));
+  if (options.tls == nullptr && options.allow_insecure_listen) {
+    Log("WARNING: --allow-insecure-listen: serving plaintext; tokens and "
+        "events travel in the clear");
+  }
+  Log(security->tls != nullptr
+          ? absl::StrCat("TLS: ", security->tls->subject(),
+                         absl::GetFlag(FLAGS_tls_client_ca).empty()
+                             ? ""
+                             : "; client certificates verified")
+          : "TLS: off (plaintext)");
+  Log(security->authenticator != nullptr
+          ? absl::StrCat("authentication: on (",
+                         security->authenticator->tokens(), " tokens, ",
+                         security->authenticator->certificates(),
+                         " certificate subjects)")
+          : "authentication: off (every caller may append and administer)");
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 &&
+         signal_number == SIGHUP) {
+    Reload(*security);
+  }
   const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
   Log(absl::StrCat("received ", strsignal(signal_number), "; shutting down (",
                    absl::FormatDuration(grace), " grace)"));

@@ -1,18 +1,14 @@
 #include "services/server/server.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "services/server/listen_address.h"
 
 namespace annals::services {
 namespace {
@@ -29,42 +25,22 @@ int Millis(absl::Duration d) {
   return static_cast<int>(absl::ToInt64Milliseconds(d));
 }
 
-// Why gRPC could not listen on `address` (HOST:PORT, [V6]:PORT): binds a
-// socket to it the way gRPC does and says what the system said ("address
-// already in use"), or that it is not a HOST:PORT.
-std::string WhyCannotListen(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return "not a HOST:PORT";
-  absl::string_view host(address.data(), colon);
-  host = absl::StripSuffix(absl::StripPrefix(host, "["), "]");
-  const std::string port = address.substr(colon + 1);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  const std::string node(host);
-  const int resolved = getaddrinfo(node.empty() ? nullptr : node.c_str(),
-                                   port.c_str(), &hints, &found);
-  if (resolved != 0) {
-    return absl::StrCat("not a valid HOST:PORT (", gai_strerror(resolved), ")");
+// Leaves gRPC server reflection out of the server it is set on (the plugin
+// is registered for every server of the process).
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(
+      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins)
+      override {
+    plugins->erase(
+        std::remove_if(plugins->begin(), plugins->end(),
+                       [](const auto& plugin) {
+                         return plugin->name() == "proto_server_reflection";
+                       }),
+        plugins->end());
   }
-  std::string why = "the address cannot be bound";
-  const int fd = socket(found->ai_family, found->ai_socktype, 0);
-  if (fd >= 0) {
-    const int on = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    if (bind(fd, found->ai_addr, found->ai_addrlen) != 0) {
-      why = errno == EADDRINUSE
-                ? "the address is in use (another annalsd, or another "
-                  "program, listens on it)"
-                : std::strerror(errno);
-    }
-    close(fd);
-  }
-  freeaddrinfo(found);
-  return why;
-}
+};
 
 }  // namespace
 
@@ -72,11 +48,12 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
                SubscriptionHub* hub)
     : log_(log),
       hub_(hub),
+      access_(options.authenticator),
       admission_(options.admission),
       event_log_service_(log, options.limits, options.append_session,
-                         &admission_),
-      relationships_service_(log, options.relationship_answers),
-      admin_service_(log) {
+                         &access_, &admission_),
+      relationships_service_(log, &access_, options.relationship_answers),
+      admin_service_(log, &access_) {
   const TreeHeadSigner* signer = options.signer;
   if (signer == nullptr) {
     absl::StatusOr<std::unique_ptr<TreeHeadSigner>> own =
@@ -85,12 +62,12 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
     signer = own_signer_.get();
   }
   if (signer != nullptr) {
-    audit_service_ = std::make_unique<AuditService>(log_, signer);
+    audit_service_ = std::make_unique<AuditService>(log_, signer, &access_);
   }
   if (hub_ != nullptr) {
     hub_->Attach(log_);
     subscription_service_ =
-        std::make_unique<SubscriptionService>(hub_, &admission_);
+        std::make_unique<SubscriptionService>(hub_, &access_, &admission_);
   }
 }
 
@@ -99,6 +76,12 @@ Server::~Server() { Shutdown(absl::ZeroDuration()); }
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options, storage::EventLog* log,
     SubscriptionHub* hub) {
+  if (!options.listen.empty()) {
+    absl::Status secure =
+        CheckListenSecurity(options.listen, options.tls != nullptr,
+                            options.allow_insecure_listen);
+    if (!secure.ok()) return secure;
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -109,8 +92,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   grpc::ServerBuilder builder;
   if (!options.listen.empty()) {
-    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+    builder.AddListeningPort(options.listen,
+                             options.tls != nullptr
+                                 ? options.tls
+                                 : grpc::InsecureServerCredentials(),
                              &server->port_);
+  }
+  if (!options.reflection) {
+    builder.SetOption(std::make_unique<WithoutReflection>());
   }
   builder.RegisterService(&server->event_log_service_);
   builder.RegisterService(&server->relationships_service_);

@@ -11,6 +11,8 @@
 #include "grpcpp/grpcpp.h"
 #include "services/admission/admission.h"
 #include "services/audit/service.h"
+#include "services/auth/authenticator.h"
+#include "services/auth/call_access.h"
 #include "services/audit/signer.h"
 #include "services/event_log/service.h"
 #include "services/subscriptions/hub.h"
@@ -28,6 +30,18 @@ struct ServerOptions {
   // "HOST:PORT" to listen on; port 0 picks a free port (see Server::port).
   // Empty: no listening socket, in-process channel only (tests).
   std::string listen = "127.0.0.1:7465";
+  // The credentials to listen with (TlsCredentials::ServerCredentials,
+  // services/server/tls_credentials.h). Null: plaintext, which Start
+  // refuses on an address that is not loopback unless
+  // allow_insecure_listen.
+  std::shared_ptr<grpc::ServerCredentials> tls;
+  bool allow_insecure_listen = false;
+  // Authentication and roles (services/auth/authenticator.h); must outlive
+  // the server. Null: off, every caller may call everything.
+  auth::Authenticator* authenticator = nullptr;
+  // Whether to serve gRPC server reflection. Health checking is always
+  // served, to every caller.
+  bool reflection = true;
   // Request size limits.
   Limits limits;
   // The window of each EventLog.AppendSession stream.
@@ -58,7 +72,8 @@ class Server {
   // Starts serving `log`, which must outlive the server. The relationship
   // queries need the log to keep a RelationshipProjector
   // (services/relationships/projector.h). UNAVAILABLE when
-  // the address cannot be bound, naming it.
+  // the address cannot be bound, naming it; FAILED_PRECONDITION when it is
+  // not loopback and the options have no TLS (see ServerOptions::tls).
   //
   // With a `hub` the Subscriptions service is served too: the log must have
   // been opened with hub->CommitListener() as LogOptions::on_commit; Start
@@ -91,6 +106,7 @@ class Server {
 
   storage::EventLog* const log_;
   SubscriptionHub* const hub_;  // may be null
+  const auth::CallAccess access_;
   Admission admission_;
   EventLogService event_log_service_;
   RelationshipsService relationships_service_;

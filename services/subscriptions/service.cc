@@ -592,12 +592,16 @@ class WatchReactor final : public HubReactor<grpc::ByteBuffer> {
 }  // namespace
 
 SubscriptionService::SubscriptionService(SubscriptionHub* hub,
+                                         const auth::CallAccess* access,
                                          Admission* admission)
-    : hub_(hub), admission_(admission) {}
+    : hub_(hub), access_(access), admission_(admission) {}
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
     grpc::CallbackServerContext* context,
     const grpc::ByteBuffer* request_bytes) {
+  absl::StatusOr<auth::Principal> principal =
+      access_->Check(*context, "/annals.v1.Subscriptions/Subscribe");
+  if (!principal.ok()) return new RefusedReactor(principal.status());
   v1::SubscribeRequest parsed;
   if (absl::Status status = ParseRawRequest(*request_bytes, &parsed);
       !status.ok()) {
@@ -642,7 +646,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
   const size_t max_batch = std::clamp<size_t>(
       request->max_events_per_message(), 1, kMaxEventsPerMessage);
   absl::StatusOr<Admission::Ticket> stream =
-      admission_->OpenStream(context->peer());
+      admission_->OpenStream(context->peer(), principal->name);
   if (!stream.ok()) return new RefusedReactor(stream.status());
   auto* reactor = new SubscribeReactor(hub_, *std::move(stream),
                                        std::move(filter), next, max_batch);
@@ -654,6 +658,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>*
 SubscriptionService::WatchRelationship(
     grpc::CallbackServerContext* context,
     const grpc::ByteBuffer* request_bytes) {
+  absl::StatusOr<auth::Principal> principal =
+      access_->Check(*context, "/annals.v1.Subscriptions/WatchRelationship");
+  if (!principal.ok()) return new RefusedReactor(principal.status());
   v1::WatchRelationshipRequest request;
   if (absl::Status status = ParseRawRequest(*request_bytes, &request);
       !status.ok()) {
@@ -666,7 +673,7 @@ SubscriptionService::WatchRelationship(
     return new RefusedReactor(rpc::InvalidArgument({{"dyad", problem}}));
   }
   absl::StatusOr<Admission::Ticket> stream =
-      admission_->OpenStream(context->peer());
+      admission_->OpenStream(context->peer(), principal->name);
   if (!stream.ok()) return new RefusedReactor(stream.status());
   auto* reactor = new WatchReactor(hub_, *std::move(stream), dyad);
   reactor->Start();

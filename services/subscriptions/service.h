@@ -25,6 +25,7 @@
 
 #include "annals/v1/subscription.grpc.pb.h"
 #include "services/admission/admission.h"
+#include "services/auth/call_access.h"
 #include "services/subscriptions/hub.h"
 
 namespace annals::services {
@@ -41,9 +42,11 @@ class SubscriptionService final
               v1::Subscriptions::Service>> {
  public:
   // `hub` must be attached to the log and outlive the service's calls
-  // (see SubscriptionHub for the order of shutdown); so must `admission`,
-  // of which every call is a stream of its connection. Thread-safe.
-  SubscriptionService(SubscriptionHub* hub, Admission* admission);
+  // (see SubscriptionHub for the order of shutdown); so must `access`,
+  // which checks every call first, and `admission`, of which every call is
+  // a stream of its connection and its principal. Thread-safe.
+  SubscriptionService(SubscriptionHub* hub, const auth::CallAccess* access,
+                      Admission* admission);
 
   // Writes serialized annals.v1.SubscribeResponse messages; `request` is a
   // serialized annals.v1.SubscribeRequest.
@@ -60,6 +63,7 @@ class SubscriptionService final
  private:
   // Constant after construction.
   SubscriptionHub* const hub_;
+  const auth::CallAccess* const access_;
   Admission* const admission_;
 };
 
