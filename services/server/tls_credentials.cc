@@ -180,8 +180,12 @@ grpc_ssl_certificate_config_reload_status TlsCredentials::Fetch(
   if (!tls->changed_) return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_UNCHANGED;
   const Pem& pem = *tls->current_;
   grpc_ssl_pem_key_cert_pair pair = {pem.key.c_str(), pem.cert.c_str()};
+  // gRPC 1.51 asserts that a fetched config has client roots even when
+  // client certificates are not requested (ssl_security_connector.cc);
+  // then they are never used, and the server's own chain stands in.
   *config = grpc_ssl_server_certificate_config_create(
-      pem.client_ca.empty() ? nullptr : pem.client_ca.c_str(), &pair, 1);
+      pem.client_ca.empty() ? pem.cert.c_str() : pem.client_ca.c_str(), &pair,
+      1);
   tls->changed_ = false;
   return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_NEW;
 }
