@@ -1,5 +1,6 @@
 // The real annalsd and its listening address: a port is served by one
-// annalsd only, and a second one on it refuses to start, saying why.
+// annalsd only, and a second one on it refuses to start, saying why;
+// plaintext is served on loopback only, unless explicitly allowed.
 #include <signal.h>
 #include <unistd.h>
 
@@ -60,6 +61,37 @@ TEST_F(ListenE2eTest, SecondServerOnPortInUseFailsToStart) {
   EXPECT_NE(second.exit_code, 0);
   EXPECT_THAT(second.error, HasSubstr(first.address));
   EXPECT_THAT(second.error, HasSubstr("in use"));
+}
+
+TEST_F(ListenE2eTest, PlaintextOffLoopbackIsRefusedNamingTheTlsFlag) {
+  for (const std::string listen : {"0.0.0.0:0", "[::]:0", ":0"}) {
+    const testing::StartedServer server = testing::StartAnnalsd(
+        kAnnalsd, (dir_ / "first").string(), {}, listen);
+    first_ = server.pid;
+    EXPECT_EQ(server.port, "") << listen;
+    EXPECT_EQ(server.exit_code, 2) << listen;
+    EXPECT_THAT(server.error, HasSubstr("--tls-cert")) << listen;
+    EXPECT_THAT(server.error, HasSubstr("--allow-insecure-listen")) << listen;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "first" / "data"))
+        << "refused before the log is opened";
+    first_ = -1;
+  }
+}
+
+TEST_F(ListenE2eTest, InsecureListenIsServedWhenAllowedWithAWarning) {
+  const testing::StartedServer server =
+      testing::StartAnnalsd(kAnnalsd, (dir_ / "first").string(),
+                            {"--allow-insecure-listen"}, "0.0.0.0:0");
+  first_ = server.pid;
+  ASSERT_EQ(server.error, "");
+  const testing::RunResult health = testing::RunProcess(
+      {ANNALS_PATH, "--server", server.address, "health"}, dir_.string());
+  EXPECT_EQ(health.exit_code, 0) << health.err;
+  kill(first_, SIGTERM);
+  testing::WaitExit(first_);
+  first_ = -1;
+  EXPECT_THAT(testing::ReadFileOrEmpty((dir_ / "first" / "annalsd.log").string()),
+              HasSubstr("WARNING: --allow-insecure-listen"));
 }
 
 }  // namespace
