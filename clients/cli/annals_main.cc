@@ -1,6 +1,7 @@
 // annals: the command-line client of annalsd.
 //
-//   annals [--server HOST:PORT] [--json] COMMAND [ARGS]
+//   annals [--server HOST:PORT] [--tls-ca FILE] [--token-file FILE] [--json]
+//          COMMAND [ARGS]
 //
 // Exit codes: 0 success; 1 the server answered with an error (printed as one
 // line "CODE: message"); 2 the command line or the input is wrong.
@@ -25,6 +26,7 @@
 #include "absl/time/time.h"
 #include "clients/cli/cli_common.h"
 #include "clients/cpp/client.h"
+#include "clients/cli/connection_flags.h"
 #include "clients/cli/dashed_flags.h"
 #include "clients/cli/event_format.h"
 #include "clients/cli/audit_commands.h"
@@ -75,6 +77,12 @@ constexpr char kUsage[] =
     "annals: the command-line client of annalsd.\n"
     "\n"
     "  annals [--server HOST:PORT] [--json] COMMAND [ARGS]\n"
+    "\n"
+    "Over TLS: --tls-ca FILE (the CA that signed annalsd's certificate),\n"
+    "with --tls-cert FILE --tls-key FILE for mutual TLS, --tls-server-name\n"
+    "NAME to check another name in annalsd's certificate. A bearer token:\n"
+    "--token-file FILE (its first line) or --token TOKEN. Defaults:\n"
+    "$ANNALS_TLS_CA, $ANNALS_TLS_CERT, $ANNALS_TLS_KEY, $ANNALS_TOKEN.\n"
     "\n"
     "Commands:\n"
     "  append [--stream S] [--expect any|none|exists|N] [FILE|-]\n"
@@ -417,8 +425,11 @@ int Main(int argc, char** argv) {
                          ? DefaultServerAddress()
                          : absl::GetFlag(FLAGS_server);
     options.deadline = absl::GetFlag(FLAGS_timeout);
-    Client client(options);
-    return command.run(client, args);
+    const absl::Status flags = ApplyConnectionFlags(&options);
+    if (!flags.ok()) return UsageError(flags.message());
+    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+    if (!client.ok()) return UsageError(ConnectionFlagError(client.status()));
+    return command.run(**client, args);
   }
   return UsageError(absl::StrCat("unknown command '", name, "'"));
 }
