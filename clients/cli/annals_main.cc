@@ -31,6 +31,7 @@
 #include "clients/cli/event_format.h"
 #include "clients/cli/audit_commands.h"
 #include "clients/cli/relationship_commands.h"
+#include "clients/cli/token_command.h"
 #include "clients/cli/watch_command.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/control_characters.h"
@@ -118,6 +119,10 @@ constexpr char kUsage[] =
     "  admin rebuild [--check]\n"
     "      Recompute every projection from the log and compare; repair unless\n"
     "      --check. Exit 1 when --check finds differences.\n"
+    "  admin token create NAME ROLE\n"
+    "      Make a bearer token (no server needed). ROLE: reader, writer,\n"
+    "      auditor or admin. Prints the token (shown only this once) and the\n"
+    "      line \"NAME ROLE SHA256\" to add to annalsd's --auth-tokens file.\n"
     "  watch [--stream S] [--dyad A-B] [--actor A] [--kind K]... [--tag T]...\n"
     "        [--from N|start|now] [--limit N]\n"
     "      Print events as they are recorded: from position N, the start or\n"
@@ -418,6 +423,12 @@ int Main(int argc, char** argv) {
       {"public-key", WithCommonFlags(PublicKeyCommand)}};
   const std::string name = positional[1];
   const std::vector<char*> args(positional.begin() + 2, positional.end());
+  // Beside `admin rebuild`, but without a server: no client to make.
+  if (name == "admin" && !args.empty() &&
+      absl::string_view(args[0]) == "token") {
+    return AdminTokenCommand(std::vector<char*>(args.begin() + 1, args.end()),
+                             absl::GetFlag(FLAGS_json), std::cout, std::cerr);
+  }
   for (const Command& command : commands) {
     if (name != command.name) continue;
     ClientOptions options;
