@@ -18,6 +18,7 @@ readonly PACKAGES=(
   cmake ninja-build ccache g++ pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
+  openssl  # deploy/make-certs.sh: the throwaway CA and certificates
   python3  # tests/storage/verify_proofs.py: the independent proof checker
   libpq-dev libhiredis-dev  # the benchmark peers' clients (clients/bench)
   libjemalloc-dev  # annalsd's allocator

@@ -3,6 +3,11 @@
 //
 //   annals-bench --server HOST:PORT --scenario SCENARIO [flags]
 //
+// Every channel and call goes over TLS and carries a bearer token as
+// annals does: --tls-ca, --tls-cert, --tls-key, --tls-server-name, --token,
+// --token-file and their environment variables
+// (clients/cli/connection_flags.h).
+//
 // Scenarios:
 //   append      --concurrency threads (default 8), each appending batches of
 //               --batch events (default 1) in a loop, each thread to its own
@@ -78,6 +83,8 @@
 #include "clients/bench/stalled.h"
 #include "clients/bench/subscriptions.h"
 #include "clients/cpp/client.h"
+#include "clients/cpp/credentials.h"
+#include "clients/cli/connection_flags.h"
 #include "clients/cli/dashed_flags.h"
 #include "google/protobuf/arena.h"
 #include "proto/rpc_status.h"
@@ -193,12 +200,12 @@ std::string RunId() {
 int FlagOr(int value, int fallback) { return value > 0 ? value : fallback; }
 
 // `count` clients over distinct channels (distinct connections).
-std::vector<std::unique_ptr<Client>> MakeClients(const std::string& server,
-                                                 int count) {
+std::vector<std::unique_ptr<Client>> MakeClients(
+    const bench::Endpoint& endpoint, int count) {
   std::vector<std::unique_ptr<Client>> clients;
   for (int c = 0; c < std::max(1, count); ++c) {
-    clients.push_back(std::make_unique<Client>(bench::BenchChannel(server, c),
-                                               absl::Seconds(60)));
+    clients.push_back(std::make_unique<Client>(
+        bench::BenchChannel(endpoint, c), absl::Seconds(60)));
   }
   // Connected before any clock starts: a figure measures calls, not
   // connection set-up (whose rare failure on a busy machine failed a whole
@@ -241,7 +248,7 @@ Stats RunThreads(int threads, Body body) {
 // ---------------------------------------------------------------------------
 // append, read
 
-int RunAppend(const std::string& server) {
+int RunAppend(const bench::Endpoint& endpoint) {
   const int concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 8);
   const int batch = FlagOr(absl::GetFlag(FLAGS_batch), 1);
   const std::string run_id = RunId();
@@ -249,9 +256,9 @@ int RunAppend(const std::string& server) {
   if (!OpenAckLog(&ack_log)) return 2;
   bench::AckLog* const acks = ack_log.get();
   std::vector<std::unique_ptr<Client>> clients =
-      MakeClients(server, absl::GetFlag(FLAGS_channels));
+      MakeClients(endpoint, absl::GetFlag(FLAGS_channels));
   const bench::StalledSubscribers stalled(
-      server, absl::GetFlag(FLAGS_stalled_subscribers), 8);
+      endpoint, absl::GetFlag(FLAGS_stalled_subscribers), 8);
   const absl::Time start = absl::Now();
   const absl::Time end = start + absl::GetFlag(FLAGS_duration);
   Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
@@ -285,7 +292,7 @@ int RunAppend(const std::string& server) {
   return all.errors == 0 && all.events > 0 ? 0 : 1;
 }
 
-int RunAppendSession(const std::string& server) {
+int RunAppendSession(const bench::Endpoint& endpoint) {
   bench::AppendSessionRun run;
   run.sessions = FlagOr(absl::GetFlag(FLAGS_concurrency), 64);
   run.batch = FlagOr(absl::GetFlag(FLAGS_batch), 1);
@@ -296,9 +303,9 @@ int RunAppendSession(const std::string& server) {
   if (!OpenAckLog(&ack_log)) return 2;
   run.acks = ack_log.get();
   const bench::StalledSubscribers stalled(
-      server, absl::GetFlag(FLAGS_stalled_subscribers), 8);
+      endpoint, absl::GetFlag(FLAGS_stalled_subscribers), 8);
   bench::AppendSessionResult result = bench::RunAppendSessions(
-      MakeClients(server, absl::GetFlag(FLAGS_channels)), run);
+      MakeClients(endpoint, absl::GetFlag(FLAGS_channels)), run);
   std::cout << absl::StrFormat(
       "scenario=append-session concurrency=%d batch=%d window=%d events=%d "
       "seconds=%.2f events_per_s=%.0f calls=%d%s errors=%d\n",
@@ -311,11 +318,8 @@ int RunAppendSession(const std::string& server) {
   return result.errors == 0 && result.events > 0 ? 0 : 1;
 }
 
-int RunRead(const std::string& server) {
-  ClientOptions options;
-  options.server = server;
-  options.deadline = absl::Seconds(30);
-  Client client(options);
+int RunRead(const bench::Endpoint& endpoint) {
+  Client client(bench::BenchChannel(endpoint, 0), absl::Seconds(30));
   v1::ReadAllRequest request;
   request.set_limit(1000);
   uint64_t events = 0;
@@ -345,7 +349,7 @@ bool Retryable(const absl::Status& status) {
          absl::IsResourceExhausted(status) || absl::IsAborted(status);
 }
 
-int RunGenerate(const std::string& server) {
+int RunGenerate(const bench::Endpoint& endpoint) {
   const int concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 4);
   const int batch = FlagOr(absl::GetFlag(FLAGS_batch), 500);
   const int64_t total = absl::GetFlag(FLAGS_events);
@@ -364,7 +368,8 @@ int RunGenerate(const std::string& server) {
       (static_cast<uint64_t>(std::max<int64_t>(total, 0)) + static_cast<uint64_t>(batch) - 1) /
       static_cast<uint64_t>(batch);
   std::vector<std::unique_ptr<Client>> clients =
-      MakeClients(server, std::min(concurrency, absl::GetFlag(FLAGS_channels)));
+      MakeClients(endpoint,
+                  std::min(concurrency, absl::GetFlag(FLAGS_channels)));
   std::atomic<uint64_t> next_batch{static_cast<uint64_t>(first_event / batch)};
   std::atomic<uint64_t> done{0};
   std::atomic<uint64_t> bytes{0};
@@ -426,16 +431,16 @@ int RunGenerate(const std::string& server) {
 // ---------------------------------------------------------------------------
 // catchup, fanout (clients/bench/subscriptions.h)
 
-int RunCatchup(const std::string& server) {
+int RunCatchup(const bench::Endpoint& endpoint) {
   bench::CatchupOptions options;
-  options.server = server;
+  options.endpoint = endpoint;
   options.events_per_message = FlagOr(absl::GetFlag(FLAGS_batch), 1000);
   return bench::RunCatchup(options);
 }
 
-int RunFanout(const std::string& server) {
+int RunFanout(const bench::Endpoint& endpoint) {
   bench::FanoutOptions options;
-  options.server = server;
+  options.endpoint = endpoint;
   options.subscribers = absl::GetFlag(FLAGS_subscribers);
   options.rate = absl::GetFlag(FLAGS_rate);
   options.appenders = absl::GetFlag(FLAGS_appenders);
@@ -477,11 +482,12 @@ absl::StatusOr<std::vector<std::string>> ListDyads(Client& client) {
 // Runs `query(client, rng, query_index, stats)` on --concurrency threads for
 // --duration; each returns the results it got (for the average).
 template <typename Query>
-int RunQueries(const std::string& server, const std::string& name,
+int RunQueries(const bench::Endpoint& endpoint, const std::string& name,
                const std::string& variant, Query query) {
   const int concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 8);
   std::vector<std::unique_ptr<Client>> clients =
-      MakeClients(server, std::min(concurrency, absl::GetFlag(FLAGS_channels)));
+      MakeClients(endpoint,
+                  std::min(concurrency, absl::GetFlag(FLAGS_channels)));
   std::atomic<uint64_t> results{0};
   const absl::Duration warmup =
       std::max(absl::ZeroDuration(), absl::GetFlag(FLAGS_warmup));
@@ -543,14 +549,14 @@ v1::Date RandomDate(std::mt19937_64& rng) {
   return date;
 }
 
-int RunGetRelationship(const std::string& server) {
+int RunGetRelationship(const bench::Endpoint& endpoint) {
   const std::string as_of = absl::GetFlag(FLAGS_as_of);
   if (as_of != "none" && as_of != "position" && as_of != "date" &&
       as_of != "mixed") {
     std::cerr << "annals-bench: --as-of must be none, position, date or mixed\n";
     return 2;
   }
-  std::vector<std::unique_ptr<Client>> probe = MakeClients(server, 1);
+  std::vector<std::unique_ptr<Client>> probe = MakeClients(endpoint, 1);
   absl::StatusOr<std::vector<std::string>> dyads = ListDyads(*probe[0]);
   if (!dyads.ok()) {
     std::cerr << rpc::OneLine(dyads.status()) << "\n";
@@ -565,7 +571,7 @@ int RunGetRelationship(const std::string& server) {
   }
   const uint64_t log_head = std::max<uint64_t>(1, head->head());
   return RunQueries(
-      server, "get-relationship",
+      endpoint, "get-relationship",
       absl::StrCat("as_of=", as_of, " dyads=", dyads->size()),
       [&](Client& client, std::mt19937_64& rng,
           uint64_t i) -> absl::StatusOr<int> {
@@ -597,7 +603,7 @@ int RunGetRelationship(const std::string& server) {
       });
 }
 
-int RunTimeline(const std::string& server) {
+int RunTimeline(const bench::Endpoint& endpoint) {
   const std::string filter = absl::GetFlag(FLAGS_filter);
   if (filter != "dyad" && filter != "kind" && filter != "range" &&
       filter != "mixed") {
@@ -605,7 +611,7 @@ int RunTimeline(const std::string& server) {
     return 2;
   }
   const int page_size = std::max(1, absl::GetFlag(FLAGS_page_size));
-  std::vector<std::unique_ptr<Client>> probe = MakeClients(server, 1);
+  std::vector<std::unique_ptr<Client>> probe = MakeClients(endpoint, 1);
   absl::StatusOr<std::vector<std::string>> dyads = ListDyads(*probe[0]);
   if (!dyads.ok()) {
     std::cerr << rpc::OneLine(dyads.status()) << "\n";
@@ -613,7 +619,7 @@ int RunTimeline(const std::string& server) {
   }
   const std::vector<std::string>& kinds = bench::GeneratorKinds();
   return RunQueries(
-      server, "timeline",
+      endpoint, "timeline",
       absl::StrCat("filter=", filter, " page_size=", page_size),
       [&](Client& client, std::mt19937_64& rng,
           uint64_t i) -> absl::StatusOr<int> {
@@ -646,6 +652,7 @@ int RunTimeline(const std::string& server) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "annals-bench --server HOST:PORT --scenario SCENARIO [flags]\n"
+      "  [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--token-file FILE]\n"
       "Scenarios (one key=value line per run):\n"
       "  append            --concurrency N --batch N --duration D\n"
       "  append-session    --concurrency N --batch N --window W --duration D\n"
@@ -661,18 +668,35 @@ int main(int argc, char** argv) {
       "[--filter dyad|kind|range|mixed --page-size 50]");
   std::vector<std::string> storage = annals::UnderscoreFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
-  const std::string server = absl::GetFlag(FLAGS_server).empty()
-                                 ? annals::DefaultServerAddress()
-                                 : absl::GetFlag(FLAGS_server);
+  annals::ClientOptions options;
+  options.server = absl::GetFlag(FLAGS_server).empty()
+                       ? annals::DefaultServerAddress()
+                       : absl::GetFlag(FLAGS_server);
+  const absl::Status flags = annals::ApplyConnectionFlags(&options);
+  if (!flags.ok()) {
+    std::cerr << "annals-bench: " << flags.message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<annals::ClientCredentials> credentials =
+      annals::LoadClientCredentials(options);
+  if (!credentials.ok()) {
+    std::cerr << "annals-bench: "
+              << annals::ConnectionFlagError(credentials.status()) << "\n";
+    return 2;
+  }
+  const annals::bench::Endpoint endpoint{options.server,
+                                         *std::move(credentials)};
   const std::string scenario = absl::GetFlag(FLAGS_scenario);
-  if (scenario == "append") return annals::RunAppend(server);
-  if (scenario == "append-session") return annals::RunAppendSession(server);
-  if (scenario == "read") return annals::RunRead(server);
-  if (scenario == "generate") return annals::RunGenerate(server);
-  if (scenario == "catchup") return annals::RunCatchup(server);
-  if (scenario == "fanout") return annals::RunFanout(server);
-  if (scenario == "get-relationship") return annals::RunGetRelationship(server);
-  if (scenario == "timeline") return annals::RunTimeline(server);
+  if (scenario == "append") return annals::RunAppend(endpoint);
+  if (scenario == "append-session") return annals::RunAppendSession(endpoint);
+  if (scenario == "read") return annals::RunRead(endpoint);
+  if (scenario == "generate") return annals::RunGenerate(endpoint);
+  if (scenario == "catchup") return annals::RunCatchup(endpoint);
+  if (scenario == "fanout") return annals::RunFanout(endpoint);
+  if (scenario == "get-relationship") {
+    return annals::RunGetRelationship(endpoint);
+  }
+  if (scenario == "timeline") return annals::RunTimeline(endpoint);
   std::cerr << "annals-bench: unknown --scenario '" << scenario
             << "' (append, append-session, read, generate, catchup, fanout, "
                "get-relationship, "

@@ -51,13 +51,13 @@ struct StalledSubscribers::Calls {
   std::vector<std::unique_ptr<StalledSubscriber>> subscribers;
 };
 
-StalledSubscribers::StalledSubscribers(const std::string& server, int count,
+StalledSubscribers::StalledSubscribers(const Endpoint& endpoint, int count,
                                        int channels)
     : calls_(std::make_unique<Calls>()) {
   if (count <= 0) return;
   // Channel numbers of their own: the scenario's clients use 0, 1, ...
   for (int c = 0; c < std::max(1, channels); ++c) {
-    calls_->channels.push_back(BenchChannel(server, 1000 + c));
+    calls_->channels.push_back(BenchChannel(endpoint, 1000 + c));
     calls_->stubs.push_back(
         std::make_unique<grpc::GenericStub>(calls_->channels.back()));
   }

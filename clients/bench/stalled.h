@@ -4,8 +4,9 @@
 #define ANNALS_CLIENTS_BENCH_STALLED_H_
 
 #include <memory>
-#include <string>
 #include <vector>
+
+#include "clients/bench/channel.h"
 
 namespace annals::bench {
 
@@ -17,7 +18,7 @@ class StalledSubscriber;
 // calls are cancelled when it goes.
 class StalledSubscribers {
  public:
-  StalledSubscribers(const std::string& server, int count, int channels);
+  StalledSubscribers(const Endpoint& endpoint, int count, int channels);
   ~StalledSubscribers();
 
   StalledSubscribers(const StalledSubscribers&) = delete;

@@ -136,7 +136,7 @@ int RunCatchup(const CatchupOptions& options) {
   arena_options.max_block_size = 1 << 20;
   google::protobuf::Arena arena(arena_options);
   const absl::Time start = absl::Now();
-  RawSubscription call(BenchChannel(options.server, 0), request);
+  RawSubscription call(BenchChannel(options.endpoint, 0), request);
   grpc::ByteBuffer buffer;
   while (problem.empty() && call.Read(&buffer)) {
     ++messages;
@@ -370,7 +370,7 @@ int RunFanout(const FanoutOptions& options) {
   for (int c = 0; c < std::max(1, options.channels); ++c) {
     clients.push_back(
         std::make_unique<Client>(
-            BenchChannel(options.server, c, options.stream_window),
+            BenchChannel(options.endpoint, c, options.stream_window),
             absl::Seconds(60)));
     stubs.push_back(
         std::make_unique<grpc::GenericStub>(clients.back()->channel()));

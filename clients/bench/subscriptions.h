@@ -6,11 +6,12 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "clients/bench/channel.h"
 
 namespace annals::bench {
 
 struct CatchupOptions {
-  std::string server;
+  Endpoint endpoint;
   // SubscribeRequest.max_events_per_message; 1: one event per message.
   int events_per_message = 1000;
 };
@@ -22,7 +23,7 @@ struct CatchupOptions {
 int RunCatchup(const CatchupOptions& options);
 
 struct FanoutOptions {
-  std::string server;
+  Endpoint endpoint;
   int subscribers = 1;
   double rate = 1000;     // appended events per second, in total
   int appenders = 128;    // threads sharing the appends

@@ -1,6 +1,7 @@
 // annals: the command-line client of annalsd.
 //
-//   annals [--server HOST:PORT] [--json] COMMAND [ARGS]
+//   annals [--server HOST:PORT] [--tls-ca FILE] [--token-file FILE] [--json]
+//          COMMAND [ARGS]
 //
 // Exit codes: 0 success; 1 the server answered with an error (printed as one
 // line "CODE: message"); 2 the command line or the input is wrong.
@@ -25,10 +26,12 @@
 #include "absl/time/time.h"
 #include "clients/cli/cli_common.h"
 #include "clients/cpp/client.h"
+#include "clients/cli/connection_flags.h"
 #include "clients/cli/dashed_flags.h"
 #include "clients/cli/event_format.h"
 #include "clients/cli/audit_commands.h"
 #include "clients/cli/relationship_commands.h"
+#include "clients/cli/token_command.h"
 #include "clients/cli/watch_command.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/control_characters.h"
@@ -76,6 +79,12 @@ constexpr char kUsage[] =
     "\n"
     "  annals [--server HOST:PORT] [--json] COMMAND [ARGS]\n"
     "\n"
+    "Over TLS: --tls-ca FILE (the CA that signed annalsd's certificate),\n"
+    "with --tls-cert FILE --tls-key FILE for mutual TLS, --tls-server-name\n"
+    "NAME to check another name in annalsd's certificate. A bearer token:\n"
+    "--token-file FILE (its first line) or --token TOKEN. Defaults:\n"
+    "$ANNALS_TLS_CA, $ANNALS_TLS_CERT, $ANNALS_TLS_KEY, $ANNALS_TOKEN.\n"
+    "\n"
     "Commands:\n"
     "  append [--stream S] [--expect any|none|exists|N] [FILE|-]\n"
     "      Append the events in FILE (or stdin): JSON Lines, or JSON objects\n"
@@ -110,6 +119,10 @@ constexpr char kUsage[] =
     "  admin rebuild [--check]\n"
     "      Recompute every projection from the log and compare; repair unless\n"
     "      --check. Exit 1 when --check finds differences.\n"
+    "  admin token create NAME ROLE\n"
+    "      Make a bearer token (no server needed). ROLE: reader, writer,\n"
+    "      auditor or admin. Prints the token (shown only this once) and the\n"
+    "      line \"NAME ROLE SHA256\" to add to annalsd's --auth-tokens file.\n"
     "  watch [--stream S] [--dyad A-B] [--actor A] [--kind K]... [--tag T]...\n"
     "        [--from N|start|now] [--limit N]\n"
     "      Print events as they are recorded: from position N, the start or\n"
@@ -410,6 +423,12 @@ int Main(int argc, char** argv) {
       {"public-key", WithCommonFlags(PublicKeyCommand)}};
   const std::string name = positional[1];
   const std::vector<char*> args(positional.begin() + 2, positional.end());
+  // Beside `admin rebuild`, but without a server: no client to make.
+  if (name == "admin" && !args.empty() &&
+      absl::string_view(args[0]) == "token") {
+    return AdminTokenCommand(std::vector<char*>(args.begin() + 1, args.end()),
+                             absl::GetFlag(FLAGS_json), std::cout, std::cerr);
+  }
   for (const Command& command : commands) {
     if (name != command.name) continue;
     ClientOptions options;
@@ -417,8 +436,11 @@ int Main(int argc, char** argv) {
                          ? DefaultServerAddress()
                          : absl::GetFlag(FLAGS_server);
     options.deadline = absl::GetFlag(FLAGS_timeout);
-    Client client(options);
-    return command.run(client, args);
+    const absl::Status flags = ApplyConnectionFlags(&options);
+    if (!flags.ok()) return UsageError(flags.message());
+    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+    if (!client.ok()) return UsageError(ConnectionFlagError(client.status()));
+    return command.run(**client, args);
   }
   return UsageError(absl::StrCat("unknown command '", name, "'"));
 }

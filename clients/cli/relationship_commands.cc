@@ -339,7 +339,8 @@ int AdminCommand(Client& client, const std::vector<char*>& args,
                  const CommonFlags& flags) {
   if (args.size() != 1 || absl::string_view(args[0]) != "rebuild") {
     return UsageError(std::cerr,
-                      "admin takes one subcommand: rebuild [--check]");
+                      "admin takes one subcommand: rebuild [--check], or "
+                      "token create NAME ROLE");
   }
   return RunRebuild(client, absl::GetFlag(FLAGS_check), flags.json, std::cout,
                     std::cerr);

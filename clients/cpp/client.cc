@@ -1,6 +1,7 @@
 #include "clients/cpp/client.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "clients/cpp/credentials.h"
 #include "proto/rpc_status.h"
 
 namespace annals {
@@ -336,6 +338,18 @@ class AppendSessionImpl final
   absl::Status protocol_error_ ABSL_GUARDED_BY(mu_);
 };
 
+// LoadClientCredentials(options), or the process ends with its error.
+ClientCredentials CredentialsOrDie(const ClientOptions& options) {
+  absl::StatusOr<ClientCredentials> credentials =
+      LoadClientCredentials(options);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "annals client: %s\n",
+                 std::string(credentials.status().message()).c_str());
+    std::abort();
+  }
+  return *std::move(credentials);
+}
+
 }  // namespace
 
 std::string DefaultServerAddress() {
@@ -344,10 +358,19 @@ std::string DefaultServerAddress() {
   return "localhost:7465";
 }
 
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
+    const ClientOptions& options) {
+  absl::StatusOr<ClientCredentials> credentials =
+      LoadClientCredentials(options);
+  if (!credentials.ok()) return credentials.status();
+  return std::make_unique<Client>(
+      CreateChannel(options.server, *credentials, ChannelArgs(options)),
+      options.deadline);
+}
+
 Client::Client(const ClientOptions& options)
-    : Client(grpc::CreateCustomChannel(options.server,
-                                       grpc::InsecureChannelCredentials(),
-                                       ChannelArgs(options)),
+    : Client(CreateChannel(options.server, CredentialsOrDie(options),
+                           ChannelArgs(options)),
              options.deadline) {}
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
