@@ -2,46 +2,13 @@
 
 #include <string>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "clients/cli/cli_common.h"
+#include "services/auth/principals_file.h"
+#include "services/auth/roles.h"
 #include "services/auth/token.h"
 
 namespace annals {
-namespace {
-
-constexpr size_t kMaxNameLength = 64;
-
-bool IsNameCharacter(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-         c == '_' || c == '@' || c == '-';
-}
-
-}  // namespace
-
-absl::Status CheckTokenName(absl::string_view name) {
-  if (name.empty() || name.size() > kMaxNameLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("token NAME must be 1 to ", kMaxNameLength,
-                     " characters, got ", name.size()));
-  }
-  for (char c : name) {
-    if (!IsNameCharacter(c)) {
-      return absl::InvalidArgumentError(
-          "token NAME may hold only A-Z a-z 0-9 . _ @ -");
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckTokenRole(absl::string_view role) {
-  for (absl::string_view known : kTokenRoles) {
-    if (role == known) return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "token ROLE must be one of ", absl::StrJoin(kTokenRoles, ", ")));
-}
 
 int AdminTokenCommand(const std::vector<char*>& args, bool json,
                       std::ostream& out, std::ostream& err) {
@@ -52,9 +19,12 @@ int AdminTokenCommand(const std::vector<char*>& args, bool json,
   const std::string role = args[2];
   // Checked before anything is printed: the line goes into a file that
   // annalsd parses.
-  for (const absl::Status& check :
-       {CheckTokenName(name), CheckTokenRole(role)}) {
-    if (!check.ok()) return UsageError(err, check.message());
+  if (!auth::IsValidPrincipalName(name)) {
+    return UsageError(err, absl::StrCat("token NAME '", name, "' must be ",
+                                        auth::kPrincipalNameRule));
+  }
+  if (absl::StatusOr<auth::Role> known = auth::ParseRole(role); !known.ok()) {
+    return UsageError(err, absl::StrCat("token ROLE: ", known.status().message()));
   }
   absl::StatusOr<std::string> token = auth::NewToken();
   if (!token.ok()) return ServerError(err, token.status());

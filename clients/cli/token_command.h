@@ -7,29 +7,17 @@
 #include <ostream>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/strings/string_view.h"
 
 namespace annals {
-
-// The roles annalsd knows, least to most privileged.
-inline constexpr absl::string_view kTokenRoles[] = {"reader", "writer",
-                                                    "auditor", "admin"};
-
-// OK when `name` can name a token holder in the tokens file: 1 to 64 of
-// A-Z a-z 0-9 . _ @ -. INVALID_ARGUMENT saying what is wrong otherwise.
-absl::Status CheckTokenName(absl::string_view name);
-
-// OK when `role` is one of kTokenRoles; INVALID_ARGUMENT listing them
-// otherwise.
-absl::Status CheckTokenRole(absl::string_view role);
 
 // Runs `annals admin token ARGS` (ARGS: "create", NAME, ROLE). Writes the
 // new token on the first line of `out` and the tokens-file line
 // "NAME ROLE SHA256HEX" on the second, or with `json` one object
 // {"name","role","token","tokensFileLine"}; says on `err` that the token is
-// shown only once. Returns the exit code: 0, 2 for a bad command line (the
-// message on `err` names what is wrong), 1 when no token could be made.
+// shown only once. NAME and ROLE are checked as annalsd checks its file
+// (services/auth/principals_file.h). Returns the exit code: 0, 2 for a bad
+// command line (the message on `err` names what is wrong), 1 when no token
+// could be made.
 int AdminTokenCommand(const std::vector<char*>& args, bool json,
                       std::ostream& out, std::ostream& err);
 

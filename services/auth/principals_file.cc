@@ -90,7 +90,7 @@ absl::StatusOr<std::vector<TokenEntry>> ParseTokens(absl::string_view text,
     if (!IsValidPrincipalName(line.fields[0])) {
       return LineError(path, line.number,
                        absl::StrCat("token name '", line.fields[0],
-                                    "' must be 1..128 letters, digits or ._@:-"));
+                                    "' must be ", kPrincipalNameRule));
     }
     absl::StatusOr<Role> role = LineRole(path, line, "token");
     if (!role.ok()) return role.status();
@@ -127,7 +127,7 @@ absl::StatusOr<absl::flat_hash_map<std::string, Role>> ParseCertificates(
     if (!IsValidPrincipalName(line.fields[0])) {
       return LineError(path, line.number,
                        absl::StrCat("subject '", line.fields[0],
-                                    "' must be 1..128 letters, digits or ._@:-"));
+                                    "' must be ", kPrincipalNameRule));
     }
     absl::StatusOr<Role> role = LineRole(path, line, "certificate");
     if (!role.ok()) return role.status();

@@ -36,8 +36,11 @@ struct Principals {
   absl::flat_hash_map<std::string, Role> certificates;
 };
 
-// Whether `name` may name a token or a certificate subject.
+// Whether `name` may name a token or a certificate subject, and the rule
+// in words.
 bool IsValidPrincipalName(absl::string_view name);
+inline constexpr absl::string_view kPrincipalNameRule =
+    "1..128 letters, digits or ._@:-";
 
 // The entries of a tokens file's text. INVALID_ARGUMENT naming `path`, the
 // line and what is wrong (a bad name, role or digest, a name given twice).

@@ -83,17 +83,18 @@ TEST(AdminTokenCommandTest, ABadRoleOrNameIsAUsageError) {
   Outcome run = RunTokenCommand({"create", "alice", "root"});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err,
-              HasSubstr("ROLE must be one of reader, writer, auditor, admin"));
+              HasSubstr("unknown role 'root' (roles: reader, writer, "
+                        "auditor, admin)"));
   EXPECT_THAT(run.out, IsEmpty());
 
   run = RunTokenCommand({"create", "alice smith", "reader"});
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.err, HasSubstr("NAME may hold only"));
+  EXPECT_THAT(run.err, HasSubstr("must be 1..128 letters, digits or ._@:-"));
   EXPECT_THAT(run.out, IsEmpty());
 
-  run = RunTokenCommand({"create", std::string(65, 'a'), "reader"});
+  run = RunTokenCommand({"create", std::string(129, 'a'), "reader"});
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.err, HasSubstr("1 to 64 characters"));
+  EXPECT_THAT(run.err, HasSubstr("must be 1..128"));
 }
 
 TEST(AdminTokenCommandTest, AnythingButCreateNameRoleIsAUsageError) {
@@ -109,16 +110,6 @@ TEST(AdminTokenCommandTest, AnythingButCreateNameRoleIsAUsageError) {
     EXPECT_THAT(run.err, HasSubstr("create NAME ROLE"));
     EXPECT_THAT(run.out, IsEmpty());
   }
-}
-
-TEST(CheckTokenNameTest, AcceptsTheTokensFileAlphabetUpTo64) {
-  EXPECT_THAT(CheckTokenName("A.z_0@9-x"), IsOk());
-  EXPECT_THAT(CheckTokenName(std::string(64, 'n')), IsOk());
-  EXPECT_THAT(CheckTokenName(""), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(CheckTokenName("a/b"),
-              StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(CheckTokenName("a#b"),
-              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace
