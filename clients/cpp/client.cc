@@ -1,7 +1,6 @@
 #include "clients/cpp/client.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <utility>
@@ -338,18 +337,6 @@ class AppendSessionImpl final
   absl::Status protocol_error_ ABSL_GUARDED_BY(mu_);
 };
 
-// LoadClientCredentials(options), or the process ends with its error.
-ClientCredentials CredentialsOrDie(const ClientOptions& options) {
-  absl::StatusOr<ClientCredentials> credentials =
-      LoadClientCredentials(options);
-  if (!credentials.ok()) {
-    std::fprintf(stderr, "annals client: %s\n",
-                 std::string(credentials.status().message()).c_str());
-    std::abort();
-  }
-  return *std::move(credentials);
-}
-
 }  // namespace
 
 std::string DefaultServerAddress() {
@@ -367,11 +354,6 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
       CreateChannel(options.server, *credentials, ChannelArgs(options)),
       options.deadline);
 }
-
-Client::Client(const ClientOptions& options)
-    : Client(CreateChannel(options.server, CredentialsOrDie(options),
-                           ChannelArgs(options)),
-             options.deadline) {}
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
     : channel_(std::move(channel)),

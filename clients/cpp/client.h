@@ -35,26 +35,24 @@ struct ClientOptions {
   absl::Duration keepalive_timeout = absl::Seconds(10);
 
   // Security (clients/cpp/credentials.h). The files are read when the
-  // client is created (Client::Connect), not on each call. (The "= {}"
-  // keeps ClientOptions{server, deadline} free of missing-initializer
-  // warnings.)
+  // client is created (Client::Connect), not on each call.
   //
   // PEM file of the CA certificate that signed annalsd's certificate: the
   // client speaks TLS and checks annalsd's certificate against it. Empty
   // (default): plaintext.
-  std::string tls_ca = {};
+  std::string tls_ca;
   // PEM files of this client's certificate and its private key, for mutual
   // TLS (annalsd --tls-client-ca). Both or neither; require tls_ca.
-  std::string tls_cert = {};
-  std::string tls_key = {};
+  std::string tls_cert;
+  std::string tls_key;
   // The name to check annalsd's certificate for instead of the host of
   // `server` (e.g. "annalsd" when connecting by an address the certificate
   // does not name). Requires tls_ca. Default empty: the host.
-  std::string tls_server_name = {};
+  std::string tls_server_name;
   // Bearer token sent on every call as "authorization: Bearer TOKEN"
   // (annalsd --auth-tokens); over plaintext too. Printable ASCII without
   // spaces. Default empty: none.
-  std::string token = {};
+  std::string token;
 };
 
 // The server address the CLI uses when --server is not given: $ANNALS_SERVER,
@@ -108,10 +106,6 @@ class Client {
   // the first call establishes the channel.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(
       const ClientOptions& options);
-  // The same for options known to be good (tests, tools): where Connect
-  // would return an error, prints it to stderr and aborts the process
-  // rather than go on without the security asked for.
-  explicit Client(const ClientOptions& options);
   // Over an existing channel (e.g. Server::InProcessChannel in tests); a
   // token, if wanted, comes from the channel (NewTokenInterceptorFactory).
   Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline);

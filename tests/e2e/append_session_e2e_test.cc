@@ -67,7 +67,9 @@ TEST_F(AppendSessionE2eTest, AcknowledgedAppendsSurviveKill9) {
   ClientOptions options;
   options.server = StartServer();
   ASSERT_GT(pid_, 0);
-  Client client(options);
+  absl::StatusOr<std::unique_ptr<Client>> connected = Client::Connect(options);
+  ASSERT_TRUE(connected.ok()) << connected.status();
+  Client& client = **connected;
 
   absl::Mutex mu;
   std::map<std::string, uint64_t> acked;  // id -> position
@@ -120,9 +122,10 @@ TEST_F(AppendSessionE2eTest, AcknowledgedAppendsSurviveKill9) {
 
   options.server = StartServer();
   ASSERT_GT(pid_, 0);
-  Client after(options);
+  absl::StatusOr<std::unique_ptr<Client>> after = Client::Connect(options);
+  ASSERT_TRUE(after.ok()) << after.status();
   for (const auto& [id, position] : survivors) {
-    absl::StatusOr<v1::RecordedEvent> event = after.GetEvent(id);
+    absl::StatusOr<v1::RecordedEvent> event = (*after)->GetEvent(id);
     ASSERT_TRUE(event.ok()) << id << ": " << event.status();
     EXPECT_EQ(event->position(), position) << id;
   }

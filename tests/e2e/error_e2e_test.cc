@@ -40,7 +40,9 @@ class ErrorE2eTest : public ::testing::Test {
     ASSERT_EQ(started.error, "");
     ClientOptions options;
     options.server = started.address;
-    client_ = std::make_unique<Client>(options);
+    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
   }
 
   void TearDown() override {

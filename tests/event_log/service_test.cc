@@ -403,7 +403,12 @@ TEST(ServerShutdownTest, AppendsInFlightAreCommittedOrFailedNeverHalf) {
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
-      Client client(ClientOptions{address, absl::Seconds(5)});
+      ClientOptions options;
+      options.server = address;
+      options.deadline = absl::Seconds(5);
+      auto connected = Client::Connect(options);
+      ASSERT_TRUE(connected.ok()) << connected.status();
+      Client& client = **connected;
       for (int i = 0;; ++i) {
         v1::AppendRequest request;
         const std::string batch = absl::StrCat("w", w, "-b", i);
