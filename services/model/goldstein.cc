@@ -99,6 +99,7 @@ int Lookup(absl::string_view code) {
 }
 
 int MeetingDefault(const v1::Meeting& m) {
+  if (m.type() == v1::Meeting::TYPE_SESSION) return 0;
   switch (m.outcome()) {
     case v1::Meeting::OUTCOME_AGREEMENT:
       return 60;

@@ -105,10 +105,13 @@ std::pair<absl::string_view, absl::string_view> Members(
 // ---------------------------------------------------------------------------
 // Per kind.
 
-// A meeting that took place (planned ones are not considered).
+// A meeting of the actors that took place: planned ones are not
+// considered, nor sessions of a body on the target actors (the targets did
+// not necessarily take part).
 bool TookPlace(const v1::Event& event) {
   return event.has_meeting() &&
-         event.meeting().outcome() != v1::Meeting::OUTCOME_PLANNED;
+         event.meeting().outcome() != v1::Meeting::OUTCOME_PLANNED &&
+         event.meeting().type() != v1::Meeting::TYPE_SESSION;
 }
 
 bool IsLeadersMeeting(const v1::Event& event) {

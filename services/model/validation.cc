@@ -512,6 +512,22 @@ void CheckMeeting(const v1::Meeting& m, const std::string& path,
                        "one participant's name per entry", out);
 }
 
+// A session (Meeting.TYPE_SESSION) is one of a body: its sources are
+// organisations.
+void CheckSessionSources(const v1::Event& event, absl::string_view path,
+                         Violations* out) {
+  if (event.meeting().type() != v1::Meeting::TYPE_SESSION) return;
+  for (int i = 0; i < event.source_size(); ++i) {
+    if (IsCountryCode(event.source(i))) {
+      Add(out, Index(Field(path, "source"), i),
+          absl::StrCat("a session (meeting.type TYPE_SESSION) is one of an "
+                       "international body: sources must be organisation "
+                       "codes, got the country ",
+                       Quote(event.source(i))));
+    }
+  }
+}
+
 void CheckAgreement(const v1::Agreement& a, const std::string& path,
                     Violations* out) {
   RequireText(a.title(), Field(path, "title"),
@@ -714,6 +730,7 @@ void ValidateEventImpl(const v1::Event& event, absl::string_view path,
   switch (event.what_case()) {
     case v1::Event::kMeeting:
       CheckMeeting(event.meeting(), Field(path, "meeting"), out);
+      CheckSessionSources(event, path, out);
       break;
     case v1::Event::kAgreement:
       CheckAgreement(event.agreement(), Field(path, "agreement"), out);

@@ -182,7 +182,7 @@ TEST_F(RelationshipEndToEndTest,
   EXPECT_THAT(
       text.out,
       HasSubstr("UNHRC 2019: no decision recorded; declined to table: JPN"));
-  EXPECT_THAT(text.out, HasSubstr("(log head 87)"));
+  EXPECT_THAT(text.out, HasSubstr("(log head 89)"));
 }
 
 // By occurred date: the US-DPRK summits are Singapore (June 2018; the seed
@@ -226,6 +226,24 @@ TEST_F(RelationshipEndToEndTest, FirstJapanDprkMeetingIsKoizumisVisitOf2002) {
   EXPECT_THAT(text.out, HasSubstr(" 2002-09 meeting JPN>PRK "
                                   "jpn-prk-2002-09-koizumi-visits-pyongyang "));
   EXPECT_EQ(Lines(text.out).size(), 1u);
+}
+
+// The UN Security Council's meetings on the DPRK (2014-2017) were sessions
+// of the Council on North Korea, which it did not attend, and Japan spoke
+// at them: Japan and North Korea last met in Stockholm in May 2014, and the
+// Council has no meeting with the DPRK.
+TEST_F(RelationshipEndToEndTest, JapanDprkLastMetInStockholmNotAtTheUnsc) {
+  const v1::GetRelationshipResponse jpn = Relationship({"JPN", "PRK"});
+  EXPECT_EQ(jpn.state().last_meeting().event().event_id(),
+            "jpn-prk-2014-05-26-stockholm-talks");
+  const v1::GetRelationshipResponse unsc = Relationship({"PRK", "UNSC"});
+  EXPECT_EQ(unsc.state().event_count(), 4u);
+  EXPECT_FALSE(unsc.state().has_last_meeting());
+  const std::vector<v1::TimelineEntry> spoke =
+      Timeline({"JPN", "PRK", "--kind", "statement", "--tag", "un"});
+  ASSERT_FALSE(spoke.empty());
+  EXPECT_EQ(spoke[0].event().id(),
+            "jpn-2014-2017-unsc-urges-abductions-resolution");
 }
 
 // As the log knew it at an earlier position: fewer events than now.
@@ -354,7 +372,7 @@ TEST_F(RelationshipEndToEndTest, MalformedCommandLinesAreUsageErrors) {
 TEST_F(RelationshipEndToEndTest, RebuildCheckMatches) {
   RunResult check = Annals({"admin", "rebuild", "--check"});
   ASSERT_EQ(check.exit_code, 0) << check.err;
-  EXPECT_THAT(check.out, HasSubstr("87 events replayed"));
+  EXPECT_THAT(check.out, HasSubstr("89 events replayed"));
   EXPECT_THAT(check.out, HasSubstr("matched"));
   RunResult json = Annals({"--json", "admin", "rebuild", "--check"});
   ASSERT_EQ(json.exit_code, 0) << json.err;

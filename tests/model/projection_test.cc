@@ -86,6 +86,18 @@ TEST(DyadsOf, SingleActorWithoutTargetTouchesNoDyad) {
 // ---------------------------------------------------------------------------
 // Per kind
 
+// A session of a body on a country is not a meeting with it.
+TEST(Apply, SessionOfABodyIsNotAMeetingWithItsTarget) {
+  v1::Event session = testing::Meeting(
+      "unsc-2017", When{2017}, v1::Meeting::LEVEL_SENIOR_OFFICIALS, "",
+      v1::Meeting::OUTCOME_UNSPECIFIED, {"UNSC"}, {"PRK"});
+  session.mutable_meeting()->set_type(v1::Meeting::TYPE_SESSION);
+  const v1::RelationshipState state = ApplyAll("PRK-UNSC", {session});
+  EXPECT_EQ(state.event_count(), 1);
+  EXPECT_FALSE(state.has_last_meeting());
+  EXPECT_EQ(state.leaders_meeting_count(), 0);
+}
+
 TEST(Apply, MeetingSetsLastMeetingCountsAndLeadersMeetings) {
   v1::RelationshipState state = ApplyAll(
       "JPN-PRK",

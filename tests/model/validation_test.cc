@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "annals/v1/event.pb.h"
@@ -149,6 +150,26 @@ TEST(ValidateEventTest, MinimalEventPasses) {
     sources { publisher: "KCNA" title: "Exercise held" }
   )pb");
   EXPECT_THAT(Paths(event), IsEmpty());
+}
+
+TEST(ValidateEventTest, SessionIsOfABodyNotOfACountry) {
+  const std::string session = R"pb(
+    id: "s"
+    meeting { type: TYPE_SESSION level: LEVEL_SENIOR_OFFICIALS }
+    source: "%s"
+    target: "PRK"
+    occurred { start { year: 2014 month: 12 } }
+    summary: "The Council discussed the situation in the DPRK."
+    sources { publisher: "MOFA" title: "Efforts" }
+  )pb";
+  EXPECT_THAT(Paths(ParseEvent(absl::StrReplaceAll(session, {{"%s", "UNSC"}}))),
+              IsEmpty());
+  std::vector<rpc::FieldViolation> violations;
+  ValidateEvent(ParseEvent(absl::StrReplaceAll(session, {{"%s", "JPN"}})),
+                "events[0]", &violations);
+  ASSERT_THAT(violations, SizeIs(1));
+  EXPECT_EQ(violations[0].field, "events[0].source[0]");
+  EXPECT_THAT(violations[0].description, HasSubstr("organisation codes"));
 }
 
 TEST(ValidateEventTest, EmptyPathNamesFieldsWithoutPrefix) {

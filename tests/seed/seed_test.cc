@@ -273,6 +273,36 @@ TEST(SeedTest, HumanRightsResolutionsYearByYear) {
   EXPECT_EQ(unga, expected_unga);
 }
 
+// A meeting of an international body about a country is a session of the
+// body (source: the body alone), not a meeting of its members with the
+// country.
+TEST(SeedTest, MeetingsOfABodyOnACountryAreSessionsOfTheBodyAlone) {
+  int sessions = 0;
+  for (const v1::Event& e : Seed()) {
+    if (!e.has_meeting()) continue;
+    const bool of_a_body =
+        Has(e.source(), "UNSC") || Has(e.source(), "UNHRC") ||
+        Has(e.source(), "UNGA");
+    if (!of_a_body) continue;
+    ++sessions;
+    EXPECT_EQ(e.meeting().type(), v1::Meeting::TYPE_SESSION) << Describe(e);
+    EXPECT_EQ(e.source_size(), 1) << Describe(e);
+  }
+  EXPECT_EQ(sessions, 5);  // UNSC 2014-2017, UNHRC February 2019
+}
+
+TEST(SeedTest, HumanRightsCouncilSessionOpenedOn25February2019) {
+  const v1::Event* opened = nullptr;
+  for (const v1::Event& e : Seed()) {
+    if (e.id() == "unhrc-2019-02-25-session-opens") opened = &e;
+  }
+  ASSERT_NE(opened, nullptr);
+  EXPECT_EQ(opened->meeting().type(), v1::Meeting::TYPE_SESSION);
+  EXPECT_EQ(opened->occurred().start().day(), 25);
+  EXPECT_EQ(opened->occurred().start().month(), 2);
+  EXPECT_EQ(opened->sources(0).publisher(), "The Japan Times (Kyodo)");
+}
+
 TEST(SeedTest, CommissionOfInquiryResolutionWasAdoptedWithoutAVote) {
   int found = 0;
   for (const v1::Event& e : Seed()) {
