@@ -6,6 +6,8 @@ import datetime
 import hashlib
 import os
 import pathlib
+import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -18,6 +20,7 @@ from annalsd import Annalsd, read_jsonl
 
 SEED = pathlib.Path(os.environ["SEED_FILE"])
 EXAMPLES = pathlib.Path(os.environ["EXAMPLES_DIR"])
+DYAD_REPORT = os.environ["DYAD_REPORT_PATH"]
 
 
 def example_events() -> list:
@@ -217,6 +220,18 @@ class InteropTest(unittest.TestCase):
             self.client.relationship("JPN", "PRK", as_of="June 2019")
         with self.assertRaises(ValueError):
             self.client.subscribe("yesterday")
+
+    def test_example_reports_a_dyad(self):
+        report = subprocess.run([sys.executable, DYAD_REPORT, "USA", "PRK", "--recent", "2",
+                                 "--server", self.server.address], capture_output=True, text=True)
+        self.assertEqual(report.returncode, 0, report.stderr)
+        lines = report.stdout.splitlines()
+        self.assertRegex(lines[0], r"^PRK-USA: \d+ events \(log position \d+\)$")
+        self.assertEqual(len(lines) - lines.index("latest:") - 1, 2)
+        refused = subprocess.run([sys.executable, DYAD_REPORT, "XYZ", "PRK",
+                                  "--server", self.server.address], capture_output=True, text=True)
+        self.assertEqual(refused.returncode, 1)
+        self.assertTrue(refused.stderr.startswith("dyad_report: INVALID_ARGUMENT: "), refused.stderr)
 
 
 if __name__ == "__main__":
