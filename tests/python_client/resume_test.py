@@ -1,13 +1,16 @@
 """Client.subscribe across a restart of annalsd: it reconnects and goes on
-from the last position it delivered, missing and repeating nothing."""
+from the last position it delivered, missing and repeating nothing; and
+it ends when its Client is closed."""
 
 import os
 import pathlib
 import tempfile
 import unittest
 
+import grpc
+
 import annals_client
-from annals_client import CaughtUp
+from annals_client import AnnalsError, CaughtUp
 from annalsd import Annalsd, read_jsonl
 
 EXAMPLES = pathlib.Path(os.environ["EXAMPLES_DIR"])
@@ -49,6 +52,16 @@ class ResumeTest(unittest.TestCase):
             self.append(self.events[2])
             self.assertEqual(self.next_event(subscription).position, 3)
             subscription.close()
+
+    def test_closing_the_client_ends_its_subscription(self):
+        self.append(self.events[0])
+        client = annals_client.Client(self.server.address)
+        subscription = client.subscribe("start")
+        self.assertEqual(next(subscription).position, 1)
+        client.close()
+        with self.assertRaises(AnnalsError) as raised:
+            next(subscription)
+        self.assertEqual(raised.exception.code, grpc.StatusCode.CANCELLED)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Following a server stream across disconnects, as `annals watch` does
 (clients/cli/watch_command.cc): when a stream that has delivered something
-ends with UNAVAILABLE (annalsd shut down, the connection dropped) or
-CANCELLED by the server, it is opened again after a backoff."""
+ends with UNAVAILABLE (annalsd shut down or restarted, the connection
+dropped), it is opened again after a backoff. CANCELLED is not retried:
+in Python it is what closing the Client does to its calls."""
 
 import logging
 import time
@@ -15,15 +16,14 @@ Message = TypeVar("Message")
 
 INITIAL_BACKOFF = 0.1  # seconds before the first reopening
 MAX_BACKOFF = 2.0  # the backoff doubles up to this while nothing arrives
-_RECONNECTABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 
 _log = logging.getLogger("annals_client")
 
 
 def follow(open_stream: Callable[[], Iterator[Message]]) -> Iterator[Message]:
     """Yields the messages of `open_stream()` (a server-streaming call),
-    calling it again whenever the stream ends with UNAVAILABLE or CANCELLED
-    after at least one message (since the first call): `open_stream` must
+    calling it again whenever the stream ends with UNAVAILABLE after at
+    least one message (since the first call): `open_stream` must
     then ask for what follows the last message yielded. Each reopening is
     logged (logger "annals_client", WARNING). Returns when a stream ends
     with OK; raises AnnalsError when one ends with another error, or fails
@@ -40,7 +40,7 @@ def follow(open_stream: Callable[[], Iterator[Message]]) -> Iterator[Message]:
                 yield message
             return
         except grpc.RpcError as error:
-            if error.code() not in _RECONNECTABLE or not received:
+            if error.code() != grpc.StatusCode.UNAVAILABLE or not received:
                 raise errors.from_rpc_error(error) from error
             failure = errors.from_rpc_error(error)
         finally:
