@@ -34,6 +34,7 @@ _REBUILD_TIMEOUT = 600.0  # seconds: a rebuild replays the whole log
 # Events per subscription message: batches are much cheaper to send and
 # parse than one message per event; subscribe hands them on one by one.
 _SUBSCRIBE_BATCH = 100
+_MAX_PAGE = 1000  # the most items annalsd returns per page
 
 
 def _direction(backward: bool) -> int:
@@ -125,6 +126,13 @@ class Client:
     def _limited(items: Iterator, limit: Optional[int]) -> Iterator:
         return items if limit is None else itertools.islice(items, limit)
 
+    @staticmethod
+    def _page_size(page_size: int, limit: Optional[int]) -> int:
+        """`page_size`, or when it is 0 (annalsd's default) and `limit` is
+        smaller than a page can be, `limit`: no more is fetched than will
+        be yielded."""
+        return page_size or min(limit or 0, _MAX_PAGE)
+
     # --- EventLog (proto/annals/v1/event_log.proto) ---
 
     def append(
@@ -189,7 +197,8 @@ class Client:
         in position order (reversed when `backward`), following pages until
         the end of the log or `limit` events. page_size: events per call,
         1 ... 1000 (0: annalsd's default, 100)."""
-        return self._limited(self._read_all(from_position, backward, page_size), limit)
+        events = self._read_all(from_position, backward, self._page_size(page_size, limit))
+        return self._limited(events, limit)
 
     def _read_all(self, from_position, backward, page_size):
         request = event_log_pb2.ReadAllRequest(
@@ -216,6 +225,7 @@ class Client:
         (inclusive; 0: the first version, or the last when `backward`),
         following pages until the end of the stream or `limit` events. A
         stream that does not exist yields nothing. page_size as read_all."""
+        page_size = self._page_size(page_size, limit)
         return self._limited(self._read_stream(stream, from_version, backward, page_size), limit)
 
     def _read_stream(self, stream, from_version, backward, page_size):
@@ -287,7 +297,10 @@ class Client:
         if order not in orders:
             raise ValueError(f"order is 'activity' or 'index', got {order!r}")
         request = query_pb2.ListRelationshipsRequest(
-            order_by=orders[order], ascending=ascending, actor=actor or "", page_size=page_size
+            order_by=orders[order],
+            ascending=ascending,
+            actor=actor or "",
+            page_size=self._page_size(page_size, limit),
         )
         pages = self._pages(self._relationships.ListRelationships, request, "relationships")
         return self._limited(pages, limit)
@@ -319,7 +332,7 @@ class Client:
             tags=tags,
             text=text or "",
             descending=descending,
-            page_size=page_size,
+            page_size=self._page_size(page_size, limit),
         )
         if from_date is not None:
             getattr(request, "from").CopyFrom(requests.date(from_date))
@@ -445,6 +458,7 @@ class Client:
         covers and the chain hash) from `from_position` to the head, or
         `limit` of them. Needs the role auditor when annalsd authenticates.
         page_size: positions per call, 1 ... 1000 (0: 100)."""
+        page_size = self._page_size(page_size, limit)
         return self._limited(self._read_stored(from_position, page_size), limit)
 
     def _read_stored(self, from_position, page_size):
