@@ -66,7 +66,7 @@ class TlsAndTokenTest(unittest.TestCase):
         self.assertEqual(raised.exception.code, grpc.StatusCode.UNAUTHENTICATED)
 
     def test_plaintext_client_cannot_talk_to_a_tls_server(self):
-        with annals_client.Client(self.address, token=self.reader["token"], timeout=2) as plain:
+        with annals_client.Client(self.address, token=self.reader["token"]) as plain:
             with self.assertRaises(AnnalsError) as raised:
                 plain.tree_head()
         self.assertEqual(raised.exception.code, grpc.StatusCode.UNAVAILABLE)
