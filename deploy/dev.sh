@@ -20,6 +20,7 @@ readonly PACKAGES=(
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
   openssl  # deploy/make-certs.sh: the throwaway CA and certificates
   python3  # tests/storage/verify_proofs.py: the independent proof checker
+  python3-grpcio python3-protobuf  # clients/python; protobuf-compiler-grpc has its plugin
   libpq-dev libhiredis-dev  # the benchmark peers' clients (clients/bench)
   libjemalloc-dev  # annalsd's allocator
   clang-14 libclang-rt-14-dev libfuzzer-14-dev  # tests/fuzz: libFuzzer, ASan, UBSan
