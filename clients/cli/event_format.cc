@@ -160,13 +160,30 @@ std::string FormatEventDetail(const v1::RecordedEvent& recorded) {
       "event:\n", json));
 }
 
+std::string FormatPositionRanges(
+    const google::protobuf::RepeatedField<uint64_t>& positions) {
+  std::string out;
+  for (int i = 0; i < positions.size();) {
+    int last = i;
+    while (last + 1 < positions.size() &&
+           positions[last + 1] == positions[last] + 1) {
+      ++last;
+    }
+    if (!out.empty()) out += ", ";
+    absl::StrAppend(&out, positions[i]);
+    if (last > i) absl::StrAppend(&out, "–", positions[last]);
+    i = last + 1;
+  }
+  return out;
+}
+
 std::string FormatAppendResponse(const v1::AppendResponse& response) {
   const int n = response.positions_size();
   return absl::StrCat(
       response.already_recorded() ? "already recorded: " : "appended ", n,
       n == 1 ? " event" : " events", " to ", response.stream(),
       n == 1 ? ": position " : ": positions ",
-      absl::StrJoin(response.positions(), ", "), " (stream version ",
+      FormatPositionRanges(response.positions()), " (stream version ",
       response.stream_version(), ")");
 }
 

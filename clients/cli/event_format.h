@@ -39,8 +39,14 @@ std::string FormatEventLine(const v1::RecordedEvent& event);
 // Several lines: the envelope, then the event as indented JSON.
 std::string FormatEventDetail(const v1::RecordedEvent& event);
 
-// "appended 2 events to JPN-PRK: positions 7, 8 (stream version 4)".
+// "appended 1000 events to JPN-PRK: positions 7–1006 (stream version
+// 1003)": runs of consecutive positions as ranges (those of one append
+// always are one run).
 std::string FormatAppendResponse(const v1::AppendResponse& response);
+
+// "7–9, 12, 14–15": `positions` in runs of consecutive values.
+std::string FormatPositionRanges(
+    const google::protobuf::RepeatedField<uint64_t>& positions);
 
 }  // namespace annals
 

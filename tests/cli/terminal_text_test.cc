@@ -89,5 +89,18 @@ TEST(TerminalTextTest, ErrorLineEscapesWhatTheServerSaid) {
   EXPECT_THAT(line, Not(HasSubstr("\n")));
 }
 
+TEST(FormatAppendResponseTest, ConsecutivePositionsPrintAsARange) {
+  v1::AppendResponse response;
+  response.set_stream("JPN-PRK");
+  response.set_stream_version(1000);
+  for (uint64_t p = 1; p <= 1000; ++p) response.add_positions(p);
+  EXPECT_EQ(FormatAppendResponse(response),
+            "appended 1000 events to JPN-PRK: positions 1–1000 (stream "
+            "version 1000)");
+  google::protobuf::RepeatedField<uint64_t> mixed;
+  for (uint64_t p : {7, 8, 9, 12, 14, 15}) mixed.Add(p);
+  EXPECT_EQ(FormatPositionRanges(mixed), "7–9, 12, 14–15");
+}
+
 }  // namespace
 }  // namespace annals
