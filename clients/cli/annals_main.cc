@@ -311,6 +311,10 @@ int Read(Client& client, const std::vector<char*>& args) {
     printed += events.size();
     if (end || events.empty()) break;
   }
+  if (printed == 0 && !json) {
+    std::cout << (all ? "no events" : absl::StrCat("no events in stream ", stream))
+              << "\n";
+  }
   return 0;
 }
 

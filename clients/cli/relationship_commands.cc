@@ -8,6 +8,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -105,11 +106,13 @@ absl::StatusOr<v1::Date> ParseDateFlag(absl::string_view flag,
 }
 
 absl::StatusOr<std::string> DyadOf(const std::vector<std::string>& args) {
-  if (args.size() == 2) return absl::StrCat(args[0], "-", args[1]);
+  if (args.size() == 2) {
+    return absl::AsciiStrToUpper(absl::StrCat(args[0], "-", args[1]));
+  }
   if (args.size() == 1 &&
       std::count(args[0].begin(), args[0].end(), '-') == 1 &&
       args[0].front() != '-' && args[0].back() != '-') {
-    return args[0];
+    return absl::AsciiStrToUpper(args[0]);
   }
   return absl::InvalidArgumentError(
       "a dyad is two actor codes, 'JPN PRK' or 'JPN-PRK'");
@@ -160,7 +163,7 @@ absl::StatusOr<v1::ListRelationshipsRequest> MakeListRelationshipsRequest(
         "--order must be 'activity' or 'index', got '", order, "'"));
   }
   request.set_ascending(ascending);
-  request.set_actor(std::string(actor));
+  request.set_actor(absl::AsciiStrToUpper(actor));
   return request;
 }
 
@@ -168,7 +171,7 @@ absl::StatusOr<v1::QueryTimelineRequest> MakeQueryTimelineRequest(
     const std::vector<std::string>& args, const TimelineFilters& filters) {
   v1::QueryTimelineRequest request;
   if (args.size() == 1 && args[0].find('-') == std::string::npos) {
-    request.set_actor(args[0]);
+    request.set_actor(absl::AsciiStrToUpper(args[0]));
   } else if (!args.empty()) {
     absl::StatusOr<std::string> dyad = DyadOf(args);
     if (!dyad.ok()) {
@@ -215,11 +218,13 @@ int PrintRelationship(Client& client, const v1::GetRelationshipRequest& request,
 
 // Fetches page after page with `fetch(request)`, following
 // next_page_token, and prints `format(item)` for each of `items(page)`
-// until `limit` items (0: all). A page may be empty while more follow: it
-// goes on until the token is empty.
+// until `limit` items (0: all); prints `when_empty` (unless empty) when
+// there was none. A page may be empty while more follow: it goes on until
+// the token is empty.
 template <typename Request, typename Fetch, typename Items, typename Format>
 int PrintPages(Request request, uint64_t limit, Fetch fetch, Items items,
-               Format format, std::ostream& out, std::ostream& err) {
+               Format format, absl::string_view when_empty, std::ostream& out,
+               std::ostream& err) {
   uint64_t printed = 0;
   while (limit == 0 || printed < limit) {
     request.set_page_size(PageSize(limit, printed));
@@ -238,6 +243,7 @@ int PrintPages(Request request, uint64_t limit, Fetch fetch, Items items,
     }
     request.set_page_token(response->next_page_token());
   }
+  if (printed == 0 && !when_empty.empty()) out << when_empty << "\n";
   return 0;
 }
 
@@ -255,7 +261,7 @@ int PrintRelationships(Client& client, v1::ListRelationshipsRequest request,
       [json](const v1::RelationshipSummary& summary) {
         return json ? ToJson(summary) : FormatRelationshipSummary(summary);
       },
-      out, err);
+      json ? "" : "no relationships", out, err);
 }
 
 int PrintTimeline(Client& client, v1::QueryTimelineRequest request,
@@ -272,7 +278,7 @@ int PrintTimeline(Client& client, v1::QueryTimelineRequest request,
       [json](const v1::TimelineEntry& entry) {
         return json ? ToJson(entry) : FormatTimelineEntry(entry);
       },
-      out, err);
+      json ? "" : "no events", out, err);
 }
 
 int RunRebuild(Client& client, bool check, bool json, std::ostream& out,

@@ -67,8 +67,9 @@ int AdminCommand(Client& client, const std::vector<char*>& args,
 absl::StatusOr<v1::Date> ParseDateFlag(absl::string_view flag,
                                        absl::string_view value);
 
-// The dyad named by positional arguments: "A B" or "A-B" -> "A-B" (as
-// typed; the server checks the codes and sorts them). INVALID_ARGUMENT for
+// The dyad named by positional arguments: "A B" or "A-B" -> "A-B" in
+// upper case ("jpn prk" is "JPN-PRK"; the server checks the codes and sorts
+// them). INVALID_ARGUMENT for
 // any other number of arguments or a single one without exactly one '-'.
 absl::StatusOr<std::string> DyadOf(const std::vector<std::string>& args);
 

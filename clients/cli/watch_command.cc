@@ -4,12 +4,14 @@
 #include <utility>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "clients/cli/cli_common.h"
+#include "clients/cli/relationship_commands.h"
 #include "clients/cli/event_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/control_characters.h"
@@ -26,14 +28,6 @@ namespace {
 // the server went away (a server that shuts down refuses or cancels calls).
 bool Reconnectable(const absl::Status& status) {
   return absl::IsUnavailable(status) || absl::IsCancelled(status);
-}
-
-// The dyad of the positional arguments "A B" or "A-B" (the server checks
-// the codes); "" when there are not one or two.
-std::string DyadArgument(const std::vector<char*>& args) {
-  if (args.size() == 2) return absl::StrCat(args[0], "-", args[1]);
-  if (args.size() == 1) return args[0];
-  return "";
 }
 
 }  // namespace
@@ -56,8 +50,8 @@ absl::StatusOr<v1::SubscribeRequest> MakeSubscribeRequest(
   }
   v1::SubscriptionFilter* filter = request.mutable_filter();
   filter->set_stream(flags.stream);
-  filter->set_dyad(flags.dyad);
-  filter->set_actor(flags.actor);
+  filter->set_dyad(absl::AsciiStrToUpper(flags.dyad));
+  filter->set_actor(absl::AsciiStrToUpper(flags.actor));
   for (std::string& kind : SplitLists(flags.kinds)) filter->add_kinds(std::move(kind));
   for (std::string& tag : SplitLists(flags.tags)) filter->add_tags(std::move(tag));
   // FollowSubscription hands the events of a batch on one by one.
@@ -149,10 +143,13 @@ int WatchRelationshipCommand(Client& client, const std::vector<char*>& args,
   std::ostream& out = std::cout;
   std::ostream& err = std::cerr;
   v1::WatchRelationshipRequest request;
-  request.set_dyad(DyadArgument(args));
-  if (request.dyad().empty()) {
-    return UsageError(err, "watch-relationship takes a dyad: A B or A-B");
+  absl::StatusOr<std::string> dyad =
+      DyadOf(std::vector<std::string>(args.begin(), args.end()));
+  if (!dyad.ok()) {
+    return UsageError(err, absl::StrCat("watch-relationship: ",
+                                        dyad.status().message()));
   }
+  request.set_dyad(*dyad);
   std::string last;  // the last state printed, serialized
   bool received = false;
   absl::Duration delay = Backoff().initial;

@@ -71,6 +71,20 @@ TEST(MakeGetRelationshipRequestTest, TwoCodesOrOneDyad) {
   }
 }
 
+TEST(MakeRequestsTest, LowerCaseActorCodesAreTheirUpperCaseForm) {
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      auto two, MakeGetRelationshipRequest({"jpn", "prk"}, "", ""));
+  EXPECT_EQ(two.dyad(), "JPN-PRK");
+  ANNALS_ASSERT_OK_AND_ASSIGN(auto one,
+                              MakeGetRelationshipRequest({"prk-Usa"}, "", ""));
+  EXPECT_EQ(one.dyad(), "PRK-USA");
+  ANNALS_ASSERT_OK_AND_ASSIGN(auto actor, MakeQueryTimelineRequest({"fra"}, {}));
+  EXPECT_EQ(actor.actor(), "FRA");
+  ANNALS_ASSERT_OK_AND_ASSIGN(
+      auto list, MakeListRelationshipsRequest({}, "", false, "unhrc"));
+  EXPECT_EQ(list.actor(), "UNHRC");
+}
+
 TEST(MakeGetRelationshipRequestTest, AsOfDateOrPositionNotBoth) {
   ANNALS_ASSERT_OK_AND_ASSIGN(
       auto date, MakeGetRelationshipRequest({"JPN", "PRK"}, "2019-03-01", ""));
@@ -299,6 +313,18 @@ TEST_F(PagingTest, TimelineFollowsTokensPastEmptyPages) {
   EXPECT_EQ(requests[0].page_token(), "");
   EXPECT_EQ(requests[1].page_token(), "t1");
   EXPECT_EQ(requests[3].page_token(), "t3");
+}
+
+TEST_F(PagingTest, EmptyAnswersSaySoInTextAndNothingInJson) {
+  fake_.timeline_pages = {TimelinePage({}, ""), TimelinePage({}, "")};
+  EXPECT_EQ(PrintTimeline(*client_, {}, 0, /*json=*/false, out_, err_), 0);
+  EXPECT_EQ(out_.str(), "no events\n");
+  out_.str("");
+  EXPECT_EQ(PrintTimeline(*client_, {}, 0, /*json=*/true, out_, err_), 0);
+  EXPECT_EQ(out_.str(), "");
+  fake_.list_pages = {v1::ListRelationshipsResponse()};
+  EXPECT_EQ(PrintRelationships(*client_, {}, 0, /*json=*/false, out_, err_), 0);
+  EXPECT_EQ(out_.str(), "no relationships\n");
 }
 
 TEST_F(PagingTest, TimelineStopsAtTheLimitAndAsksForNoMore) {

@@ -197,7 +197,7 @@ TEST_F(CliEndToEndTest, InvalidEventNamesTheFieldAndWritesNothing) {
 
   RunResult all = Annals({"read", "--all"});
   EXPECT_EQ(all.exit_code, 0);
-  EXPECT_EQ(all.out, "");
+  EXPECT_EQ(all.out, "no events\n");
 }
 
 TEST_F(CliEndToEndTest, MalformedJsonIsAUsageErrorNamingTheLine) {
