@@ -87,7 +87,8 @@ absl::StatusOr<std::string> PublicKeyFlag() {
 }  // namespace
 
 absl::Status RunAudit(Client& client, const std::string& state_file,
-                      const std::string& public_key_pem, std::ostream& out) {
+                      const std::string& public_key_pem, std::ostream& out,
+                      std::ostream& err) {
   absl::StatusOr<v1::GetPublicKeyResponse> key = client.GetPublicKey();
   if (!key.ok()) return key.status();
   if (!public_key_pem.empty()) {
@@ -159,6 +160,16 @@ absl::Status RunAudit(Client& client, const std::string& state_file,
   } else {
     out << "first audit: " << HeadLine(*head) << " verified and saved in "
         << state_file << "\n";
+    if (public_key_pem.empty()) {
+      err << "annals: WARNING: no --public-key: this first audit trusted the "
+             "key the server presented (key id "
+          << Hex(key->key_id())
+          << "). Whoever answers on this address could have signed this "
+             "history. Pin the key: fetch it once over a channel you trust "
+             "(annals public-key > annals.pub, or signing_key.pem's public "
+             "half on the server's host) and audit with --public-key "
+             "annals.pub.\n";
+    }
   }
   return absl::OkStatus();
 }
@@ -218,7 +229,7 @@ int AuditCommand(Client& client, const std::vector<char*>& args,
   if (state.empty()) return UsageError("audit needs --state FILE");
   absl::StatusOr<std::string> key = PublicKeyFlag();
   if (!key.ok()) return UsageError(std::string(key.status().message()));
-  absl::Status audited = RunAudit(client, state, *key, std::cout);
+  absl::Status audited = RunAudit(client, state, *key, std::cout, std::cerr);
   if (!audited.ok()) {
     std::cerr << "audit FAILED: " << rpc::OneLine(audited) << "\n";
     return 1;

@@ -46,10 +46,13 @@ int PublicKeyCommand(Client& client, const std::vector<char*>& args,
 // when there is one), checks the consistency proof from the saved head to
 // the new one, then saves the new head in `state_file` (JSON of
 // annals.v1.SignedTreeHead, replaced atomically). Writes one line on `out`.
+// Without `public_key_pem` the key is trusted on first use: a first audit
+// says so on `err`, loudly, with how to pin the key.
 // FAILED_PRECONDITION / DATA_LOSS saying what failed; the state file is
 // then left as it was.
 absl::Status RunAudit(Client& client, const std::string& state_file,
-                      const std::string& public_key_pem, std::ostream& out);
+                      const std::string& public_key_pem, std::ostream& out,
+                      std::ostream& err);
 
 }  // namespace annals
 

@@ -29,6 +29,7 @@ namespace {
 using ::annals::testing::RunProcess;
 using ::annals::testing::RunResult;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 const std::string kAnnalsd = ANNALSD_PATH;
@@ -121,6 +122,11 @@ TEST_F(AuditEndToEndTest, ExportVerifyAuditReplay) {
                             "--public-key", Path("key.pem")});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_THAT(first.out, StartsWith("first audit: tree size 89"));
+  EXPECT_THAT(first.err, Not(HasSubstr("WARNING")));
+  RunResult unpinned = Annals({"audit", "--state", Path("unpinned.json")});
+  ASSERT_EQ(unpinned.exit_code, 0) << unpinned.err;
+  EXPECT_THAT(unpinned.err, HasSubstr("WARNING: no --public-key"));
+  EXPECT_THAT(unpinned.err, HasSubstr("Pin the key"));
   RunResult more = Annals({"import", kExamples + "/events.jsonl"});
   ASSERT_EQ(more.exit_code, 0) << more.err;
   RunResult second = Annals({"audit", "--state", Path("state.json")});
