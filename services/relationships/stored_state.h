@@ -16,11 +16,17 @@
 // all serialized deterministically. Key order within each tag is the
 // state's order of that list (years are 1-9999, bodies organisation
 // codes). Entries hold a year or a decade rather than one record so that
-// reading a state is a few dozen entries, not hundreds. The record followed by each entry wrapped as a `state` field
-// (AssembleRelationship) is the GetRelationshipResponse for the current
-// state less `head`: protobuf merges a repeated embedded message field,
-// appending to its lists in order. A query answers with those bytes and
-// the head appended, without parsing them.
+// reading a state is a few dozen entries, not hundreds.
+//
+// GetRelationship's answer for the current state (AssembleRelationship)
+// is the GetRelationshipResponse less `head`: one `state` field holding
+// the record's state bytes followed by every entry's bytes (the entries
+// hold series only, and a parser appends what repeated fields it reads),
+// then the record's index. A query answers with those bytes and the head
+// appended, without parsing them. The state goes out as one field, not
+// the record and an occurrence of `state` per entry, because decoders
+// that do not merge repeated occurrences of an embedded message
+// (protobufjs 7 keeps the last one) would see only the last entry.
 #ifndef ANNALS_SERVICES_RELATIONSHIPS_STORED_STATE_H_
 #define ANNALS_SERVICES_RELATIONSHIPS_STORED_STATE_H_
 
@@ -49,13 +55,15 @@ std::string ResolutionPartKey(absl::string_view dyad, absl::string_view body,
 std::string RelationshipRecordOf(v1::RelationshipState* state,
                                  const v1::GoldsteinIndex& index);
 
-// The record, then each series entry as a GetRelationshipResponse.state
-// field, in key order.
-std::string AssembleRelationship(absl::string_view record,
-                                 const std::vector<std::string>& parts);
+// The answer of `dyad` from its record and its series entries in key
+// order (above); DATA_LOSS naming `dyad` when the record does not parse.
+absl::StatusOr<std::string> AssembleRelationship(
+    absl::string_view dyad, absl::string_view record,
+    const std::vector<std::string>& parts);
 
 // AssembleRelationship for `dyad` from one snapshot of `log`; NOT_FOUND
-// when the dyad has no state (no events).
+// when the dyad has no state (no events), DATA_LOSS when its record does
+// not parse.
 absl::StatusOr<std::string> ReadStoredRelationship(const storage::EventLog& log,
                                                    absl::string_view dyad);
 
