@@ -207,10 +207,13 @@ TEST_F(AccessTest, ReflectionCanBeTurnedOff) {
   services::ServerOptions options;
   options.reflection = false;
   Start(options);
-  EXPECT_THAT(ReflectedServices(channel_), IsEmpty());
-  EXPECT_EQ(CallWithEmptyRequest(channel_, testing::kReflectionV1alpha, "")
-                .error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+  for (const char* method :
+       {testing::kReflectionV1alpha, testing::kReflectionV1}) {
+    EXPECT_THAT(ReflectedServices(channel_, method), IsEmpty()) << method;
+    EXPECT_EQ(CallWithEmptyRequest(channel_, method, "").error_code(),
+              grpc::StatusCode::UNIMPLEMENTED)
+        << method;
+  }
 }
 
 TEST_F(AccessTest, RecordedPrincipalIsTheTokensNameNotTheClientsWord) {
