@@ -24,12 +24,24 @@ readonly PACKAGES=(
   libpq-dev libhiredis-dev  # the benchmark peers' clients (clients/bench)
   libjemalloc-dev  # annalsd's allocator
   clang-14 libclang-rt-14-dev libfuzzer-14-dev  # tests/fuzz: libFuzzer, ASan, UBSan
+  nodejs npm  # tests/interop/node: every RPC from a Node client
 )
+
+# is_installed PACKAGE: dpkg has it; for nodejs and npm, their command is
+# enough (another build of Node, such as NodeSource's nodejs, ships npm
+# and conflicts with Debian's npm package).
+is_installed() {
+  case "$1" in
+    nodejs) command -v node >/dev/null && return 0 ;;
+    npm) command -v npm >/dev/null && return 0 ;;
+  esac
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
 
 install_missing() {
   local missing=()
   for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    is_installed "$p" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "dev.sh: installing ${missing[*]}" >&2

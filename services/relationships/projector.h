@@ -45,6 +45,7 @@
 #include "annals/v1/query.pb.h"
 #include "annals/v1/relationship.pb.h"
 #include "services/relationships/answers.h"
+#include "services/relationships/stored_state.h"
 #include "storage/event_log.h"
 #include "storage/projector.h"
 
@@ -82,61 +83,6 @@ v1::Event ContentOf(const v1::RecordedEvent& recorded);
 // relationships family (storage/format.h): by last event, by current index.
 std::string ByActivityKeyOf(const v1::RelationshipState& state);
 std::string ByIndexKeyOf(absl::string_view dyad, const v1::GoldsteinIndex& index);
-
-// --- How a dyad's state is stored (relationships family) ---
-//
-// A state's unbounded series live in entries of their own, so that a
-// commit group rewrites the few it changes rather than the whole state
-// (tens of KB on a large log):
-//   dyad                                 the record: GetRelationshipResponse
-//                                        {state without goldstein_monthly
-//                                        and resolutions, CurrentIndexOf
-//                                        (the whole state)}
-//   dyad || 0x00 || 'g' || BE32 year     RelationshipState{goldstein_monthly:
-//                                        [the months of that year]}
-//   dyad || 0x00 || 'r' || body || 0x00 || BE32 decade (year / 10)
-//                                        RelationshipState{resolutions:
-//                                        [that body's records of the decade]}
-// all serialized deterministically. Key order within each tag is the
-// state's order of that list (years are 1-9999, bodies organisation
-// codes). Entries hold a year or a decade rather than one record so that
-// reading a state is a few dozen entries, not hundreds. The record followed by each entry wrapped as a `state` field
-// (AssembleRelationship) is the GetRelationshipResponse for the current
-// state less `head`: protobuf merges a repeated embedded message field,
-// appending to its lists in order. A query answers with those bytes and
-// the head appended, without parsing them.
-
-// dyad || 0x00: where the entries of `dyad`'s series start.
-std::string RelationshipPartsPrefix(absl::string_view dyad);
-std::string MonthPartsPrefix(absl::string_view dyad);
-// The entry holding the months of `year`.
-std::string MonthPartKey(absl::string_view dyad, int year);
-// The entry holding `body`'s resolution record of `year`.
-std::string ResolutionPartKey(absl::string_view dyad, absl::string_view body,
-                              int year);
-
-// The record of `state`, whose CurrentIndexOf is `index`. The series are
-// set aside while it is serialized (no copy of the state) and put back.
-std::string RelationshipRecordOf(v1::RelationshipState* state,
-                                 const v1::GoldsteinIndex& index);
-
-// The record, then each series entry as a GetRelationshipResponse.state
-// field, in key order.
-std::string AssembleRelationship(absl::string_view record,
-                                 const std::vector<std::string>& parts);
-
-// AssembleRelationship for `dyad` from one snapshot of `log`; NOT_FOUND
-// when the dyad has no state (no events).
-absl::StatusOr<std::string> ReadStoredRelationship(const storage::EventLog& log,
-                                                   absl::string_view dyad);
-
-// The GetRelationshipResponse in assembled (or record) bytes; DATA_LOSS
-// naming `dyad` when they do not parse or hold another dyad.
-absl::StatusOr<v1::GetRelationshipResponse> ParseStoredResponse(
-    absl::string_view bytes, absl::string_view dyad);
-// Its state.
-absl::StatusOr<v1::RelationshipState> ParseStoredRelationship(
-    absl::string_view bytes, absl::string_view dyad);
 
 class RelationshipProjector final : public storage::Projector {
  public:

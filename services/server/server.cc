@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
@@ -83,6 +84,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     if (!secure.ok()) return secure;
   }
   grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's health service is not generated C++ code, so reflection, which
+  // answers from the generated descriptor pool, could list it but not
+  // describe it; this reference links in the generated code of the
+  // vendored proto/grpc/health/v1/health.proto, and with it the descriptor.
+  static_cast<void>(grpc::health::v1::HealthCheckRequest::descriptor());
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<Server> server(
@@ -98,7 +104,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                                  : grpc::InsecureServerCredentials(),
                              &server->port_);
   }
-  if (!options.reflection) {
+  if (options.reflection) {
+    server->reflection_v1_ = std::make_unique<ReflectionV1Service>();
+    builder.RegisterService(server->reflection_v1_.get());
+  } else {
     builder.SetOption(std::make_unique<WithoutReflection>());
   }
   builder.RegisterService(&server->event_log_service_);
@@ -130,6 +139,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         "cannot listen on ", options.listen, ": ",
         WhyCannotListen(options.listen)));
   }
+  if (server->reflection_v1_ != nullptr) {
+    server->reflection_v1_->SetChannel(server->InProcessChannel());
+  }
   // SERVING while appends can succeed; NOT_SERVING while the log's storage
   // has failed (a full disk, an I/O error) until it is back.
   grpc::HealthCheckServiceInterface* health =
@@ -157,6 +169,8 @@ void Server::Shutdown(absl::Duration deadline) {
   server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
   log_->Close();
   server_->Wait();
+  // No call is left: the channel to the server goes before the server.
+  if (reflection_v1_ != nullptr) reflection_v1_->SetChannel(nullptr);
   if (hub_ != nullptr) hub_->Drain();
 }
 

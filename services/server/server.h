@@ -18,6 +18,7 @@
 #include "services/subscriptions/hub.h"
 #include "services/subscriptions/service.h"
 #include "services/relationships/service.h"
+#include "services/server/reflection_v1.h"
 #include "services/model/validation.h"
 #include "storage/event_log.h"
 
@@ -39,8 +40,9 @@ struct ServerOptions {
   // Authentication and roles (services/auth/authenticator.h); must outlive
   // the server. Null: off, every caller may call everything.
   auth::Authenticator* authenticator = nullptr;
-  // Whether to serve gRPC server reflection. Health checking is always
-  // served, to every caller.
+  // Whether to serve gRPC server reflection (grpc.reflection.v1 and
+  // v1alpha, to every caller). Health checking is always served, to every
+  // caller.
   bool reflection = true;
   // Request size limits.
   Limits limits;
@@ -114,6 +116,7 @@ class Server {
   std::unique_ptr<TreeHeadSigner> own_signer_;  // when options.signer is null
   std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<SubscriptionService> subscription_service_;  // with hub_
+  std::unique_ptr<ReflectionV1Service> reflection_v1_;  // with reflection
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

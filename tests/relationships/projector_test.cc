@@ -379,7 +379,10 @@ std::map<std::string, std::string> AssembledStates(
          ++part) {
       parts.push_back(part->second);
     }
-    states[key] = AssembleRelationship(value, parts);
+    absl::StatusOr<std::string> assembled =
+        AssembleRelationship(key, value, parts);
+    EXPECT_THAT(assembled.status(), IsOk()) << key;
+    if (assembled.ok()) states[key] = *std::move(assembled);
   }
   return states;
 }

@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "clients/cpp/client.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "proto/rpc_status.h"
@@ -109,6 +110,58 @@ TEST_F(RelationshipServiceTest, GetRelationshipNowAndAsOf) {
   ASSERT_THAT(at, IsOk());
   EXPECT_EQ(at->state().event_count(), 1);
   EXPECT_EQ(at->head(), 1u);
+}
+
+// The current state goes out as one length-delimited `state` field, read
+// from storage and kept alike: decoders that do not merge repeated
+// occurrences of an embedded message (protobufjs keeps the last) see the
+// whole state, series included.
+TEST_F(RelationshipServiceTest, GetRelationshipSendsTheStateOnce) {
+  v1::GetRelationshipRequest request;
+  request.set_dyad("JPN-PRK");
+  for (const char* read : {"from storage", "kept"}) {
+    SCOPED_TRACE(read);
+    grpc::GenericStub generic(server_->InProcessChannel());
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    const std::string bytes = request.SerializeAsString();
+    grpc::Slice slice(bytes.data(), bytes.size());
+    grpc::ByteBuffer raw(&slice, 1), answer;
+    absl::Notification done;
+    grpc::Status status;
+    generic.UnaryCall(&context, "/annals.v1.Relationships/GetRelationship",
+                      grpc::StubOptions(), &raw, &answer,
+                      [&](grpc::Status s) {
+                        status = std::move(s);
+                        done.Notify();
+                      });
+    done.WaitForNotification();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    std::vector<grpc::Slice> slices;
+    ASSERT_TRUE(answer.Dump(&slices).ok());
+    std::string wire;
+    for (const grpc::Slice& s : slices) {
+      wire.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+
+    google::protobuf::UnknownFieldSet fields;
+    ASSERT_TRUE(fields.ParseFromString(wire));
+    int states = 0;
+    std::string state_bytes;
+    for (int i = 0; i < fields.field_count(); ++i) {
+      if (fields.field(i).number() != 1) continue;
+      ++states;
+      state_bytes = fields.field(i).length_delimited();
+    }
+    EXPECT_EQ(states, 1);
+    v1::RelationshipState state;  // the last occurrence, as protobufjs keeps
+    ASSERT_TRUE(state.ParseFromString(state_bytes));
+    EXPECT_EQ(state.dyad(), "JPN-PRK");
+    EXPECT_EQ(state.event_count(), 2);
+    EXPECT_EQ(state.goldstein_monthly_size(), 2);  // 2002-09 and 2004-09
+  }
+  EXPECT_EQ(projector_.answers()->kept(), 1u);
 }
 
 // The answer kept for a dyad is dropped by the next commit that changes

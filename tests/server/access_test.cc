@@ -18,7 +18,6 @@
 #include "annals/v1/subscription.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -29,6 +28,7 @@
 #include "services/subscriptions/hub.h"
 #include "storage/event_log.h"
 #include "tests/testing/events.h"
+#include "tests/testing/reflection.h"
 #include "tests/testing/status_matchers.h"
 
 namespace annals {
@@ -36,6 +36,7 @@ namespace {
 
 using ::annals::testing::IsOk;
 using ::annals::testing::MakeMeeting;
+using ::annals::testing::ReflectedServices;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -81,55 +82,6 @@ grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
   while (cq.Next(&tag, &ok)) {
   }
   return answered ? grpc::Status::OK : status;
-}
-
-// The services the server registers, by server reflection: the
-// list_services answer (ServerReflectionResponse field 6, a
-// ListServiceResponse whose field 1 repeats ServiceResponse{name = 1}),
-// read without the reflection protos.
-std::vector<std::string> ReflectedServices(
-    const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  grpc::CompletionQueue cq;
-  auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      &cq);
-  void* tag;
-  bool ok;
-  call->StartCall(&cq);
-  cq.Next(&tag, &ok);
-  grpc::Slice list_services(std::string("\x3a\x00", 2));  // field 7, ""
-  grpc::ByteBuffer request(&list_services, 1);
-  call->Write(request, &cq);
-  cq.Next(&tag, &ok);
-  grpc::ByteBuffer response;
-  call->Read(&response, &cq);
-  cq.Next(&tag, &ok);
-  std::vector<std::string> services;
-  grpc::Slice bytes;
-  if (ok && response.TrySingleSlice(&bytes).ok()) {
-    google::protobuf::UnknownFieldSet answer;
-    answer.ParseFromArray(bytes.begin(), static_cast<int>(bytes.size()));
-    for (int i = 0; i < answer.field_count(); ++i) {
-      if (answer.field(i).number() != 6) continue;
-      google::protobuf::UnknownFieldSet list;
-      list.ParseFromString(answer.field(i).length_delimited());
-      for (int j = 0; j < list.field_count(); ++j) {
-        google::protobuf::UnknownFieldSet service;
-        service.ParseFromString(list.field(j).length_delimited());
-        services.push_back(service.field(0).length_delimited());
-      }
-    }
-  }
-  context.TryCancel();
-  grpc::Status status;
-  call->Finish(&status, &cq);
-  cq.Next(&tag, &ok);
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return services;
 }
 
 class AccessTest : public ::testing::Test {
@@ -255,13 +207,13 @@ TEST_F(AccessTest, ReflectionCanBeTurnedOff) {
   services::ServerOptions options;
   options.reflection = false;
   Start(options);
-  EXPECT_THAT(ReflectedServices(channel_), IsEmpty());
-  EXPECT_EQ(CallWithEmptyRequest(
-                channel_,
-                "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                "")
-                .error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+  for (const char* method :
+       {testing::kReflectionV1alpha, testing::kReflectionV1}) {
+    EXPECT_THAT(ReflectedServices(channel_, method), IsEmpty()) << method;
+    EXPECT_EQ(CallWithEmptyRequest(channel_, method, "").error_code(),
+              grpc::StatusCode::UNIMPLEMENTED)
+        << method;
+  }
 }
 
 TEST_F(AccessTest, RecordedPrincipalIsTheTokensNameNotTheClientsWord) {
