@@ -113,7 +113,11 @@ int WatchCommand(Client& client, const std::vector<char*>& args,
       client, *std::move(request),
       [&](const v1::SubscribeResponse& message) {
         if (flags.json) {
-          out << ToJson(message) << std::endl;
+          // An event as `read --json` prints it; a notice as its own object
+          // ({"caughtUp":{...}}, {"fellBehind":{...}}, {"checkpoint":{...}}).
+          out << (message.has_event() ? ToJson(message.event())
+                                      : ToJson(message))
+              << std::endl;
         } else if (message.has_event()) {
           out << FormatEventLine(message.event()) << std::endl;
         } else if (message.has_caught_up()) {
