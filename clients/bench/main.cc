@@ -55,6 +55,7 @@
 // Every scenario prints `scenario=NAME` first and `errors=N` last, and exits
 // 1 when a call failed or nothing was done.
 #include <algorithm>
+#include <optional>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -70,6 +71,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -86,6 +88,7 @@
 #include "clients/cpp/credentials.h"
 #include "clients/cli/connection_flags.h"
 #include "clients/cli/dashed_flags.h"
+#include "clients/cli/program_help.h"
 #include "google/protobuf/arena.h"
 #include "proto/rpc_status.h"
 
@@ -650,7 +653,7 @@ int RunTimeline(const bench::Endpoint& endpoint) {
 }  // namespace annals
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  constexpr absl::string_view kUsage =
       "annals-bench --server HOST:PORT --scenario SCENARIO [flags]\n"
       "  [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--token-file FILE]\n"
       "Scenarios (one key=value line per run):\n"
@@ -665,7 +668,14 @@ int main(int argc, char** argv) {
       "  get-relationship  --concurrency N --duration D "
       "[--as-of none|position|date|mixed]\n"
       "  timeline          --concurrency N --duration D "
-      "[--filter dyad|kind|range|mixed --page-size 50]");
+      "[--filter dyad|kind|range|mixed --page-size 50]";
+  if (std::optional<int> answered = annals::AnswerHelpOrVersion(
+          argc, argv, "annals-bench", kUsage, [](absl::string_view file) {
+            return absl::StrContains(file, "clients/");
+          })) {
+    return *answered;
+  }
+  absl::SetProgramUsageMessage(kUsage);
   std::vector<std::string> storage = annals::UnderscoreFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
   annals::ClientOptions options;

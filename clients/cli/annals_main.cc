@@ -28,6 +28,7 @@
 #include "clients/cpp/client.h"
 #include "clients/cli/connection_flags.h"
 #include "clients/cli/dashed_flags.h"
+#include "clients/cli/program_help.h"
 #include "clients/cli/event_format.h"
 #include "clients/cli/audit_commands.h"
 #include "clients/cli/relationship_commands.h"
@@ -397,6 +398,13 @@ std::function<int(Client&, const std::vector<char*>&)> WithWatchFlags(
 }
 
 int Main(int argc, char** argv) {
+  // The flags of every file of the CLI (the commands define their own).
+  if (std::optional<int> answered = AnswerHelpOrVersion(
+          argc, argv, "annals", kUsage, [](absl::string_view file) {
+            return absl::StrContains(file, "clients/");
+          })) {
+    return *answered;
+  }
   absl::SetProgramUsageMessage(kUsage);
   // --help lists the flags of every file of the CLI (the commands define
   // their own), not only this one's.

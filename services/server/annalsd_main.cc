@@ -13,11 +13,13 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/cli/dashed_flags.h"
+#include "clients/cli/program_help.h"
 #include "services/auth/authenticator.h"
 #include "services/relationships/projector.h"
 #include "services/server/listen_address.h"
@@ -237,10 +239,17 @@ int main(int argc, char** argv) {
   // lock. The tests keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
-  absl::SetProgramUsageMessage(
+  constexpr absl::string_view kUsage =
       "annals server: a durable, event-sourced diplomatic timeline.\n"
       "  annalsd [--listen HOST:PORT] [--data-dir DIR] [--durability "
-      "sync|buffered] ...\nFlags may be written with dashes or underscores.");
+      "sync|buffered] ...";
+  if (std::optional<int> answered = annals::AnswerHelpOrVersion(
+          argc, argv, "annalsd", kUsage, [](absl::string_view file) {
+            return absl::StrContains(file, "services/server/");
+          })) {
+    return *answered;
+  }
+  absl::SetProgramUsageMessage(kUsage);
   std::vector<std::string> args = annals::UnderscoreFlagNames(argc, argv);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {

@@ -265,7 +265,7 @@ TEST_F(CliEndToEndTest, BenchmarkDriverRuns) {
 
 TEST_F(CliEndToEndTest, HelpDocumentsTheFlags) {
   RunResult help = RunProcess({kAnnalsd, "--help"}, dir_.string());
-  EXPECT_THAT(help.out + help.err, HasSubstr("data_dir"));
+  EXPECT_THAT(help.out + help.err, HasSubstr("--data-dir"));
   EXPECT_THAT(help.out + help.err, HasSubstr("durability"));
   RunResult bad = RunProcess({kAnnalsd, "--durability", "sometimes"}, dir_.string());
   EXPECT_EQ(bad.exit_code, 2);
