@@ -40,17 +40,20 @@ std::string PeerAddress(const grpc::ServerContextBase& context) {
 
 absl::StatusOr<Principal> CallAccess::Check(
     const grpc::ServerContextBase& context, absl::string_view method) const {
-  const std::string subject = CertificateSubject(context);
   const std::string peer = PeerAddress(context);
   if (authenticator_ == nullptr) {
+    const std::string subject = CertificateSubject(context);
     return Principal{subject.empty() ? absl::StrCat("anonymous@", peer)
                                      : absl::StrCat("cert:", subject),
                      Role::kAdmin};
   }
   Presented presented;
   const auto& metadata = context.client_metadata();
+  std::string subject;  // looked up only when no token decides
   if (auto it = metadata.find("authorization"); it != metadata.end()) {
     presented.authorization = View(it->second);
+  } else {
+    subject = CertificateSubject(context);
   }
   presented.certificate_subject = subject;
   presented.peer_address = peer;

@@ -1,9 +1,6 @@
 #include "services/auth/principals_file.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -11,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "services/auth/flag_file.h"
 
 namespace annals::auth {
 namespace {
@@ -49,21 +47,6 @@ absl::StatusOr<Role> LineRole(absl::string_view path, const Line& line,
                      absl::StrCat(name, " ", role.status().message()));
   }
   return role;
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path,
-                                     absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int error = errno;
-    const std::string message =
-        absl::StrCat("cannot read ", what, " ", path, ": ", std::strerror(error));
-    return error == ENOENT ? absl::NotFoundError(message)
-                           : absl::PermissionDeniedError(message);
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -144,7 +127,7 @@ absl::StatusOr<Principals> ReadPrincipals(const std::string& tokens_path,
                                           const std::string& certs_path) {
   Principals principals;
   if (!tokens_path.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(tokens_path, "--auth-tokens");
+    absl::StatusOr<std::string> text = ReadFlagFile(tokens_path, "--auth-tokens");
     if (!text.ok()) return text.status();
     absl::StatusOr<std::vector<TokenEntry>> tokens =
         ParseTokens(*text, tokens_path);
@@ -152,7 +135,7 @@ absl::StatusOr<Principals> ReadPrincipals(const std::string& tokens_path,
     principals.tokens = *std::move(tokens);
   }
   if (!certs_path.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(certs_path, "--auth-certs");
+    absl::StatusOr<std::string> text = ReadFlagFile(certs_path, "--auth-certs");
     if (!text.ok()) return text.status();
     absl::StatusOr<absl::flat_hash_map<std::string, Role>> certificates =
         ParseCertificates(*text, certs_path);

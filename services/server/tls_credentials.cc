@@ -4,14 +4,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/grpc.h"
+#include "services/auth/flag_file.h"
 
 namespace annals::services {
 
@@ -32,21 +29,6 @@ using Key = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 Bio Read(const std::string& pem) {
   return Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
              &BIO_free);
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path,
-                                     absl::string_view flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int error = errno;
-    const std::string message = absl::StrCat("cannot read ", flag, " ", path,
-                                             ": ", std::strerror(error));
-    return error == ENOENT ? absl::NotFoundError(message)
-                           : absl::PermissionDeniedError(message);
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // The first certificate of `pem`, or INVALID_ARGUMENT naming the file.
@@ -73,10 +55,10 @@ std::string Subject(X509* cert) {
 absl::StatusOr<std::unique_ptr<TlsCredentials::Pem>> ReadAndCheck(
     const TlsFiles& files) {
   auto pem = std::make_unique<TlsCredentials::Pem>();
-  absl::StatusOr<std::string> text = ReadFile(files.cert, "--tls-cert");
+  absl::StatusOr<std::string> text = auth::ReadFlagFile(files.cert, "--tls-cert");
   if (!text.ok()) return text.status();
   pem->cert = *std::move(text);
-  text = ReadFile(files.key, "--tls-key");
+  text = auth::ReadFlagFile(files.key, "--tls-key");
   if (!text.ok()) return text.status();
   pem->key = *std::move(text);
   absl::StatusOr<Cert> cert = FirstCertificate(pem->cert, files.cert, "--tls-cert");
@@ -101,7 +83,7 @@ absl::StatusOr<std::unique_ptr<TlsCredentials::Pem>> ReadAndCheck(
   }
   pem->subject = Subject(cert->get());
   if (!files.client_ca.empty()) {
-    text = ReadFile(files.client_ca, "--tls-client-ca");
+    text = auth::ReadFlagFile(files.client_ca, "--tls-client-ca");
     if (!text.ok()) return text.status();
     pem->client_ca = *std::move(text);
     absl::StatusOr<Cert> ca =

@@ -25,6 +25,7 @@ namespace annals {
 namespace {
 
 using ::annals::testing::RunProcess;
+using ::annals::testing::Eventually;
 using ::annals::testing::RunResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -36,16 +37,6 @@ const std::string kSampleFlags = SAMPLE_FLAGS_PATH;
 const std::string kExamples = EXAMPLES_DIR;
 // The id of the second event of clients/examples/events.jsonl.
 constexpr char kSecondId[] = "jpn-prk-2002-09-17-pyongyang-declaration";
-
-bool Eventually(const std::function<bool()>& condition) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return condition();
-}
 
 class SecurityE2eTest : public ::testing::Test {
  protected:

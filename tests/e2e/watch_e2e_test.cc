@@ -25,6 +25,7 @@ namespace annals {
 namespace {
 
 using ::annals::testing::RunProcess;
+using ::annals::testing::Eventually;
 using ::annals::testing::RunResult;
 using ::testing::HasSubstr;
 
@@ -34,16 +35,6 @@ const std::string kExamples = EXAMPLES_DIR;
 
 std::vector<std::string> Lines(const std::string& text) {
   return absl::StrSplit(text, '\n', absl::SkipEmpty());
-}
-
-// Waits up to 20 s for `done`.
-bool Eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
 }
 
 class WatchEndToEndTest : public ::testing::Test {
