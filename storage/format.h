@@ -21,11 +21,13 @@
 //                                                        hash[32] per set
 //                                                        bit of the size
 //   dyad_timeline   subject || 0x00 || 0x01 ||            BE64 position of
-//                     BE32 date key || BE64 position      the content ||
-//                                                        kind[1]
+//                     BE32 first day || BE32 last day ||  the content ||
+//                     BE64 position                       kind[1]
 //                   dyad || 0x00 || 0x02 || BE64 position (empty)
 //                   dyad || 0x00 || 0x03 || facet ||      BE64 position of
-//                     fields || BE32 date key || id       the content
+//                     fields || BE32 first day ||         the content
+//                     BE32 last day || id
+//                   subject || 0x00 || 0x04               BE32 days
 //                   0x01 || BE64 position                 BE64 position
 //   relationships   dyad                                  GetRelationship-
 //                                                         Response (record)
@@ -33,7 +35,7 @@
 //                                                         (a year's months)
 //                   dyad || 0x00 || 'r' || body || 0x00   RelationshipState
 //                     || BE32 decade                      (its resolutions)
-//                   0x01 || BE32 date key || dyad         (empty)
+//                   0x01 || BE32 first day || dyad        (empty)
 //                   0x02 || BE32 biased index || dyad     (empty)
 //   merkle          BE8 level || BE64 index               hash[32]
 //
@@ -82,11 +84,13 @@
 //   - A *subject* is "" (the whole log), an actor code ("PRK") or a dyad
 //     ("JPN-PRK"); actor codes start with a letter and never contain 0x00
 //     or '-', so the three kinds never share a key prefix.
-//   - A *date key* is an occurred start date as year * 10000 + month * 100
-//     + day with unknown parts as 0 (2018-03 -> 20180300), as BE32: key
-//     order is the projection's occurred order.
+//   - A *day* is year * 10000 + month * 100 + day (2018-03-05 ->
+//     20180305), as BE32. An occurred date is the interval of days it
+//     covers (services/model/occurred_interval.h: "2018-03" is 20180301 ...
+//     20180331), keyed as its first day then its last day: key order is
+//     the projection's occurred order.
 //   - The *timeline* entries (tag 0x01) list the effective events (after
-//     corrections; retracted events are gone) of each subject by date key,
+//     corrections; retracted events are gone) of each subject by interval,
 //     then by the position of the original event. The value is the
 //     position whose stored bytes hold the content: the event's own, or the
 //     latest amending correction's; then one byte, the content's kind (the
@@ -104,8 +108,12 @@
 //     statements, 'x' sanction events per (imposer, measure), 'p' policy
 //     changes and 'h' hardening ones per policy, 'r' resolution events per
 //     (body, BE32 year), 't' events per tag. Each field is BE32 length ||
-//     bytes; the id ends the key, so a facet is in (occurred sort key, id)
+//     bytes; the id ends the key, so a facet is in (occurred interval, id)
 //     order (services/relationships/projector.h).
+//   - The *longest span* entry (tag 0x04) of a subject is the most days
+//     between the first and the last day of any content its timeline ever
+//     held (never lowered): a query for the events overlapping a range
+//     starts that many days before the range.
 //   - The *latest correction* entries (leading 0x01) map an event's
 //     position to the position of its latest correction.
 //   - relationships holds each dyad's state (its key starts with a letter):
@@ -113,8 +121,8 @@
 //     its Goldstein series and per body and decade of its resolution
 //     records, so that a commit
 //     rewrites only what it changed (services/relationships/projector.h
-//     assembles them); and two orderings of the dyads: by the date key of their last event
-//     (0x01) and by their current cooperation-conflict index in tenths
+//     assembles them); and two orderings of the dyads: by the first day
+//     of their last event (0x01) and by their current cooperation-conflict index in tenths
 //     (0x02; stored as index + 2^31, so that key order is numeric order).
 //
 // Column family names are persisted: they never change. The enum values
@@ -309,6 +317,7 @@ inline uint32_t DecodeBigEndian32(const char* src) {
 
 inline constexpr char kTimelineTag = 0x01;
 inline constexpr char kHistoryTag = 0x02;
+inline constexpr char kLongestSpanTag = 0x04;
 inline constexpr char kLatestCorrectionTag = 0x01;
 
 // subject || 0x00 || 0x01: every timeline entry of `subject`.
@@ -319,11 +328,20 @@ inline std::string TimelinePrefix(absl::string_view subject) {
   return key;
 }
 
-inline std::string TimelineKey(absl::string_view subject, uint32_t date_key,
-                               uint64_t position) {
+inline std::string TimelineKey(absl::string_view subject, uint32_t first_day,
+                               uint32_t last_day, uint64_t position) {
   std::string key = TimelinePrefix(subject);
-  PutBigEndian32(&key, date_key);
+  PutBigEndian32(&key, first_day);
+  PutBigEndian32(&key, last_day);
   PutBigEndian64(&key, position);
+  return key;
+}
+
+// subject || 0x00 || 0x04: the longest span of `subject`'s timeline.
+inline std::string LongestSpanKey(absl::string_view subject) {
+  std::string key(subject);
+  key.push_back('\0');
+  key.push_back(kLongestSpanTag);
   return key;
 }
 
@@ -345,12 +363,13 @@ inline bool ParseTimelineValue(absl::string_view value,
 }
 
 // Splits the part of a timeline key after its prefix. False when it is not
-// 12 bytes.
-inline bool ParseTimelineSuffix(absl::string_view suffix, uint32_t* date_key,
-                                uint64_t* position) {
-  if (suffix.size() != 12) return false;
-  *date_key = DecodeBigEndian32(suffix.data());
-  *position = DecodeBigEndian64(suffix.data() + 4);
+// 16 bytes.
+inline bool ParseTimelineSuffix(absl::string_view suffix, uint32_t* first_day,
+                                uint32_t* last_day, uint64_t* position) {
+  if (suffix.size() != 16) return false;
+  *first_day = DecodeBigEndian32(suffix.data());
+  *last_day = DecodeBigEndian32(suffix.data() + 4);
+  *position = DecodeBigEndian64(suffix.data() + 8);
   return true;
 }
 
@@ -382,10 +401,10 @@ inline std::string LatestCorrectionKey(uint64_t position) {
 inline constexpr char kByActivityTag = 0x01;
 inline constexpr char kByIndexTag = 0x02;
 
-inline std::string ByActivityKey(uint32_t last_date_key,
+inline std::string ByActivityKey(uint32_t last_first_day,
                                  absl::string_view dyad) {
   std::string key(1, kByActivityTag);
-  PutBigEndian32(&key, last_date_key);
+  PutBigEndian32(&key, last_first_day);
   key.append(dyad.data(), dyad.size());
   return key;
 }

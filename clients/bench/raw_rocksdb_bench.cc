@@ -171,7 +171,7 @@ int Main() {
              {std::string(), std::string(kCountries[a]),
               std::string(kCountries[b]), stream}) {
           wb.Put(log->Cf(ColumnFamily::kDyadTimeline),
-                 format::TimelineKey(subject, date, position),
+                 format::TimelineKey(subject, date, date, position),
                  format::TimelineValue(position, v1::Event::kMeeting));
         }
         wb.Put(log->Cf(ColumnFamily::kDyadTimeline),
@@ -189,6 +189,7 @@ int Main() {
             format::PutBigEndian32(&key, static_cast<uint32_t>(field.size()));
             key.append(field);
           }
+          format::PutBigEndian32(&key, date);
           format::PutBigEndian32(&key, date);
           key.append(id);
           wb.Put(log->Cf(ColumnFamily::kDyadTimeline), key, pos);

@@ -287,23 +287,18 @@ int ReplayCommand(Client&, const std::vector<char*>& args,
       Replay(verified->events, point);
   if (!states.ok()) return UsageError(std::string(states.status().message()));
   for (const v1::RelationshipState& state : *states) {
-    v1::GoldsteinIndex index;
-    const services::GoldsteinWindow window =
+    // As the server answers: the window ends with the date's month (its
+    // December for a year), else with the state's latest month.
+    const absl::optional<services::YearMonth> end =
         point.to_date.has_value()
-            ? services::TrailingIndex(
-                  state, {point.to_date->year(),
-                          point.to_date->month() == 0 ? 12 : point.to_date->month()})
-            : services::CurrentIndex(state);
-    index.set_event_count(window.event_count);
-    index.set_sum_tenths(window.sum_tenths);
-    index.set_mean_tenths(window.mean_tenths);
-    if (point.to_date.has_value()) {
-      index.set_end_year(point.to_date->year());
-      index.set_end_month(point.to_date->month() == 0 ? 12 : point.to_date->month());
-    } else if (auto month = services::LatestMonth(state)) {
-      index.set_end_year(month->year);
-      index.set_end_month(month->month);
-    }
+            ? absl::make_optional(services::YearMonth{
+                  point.to_date->year(),
+                  point.to_date->month() == 0 ? 12 : point.to_date->month()})
+            : services::LatestMonth(state);
+    const v1::GoldsteinIndex index = services::ToIndex(
+        end.has_value() ? services::TrailingIndex(state, *end)
+                        : services::GoldsteinWindow(),
+        end);
     if (flags.json) {
       std::string json;
       (void)google::protobuf::util::MessageToJsonString(state, &json);

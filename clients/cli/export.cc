@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/audit/signer.h"
+#include "services/model/occurred_interval.h"
 #include "services/model/projection.h"
-#include "services/relationships/projector.h"
 #include "storage/hash_chain.h"
 #include "storage/merkle.h"
 
@@ -34,15 +34,6 @@ absl::Status WriteRecord(const v1::ExportRecord& record, std::ostream& out) {
 }
 
 absl::Status Bad(absl::string_view what) { return absl::DataLossError(what); }
-
-// The greatest date key within the period `date` names (as the server's
-// as_of_date: "2019-06" covers 2019-06-01 ... 2019-06-99).
-uint32_t HighKey(const v1::Date& date) {
-  const uint32_t year = static_cast<uint32_t>(date.year()) * 10000;
-  if (date.month() == 0) return year + 9999;
-  const uint32_t month = year + static_cast<uint32_t>(date.month()) * 100;
-  return date.day() == 0 ? month + 99 : month + static_cast<uint32_t>(date.day());
-}
 
 }  // namespace
 
@@ -216,11 +207,14 @@ absl::StatusOr<std::vector<v1::RelationshipState>> Replay(
                                                 events.begin() + count);
   std::vector<v1::Event> effective = services::EffectiveEvents(replayed);
   if (point.to_date.has_value()) {
-    const uint32_t high = HighKey(*point.to_date);
+    // As the server's as_of_date: the events certain by the end of the
+    // date (services/model/occurred_interval.h).
+    const services::DayKey high = services::LastDayOf(*point.to_date);
     effective.erase(std::remove_if(effective.begin(), effective.end(),
                                    [high](const v1::Event& event) {
-                                     return services::DateKeyOf(event.occurred()) >
-                                            high;
+                                     return services::IntervalOf(
+                                                event.occurred())
+                                                .last > high;
                                    }),
                     effective.end());
   }

@@ -21,7 +21,8 @@
 
 ABSL_FLAG(std::string, as_of, "",
           "relationship: the state as of this occurred date (YYYY, YYYY-MM or "
-          "YYYY-MM-DD): what had happened by its end, as known now.");
+          "YYYY-MM-DD): what had certainly happened by its end, as known "
+          "now.");
 ABSL_FLAG(std::string, as_of_position, "",
           "relationship: the state as the log knew it at this position (for "
           "audits).");
@@ -35,6 +36,9 @@ ABSL_FLAG(std::string, text, "",
           "timeline: only events whose summary contains this text (ASCII "
           "case ignored).");
 ABSL_FLAG(bool, descending, false, "timeline: most recent first.");
+ABSL_FLAG(bool, overlapping, false,
+          "timeline: also the events whose date only overlaps --from..--to "
+          "(\"2002\" for September 2002), marked '~'.");
 ABSL_FLAG(bool, check, false,
           "admin rebuild: only compare the stored projections with the log; "
           "repair nothing.");
@@ -199,6 +203,7 @@ absl::StatusOr<v1::QueryTimelineRequest> MakeQueryTimelineRequest(
   }
   request.set_text(filters.text);
   request.set_descending(filters.descending);
+  request.set_include_overlapping(filters.overlapping);
   return request;
 }
 
@@ -210,8 +215,14 @@ int PrintRelationship(Client& client, const v1::GetRelationshipRequest& request,
   if (json) {
     out << ToJson(*response) << "\n";
   } else {
-    out << FormatRelationship(response->state(), response->index()) << "\n"
-        << "(log head " << response->head() << ")\n";
+    out << FormatRelationship(response->state(), response->index()) << "\n";
+    if (response->uncertain_event_count() > 0) {
+      const int64_t n = response->uncertain_event_count();
+      out << "not counted: " << n << (n == 1 ? " event" : " events")
+          << " that may have happened by then (dated only to a month or a "
+             "year, or a range, that ends later)\n";
+    }
+    out << "(log head " << response->head() << ")\n";
   }
   return 0;
 }
@@ -331,6 +342,7 @@ int TimelineCommand(Client& client, const std::vector<char*>& args,
   filters.tags = flags.tags;
   filters.text = absl::GetFlag(FLAGS_text);
   filters.descending = absl::GetFlag(FLAGS_descending);
+  filters.overlapping = absl::GetFlag(FLAGS_overlapping);
   absl::StatusOr<v1::QueryTimelineRequest> request =
       MakeQueryTimelineRequest(Strings(args), filters);
   if (!request.ok()) {

@@ -93,6 +93,7 @@ struct TimelineFilters {
   std::vector<std::string> tags;   // entries may be comma lists
   std::string text;
   bool descending = false;
+  bool overlapping = false;  // also events that only overlap from..to
 };
 
 // `annals timeline`: no argument is the whole log; one is an actor ("PRK"),

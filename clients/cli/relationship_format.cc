@@ -205,7 +205,8 @@ std::string FormatPolicy(const v1::PolicyRecord& policy) {
       FormatOccurred(policy.latest().occurred()), ")");
 }
 
-// "2018-11 -6.0 (1)": a month of the series with its mean score and count.
+// "2018-11 -6.0 (1)": a month of the series with its mean score and count;
+// "2018 (no month) ..." for the events of 2018 not placed in a month.
 std::string FormatMonth(const v1::GoldsteinMonth& month) {
   v1::Date date;
   date.set_year(month.year());
@@ -216,7 +217,8 @@ std::string FormatMonth(const v1::GoldsteinMonth& month) {
   const int64_t mean = n == 0 ? 0
                               : (sum >= 0 ? (2 * sum + n) / (2 * n)
                                           : -((-2 * sum + n) / (2 * n)));
-  return absl::StrCat(FormatDate(date), " ", FormatTenths(mean), " (", n, ")");
+  return absl::StrCat(FormatDate(date), month.month() == 0 ? " (no month) " : " ",
+                      FormatTenths(mean), " (", n, ")");
 }
 
 // The first month of the twelve-month window that ends with year-month.
@@ -238,15 +240,20 @@ std::string FormatTenths(int64_t tenths) {
 }
 
 std::string FormatIndex(const v1::GoldsteinIndex& index) {
-  if (index.end_year() == 0) return "none (no events dated to the month)";
+  if (index.end_year() == 0) return "none (no events)";
   v1::Date end;
   end.set_year(index.end_year());
   end.set_month(index.end_month());
   const int64_t n = index.event_count();
-  return absl::StrCat(
+  std::string out = absl::StrCat(
       FormatTenths(index.mean_tenths()), " over ",
       FormatDate(WindowStart(index.end_year(), index.end_month())), "..",
-      FormatDate(end), " (", n, n == 1 ? " event)" : " events)");
+      FormatDate(end), " (", n, n == 1 ? " event" : " events");
+  if (const int64_t u = index.unplaced_count(); u > 0) {
+    absl::StrAppend(&out, "; ", u, u == 1 ? " event" : " events",
+                    " of its years not dated to one month, left out");
+  }
+  return out + ")";
 }
 
 std::string FormatRelationship(const v1::RelationshipState& state,
@@ -349,7 +356,8 @@ std::string FormatTimelineEntry(const v1::TimelineEntry& entry) {
   if (event.target_size() > 0) {
     absl::StrAppend(&actors, ">", absl::StrJoin(event.target(), ","));
   }
-  std::string out = absl::StrCat("#", entry.position(), " ", entry.stream(),
+  std::string out = absl::StrCat(entry.overlapping() ? "~#" : "#",
+                                 entry.position(), " ", entry.stream(),
                                  " ", FormatOccurred(event.occurred()), " ",
                                  KindName(event), " ", actors, " ", event.id(),
                                  " (", FormatTenths(entry.goldstein_tenths()),

@@ -21,8 +21,9 @@ namespace annals {
 // Tenths as a signed decimal: 23 -> "+2.3", -60 -> "-6.0", 0 -> "0.0".
 std::string FormatTenths(int64_t tenths);
 
-// "+2.3 over 2018-04..2019-03 (12 events)"; "none (no events dated to the
-// month)" when the index has no end month.
+// "+2.3 over 2018-04..2019-03 (12 events)", then "; 2 events of its years
+// not dated to one month, left out" when there are such; "none (no
+// events)" when the index has no end month.
 std::string FormatIndex(const v1::GoldsteinIndex& index);
 
 // Several lines, one topic each, for one dyad: the counts, first and last
@@ -40,7 +41,8 @@ std::string FormatRelationshipSummary(const v1::RelationshipSummary& summary);
 
 // One line per timeline entry, in the style of FormatEventLine:
 // "#12 JPN-PRK 2002-09 meeting JPN>PRK koizumi-visits-pyongyang (+4.0): ..."
-// followed by " [amended at 90]" when a correction is in effect.
+// followed by " [amended at 90]" when a correction is in effect, and
+// preceded by "~" when the event only overlaps the range asked for.
 std::string FormatTimelineEntry(const v1::TimelineEntry& entry);
 
 // What `annals admin rebuild` prints: whether the stored projections matched

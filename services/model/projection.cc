@@ -11,6 +11,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "services/model/goldstein.h"
+#include "services/model/occurred_interval.h"
 
 namespace annals::services {
 namespace {
@@ -18,20 +19,13 @@ namespace {
 using google::protobuf::RepeatedPtrField;
 
 // ---------------------------------------------------------------------------
-// The total order of events: occurred sort key, then id.
+// The total order of events: occurred interval (first day, then last day;
+// services/model/occurred_interval.h), then id.
 
-// Start date with missing parts as 0: "2018" < "2018-03" < "2018-03-01".
-using DateKey = std::tuple<int, int, int>;
-using EventKey = std::tuple<int, int, int, absl::string_view>;
-
-DateKey DateKeyOf(const v1::Occurred& occurred) {
-  const v1::Date& d = occurred.start();
-  return {d.year(), d.month(), d.day()};
-}
+using EventKey = std::tuple<DayInterval, absl::string_view>;
 
 EventKey KeyOf(const v1::Occurred& occurred, absl::string_view id) {
-  const v1::Date& d = occurred.start();
-  return {d.year(), d.month(), d.day(), id};
+  return {IntervalOf(occurred), id};
 }
 
 EventKey KeyOf(const v1::Event& event) {
@@ -155,8 +149,8 @@ void UpdateSuspension(const v1::RelationshipState& state,
   for (const v1::PolicyRecord& policy : state.policies()) {
     if (policy.policy() != agreement->title()) continue;
     if (policy.has_latest_hardening() &&
-        DateKeyOf(agreement->event().occurred()) <
-            DateKeyOf(policy.latest_hardening().occurred())) {
+        IntervalOf(agreement->event().occurred()) <
+            IntervalOf(policy.latest_hardening().occurred())) {
       *agreement->mutable_suspended_by() = policy.latest_hardening();
     }
     return;
@@ -420,17 +414,17 @@ void Apply(const v1::Event& event, v1::RelationshipState* state) {
     InsertSorted(state->mutable_tags(), tag);
   }
 
-  const v1::Date& start = event.occurred().start();
+  const YearMonth bucket = GoldsteinBucketOf(event.occurred());
   v1::GoldsteinMonth* month = FindOrInsert(
       state->mutable_goldstein_monthly(),
-      std::tuple<int, int>(start.year(), start.month()),
+      std::tuple<int, int>(bucket.year, bucket.month),
       [](const v1::GoldsteinMonth& m) {
         return std::tuple<int, int>(m.year(), m.month());
       },
       &inserted);
   if (inserted) {
-    month->set_year(start.year());
-    month->set_month(start.month());
+    month->set_year(bucket.year);
+    month->set_month(bucket.month);
   }
   month->set_event_count(month->event_count() + 1);
   month->set_goldstein_sum_tenths(month->goldstein_sum_tenths() +
@@ -474,11 +468,11 @@ Refill Remove(const v1::Event& event, v1::RelationshipState* state) {
     count.set_count(count.count() - 1);
     return count.count() == 0;
   });
-  const v1::Date& start = event.occurred().start();
+  const YearMonth bucket = GoldsteinBucketOf(event.occurred());
   const int tenths = GoldsteinTenths(event);
   EraseIf(state->mutable_goldstein_monthly(),
-          [&start, tenths](v1::GoldsteinMonth& month) {
-            if (month.year() != start.year() || month.month() != start.month())
+          [bucket, tenths](v1::GoldsteinMonth& month) {
+            if (month.year() != bucket.year || month.month() != bucket.month)
               return false;
             month.set_event_count(month.event_count() - 1);
             month.set_goldstein_sum_tenths(month.goldstein_sum_tenths() -
@@ -526,7 +520,7 @@ Refill Remove(const v1::Event& event, v1::RelationshipState* state) {
       // Its sets are unions and its decision a maximum: the whole record
       // is gathered again.
       const std::string& body = event.resolution().body();
-      const int year = start.year();
+      const int year = event.occurred().start().year();
       EraseIf(state->mutable_resolutions(),
               [&body, year](const v1::ResolutionRecord& r) {
                 return r.body() == body && r.year() == year;
@@ -687,23 +681,44 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& message)
   return bytes;
 }
 
+YearMonth GoldsteinBucketOf(const v1::Occurred& occurred) {
+  const DayInterval days = IntervalOf(occurred);
+  const int year = static_cast<int>(days.first / 10000);
+  const int month = static_cast<int>(days.first / 100 % 100);
+  return days.first / 100 == days.last / 100 ? YearMonth{year, month}
+                                             : YearMonth{year, 0};
+}
+
 absl::optional<YearMonth> LatestMonth(const v1::RelationshipState& state) {
   const auto& months = state.goldstein_monthly();
-  for (int i = months.size() - 1; i >= 0; --i) {
-    if (months[i].month() >= 1) {
-      return YearMonth{months[i].year(), months[i].month()};
-    }
-  }
-  return absl::nullopt;
+  if (months.empty()) return absl::nullopt;
+  return LatestMonthOfYear(months, months.size() - 1);
+}
+
+YearMonth LatestMonthOfYear(
+    const google::protobuf::RepeatedPtrField<v1::GoldsteinMonth>& months,
+    int last) {
+  const int year = months[last].year();
+  int first = last;
+  while (first > 0 && months[first - 1].year() == year) --first;
+  // Sorted by (year, month): the year's month-0 bucket comes first.
+  return months[first].month() == 0 ? YearMonth{year, 12}
+                                    : YearMonth{year, months[last].month()};
 }
 
 GoldsteinWindow TrailingIndex(const v1::RelationshipState& state,
                               YearMonth end) {
   const int64_t last = int64_t{end.year} * 12 + (end.month - 1);
   const int64_t first = last - 11;
+  const int first_year = end.month == 12 ? end.year : end.year - 1;
   GoldsteinWindow window;
   for (const v1::GoldsteinMonth& m : state.goldstein_monthly()) {
-    if (m.month() < 1) continue;
+    if (m.month() < 1) {
+      if (m.year() >= first_year && m.year() <= end.year) {
+        window.unplaced_count += m.event_count();
+      }
+      continue;
+    }
     const int64_t at = int64_t{m.year()} * 12 + (m.month() - 1);
     if (at < first || at > last) continue;
     window.event_count += m.event_count();
@@ -736,6 +751,7 @@ v1::GoldsteinIndex ToIndex(const GoldsteinWindow& window,
   index.set_event_count(window.event_count);
   index.set_sum_tenths(window.sum_tenths);
   index.set_mean_tenths(window.mean_tenths);
+  index.set_unplaced_count(window.unplaced_count);
   return index;
 }
 

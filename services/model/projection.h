@@ -20,9 +20,9 @@
 // Why this works: Apply is commutative for non-correction events — applying
 // the same set of events in any order yields byte-identical state — because
 // every "first"/"latest" choice is a maximum under a total order (occurred
-// sort key, then id), every list is kept sorted by a total order, sets are
-// sorted without repeats, bounded lists keep the top N of a total order, and
-// sums are of integers.
+// interval, services/model/occurred_interval.h, then id), every list is
+// kept sorted by a total order, sets are sorted without repeats, bounded
+// lists keep the top N of a total order, and sums are of integers.
 #ifndef ANNALS_SERVICES_MODEL_PROJECTION_H_
 #define ANNALS_SERVICES_MODEL_PROJECTION_H_
 
@@ -93,7 +93,7 @@ enum class StatePart {
 struct Refill {
   // first_event / last_event was the removed event and is now unset:
   // ApplyPart(kEnds) with every remaining event of the smallest / greatest
-  // occurred date key (all the ties: the id decides among them).
+  // occurred interval (all the ties: the id decides among them).
   bool first_event = false;
   bool last_event = false;
   // last_meeting was the removed event and is now unset: ApplyPart(
@@ -145,8 +145,7 @@ void RestoreTag(const std::string& tag, v1::RelationshipState* state);
 // amended event's `id`), RETRACT drops the event. A correction naming an
 // id that is not a non-correction event of `events` is ignored. The
 // corrections themselves are not in the result. The result is in canonical
-// order: by occurred sort key (start year, month, day; missing parts as 0),
-// then id.
+// order: by occurred interval (first day, then last day), then id.
 std::vector<v1::Event> EffectiveEvents(
     const std::vector<v1::RecordedEvent>& events);
 
@@ -176,9 +175,24 @@ struct YearMonth {
   friend bool operator==(const YearMonth&, const YearMonth&) = default;
 };
 
-// The latest month (month 1-12) with events in `state.goldstein_monthly`;
-// nullopt when there is none (no events, or only year-precision ones).
+// The bucket of `goldstein_monthly` an event with this occurred date is
+// counted in: the month its interval lies in (services/model/
+// occurred_interval.h), or month 0 of the year it starts in when it does
+// not lie in one month (known only to the year, or spanning months).
+YearMonth GoldsteinBucketOf(const v1::Occurred& occurred);
+
+// The latest month (month 1-12) that may hold events of
+// `state.goldstein_monthly`: the latest month with events placed in it, or
+// December of a later year whose month-0 bucket has events (they may have
+// happened then). nullopt when there are no events.
 absl::optional<YearMonth> LatestMonth(const v1::RelationshipState& state);
+
+// LatestMonth of the buckets of `months` (sorted as goldstein_monthly is)
+// up to `last`, whose year is the latest: December when that year has a
+// month-0 bucket, else the month of `months[last]`.
+YearMonth LatestMonthOfYear(
+    const google::protobuf::RepeatedPtrField<v1::GoldsteinMonth>& months,
+    int last);
 
 // The cooperation-conflict index over a window of months.
 struct GoldsteinWindow {
@@ -189,12 +203,16 @@ struct GoldsteinWindow {
   // sum_tenths / event_count rounded to the nearest integer, halves away
   // from zero; 0 when event_count is 0.
   int64_t mean_tenths = 0;
+  // Events not placed in a month (month-0 buckets) of the years the window
+  // touches: not in the count, the sum or the mean.
+  int64_t unplaced_count = 0;
 };
 
 // The index over the twelve months ending with `end` inclusive (for
 // 2019-03: 2018-04 ... 2019-03), from `state.goldstein_monthly`. Events
-// known only to the year (month 0) are not in any window. Computed when
-// read, never stored: it depends on the month asked for.
+// not placed in a month (month 0) are in no window's mean; those of the
+// window's years are counted as unplaced. Computed when read, never
+// stored: it depends on the month asked for.
 GoldsteinWindow TrailingIndex(const v1::RelationshipState& state,
                               YearMonth end);
 

@@ -11,6 +11,7 @@
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "services/model/occurred_interval.h"
 #include "services/model/projection.h"
 #include "storage/format.h"
 #include "storage/status_macros.h"
@@ -40,10 +41,11 @@ absl::StatusOr<uint64_t> ParsePosition(absl::string_view value,
 //
 // Per dyad, the events each refill of a correction needs (services/
 // projection.h, Refill), keyed so that the one(s) wanted come first or
-// last: dyad || 0x00 || 0x03 || facet || fields || BE32 date key || id ->
-// BE64 position of the content. Fields are length-prefixed (BE32 length ||
-// bytes), so no field can run into the next; the id ends the key, so key
-// order within a facet is the projection's (occurred sort key, id) order.
+// last: dyad || 0x00 || 0x03 || facet || fields || BE32 first day || BE32
+// last day || id -> BE64 position of the content. Fields are
+// length-prefixed (BE32 length || bytes), so no field can run into the
+// next; the id ends the key, so key order within a facet is the
+// projection's (occurred interval, id) order.
 constexpr char kRefillTag = 0x03;
 constexpr char kMeetingFacet = 'm';    // meetings that took place
 constexpr char kAgreementFacet = 'a';
@@ -126,17 +128,20 @@ std::vector<std::string> FacetPrefixesOf(absl::string_view dyad,
   return prefixes;
 }
 
-// The part of a facet key after `prefix`: BE32 date key || id.
+// The part of a facet key after `prefix`: BE32 first day || BE32 last day
+// || id.
 std::string FacetSuffix(const v1::Event& content) {
+  const DayInterval days = IntervalOf(content.occurred());
   std::string suffix;
-  format::PutBigEndian32(&suffix, DateKeyOf(content.occurred()));
+  format::PutBigEndian32(&suffix, days.first);
+  format::PutBigEndian32(&suffix, days.last);
   suffix.append(content.id());
   return suffix;
 }
 
 // The id at the end of a facet key under `prefix`.
 absl::string_view FacetId(absl::string_view key, size_t prefix_size) {
-  return key.size() >= prefix_size + 4 ? key.substr(prefix_size + 4)
+  return key.size() >= prefix_size + 8 ? key.substr(prefix_size + 8)
                                        : absl::string_view();
 }
 
@@ -210,11 +215,11 @@ class GroupProjection {
                      ContentBefore(corrected));
 
     if (previous.has_value()) {
-      const uint32_t date = DateKeyOf(previous->occurred());
+      const DayInterval days = IntervalOf(previous->occurred());
       for (const std::string& subject : SubjectsOf(*previous)) {
-        RETURN_IF_ERROR(
-            context_->Delete(ProjectionFamily::kDyadTimeline,
-                             format::TimelineKey(subject, date, corrected)));
+        RETURN_IF_ERROR(context_->Delete(
+            ProjectionFamily::kDyadTimeline,
+            format::TimelineKey(subject, days.first, days.last, corrected)));
       }
     }
     if (next.has_value()) {
@@ -418,9 +423,9 @@ class GroupProjection {
                                   cached));
       return CurrentIndexOf(cached->state);
     }
-    // Otherwise the trailing window from the entries: the latest month
-    // with a month (year-only buckets are in no window) and the eleven
-    // before it, from the newest years' entries (two at most, newest first).
+    // Otherwise the trailing window from the entries: LatestMonth from the
+    // newest year's entry, and the buckets of the years the window
+    // touches (newest first; TrailingIndex keeps what is in the window).
     v1::RelationshipState window;
     std::optional<int64_t> latest;
     absl::Status error;
@@ -436,15 +441,16 @@ class GroupProjection {
             return false;
           }
           const auto& months = year.goldstein_monthly();
-          for (int i = months.size() - 1; i >= 0; --i) {
-            const v1::GoldsteinMonth& m = months[i];
-            if (m.month() < 1) continue;
-            const int64_t at = int64_t{m.year()} * 12 + (m.month() - 1);
-            if (!latest.has_value()) latest = at;
-            if (at < *latest - 11) return false;
-            *window.add_goldstein_monthly() = m;
+          if (months.empty()) return true;
+          if (!latest.has_value()) {
+            const YearMonth end = LatestMonthOfYear(months, months.size() - 1);
+            latest = int64_t{end.year} * 12 + (end.month - 1);
           }
-          return true;
+          for (int i = months.size() - 1; i >= 0; --i) {
+            *window.add_goldstein_monthly() = months[i];
+          }
+          // Done once this year holds the window's first month.
+          return int64_t{months[0].year()} * 12 > *latest - 11;
         }));
     RETURN_IF_ERROR(error);
     std::reverse(window.mutable_goldstein_monthly()->begin(),
@@ -454,15 +460,41 @@ class GroupProjection {
 
   absl::Status PutTimeline(const v1::Event& content, uint64_t position,
                            uint64_t content_position) {
-    const uint32_t date = DateKeyOf(content.occurred());
+    const DayInterval days = IntervalOf(content.occurred());
+    const uint32_t span = SpanDays(days);
     const std::string value = format::TimelineValue(
         content_position, static_cast<uint8_t>(content.what_case()));
     for (const std::string& subject : SubjectsOf(content)) {
-      RETURN_IF_ERROR(
-          context_->Put(ProjectionFamily::kDyadTimeline,
-                        format::TimelineKey(subject, date, position), value));
+      RETURN_IF_ERROR(context_->Put(
+          ProjectionFamily::kDyadTimeline,
+          format::TimelineKey(subject, days.first, days.last, position),
+          value));
+      if (span > 0) RETURN_IF_ERROR(WidenLongestSpan(subject, span));
     }
     return absl::OkStatus();
+  }
+
+  // Raises the longest span of `subject`'s timeline to `span` days when it
+  // is shorter (storage/format.h, LongestSpanKey).
+  absl::Status WidenLongestSpan(const std::string& subject, uint32_t span) {
+    const std::string key = format::LongestSpanKey(subject);
+    absl::StatusOr<std::string> stored =
+        context_->Get(ProjectionFamily::kDyadTimeline, key);
+    if (stored.ok()) {
+      if (stored->size() != 4) {
+        return absl::DataLossError(absl::StrCat(
+            "the longest span of the timeline of \"", subject,
+            "\" is not 4 bytes"));
+      }
+      if (format::DecodeBigEndian32(stored->data()) >= span) {
+        return absl::OkStatus();
+      }
+    } else if (!absl::IsNotFound(stored.status())) {
+      return stored.status();
+    }
+    std::string value;
+    format::PutBigEndian32(&value, span);
+    return context_->Put(ProjectionFamily::kDyadTimeline, key, value);
   }
 
   // The content of the event at `position` before the correction being
@@ -528,16 +560,16 @@ class GroupProjection {
   }
 
   // first_event or last_event from the dyad's timeline: every entry of its
-  // first (last) date key, since ties are decided by id, not position.
+  // first (last) interval, since ties are decided by id, not position.
   absl::Status FillEnd(const std::string& dyad, ProjectionContext::Order order,
                        v1::RelationshipState* state) {
     const std::string prefix = format::TimelinePrefix(dyad);
     std::vector<std::string> values;
-    std::string end_date;  // the BE32 date key of the first entry seen
+    std::string end_date;  // the BE32 days of the first entry seen
     RETURN_IF_ERROR(context_->ScanUntil(
         ProjectionFamily::kDyadTimeline, prefix, order,
         [&](absl::string_view key, absl::string_view value) {
-          const absl::string_view date = key.substr(prefix.size(), 4);
+          const absl::string_view date = key.substr(prefix.size(), 8);
           if (values.empty()) {
             end_date = std::string(date);
           } else if (date != end_date) {
@@ -631,12 +663,6 @@ class GroupProjection {
 
 }  // namespace
 
-uint32_t DateKeyOf(const v1::Occurred& occurred) {
-  const v1::Date& d = occurred.start();
-  return static_cast<uint32_t>(d.year()) * 10000 +
-         static_cast<uint32_t>(d.month()) * 100 + static_cast<uint32_t>(d.day());
-}
-
 std::vector<std::string> SubjectsOf(const v1::Event& event) {
   std::vector<std::string> subjects = {""};
   for (const std::string& actor : event.source()) subjects.push_back(actor);
@@ -662,7 +688,7 @@ v1::Event ContentOf(const v1::RecordedEvent& recorded) {
 }
 
 std::string ByActivityKeyOf(const v1::RelationshipState& state) {
-  return format::ByActivityKey(DateKeyOf(state.last_event().occurred()),
+  return format::ByActivityKey(IntervalOf(state.last_event().occurred()).first,
                                state.dyad());
 }
 

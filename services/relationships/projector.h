@@ -4,7 +4,8 @@
 //
 // Per event E at position p (not a correction):
 //   - timeline entries for every subject of E (the whole log, each actor,
-//     each dyad) at E's date key, pointing at p;
+//     each dyad) at E's occurred interval, pointing at p, and the
+//     subject's longest span widened to E's;
 //   - a history entry at p for each dyad of E;
 //   - for each dyad, E's refill index entries (below), pointing at p;
 //   - for each dyad, the state with E applied (services/model/projection.h).
@@ -23,7 +24,8 @@
 //     a few seeks and event reads, however many events the dyad has.
 // The refill index: per dyad, the events each refill needs, ordered so the
 // wanted ones come first or last (dyad || 0x00 || 0x03 || facet || fields
-// || BE32 date key || id -> BE64 position of the content; see
+// || BE32 first day || BE32 last day || id -> BE64 position of the
+// content; see
 // FacetPrefix in relationship_projector.cc): meetings that took place,
 // agreements, statements, sanction events per (imposer, measure), policy
 // changes (and hardening ones) per policy, resolution events per (body,
@@ -65,10 +67,10 @@ namespace annals::services {
 // resolutions), so a commit rewrites only what it changed.
 // relationships/8: a correction's history entry says so (its value), so
 // that a state as of a position reads each event of the dyad once.
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/8";
-
-// year * 10000 + month * 100 + day of the occurred start, unknown parts 0.
-uint32_t DateKeyOf(const v1::Occurred& occurred);
+// relationships/9: occurred dates are intervals (services/model/
+// occurred_interval.h): timelines and facets keyed by first and last day,
+// events not in one month in month-0 buckets, longest spans kept.
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/9";
 
 // The timeline subjects of `event`: "" (the whole log), each actor of its
 // source and target (and a resolution's sponsors), and each of

@@ -16,6 +16,7 @@
 #include "proto/event_kind.h"
 #include "proto/rpc_status.h"
 #include "services/model/goldstein.h"
+#include "services/model/occurred_interval.h"
 #include "services/model/projection.h"
 #include "services/relationships/page_token.h"
 #include "services/relationships/projector.h"
@@ -35,25 +36,6 @@ using Violations = std::vector<rpc::FieldViolation>;
 constexpr absl::string_view kKinds[] = {
     "meeting",  "agreement", "resolution",   "statement",
     "sanction", "military",  "humanitarian", "policy_change"};
-
-// --- Dates ---
-
-// The date key of the first day of the period `date` names.
-uint32_t LowKey(const v1::Date& date) {
-  return static_cast<uint32_t>(date.year()) * 10000 +
-         static_cast<uint32_t>(date.month()) * 100 +
-         static_cast<uint32_t>(date.day());
-}
-
-// The greatest date key within the period `date` names ("2019-06" ->
-// 2019-06-99): every event whose start key is within or before it sorts
-// at or below it.
-uint32_t HighKey(const v1::Date& date) {
-  const uint32_t year = static_cast<uint32_t>(date.year()) * 10000;
-  if (date.month() == 0) return year + 9999;
-  const uint32_t month = year + static_cast<uint32_t>(date.month()) * 100;
-  return date.day() == 0 ? month + 99 : month + static_cast<uint32_t>(date.day());
-}
 
 int PageSize(int32_t page_size, Violations* violations) {
   if (page_size == 0) return kDefaultPageSize;
@@ -204,37 +186,68 @@ absl::StatusOr<v1::RelationshipState> StateAtPosition(
   return state;
 }
 
-// The state of `dyad` from its effective events up to `high` (a date key).
-absl::StatusOr<v1::RelationshipState> StateAtDate(const storage::EventLog& log,
-                                                  const std::string& dyad,
-                                                  uint32_t high) {
+// The longest span of `subject`'s timeline in days (storage/format.h).
+absl::StatusOr<uint32_t> LongestSpan(const storage::EventLog& log,
+                                     absl::string_view subject) {
+  absl::StatusOr<std::string> stored = log.ReadProjection(
+      ProjectionFamily::kDyadTimeline, format::LongestSpanKey(subject));
+  if (absl::IsNotFound(stored.status())) return 0;
+  if (!stored.ok()) return stored.status();
+  if (stored->size() != 4) {
+    return absl::DataLossError(absl::StrCat(
+        "the longest span of the timeline of \"", subject, "\" is not 4 bytes"));
+  }
+  return format::DecodeBigEndian32(stored->data());
+}
+
+// A dyad's state as of the end of a day.
+struct StateByDay {
+  v1::RelationshipState state;
+  // Events that start by the day but end after it.
+  int64_t uncertain = 0;
+};
+
+// The state of `dyad` from its effective events whose interval ends by
+// `last_day`.
+absl::StatusOr<StateByDay> StateAtDate(const storage::EventLog& log,
+                                       const std::string& dyad,
+                                       DayKey last_day) {
   std::vector<uint64_t> contents;
+  StateByDay answer;
   absl::Status scan_error;
   const std::string prefix = format::TimelinePrefix(dyad);
   const std::string upper =
-      format::TimelineKey(dyad, high, std::numeric_limits<uint64_t>::max());
+      format::TimelineKey(dyad, last_day, std::numeric_limits<uint32_t>::max(),
+                          std::numeric_limits<uint64_t>::max());
   RETURN_IF_ERROR(log.ScanProjection(
       ProjectionFamily::kDyadTimeline, prefix, "", Direction::kForward,
       [&](absl::string_view key, absl::string_view value) {
         if (key > upper) return false;
+        uint32_t first = 0, last = 0;
+        uint64_t position = 0;
         absl::StatusOr<uint64_t> content = ParsePosition(value);
-        if (!content.ok()) {
-          scan_error = content.status();
+        if (!format::ParseTimelineSuffix(key.substr(prefix.size()), &first,
+                                         &last, &position) ||
+            !content.ok()) {
+          scan_error = absl::DataLossError("malformed timeline entry");
           return false;
         }
-        contents.push_back(*content);
+        if (last > last_day) {
+          ++answer.uncertain;
+        } else {
+          contents.push_back(*content);
+        }
         return true;
       }));
   RETURN_IF_ERROR(scan_error);
   // The timeline holds effective contents only: BuildState's fold, one
   // event at a time instead of all of them in memory at once.
-  v1::RelationshipState state;
-  state.set_dyad(dyad);
+  answer.state.set_dyad(dyad);
   RETURN_IF_ERROR(
       ForEachEventAt(log, contents, [&](v1::RecordedEvent& recorded) {
-        ApplyIfTouches(dyad, ContentOf(recorded), &state);
+        ApplyIfTouches(dyad, ContentOf(recorded), &answer.state);
       }));
-  return state;
+  return answer;
 }
 
 }  // namespace
@@ -303,8 +316,10 @@ absl::StatusOr<SerializedResponse> RelationshipQueries::SerializedRelationship(
     }
     case v1::GetRelationshipRequest::kAsOfDate: {
       const v1::Date& date = request.as_of_date();
-      ASSIGN_OR_RETURN(*response.mutable_state(),
-                       StateAtDate(*log_, dyad, HighKey(date)));
+      ASSIGN_OR_RETURN(StateByDay by_day,
+                       StateAtDate(*log_, dyad, LastDayOf(date)));
+      *response.mutable_state() = std::move(by_day.state);
+      response.set_uncertain_event_count(by_day.uncertain);
       const YearMonth end{date.year(), date.month() == 0 ? 12 : date.month()};
       *response.mutable_index() =
           ToIndex(TrailingIndex(response.state(), end), end);
@@ -453,16 +468,17 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
   }
   const absl::flat_hash_set<std::string> tags(request.tags().begin(),
                                               request.tags().end());
-  uint32_t low = 0;
-  uint32_t high = std::numeric_limits<uint32_t>::max();
+  // The range's days, inclusive.
+  DayKey low = 0;
+  DayKey high = std::numeric_limits<DayKey>::max();
   bool from_ok = true, to_ok = true;
   if (request.has_from()) {
     from_ok = ValidateDate(request.from(), "from", &violations);
-    low = LowKey(request.from());
+    if (from_ok) low = FirstDayOf(request.from());
   }
   if (request.has_to()) {
     to_ok = ValidateDate(request.to(), "to", &violations);
-    high = HighKey(request.to());
+    if (to_ok) high = LastDayOf(request.to());
   }
   if (request.has_from() && request.has_to() && from_ok && to_ok && high < low) {
     violations.push_back(
@@ -476,9 +492,18 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
                    DecodePageToken(request.page_token(), fingerprint, prefix));
   const std::string text = absl::AsciiStrToLower(request.text());
 
-  const std::string lower = format::TimelineKey(subject, low, 0);
+  // Entries are keyed by their first day: those within the range start
+  // in it, and those overlapping it start at most the subject's longest
+  // span before it.
+  DayKey scan_low = low;
+  if (request.include_overlapping() && low > 0) {
+    ASSIGN_OR_RETURN(const uint32_t span, LongestSpan(*log_, subject));
+    scan_low = DaysBefore(low, span);
+  }
+  const std::string lower = format::TimelineKey(subject, scan_low, 0, 0);
   const std::string upper =
-      format::TimelineKey(subject, high, std::numeric_limits<uint64_t>::max());
+      format::TimelineKey(subject, high, std::numeric_limits<uint32_t>::max(),
+                          std::numeric_limits<uint64_t>::max());
   const Direction direction =
       request.descending() ? Direction::kBackward : Direction::kForward;
   std::string start;
@@ -500,6 +525,7 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
   struct Candidate {
     uint64_t position = 0;  // of the entry (the original event)
     uint64_t holder = 0;    // of its content (the latest amendment)
+    bool overlapping = false;
   };
   std::vector<Candidate> candidates;
   auto flush = [&]() -> absl::Status {
@@ -535,17 +561,22 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
         entry->set_amended_at(holder);
       }
       entry->set_goldstein_tenths(GoldsteinTenths(content));
+      entry->set_overlapping(candidates[i].overlapping);
       *entry->mutable_event() = std::move(content);
     }
     candidates.clear();
     return absl::OkStatus();
   };
   auto visit = [&](absl::string_view key, absl::string_view value) -> absl::Status {
-    uint32_t date = 0;
+    uint32_t first = 0, last = 0;
     uint64_t position = 0;
-    if (!format::ParseTimelineSuffix(key.substr(prefix.size()), &date,
+    if (!format::ParseTimelineSuffix(key.substr(prefix.size()), &first, &last,
                                      &position)) {
       return absl::DataLossError("malformed timeline entry");
+    }
+    const bool within = first >= low && last <= high;
+    if (!within && !(request.include_overlapping() && last >= low)) {
+      return absl::OkStatus();
     }
     uint64_t holder = 0;
     uint8_t kind = 0;
@@ -557,7 +588,7 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
         !kinds.contains(KindNameOf(static_cast<v1::Event::WhatCase>(kind)))) {
       return absl::OkStatus();
     }
-    candidates.push_back({position, holder});
+    candidates.push_back({position, holder, !within});
     if (response.entries_size() + static_cast<int>(candidates.size()) ==
         page_size) {
       return flush();

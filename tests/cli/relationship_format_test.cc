@@ -230,6 +230,11 @@ TEST(FormatIndexTest, NamesTheTwelveMonthWindowAndCount) {
   EXPECT_EQ(FormatIndex(Index(2019, 12, 1, -40)),
             "-4.0 over 2019-01..2019-12 (1 event)");
   EXPECT_THAT(FormatIndex(v1::GoldsteinIndex()), HasSubstr("none"));
+  v1::GoldsteinIndex unplaced = Index(2018, 12, 0, 0);
+  unplaced.set_unplaced_count(2);
+  EXPECT_EQ(FormatIndex(unplaced),
+            "0.0 over 2018-01..2018-12 (0 events; 2 events of its years not "
+            "dated to one month, left out)");
 }
 
 TEST(FormatRelationshipTest, HeaderHasDyadCountAndCountsByKind) {
@@ -392,6 +397,8 @@ TEST(FormatTimelineEntryTest, LikeAnEventLineWithScoreAndAmendment) {
             "Pyongyang.");
   entry.set_amended_at(90);
   EXPECT_THAT(FormatTimelineEntry(entry), HasSubstr("[amended at 90]"));
+  entry.set_overlapping(true);
+  EXPECT_THAT(FormatTimelineEntry(entry), ::testing::StartsWith("~#4 "));
 }
 
 TEST(FormatRebuildReportTest, MatchedOrTheDifferences) {

@@ -246,6 +246,41 @@ TEST_F(RelationshipEndToEndTest, JapanDprkLastMetInStockholmNotAtTheUnsc) {
             "jpn-2014-2017-unsc-urges-abductions-resolution");
 }
 
+// Dates known to the month or the year are intervals: a range holds what
+// lies within it, --overlapping adds what only overlaps it (marked "~"),
+// --as-of counts what had certainly happened and says what might have, and
+// the index says what it could not place in a month.
+TEST_F(RelationshipEndToEndTest, ImpreciseDatesAreIntervalsOnTheCommandLine) {
+  RunResult september = Annals(
+      {"timeline", "jpn", "prk", "--from", "2002-09-01", "--to", "2002-09-30"});
+  ASSERT_EQ(september.exit_code, 0) << september.err;
+  EXPECT_THAT(september.out,
+              HasSubstr(" jpn-prk-2002-09-koizumi-visits-pyongyang "));
+
+  RunResult before = Annals({"timeline", "JPN-PRK", "--from", "2001-12-31",
+                             "--to", "2002-09-16", "--overlapping"});
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  int overlapping = 0;
+  for (const std::string& line : Lines(before.out)) {
+    if (line.rfind("~#", 0) == 0) ++overlapping;
+  }
+  EXPECT_EQ(overlapping, 3) << before.out;  // the summit and two of "2002"
+
+  RunResult october =
+      Annals({"relationship", "PRK", "UNGA", "--as-of", "2018-10-31"});
+  ASSERT_EQ(october.exit_code, 0) << october.err;
+  EXPECT_THAT(october.out, HasSubstr("PRK-UNGA: 13 events"));
+  EXPECT_THAT(october.out,
+              HasSubstr("not counted: 1 event that may have happened by then"));
+
+  RunResult listed = Annals({"relationships", "--actor", "unga"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_THAT(listed.out,
+              HasSubstr("PRK-UNGA: 14 events 2005..2018, index 0.0 over "
+                        "2018-01..2018-12 (0 events; 1 event of its years not "
+                        "dated to one month, left out)"));
+}
+
 // As the log knew it at an earlier position: fewer events than now.
 TEST_F(RelationshipEndToEndTest, AsOfAnEarlierPositionKnowsFewerEvents) {
   const v1::GetRelationshipResponse now = Relationship({"JPN", "PRK"});

@@ -40,6 +40,15 @@ inline v1::Event MakeBase(const std::string& id,
   return event;
 }
 
+// `event` as a range ending with `end` (at the start's precision).
+inline v1::Event Until(v1::Event event, When end) {
+  v1::Date* last = event.mutable_occurred()->mutable_end();
+  last->set_year(end.year);
+  last->set_month(end.month);
+  last->set_day(end.day);
+  return event;
+}
+
 inline v1::Event Meeting(const std::string& id, When when,
                          v1::Meeting::Level level = v1::Meeting::LEVEL_LEADERS,
                          const std::string& place = "Pyongyang",

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/model/goldstein.h"
+#include "services/model/occurred_interval.h"
 #include "services/model/validation.h"
 #include "tests/model/builders.h"
 #include "tests/testing/events.h"
@@ -201,7 +202,7 @@ TEST(Apply, CorrectionIsIgnored) {
 // ---------------------------------------------------------------------------
 // First and last by occurred date, whatever the order
 
-TEST(Apply, FirstAndLastByOccurredSortKeyThenId) {
+TEST(Apply, FirstAndLastByOccurredIntervalThenId) {
   std::vector<v1::Event> events = {
       testing::Meeting("m-day", When{2018, 3, 1}),
       testing::Meeting("m-month", When{2018, 3}),
@@ -215,10 +216,12 @@ TEST(Apply, FirstAndLastByOccurredSortKeyThenId) {
   std::string expected;
   do {
     v1::RelationshipState state = ApplyAll("JPN-PRK", events);
-    // "2018" < "2018-03" < "2018-03-01"; on 2018-03-01 "z-tie" > "m-day".
+    // By interval: "2018" (first day 01-01) < "2018-03-01" < "2018-03"
+    // (the same first day, a later last day); on 2018-03-01 the id
+    // decides: "m-day" < "z-tie".
     EXPECT_EQ(state.first_event().event_id(), "m-year");
-    EXPECT_EQ(state.last_event().event_id(), "z-tie");
-    EXPECT_EQ(state.last_meeting().event().event_id(), "z-tie");
+    EXPECT_EQ(state.last_event().event_id(), "m-month");
+    EXPECT_EQ(state.last_meeting().event().event_id(), "m-month");
     if (expected.empty()) expected = SerializeState(state);
     EXPECT_EQ(SerializeState(state), expected);
   } while (std::next_permutation(
@@ -488,7 +491,7 @@ TEST(TrailingIndex, TwelveMonthsEndingWithTheGivenMonthInclusive) {
        testing::Statement("last", When{2019, 3, 31},
                           S::STANCE_CONCILIATORY),  // +20
        testing::Statement("year-only", When{2019},
-                          S::STANCE_HOSTILE),  // no month: never in a window
+                          S::STANCE_HOSTILE),  // no month: in no mean
        testing::Statement("after", When{2019, 4, 1}, S::STANCE_HOSTILE)});
   GoldsteinWindow w = TrailingIndex(state, YearMonth{2019, 3});
   EXPECT_EQ(w.event_count, 3);
@@ -516,12 +519,15 @@ TEST(TrailingIndex, TwelveMonthsEndingWithTheGivenMonthInclusive) {
   EXPECT_EQ(w.event_count, 0);
   EXPECT_EQ(w.mean_tenths, 0);
 
+  // "year-only" may have happened as late as 2019-12: the current window
+  // is 2019-01 ... 2019-12, with "year-only" counted apart.
   ASSERT_TRUE(LatestMonth(state).has_value());
-  EXPECT_EQ(*LatestMonth(state), (YearMonth{2019, 4}));
-  w = CurrentIndex(state);  // 2018-05 ... 2019-04
-  EXPECT_EQ(w.event_count, 3);
-  EXPECT_EQ(w.sum_tenths, -50);
-  EXPECT_EQ(w.mean_tenths, -17);  // -16.67
+  EXPECT_EQ(*LatestMonth(state), (YearMonth{2019, 12}));
+  w = CurrentIndex(state);
+  EXPECT_EQ(w.event_count, 2);
+  EXPECT_EQ(w.sum_tenths, -30);
+  EXPECT_EQ(w.mean_tenths, -15);
+  EXPECT_EQ(w.unplaced_count, 1);
 }
 
 TEST(TrailingIndex, MeanRoundsHalvesAwayFromZero) {
@@ -536,11 +542,47 @@ TEST(TrailingIndex, MeanRoundsHalvesAwayFromZero) {
   EXPECT_EQ(TrailingIndex(state, YearMonth{2019, 1}).mean_tenths, -8);
 }
 
-TEST(TrailingIndex, NoMonthWithoutMonthPrecisionEvents) {
+TEST(TrailingIndex, EventsNotInOneMonthAreCountedApartFromTheMean) {
+  using S = v1::Statement;
+  const v1::Event range = testing::Until(
+      testing::Statement("range", When{2018, 5, 30}, S::STANCE_HOSTILE),
+      When{2018, 6, 2});
+  v1::RelationshipState state = ApplyAll(
+      "JPN-PRK",
+      {testing::Meeting("m", When{2018}), range,
+       testing::Statement("may", When{2018, 5}, S::STANCE_CONCILIATORY),
+       testing::Statement("old", When{2016}, S::STANCE_HOSTILE)});
+  // "2018" and the range over two months are in 2018's month-0 bucket;
+  // "2018-05" lies in May.
+  ASSERT_EQ(state.goldstein_monthly_size(), 3);
+  EXPECT_EQ(state.goldstein_monthly(1).year(), 2018);
+  EXPECT_EQ(state.goldstein_monthly(1).month(), 0);
+  EXPECT_EQ(state.goldstein_monthly(1).event_count(), 2);
+  EXPECT_EQ(state.goldstein_monthly(2).month(), 5);
+  // "2018" may have happened in December: the current window ends there.
+  ASSERT_TRUE(LatestMonth(state).has_value());
+  EXPECT_EQ(*LatestMonth(state), (YearMonth{2018, 12}));
+  GoldsteinWindow w = CurrentIndex(state);
+  EXPECT_EQ(w.event_count, 1);
+  EXPECT_EQ(w.mean_tenths, 20);
+  EXPECT_EQ(w.unplaced_count, 2);
+  // A window over 2017-07 ... 2018-06 touches both years' buckets; one
+  // over 2016 only 2016's.
+  EXPECT_EQ(TrailingIndex(state, YearMonth{2018, 6}).unplaced_count, 2);
+  EXPECT_EQ(TrailingIndex(state, YearMonth{2016, 12}).unplaced_count, 1);
+  EXPECT_EQ(TrailingIndex(state, YearMonth{2017, 12}).unplaced_count, 0);
+  const v1::GoldsteinIndex index = CurrentIndexOf(state);
+  EXPECT_EQ(index.end_month(), 12);
+  EXPECT_EQ(index.unplaced_count(), 2);
+}
+
+TEST(TrailingIndex, OnlyYearOnlyEventsEndTheWindowInTheirDecember) {
   v1::RelationshipState state = ApplyAll(
       "JPN-PRK", {testing::Meeting("m", When{2018})});
-  EXPECT_FALSE(LatestMonth(state).has_value());
+  ASSERT_TRUE(LatestMonth(state).has_value());
+  EXPECT_EQ(*LatestMonth(state), (YearMonth{2018, 12}));
   EXPECT_EQ(CurrentIndex(state).event_count, 0);
+  EXPECT_EQ(CurrentIndex(state).unplaced_count, 1);
   ASSERT_EQ(state.goldstein_monthly_size(), 1);
   EXPECT_EQ(state.goldstein_monthly(0).month(), 0);
 }
@@ -631,7 +673,9 @@ TEST(EffectiveEvents, CanonicalOrderByOccurredThenId) {
              testing::Meeting("a", When{2019})}));
   std::vector<std::string> ids;
   for (const auto& e : effective) ids.push_back(e.id());
-  EXPECT_THAT(ids, ElementsAre("c", "b", "d", "a"));
+  // 2018-03-01 ("b", "d" by id), then 2018-03 (the same first day, a
+  // later last day), then 2019.
+  EXPECT_THAT(ids, ElementsAre("b", "d", "c", "a"));
 }
 
 // ---------------------------------------------------------------------------
@@ -661,6 +705,19 @@ class RandomEvents {
     if (Uniform(0, 5) > 0) when.month = Uniform(1, 12);
     if (when.month > 0 && Uniform(0, 2) > 0) when.day = Uniform(1, 3);
     v1::Event e = testing::MakeBase(id, source, target, when);
+    // Some ranges, at the start's precision: intervals that share a first
+    // day and differ in their last.
+    if (Uniform(0, 4) == 0) {
+      v1::Date* end = e.mutable_occurred()->mutable_end();
+      *end = e.occurred().start();
+      if (when.day > 0) {
+        end->set_day(when.day + Uniform(0, 2));
+      } else if (when.month > 0) {
+        end->set_month(std::min(12, when.month + Uniform(0, 1)));
+      } else {
+        end->set_year(when.year + Uniform(0, 1));
+      }
+    }
     if (Uniform(0, 3) == 0) {
       const char* codes[] = {"036", "042", "057", "112", "163", "1823", "36",
                              "0369", "190", "2999"};
@@ -873,11 +930,8 @@ TEST(OrderInsensitivity, CorrectionsOfRandomEventsEqualWritingThemCorrected) {
 // ---------------------------------------------------------------------------
 // Remove, and refilling what it names (the contract of Refill)
 
-using Key = std::tuple<int, int, int, std::string>;
-Key KeyOfEvent(const v1::Event& e) {
-  const v1::Date& d = e.occurred().start();
-  return {d.year(), d.month(), d.day(), e.id()};
-}
+using Key = std::tuple<DayInterval, std::string>;
+Key KeyOfEvent(const v1::Event& e) { return {IntervalOf(e.occurred()), e.id()}; }
 
 // Refills `state` as Refill says, choosing the events from `rest` (the
 // dyad's remaining events) by brute force.
@@ -886,9 +940,7 @@ void RefillFrom(const Refill& refill, std::vector<v1::Event> rest,
   std::sort(rest.begin(), rest.end(), [](const auto& a, const auto& b) {
     return KeyOfEvent(a) < KeyOfEvent(b);
   });
-  auto date = [](const v1::Event& e) { return std::get<0>(KeyOfEvent(e)) * 10000 +
-                                              std::get<1>(KeyOfEvent(e)) * 100 +
-                                              std::get<2>(KeyOfEvent(e)); };
+  auto date = [](const v1::Event& e) { return IntervalOf(e.occurred()); };
   // The greatest `n` events (by key) for which `pred` holds.
   auto greatest = [&rest](size_t n, auto pred) {
     std::vector<const v1::Event*> out;

@@ -318,21 +318,21 @@ std::vector<v1::Event> ShuffledWithCorrections(const Corrected& corrected,
   return events;
 }
 
-// subject -> sorted (date key, effective content) of its timeline entries:
-// what the timelines say, independent of positions.
-std::map<std::string, std::vector<std::pair<uint32_t, std::string>>> Timelines(
+// subject -> sorted (first day and last day, effective content) of its
+// timeline entries: what the timelines say, independent of positions.
+std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> Timelines(
     ProjectedLog& log) {
-  std::map<std::string, std::vector<std::pair<uint32_t, std::string>>> out;
+  std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> out;
   for (const auto& [key, value] : log.Dump(ProjectionFamily::kDyadTimeline)) {
     const size_t nul = key.find('\0');
     if (nul == std::string::npos || nul + 1 >= key.size() ||
         key[nul + 1] != format::kTimelineTag) {
       continue;
     }
-    uint32_t date = 0;
+    uint32_t date = 0, last_day = 0;
     uint64_t position = 0;
     EXPECT_TRUE(format::ParseTimelineSuffix(
-        absl::string_view(key).substr(nul + 2), &date, &position));
+        absl::string_view(key).substr(nul + 2), &date, &last_day, &position));
     uint64_t holder = 0;
     uint8_t kind = 0;
     EXPECT_TRUE(format::ParseTimelineValue(value, &holder, &kind));
@@ -343,7 +343,8 @@ std::map<std::string, std::vector<std::pair<uint32_t, std::string>>> Timelines(
     EXPECT_EQ(kind, static_cast<uint8_t>(ContentOf(*recorded).what_case()))
         << key;
     out[key.substr(0, nul)].emplace_back(
-        date, ContentOf(*recorded).SerializeAsString());
+        uint64_t{date} << 32 | last_day,
+        ContentOf(*recorded).SerializeAsString());
   }
   for (auto& [subject, entries] : out) std::sort(entries.begin(), entries.end());
   return out;

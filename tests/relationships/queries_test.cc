@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/rpc_status.h"
+#include "services/model/occurred_interval.h"
 #include "services/model/projection.h"
 #include "services/relationships/projector.h"
 #include "tests/relationships/seeded_log.h"
@@ -183,16 +184,10 @@ TEST_F(RelationshipQueriesTest, AsOfDateIsTheStateOfTheEventsUntilThen) {
   const std::vector<v1::Event>& seed = SeedEvents();
   for (const v1::Date& date : {MakeDate(2002), MakeDate(2014, 5), MakeDate(2019, 3, 13),
                                MakeDate(2019, 3, 12), MakeDate(1990)}) {
-    const uint32_t high = date.month() == 0   ? date.year() * 10000 + 9999
-                          : date.day() == 0   ? date.year() * 10000 + date.month() * 100 + 99
-                                              : DateKeyOf([&] {
-                                                  v1::Occurred o;
-                                                  *o.mutable_start() = date;
-                                                  return o;
-                                                }());
+    // Certain by the date's last day: the interval ends by then.
     std::vector<v1::Event> until;
     for (const v1::Event& e : seed) {
-      if (DateKeyOf(e.occurred()) <= high) until.push_back(e);
+      if (IntervalOf(e.occurred()).last <= LastDayOf(date)) until.push_back(e);
     }
     EXPECT_EQ(SerializeState(GetAsOf("JPN-PRK", date)),
               SerializeState(BuildState("JPN-PRK", until)))
@@ -371,8 +366,8 @@ TEST_F(RelationshipQueriesTest, ListsEveryDyadOnceByRecentActivity) {
     EXPECT_TRUE(seen.insert(listed[i].dyad()).second) << listed[i].dyad();
     EXPECT_EQ(listed[i].event_count(), Get(listed[i].dyad()).event_count());
     if (i > 0) {
-      EXPECT_GE(DateKeyOf(listed[i - 1].last_event().occurred()),
-                DateKeyOf(listed[i].last_event().occurred()));
+      EXPECT_GE(IntervalOf(listed[i - 1].last_event().occurred()).first,
+                IntervalOf(listed[i].last_event().occurred()).first);
     }
   }
   EXPECT_EQ(seen, dyads);
@@ -415,8 +410,8 @@ TEST_F(RelationshipQueriesTest, WholeLogTimelinePagesInOccurredOrder) {
     EXPECT_EQ(entries[i].stream(), "test");
     EXPECT_EQ(entries[i].amended_at(), 0u);
     if (i > 0) {
-      EXPECT_LE(DateKeyOf(entries[i - 1].event().occurred()),
-                DateKeyOf(entries[i].event().occurred()));
+      EXPECT_LE(IntervalOf(entries[i - 1].event().occurred()),
+                IntervalOf(entries[i].event().occurred()));
     }
   }
   EXPECT_EQ(ids.size(), entries.size());

@@ -317,14 +317,19 @@ class Client:
         descending: bool = False,
         limit: Optional[int] = None,
         page_size: int = 0,
+        include_overlapping: bool = False,
     ) -> Iterator[query_pb2.TimelineEntry]:
         """Yields the effective events (corrections applied, retractions
         left out) of a `dyad` ("JPN-PRK"), of an `actor`, or of the whole
         log, in occurred order (most recent first when `descending`),
         following page tokens, up to `limit`. Filters: `kinds` ("meeting",
-        "statement", ...), `tags`, occurred dates from/to (inclusive at
-        their precision: "2018", "2019-06", datetime.date) and `text` in
-        the summary. page_size: entries per call, 1 ... 1000 (0: 50)."""
+        "statement", ...), `tags`, occurred dates from/to (the first day
+        of `from_date` through the last day of `to_date`: "2018",
+        "2019-06", datetime.date) and `text` in the summary. Dates are
+        intervals: an event dated "2002-09" lies within 2002-09-01 ...
+        2002-09-30; with `include_overlapping`, the events that only
+        overlap the range come too, with `entry.overlapping` set.
+        page_size: entries per call, 1 ... 1000 (0: 50)."""
         request = query_pb2.QueryTimelineRequest(
             dyad=dyad or "",
             actor=actor or "",
@@ -332,6 +337,7 @@ class Client:
             tags=tags,
             text=text or "",
             descending=descending,
+            include_overlapping=include_overlapping,
             page_size=self._page_size(page_size, limit),
         )
         if from_date is not None:
