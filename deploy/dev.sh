@@ -25,6 +25,9 @@ readonly PACKAGES=(
   libjemalloc-dev  # annalsd's allocator
   clang-14 libclang-rt-14-dev libfuzzer-14-dev  # tests/fuzz: libFuzzer, ASan, UBSan
   nodejs npm  # tests/interop/node: every RPC from a Node client
+  libcpp-httplib-dev  # annalsd's HTTP endpoints (/metrics)
+  prometheus  # tests: promtool and a real Prometheus scraping annalsd
+  libsystemd-dev  # sd_notify: readiness, status and the watchdog
 )
 
 # is_installed PACKAGE: dpkg has it; for nodejs and npm, their command is
