@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "annals/v1/event.pb.h"
 
 namespace annals::storage {
@@ -93,6 +94,38 @@ struct StoredEvent {
   std::string stored;      // the RecordedEvent bytes, without the hash
 };
 
+// Told of the log's work, for metrics. Calls come from the log's threads
+// and must be quick and must not call back into the log.
+class LogObserver {
+ public:
+  virtual ~LogObserver() = default;
+  // A commit group was written (writer thread): `events` recorded, and the
+  // projections took `projection` (zero without a projector).
+  virtual void GroupWritten(size_t events, absl::Duration projection) = 0;
+  // One WAL sync made the groups written before it durable (syncer thread).
+  virtual void Synced(absl::Duration sync) = 0;
+  // A rebuild of the projections has replayed `replayed` of `total`
+  // positions (the rebuild's thread); called as it goes and at its end.
+  virtual void RebuildProgress(uint64_t replayed, uint64_t total) = 0;
+};
+
+// What the storage engine holds, sampled (EventLog::Figures).
+struct StorageFigures {
+  struct Family {
+    std::string name;
+    uint64_t live_sst_bytes = 0;
+    uint64_t memtable_bytes = 0;
+    uint64_t pending_compaction_bytes = 0;
+  };
+  std::vector<Family> families;
+  uint64_t block_cache_usage_bytes = 0;
+  uint64_t block_cache_capacity_bytes = 0;
+  // Cumulative since open.
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
+  uint64_t write_stall_micros = 0;
+};
+
 struct LogOptions {
   // --- Affects behaviour ---
 
@@ -119,6 +152,10 @@ struct LogOptions {
   std::function<void(const std::vector<const v1::RecordedEvent*>& events,
                      const Head& head)>
       on_commit;
+
+  // Told of commit groups, syncs and rebuilds. Not owned; must outlive the
+  // log. Default none.
+  LogObserver* observer = nullptr;
 
   // For tests: called on the writer thread once appends are queued and
   // before it takes them as a group, so that a test can hold it there while
@@ -312,6 +349,9 @@ class EventLog {
   // with every stored hash and with the head in meta. DATA_LOSS naming the
   // first bad position when they differ. Thread-safe; reads a snapshot.
   virtual absl::Status VerifyChain() const = 0;
+
+  // What the storage engine holds now. Thread-safe. Default: nothing.
+  virtual StorageFigures Figures() const { return {}; }
 
   // Stops accepting appends (later ones fail with UNAVAILABLE), commits
   // everything already queued, and waits for the writer to finish.

@@ -94,9 +94,12 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
   SetTimestamp(group.recorded_at, &group.recorded_at_proto);
 
   BuildBatchGroup(requests, &group);
+  absl::Duration projection;
   if (group.broken.ok() && group.staged_events > 0 &&
       options_.projector != nullptr) {
+    const absl::Time projection_start = absl::Now();
     absl::Status projected = ProjectGroup(requests, &group);
+    projection = absl::Now() - projection_start;
     if (!projected.ok()) {
       // Nothing is written and the head stays; the log goes on. Requests
       // that failed their own checks were decided against a group that will
@@ -120,6 +123,9 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
     }
     commit.wrote = true;
     commit.snapshot = TakeSnapshot();
+    if (options_.observer != nullptr) {
+      options_.observer->GroupWritten(group.staged_events, projection);
+    }
     // The group is done with: its entries move into the cache.
     group.projections.MoveOut(
         ProjectionFamily::kRelationships,

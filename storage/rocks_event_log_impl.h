@@ -166,6 +166,7 @@ class RocksEventLog final : public EventLog {
   absl::StatusOr<std::vector<uint64_t>> CorrectionsOf(
       absl::string_view id) const override;
   absl::Status VerifyChain() const override;
+  StorageFigures Figures() const override;
   void Close() override ABSL_LOCKS_EXCLUDED(close_mu_, mu_);
 
  private:

@@ -262,6 +262,9 @@ absl::Status RocksEventLog::ProjectInto(
     }
     RETURN_IF_ERROR(fresh.Flush());
     report->events = last;
+    if (options_.observer != nullptr) {
+      options_.observer->RebuildProgress(last, head);
+    }
   }
   return absl::OkStatus();
 }

@@ -114,7 +114,11 @@ void RocksEventLog::SyncerLoop() {
     const bool wrote = std::any_of(commits.begin(), commits.end(),
                                    [](const Commit& c) { return c.wrote; });
     if (failed.ok() && wrote && options_.sync) {
+      const absl::Time sync_start = absl::Now();
       absl::Status synced = SyncWal();
+      if (synced.ok() && options_.observer != nullptr) {
+        options_.observer->Synced(absl::Now() - sync_start);
+      }
       if (!synced.ok()) {
         failed = Refused(synced);
         Fail(failed);

@@ -13,9 +13,35 @@
 
 namespace annals::services {
 
+namespace {
+
+// `stream` is a dyad's name: two actor codes joined by '-' (the default
+// stream of a batch is its primary dyad).
+bool IsDyadStream(absl::string_view stream) {
+  if (stream.empty()) return true;
+  const size_t dash = stream.find('-');
+  return dash != absl::string_view::npos &&
+         IsKnownActor(stream.substr(0, dash)) &&
+         IsKnownActor(stream.substr(dash + 1));
+}
+
+}  // namespace
+
 void QueueAppend(storage::EventLog* log, const Limits& limits,
                  const v1::AppendRequest& request, std::string principal,
+                 AppendObserver* observer,
                  storage::EventLog::AppendCallback done) {
+  if (observer != nullptr) {
+    done = [observer, dyad = IsDyadStream(request.stream()),
+            events = static_cast<size_t>(request.events_size()),
+            start = absl::Now(), done = std::move(done)](
+               absl::StatusOr<storage::AppendResult> result) mutable {
+      observer->Appended(dyad, result.status().code(), events,
+                         result.ok() && result->already_recorded,
+                         absl::Now() - start);
+      std::move(done)(std::move(result));
+    };
+  }
   absl::StatusOr<storage::AppendBatch> batch = ToAppendBatch(request, limits);
   if (!batch.ok()) {
     std::move(done)(batch.status());
@@ -152,7 +178,7 @@ class AppendSessions::Reactor final
       // given back before the answer, so that a client answered finds the
       // room.
       QueueAppend(sessions_->log_, sessions_->limits_, request_.append(),
-                  principal_,
+                  principal_, sessions_->options_.observer,
                   [this, seq, ticket = *std::move(admitted)](
                       absl::StatusOr<storage::AppendResult> result) mutable {
                     ticket = Admission::Ticket();

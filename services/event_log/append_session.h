@@ -41,13 +41,27 @@
 
 namespace annals::services {
 
+// Told of every append's outcome (Append and each AppendSession request),
+// for metrics. Called on the thread that answers the append; must be quick.
+class AppendObserver {
+ public:
+  virtual ~AppendObserver() = default;
+  // `dyad_stream`: the stream is a dyad ("JPN-PRK", or unnamed: the
+  // events' primary dyad) rather than a name of the writer's choosing.
+  // `events`: the request's events; `already_recorded`: an idempotent
+  // retry; `latency`: from the request to its answer.
+  virtual void Appended(bool dyad_stream, absl::StatusCode code, size_t events,
+                        bool already_recorded, absl::Duration latency) = 0;
+};
+
 // The one append path of Append and AppendSession: validates `request`
 // (ToAppendBatch), records `principal`, and queues it on `log`. `done` is
 // called exactly once: at once on this thread when the request is invalid,
 // else as EventLog::AppendAsync calls it (after the batch is durable or
-// failed; it must not block).
+// failed; it must not block). `observer` (may be null) is told first.
 void QueueAppend(storage::EventLog* log, const Limits& limits,
                  const v1::AppendRequest& request, std::string principal,
+                 AppendObserver* observer,
                  storage::EventLog::AppendCallback done);
 
 // The wire form of a successful append.
@@ -68,6 +82,12 @@ struct AppendSessionOptions {
 
   // At most this many acknowledgements in one response (default 256).
   size_t max_acks_per_response = 256;
+
+  // --- Observation ---
+
+  // Told of every append of the service, unary Append included. Not
+  // owned; must outlive the service. Default none.
+  AppendObserver* observer = nullptr;
 };
 
 // The append sessions of one EventLog service: opens them and ends them

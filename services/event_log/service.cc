@@ -125,6 +125,7 @@ EventLogService::EventLogService(storage::EventLog* log, const Limits& limits,
                                  Admission* admission)
     : log_(log),
       limits_(limits),
+      observer_(session_options.observer),
       access_(access),
       admission_(admission),
       sessions_(log, limits, session_options, access, admission) {}
@@ -147,6 +148,7 @@ grpc::ServerUnaryReactor* EventLogService::Append(
         // given back before the answer, so that a client answered finds
         // the room.
         QueueAppend(log_, limits_, append, std::move(principal->name),
+                    observer_,
                     [respond, ticket = *std::move(admitted)](
                         absl::StatusOr<storage::AppendResult> result) mutable {
                       ticket = Admission::Ticket();

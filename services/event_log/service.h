@@ -66,6 +66,7 @@ class EventLogService final
   // Constant after construction.
   storage::EventLog* const log_;
   const Limits limits_;
+  AppendObserver* const observer_;
   const auth::CallAccess* const access_;
   Admission* const admission_;
 

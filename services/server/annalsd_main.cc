@@ -20,7 +20,10 @@
 #include "absl/time/time.h"
 #include "clients/cli/dashed_flags.h"
 #include "clients/cli/program_help.h"
+#include "annals_commit.h"
 #include "services/auth/authenticator.h"
+#include "services/metrics/http_endpoint.h"
+#include "services/metrics/server_metrics.h"
 #include "services/relationships/projector.h"
 #include "services/server/listen_address.h"
 #include "services/server/server.h"
@@ -128,6 +131,15 @@ ABSL_FLAG(std::string, signing_key, "",
           "PEM Ed25519 private key that signs tree heads (Audit service). "
           "Default: DATA_DIR/signing_key.pem, created with mode 0600 on first "
           "start. A given file must exist and be readable by its owner only.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Serve GET /metrics (Prometheus text format) on HOST:PORT, e.g. "
+          "127.0.0.1:9465; empty: no metrics endpoint. Like --listen, an "
+          "address beyond loopback needs --tls-cert (the endpoint then speaks "
+          "HTTPS) or --allow-insecure-listen; with --auth-tokens a bearer "
+          "token of the reader role (or above) is required.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "When set, write the metrics endpoint's bound port to this file "
+          "(for --metrics-listen HOST:0).");
 ABSL_FLAG(std::string, port_file, "",
           "When set, write the bound port to this file once serving (for "
           "scripts and tests that listen on port 0).");
@@ -265,9 +277,17 @@ int main(int argc, char** argv) {
   annals::services::RelationshipProjector projector(
       static_cast<size_t>(absl::GetFlag(FLAGS_relationship_answers_mb)) << 20);
   annals::storage::LogOptions log_options;
+  // Measures the log, the appends, every RPC and the subscriptions, so it
+  // outlives them all; only when the metrics endpoint serves them.
+  annals::metrics::ServerMetrics metrics(ANNALS_VERSION, ANNALS_COMMIT);
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  annals::metrics::ServerMetrics* const measured =
+      metrics_listen.empty() ? nullptr : &metrics;
+  log_options.observer = measured;
   // The hub hears of every commit, so it exists before the log opens and
   // goes after it.
   annals::services::SubscriptionOptions subscription_options;
+  subscription_options.observer = measured;
   subscription_options.max_subscriptions = static_cast<size_t>(
       std::max<int64_t>(0, absl::GetFlag(FLAGS_max_subscriptions)));
   subscription_options.window_events = static_cast<size_t>(
@@ -301,6 +321,11 @@ int main(int argc, char** argv) {
                           absl::GetFlag(FLAGS_listen), security->tls != nullptr,
                           absl::GetFlag(FLAGS_allow_insecure_listen))
                     : security.status();
+  if (secure.ok() && !metrics_listen.empty()) {
+    secure = annals::services::CheckListenSecurity(
+        metrics_listen, security->tls != nullptr,
+        absl::GetFlag(FLAGS_allow_insecure_listen));
+  }
   if (!secure.ok()) {
     Log(absl::StrCat("refusing to start: ", secure.message()));
     return 2;
@@ -320,6 +345,7 @@ int main(int argc, char** argv) {
                      "now ", projector.Version(), "); rebuilt them from ",
                      rebuilt->events, " events (", rebuilt->keys, " entries)"));
   }
+  metrics.Watch(log->get(), &hub, data_dir);
   if (absl::GetFlag(FLAGS_verify_on_start)) {
     absl::Status verified = (*log)->VerifyChain();
     if (!verified.ok()) {
@@ -371,6 +397,8 @@ int main(int argc, char** argv) {
   options.allow_insecure_listen = absl::GetFlag(FLAGS_allow_insecure_listen);
   options.authenticator = security->authenticator.get();
   options.reflection = absl::GetFlag(FLAGS_reflection);
+  options.metrics = measured;
+  options.append_session.observer = measured;
   absl::StatusOr<std::unique_ptr<annals::services::Server>> server =
       annals::services::Server::Start(options, log->get(), &hub);
   if (!server.ok()) {
@@ -381,6 +409,34 @@ int main(int argc, char** argv) {
   if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
     Log(absl::StrCat("cannot write --port-file ", port_file));
     return 1;
+  }
+  std::unique_ptr<annals::metrics::MetricsEndpoint> metrics_endpoint;
+  if (!metrics_listen.empty()) {
+    annals::metrics::EndpointOptions endpoint;
+    endpoint.listen = metrics_listen;
+    if (security->tls != nullptr) {
+      endpoint.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+      endpoint.tls_key = absl::GetFlag(FLAGS_tls_key);
+    }
+    endpoint.authenticator = security->authenticator.get();
+    absl::StatusOr<std::unique_ptr<annals::metrics::MetricsEndpoint>> started =
+        annals::metrics::MetricsEndpoint::Start(
+            endpoint, [&metrics] { return metrics.Render(); });
+    if (!started.ok()) {
+      Log(absl::StrCat("refusing to start: ", started.status().message()));
+      return 1;
+    }
+    metrics_endpoint = *std::move(started);
+    const std::string metrics_port_file =
+        absl::GetFlag(FLAGS_metrics_port_file);
+    if (!metrics_port_file.empty() &&
+        !WritePortFile(metrics_port_file, metrics_endpoint->port())) {
+      Log(absl::StrCat("cannot write --metrics-port-file ", metrics_port_file));
+      return 1;
+    }
+    Log(absl::StrCat("metrics on ", security->tls != nullptr ? "https" : "http",
+                     "://", metrics_listen, " (port ", metrics_endpoint->port(),
+                     ")/metrics"));
   }
   const annals::storage::Head head = (*log)->GetHead();
   Log(absl::StrCat("serving on port ", (*server)->port(), " (", options.listen,
@@ -412,6 +468,7 @@ int main(int argc, char** argv) {
   Log(absl::StrCat("received ", strsignal(signal_number), "; shutting down (",
                    absl::FormatDuration(grace), " grace)"));
   (*server)->Shutdown(grace);
+  metrics_endpoint.reset();
   server->reset();
   log->reset();
   Log("stopped");

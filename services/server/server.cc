@@ -110,6 +110,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   } else {
     builder.SetOption(std::make_unique<WithoutReflection>());
   }
+  if (options.metrics != nullptr) {
+    std::vector<std::unique_ptr<
+        grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(options.metrics->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   builder.RegisterService(&server->event_log_service_);
   builder.RegisterService(&server->relationships_service_);
   builder.RegisterService(&server->admin_service_);

@@ -15,6 +15,7 @@
 #include "services/auth/call_access.h"
 #include "services/audit/signer.h"
 #include "services/event_log/service.h"
+#include "services/metrics/server_metrics.h"
 #include "services/subscriptions/hub.h"
 #include "services/subscriptions/service.h"
 #include "services/relationships/service.h"
@@ -44,6 +45,9 @@ struct ServerOptions {
   // v1alpha, to every caller). Health checking is always served, to every
   // caller.
   bool reflection = true;
+  // Counts and times every RPC (ServerMetrics::InterceptorFactory); must
+  // outlive the server. Null: not measured.
+  metrics::ServerMetrics* metrics = nullptr;
   // Request size limits.
   Limits limits;
   // The window of each EventLog.AppendSession stream.

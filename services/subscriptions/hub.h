@@ -45,6 +45,19 @@
 
 namespace annals::services {
 
+// Told of what subscriptions deliver, for metrics. Called on the threads
+// that write to subscribers; must be quick.
+class DeliveryObserver {
+ public:
+  virtual ~DeliveryObserver() = default;
+  // `events` events were handed to gRPC for one subscriber, the last of
+  // them `lag` positions behind the hub's head.
+  virtual void Delivered(size_t events, uint64_t lag) = 0;
+  // A live subscriber fell out of the window (it consumed slower than the
+  // log grew) and reads storage until it catches up again.
+  virtual void FellBehind() = 0;
+};
+
 struct SubscriptionOptions {
   // --- Affects behaviour ---
 
@@ -77,6 +90,11 @@ struct SubscriptionOptions {
   // Threads shared by all subscriptions for storage reads and wake-ups.
   // Default 2.
   int executor_threads = 2;
+
+  // --- Observation ---
+
+  // Not owned; must outlive the hub. Default none.
+  DeliveryObserver* observer = nullptr;
 };
 
 // A subscription as the hub sees it.

@@ -245,6 +245,11 @@ class SubscribeReactor final : public HubReactor<grpc::ByteBuffer> {
       out_ = grpc::ByteBuffer(&bytes, 1);
       StartWriteNow(&out_);
     } else if (!events.empty()) {
+      if (auto* observer = hub_->options().observer) {
+        const uint64_t head = hub_->head();
+        const uint64_t last = events.back()->position();
+        observer->Delivered(events.size(), head > last ? head - last : 0);
+      }
       out_ = max_batch_ == 1 ? EventMessage(*events.front())
                              : BatchMessage(events);
       StartWriteNow(&out_);
@@ -288,6 +293,7 @@ class SubscribeReactor final : public HubReactor<grpc::ByteBuffer> {
         case Fetched::Kind::kEvicted:
           if (live_) {
             live_ = false;
+            if (auto* observer = hub_->options().observer) observer->FellBehind();
             auto message = std::make_unique<v1::SubscribeResponse>();
             message->mutable_fell_behind()->set_position(next_ - 1);
             message->mutable_fell_behind()->set_head(fetched.head);

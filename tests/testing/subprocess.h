@@ -135,12 +135,12 @@ inline StartedServer StartAnnalsd(const std::string& annalsd,
   return server;
 }
 
-// Waits up to 20 s for `done`, asking every 20 ms: for what a real process
-// does in its own time.
+// Waits up to `limit` (20 s) for `done`, asking every 20 ms: for what a
+// real process does in its own time.
 template <typename Done>
-bool Eventually(Done done) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+bool Eventually(Done done,
+                std::chrono::seconds limit = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

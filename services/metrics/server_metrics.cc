@@ -1,0 +1,298 @@
+#include "services/metrics/server_metrics.h"
+
+#include <utility>
+
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "services/metrics/process_figures.h"
+#include "absl/status/status.h"
+
+namespace annals::metrics {
+namespace {
+
+constexpr double kNanos = 1e-9;
+
+// "/annals.v1.EventLog/Append" -> {"annals.v1.EventLog", "Append"}.
+LabelValues ServiceAndMethod(absl::string_view full) {
+  absl::ConsumePrefix(&full, "/");
+  const size_t slash = full.rfind('/');
+  if (slash == absl::string_view::npos) return {std::string(full), ""};
+  return {std::string(full.substr(0, slash)),
+          std::string(full.substr(slash + 1))};
+}
+
+// Times one call from its creation (when gRPC starts it) to its status.
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(ServerMetrics* metrics, const char* method)
+      : metrics_(metrics), method_(method != nullptr ? method : "") {
+    metrics_->Started(method_);
+  }
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      metrics_->Handled(method_, methods->GetSendStatus().error_code(),
+                        absl::Now() - start_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  ServerMetrics* const metrics_;
+  const std::string method_;
+  const absl::Time start_ = absl::Now();
+};
+
+class MetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(ServerMetrics* metrics)
+      : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new MetricsInterceptor(metrics_, info->method());
+  }
+
+ private:
+  ServerMetrics* const metrics_;
+};
+
+}  // namespace
+
+ServerMetrics::ServerMetrics(const std::string& version,
+                             const std::string& commit) {
+  registry_
+      .AddGauge("annals_build_info",
+                "The version and commit annalsd was built from (always 1).",
+                {"version", "commit"})
+      ->With({version, commit})
+      .Set(1);
+  append_requests_ = registry_.AddCounter(
+      "annals_append_requests_total",
+      "Append requests (unary and in sessions) by stream kind (dyad: the "
+      "events' dyad; named: a stream the writer named) and gRPC code.",
+      {"stream", "code"});
+  appended_events_ = registry_.AddCounter(
+      "annals_appended_events_total",
+      "Events recorded by successful appends (idempotent retries excluded), "
+      "by stream kind.",
+      {"stream"});
+  idempotent_retries_ = &registry_
+      .AddCounter("annals_append_idempotent_retries_total",
+                  "Appends answered with the positions recorded before "
+                  "(already_recorded).")
+      ->With({});
+  append_seconds_ = &registry_
+      .AddHistogram("annals_append_duration_seconds",
+                    "Time from an append request to its answer (durable "
+                    "or refused).",
+                    LatencyBounds(), kNanos)
+      ->With({});
+  group_events_ = &registry_
+      .AddHistogram("annals_commit_group_events",
+                    "Events per commit group (one WriteBatch).",
+                    PowersOfTwo(16), 1)
+      ->With({});
+  projection_seconds_ = &registry_
+      .AddHistogram("annals_commit_projection_duration_seconds",
+                    "Time the projections of one commit group took.",
+                    LatencyBounds(), kNanos)
+      ->With({});
+  sync_seconds_ = &registry_
+      .AddHistogram("annals_wal_sync_duration_seconds",
+                    "Time of one WAL fsync (it makes every group written "
+                    "before it durable).",
+                    LatencyBounds(), kNanos)
+      ->With({});
+  rebuild_replayed_ = &registry_
+      .AddGauge("annals_projection_rebuild_replayed_positions",
+                "Positions the last (or current) projection rebuild has "
+                "replayed.")
+      ->With({});
+  rebuild_total_ = &registry_
+      .AddGauge("annals_projection_rebuild_positions",
+                "Positions the last (or current) projection rebuild replays.")
+      ->With({});
+  rpc_started_ = registry_.AddCounter(
+      "annals_grpc_server_started_total", "RPCs started, by method.",
+      {"grpc_service", "grpc_method"});
+  rpc_handled_ = registry_.AddCounter(
+      "annals_grpc_server_handled_total",
+      "RPCs finished, by method and status code.",
+      {"grpc_service", "grpc_method", "grpc_code"});
+  rpc_seconds_ = registry_.AddHistogram(
+      "annals_grpc_server_handling_seconds",
+      "Time from an RPC's start to its status, by method (for streams, "
+      "their whole life).",
+      LatencyBounds(), kNanos, {"grpc_service", "grpc_method"});
+  delivered_ = &registry_
+      .AddCounter("annals_subscription_events_delivered_total",
+                  "Events written to subscribers.")
+      ->With({});
+  fell_behind_ = &registry_
+      .AddCounter("annals_subscription_fell_behind_total",
+                  "Times a live subscriber consumed slower than the log grew "
+                  "and fell out of the live window (a slow consumer).")
+      ->With({});
+  lag_ = &registry_
+      .AddHistogram("annals_subscription_lag_events",
+                    "Positions between the head and the last event of each "
+                    "message written to a subscriber.",
+                    PowersOfTwo(21), 1)
+      ->With({});
+}
+
+void ServerMetrics::Watch(const storage::EventLog* log,
+                          const services::SubscriptionHub* hub,
+                          std::string data_dir) {
+  registry_.AddSampled("annals_log_head_position",
+                       "The log's head: the position of its last event.",
+                       false, {}, [log](Registry::Samples* out) {
+                         out->push_back(
+                             {{}, static_cast<double>(log->GetHead().position)});
+                       });
+  registry_.AddSampled(
+      "annals_subscriptions_open", "Open Subscribe and WatchRelationship calls.",
+      false, {}, [hub](Registry::Samples* out) {
+        out->push_back(
+            {{}, hub == nullptr ? 0.0 : static_cast<double>(hub->subscriptions())});
+      });
+  // RocksDB's figures, read once per family of samples (cheap properties).
+  using Figures = storage::StorageFigures;
+  auto per_family = [this, log](std::string name, std::string help,
+                                uint64_t Figures::Family::*field) {
+    registry_.AddSampled(
+        std::move(name), std::move(help), false, {"cf"},
+        [log, field](Registry::Samples* out) {
+          for (const Figures::Family& f : log->Figures().families) {
+            out->push_back({{f.name}, static_cast<double>(f.*field)});
+          }
+        });
+  };
+  per_family("annals_rocksdb_live_sst_bytes",
+             "Bytes of the live SST files of each column family.",
+             &Figures::Family::live_sst_bytes);
+  per_family("annals_rocksdb_memtable_bytes",
+             "Bytes of the memtables of each column family.",
+             &Figures::Family::memtable_bytes);
+  per_family("annals_rocksdb_pending_compaction_bytes",
+             "Bytes RocksDB estimates compaction has to rewrite, per column "
+             "family.",
+             &Figures::Family::pending_compaction_bytes);
+  auto whole = [this, log](std::string name, std::string help, bool counter,
+                           double scale, uint64_t Figures::*field) {
+    registry_.AddSampled(std::move(name), std::move(help), counter, {},
+                         [log, field, scale](Registry::Samples* out) {
+                           out->push_back(
+                               {{}, static_cast<double>(log->Figures().*field) *
+                                        scale});
+                         });
+  };
+  whole("annals_rocksdb_block_cache_usage_bytes",
+        "Bytes held by the block cache shared by every column family.", false,
+        1, &Figures::block_cache_usage_bytes);
+  whole("annals_rocksdb_block_cache_capacity_bytes",
+        "Capacity of the block cache.", false, 1,
+        &Figures::block_cache_capacity_bytes);
+  whole("annals_rocksdb_block_cache_hits_total",
+        "Block cache lookups that hit (hit ratio: hits / (hits + misses)).",
+        true, 1, &Figures::block_cache_hits);
+  whole("annals_rocksdb_block_cache_misses_total",
+        "Block cache lookups that missed.", true, 1,
+        &Figures::block_cache_misses);
+  whole("annals_rocksdb_write_stall_seconds_total",
+        "Time writes were stalled or slowed by RocksDB.", true, 1e-6,
+        &Figures::write_stall_micros);
+  registry_.AddSampled("annals_data_dir_size_bytes",
+                       "Size of the file system holding the data directory.",
+                       false, {}, [data_dir](Registry::Samples* out) {
+                         out->push_back(
+                             {{}, static_cast<double>(
+                                      ReadDiskFigures(data_dir).size_bytes)});
+                       });
+  registry_.AddSampled(
+      "annals_data_dir_available_bytes",
+      "Bytes available on the file system holding the data directory.", false,
+      {}, [data_dir](Registry::Samples* out) {
+        out->push_back(
+            {{}, static_cast<double>(ReadDiskFigures(data_dir).available_bytes)});
+      });
+  auto process = [this](std::string name, std::string help, bool counter,
+                        auto value) {
+    registry_.AddSampled(std::move(name), std::move(help), counter, {},
+                         [value](Registry::Samples* out) {
+                           out->push_back(
+                               {{}, static_cast<double>(value(ReadProcessFigures()))});
+                         });
+  };
+  process("process_cpu_seconds_total", "User and system CPU time.", true,
+          [](const ProcessFigures& p) { return p.cpu_seconds; });
+  process("process_resident_memory_bytes", "Resident memory.", false,
+          [](const ProcessFigures& p) { return p.resident_bytes; });
+  process("process_virtual_memory_bytes", "Virtual memory.", false,
+          [](const ProcessFigures& p) { return p.virtual_bytes; });
+  process("process_open_fds", "Open file descriptors.", false,
+          [](const ProcessFigures& p) { return p.open_fds; });
+  process("process_max_fds", "The limit of open file descriptors.", false,
+          [](const ProcessFigures& p) { return p.max_fds; });
+  process("process_threads", "Threads of the process.", false,
+          [](const ProcessFigures& p) { return p.threads; });
+  process("process_start_time_seconds",
+          "Start time of the process since the Unix epoch.", false,
+          [](const ProcessFigures& p) { return p.start_time_seconds; });
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+ServerMetrics::InterceptorFactory() {
+  return std::make_unique<MetricsInterceptorFactory>(this);
+}
+
+void ServerMetrics::GroupWritten(size_t events, absl::Duration projection) {
+  group_events_->Observe(events);
+  projection_seconds_->ObserveDuration(projection);
+}
+
+void ServerMetrics::Synced(absl::Duration sync) {
+  sync_seconds_->ObserveDuration(sync);
+}
+
+void ServerMetrics::RebuildProgress(uint64_t replayed, uint64_t total) {
+  rebuild_replayed_->Set(static_cast<int64_t>(replayed));
+  rebuild_total_->Set(static_cast<int64_t>(total));
+}
+
+void ServerMetrics::Appended(bool dyad_stream, absl::StatusCode code,
+                             size_t events, bool already_recorded,
+                             absl::Duration latency) {
+  const std::string stream = dyad_stream ? "dyad" : "named";
+  append_requests_->With({stream, absl::StatusCodeToString(code)}).Add();
+  append_seconds_->ObserveDuration(latency);
+  if (code != absl::StatusCode::kOk) return;
+  if (already_recorded) {
+    idempotent_retries_->Add();
+  } else {
+    appended_events_->With({stream}).Add(events);
+  }
+}
+
+void ServerMetrics::Delivered(size_t events, uint64_t lag) {
+  delivered_->Add(events);
+  lag_->Observe(lag);
+}
+
+void ServerMetrics::FellBehind() { fell_behind_->Add(); }
+
+void ServerMetrics::Started(absl::string_view method) {
+  rpc_started_->With(ServiceAndMethod(method)).Add();
+}
+
+void ServerMetrics::Handled(absl::string_view method, grpc::StatusCode code,
+                            absl::Duration latency) {
+  LabelValues labels = ServiceAndMethod(method);
+  rpc_seconds_->With(labels).ObserveDuration(latency);
+  labels.push_back(absl::StatusCodeToString(static_cast<absl::StatusCode>(code)));
+  rpc_handled_->With(labels).Add();
+}
+
+}  // namespace annals::metrics

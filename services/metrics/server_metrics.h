@@ -1,0 +1,77 @@
+// The metrics of annalsd (docs/operations.md lists them): what the log,
+// the append path, every RPC and the subscriptions report as they work,
+// and what is sampled when /metrics is read (the head, RocksDB's figures,
+// open subscriptions, the data directory's disk, the process).
+#ifndef ANNALS_SERVICES_METRICS_SERVER_METRICS_H_
+#define ANNALS_SERVICES_METRICS_SERVER_METRICS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "grpcpp/support/server_interceptor.h"
+#include "services/event_log/append_session.h"
+#include "services/metrics/metrics.h"
+#include "services/subscriptions/hub.h"
+#include "storage/event_log.h"
+
+namespace annals::metrics {
+
+class ServerMetrics final : public storage::LogObserver,
+                            public services::AppendObserver,
+                            public services::DeliveryObserver {
+ public:
+  // `version` and `commit` label annals_build_info.
+  ServerMetrics(const std::string& version, const std::string& commit);
+
+  // Samples `log`, `hub` (may be null) and the disk of `data_dir` when
+  // rendering. Call once, before the first Render; both must outlive this.
+  void Watch(const storage::EventLog* log,
+             const services::SubscriptionHub* hub, std::string data_dir);
+
+  // Counts and times every RPC of the server it is installed in
+  // (grpc::ServerBuilder::experimental().SetInterceptorCreators).
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+  InterceptorFactory();
+
+  // The text of /metrics.
+  std::string Render() const { return registry_.Render(); }
+
+  // storage::LogObserver
+  void GroupWritten(size_t events, absl::Duration projection) override;
+  void Synced(absl::Duration sync) override;
+  void RebuildProgress(uint64_t replayed, uint64_t total) override;
+  // services::AppendObserver
+  void Appended(bool dyad_stream, absl::StatusCode code, size_t events,
+                bool already_recorded, absl::Duration latency) override;
+  // services::DeliveryObserver
+  void Delivered(size_t events, uint64_t lag) override;
+  void FellBehind() override;
+
+  // One RPC finished (the interceptor calls it).
+  void Handled(absl::string_view method, grpc::StatusCode code,
+               absl::Duration latency);
+  void Started(absl::string_view method);
+
+ private:
+  Registry registry_;
+  Family<Counter>* append_requests_;
+  Family<Counter>* appended_events_;
+  Counter* idempotent_retries_;
+  Histogram* append_seconds_;
+  Histogram* group_events_;
+  Histogram* projection_seconds_;
+  Histogram* sync_seconds_;
+  Gauge* rebuild_replayed_;
+  Gauge* rebuild_total_;
+  Family<Counter>* rpc_started_;
+  Family<Counter>* rpc_handled_;
+  Family<Histogram>* rpc_seconds_;
+  Counter* delivered_;
+  Counter* fell_behind_;
+  Histogram* lag_;
+};
+
+}  // namespace annals::metrics
+
+#endif  // ANNALS_SERVICES_METRICS_SERVER_METRICS_H_
