@@ -7,16 +7,21 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <regex>
+#include <set>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/testing/subprocess.h"
@@ -33,6 +38,8 @@ const std::string kAnnals = ANNALS_PATH;
 const std::string kSeed = SEED_FILE;
 const std::string kMakeCerts = MAKE_CERTS_PATH;
 const std::string kPromtool = "/usr/bin/promtool";
+const std::string kAlerts = ALERTS_PATH;
+const std::string kDashboard = DASHBOARD_PATH;
 const std::string kPrometheus = "/usr/bin/prometheus";
 
 // A port nothing listens on now (bound to 0 and released).
@@ -193,6 +200,71 @@ TEST_F(MetricsEndToEndTest, ARealPrometheusScrapesTheAppendCounter) {
   }, std::chrono::seconds(60));
   EXPECT_TRUE(seen) << last << testing::ReadFileOrEmpty(
                                    (dir_ / "prometheus.log").string());
+}
+
+// Every "expr" under `value`, recursively.
+void CollectExprs(const google::protobuf::Value& value,
+                  std::vector<std::string>* out) {
+  if (value.has_struct_value()) {
+    for (const auto& [key, field] : value.struct_value().fields()) {
+      if (key == "expr" && field.has_string_value()) {
+        out->push_back(field.string_value());
+      } else {
+        CollectExprs(field, out);
+      }
+    }
+  } else if (value.has_list_value()) {
+    for (const auto& item : value.list_value().values()) CollectExprs(item, out);
+  }
+}
+
+// The metric names an expression reads (histogram series by family name).
+std::set<std::string> MetricsIn(const std::string& expr) {
+  static const std::regex kName("\\b(annals|process)_[a-z_]+");
+  std::set<std::string> names;
+  for (auto it = std::sregex_iterator(expr.begin(), expr.end(), kName);
+       it != std::sregex_iterator(); ++it) {
+    std::string name = it->str();
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      if (absl::EndsWith(name, suffix) && !absl::EndsWith(name, "_total")) {
+        name.resize(name.size() - std::string(suffix).size());
+      }
+    }
+    names.insert(name);
+  }
+  return names;
+}
+
+TEST_F(MetricsEndToEndTest, TheDashboardAndAlertsReadOnlyServedMetrics) {
+  const RunResult rules =
+      RunProcess({kPromtool, "check", "rules", kAlerts}, dir_.string());
+  EXPECT_EQ(rules.exit_code, 0) << rules.out << rules.err;
+
+  google::protobuf::Value dashboard;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  testing::ReadFileOrEmpty(kDashboard), &dashboard)
+                  .ok())
+      << kDashboard << " is not JSON";
+  std::vector<std::string> exprs;
+  CollectExprs(dashboard, &exprs);
+  ASSERT_GT(exprs.size(), 20u);
+  for (absl::string_view line :
+       absl::StrSplit(testing::ReadFileOrEmpty(kAlerts), '\n')) {
+    exprs.emplace_back(line);  // the rules' expressions and annotations
+  }
+
+  StartServer();
+  httplib::Result scraped = Scrape();
+  ASSERT_TRUE(scraped);
+  std::set<std::string> read;
+  for (const std::string& expr : exprs) {
+    for (const std::string& name : MetricsIn(expr)) {
+      EXPECT_THAT(scraped->body, HasSubstr("# TYPE " + name + " "))
+          << name << " in " << expr;
+      read.insert(name);
+    }
+  }
+  EXPECT_GT(read.size(), 20u);
 }
 
 TEST_F(MetricsEndToEndTest, WithTokensTheEndpointNeedsOne) {
