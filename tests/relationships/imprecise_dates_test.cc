@@ -16,8 +16,7 @@ namespace annals::services {
 namespace {
 
 using ::annals::testing::IsOk;
-using ::annals::testing::ProjectedLog;
-using ::annals::testing::SeedEvents;
+using ::annals::testing::MakeDate;
 using ::testing::IsSupersetOf;
 using ::testing::Not;
 using ::testing::Contains;
@@ -27,27 +26,10 @@ constexpr char kSummit[] = "jpn-prk-2002-09-koizumi-visits-pyongyang";
 constexpr char kAdmission[] = "prk-jpn-2002-kim-jong-il-admits-abductions";
 constexpr char kReturn[] = "prk-jpn-2002-five-abductees-return";
 
-v1::Date MakeDate(int year, int month = 0, int day = 0) {
-  v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
-}
-
 class ImpreciseDatesTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    seeded_ = new ProjectedLog();
-    seeded_->Append(SeedEvents(), 7);
-  }
-  static void TearDownTestSuite() {
-    delete seeded_;
-    seeded_ = nullptr;
-  }
-
   RelationshipQueries queries() const {
-    return RelationshipQueries(&seeded_->log());
+    return RelationshipQueries(&testing::SeededLog().log());
   }
 
   // The ids of JPN-PRK's timeline over from..to, "~" before those only
@@ -83,10 +65,7 @@ class ImpreciseDatesTest : public ::testing::Test {
     return response.ok() ? *response : v1::GetRelationshipResponse();
   }
 
-  static ProjectedLog* seeded_;
 };
-
-ProjectedLog* ImpreciseDatesTest::seeded_ = nullptr;
 
 TEST_F(ImpreciseDatesTest, SeptemberHoldsTheSummitKnownOnlyToTheMonth) {
   EXPECT_THAT(Ids(MakeDate(2002, 9, 1), MakeDate(2002, 9, 30)),

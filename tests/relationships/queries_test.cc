@@ -26,6 +26,7 @@ namespace annals::services {
 namespace {
 
 using ::annals::testing::IsOk;
+using ::annals::testing::MakeDate;
 using ::annals::testing::ProjectedLog;
 using ::annals::testing::SeedEvents;
 using ::annals::testing::StatusIs;
@@ -33,14 +34,6 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Not;
-
-v1::Date MakeDate(int year, int month = 0, int day = 0) {
-  v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
-}
 
 // The fields named by an INVALID_ARGUMENT status.
 std::vector<std::string> Fields(const absl::Status& status) {
@@ -52,16 +45,9 @@ std::vector<std::string> Fields(const absl::Status& status) {
 
 class RelationshipQueriesTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    seeded_ = new ProjectedLog();
-    seeded_->Append(SeedEvents(), 5);
+  RelationshipQueries queries() const {
+    return RelationshipQueries(&testing::SeededLog().log());
   }
-  static void TearDownTestSuite() {
-    delete seeded_;
-    seeded_ = nullptr;
-  }
-
-  RelationshipQueries queries() const { return RelationshipQueries(&seeded_->log()); }
 
   v1::RelationshipState Get(const std::string& dyad) {
     v1::GetRelationshipRequest request;
@@ -107,10 +93,7 @@ class RelationshipQueriesTest : public ::testing::Test {
     return all;
   }
 
-  static ProjectedLog* seeded_;
 };
-
-ProjectedLog* RelationshipQueriesTest::seeded_ = nullptr;
 
 const v1::ResolutionRecord* FindResolution(const v1::RelationshipState& state,
                                            absl::string_view body, int year) {

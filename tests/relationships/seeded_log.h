@@ -91,6 +91,24 @@ class ProjectedLog {
   std::unique_ptr<storage::EventLog> log_;
 };
 
+// The seed timeline in one ProjectedLog per test program (appended five
+// events per group), for the suites that only read it.
+inline ProjectedLog& SeededLog() {
+  static ProjectedLog log;
+  static const bool filled = (log.Append(SeedEvents(), 5), true);
+  (void)filled;
+  return log;
+}
+
+// A date at year ("2002": month 0), month or day precision.
+inline v1::Date MakeDate(int year, int month = 0, int day = 0) {
+  v1::Date date;
+  date.set_year(year);
+  date.set_month(month);
+  date.set_day(day);
+  return date;
+}
+
 }  // namespace annals::testing
 
 #endif  // ANNALS_TESTS_RELATIONSHIPS_SEEDED_LOG_H_
