@@ -87,7 +87,7 @@ Try, in another terminal:
   $BUILD_DIR/bin/annals health
   $BUILD_DIR/bin/annals append clients/examples/events.jsonl --stream examples
   $BUILD_DIR/bin/annals read --all
-  $BUILD_DIR/bin/annals get jpn-prk-2002-09-17-pyongyang-summit
+  $BUILD_DIR/bin/annals get jpn-prk-2019-03-12-chimura-urges-direct-talks
   $BUILD_DIR/bin/annals relationship JPN PRK
   $BUILD_DIR/bin/annals relationship USA PRK --as-of 2019-03
   $BUILD_DIR/bin/annals timeline JPN PRK --from 2018 --kind resolution

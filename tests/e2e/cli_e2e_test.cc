@@ -126,14 +126,14 @@ TEST_F(CliEndToEndTest, AppendReadGetRoundTrip) {
   ASSERT_EQ(backward.exit_code, 0) << backward.err;
   EXPECT_THAT(backward.out, StartsWith(absl::StrCat("#", count, " ")));
 
-  RunResult get = Annals({"get", "jpn-prk-2002-09-17-pyongyang-summit"});
+  RunResult get = Annals({"get", "jpn-prk-2019-03-12-chimura-urges-direct-talks"});
   ASSERT_EQ(get.exit_code, 0) << get.err;
   EXPECT_THAT(get.out, HasSubstr("stream:         JPN-PRK"));
-  EXPECT_THAT(get.out, HasSubstr("Pyongyang"));
+  EXPECT_THAT(get.out, HasSubstr("Yasushi Chimura"));
 
   RunResult stream = Annals({"--json", "read", "--stream", "JPN-PRK"});
   ASSERT_EQ(stream.exit_code, 0) << stream.err;
-  EXPECT_THAT(stream.out, HasSubstr("jpn-prk-2002-09-17-pyongyang-summit"));
+  EXPECT_THAT(stream.out, HasSubstr("jpn-prk-2019-03-12-chimura-urges-direct-talks"));
 }
 
 TEST_F(CliEndToEndTest, BatchAppendIsOneAtomicAppendAndRetryIsIdempotent) {
@@ -170,11 +170,11 @@ TEST_F(CliEndToEndTest, ImportTwiceChangesNothing) {
 }
 
 TEST_F(CliEndToEndTest, WrongExpectedVersionFailsWithOneLine) {
-  const std::string file = kExamples + "/koizumi_kim_summit_2002.json";
+  const std::string file = kExamples + "/secret_talks_2001_2002.json";
   ASSERT_EQ(Annals({"append", "--expect", "none", file}).exit_code, 0);
 
   std::string other = testing::ReadFileOrEmpty(file);
-  const std::string old_id = "jpn-prk-2002-09-17-pyongyang-summit";
+  const std::string old_id = "jpn-prk-2001-2002-secret-talks";
   other.replace(other.find(old_id), old_id.size(), "another-id");
   RunResult conflict =
       Annals({"append", "--expect", "none", WriteFile("other.json", other)});
@@ -188,7 +188,7 @@ TEST_F(CliEndToEndTest, WrongExpectedVersionFailsWithOneLine) {
 }
 
 TEST_F(CliEndToEndTest, InvalidEventNamesTheFieldAndWritesNothing) {
-  std::string event = testing::ReadFileOrEmpty(kExamples + "/koizumi_kim_summit_2002.json");
+  std::string event = testing::ReadFileOrEmpty(kExamples + "/secret_talks_2001_2002.json");
   event.replace(event.find("\"PRK\""), 5, "\"XYZ\"");
   RunResult bad = Annals({"append", WriteFile("bad.json", event)});
   EXPECT_EQ(bad.exit_code, 1);
@@ -216,14 +216,14 @@ TEST_F(CliEndToEndTest, GetOfUnknownIdIsNotFound) {
 }
 
 TEST_F(CliEndToEndTest, GracefulShutdownAndRestartKeepEverything) {
-  const std::string file = kExamples + "/koizumi_kim_summit_2002.json";
+  const std::string file = kExamples + "/secret_talks_2001_2002.json";
   ASSERT_EQ(Annals({"append", file}).exit_code, 0);
   EXPECT_EQ(StopServer(SIGTERM), 0);
   EXPECT_THAT(testing::ReadFileOrEmpty((dir_ / "annalsd.log").string()),
               HasSubstr("stopped"));
 
   StartServer({"--verify-on-start"});
-  RunResult get = Annals({"--json", "get", "jpn-prk-2002-09-17-pyongyang-summit"});
+  RunResult get = Annals({"--json", "get", "jpn-prk-2001-2002-secret-talks"});
   ASSERT_EQ(get.exit_code, 0) << get.err;
   EXPECT_THAT(get.out, HasSubstr("\"position\":\"1\""));
 }

@@ -36,7 +36,7 @@ const std::string kMakeCerts = MAKE_CERTS_PATH;
 const std::string kSampleFlags = SAMPLE_FLAGS_PATH;
 const std::string kExamples = EXAMPLES_DIR;
 // The id of the second event of clients/examples/events.jsonl.
-constexpr char kSecondId[] = "jpn-prk-2002-09-17-pyongyang-declaration";
+constexpr char kSecondId[] = "unga-2018-jpn-eu-table-dprk-human-rights";
 
 class SecurityE2eTest : public ::testing::Test {
  protected:
@@ -114,7 +114,7 @@ class SecurityE2eTest : public ::testing::Test {
   }
 
   std::string Example() const {
-    return kExamples + "/koizumi_kim_summit_2002.json";
+    return kExamples + "/secret_talks_2001_2002.json";
   }
 
   std::filesystem::path dir_;
@@ -198,7 +198,7 @@ TEST_F(SecurityE2eTest, SighupRotatesTheCertificateAndRevokesTokensInPlace) {
   ASSERT_EQ(AnnalsAs(ingest_token_, {"append", Example()}).exit_code, 0);
   ASSERT_TRUE(Eventually([&] {
     return testing::ReadFileOrEmpty((dir_ / "watch.out").string())
-               .find("pyongyang-summit") != std::string::npos;
+               .find("jpn-prk-2001-2002-secret-talks") != std::string::npos;
   }));
 
   // A new CA and server certificate in the same files; the token file

@@ -74,11 +74,11 @@ void PutEvents(Corpus& corpus) {
     corpus.Put("event_json", name, Json(seed[i].event()));
   }
   const fs::path examples = fs::path(EXAMPLES_DIR);
-  for (const char* file : {"events.jsonl", "koizumi_kim_summit_2002.json"}) {
+  for (const char* file : {"events.jsonl", "secret_talks_2001_2002.json"}) {
     corpus.Put("parse_events", file, ReadFile(examples / file));
   }
-  corpus.Put("event_json", "koizumi_kim_summit_2002.json",
-             ReadFile(examples / "koizumi_kim_summit_2002.json"));
+  corpus.Put("event_json", "secret_talks_2001_2002.json",
+             ReadFile(examples / "secret_talks_2001_2002.json"));
   std::string head;  // the seed's first lines: the whole file is large
   std::istringstream lines(ReadFile(SEED_FILE));
   for (std::string line; head.size() < 8000 && std::getline(lines, line);) {

@@ -37,7 +37,7 @@ class TlsAndTokenTest(unittest.TestCase):
         cls.server.start()
         # The certificate names localhost, 127.0.0.1 and ::1.
         cls.address = cls.server.address.replace("127.0.0.1", "localhost")
-        cls.event = json.loads((EXAMPLES / "koizumi_kim_summit_2002.json").read_text())
+        cls.event = json.loads((EXAMPLES / "secret_talks_2001_2002.json").read_text())
 
     @classmethod
     def tearDownClass(cls):
