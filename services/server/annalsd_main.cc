@@ -405,11 +405,7 @@ int main(int argc, char** argv) {
     Log(server.status().ToString());
     return 1;
   }
-  const std::string port_file = absl::GetFlag(FLAGS_port_file);
-  if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
-    Log(absl::StrCat("cannot write --port-file ", port_file));
-    return 1;
-  }
+  // The metrics endpoint serves before --port-file says annalsd does.
   std::unique_ptr<annals::metrics::MetricsEndpoint> metrics_endpoint;
   if (!metrics_listen.empty()) {
     annals::metrics::EndpointOptions endpoint;
@@ -437,6 +433,11 @@ int main(int argc, char** argv) {
     Log(absl::StrCat("metrics on ", security->tls != nullptr ? "https" : "http",
                      "://", metrics_listen, " (port ", metrics_endpoint->port(),
                      ")/metrics"));
+  }
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
+    Log(absl::StrCat("cannot write --port-file ", port_file));
+    return 1;
   }
   const annals::storage::Head head = (*log)->GetHead();
   Log(absl::StrCat("serving on port ", (*server)->port(), " (", options.listen,
