@@ -21,26 +21,33 @@ LabelValues ServiceAndMethod(absl::string_view full) {
           std::string(full.substr(slash + 1))};
 }
 
+// The name of `code`, for a label ("UNKNOWN" beyond the known codes).
+std::string CodeName(int code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(
+      code >= 0 && code < kCodes ? code : 2));
+}
+
 // Times one call from its creation (when gRPC starts it) to its status.
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
   MetricsInterceptor(ServerMetrics* metrics, const char* method)
-      : metrics_(metrics), method_(method != nullptr ? method : "") {
-    metrics_->Started(method_);
+      : metrics_(metrics),
+        method_(metrics->MethodOf(method != nullptr ? method : "")) {
+    method_.started->Add();
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      metrics_->Handled(method_, methods->GetSendStatus().error_code(),
-                        absl::Now() - start_);
+      metrics_->HandledOf(method_, methods->GetSendStatus().error_code()).Add();
+      method_.seconds->ObserveDuration(absl::Now() - start_);
     }
     methods->Proceed();
   }
 
  private:
   ServerMetrics* const metrics_;
-  const std::string method_;
+  ServerMetrics::Method& method_;
   const absl::Time start_ = absl::Now();
 };
 
@@ -68,16 +75,21 @@ ServerMetrics::ServerMetrics(const std::string& version,
                 {"version", "commit"})
       ->With({version, commit})
       .Set(1);
-  append_requests_ = registry_.AddCounter(
+  Family<Counter>* append_requests = registry_.AddCounter(
       "annals_append_requests_total",
       "Append requests (unary and in sessions) by stream kind (dyad: the "
       "events' dyad; named: a stream the writer named) and gRPC code.",
       {"stream", "code"});
-  appended_events_ = registry_.AddCounter(
+  Family<Counter>* appended_events = registry_.AddCounter(
       "annals_appended_events_total",
       "Events recorded by successful appends (idempotent retries excluded), "
       "by stream kind.",
       {"stream"});
+  // The series by code are made when first used (a scrape shows the codes
+  // that happened); the pointers are kept for the hot path.
+  append_requests_family_ = append_requests;
+  appended_events_[0] = &appended_events->With({"named"});
+  appended_events_[1] = &appended_events->With({"dyad"});
   idempotent_retries_ = &registry_
       .AddCounter("annals_append_idempotent_retries_total",
                   "Appends answered with the positions recorded before "
@@ -265,14 +277,23 @@ void ServerMetrics::RebuildProgress(uint64_t replayed, uint64_t total) {
 void ServerMetrics::Appended(bool dyad_stream, absl::StatusCode code,
                              size_t events, bool already_recorded,
                              absl::Duration latency) {
-  const std::string stream = dyad_stream ? "dyad" : "named";
-  append_requests_->With({stream, absl::StatusCodeToString(code)}).Add();
+  const int kind = dyad_stream ? 1 : 0;
+  int index = static_cast<int>(code);
+  if (index < 0 || index >= kCodes) index = 2;  // UNKNOWN
+  std::atomic<Counter*>& slot = append_requests_[kind][index];
+  Counter* requests = slot.load(std::memory_order_acquire);
+  if (requests == nullptr) {
+    requests = &append_requests_family_->With(
+        {kind == 1 ? "dyad" : "named", CodeName(index)});
+    slot.store(requests, std::memory_order_release);
+  }
+  requests->Add();
   append_seconds_->ObserveDuration(latency);
   if (code != absl::StatusCode::kOk) return;
   if (already_recorded) {
     idempotent_retries_->Add();
   } else {
-    appended_events_->With({stream}).Add(events);
+    appended_events_[kind]->Add(events);
   }
 }
 
@@ -283,16 +304,34 @@ void ServerMetrics::Delivered(size_t events, uint64_t lag) {
 
 void ServerMetrics::FellBehind() { fell_behind_->Add(); }
 
-void ServerMetrics::Started(absl::string_view method) {
-  rpc_started_->With(ServiceAndMethod(method)).Add();
+ServerMetrics::Method& ServerMetrics::MethodOf(absl::string_view full_name) {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (auto it = methods_.find(full_name); it != methods_.end()) {
+      return it->second;
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = methods_.try_emplace(std::string(full_name));
+  Method& method = it->second;
+  if (inserted) {
+    method.labels = ServiceAndMethod(full_name);
+    method.started = &rpc_started_->With(method.labels);
+    method.seconds = &rpc_seconds_->With(method.labels);
+  }
+  return method;
 }
 
-void ServerMetrics::Handled(absl::string_view method, grpc::StatusCode code,
-                            absl::Duration latency) {
-  LabelValues labels = ServiceAndMethod(method);
-  rpc_seconds_->With(labels).ObserveDuration(latency);
-  labels.push_back(absl::StatusCodeToString(static_cast<absl::StatusCode>(code)));
-  rpc_handled_->With(labels).Add();
+Counter& ServerMetrics::HandledOf(Method& method, int code) {
+  if (code < 0 || code >= kCodes) code = 2;  // UNKNOWN
+  Counter* counter = method.handled[code].load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    LabelValues labels = method.labels;
+    labels.push_back(CodeName(code));
+    counter = &rpc_handled_->With(labels);  // the same child every time
+    method.handled[code].store(counter, std::memory_order_release);
+  }
+  return *counter;
 }
 
 }  // namespace annals::metrics

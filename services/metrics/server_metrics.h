@@ -5,6 +5,7 @@
 #ifndef ANNALS_SERVICES_METRICS_SERVER_METRICS_H_
 #define ANNALS_SERVICES_METRICS_SERVER_METRICS_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,9 @@
 #include "storage/event_log.h"
 
 namespace annals::metrics {
+
+// gRPC's (and absl's) status codes: OK (0) ... UNAUTHENTICATED (16).
+inline constexpr int kCodes = 17;
 
 class ServerMetrics final : public storage::LogObserver,
                             public services::AppendObserver,
@@ -48,15 +52,25 @@ class ServerMetrics final : public storage::LogObserver,
   void Delivered(size_t events, uint64_t lag) override;
   void FellBehind() override;
 
-  // One RPC finished (the interceptor calls it).
-  void Handled(absl::string_view method, grpc::StatusCode code,
-               absl::Duration latency);
-  void Started(absl::string_view method);
+  // The series of one RPC method, found once per call (a reader lock) and
+  // then updated with atomics only.
+  struct Method {
+    LabelValues labels;  // service, method
+    Counter* started = nullptr;
+    Histogram* seconds = nullptr;
+    std::atomic<Counter*> handled[kCodes] = {};  // by code, made when used
+  };
+  // The series of `full_name` ("/annals.v1.EventLog/Append").
+  Method& MethodOf(absl::string_view full_name) ABSL_LOCKS_EXCLUDED(mu_);
+  // `method`'s counter of calls that ended with `code`.
+  Counter& HandledOf(Method& method, int code);
 
  private:
   Registry registry_;
-  Family<Counter>* append_requests_;
-  Family<Counter>* appended_events_;
+  // By dyad (1) or named (0) stream, then status code; made when used.
+  Family<Counter>* append_requests_family_;
+  std::atomic<Counter*> append_requests_[2][kCodes] = {};
+  Counter* appended_events_[2];
   Counter* idempotent_retries_;
   Histogram* append_seconds_;
   Histogram* group_events_;
@@ -70,6 +84,8 @@ class ServerMetrics final : public storage::LogObserver,
   Counter* delivered_;
   Counter* fell_behind_;
   Histogram* lag_;
+  absl::Mutex mu_;
+  absl::node_hash_map<std::string, Method> methods_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace annals::metrics
