@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "clients/cli/dashed_flags.h"
 #include "clients/cli/program_help.h"
+#include "services/admin/backup.h"
 #include "services/auth/authenticator.h"
 #include "services/relationships/projector.h"
 #include "services/server/listen_address.h"
@@ -128,6 +129,14 @@ ABSL_FLAG(std::string, signing_key, "",
           "PEM Ed25519 private key that signs tree heads (Audit service). "
           "Default: DATA_DIR/signing_key.pem, created with mode 0600 on first "
           "start. A given file must exist and be readable by its owner only.");
+ABSL_FLAG(std::string, restore_from, "",
+          "Before serving, restore the newest backup of this directory (see "
+          "annals admin backup) into --data-dir, which must be missing or "
+          "empty: each file's checksum is verified first, and the restored "
+          "log must match the backup's tree head, signed by --signing-key "
+          "(required). Refuses to serve otherwise.");
+ABSL_FLAG(uint32_t, restore_backup_id, 0,
+          "With --restore-from: restore this backup instead of the newest.");
 ABSL_FLAG(std::string, port_file, "",
           "When set, write the bound port to this file once serving (for "
           "scripts and tests that listen on port 0).");
@@ -307,6 +316,14 @@ int main(int argc, char** argv) {
   }
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  absl::StatusOr<std::string> restored = annals::services::RestoreBackup(
+      {absl::GetFlag(FLAGS_restore_from), absl::GetFlag(FLAGS_restore_backup_id),
+       data_dir, absl::GetFlag(FLAGS_signing_key)});
+  if (!restored.ok()) {
+    Log(absl::StrCat("refusing to start: ", restored.status().ToString()));
+    return absl::IsInvalidArgument(restored.status()) ? 2 : 1;
+  }
+  if (!restored->empty()) Log(*restored);
   absl::StatusOr<std::unique_ptr<annals::storage::EventLog>> log =
       annals::storage::OpenRocksEventLog(data_dir, log_options);
   if (!log.ok()) {
