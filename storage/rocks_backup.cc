@@ -32,6 +32,8 @@
 //     that does not hold the head recorded with it is deleted, and the
 //     backup fails.
 
+#include "storage/rocks_backup.h"
+
 #include <unistd.h>
 
 #include <cstdint>
@@ -65,7 +67,6 @@
 #include "storage/event_log.h"
 #include "storage/format.h"
 #include "storage/merkle.h"
-#include "storage/rocks_backup.h"
 #include "storage/rocks_event_log.h"
 #include "storage/rocks_event_log_impl.h"
 #include "storage/rocks_internal.h"
@@ -113,7 +114,8 @@ class ReleaseAfterListing final : public rocksdb::StackableDB {
   rocksdb::Status GetLiveFilesStorageInfo(
       const rocksdb::LiveFilesStorageInfoOptions& options,
       std::vector<rocksdb::LiveFileStorageInfo>* files) override {
-    rocksdb::Status listed = StackableDB::GetLiveFilesStorageInfo(options, files);
+    rocksdb::Status listed =
+        StackableDB::GetLiveFilesStorageInfo(options, files);
     release_();
     return listed;
   }
@@ -122,14 +124,15 @@ class ReleaseAfterListing final : public rocksdb::StackableDB {
   const std::function<void()> release_;
 };
 
-std::string Hex(absl::string_view bytes) { return absl::BytesToHexString(bytes); }
+std::string Hex(absl::string_view bytes) {
+  return absl::BytesToHexString(bytes);
+}
 
 // The metadata of a backup of a log at `heads` (format.h, "Backups").
 std::string EncodeMetadata(const Heads& heads) {
-  return absl::StrCat(format::kBackupMetadataFormat,
-                      " position=", heads.head.position,
-                      " hash=", Hex(heads.head.hash),
-                      " root=", Hex(heads.tree_head.root));
+  return absl::StrCat(
+      format::kBackupMetadataFormat, " position=", heads.head.position,
+      " hash=", Hex(heads.head.hash), " root=", Hex(heads.tree_head.root));
 }
 
 // `hex`, 64 lowercase hex digits, as 32 bytes.
@@ -171,7 +174,8 @@ std::string Differences(const Heads& recorded, const Heads& held) {
   }
   if (held.head.hash != recorded.head.hash) {
     differences.push_back(absl::StrCat("chain hash ", Hex(held.head.hash),
-                                       " instead of ", Hex(recorded.head.hash)));
+                                       " instead of ",
+                                       Hex(recorded.head.hash)));
   }
   if (held.tree_head.root != recorded.tree_head.root) {
     differences.push_back(absl::StrCat("Merkle root ", Hex(held.tree_head.root),
@@ -216,9 +220,9 @@ absl::StatusOr<Heads> ReadHeads(rocksdb::Env* env, const std::string& path,
     return Corrupt("meta holds no format version");
   }
   if (version != format::kFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the log is of format version ", version, "; this build reads version ",
-        format::kFormatVersion));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the log is of format version ", version,
+                     "; this build reads version ", format::kFormatVersion));
   }
   Heads heads;
   ASSIGN_OR_RETURN(heads.head, ReadHeadOf(db.get(), meta, read));
@@ -284,9 +288,9 @@ absl::Status CheckBackupDirectory(const std::string& dir,
   const fs::path normal = fs::weakly_canonical(path, error);
   const fs::path log = fs::weakly_canonical(log_dir, error);
   if (!error && IsWithin(normal, log)) {
-    return InvalidDirectory(absl::StrCat(
-        dir, " is inside the data directory ", log.string(),
-        ": back up into a directory outside it"));
+    return InvalidDirectory(
+        absl::StrCat(dir, " is inside the data directory ", log.string(),
+                     ": back up into a directory outside it"));
   }
   const fs::file_status status = fs::status(normal, error);
   if (fs::exists(status)) {
@@ -305,14 +309,14 @@ absl::Status CheckBackupDirectory(const std::string& dir,
   }
   const fs::path parent = normal.parent_path();
   if (!fs::is_directory(parent, error)) {
-    return InvalidDirectory(absl::StrCat(
-        dir, " does not exist, nor does its parent directory ",
-        parent.string()));
+    return InvalidDirectory(
+        absl::StrCat(dir, " does not exist, nor does its parent directory ",
+                     parent.string()));
   }
   if (access(parent.c_str(), W_OK | X_OK) != 0) {
-    return InvalidDirectory(absl::StrCat(
-        dir, " does not exist and annalsd cannot create it in ",
-        parent.string()));
+    return InvalidDirectory(
+        absl::StrCat(dir, " does not exist and annalsd cannot create it in ",
+                     parent.string()));
   }
   return absl::OkStatus();
 }
@@ -410,7 +414,12 @@ absl::StatusOr<BackupReport> RocksEventLog::Backup(const std::string& dir) {
   }
   std::unique_ptr<rocksdb::BackupEngine> engine(raw_engine);
 
-  // Outside the hold: the WAL the backup copies is then short.
+  // Outside the hold: what an interrupted backup left is removed now rather
+  // than by CreateNewBackup, and the WAL the backup copies is short.
+  io = engine->GarbageCollect();
+  if (!io.ok()) {
+    return RocksError(io, absl::StrCat("clean the backup directory ", dir));
+  }
   rocksdb::Status flushed = db_->Flush(rocksdb::FlushOptions(), handles_);
   if (!flushed.ok()) return RocksError(flushed, "flush before a backup");
 
@@ -520,16 +529,16 @@ absl::StatusOr<BackupEntry> RestoreRocksBackup(const std::string& dir,
   }
   const BackupEntry entry = EntryOf(info);
   if (!entry.has_head) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "backup ", id, " in ", dir,
-        " records no head: it is not a backup annals took"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("backup ", id, " in ", dir,
+                     " records no head: it is not a backup annals took"));
   }
   rocksdb::IOStatus io =
       engine->VerifyBackup(id, /*verify_with_checksum=*/true);
   if (!io.ok()) {
-    return absl::DataLossError(absl::StrCat("backup ", id, " in ", dir,
-                                            " is damaged and was not restored: ",
-                                            io.ToString()));
+    return absl::DataLossError(
+        absl::StrCat("backup ", id, " in ", dir,
+                     " is damaged and was not restored: ", io.ToString()));
   }
   absl::Cleanup undo = [&data_dir, existed] { Unrestore(data_dir, existed); };
   io = engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), id, data_dir,
@@ -544,9 +553,9 @@ absl::StatusOr<BackupEntry> RestoreRocksBackup(const std::string& dir,
   if (!restored.ok()) {
     return absl::Status(
         restored.status().code(),
-        absl::StrCat("backup ", id, " of ", dir, " restored into ", data_dir,
-                     " does not check, and was removed: ",
-                     restored.status().message()));
+        absl::StrCat(
+            "backup ", id, " of ", dir, " restored into ", data_dir,
+            " does not check, and was removed: ", restored.status().message()));
   }
   const std::string differences =
       Differences({entry.head, entry.tree_head}, *restored);

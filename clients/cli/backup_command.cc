@@ -32,7 +32,8 @@ std::string FormatBytes(uint64_t bytes) {
 }
 
 std::string FormatTime(int64_t unix_seconds) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(unix_seconds),
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                          absl::FromUnixSeconds(unix_seconds),
                           absl::UTCTimeZone());
 }
 
@@ -75,9 +76,8 @@ int AdminBackupCommand(Client& client, const std::vector<char*>& args,
   out << "backup " << backup->backup_id() << " in " << to << ": head "
       << backup->head_position() << ", root "
       << absl::BytesToHexString(backup->tree_head().root_hash()) << ", "
-      << backup->file_count() << " files, "
-      << FormatBytes(backup->size_bytes()) << " ("
-      << FormatBytes(backup->copied_bytes()) << " copied), "
+      << backup->file_count() << " files, " << FormatBytes(backup->size_bytes())
+      << " (" << FormatBytes(backup->copied_bytes()) << " copied), "
       << absl::StrFormat("%.2f s",
                          static_cast<double>(backup->duration_millis()) / 1000)
       << "\nsigned tree head: " << backup->tree_head_file() << "\n";
@@ -101,9 +101,8 @@ int AdminBackupsCommand(const std::vector<char*>& args, bool json,
     return 0;
   }
   if (!json) {
-    out << absl::StrFormat("%4s  %-20s  %10s  %5s  %10s  %s\n", "id",
-                           "created", "head", "files", "size",
-                           "signed tree head");
+    out << absl::StrFormat("%4s  %-20s  %10s  %5s  %10s  %s\n", "id", "created",
+                           "head", "files", "size", "signed tree head");
   }
   for (const storage::BackupEntry& backup : *backups) {
     const std::string path = services::TreeHeadFilePath(dir, backup.id);

@@ -27,7 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Hex(absl::string_view bytes) { return absl::BytesToHexString(bytes); }
+std::string Hex(absl::string_view bytes) {
+  return absl::BytesToHexString(bytes);
+}
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::UnavailableError(
@@ -43,16 +45,16 @@ absl::Status WriteFileDurably(const std::string& path,
   std::error_code error;
   fs::create_directories(dir, error);
   if (error) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot create ", dir.string(), ": ", error.message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", dir.string(), ": ", error.message()));
   }
   const std::string tmp = path + ".tmp";
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd =
+      open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("create", tmp);
-  const bool written =
-      write(fd, contents.data(), contents.size()) ==
-          static_cast<ssize_t>(contents.size()) &&
-      fsync(fd) == 0;
+  const bool written = write(fd, contents.data(), contents.size()) ==
+                           static_cast<ssize_t>(contents.size()) &&
+                       fsync(fd) == 0;
   if (close(fd) != 0 || !written) return Errno("write", tmp);
   if (rename(tmp.c_str(), path.c_str()) != 0) return Errno("rename", tmp);
   const int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -91,8 +93,9 @@ absl::StatusOr<v1::GetTreeHeadResponse> ReadTreeHeadFile(
       google::protobuf::util::JsonStringToMessage(text.str(), &head);
   if (!parsed.ok() || !head.has_tree_head()) {
     return absl::DataLossError(absl::StrCat(
-        path, " is not a signed tree head (annals.v1.GetTreeHeadResponse in "
-              "JSON)",
+        path,
+        " is not a signed tree head (annals.v1.GetTreeHeadResponse in "
+        "JSON)",
         parsed.ok() ? "" : absl::StrCat(": ", std::string(parsed.message()))));
   }
   return head;
@@ -169,9 +172,9 @@ absl::StatusOr<std::string> RestoreBackup(const RestoreRequest& request) {
       if (backup.id == request.backup_id) chosen = &backup;
     }
     if (chosen == nullptr) {
-      return absl::NotFoundError(absl::StrCat(
-          request.from, " holds no backup ", request.backup_id,
-          " (it holds backups ", absl::StrJoin(ids, ", "), ")"));
+      return absl::NotFoundError(
+          absl::StrCat(request.from, " holds no backup ", request.backup_id,
+                       " (it holds backups ", absl::StrJoin(ids, ", "), ")"));
     }
   }
   const uint32_t id = chosen->id;
@@ -186,19 +189,18 @@ absl::StatusOr<std::string> RestoreBackup(const RestoreRequest& request) {
   const v1::SignedTreeHead& signed_head = file->tree_head();
   absl::Status verified = VerifyTreeHead(signed_head, key->public_key_pem());
   if (!verified.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the signed tree head of backup ", id, " (", path,
-        ") does not verify with the key in ", request.signing_key, ": ",
-        verified.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the signed tree head of backup ", id, " (", path,
+                     ") does not verify with the key in ", request.signing_key,
+                     ": ", verified.message()));
   }
-  if (chosen->has_head &&
-      (signed_head.tree_size() != chosen->head.position ||
-       signed_head.root_hash() != chosen->tree_head.root)) {
+  if (chosen->has_head && (signed_head.tree_size() != chosen->head.position ||
+                           signed_head.root_hash() != chosen->tree_head.root)) {
     return absl::DataLossError(absl::StrCat(
         "backup ", id, " records head position ", chosen->head.position,
-        " and root ", Hex(chosen->tree_head.root), ", but its signed tree head (",
-        path, ") has tree size ", signed_head.tree_size(), " and root ",
-        Hex(signed_head.root_hash())));
+        " and root ", Hex(chosen->tree_head.root),
+        ", but its signed tree head (", path, ") has tree size ",
+        signed_head.tree_size(), " and root ", Hex(signed_head.root_hash())));
   }
   ASSIGN_OR_RETURN(
       const storage::BackupEntry restored,

@@ -41,7 +41,7 @@ bool SoloThread::Run(
   if (thread_.joinable()) thread_.join();  // done but for its answer
   running_ = true;
   thread_ = std::thread([this, work = std::move(work)]() mutable {
-    absl::AnyInvocable<void() &&> then = std::move(work)();
+    absl::AnyInvocable<void()&&> then = std::move(work)();
     {
       absl::MutexLock lock(&mu_);
       running_ = false;
@@ -83,8 +83,7 @@ grpc::ServerUnaryReactor* AdminService::CreateBackup(
   return ServeUnary<v1::CreateBackupRequest, Response>(
       access_->Check(*context, "/annals.v1.Admin/CreateBackup").status(),
       context, request, response,
-      [this](const v1::CreateBackupRequest& backup,
-             Respond<Response> respond) {
+      [this](const v1::CreateBackupRequest& backup, Respond<Response> respond) {
         const bool started = backup_.Start<absl::StatusOr<Response>>(
             [this, backup] { return TakeBackup(log_, *signer_, backup); },
             respond);

@@ -37,9 +37,10 @@ class SoloThread {
              absl::AnyInvocable<void(Result) &&> answer) {
     return Run([work = std::move(work), answer = std::move(answer)]() mutable
                -> absl::AnyInvocable<void() &&> {
-      return [result = std::move(work)(), answer = std::move(answer)]() mutable {
-        std::move(answer)(std::move(result));
-      };
+      return
+          [result = std::move(work)(), answer = std::move(answer)]() mutable {
+            std::move(answer)(std::move(result));
+          };
     });
   }
 

@@ -3,6 +3,8 @@
 // server's key; a bad directory is a field violation on `to`; a restore
 // checks the signed tree head against the backup before writing anything,
 // and names the flag, the key or what differs when it refuses.
+#include "services/admin/backup.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -18,7 +20,6 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "proto/rpc_status.h"
-#include "services/admin/backup.h"
 #include "services/audit/signer.h"
 #include "services/relationships/projector.h"
 #include "services/server/server.h"
@@ -40,10 +41,9 @@ class BackupServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::path(::testing::TempDir()) /
-           absl::StrCat("backup_service_test_", getpid(), "_",
-                        ::testing::UnitTest::GetInstance()
-                            ->current_test_info()
-                            ->name());
+           absl::StrCat(
+               "backup_service_test_", getpid(), "_",
+               ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     ANNALS_ASSERT_OK_AND_ASSIGN(
@@ -76,7 +76,9 @@ class BackupServiceTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string Path(const std::string& name) const {
+    return (dir_ / name).string();
+  }
 
   v1::CreateBackupResponse Backup() {
     v1::CreateBackupRequest request;
@@ -117,9 +119,9 @@ TEST_F(BackupServiceTest, WritesTheSignedTreeHeadBesideTheBackup) {
   EXPECT_EQ(backup.head_hash(), log_->GetHead().hash);
   EXPECT_EQ(backup.tree_head().tree_size(), 12u);
   EXPECT_EQ(backup.tree_head().root_hash(), log_->GetTreeHead().root);
-  EXPECT_THAT(services::VerifyTreeHead(backup.tree_head(),
-                                       signer_->public_key_pem()),
-              IsOk());
+  EXPECT_THAT(
+      services::VerifyTreeHead(backup.tree_head(), signer_->public_key_pem()),
+      IsOk());
   EXPECT_EQ(backup.tree_head_file(), Path("backups/tree-heads/1.json"));
   EXPECT_EQ(backup.copied_bytes(), backup.size_bytes());
   EXPECT_GT(backup.file_count(), 3u);
@@ -139,8 +141,7 @@ TEST_F(BackupServiceTest, WritesTheSignedTreeHeadBesideTheBackup) {
 }
 
 TEST_F(BackupServiceTest, NamesTheDirectoryItCannotUse) {
-  for (const auto& [to, why] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [to, why] : std::vector<std::pair<std::string, std::string>>{
            {"", "required"},
            {"backups", "must be an absolute path"},
            {Path("data/backups"), "inside the data directory"}}) {
@@ -148,8 +149,8 @@ TEST_F(BackupServiceTest, NamesTheDirectoryItCannotUse) {
     request.set_to(to);
     absl::StatusOr<v1::CreateBackupResponse> backup =
         client_->CreateBackup(request);
-    EXPECT_THAT(backup, StatusIs(absl::StatusCode::kInvalidArgument,
-                                 HasSubstr(why)))
+    EXPECT_THAT(backup,
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(why)))
         << to;
     const std::vector<rpc::FieldViolation> violations =
         rpc::FieldViolations(backup.status());
@@ -163,11 +164,11 @@ TEST_F(BackupServiceTest, RestoresAndSaysWhatMatches) {
   const v1::CreateBackupResponse backup = Backup();
   ANNALS_ASSERT_OK_AND_ASSIGN(const std::string line,
                               services::RestoreBackup(Restore("restored")));
-  EXPECT_THAT(line,
-              AllOf(HasSubstr("restored backup 1 from "), HasSubstr("head 12,"),
-                    HasSubstr("matches its signed tree head"),
-                    HasSubstr(absl::BytesToHexString(
-                        backup.tree_head().root_hash()))));
+  EXPECT_THAT(
+      line,
+      AllOf(HasSubstr("restored backup 1 from "), HasSubstr("head 12,"),
+            HasSubstr("matches its signed tree head"),
+            HasSubstr(absl::BytesToHexString(backup.tree_head().root_hash()))));
   storage::LogOptions options;
   services::RelationshipProjector projector;
   options.projector = &projector;
@@ -186,9 +187,9 @@ TEST_F(BackupServiceTest, RefusesWhatItCannotCheck) {
   const v1::CreateBackupResponse backup = Backup();
   services::RestoreRequest request = Restore("restored");
   request.signing_key.clear();
-  EXPECT_THAT(services::RestoreBackup(request),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("--signing-key")));
+  EXPECT_THAT(
+      services::RestoreBackup(request),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--signing-key")));
   request = Restore("restored");
   request.from.clear();
   request.backup_id = 1;

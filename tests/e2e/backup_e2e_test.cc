@@ -50,10 +50,9 @@ class BackupE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::path(::testing::TempDir()) /
-           absl::StrCat("backup_e2e_", getpid(), "_",
-                        ::testing::UnitTest::GetInstance()
-                            ->current_test_info()
-                            ->name());
+           absl::StrCat(
+               "backup_e2e_", getpid(), "_",
+               ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     for (const char* sub : {"live", "restored", "damaged", "busy"}) {
       fs::create_directories(dir_ / sub);
@@ -125,11 +124,11 @@ TEST_F(BackupE2eTest, BackupUnderLoadRestoresEveryAcknowledgedEvent) {
     absl::MutexLock lock(&mu);
     return acknowledged;
   };
-  ASSERT_TRUE(testing::Eventually(
-      [&] { return acknowledgements().size() >= 50; }));
+  ASSERT_TRUE(
+      testing::Eventually([&] { return acknowledgements().size() >= 50; }));
   const std::map<std::string, uint64_t> before = acknowledgements();
-  RunResult backup = Annals(server, {"--json", "admin", "backup", "--to",
-                                     Path("backups")});
+  RunResult backup =
+      Annals(server, {"--json", "admin", "backup", "--to", Path("backups")});
   const size_t during = acknowledgements().size();
   ASSERT_TRUE(testing::Eventually(
       [&] { return acknowledgements().size() >= during + 20; }));
@@ -175,8 +174,8 @@ TEST_F(BackupE2eTest, BackupUnderLoadRestoresEveryAcknowledgedEvent) {
       ASSERT_TRUE(event.ok()) << id << ": " << event.status();
       EXPECT_EQ(event->position(), position) << id;
     } else {
-      EXPECT_FALSE(event.ok()) << id << " at " << position
-                               << " is after the backup's head " << head;
+      EXPECT_FALSE(event.ok())
+          << id << " at " << position << " is after the backup's head " << head;
     }
   }
   for (const auto& [id, position] : before) {
@@ -186,10 +185,11 @@ TEST_F(BackupE2eTest, BackupUnderLoadRestoresEveryAcknowledgedEvent) {
   RunResult exported =
       Annals(restored, {"export", "--to", Path("restored.jsonl")});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
-  RunResult verified = Annals(
-      restored, {"verify", Path("restored.jsonl"), "--public-key", Path("key.pem")});
+  RunResult verified = Annals(restored, {"verify", Path("restored.jsonl"),
+                                         "--public-key", Path("key.pem")});
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
-  EXPECT_THAT(verified.out, StartsWith(absl::StrCat("OK: ", head, " positions")));
+  EXPECT_THAT(verified.out,
+              StartsWith(absl::StrCat("OK: ", head, " positions")));
   RunResult rebuilt = Annals(restored, {"admin", "rebuild", "--check"});
   EXPECT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
 }
@@ -203,8 +203,8 @@ TEST_F(BackupE2eTest, DamagedBackupAndBusyDataDirectoryAreRefused) {
   RunResult backup =
       Annals(server, {"admin", "backup", "--to", Path("backups")});
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
-  EXPECT_THAT(backup.out, StartsWith(absl::StrCat("backup 1 in ",
-                                                  Path("backups"), ": head 89")));
+  EXPECT_THAT(backup.out, StartsWith(absl::StrCat(
+                              "backup 1 in ", Path("backups"), ": head 89")));
   RunResult relative = Annals(server, {"admin", "backup", "--to", "backups"});
   EXPECT_EQ(relative.exit_code, 1);
   EXPECT_THAT(relative.err, HasSubstr("INVALID_ARGUMENT"));
@@ -212,9 +212,9 @@ TEST_F(BackupE2eTest, DamagedBackupAndBusyDataDirectoryAreRefused) {
 
   fs::create_directories(Path("busy/data"));
   std::ofstream(Path("busy/data/notes.txt")) << "keep me";
-  const std::vector<std::string> restore = {
-      "--restore-from", Path("backups"), "--signing-key",
-      Path("live/data/signing_key.pem")};
+  const std::vector<std::string> restore = {"--restore-from", Path("backups"),
+                                            "--signing-key",
+                                            Path("live/data/signing_key.pem")};
   testing::StartedServer busy;
   EXPECT_EQ(Start("busy", restore, &busy), "");
   EXPECT_EQ(busy.exit_code, 1);
@@ -222,7 +222,8 @@ TEST_F(BackupE2eTest, DamagedBackupAndBusyDataDirectoryAreRefused) {
   EXPECT_TRUE(fs::exists(Path("busy/data/notes.txt")));
 
   std::string table;
-  for (const auto& entry : fs::directory_iterator(Path("backups/shared_checksum"))) {
+  for (const auto& entry :
+       fs::directory_iterator(Path("backups/shared_checksum"))) {
     if (entry.path().extension() == ".sst") {
       table = entry.path().string();
       break;
@@ -244,7 +245,8 @@ TEST_F(BackupE2eTest, DamagedBackupAndBusyDataDirectoryAreRefused) {
   EXPECT_FALSE(fs::exists(Path("damaged/data")));
 
   testing::StartedServer keyless;
-  EXPECT_EQ(Start("damaged", {"--restore-from", Path("backups")}, &keyless), "");
+  EXPECT_EQ(Start("damaged", {"--restore-from", Path("backups")}, &keyless),
+            "");
   EXPECT_EQ(keyless.exit_code, 2);
   EXPECT_THAT(keyless.error, HasSubstr("--restore-from needs --signing-key"));
 }

@@ -4,6 +4,8 @@
 // and a restore refuses a data directory that is not empty, a backup with
 // a flipped byte in any of its files (naming the file), and a restored log
 // that is not the log the backup records.
+#include "storage/rocks_backup.h"
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -25,7 +27,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/event_log.h"
-#include "storage/rocks_backup.h"
 #include "tests/storage/test_events.h"
 #include "tests/testing/status_matchers.h"
 
@@ -47,7 +48,8 @@ class RocksBackupTest : public ::testing::Test {
   void SetUp() override {
     LogOptions options;
     options.sync = false;
-    ANNALS_ASSERT_OK_AND_ASSIGN(log_, OpenRocksEventLog(dir_.Sub("log"), options));
+    ANNALS_ASSERT_OK_AND_ASSIGN(log_,
+                                OpenRocksEventLog(dir_.Sub("log"), options));
   }
 
   // Appends `count` events, one batch of `per_batch` at a time.
@@ -78,7 +80,8 @@ class RocksBackupTest : public ::testing::Test {
   }
 
   // Restores backup `id` into a new directory and opens it.
-  std::unique_ptr<EventLog> RestoreAndOpen(uint32_t id, const std::string& name) {
+  std::unique_ptr<EventLog> RestoreAndOpen(uint32_t id,
+                                           const std::string& name) {
     const std::string data_dir = dir_.Sub(name);
     absl::StatusOr<BackupEntry> restored =
         RestoreRocksBackup(backups(), id, data_dir);
@@ -99,7 +102,8 @@ class RocksBackupTest : public ::testing::Test {
 
 TEST_F(RocksBackupTest, BackupHoldsTheHeadAndRestoresToIt) {
   AppendEvents(50);
-  ANNALS_ASSERT_OK_AND_ASSIGN(const BackupReport report, log_->Backup(backups()));
+  ANNALS_ASSERT_OK_AND_ASSIGN(const BackupReport report,
+                              log_->Backup(backups()));
   EXPECT_EQ(report.id, 1u);
   EXPECT_EQ(report.head.position, 50u);
   EXPECT_EQ(report.head.hash, log_->GetHead().hash);
@@ -142,7 +146,8 @@ TEST_F(RocksBackupTest, BackupHoldsTheHeadAndRestoresToIt) {
 }
 
 TEST_F(RocksBackupTest, EmptyLogBacksUpAndRestores) {
-  ANNALS_ASSERT_OK_AND_ASSIGN(const BackupReport report, log_->Backup(backups()));
+  ANNALS_ASSERT_OK_AND_ASSIGN(const BackupReport report,
+                              log_->Backup(backups()));
   EXPECT_EQ(report.head.position, 0u);
   std::unique_ptr<EventLog> restored = RestoreAndOpen(report.id, "restored");
   ASSERT_NE(restored, nullptr);
@@ -155,7 +160,8 @@ TEST_F(RocksBackupTest, EmptyLogBacksUpAndRestores) {
 // taken.
 TEST_F(RocksBackupTest, LaterBackupsCopyOnlyWhatIsNew) {
   AppendEvents(200);
-  ANNALS_ASSERT_OK_AND_ASSIGN(const BackupReport first, log_->Backup(backups()));
+  ANNALS_ASSERT_OK_AND_ASSIGN(const BackupReport first,
+                              log_->Backup(backups()));
   EXPECT_EQ(first.copied_bytes, first.bytes);
   BackupReport settled;
   for (int tries = 0; tries < 100; ++tries) {
@@ -257,10 +263,11 @@ TEST_F(RocksBackupTest, RefusesToRestoreIntoANonEmptyDirectory) {
   std::ofstream(dir_.Sub("busy/CURRENT")) << "MANIFEST-000001\n";
   EXPECT_THAT(RestoreRocksBackup(backups(), 1, dir_.Sub("busy")),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr(dir_.Sub("busy")), HasSubstr("not empty"),
-                             HasSubstr("CURRENT"))));
+                       AllOf(HasSubstr(dir_.Sub("busy")),
+                             HasSubstr("not empty"), HasSubstr("CURRENT"))));
   int entries = 0;
-  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir_.Sub("busy"))) {
+  for ([[maybe_unused]] const auto& entry :
+       fs::directory_iterator(dir_.Sub("busy"))) {
     ++entries;
   }
   EXPECT_EQ(entries, 1);
@@ -307,7 +314,8 @@ TEST_F(RocksBackupTest, AFlippedByteInAnyFileIsRefusedByName) {
 // log the backup records.
 TEST_F(RocksBackupTest, RestoredLogMustBeTheLogTheBackupRecords) {
   AppendEvents(30);
-  ANNALS_ASSERT_OK_AND_ASSIGN(const BackupReport report, log_->Backup(backups()));
+  ANNALS_ASSERT_OK_AND_ASSIGN(const BackupReport report,
+                              log_->Backup(backups()));
   const std::string meta = backups() + "/meta/1";
   std::ifstream in(meta);
   std::stringstream text;
