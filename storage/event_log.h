@@ -193,6 +193,16 @@ struct RebuildReport {
   bool matched() const { return missing + unexpected + different == 0; }
 };
 
+// What EventLog::Backup took.
+struct BackupReport {
+  uint32_t id = 0;      // the backup's id in its directory: 1, 2, 3 ...
+  Head head;            // of the backed-up log
+  TreeHead tree_head;   // of the backed-up log (size == head.position)
+  uint32_t files = 0;   // files of the backup, shared ones included
+  uint64_t bytes = 0;   // their bytes
+  uint64_t copied_bytes = 0;  // the bytes this backup copied
+};
+
 class EventLog {
  public:
   virtual ~EventLog() = default;
@@ -343,6 +353,20 @@ class EventLog {
       absl::string_view id) const {
     (void)id;
     return absl::UnimplementedError("this event log keeps no correction index");
+  }
+
+  // Takes an online backup of the whole log into directory `dir`
+  // (storage/rocks_backup.h) while appends go on: every column family at
+  // one commit. A directory holding earlier backups gets a new one that
+  // copies only the files they lack. The head and tree head reported are
+  // those of the backed-up state, read back from the backup itself.
+  // INVALID_ARGUMENT saying why when `dir` cannot be used (not absolute,
+  // inside the log's own directory, not a directory, not empty and holding
+  // no backups, not writable); UNAVAILABLE when storage fails. One at a
+  // time: a second call waits for the first. Thread-safe.
+  virtual absl::StatusOr<BackupReport> Backup(const std::string& dir) {
+    (void)dir;
+    return absl::UnimplementedError("this event log cannot be backed up");
   }
 
   // Recomputes the hash chain from position 1 to the head and compares it

@@ -78,6 +78,15 @@
 // projection_version: absent while the projections are incomplete (never
 //   built, being rebuilt, or the log was written without a projector); the
 //   log then rebuilds them on open (storage/event_log.h).
+// Backups (storage/rocks_backup.h) are RocksDB BackupEngine directories of
+//   the whole database. Each backup's application metadata (BackupEngine's
+//   app_metadata) is one line of ASCII, the backed-up log's head:
+//     "annals-backup/1 position=<decimal> hash=<64 hex> root=<64 hex>"
+//   its head position, the chain hash after it (head_hash) and the Merkle
+//   root of the tree of that size, hex in lowercase. Beside BackupEngine's
+//   files annalsd writes tree-heads/<backup id>.json, the signed tree head
+//   of that size and root (annals.v1.GetTreeHeadResponse in canonical JSON;
+//   services/admin/backup.h).
 //
 // The projection column families belong to the relationship projector
 // (services/relationships/projector.h); the log only stores them. In them:
@@ -144,6 +153,9 @@ inline constexpr uint64_t kFormatVersion = 1;
 
 // Size of a chain hash (SHA-256).
 inline constexpr size_t kHashSize = 32;
+
+// The first word of a backup's metadata (see the top of this file).
+inline constexpr absl::string_view kBackupMetadataFormat = "annals-backup/1";
 
 enum class ColumnFamily : int {
   kDefault = 0,  // RocksDB's own; unused by annals

@@ -5,9 +5,10 @@
 // hashes the events below the first stored level) for RootAt and the
 // inclusion and consistency proofs. CorrectionsOf reads the correction
 // index, ReadStored exports positions exactly as stored, and VerifyChain
-// recomputes the whole hash chain; these three read the published
-// snapshot, as the reads of rocks_reads.cc do. The proofs go no further
-// than the published tree head.
+// recomputes the whole hash chain (CheckChain, which also checks a restored
+// backup: rocks_backup.cc); these three read the published snapshot, as the
+// reads of rocks_reads.cc do. The proofs go no further than the published
+// tree head.
 
 #include <algorithm>
 #include <cstddef>
@@ -209,19 +210,13 @@ absl::StatusOr<std::vector<uint64_t>> RocksEventLog::CorrectionsOf(
   return positions;
 }
 
-absl::Status RocksEventLog::VerifyChain() const {
-  const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
-  rocksdb::ReadOptions read;
-  read.snapshot = snapshot.get();
-  read.fill_cache = false;  // a full scan would evict the working set
-  ASSIGN_OR_RETURN(const Head head, ReadMetaHead(read));
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(read, Cf(ColumnFamily::kEvents)));
+absl::Status CheckChain(rocksdb::Iterator* events, const Head& head,
+                        merkle::Frontier* tree) {
   std::string previous = ZeroHash();
   uint64_t expected = 1;
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+  for (events->SeekToFirst(); events->Valid(); events->Next(), ++expected) {
     uint64_t position = 0;
-    if (!format::ParseEventKey(ToView(it->key()), &position)) {
+    if (!format::ParseEventKey(ToView(events->key()), &position)) {
       return Corrupt(absl::StrCat("malformed events key after position ",
                                   expected - 1));
     }
@@ -234,7 +229,7 @@ absl::Status RocksEventLog::VerifyChain() const {
       return Corrupt(absl::StrCat("position ", expected, " is missing"));
     }
     absl::string_view hash, stored;
-    if (!format::ParseEventValue(ToView(it->value()), &hash, &stored)) {
+    if (!format::ParseEventValue(ToView(events->value()), &hash, &stored)) {
       return Corrupt(absl::StrCat("value of position ", position,
                                   " is truncated"));
     }
@@ -245,8 +240,14 @@ absl::Status RocksEventLog::VerifyChain() const {
           "position ", position - 1, " || its stored bytes)"));
     }
     previous = std::move(recomputed);
+    if (tree != nullptr) {
+      merkle::Append(tree, merkle::LeafHash(stored),
+                     [](const merkle::CompletedNode&) {});
+    }
   }
-  if (!it->status().ok()) return RocksError(it->status(), "read events");
+  if (!events->status().ok()) {
+    return RocksError(events->status(), "read events");
+  }
   if (expected - 1 != head.position) {
     return Corrupt(absl::StrCat("position ", expected, " is missing (head is ",
                                 head.position, ")"));
@@ -256,6 +257,17 @@ absl::Status RocksEventLog::VerifyChain() const {
                                 " does not match the head hash in meta"));
   }
   return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::VerifyChain() const {
+  const std::shared_ptr<const rocksdb::Snapshot> snapshot = ReadSnapshot();
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.get();
+  read.fill_cache = false;  // a full scan would evict the working set
+  ASSIGN_OR_RETURN(const Head head, ReadMetaHead(read));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read, Cf(ColumnFamily::kEvents)));
+  return CheckChain(it.get(), head, /*tree=*/nullptr);
 }
 
 }  // namespace annals::storage

@@ -47,6 +47,8 @@
 //   rocks_reads.cc               reads on the published snapshot
 //   rocks_rebuild.cc             RebuildProjections and CheckProjections,
 //                                through a scratch database
+//   rocks_backup.cc              Backup with RocksDB's BackupEngine, and
+//                                restoring one (storage/rocks_backup.h)
 //   rocks_audit.cc               the Merkle tree and correction index kept at
 //                                commit, proofs, export, VerifyChain
 //   rocks_projection_overlay.*   what the projector reads and writes through
@@ -167,6 +169,8 @@ class RocksEventLog final : public EventLog {
       absl::string_view id) const override;
   absl::Status VerifyChain() const override;
   StorageFigures Figures() const override;
+  absl::StatusOr<BackupReport> Backup(const std::string& dir) override
+      ABSL_LOCKS_EXCLUDED(backup_mu_, mu_);
   void Close() override ABSL_LOCKS_EXCLUDED(close_mu_, mu_);
 
  private:
@@ -434,6 +438,18 @@ class RocksEventLog final : public EventLog {
                                          merkle::Frontier* frontier,
                                          rocksdb::WriteBatch* batch) const;
 
+  // --- Backups (rocks_backup.cc) ---
+
+  // The writer held between two commits, and what it holds the log at.
+  struct WriterHold;
+  // Queues an exclusive task that holds the writer until hold->Release():
+  // it starts once every commit before it is durable and published, so the
+  // head it reads (committed_ and frontier_) is that of everything written.
+  // Waits until the writer is held. UNAVAILABLE when the log is closed or
+  // its storage failed (then the writer is not held).
+  absl::StatusOr<std::shared_ptr<WriterHold>> HoldWriter()
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // --- Constant after construction ---
   const LogOptions options_;
   Projector* const projector_;  // options_.projector
@@ -492,6 +508,9 @@ class RocksEventLog final : public EventLog {
 
   // Held by a rebuild, which owns the scratch database (DoRebuild).
   absl::Mutex rebuild_mu_;
+
+  // Held by a backup: one at a time.
+  absl::Mutex backup_mu_;
 
   // Set by Open (CheckProjections) before the writer starts; constant after.
   std::optional<RebuildReport> rebuilt_on_open_;

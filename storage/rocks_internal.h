@@ -9,12 +9,16 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "rocksdb/db.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/status.h"
+#include "storage/event_log.h"
+#include "storage/merkle.h"
 
 namespace annals::storage {
 
@@ -105,6 +109,22 @@ class PageBudget {
   size_t left_;
   bool any_ = false;
 };
+
+// The head in the meta family `meta` of `db`, as `read` sees it; DATA_LOSS
+// when it is missing or malformed. Defined in rocks_reads.cc.
+absl::StatusOr<Head> ReadHeadOf(rocksdb::DB* db,
+                                rocksdb::ColumnFamilyHandle* meta,
+                                const rocksdb::ReadOptions& read);
+
+// Walks `events`, an iterator over the events family not yet positioned,
+// from its first key, and checks the log against `head` (meta's): every
+// position from 1 to head.position is there in order and nothing beyond
+// it, each stored hash is SHA-256(the previous one || its stored bytes),
+// and the last one is head.hash. With `tree` (an empty frontier), adds
+// each position's leaf to it too. DATA_LOSS naming the first position that
+// does not check. Defined in rocks_audit.cc.
+absl::Status CheckChain(rocksdb::Iterator* events, const Head& head,
+                        merkle::Frontier* tree);
 
 }  // namespace annals::storage
 

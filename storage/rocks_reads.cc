@@ -42,15 +42,13 @@ namespace annals::storage {
 
 using format::ColumnFamily;
 
-absl::StatusOr<Head> RocksEventLog::ReadMetaHead(
-    const rocksdb::ReadOptions& read) const {
+absl::StatusOr<Head> ReadHeadOf(rocksdb::DB* db,
+                                rocksdb::ColumnFamilyHandle* meta,
+                                const rocksdb::ReadOptions& read) {
   std::string position, hash;
-  rocksdb::Status s = db_->Get(read, Cf(ColumnFamily::kMeta),
-                               ToSlice(format::kMetaHeadPosition), &position);
-  if (s.ok()) {
-    s = db_->Get(read, Cf(ColumnFamily::kMeta), ToSlice(format::kMetaHeadHash),
-                 &hash);
-  }
+  rocksdb::Status s =
+      db->Get(read, meta, ToSlice(format::kMetaHeadPosition), &position);
+  if (s.ok()) s = db->Get(read, meta, ToSlice(format::kMetaHeadHash), &hash);
   if (s.IsNotFound()) return Corrupt("meta has no head");
   if (!s.ok()) return RocksError(s, "read meta");
   Head head;
@@ -60,6 +58,11 @@ absl::StatusOr<Head> RocksEventLog::ReadMetaHead(
   }
   head.hash = std::move(hash);
   return head;
+}
+
+absl::StatusOr<Head> RocksEventLog::ReadMetaHead(
+    const rocksdb::ReadOptions& read) const {
+  return ReadHeadOf(db_.get(), Cf(ColumnFamily::kMeta), read);
 }
 
 absl::StatusOr<uint64_t> RocksEventLog::ReadStreamVersion(

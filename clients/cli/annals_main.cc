@@ -31,6 +31,7 @@
 #include "clients/cli/program_help.h"
 #include "clients/cli/event_format.h"
 #include "clients/cli/audit_commands.h"
+#include "clients/cli/backup_command.h"
 #include "clients/cli/relationship_commands.h"
 #include "clients/cli/token_command.h"
 #include "clients/cli/watch_command.h"
@@ -57,7 +58,8 @@ ABSL_FLAG(std::string, from, "",
           "position, start or now.");
 ABSL_FLAG(std::string, to, "",
           "timeline: last occurred date (inclusive at its precision), YYYY, "
-          "YYYY-MM or YYYY-MM-DD.");
+          "YYYY-MM or YYYY-MM-DD. admin backup: the directory on the "
+          "server's host to back up into.");
 ABSL_FLAG(std::vector<std::string>, kind, {},
           "timeline, watch: only events of these kinds (meeting, resolution, "
           "...); repeat the flag or give a comma list.");
@@ -123,6 +125,13 @@ constexpr char kUsage[] =
     "  admin rebuild [--check]\n"
     "      Recompute every projection from the log and compare; repair unless\n"
     "      --check. Exit 1 when --check finds differences.\n"
+    "  admin backup --to DIR\n"
+    "      Make annalsd take an online backup of its log into DIR, an\n"
+    "      absolute path on the server's host (incremental when DIR holds\n"
+    "      backups), with its signed tree head in DIR/tree-heads/ID.json.\n"
+    "      Restore with annalsd --restore-from DIR.\n"
+    "  admin backups DIR\n"
+    "      List the backups in DIR (no server: run it where DIR is).\n"
     "  admin token create NAME ROLE\n"
     "      Make a bearer token (no server needed). ROLE: reader, writer,\n"
     "      auditor or admin. Prints the token (shown only this once) and the\n"
@@ -443,6 +452,11 @@ int Main(int argc, char** argv) {
       absl::string_view(args[0]) == "token") {
     return AdminTokenCommand(std::vector<char*>(args.begin() + 1, args.end()),
                              absl::GetFlag(FLAGS_json), std::cout, std::cerr);
+  }
+  if (name == "admin" && !args.empty() &&
+      absl::string_view(args[0]) == "backups") {
+    return AdminBackupsCommand(std::vector<char*>(args.begin() + 1, args.end()),
+                               absl::GetFlag(FLAGS_json), std::cout, std::cerr);
   }
   for (const Command& command : commands) {
     if (name != command.name) continue;

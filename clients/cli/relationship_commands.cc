@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "clients/cli/backup_command.h"
 #include "clients/cli/cli_common.h"
 #include "clients/cli/relationship_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -355,10 +356,16 @@ int TimelineCommand(Client& client, const std::vector<char*>& args,
 
 int AdminCommand(Client& client, const std::vector<char*>& args,
                  const CommonFlags& flags) {
+  if (!args.empty() && absl::string_view(args[0]) == "backup") {
+    return AdminBackupCommand(
+        client, std::vector<char*>(args.begin() + 1, args.end()), flags.to,
+        flags.json, std::cout, std::cerr);
+  }
   if (args.size() != 1 || absl::string_view(args[0]) != "rebuild") {
     return UsageError(std::cerr,
-                      "admin takes one subcommand: rebuild [--check], or "
-                      "token create NAME ROLE");
+                      "admin takes one subcommand: rebuild [--check], "
+                      "backup --to DIR, backups DIR, or token create NAME "
+                      "ROLE");
   }
   return RunRebuild(client, absl::GetFlag(FLAGS_check), flags.json, std::cout,
                     std::cerr);

@@ -6,6 +6,7 @@
 //   annals timeline [A B | A-B | A] [--from DATE] [--to DATE] [--kind K]...
 //                   [--tag T]... [--text S] [--descending] [--limit N]
 //   annals admin rebuild [--check]
+//   annals admin backup --to DIR (backup_command.h)
 //
 // The command functions return the process exit code, like every command
 // of annals_main.cc: 0 success; 1 the server answered with an error (one

@@ -525,6 +525,13 @@ absl::StatusOr<v1::RebuildProjectionsResponse> Client::RebuildProjections(
       NewContext(deadline).get(), request);
 }
 
+absl::StatusOr<v1::CreateBackupResponse> Client::CreateBackup(
+    const v1::CreateBackupRequest& request, absl::Duration deadline) {
+  return Call<v1::CreateBackupResponse>(admin_.get(),
+                                        &v1::Admin::Stub::CreateBackup,
+                                        NewContext(deadline).get(), request);
+}
+
 absl::Status Client::Subscribe(
     const v1::SubscribeRequest& request,
     const std::function<bool(const v1::SubscribeResponse&)>& on_message) {

@@ -149,6 +149,11 @@ class Client {
   absl::StatusOr<v1::RebuildProjectionsResponse> RebuildProjections(
       const v1::RebuildProjectionsRequest& request,
       absl::Duration deadline = absl::Minutes(10));
+  // The first backup into a directory copies the whole log, so a backup
+  // has its own deadline too.
+  absl::StatusOr<v1::CreateBackupResponse> CreateBackup(
+      const v1::CreateBackupRequest& request,
+      absl::Duration deadline = absl::Minutes(30));
 
   // The Subscriptions service (proto/annals/v1/subscription.proto). Each
   // follows one stream, blocking, with no deadline: it calls `on_message`

@@ -44,6 +44,7 @@ const std::vector<std::pair<std::string, Role>>& MethodRoles() {
           {"/annals.v1.Relationships/ListRelationships", Role::kReader},
           {"/annals.v1.Relationships/QueryTimeline", Role::kReader},
           {"/annals.v1.Admin/RebuildProjections", Role::kAdmin},
+          {"/annals.v1.Admin/CreateBackup", Role::kAdmin},
           {"/annals.v1.Subscriptions/Subscribe", Role::kReader},
           {"/annals.v1.Subscriptions/WatchRelationship", Role::kReader},
           {"/annals.v1.Audit/GetTreeHead", Role::kReader},

@@ -24,20 +24,6 @@ grpc::ByteBuffer ToByteBuffer(SerializedResponse bytes) {
   return grpc::ByteBuffer(slices, bytes.rest.empty() ? 1 : 2);
 }
 
-v1::RebuildProjectionsResponse ToResponse(
-    const storage::RebuildReport& report) {
-  v1::RebuildProjectionsResponse response;
-  response.set_events(report.events);
-  response.set_keys(report.keys);
-  response.set_missing(report.missing);
-  response.set_unexpected(report.unexpected);
-  response.set_different(report.different);
-  response.set_first_difference(report.first_difference);
-  response.set_matched(report.matched());
-  response.set_repaired(report.repaired);
-  return response;
-}
-
 }  // namespace
 
 grpc::ServerUnaryReactor* RelationshipsService::GetRelationship(
@@ -78,41 +64,6 @@ grpc::ServerUnaryReactor* RelationshipsService::QueryTimeline(
       context, request, response,
       [this](const v1::QueryTimelineRequest& query) {
         return queries_.QueryTimeline(query);
-      });
-}
-
-AdminService::~AdminService() {
-  absl::MutexLock lock(&mu_);
-  if (rebuild_.joinable()) rebuild_.join();
-}
-
-grpc::ServerUnaryReactor* AdminService::RebuildProjections(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
-  using Response = v1::RebuildProjectionsResponse;
-  return ServeUnary<v1::RebuildProjectionsRequest, Response>(
-      access_->Check(*context, "/annals.v1.Admin/RebuildProjections").status(),
-      context, request, response,
-      [this](const v1::RebuildProjectionsRequest& rebuild,
-             Respond<Response> respond) {
-        const bool repair = rebuild.repair();
-        absl::MutexLock lock(&mu_);
-        if (running_) {
-          return respond(absl::AbortedError(
-              "a rebuild is already running; try again when it has finished"));
-        }
-        if (rebuild_.joinable()) rebuild_.join();  // finished: running_ is false
-        running_ = true;
-        rebuild_ = std::thread([this, respond, repair] {
-          absl::StatusOr<storage::RebuildReport> report =
-              log_->RebuildProjections(repair);
-          {
-            absl::MutexLock lock(&mu_);
-            running_ = false;
-          }
-          if (!report.ok()) return respond(report.status());
-          respond(ToResponse(*report));
-        });
       });
 }
 

@@ -1,15 +1,11 @@
-// The annals.v1.Relationships and annals.v1.Admin gRPC services
-// (proto/annals/v1/query.proto): thin adapters over RelationshipQueries and
-// storage::EventLog::RebuildProjections. Every method is served raw (bytes
+// The annals.v1.Relationships gRPC service (proto/annals/v1/query.proto): a
+// thin adapter over RelationshipQueries. Every method is served raw (bytes
 // in, bytes out) and parses its request through services/rpc, so that bytes
-// that are not the request message get INVALID_ARGUMENT.
+// that are not the request message get INVALID_ARGUMENT. (The Admin
+// service of the same file is in services/admin/service.h.)
 #ifndef ANNALS_SERVICES_RELATIONSHIPS_SERVICE_H_
 #define ANNALS_SERVICES_RELATIONSHIPS_SERVICE_H_
 
-#include <thread>
-
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "annals/v1/query.grpc.pb.h"
 #include "services/auth/call_access.h"
 #include "services/relationships/queries.h"
@@ -47,32 +43,6 @@ class RelationshipsService final
  private:
   const RelationshipQueries queries_;
   const auth::CallAccess* const access_;
-};
-
-class AdminService final
-    : public v1::Admin::WithRawCallbackMethod_RebuildProjections<
-          v1::Admin::Service> {
- public:
-  // `log` and `access` must outlive the service; `access` checks every
-  // call first.
-  AdminService(storage::EventLog* log, const auth::CallAccess* access)
-      : log_(log), access_(access) {}
-  // Waits for rebuilds in flight.
-  ~AdminService() override;
-
-  // Runs on a thread of its own: a rebuild holds the writer for as long as
-  // it takes, which must not tie up a gRPC thread. One at a time: ABORTED
-  // while another runs.
-  grpc::ServerUnaryReactor* RebuildProjections(
-      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-      grpc::ByteBuffer* response) override;
-
- private:
-  storage::EventLog* const log_;
-  const auth::CallAccess* const access_;
-  absl::Mutex mu_;
-  bool running_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread rebuild_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace annals::services

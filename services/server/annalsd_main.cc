@@ -21,6 +21,7 @@
 #include "clients/cli/dashed_flags.h"
 #include "clients/cli/program_help.h"
 #include "annals_commit.h"
+#include "services/admin/backup.h"
 #include "services/auth/authenticator.h"
 #include "services/metrics/http_endpoint.h"
 #include "services/metrics/server_metrics.h"
@@ -140,6 +141,14 @@ ABSL_FLAG(std::string, metrics_listen, "",
 ABSL_FLAG(std::string, metrics_port_file, "",
           "When set, write the metrics endpoint's bound port to this file "
           "(for --metrics-listen HOST:0).");
+ABSL_FLAG(std::string, restore_from, "",
+          "Before serving, restore the newest backup of this directory (see "
+          "annals admin backup) into --data-dir, which must be missing or "
+          "empty: each file's checksum is verified first, and the restored "
+          "log must match the backup's tree head, signed by --signing-key "
+          "(required). Refuses to serve otherwise.");
+ABSL_FLAG(uint32_t, restore_backup_id, 0,
+          "With --restore-from: restore this backup instead of the newest.");
 ABSL_FLAG(std::string, port_file, "",
           "When set, write the bound port to this file once serving (for "
           "scripts and tests that listen on port 0).");
@@ -332,6 +341,14 @@ int main(int argc, char** argv) {
   }
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  absl::StatusOr<std::string> restored = annals::services::RestoreBackup(
+      {absl::GetFlag(FLAGS_restore_from), absl::GetFlag(FLAGS_restore_backup_id),
+       data_dir, absl::GetFlag(FLAGS_signing_key)});
+  if (!restored.ok()) {
+    Log(absl::StrCat("refusing to start: ", restored.status().ToString()));
+    return absl::IsInvalidArgument(restored.status()) ? 2 : 1;
+  }
+  if (!restored->empty()) Log(*restored);
   absl::StatusOr<std::unique_ptr<annals::storage::EventLog>> log =
       annals::storage::OpenRocksEventLog(data_dir, log_options);
   if (!log.ok()) {

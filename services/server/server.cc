@@ -53,8 +53,7 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
       admission_(options.admission),
       event_log_service_(log, options.limits, options.append_session,
                          &access_, &admission_),
-      relationships_service_(log, &access_, options.relationship_answers),
-      admin_service_(log, &access_) {
+      relationships_service_(log, &access_, options.relationship_answers) {
   const TreeHeadSigner* signer = options.signer;
   if (signer == nullptr) {
     absl::StatusOr<std::unique_ptr<TreeHeadSigner>> own =
@@ -64,6 +63,7 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
   }
   if (signer != nullptr) {
     audit_service_ = std::make_unique<AuditService>(log_, signer, &access_);
+    admin_service_ = std::make_unique<AdminService>(log_, signer, &access_);
   }
   if (hub_ != nullptr) {
     hub_->Attach(log_);
@@ -119,7 +119,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   builder.RegisterService(&server->event_log_service_);
   builder.RegisterService(&server->relationships_service_);
-  builder.RegisterService(&server->admin_service_);
+  builder.RegisterService(server->admin_service_.get());
   builder.RegisterService(server->audit_service_.get());
   if (server->subscription_service_ != nullptr) {
     builder.RegisterService(server->subscription_service_.get());

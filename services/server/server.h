@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "services/admin/service.h"
 #include "services/admission/admission.h"
 #include "services/audit/service.h"
 #include "services/auth/authenticator.h"
@@ -64,8 +65,9 @@ struct ServerOptions {
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
   absl::Duration min_client_ping_interval = absl::Seconds(10);
-  // Signs the Audit service's tree heads; must outlive the server. Not
-  // owned. Default none: the server makes a key of its own, in memory only.
+  // Signs the Audit service's tree heads and those written beside backups;
+  // must outlive the server. Not owned. Default none: the server makes a
+  // key of its own, in memory only.
   const TreeHeadSigner* signer = nullptr;
   // GetRelationship's kept answers: those of the log's projector
   // (RelationshipProjector::answers), never another's. Not owned; must
@@ -116,9 +118,9 @@ class Server {
   Admission admission_;
   EventLogService event_log_service_;
   RelationshipsService relationships_service_;
-  AdminService admin_service_;
   std::unique_ptr<TreeHeadSigner> own_signer_;  // when options.signer is null
   std::unique_ptr<AuditService> audit_service_;
+  std::unique_ptr<AdminService> admin_service_;  // with audit_service_
   std::unique_ptr<SubscriptionService> subscription_service_;  // with hub_
   std::unique_ptr<ReflectionV1Service> reflection_v1_;  // with reflection
   std::unique_ptr<grpc::Server> server_;

@@ -34,11 +34,12 @@ TEST(RolesTest, NamesRoundTripAndUnknownNamesAreRefused) {
                        HasSubstr("reader, writer, auditor, admin")));
 }
 
-TEST(RolesTest, WritesNeedWriterExportNeedsAuditorRebuildNeedsAdmin) {
+TEST(RolesTest, WritesNeedWriterExportNeedsAuditorAdminNeedsAdmin) {
   EXPECT_EQ(RoleNeeded("/annals.v1.EventLog/Append"), Role::kWriter);
   EXPECT_EQ(RoleNeeded("/annals.v1.EventLog/AppendSession"), Role::kWriter);
   EXPECT_EQ(RoleNeeded("/annals.v1.Audit/ReadStored"), Role::kAuditor);
   EXPECT_EQ(RoleNeeded("/annals.v1.Admin/RebuildProjections"), Role::kAdmin);
+  EXPECT_EQ(RoleNeeded("/annals.v1.Admin/CreateBackup"), Role::kAdmin);
   EXPECT_EQ(RoleNeeded("/annals.v1.Audit/GetTreeHead"), Role::kReader);
   EXPECT_EQ(RoleNeeded("/annals.v1.EventLog/Nope"), std::nullopt);
 }

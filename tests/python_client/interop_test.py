@@ -2,8 +2,10 @@
 service through annals_client, over plaintext on loopback, with the seed
 timeline loaded through an AppendSession."""
 
+import base64
 import datetime
 import hashlib
+import json
 import os
 import pathlib
 import subprocess
@@ -162,6 +164,19 @@ class InteropTest(unittest.TestCase):
         result = self.client.rebuild_projections()
         self.assertTrue(result.matched, result.first_difference)
         self.assertFalse(result.repaired)
+
+    def test_backup_writes_its_signed_tree_head(self):
+        to = os.path.join(self.scratch.name, "backups")
+        backup = self.client.create_backup(to)
+        self.assertGreaterEqual(backup.head_position, len(self.seeded))
+        self.assertEqual(backup.tree_head.tree_size, backup.head_position)
+        self.assertEqual(backup.tree_head_file, os.path.join(to, "tree-heads", f"{backup.backup_id}.json"))
+        with open(backup.tree_head_file) as file:
+            written = json.load(file)["treeHead"]
+        self.assertEqual(base64.b64decode(written["rootHash"]), backup.tree_head.root_hash)
+        with self.assertRaises(AnnalsError) as refused:
+            self.client.create_backup("relative/backups")
+        self.assertEqual(refused.exception.field_violations[0][0], "to")
 
     def test_subscribe_from_start_until_caught_up(self):
         positions = []

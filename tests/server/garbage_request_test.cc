@@ -163,7 +163,7 @@ std::string PathOf(const google::protobuf::MethodDescriptor* method) {
 
 TEST_F(GarbageRequestTest, EveryMethodAnswersInvalidArgumentNamingItsRequest) {
   const auto methods = AllMethods();
-  EXPECT_EQ(methods.size(), 5u + 3 + 1 + 2 + 5);
+  EXPECT_EQ(methods.size(), 5u + 3 + 2 + 2 + 5);
   for (const google::protobuf::MethodDescriptor* method : methods) {
     const grpc::Status status = Call(PathOf(method), {kGarbage});
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)

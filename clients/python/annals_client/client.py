@@ -31,6 +31,7 @@ _CHANNEL_OPTIONS = [
     ("grpc.keepalive_permit_without_calls", 0),
 ]
 _REBUILD_TIMEOUT = 600.0  # seconds: a rebuild replays the whole log
+_BACKUP_TIMEOUT = 1800.0  # seconds: a first backup copies the whole log
 # Events per subscription message: batches are much cheaper to send and
 # parse than one message per event; subscribe hands them on one by one.
 _SUBSCRIBE_BATCH = 100
@@ -363,6 +364,13 @@ class Client:
         differ (appends wait meanwhile). Deadline 10 minutes."""
         request = query_pb2.RebuildProjectionsRequest(repair=repair)
         return self._call(self._admin.RebuildProjections, request, timeout=_REBUILD_TIMEOUT)
+
+    def create_backup(self, to: str) -> query_pb2.CreateBackupResponse:
+        """Makes the server take an online backup of its log into `to`, an
+        absolute path on the server's host, with the signed tree head of the
+        backed-up log beside it (`tree_head_file`). Deadline 30 minutes."""
+        request = query_pb2.CreateBackupRequest(to=to)
+        return self._call(self._admin.CreateBackup, request, timeout=_BACKUP_TIMEOUT)
 
     # --- Subscriptions (proto/annals/v1/subscription.proto) ---
 

@@ -16,6 +16,8 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 const protobuf = require('protobufjs');
@@ -279,6 +281,24 @@ async function main() {
       be64(treeHead.treeSize), treeHead.rootHash, be64(treeHead.timestampUnixMicros)]);
     assert.equal(signed.length, 68);
     assert.ok(crypto.verify(null, signed, key, treeHead.signature), 'bad tree head signature');
+  });
+
+  await check('Admin.CreateBackup: the signed tree head beside the backup', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'annals-node-backup-'));
+    try {
+      const backup = await unary(admin, 'CreateBackup', { to: path.join(dir, 'backups') });
+      assert.equal(backup.backupId, 1);
+      assert.equal(backup.headPosition, treeHead.treeSize);
+      assert.deepEqual(backup.treeHead.rootHash, treeHead.rootHash);
+      const written = JSON.parse(fs.readFileSync(backup.treeHeadFile, 'utf8')).treeHead;
+      assert.equal(written.rootHash, backup.treeHead.rootHash.toString('base64'));
+      const signed = Buffer.concat([Buffer.from('annals-tree-head-v1\0', 'latin1'),
+        be64(backup.treeHead.treeSize), backup.treeHead.rootHash,
+        be64(backup.treeHead.timestampUnixMicros)]);
+      assert.ok(crypto.verify(null, signed, key, backup.treeHead.signature), 'bad signature');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   await check('Audit.ProveInclusion and ReadStored: RFC 6962, independently verified', async () => {
