@@ -9,6 +9,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
+#include "log/log.h"
 #include "services/server/listen_address.h"
 
 namespace annals::services {
@@ -54,7 +55,8 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
       event_log_service_(log, options.limits, options.append_session,
                          &access_, &admission_),
       relationships_service_(log, &access_, options.relationship_answers),
-      admin_service_(log, &access_) {
+      admin_service_(log, &access_),
+      server_info_service_(log, &access_, options.facts, &writable_) {
   const TreeHeadSigner* signer = options.signer;
   if (signer == nullptr) {
     absl::StatusOr<std::unique_ptr<TreeHeadSigner>> own =
@@ -114,6 +116,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(&server->relationships_service_);
   builder.RegisterService(&server->admin_service_);
   builder.RegisterService(server->audit_service_.get());
+  builder.RegisterService(&server->server_info_service_);
   if (server->subscription_service_ != nullptr) {
     builder.RegisterService(server->subscription_service_.get());
   }
@@ -143,11 +146,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     server->reflection_v1_->SetChannel(server->InProcessChannel());
   }
   // SERVING while appends can succeed; NOT_SERVING while the log's storage
-  // has failed (a full disk, an I/O error) until it is back.
+  // has failed (a full disk, an I/O error) until it is back. Each change
+  // is logged.
   grpc::HealthCheckServiceInterface* health =
       server->server_->GetHealthCheckService();
-  log->WatchWritable([health](const absl::Status& writable) {
+  std::atomic<bool>* was_writable = &server->writable_;
+  log->WatchWritable([health, was_writable](const absl::Status& writable) {
     health->SetServingStatus(writable.ok());
+    if (was_writable->exchange(writable.ok()) == writable.ok()) return;
+    if (writable.ok()) {
+      log::Info("storage_resumed");
+    } else {
+      log::Error("storage_failed", {{"error", writable.ToString()}});
+    }
   });
   return server;
 }

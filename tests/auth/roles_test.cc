@@ -40,6 +40,7 @@ TEST(RolesTest, WritesNeedWriterExportNeedsAuditorRebuildNeedsAdmin) {
   EXPECT_EQ(RoleNeeded("/annals.v1.Audit/ReadStored"), Role::kAuditor);
   EXPECT_EQ(RoleNeeded("/annals.v1.Admin/RebuildProjections"), Role::kAdmin);
   EXPECT_EQ(RoleNeeded("/annals.v1.Audit/GetTreeHead"), Role::kReader);
+  EXPECT_EQ(RoleNeeded("/annals.v1.ServerInfo/GetServerInfo"), Role::kReader);
   EXPECT_EQ(RoleNeeded("/annals.v1.EventLog/Nope"), std::nullopt);
 }
 
