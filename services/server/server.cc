@@ -11,6 +11,7 @@
 #include "grpcpp/impl/server_builder_option.h"
 #include "log/log.h"
 #include "services/server/listen_address.h"
+#include "services/server/slow_calls.h"
 
 namespace annals::services {
 namespace {
@@ -135,6 +136,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(MaxReceiveBytes(options.limits));
+  if (options.slow_request.has_value()) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(
+        NewSlowCallLogger(*options.slow_request, &server->access_));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr ||
       (!options.listen.empty() && server->port_ == 0)) {

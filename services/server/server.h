@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -69,6 +70,9 @@ struct ServerOptions {
   // (RelationshipProjector::answers), never another's. Not owned; must
   // outlive the server. Default none: every answer is read from storage.
   const RelationshipAnswers* relationship_answers = nullptr;
+  // Unary calls that take at least this long are logged, one line each
+  // (services/server/slow_calls.h); zero: every unary call. nullopt: none.
+  std::optional<absl::Duration> slow_request = absl::Seconds(1);
   // What ServerInfo.GetServerInfo says of the server beyond its log's head.
   ServerFacts facts;
 };

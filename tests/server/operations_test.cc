@@ -1,4 +1,5 @@
-// What operators see of the whole server, in process:
+// What operators see of the whole server, in process: slow unary calls in
+// the log (method, principal, duration, status; streams left out), and
 // ServerInfo.GetServerInfo.
 #include <unistd.h>
 
@@ -34,6 +35,10 @@ namespace {
 
 using ::annals::testing::IsOk;
 using ::annals::testing::MakeMeeting;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
 
 constexpr char kReaderToken[] = "annals_test_reader";
 
@@ -118,6 +123,62 @@ class OperationsTest : public ::testing::Test {
   absl::Mutex mu_;
   std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
 };
+
+TEST_F(OperationsTest, EveryUnaryCallIsLoggedAtThresholdZeroStreamsNever) {
+  services::ServerOptions options;
+  options.slow_request = absl::ZeroDuration();
+  Start(options);
+  Client client(server_->InProcessChannel(), absl::Seconds(10));
+  v1::AppendRequest append;
+  *append.add_events() = MakeMeeting("logged", "JPN", "PRK");
+  ASSERT_THAT(client.Append(append), IsOk());
+  EXPECT_FALSE(client.GetEvent("missing").ok());
+  ASSERT_THAT(client.Subscribe(v1::SubscribeRequest(),
+                               [](const v1::SubscribeResponse&) {
+                                 return false;  // one message, then cancel
+                               }),
+              IsOk());
+
+  const std::vector<std::string> slow = Lines("slow_request");
+  ASSERT_EQ(slow.size(), 2u) << absl::StrJoin(slow, "");
+  EXPECT_THAT(slow[0],
+              AllOf(HasSubstr(" WARN event=slow_request "
+                              "method=/annals.v1.EventLog/Append "
+                              "principal=anonymous@"),
+                    HasSubstr(" duration_ms="), HasSubstr(" status=OK\n")));
+  EXPECT_THAT(slow[1], AllOf(HasSubstr("method=/annals.v1.EventLog/GetEvent"),
+                             HasSubstr(" status=NOT_FOUND\n")));
+}
+
+TEST_F(OperationsTest, FastCallsAreNotLoggedAndNoneWhenTurnedOff) {
+  services::ServerOptions options;
+  options.slow_request = absl::Hours(1);
+  Start(options);
+  EXPECT_THAT(GetServerInfo(), IsOk());
+  server_->Shutdown(absl::Seconds(1));
+  server_.reset();
+  options.slow_request = std::nullopt;
+  Start(options);
+  EXPECT_THAT(GetServerInfo(), IsOk());
+  EXPECT_THAT(Lines("slow_request"), IsEmpty());
+}
+
+TEST_F(OperationsTest, SlowCallsNameTheTokensPrincipalOrSayUnauthenticated) {
+  services::ServerOptions options;
+  options.slow_request = absl::ZeroDuration();
+  StartWithTokens(options);
+  EXPECT_THAT(GetServerInfo(kReaderToken), IsOk());
+  EXPECT_FALSE(GetServerInfo("annals_unknown").ok());
+  const std::vector<std::string> slow = Lines("slow_request");
+  ASSERT_EQ(slow.size(), 2u);
+  EXPECT_THAT(slow[0], AllOf(HasSubstr("principal=token:dashboard "),
+                             HasSubstr(" status=OK\n")));
+  EXPECT_THAT(slow[1], AllOf(HasSubstr("principal=unauthenticated@"),
+                             HasSubstr(" status=UNAUTHENTICATED\n")));
+  for (const std::string& line : slow) {
+    EXPECT_THAT(line, Not(HasSubstr("annals_unknown"))) << "no token logged";
+  }
+}
 
 TEST_F(OperationsTest, ServerInfoSaysVersionStartHeadAndDurability) {
   services::ServerOptions options;
