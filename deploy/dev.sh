@@ -28,6 +28,7 @@ readonly PACKAGES=(
   libcpp-httplib-dev  # annalsd's HTTP endpoints (/metrics)
   prometheus  # tests: promtool and a real Prometheus scraping annalsd
   libsystemd-dev  # sd_notify: readiness, status and the watchdog
+  nlohmann-json3-dev  # annalsd's JSON log lines (log/)
 )
 
 # is_installed PACKAGE: dpkg has it; for nodejs and npm, their command is

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
@@ -376,6 +377,26 @@ class EventLog {
 
   // What the storage engine holds now. Thread-safe. Default: nothing.
   virtual StorageFigures Figures() const { return {}; }
+
+  // --- Liveness of the write path, for a watchdog (annalsd's systemd
+  // watchdog). ---
+
+  // Queues a no-op behind everything queued for the writer; `reached` is
+  // called once the writer and then whatever makes commits durable have
+  // passed it, on the log's thread, or at once on the caller's when the
+  // log is closed. It must not block. A probe that comes back says the
+  // write path takes work and finishes it; one is taken while storage has
+  // failed too (the writer then only retries the storage). Thread-safe.
+  // The default calls `reached` at once, for logs without a writer thread.
+  virtual void Probe(absl::AnyInvocable<void() &&> reached) {
+    std::move(reached)();
+  }
+
+  // A count that grows while the write path works: with every commit
+  // group it finishes, and steadily during a rebuild of the projections,
+  // which a probe may wait behind for minutes. A count that grows tells a
+  // busy writer from a stuck one. Thread-safe.
+  virtual uint64_t WriterProgress() const { return 0; }
 
   // Stops accepting appends (later ones fail with UNAVAILABLE), commits
   // everything already queued, and waits for the writer to finish.

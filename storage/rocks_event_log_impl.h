@@ -61,6 +61,7 @@
 #ifndef ANNALS_STORAGE_ROCKS_EVENT_LOG_IMPL_H_
 #define ANNALS_STORAGE_ROCKS_EVENT_LOG_IMPL_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -171,6 +172,11 @@ class RocksEventLog final : public EventLog {
   StorageFigures Figures() const override;
   absl::StatusOr<BackupReport> Backup(const std::string& dir) override
       ABSL_LOCKS_EXCLUDED(backup_mu_, mu_);
+  void Probe(absl::AnyInvocable<void() &&> reached) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t WriterProgress() const override {
+    return writer_progress_.load(std::memory_order_relaxed);
+  }
   void Close() override ABSL_LOCKS_EXCLUDED(close_mu_, mu_);
 
  private:
@@ -182,6 +188,9 @@ class RocksEventLog final : public EventLog {
     // the projector has heard that it ended.
     absl::AnyInvocable<void() &&> exclusive;
     absl::AnyInvocable<void() &&> after_exclusive;
+    // Set for a Probe: no batch; `done` is called when the syncer answers
+    // the group it went with.
+    bool probe = false;
     AppendBatch batch;
     AppendCallback done;
     size_t bytes = 0;  // serialized size of the events, for group bounds
@@ -276,6 +285,10 @@ class RocksEventLog final : public EventLog {
   std::shared_ptr<const rocksdb::Snapshot> TakeSnapshot() const;
   // Hands `commit` to the syncer.
   void Enqueue(Commit commit) ABSL_LOCKS_EXCLUDED(sync_mu_);
+  // Counts work done for WriterProgress. Any thread.
+  void Progressed() {
+    writer_progress_.fetch_add(1, std::memory_order_relaxed);
+  }
   // Waits until the syncer has published and answered everything handed
   // to it.
   void DrainSyncer() ABSL_LOCKS_EXCLUDED(sync_mu_);
@@ -313,9 +326,10 @@ class RocksEventLog final : public EventLog {
 
   // What appends get while storage has failed with `cause`: UNAVAILABLE.
   static absl::Status Refused(const absl::Status& cause);
-  // While the log is failed, waits for work (a close, an exclusive task)
-  // for kResumeInterval at a time and tries to resume in between; returns
-  // at once when the log is not failed. Writer thread.
+  // While the log is failed, waits for work (a close, an exclusive task, a
+  // probe) and tries to resume every kResumeInterval, work or not; returns
+  // at once when the log is not failed, and when work is queued. Writer
+  // thread.
   void WaitForWorkOrResume() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops the log taking appends with `status` (UNAVAILABLE) unless it is
@@ -503,8 +517,13 @@ class RocksEventLog final : public EventLog {
   merkle::Frontier frontier_;  // of the tree of committed_.position
   absl::Time last_recorded_at_ = absl::InfinitePast();
   absl::Status write_failed_;  // writer's copy of failed_
+  // While storage has failed: when TryResume is next due.
+  absl::Time resume_at_ = absl::InfiniteFuture();
   absl::flat_hash_map<std::string, uint64_t> version_cache_;
   ProjectionCache projection_cache_;
+
+  // WriterProgress: commit groups finished, rebuild chunks done.
+  std::atomic<uint64_t> writer_progress_{0};
 
   // Held by a rebuild, which owns the scratch database (DoRebuild).
   absl::Mutex rebuild_mu_;

@@ -14,15 +14,26 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "log/log.h"
 
 namespace annals::storage {
 namespace {
 
 int OpenForAppend(const std::string& path) {
   return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+// The message of a printf-style call, cut at 4 KiB.
+std::string Format(const char* format, va_list ap) {
+  char message[4096];
+  const int n = std::vsnprintf(message, sizeof(message), format, ap);
+  if (n < 0) return "";
+  return std::string(message,
+                     std::min(static_cast<size_t>(n), sizeof(message) - 1));
 }
 
 }  // namespace
@@ -53,16 +64,34 @@ InfoLog::~InfoLog() {
 }
 
 void InfoLog::Logv(const char* format, va_list ap) {
-  char message[4096];
-  const int n = std::vsnprintf(message, sizeof(message), format, ap);
-  if (n < 0) return;
-  const size_t length =
-      std::min(static_cast<size_t>(n), sizeof(message) - 1);
+  WriteLine(Format(format, ap));
+}
+
+void InfoLog::Logv(const rocksdb::InfoLogLevel level, const char* format,
+                   va_list ap) {
+  if (level < GetInfoLogLevel()) return;
+  if (level < rocksdb::InfoLogLevel::WARN_LEVEL ||
+      level >= rocksdb::InfoLogLevel::HEADER_LEVEL) {
+    rocksdb::Logger::Logv(level, format, ap);
+    return;
+  }
+  const std::string message = Format(format, ap);
+  const bool warning = level == rocksdb::InfoLogLevel::WARN_LEVEL;
+  const absl::string_view tag = warning ? "[WARN] "
+                                : level == rocksdb::InfoLogLevel::ERROR_LEVEL
+                                    ? "[ERROR] "
+                                    : "[FATAL] ";
+  WriteLine(absl::StrCat(tag, message));
+  log::Write(warning ? log::Level::kWarning : log::Level::kError, "rocksdb",
+             {{"message", absl::StripTrailingAsciiWhitespace(message)}});
+}
+
+void InfoLog::WriteLine(absl::string_view message) {
   std::string line = absl::StrCat(
       absl::FormatTime("%Y/%m/%d-%H:%M:%E6S ", absl::Now(),
                        absl::LocalTimeZone()),
       std::hash<std::thread::id>{}(std::this_thread::get_id()) % 100000, " ",
-      absl::string_view(message, length));
+      message);
   if (line.back() != '\n') line.push_back('\n');
   absl::MutexLock lock(&mu_);
   if (size_ + line.size() > max_bytes_) Rotate();

@@ -1,5 +1,6 @@
 // RocksDB's informational log (the LOG file in the data directory), written
-// by annals instead of RocksDB's own file logger.
+// by annals instead of RocksDB's own file logger. Its warnings and errors
+// also go to annalsd's log (log/log.h), as event=rocksdb.
 //
 // Why by hand: Debian's RocksDB is built with assertions, and its file
 // logger asserts (aborting annalsd) when it writes again after a write
@@ -16,6 +17,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/env.h"
 
@@ -34,10 +36,16 @@ class InfoLog final : public rocksdb::Logger {
   // One line: time, thread, the formatted message. Thread-safe; a line
   // that cannot be written is dropped.
   void Logv(const char* format, va_list ap) override;
-  using rocksdb::Logger::Logv;
+  // As RocksDB's Logger does (levels below GetInfoLogLevel() dropped,
+  // others but INFO and HEADER prefixed "[WARN] " and so on), and a
+  // warning, error or fatal error is also written to annalsd's log.
+  void Logv(const rocksdb::InfoLogLevel level, const char* format,
+            va_list ap) override;
 
  private:
   InfoLog(std::string path, int fd, uint64_t size, uint64_t max_bytes);
+  // Appends `message` to LOG as one line.
+  void WriteLine(absl::string_view message) ABSL_LOCKS_EXCLUDED(mu_);
   // Renames LOG to LOG.old and opens a new LOG; keeps the old one open
   // when that fails.
   void Rotate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

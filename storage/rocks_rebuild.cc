@@ -262,6 +262,7 @@ absl::Status RocksEventLog::ProjectInto(
     }
     RETURN_IF_ERROR(fresh.Flush());
     report->events = last;
+    Progressed();
     if (options_.observer != nullptr) {
       options_.observer->RebuildProgress(last, head);
     }
@@ -274,6 +275,8 @@ absl::Status RocksEventLog::MergeProjections(
     const std::vector<rocksdb::ColumnFamilyHandle*>& families, bool repair,
     RebuildReport* report) {
   constexpr size_t kBatchBytes = 8 << 20;
+  constexpr uint64_t kStepsPerProgress = 4096;  // keys between Progressed()
+  uint64_t steps = 0;
   rocksdb::WriteOptions write;
   write.sync = options_.sync;
   rocksdb::WriteBatch batch;
@@ -337,6 +340,7 @@ absl::Status RocksEventLog::MergeProjections(
       }
       if (!s.ok()) return RocksError(s, "build the write batch");
       if (batch.GetDataSize() >= kBatchBytes) RETURN_IF_ERROR(flush());
+      if (++steps % kStepsPerProgress == 0) Progressed();
     }
     if (!stored->status().ok()) {
       return RocksError(stored->status(), "read the stored projections");

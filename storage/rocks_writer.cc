@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <iterator>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "annals/v1/event.pb.h"
 #include "rocksdb/db.h"
@@ -49,6 +51,23 @@ void RocksEventLog::AppendAsync(AppendBatch batch, AppendCallback done) {
   std::move(request->done)(std::move(rejected));
 }
 
+void RocksEventLog::Probe(absl::AnyInvocable<void() &&> reached) {
+  auto request = std::make_unique<Request>();
+  request->probe = true;
+  request->done =
+      [reached = std::move(reached)](absl::StatusOr<AppendResult>) mutable {
+        std::move(reached)();
+      };
+  {
+    absl::MutexLock lock(&mu_);
+    if (!closed_) {
+      queue_.push_back(std::move(request));
+      return;
+    }
+  }
+  std::move(request->done)(absl::UnavailableError("event log is closed"));
+}
+
 void RocksEventLog::WriterLoop() {
   std::vector<std::unique_ptr<Request>> requests;
   while (TakeGroup(&requests)) {
@@ -67,12 +86,24 @@ void RocksEventLog::WriterLoop() {
         read_snapshot_ = std::move(after);
         read_latest_ = false;
       }
+      Progressed();
       if (requests[0]->after_exclusive) {
         std::move(requests[0]->after_exclusive)();
       }
     } else {
-      Commit commit = CommitGroup(requests);
-      commit.requests = std::move(requests);
+      // Probes go with the group, answered after its appends.
+      const auto probes = std::stable_partition(
+          requests.begin(), requests.end(),
+          [](const std::unique_ptr<Request>& r) { return !r->probe; });
+      std::vector<std::unique_ptr<Request>> appends(
+          std::make_move_iterator(requests.begin()),
+          std::make_move_iterator(probes));
+      Commit commit = appends.empty() ? Commit() : CommitGroup(appends);
+      commit.requests = std::move(appends);
+      commit.requests.insert(commit.requests.end(),
+                             std::make_move_iterator(probes),
+                             std::make_move_iterator(requests.end()));
+      Progressed();  // before anything of the group is answered
       Enqueue(std::move(commit));
     }
     requests.clear();
@@ -173,14 +204,22 @@ void RocksEventLog::WaitForWorkOrResume() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      if (failed_.ok() || !resumable_) return;
-      if (mu_.AwaitWithTimeout(
+      if (failed_.ok() || !resumable_) {
+        resume_at_ = absl::InfiniteFuture();
+        return;
+      }
+      // Due every kResumeInterval however often work (a probe) arrives.
+      if (resume_at_ == absl::InfiniteFuture()) {
+        resume_at_ = absl::Now() + kResumeInterval;
+      }
+      if (mu_.AwaitWithDeadline(
               absl::Condition(this, &RocksEventLog::WriterHasWork),
-              kResumeInterval)) {
+              resume_at_)) {
         return;
       }
     }
     TryResume();
+    resume_at_ = absl::Now() + kResumeInterval;
   }
 }
 

@@ -30,6 +30,7 @@
 #include "clients/cli/dashed_flags.h"
 #include "clients/cli/program_help.h"
 #include "clients/cli/event_format.h"
+#include "clients/cli/info_command.h"
 #include "clients/cli/audit_commands.h"
 #include "clients/cli/backup_command.h"
 #include "clients/cli/relationship_commands.h"
@@ -108,6 +109,9 @@ constexpr char kUsage[] =
     "      Print the event with that id.\n"
     "  health\n"
     "      Print the server's serving status; exit 0 only when SERVING.\n"
+    "  info\n"
+    "      Print the server's version, commit, start time, head, durability\n"
+    "      and whether appends can succeed.\n"
     "  relationship A B [--as-of DATE | --as-of-position P]\n"
     "      The state of the relationship of A and B (also A-B): now, as of an\n"
     "      occurred DATE (YYYY, YYYY-MM or YYYY-MM-DD: what had certainly\n"
@@ -444,7 +448,8 @@ int Main(int argc, char** argv) {
       {"verify", WithCommonFlags(VerifyCommand)},
       {"audit", WithCommonFlags(AuditCommand)},
       {"replay", WithCommonFlags(ReplayCommand)},
-      {"public-key", WithCommonFlags(PublicKeyCommand)}};
+      {"public-key", WithCommonFlags(PublicKeyCommand)},
+      {"info", WithCommonFlags(InfoCommand)}};
   const std::string name = positional[1];
   const std::vector<char*> args(positional.begin() + 2, positional.end());
   // Beside `admin rebuild`, but without a server: no client to make.

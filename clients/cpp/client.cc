@@ -363,6 +363,7 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
       admin_(v1::Admin::NewStub(channel_)),
       subscriptions_(v1::Subscriptions::NewStub(channel_)),
       audit_(v1::Audit::NewStub(channel_)),
+      server_info_(v1::ServerInfo::NewStub(channel_)),
       deadline_(deadline) {}
 
 std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
@@ -477,6 +478,12 @@ absl::StatusOr<v1::ReadStoredResponse> Client::ReadStored(
   request.set_max_count(max_count);
   return Call<v1::ReadStoredResponse>(audit_.get(), &v1::Audit::Stub::ReadStored,
                                       NewContext().get(), request);
+}
+
+absl::StatusOr<v1::GetServerInfoResponse> Client::GetServerInfo() {
+  return Call<v1::GetServerInfoResponse>(
+      server_info_.get(), &v1::ServerInfo::Stub::GetServerInfo,
+      NewContext().get(), v1::GetServerInfoRequest());
 }
 
 absl::StatusOr<std::string> Client::Health(const std::string& service) {

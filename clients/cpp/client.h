@@ -14,6 +14,7 @@
 #include "annals/v1/audit.grpc.pb.h"
 #include "annals/v1/event_log.grpc.pb.h"
 #include "annals/v1/query.grpc.pb.h"
+#include "annals/v1/server_info.grpc.pb.h"
 #include "annals/v1/subscription.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -179,6 +180,10 @@ class Client {
   absl::StatusOr<v1::ReadStoredResponse> ReadStored(uint64_t from_position,
                                                     uint32_t max_count);
 
+  // The ServerInfo service (proto/annals/v1/server_info.proto): the
+  // server's version, commit, start, head and durability.
+  absl::StatusOr<v1::GetServerInfoResponse> GetServerInfo();
+
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
@@ -196,6 +201,7 @@ class Client {
   std::unique_ptr<v1::Admin::Stub> admin_;
   std::unique_ptr<v1::Subscriptions::Stub> subscriptions_;
   std::unique_ptr<v1::Audit::Stub> audit_;
+  std::unique_ptr<v1::ServerInfo::Stub> server_info_;
   absl::Duration deadline_;
 };
 

@@ -78,14 +78,17 @@ class Authenticator {
   // token was.
   absl::StatusOr<Principal> Authenticate(const Presented& presented);
 
+  // What Authenticate answers, without counting a failed attempt or
+  // refusing an address that failed too often: for logs, about calls
+  // Authenticate has answered already.
+  absl::StatusOr<Principal> Identify(const Presented& presented) const;
+
   // Tokens and certificate subjects known now.
   size_t tokens() const;
   size_t certificates() const;
 
  private:
   explicit Authenticator(const AuthOptions& options, Principals principals);
-
-  absl::StatusOr<Principal> Identify(const Presented& presented) const;
 
   // Constant after construction.
   const AuthOptions options_;

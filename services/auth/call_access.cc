@@ -38,31 +38,52 @@ std::string PeerAddress(const grpc::ServerContextBase& context) {
   return peer;
 }
 
+std::string CallAccess::WithoutAuthentication(
+    const grpc::ServerContextBase& context, absl::string_view peer) {
+  const std::string subject = CertificateSubject(context);
+  return subject.empty() ? absl::StrCat("anonymous@", peer)
+                         : absl::StrCat("cert:", subject);
+}
+
+Presented CallAccess::PresentedBy(const grpc::ServerContextBase& context,
+                                  absl::string_view peer,
+                                  std::string* subject) {
+  Presented presented;
+  const auto& metadata = context.client_metadata();
+  if (auto it = metadata.find("authorization"); it != metadata.end()) {
+    presented.authorization = View(it->second);
+  } else {
+    *subject = CertificateSubject(context);
+  }
+  presented.certificate_subject = *subject;
+  presented.peer_address = peer;
+  return presented;
+}
+
 absl::StatusOr<Principal> CallAccess::Check(
     const grpc::ServerContextBase& context, absl::string_view method) const {
   const std::string peer = PeerAddress(context);
   if (authenticator_ == nullptr) {
-    const std::string subject = CertificateSubject(context);
-    return Principal{subject.empty() ? absl::StrCat("anonymous@", peer)
-                                     : absl::StrCat("cert:", subject),
-                     Role::kAdmin};
+    return Principal{WithoutAuthentication(context, peer), Role::kAdmin};
   }
-  Presented presented;
-  const auto& metadata = context.client_metadata();
-  std::string subject;  // looked up only when no token decides
-  if (auto it = metadata.find("authorization"); it != metadata.end()) {
-    presented.authorization = View(it->second);
-  } else {
-    subject = CertificateSubject(context);
-  }
-  presented.certificate_subject = subject;
-  presented.peer_address = peer;
-  absl::StatusOr<Principal> principal = authenticator_->Authenticate(presented);
+  std::string subject;
+  absl::StatusOr<Principal> principal =
+      authenticator_->Authenticate(PresentedBy(context, peer, &subject));
   if (!principal.ok()) return principal.status();
   if (absl::Status allowed = Authorize(*principal, method); !allowed.ok()) {
     return allowed;
   }
   return principal;
+}
+
+std::string CallAccess::Describe(const grpc::ServerContextBase& context) const {
+  const std::string peer = PeerAddress(context);
+  if (authenticator_ == nullptr) return WithoutAuthentication(context, peer);
+  std::string subject;
+  absl::StatusOr<Principal> principal =
+      authenticator_->Identify(PresentedBy(context, peer, &subject));
+  return principal.ok() ? principal->name
+                        : absl::StrCat("unauthenticated@", peer);
 }
 
 }  // namespace annals::auth

@@ -28,7 +28,20 @@ class CallAccess {
   absl::StatusOr<Principal> Check(const grpc::ServerContextBase& context,
                                   absl::string_view method) const;
 
+  // Who the call of `context` is, for logs: the principal Check names when
+  // the call's credentials are known (whatever the method), else
+  // "unauthenticated@ADDRESS". Counts no failed attempt. Thread-safe.
+  std::string Describe(const grpc::ServerContextBase& context) const;
+
  private:
+  // What the call of `context` presents; `subject` holds its certificate
+  // subject (read only when no authorization header decides).
+  static Presented PresentedBy(const grpc::ServerContextBase& context,
+                               absl::string_view peer, std::string* subject);
+  // The principal of a call on a server without authentication.
+  static std::string WithoutAuthentication(
+      const grpc::ServerContextBase& context, absl::string_view peer);
+
   Authenticator* const authenticator_;
 };
 

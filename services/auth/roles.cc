@@ -52,6 +52,7 @@ const std::vector<std::pair<std::string, Role>>& MethodRoles() {
           {"/annals.v1.Audit/ProveConsistency", Role::kReader},
           {"/annals.v1.Audit/GetPublicKey", Role::kReader},
           {"/annals.v1.Audit/ReadStored", Role::kAuditor},
+          {"/annals.v1.ServerInfo/GetServerInfo", Role::kReader},
       };
   return *kRules;
 }

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -22,12 +23,15 @@
 #include "clients/cli/program_help.h"
 #include "annals_commit.h"
 #include "services/admin/backup.h"
+#include "log/log.h"
 #include "services/auth/authenticator.h"
 #include "services/metrics/http_endpoint.h"
 #include "services/metrics/server_metrics.h"
 #include "services/relationships/projector.h"
 #include "services/server/listen_address.h"
 #include "services/server/server.h"
+#include "services/server/startup_log.h"
+#include "services/server/systemd_notifier.h"
 #include "services/server/tls_credentials.h"
 #include "storage/event_log.h"
 
@@ -152,13 +156,21 @@ ABSL_FLAG(uint32_t, restore_backup_id, 0,
 ABSL_FLAG(std::string, port_file, "",
           "When set, write the bound port to this file once serving (for "
           "scripts and tests that listen on port 0).");
+ABSL_FLAG(std::string, log_format, "text",
+          "'text': one line per event on stderr, 'TIME LEVEL event=NAME "
+          "key=value ...'. 'json': one JSON object per line, {\"time\":...,"
+          "\"level\":...,\"event\":...,...}.");
+ABSL_FLAG(int64_t, slow_request_ms, 1000,
+          "Log every unary call that takes at least this many milliseconds "
+          "(event=slow_request: method, principal, duration, status). 0: "
+          "every unary call; negative: none.");
 
 namespace {
 
-void Log(const std::string& line) {
-  std::cerr << absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ ", absl::Now(),
-                                absl::UTCTimeZone())
-            << "annalsd: " << line << std::endl;
+// A flag that does not go with the others: logged, exit status 2.
+int BadFlag(absl::string_view error) {
+  annals::log::Error("refused", {{"error", error}});
+  return 2;
 }
 
 bool WritePortFile(const std::string& path, int port) {
@@ -223,30 +235,37 @@ absl::StatusOr<Security> LoadSecurity() {
 void Reload(const Security& security) {
   if (security.tls != nullptr) {
     absl::Status reloaded = security.tls->Reload();
-    Log(reloaded.ok()
-            ? absl::StrCat("SIGHUP: TLS certificate reloaded (",
-                           security.tls->subject(), ")")
-            : absl::StrCat("SIGHUP: kept the TLS certificate in use: ",
-                           reloaded.ToString()));
+    if (reloaded.ok()) {
+      annals::log::Info("tls_reloaded", {{"subject", security.tls->subject()}});
+    } else {
+      annals::log::Warn(
+          "tls_reload_failed",
+          {{"error", reloaded.ToString()}, {"kept", "the certificate in use"}});
+    }
   }
   if (security.authenticator != nullptr) {
     absl::Status reloaded = security.authenticator->Reload();
-    Log(reloaded.ok()
-            ? absl::StrCat("SIGHUP: principals reloaded (",
-                           security.authenticator->tokens(), " tokens, ",
-                           security.authenticator->certificates(),
-                           " certificate subjects)")
-            : absl::StrCat("SIGHUP: kept the principals in use: ",
-                           reloaded.ToString()));
+    if (reloaded.ok()) {
+      annals::log::Info(
+          "principals_reloaded",
+          {{"tokens", security.authenticator->tokens()},
+           {"certificates", security.authenticator->certificates()}});
+    } else {
+      annals::log::Warn(
+          "principals_reload_failed",
+          {{"error", reloaded.ToString()}, {"kept", "the principals in use"}});
+    }
   }
   if (security.tls == nullptr && security.authenticator == nullptr) {
-    Log("SIGHUP: nothing to reload (no TLS, no authentication)");
+    annals::log::Info("reload_skipped",
+                      {{"reason", "no TLS, no authentication"}});
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  const absl::Time started_at = absl::Now();
   // Signals are taken by sigwait below; block them before any thread starts
   // so that every thread inherits the mask.
   sigset_t stop_signals;
@@ -273,15 +292,26 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   std::vector<std::string> args = annals::UnderscoreFlagNames(argc, argv);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  if (positional.size() > 1) {
-    std::cerr << "annalsd: unexpected argument '" << positional[1]
-              << "' (see annalsd --help)\n";
+  absl::StatusOr<annals::log::Format> log_format =
+      annals::log::ParseFormat(absl::GetFlag(FLAGS_log_format));
+  if (!log_format.ok()) {
+    std::cerr << "annalsd: --log-format: " << log_format.status().message()
+              << "\n";
     return 2;
+  }
+  annals::log::SetFormat(*log_format);
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  annals::services::LogStart(
+      absl::GetFlag(FLAGS_listen), data_dir, [](absl::string_view file) {
+        return absl::StrContains(file, "services/server/");
+      });
+  if (positional.size() > 1) {
+    return BadFlag(absl::StrCat("unexpected argument '", positional[1],
+                                "' (see annalsd --help)"));
   }
 
   if (absl::GetFlag(FLAGS_relationship_answers_mb) < 0) {
-    std::cerr << "annalsd: --relationship-answers-mb must be >= 0\n";
-    return 2;
+    return BadFlag("--relationship-answers-mb must be >= 0");
   }
   annals::services::RelationshipProjector projector(
       static_cast<size_t>(absl::GetFlag(FLAGS_relationship_answers_mb)) << 20);
@@ -310,16 +340,15 @@ int main(int argc, char** argv) {
   } else if (durability == "buffered") {
     log_options.sync = false;
   } else {
-    std::cerr << "annalsd: --durability must be 'sync' or 'buffered', got '"
-              << durability << "'\n";
-    return 2;
+    return BadFlag(absl::StrCat(
+        "--durability must be 'sync' or 'buffered', got '", durability, "'"));
   }
   if (absl::GetFlag(FLAGS_max_append_events) < 1 ||
       absl::GetFlag(FLAGS_max_event_bytes) < 1024 ||
       absl::GetFlag(FLAGS_block_cache_mb) < 1) {
-    std::cerr << "annalsd: --max-append-events must be >= 1, "
-                 "--max-event-bytes >= 1024 and --block-cache-mb >= 1\n";
-    return 2;
+    return BadFlag(
+        "--max-append-events must be >= 1, --max-event-bytes >= 1024 and "
+        "--block-cache-mb >= 1");
   }
   log_options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
@@ -335,41 +364,51 @@ int main(int argc, char** argv) {
         metrics_listen, security->tls != nullptr,
         absl::GetFlag(FLAGS_allow_insecure_listen));
   }
-  if (!secure.ok()) {
-    Log(absl::StrCat("refusing to start: ", secure.message()));
-    return 2;
-  }
+  if (!secure.ok()) return BadFlag(secure.message());
 
-  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   absl::StatusOr<std::string> restored = annals::services::RestoreBackup(
       {absl::GetFlag(FLAGS_restore_from), absl::GetFlag(FLAGS_restore_backup_id),
        data_dir, absl::GetFlag(FLAGS_signing_key)});
   if (!restored.ok()) {
-    Log(absl::StrCat("refusing to start: ", restored.status().ToString()));
+    annals::log::Error("refused", {{"error", restored.status().ToString()}});
     return absl::IsInvalidArgument(restored.status()) ? 2 : 1;
   }
-  if (!restored->empty()) Log(*restored);
+  if (!restored->empty()) annals::log::Info("restored", {{"detail", *restored}});
+
+  annals::services::SystemdNotifier notifier(
+      annals::services::SystemdNotifier::FromEnvironment());
+  notifier.Status(absl::StrCat("opening the event log in ", data_dir));
+  const absl::Time opening = absl::Now();
   absl::StatusOr<std::unique_ptr<annals::storage::EventLog>> log =
       annals::storage::OpenRocksEventLog(data_dir, log_options);
   if (!log.ok()) {
-    Log(absl::StrCat("cannot open the event log in ", data_dir, ": ",
-                     log.status().ToString()));
+    annals::log::Error(
+        "start_failed",
+        {{"error", absl::StrCat("cannot open the event log in ", data_dir, ": ",
+                                log.status().ToString())}});
     return 1;
   }
-  if (std::optional<annals::storage::RebuildReport> rebuilt =
-          (*log)->RebuiltOnOpen()) {
-    Log(absl::StrCat("projections were incomplete or of another version (",
-                     "now ", projector.Version(), "); rebuilt them from ",
-                     rebuilt->events, " events (", rebuilt->keys, " entries)"));
-  }
+  const std::optional<annals::storage::RebuildReport> rebuilt =
+      (*log)->RebuiltOnOpen();
+  annals::log::Info(
+      "recovered",
+      {{"head", (*log)->GetHead().position},
+       {"open_ms", annals::log::Milliseconds(absl::Now() - opening)},
+       {"projections", rebuilt.has_value() ? "rebuilt" : "kept"},
+       {"projection_version", projector.Version()},
+       {"rebuilt_events", rebuilt.has_value() ? rebuilt->events : 0},
+       {"rebuilt_entries", rebuilt.has_value() ? rebuilt->keys : 0}});
   metrics.Watch(log->get(), &hub, data_dir);
   if (absl::GetFlag(FLAGS_verify_on_start)) {
+    const absl::Time verifying = absl::Now();
     absl::Status verified = (*log)->VerifyChain();
     if (!verified.ok()) {
-      Log(absl::StrCat("refusing to start: ", verified.ToString()));
+      annals::log::Error("start_failed", {{"error", verified.ToString()}});
       return 1;
     }
-    Log("hash chain verified");
+    annals::log::Info(
+        "chain_verified",
+        {{"verify_ms", annals::log::Milliseconds(absl::Now() - verifying)}});
   }
 
   std::string signing_key = absl::GetFlag(FLAGS_signing_key);
@@ -378,7 +417,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<annals::services::TreeHeadSigner>> signer =
       annals::services::TreeHeadSigner::LoadOrCreate(signing_key, default_key);
   if (!signer.ok()) {
-    Log(absl::StrCat("refusing to start: ", signer.status().ToString()));
+    annals::log::Error("start_failed", {{"error", signer.status().ToString()}});
     return 1;
   }
 
@@ -416,10 +455,20 @@ int main(int argc, char** argv) {
   options.reflection = absl::GetFlag(FLAGS_reflection);
   options.metrics = measured;
   options.append_session.observer = measured;
+  const int64_t slow_request_ms = absl::GetFlag(FLAGS_slow_request_ms);
+  options.slow_request =
+      slow_request_ms < 0
+          ? std::nullopt
+          : std::optional<absl::Duration>(absl::Milliseconds(slow_request_ms));
+  options.facts.started_at = started_at;
+  options.facts.durability =
+      log_options.sync ? annals::v1::GetServerInfoResponse::DURABILITY_SYNC
+                       : annals::v1::GetServerInfoResponse::DURABILITY_BUFFERED;
+  options.facts.projection_version = projector.Version();
   absl::StatusOr<std::unique_ptr<annals::services::Server>> server =
       annals::services::Server::Start(options, log->get(), &hub);
   if (!server.ok()) {
-    Log(server.status().ToString());
+    annals::log::Error("start_failed", {{"error", server.status().ToString()}});
     return 1;
   }
   // The metrics endpoint serves before --port-file says annalsd does.
@@ -436,7 +485,8 @@ int main(int argc, char** argv) {
         annals::metrics::MetricsEndpoint::Start(
             endpoint, [&metrics] { return metrics.Render(); });
     if (!started.ok()) {
-      Log(absl::StrCat("refusing to start: ", started.status().message()));
+      annals::log::Error("start_failed",
+                         {{"error", started.status().message()}});
       return 1;
     }
     metrics_endpoint = *std::move(started);
@@ -444,38 +494,48 @@ int main(int argc, char** argv) {
         absl::GetFlag(FLAGS_metrics_port_file);
     if (!metrics_port_file.empty() &&
         !WritePortFile(metrics_port_file, metrics_endpoint->port())) {
-      Log(absl::StrCat("cannot write --metrics-port-file ", metrics_port_file));
+      annals::log::Error("start_failed",
+                         {{"error", absl::StrCat("cannot write --metrics-port-file ",
+                                                 metrics_port_file)}});
       return 1;
     }
-    Log(absl::StrCat("metrics on ", security->tls != nullptr ? "https" : "http",
-                     "://", metrics_listen, " (port ", metrics_endpoint->port(),
-                     ")/metrics"));
+    annals::log::Info(
+        "metrics_listening",
+        {{"address", metrics_listen},
+         {"port", metrics_endpoint->port()},
+         {"scheme", security->tls != nullptr ? "https" : "http"}});
   }
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
-    Log(absl::StrCat("cannot write --port-file ", port_file));
+    annals::log::Error(
+        "start_failed",
+        {{"error", absl::StrCat("cannot write --port-file ", port_file)}});
     return 1;
   }
-  const annals::storage::Head head = (*log)->GetHead();
-  Log(absl::StrCat("serving on port ", (*server)->port(), " (", options.listen,
-                   "), data dir ", data_dir, ", head position ", head.position,
-                   ", durability ", durability));
   if (options.tls == nullptr && options.allow_insecure_listen) {
-    Log("WARNING: --allow-insecure-listen: serving plaintext; tokens and "
-        "events travel in the clear");
+    annals::log::Warn("insecure_listen",
+                      {{"flag", "--allow-insecure-listen"},
+                       {"message",
+                        "serving plaintext; tokens and events travel in "
+                        "the clear"}});
   }
-  Log(security->tls != nullptr
-          ? absl::StrCat("TLS: ", security->tls->subject(),
-                         absl::GetFlag(FLAGS_tls_client_ca).empty()
-                             ? ""
-                             : "; client certificates verified")
-          : "TLS: off (plaintext)");
-  Log(security->authenticator != nullptr
-          ? absl::StrCat("authentication: on (",
-                         security->authenticator->tokens(), " tokens, ",
-                         security->authenticator->certificates(),
-                         " certificate subjects)")
-          : "authentication: off (every caller may append and administer)");
+  annals::log::Info(
+      "listening",
+      {{"address", options.listen},
+       {"port", (*server)->port()},
+       {"head", (*log)->GetHead().position},
+       {"durability", durability},
+       {"tls", security->tls != nullptr ? security->tls->subject() : "off"},
+       {"client_certificates",
+        absl::GetFlag(FLAGS_tls_client_ca).empty() ? "off" : "verified"},
+       {"authentication", security->authenticator != nullptr ? "on" : "off"},
+       {"tokens", security->authenticator != nullptr
+                      ? security->authenticator->tokens()
+                      : 0},
+       {"certificates", security->authenticator != nullptr
+                            ? security->authenticator->certificates()
+                            : 0}});
+  notifier.Ready(log->get());
 
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) == 0 &&
@@ -483,12 +543,19 @@ int main(int argc, char** argv) {
     Reload(*security);
   }
   const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
-  Log(absl::StrCat("received ", strsignal(signal_number), "; shutting down (",
-                   absl::FormatDuration(grace), " grace)"));
+  const char* reason = sigabbrev_np(signal_number);
+  annals::log::Info("shutdown",
+                    {{"reason", absl::StrCat("SIG", reason)},
+                     {"grace_ms", annals::log::Milliseconds(grace)}});
+  notifier.Stopping(absl::StrCat("stopping on SIG", reason));
+  const auto draining = std::chrono::steady_clock::now();
   (*server)->Shutdown(grace);
   metrics_endpoint.reset();
   server->reset();
   log->reset();
-  Log("stopped");
+  annals::log::Info(
+      "stopped",
+      {{"drain_ms", annals::log::Milliseconds(absl::FromChrono(
+                        std::chrono::steady_clock::now() - draining))}});
   return 0;
 }

@@ -9,7 +9,9 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
+#include "log/log.h"
 #include "services/server/listen_address.h"
+#include "services/server/slow_calls.h"
 
 namespace annals::services {
 namespace {
@@ -53,7 +55,8 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
       admission_(options.admission),
       event_log_service_(log, options.limits, options.append_session,
                          &access_, &admission_),
-      relationships_service_(log, &access_, options.relationship_answers) {
+      relationships_service_(log, &access_, options.relationship_answers),
+      server_info_service_(log, &access_, options.facts, &writable_) {
   const TreeHeadSigner* signer = options.signer;
   if (signer == nullptr) {
     absl::StatusOr<std::unique_ptr<TreeHeadSigner>> own =
@@ -110,17 +113,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   } else {
     builder.SetOption(std::make_unique<WithoutReflection>());
   }
-  if (options.metrics != nullptr) {
-    std::vector<std::unique_ptr<
-        grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
-    interceptors.push_back(options.metrics->InterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  }
   builder.RegisterService(&server->event_log_service_);
   builder.RegisterService(&server->relationships_service_);
   builder.RegisterService(server->admin_service_.get());
   builder.RegisterService(server->audit_service_.get());
+  builder.RegisterService(&server->server_info_service_);
   if (server->subscription_service_ != nullptr) {
     builder.RegisterService(server->subscription_service_.get());
   }
@@ -139,6 +136,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(MaxReceiveBytes(options.limits));
+  // Every interceptor in one call: each SetInterceptorCreators replaces
+  // the ones set before.
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  if (options.metrics != nullptr) {
+    interceptors.push_back(options.metrics->InterceptorFactory());
+  }
+  if (options.slow_request.has_value()) {
+    interceptors.push_back(
+        NewSlowCallLogger(*options.slow_request, &server->access_));
+  }
+  if (!interceptors.empty()) {
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr ||
       (!options.listen.empty() && server->port_ == 0)) {
@@ -150,11 +162,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     server->reflection_v1_->SetChannel(server->InProcessChannel());
   }
   // SERVING while appends can succeed; NOT_SERVING while the log's storage
-  // has failed (a full disk, an I/O error) until it is back.
+  // has failed (a full disk, an I/O error) until it is back. Each change
+  // is logged.
   grpc::HealthCheckServiceInterface* health =
       server->server_->GetHealthCheckService();
-  log->WatchWritable([health](const absl::Status& writable) {
+  std::atomic<bool>* was_writable = &server->writable_;
+  log->WatchWritable([health, was_writable](const absl::Status& writable) {
     health->SetServingStatus(writable.ok());
+    if (was_writable->exchange(writable.ok()) == writable.ok()) return;
+    if (writable.ok()) {
+      log::Info("storage_resumed");
+    } else {
+      log::Error("storage_failed", {{"error", writable.ToString()}});
+    }
   });
   return server;
 }

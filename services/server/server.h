@@ -3,7 +3,9 @@
 #ifndef ANNALS_SERVICES_SERVER_SERVER_H_
 #define ANNALS_SERVICES_SERVER_SERVER_H_
 
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -21,6 +23,7 @@
 #include "services/subscriptions/service.h"
 #include "services/relationships/service.h"
 #include "services/server/reflection_v1.h"
+#include "services/server/server_info.h"
 #include "services/model/validation.h"
 #include "storage/event_log.h"
 
@@ -73,6 +76,11 @@ struct ServerOptions {
   // (RelationshipProjector::answers), never another's. Not owned; must
   // outlive the server. Default none: every answer is read from storage.
   const RelationshipAnswers* relationship_answers = nullptr;
+  // Unary calls that take at least this long are logged, one line each
+  // (services/server/slow_calls.h); zero: every unary call. nullopt: none.
+  std::optional<absl::Duration> slow_request = absl::Seconds(1);
+  // What ServerInfo.GetServerInfo says of the server beyond its log's head.
+  ServerFacts facts;
 };
 
 class Server {
@@ -115,9 +123,12 @@ class Server {
   storage::EventLog* const log_;
   SubscriptionHub* const hub_;  // may be null
   const auth::CallAccess access_;
+  // Whether appends can succeed (storage::EventLog::WatchWritable).
+  std::atomic<bool> writable_{true};
   Admission admission_;
   EventLogService event_log_service_;
   RelationshipsService relationships_service_;
+  ServerInfoService server_info_service_;
   std::unique_ptr<TreeHeadSigner> own_signer_;  // when options.signer is null
   std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<AdminService> admin_service_;  // with audit_service_

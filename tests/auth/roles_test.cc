@@ -41,6 +41,7 @@ TEST(RolesTest, WritesNeedWriterExportNeedsAuditorAdminNeedsAdmin) {
   EXPECT_EQ(RoleNeeded("/annals.v1.Admin/RebuildProjections"), Role::kAdmin);
   EXPECT_EQ(RoleNeeded("/annals.v1.Admin/CreateBackup"), Role::kAdmin);
   EXPECT_EQ(RoleNeeded("/annals.v1.Audit/GetTreeHead"), Role::kReader);
+  EXPECT_EQ(RoleNeeded("/annals.v1.ServerInfo/GetServerInfo"), Role::kReader);
   EXPECT_EQ(RoleNeeded("/annals.v1.EventLog/Nope"), std::nullopt);
 }
 

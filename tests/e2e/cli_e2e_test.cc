@@ -220,7 +220,7 @@ TEST_F(CliEndToEndTest, GracefulShutdownAndRestartKeepEverything) {
   ASSERT_EQ(Annals({"append", file}).exit_code, 0);
   EXPECT_EQ(StopServer(SIGTERM), 0);
   EXPECT_THAT(testing::ReadFileOrEmpty((dir_ / "annalsd.log").string()),
-              HasSubstr("stopped"));
+              HasSubstr("INFO event=stopped"));
 
   StartServer({"--verify-on-start"});
   RunResult get = Annals({"--json", "get", "jpn-prk-2001-2002-secret-talks"});

@@ -91,7 +91,7 @@ TEST_F(ListenE2eTest, InsecureListenIsServedWhenAllowedWithAWarning) {
   testing::WaitExit(first_);
   first_ = -1;
   EXPECT_THAT(testing::ReadFileOrEmpty((dir_ / "first" / "annalsd.log").string()),
-              HasSubstr("WARNING: --allow-insecure-listen"));
+              HasSubstr("WARN event=insecure_listen"));
 }
 
 }  // namespace

@@ -68,7 +68,8 @@ TEST_F(ReflectionE2eTest, EveryListedServiceIsDescribedByBothVersions) {
     EXPECT_THAT(services,
                 IsSupersetOf({"annals.v1.EventLog", "annals.v1.Relationships",
                               "annals.v1.Admin", "annals.v1.Subscriptions",
-                              "annals.v1.Audit", "grpc.health.v1.Health",
+                              "annals.v1.Audit", "annals.v1.ServerInfo",
+                              "grpc.health.v1.Health",
                               "grpc.reflection.v1alpha.ServerReflection",
                               "grpc.reflection.v1.ServerReflection"}));
     for (const std::string& service : services) {

@@ -220,7 +220,7 @@ TEST_F(SecurityE2eTest, SighupRotatesTheCertificateAndRevokesTokensInPlace) {
   ASSERT_EQ(kill(server_pid_, SIGHUP), 0);
   ASSERT_TRUE(Eventually([&] {
     return testing::ReadFileOrEmpty((dir_ / "annalsd.log").string())
-               .find("principals reloaded") != std::string::npos;
+               .find("event=principals_reloaded") != std::string::npos;
   }));
 
   const RunResult old_trust = Annals({"--tls-ca", old_ca, "--token",
@@ -247,7 +247,7 @@ TEST_F(SecurityE2eTest, SighupRotatesTheCertificateAndRevokesTokensInPlace) {
                .find(kSecondId) != std::string::npos;
   })) << testing::ReadFileOrEmpty((dir_ / "watch.err").string());
   EXPECT_THAT(testing::ReadFileOrEmpty((dir_ / "annalsd.log").string()),
-              HasSubstr("SIGHUP: TLS certificate reloaded"));
+              HasSubstr("INFO event=tls_reloaded"));
 }
 
 TEST_F(SecurityE2eTest, SampleFlagFileServesTlsWithTokens) {

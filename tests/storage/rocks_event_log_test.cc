@@ -33,16 +33,22 @@
 #include "storage/projector.h"
 #include "storage/rocks_event_log.h"
 #include "storage/status_macros.h"
+#include "tests/storage/storage_faults.h"
 #include "tests/storage/test_events.h"
 #include "tests/testing/status_matchers.h"
 
 namespace annals::storage {
 namespace {
 
+using ::annals::storage::testing::FailingWalFileSystem;
+using ::annals::storage::testing::Fault;
+using ::annals::storage::testing::Injected;
 using ::annals::storage::testing::MakeBatch;
 using ::annals::storage::testing::MakeEvent;
 using ::annals::storage::testing::MakeRetraction;
 using ::annals::storage::testing::ScratchDir;
+using ::annals::storage::testing::WalFileSystem;
+using ::annals::storage::testing::WritableStates;
 using ::annals::testing::IsOk;
 using ::annals::testing::StatusIs;
 using ::google::protobuf::util::MessageDifferencer;
@@ -814,112 +820,6 @@ TEST_F(RocksEventLogTest, ConcurrentExactVersionWritersNeverShareAVersion) {
 }
 
 // --- Storage failure ---
-
-// What an injected fault fails with.
-enum class Fault { kNone, kNoSpace, kIoError };
-
-rocksdb::IOStatus Injected(Fault fault, const char* what) {
-  switch (fault) {
-    case Fault::kNone:
-      return rocksdb::IOStatus::OK();
-    case Fault::kNoSpace:
-      return rocksdb::IOStatus::NoSpace(what);
-    case Fault::kIoError:
-      return rocksdb::IOStatus::IOError(what);
-  }
-  return rocksdb::IOStatus::OK();
-}
-
-// A WAL file that fails every append while its control (`fail`) is set.
-class FailingWalFile : public rocksdb::FSWritableFileOwnerWrapper {
- public:
-  using Control = std::atomic<Fault>;  // fail
-  FailingWalFile(std::unique_ptr<rocksdb::FSWritableFile> file,
-                 const std::atomic<Fault>* fail)
-      : FSWritableFileOwnerWrapper(std::move(file)), fail_(fail) {}
-  rocksdb::IOStatus Append(const rocksdb::Slice& data,
-                           const rocksdb::IOOptions& options,
-                           rocksdb::IODebugContext* dbg) override {
-    if (fail_->load() != Fault::kNone) return Injected(*fail_, "injected fault");
-    return target()->Append(data, options, dbg);
-  }
-  rocksdb::IOStatus Append(const rocksdb::Slice& data,
-                           const rocksdb::IOOptions& options,
-                           const rocksdb::DataVerificationInfo& info,
-                           rocksdb::IODebugContext* dbg) override {
-    if (fail_->load() != Fault::kNone) return Injected(*fail_, "injected fault");
-    return target()->Append(data, options, info, dbg);
-  }
-
- private:
-  const std::atomic<Fault>* fail_;
-};
-
-// Wraps the WAL files (*.log) of a database in `WalFile`, each given
-// &control (a WalFile::Control).
-template <typename WalFile>
-class WalFileSystem : public rocksdb::FileSystemWrapper {
- public:
-  WalFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
-  const char* Name() const override { return "WalFileSystem"; }
-  rocksdb::IOStatus NewWritableFile(
-      const std::string& name, const rocksdb::FileOptions& options,
-      std::unique_ptr<rocksdb::FSWritableFile>* file,
-      rocksdb::IODebugContext* dbg) override {
-    return Wrap(name, target()->NewWritableFile(name, options, file, dbg),
-                file);
-  }
-  rocksdb::IOStatus ReuseWritableFile(
-      const std::string& name, const std::string& old_name,
-      const rocksdb::FileOptions& options,
-      std::unique_ptr<rocksdb::FSWritableFile>* file,
-      rocksdb::IODebugContext* dbg) override {
-    return Wrap(name,
-                target()->ReuseWritableFile(name, old_name, options, file, dbg),
-                file);
-  }
-
-  typename WalFile::Control control;
-
- private:
-  rocksdb::IOStatus Wrap(const std::string& name, rocksdb::IOStatus s,
-                         std::unique_ptr<rocksdb::FSWritableFile>* file) {
-    if (s.ok() && absl::EndsWith(name, ".log")) {
-      *file = std::make_unique<WalFile>(std::move(*file), &control);
-    }
-    return s;
-  }
-};
-using FailingWalFileSystem = WalFileSystem<FailingWalFile>;
-
-// Records every state WatchWritable reports, and waits for one.
-class WritableStates {
- public:
-  std::function<void(const absl::Status&)> Listener() {
-    return [this](const absl::Status& state) {
-      absl::MutexLock lock(&mu_);
-      states_.push_back(state);
-    };
-  }
-  // Waits (up to 30 s) until the last state reported is OK (or not, and
-  // then says `saying`).
-  bool WaitUntil(bool writable, absl::string_view saying = "") {
-    absl::MutexLock lock(&mu_);
-    auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !states_.empty() && states_.back().ok() == writable &&
-             absl::StrContains(states_.back().message(), saying);
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(30));
-  }
-  std::vector<absl::Status> states() {
-    absl::MutexLock lock(&mu_);
-    return states_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<absl::Status> states_ ABSL_GUARDED_BY(mu_);
-};
 
 TEST_F(RocksEventLogTest, FailedWriteFailsTheGroupUntilStorageIsBack) {
   auto fs = OpenOn<FailingWalFileSystem>();

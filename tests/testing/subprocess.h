@@ -35,11 +35,81 @@ inline std::string ReadFileOrEmpty(const std::string& path) {
   return buffer.str();
 }
 
+// What a child's environment holds beyond this process's.
+struct ChildEnvironment {
+  // "NAME=VALUE" entries, replacing this process's of the same name.
+  std::vector<std::string> set;
+  // The name of a variable to set to the child's own pid, as systemd sets
+  // WATCHDOG_PID for a service: only the child knows it before it runs its
+  // program. Empty: none.
+  std::string pid_variable;
+};
+
+// The environment of a child: this process's with `env` applied. The last
+// entry is pid_variable's, its value 20 spaces to be overwritten.
+inline std::vector<std::string> ChildEnvironmentEntries(
+    const ChildEnvironment& env) {
+  std::vector<std::string> entries;
+  auto name_of = [](const std::string& entry) {
+    return entry.substr(0, entry.find('='));
+  };
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    bool replaced = name_of(entry) == env.pid_variable;
+    for (const std::string& set : env.set) {
+      replaced = replaced || name_of(set) == name_of(entry);
+    }
+    if (!replaced) entries.push_back(entry);
+  }
+  entries.insert(entries.end(), env.set.begin(), env.set.end());
+  if (!env.pid_variable.empty()) {
+    entries.push_back(env.pid_variable + "=" + std::string(20, ' '));
+  }
+  return entries;
+}
+
 // Starts `argv` with stdin from `stdin_path` ("" for /dev/null) and stdout
-// and stderr appended to the given files. Returns the pid, or -1.
+// and stderr appended to the given files, its environment this process's
+// with `env` applied. Returns the pid, or -1.
 inline pid_t Spawn(const std::vector<std::string>& argv,
                    const std::string& stdin_path, const std::string& out_path,
-                   const std::string& err_path) {
+                   const std::string& err_path,
+                   const ChildEnvironment& env = {}) {
+  std::vector<std::string> entries = ChildEnvironmentEntries(env);
+  std::vector<char*> envp;
+  for (std::string& entry : entries) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  if (!env.pid_variable.empty()) {
+    // fork, then only async-signal-safe calls until execve: this process
+    // has threads. The pid is written into the entry's room by hand.
+    const int in = ::open(stdin_path.empty() ? "/dev/null" : stdin_path.c_str(),
+                          O_RDONLY | O_CLOEXEC);
+    const int out =
+        ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const int err =
+        ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    char* room = envp[envp.size() - 2] + env.pid_variable.size() + 1;
+    const pid_t pid = (in < 0 || out < 0 || err < 0) ? -1 : fork();
+    if (pid == 0) {
+      char digits[20];
+      int n = 0;
+      for (pid_t own = getpid(); own > 0; own /= 10) {
+        digits[n++] = static_cast<char>('0' + own % 10);
+      }
+      for (int i = 0; i < n; ++i) room[i] = digits[n - 1 - i];
+      room[n] = '\0';
+      if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
+      execve(args[0], args.data(), envp.data());
+      _exit(127);
+    }
+    for (int fd : {in, out, err}) {
+      if (fd >= 0) ::close(fd);
+    }
+    return pid;
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(
@@ -49,11 +119,9 @@ inline pid_t Spawn(const std::vector<std::string>& argv,
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
   pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) {
+  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(),
+                  envp.data()) != 0) {
     pid = -1;
   }
   posix_spawn_file_actions_destroy(&actions);
