@@ -156,7 +156,7 @@ TEST_F(SystemdE2eTest, ReadyOnceServingStatusWithTheHeadStoppingOnSigterm) {
       << "the status says what starting is doing";
 
   const std::string example =
-      std::string(EXAMPLES_DIR) + "/koizumi_kim_summit_2002.json";
+      std::string(EXAMPLES_DIR) + "/secret_talks_2001_2002.json";
   ASSERT_EQ(Annals({"append", example}).exit_code, 0);
   EXPECT_TRUE(notify.WaitFor("STATUS=serving, head position 1", &seen))
       << "the status follows the head";
