@@ -206,6 +206,13 @@ class InteropTest(unittest.TestCase):
         now = self.client.relationship("JPN-PRK")
         self.assertEqual(first.state.event_count, now.state.event_count)
 
+    def test_server_info_names_the_version_and_the_head(self):
+        info = self.client.server_info()
+        self.assertRegex(info.version, r"^\d+\.\d+\.\d+$")
+        self.assertTrue(info.commit)
+        self.assertGreaterEqual(info.head_position, len(list(read_jsonl(SEED))))
+        self.assertTrue(info.writable)
+
     def test_audit_proofs_match_the_signed_head(self):
         head = self.client.tree_head()
         self.assertGreaterEqual(head.tree_size, len(list(read_jsonl(SEED))))

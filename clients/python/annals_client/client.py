@@ -16,6 +16,8 @@ from annals_client._gen.annals.v1 import (
     event_pb2,
     query_pb2,
     query_pb2_grpc,
+    server_info_pb2,
+    server_info_pb2_grpc,
     subscription_pb2,
     subscription_pb2_grpc,
 )
@@ -100,6 +102,7 @@ class Client:
         self._subscriptions = subscription_pb2_grpc.SubscriptionsStub(self._channel)
         self._audit = audit_pb2_grpc.AuditStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._server_info = server_info_pb2_grpc.ServerInfoStub(self._channel)
 
     def close(self) -> None:
         """Closes the connection; calls in progress end with CANCELLED."""
@@ -253,6 +256,12 @@ class Client:
         "SERVING" while appends can succeed, else "NOT_SERVING"."""
         response = self._call(self._health.Check, health_pb2.HealthCheckRequest(service=service))
         return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+
+    def server_info(self) -> server_info_pb2.GetServerInfoResponse:
+        """annalsd's version, commit, start time, head, durability,
+        projection version and whether appends can succeed now."""
+        return self._call(self._server_info.GetServerInfo,
+                          server_info_pb2.GetServerInfoRequest())
 
     # --- Relationships and Admin (proto/annals/v1/query.proto) ---
 

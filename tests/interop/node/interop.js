@@ -36,7 +36,8 @@ const LOADER_OPTIONS = {
 };
 const definition = protoLoader.loadSync(
   ['annals/v1/event_log.proto', 'annals/v1/query.proto',
-    'annals/v1/subscription.proto', 'annals/v1/audit.proto'],
+    'annals/v1/subscription.proto', 'annals/v1/audit.proto',
+    'annals/v1/server_info.proto'],
   LOADER_OPTIONS);
 const v1 = grpc.loadPackageDefinition(definition).annals.v1;
 const credentials = grpc.credentials.createInsecure();
@@ -45,6 +46,7 @@ const relationships = new v1.Relationships(address, credentials);
 const admin = new v1.Admin(address, credentials);
 const subscriptions = new v1.Subscriptions(address, credentials);
 const audit = new v1.Audit(address, credentials);
+const serverInfo = new v1.ServerInfo(address, credentials);
 
 // What no RPC returns as a message, decoded with protobufjs itself: the
 // error model of the trailer, and the stored bytes of audit proofs.
@@ -281,6 +283,14 @@ async function main() {
       be64(treeHead.treeSize), treeHead.rootHash, be64(treeHead.timestampUnixMicros)]);
     assert.equal(signed.length, 68);
     assert.ok(crypto.verify(null, signed, key, treeHead.signature), 'bad tree head signature');
+  });
+
+  await check('ServerInfo.GetServerInfo: the version, the commit and the head', async () => {
+    const info = await unary(serverInfo, 'GetServerInfo', {});
+    assert.match(info.version, /^\d+\.\d+\.\d+$/);
+    assert.ok(info.commit.length > 0);
+    assert.equal(info.headPosition, treeHead.treeSize);
+    assert.equal(info.writable, true);
   });
 
   await check('Admin.CreateBackup: the signed tree head beside the backup', async () => {
