@@ -170,14 +170,17 @@ void ServerMetrics::Watch(const storage::EventLog* log,
         out->push_back(
             {{}, hub == nullptr ? 0.0 : static_cast<double>(hub->subscriptions())});
       });
-  // RocksDB's figures, read once per family of samples (cheap properties).
+  log_ = log;
+  data_dir_ = std::move(data_dir);
+  // The families below read the scrape's one sample (Render).
   using Figures = storage::StorageFigures;
-  auto per_family = [this, log](std::string name, std::string help,
+  auto per_family = [this](std::string name, std::string help,
                                 uint64_t Figures::Family::*field) {
     registry_.AddSampled(
         std::move(name), std::move(help), false, {"cf"},
-        [log, field](Registry::Samples* out) {
-          for (const Figures::Family& f : log->Figures().families) {
+        [this, field](Registry::Samples* out) {
+          render_mu_.AssertHeld();
+          for (const Figures::Family& f : sample_.storage.families) {
             out->push_back({{f.name}, static_cast<double>(f.*field)});
           }
         });
@@ -192,12 +195,13 @@ void ServerMetrics::Watch(const storage::EventLog* log,
              "Bytes RocksDB estimates compaction has to rewrite, per column "
              "family.",
              &Figures::Family::pending_compaction_bytes);
-  auto whole = [this, log](std::string name, std::string help, bool counter,
+  auto whole = [this](std::string name, std::string help, bool counter,
                            double scale, uint64_t Figures::*field) {
     registry_.AddSampled(std::move(name), std::move(help), counter, {},
-                         [log, field, scale](Registry::Samples* out) {
+                         [this, field, scale](Registry::Samples* out) {
+                           render_mu_.AssertHeld();
                            out->push_back(
-                               {{}, static_cast<double>(log->Figures().*field) *
+                               {{}, static_cast<double>(sample_.storage.*field) *
                                         scale});
                          });
   };
@@ -218,24 +222,27 @@ void ServerMetrics::Watch(const storage::EventLog* log,
         &Figures::write_stall_micros);
   registry_.AddSampled("annals_data_dir_size_bytes",
                        "Size of the file system holding the data directory.",
-                       false, {}, [data_dir](Registry::Samples* out) {
+                       false, {}, [this](Registry::Samples* out) {
+                         render_mu_.AssertHeld();
                          out->push_back(
                              {{}, static_cast<double>(
-                                      ReadDiskFigures(data_dir).size_bytes)});
+                                      sample_.disk.size_bytes)});
                        });
   registry_.AddSampled(
       "annals_data_dir_available_bytes",
       "Bytes available on the file system holding the data directory.", false,
-      {}, [data_dir](Registry::Samples* out) {
+      {}, [this](Registry::Samples* out) {
+        render_mu_.AssertHeld();
         out->push_back(
-            {{}, static_cast<double>(ReadDiskFigures(data_dir).available_bytes)});
+            {{}, static_cast<double>(sample_.disk.available_bytes)});
       });
   auto process = [this](std::string name, std::string help, bool counter,
                         auto value) {
     registry_.AddSampled(std::move(name), std::move(help), counter, {},
-                         [value](Registry::Samples* out) {
+                         [this, value](Registry::Samples* out) {
+                           render_mu_.AssertHeld();
                            out->push_back(
-                               {{}, static_cast<double>(value(ReadProcessFigures()))});
+                               {{}, static_cast<double>(value(sample_.process))});
                          });
   };
   process("process_cpu_seconds_total", "User and system CPU time.", true,
@@ -253,6 +260,15 @@ void ServerMetrics::Watch(const storage::EventLog* log,
   process("process_start_time_seconds",
           "Start time of the process since the Unix epoch.", false,
           [](const ProcessFigures& p) { return p.start_time_seconds; });
+}
+
+std::string ServerMetrics::Render() const {
+  absl::MutexLock lock(&render_mu_);
+  if (log_ != nullptr) {
+    sample_ = {log_->Figures(), ReadDiskFigures(data_dir_),
+               ReadProcessFigures()};
+  }
+  return registry_.Render();
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

@@ -13,6 +13,7 @@
 #include "grpcpp/support/server_interceptor.h"
 #include "services/event_log/append_session.h"
 #include "services/metrics/metrics.h"
+#include "services/metrics/process_figures.h"
 #include "services/subscriptions/hub.h"
 #include "storage/event_log.h"
 
@@ -38,8 +39,9 @@ class ServerMetrics final : public storage::LogObserver,
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
   InterceptorFactory();
 
-  // The text of /metrics.
-  std::string Render() const { return registry_.Render(); }
+  // The text of /metrics: takes one sample of RocksDB's figures, the disk
+  // and the process, which every sampled family reads, then renders.
+  std::string Render() const ABSL_LOCKS_EXCLUDED(render_mu_);
 
   // storage::LogObserver
   void GroupWritten(size_t events, absl::Duration projection) override;
@@ -86,6 +88,17 @@ class ServerMetrics final : public storage::LogObserver,
   Histogram* lag_;
   absl::Mutex mu_;
   absl::node_hash_map<std::string, Method> methods_ ABSL_GUARDED_BY(mu_);
+  // Set by Watch.
+  const storage::EventLog* log_ = nullptr;
+  std::string data_dir_;
+  // What the scrape in progress sampled; one scrape at a time.
+  struct Sample {
+    storage::StorageFigures storage;
+    DiskFigures disk;
+    ProcessFigures process;
+  };
+  mutable absl::Mutex render_mu_;
+  mutable Sample sample_ ABSL_GUARDED_BY(render_mu_);
 };
 
 }  // namespace annals::metrics

@@ -64,6 +64,34 @@ class RelationshipServiceTest : public ::testing::Test {
     ASSERT_THAT(client_->Append(append), IsOk());
   }
 
+  // GetRelationship called with `request` as raw bytes; `wire` gets the
+  // answer's bytes as they came.
+  grpc::Status RawGetRelationship(const std::string& request,
+                                  std::string* wire) {
+    grpc::GenericStub generic(server_->InProcessChannel());
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    grpc::Slice slice(request.data(), request.size());
+    grpc::ByteBuffer raw(&slice, 1), answer;
+    absl::Notification done;
+    grpc::Status status;
+    generic.UnaryCall(&context, "/annals.v1.Relationships/GetRelationship",
+                      grpc::StubOptions(), &raw, &answer,
+                      [&](grpc::Status s) {
+                        status = std::move(s);
+                        done.Notify();
+                      });
+    done.WaitForNotification();
+    std::vector<grpc::Slice> slices;
+    if (status.ok() && answer.Dump(&slices).ok()) {
+      for (const grpc::Slice& s : slices) {
+        wire->append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+    }
+    return status;
+  }
+
   void TearDown() override {
     client_.reset();
     server_.reset();
@@ -121,29 +149,10 @@ TEST_F(RelationshipServiceTest, GetRelationshipSendsTheStateOnce) {
   request.set_dyad("JPN-PRK");
   for (const char* read : {"from storage", "kept"}) {
     SCOPED_TRACE(read);
-    grpc::GenericStub generic(server_->InProcessChannel());
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(10));
-    const std::string bytes = request.SerializeAsString();
-    grpc::Slice slice(bytes.data(), bytes.size());
-    grpc::ByteBuffer raw(&slice, 1), answer;
-    absl::Notification done;
-    grpc::Status status;
-    generic.UnaryCall(&context, "/annals.v1.Relationships/GetRelationship",
-                      grpc::StubOptions(), &raw, &answer,
-                      [&](grpc::Status s) {
-                        status = std::move(s);
-                        done.Notify();
-                      });
-    done.WaitForNotification();
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    std::vector<grpc::Slice> slices;
-    ASSERT_TRUE(answer.Dump(&slices).ok());
     std::string wire;
-    for (const grpc::Slice& s : slices) {
-      wire.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
+    const grpc::Status status =
+        RawGetRelationship(request.SerializeAsString(), &wire);
+    ASSERT_TRUE(status.ok()) << status.error_message();
 
     google::protobuf::UnknownFieldSet fields;
     ASSERT_TRUE(fields.ParseFromString(wire));
@@ -239,21 +248,9 @@ TEST_F(RelationshipServiceTest, BadQueriesAreInvalidArgumentNamingTheField) {
   EXPECT_THAT(fields, ElementsAre("dyad"));
 
   // GetRelationship is served raw: bytes that are no request are refused.
-  grpc::GenericStub generic(server_->InProcessChannel());
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   const std::string garbage = "\x0a\xff\xff\xff";  // a length past the end
-  grpc::Slice slice(garbage.data(), garbage.size());
-  grpc::ByteBuffer raw(&slice, 1), answer;
-  absl::Notification done;
-  grpc::Status status;
-  generic.UnaryCall(&context, "/annals.v1.Relationships/GetRelationship",
-                    grpc::StubOptions(), &raw, &answer,
-                    [&](grpc::Status s) {
-                      status = std::move(s);
-                      done.Notify();
-                    });
-  done.WaitForNotification();
+  std::string ignored;
+  const grpc::Status status = RawGetRelationship(garbage, &ignored);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << status.error_message();
 
