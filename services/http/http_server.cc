@@ -41,6 +41,9 @@ Response JsonError(const grpc::Status& status) {
       static_cast<http::status>(HttpStatusOf(status.error_code())), 11);
   response.set(http::field::content_type, "application/json");
   response.body() = StatusJson(status);
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    response.set(http::field::www_authenticate, "Bearer");
+  }
   return response;
 }
 
@@ -58,6 +61,13 @@ std::string PeerOf(const tcp::socket& socket) {
              ? absl::StrCat("ipv4:", address.to_string(), ":", endpoint.port())
              : absl::StrCat("ipv6:[", address.to_string(), "]:",
                             endpoint.port());
+}
+
+// The CORS headers of a response to `origin` (nothing when empty).
+void AllowOrigin(const std::string& origin, http::fields* fields) {
+  if (origin.empty()) return;
+  fields->set(http::field::access_control_allow_origin, origin);
+  fields->set(http::field::vary, "Origin");
 }
 
 // A header value gRPC may carry as metadata: printable ASCII.
@@ -89,6 +99,8 @@ class HttpServer::Impl final : public ConnectionHost {
                   std::function<void(Response)> respond) override;
   void Decorate(const Request& request,
                 http::fields* fields) const override;
+  // The request's Origin when CORS allows it; empty otherwise.
+  std::string AllowedOrigin(const Request& request) const;
   std::shared_ptr<GatewayStream> OpenStream(
       const StreamStart& start, const Caller& caller,
       GatewayStream::MessageHandler on_message,
@@ -282,18 +294,19 @@ absl::StatusOr<std::shared_ptr<ssl::context>> HttpServer::Impl::TlsContext() {
   return tls_;
 }
 
-void HttpServer::Impl::Decorate(const Request& request,
-                                http::fields* fields) const {
+std::string HttpServer::Impl::AllowedOrigin(const Request& request) const {
   const auto origin = request.find(http::field::origin);
-  if (origin == request.end()) return;
+  if (origin == request.end()) return "";
   const absl::string_view value(origin->value().data(), origin->value().size());
   for (const std::string& allowed : options_.cors_origins) {
-    if (allowed == value) {
-      fields->set(http::field::access_control_allow_origin, allowed);
-      fields->set(http::field::vary, "Origin");
-      return;
-    }
+    if (allowed == value) return allowed;
   }
+  return "";
+}
+
+void HttpServer::Impl::Decorate(const Request& request,
+                                http::fields* fields) const {
+  AllowOrigin(AllowedOrigin(request), fields);
 }
 
 ConnectionHost::Answer HttpServer::Impl::Dispatch(
@@ -326,7 +339,12 @@ ConnectionHost::Answer HttpServer::Impl::Dispatch(
         header != request.end()) {
       caller.authorization = std::string(header->value());
     }
-    answer = Api(request, path, query, caller, std::move(respond));
+    answer = Api(request, path, query, caller,
+                 [origin = AllowedOrigin(request),
+                  respond = std::move(respond)](Response response) {
+                   AllowOrigin(origin, &response);
+                   respond(std::move(response));
+                 });
   } else {
     answer.response = File(request, path);
   }
