@@ -24,14 +24,16 @@ function partnersTable(actor, summaries) {
       return h("tr", { "data-dyad": s.dyad },
         h("th", { scope: "row", "data-label": "Partner" },
           h("a", { href: `#/relationship/${s.dyad}` }, partner),
-          " ", h("a", { href: `#/actor/${partner}`, class: "small", "aria-label": `actor page of ${partner}` }, "(actor)")),
+          h("br"), h("a", { href: `#/actor/${partner}`, class: "small" }, `${partner}'s page`)),
         h("td", { class: "num", "data-label": "Events" }, String(num(s.eventCount))),
         h("td", { "data-label": "Index", title: indexSentence(index) },
           index.endYear
             ? h("span", { class: "index-bar" },
               h("span", { class: "bar-track", "aria-hidden": "true" },
                 h("span", { class: `bar ${mean >= 0 ? "up" : "down"}`, style: `width:${Math.abs(mean) / 2}%;${mean >= 0 ? "left:50%" : `left:${50 - Math.abs(mean) / 2}%`}` })),
-              h("strong", {}, score(mean)), h("span", { class: "small" }, ` ${indexWindow(index)}, ${plural(num(index.eventCount), "event")}`))
+              h("strong", {}, score(mean)),
+              h("span", { class: "small" }, h("span", { class: "nowrap" }, indexWindow(index)), ", ",
+                h("span", { class: "nowrap" }, plural(num(index.eventCount), "event"))))
             : h("span", { class: "muted" }, "none")),
         h("td", { "data-label": "Last event" }, s.lastEvent
           ? [h("span", { class: "date" }, formatOccurred(s.lastEvent.occurred)), " ", s.lastEvent.summary] : "none"));

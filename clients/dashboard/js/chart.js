@@ -72,6 +72,9 @@ function plot(holder, options, data) {
   };
 }
 
+// Axis steps for counts: whole numbers only.
+const COUNT_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+
 const utc = (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
 
 // A figure: the chart (an image to assistive technology, described by the
@@ -140,7 +143,7 @@ export function monthlyChart(container, id, series, title) {
     axes: [
       { stroke: "#1f2933", grid: { stroke: "#e4e7eb" } },
       { scale: "y", label: "mean score", stroke: "#1f2933", grid: { stroke: "#e4e7eb" } },
-      { scale: "n", side: 1, label: "events", stroke: "#52606d", grid: { show: false } },
+      { scale: "n", side: 1, label: "events", stroke: "#52606d", grid: { show: false }, incrs: COUNT_INCREMENTS },
     ],
     series: [
       { label: "month", value: (u, v) => (v === null ? "" : monthLabel(utc(v).getFullYear(), utc(v).getMonth() + 1)) },
@@ -190,7 +193,7 @@ export function yearlyBars(container, id, years, title) {
     scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] }, y: { range: (u, min, max) => [0, Math.max(2, max + 1)] } },
     axes: [
       { stroke: "#1f2933", grid: { show: false }, values: (u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : "")) },
-      { label: "events", stroke: "#1f2933", grid: { stroke: "#e4e7eb" } },
+      { label: "events", stroke: "#1f2933", grid: { stroke: "#e4e7eb" }, incrs: COUNT_INCREMENTS },
     ],
     series: [
       { label: "year" },
