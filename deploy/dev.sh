@@ -29,6 +29,7 @@ readonly PACKAGES=(
   prometheus  # tests: promtool and a real Prometheus scraping annalsd
   libsystemd-dev  # sd_notify: readiness, status and the watchdog
   nlohmann-json3-dev  # annalsd's JSON log lines (log/)
+  chromium chromium-driver python3-selenium  # tests/e2e: the dashboard in a real browser
 )
 
 # is_installed PACKAGE: dpkg has it; for nodejs and npm, their command is
