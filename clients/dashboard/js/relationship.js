@@ -73,9 +73,12 @@ export function renderRelationship(main, dyadParam, params) {
   const fresh = new Set(); // event ids recorded live, highlighted on the next load
 
   const page = h("div", { id: "relationship-page", "data-state": "loading", "data-dyad": dyad });
-  const [a, b] = dyad.split("-");
-  const heading = h("h1", { tabindex: "-1" },
-    b ? [h("a", { href: `#/actor/${a}` }, a), " \u2013 ", h("a", { href: `#/actor/${b}` }, b)] : dyad);
+  const heading = h("h1", { tabindex: "-1" });
+  const showHeading = () => {
+    const [a, b] = dyad.split("-");
+    replace(heading, b ? [h("a", { href: `#/actor/${a}` }, a), " \u2013 ", h("a", { href: `#/actor/${b}` }, b)] : dyad);
+  };
+  showHeading();
 
   // Point in time.
   const asOfDate = h("input", { id: "asof-date", name: "asOfDate", type: "text", inputmode: "numeric", autocomplete: "off", placeholder: "YYYY-MM" });
@@ -161,8 +164,8 @@ export function renderRelationship(main, dyadParam, params) {
     });
   });
 
-  replace(page,
-    heading, timeForm, timeNote, feed,
+  const pageError = h("div");
+  const panels = h("div", {},
     h("div", { class: "grid" },
       section("summary-panel", "Index and counts", summary),
       section("meeting-panel", "Last meeting", meeting)),
@@ -175,6 +178,7 @@ export function renderRelationship(main, dyadParam, params) {
       section("statements-panel", "Recent statements", statements),
       section("policies-panel", "Policy changes", policies)),
     section("timeline-panel", "Timeline", filterForm, timelineBox));
+  replace(page, heading, timeForm, timeNote, feed, pageError, panels);
   replace(main, page);
 
   function navigate(next) {
@@ -220,6 +224,28 @@ export function renderRelationship(main, dyadParam, params) {
     return `Now: everything the log holds (head position ${head}).`;
   }
 
+  // Draws the panels of a GetRelationship answer.
+  function showState(response, current, corrected) {
+    const state = response.state || {};
+    if (state.dyad && state.dyad !== dyad) {
+      // Another spelling of the dyad ("PRK-JPN"): show the canonical one.
+      dyad = state.dyad;
+      page.dataset.dyad = dyad;
+      showHeading();
+      history.replaceState(null, "", hashFor(dyad, current));
+    }
+    document.title = `${dyad.replace("-", "\u2013")} \u2014 annals`;
+    replace(summary, summaryPanel(response));
+    replace(meeting, meetingPanel(state));
+    replace(resolutions, resolutionsPanel(state));
+    replace(agreements, agreementsPanel(state));
+    replace(sanctions, sanctionsPanel(state));
+    replace(statements, statementsPanel(state));
+    replace(policies, policiesPanel(state));
+    showTags(state.tags || []);
+    timeNote.textContent = describeTime(response, corrected);
+  }
+
   // Fetches the state and both timelines for the current view and draws
   // every panel. Later calls win over earlier ones still in flight.
   async function load() {
@@ -244,32 +270,18 @@ export function renderRelationship(main, dyadParam, params) {
     if (closed || mine !== generation) return;
 
     if (stateResult.status === "rejected") {
-      const box = errorBox(stateResult.reason, `the relationship ${dyad}`);
-      for (const el of [summary, meeting, resolutions, agreements, sanctions, statements, policies]) replace(el);
-      replace(summary, box);
+      // Nothing of the view can be shown: say why, in place of the panels.
+      replace(pageError, errorBox(stateResult.reason, `the relationship ${dyad}`));
+      panels.hidden = true;
       timeNote.textContent = "";
-    } else {
-      const response = stateResult.value;
-      const state = response.state || {};
-      if (state.dyad && state.dyad !== dyad) {
-        // Another spelling of the dyad ("PRK-JPN"): show the canonical one.
-        dyad = state.dyad;
-        page.dataset.dyad = dyad;
-        history.replaceState(null, "", hashFor(dyad, current));
-      }
-      document.title = `${dyad.replace("-", "\u2013")} \u2014 annals`;
-      replace(summary, summaryPanel(response));
-      replace(meeting, meetingPanel(state));
-      replace(resolutions, resolutionsPanel(state));
-      replace(agreements, agreementsPanel(state));
-      replace(sanctions, sanctionsPanel(state));
-      replace(statements, statementsPanel(state));
-      replace(policies, policiesPanel(state));
-      showTags(state.tags || []);
-      const corrected = chartResult.status === "fulfilled" && position !== null
-        ? keep(chartResult.value.items).filter((e) => num(e.amendedAt) > position).length : 0;
-      timeNote.textContent = describeTime(response, corrected);
+      page.dataset.state = "ready";
+      return;
     }
+    replace(pageError);
+    panels.hidden = false;
+    const corrected = chartResult.status === "fulfilled" && position !== null
+      ? keep(chartResult.value.items).filter((e) => num(e.amendedAt) > position).length : 0;
+    showState(stateResult.value, current, corrected);
 
     if (chart) chart.destroy();
     chart = null;
