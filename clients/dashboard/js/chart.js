@@ -1,5 +1,5 @@
 // Charts: the monthly cooperation-conflict series of a timeline (uPlot,
-// vendor/uPlot.iife.min.js, loaded as the global `uPlot`), counts per
+// vendor/uPlot/uPlot.iife.min.js, loaded as the global `uPlot`), counts per
 // year, and the overview's sparklines (inline SVG). Every chart comes with
 // a text alternative: a sentence describing it and its data as a table.
 //

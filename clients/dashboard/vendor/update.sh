@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Fetches the pinned uPlot release from the npm registry, checks it against
 # the registry's sha512 integrity, and copies the files the dashboard uses
-# into this directory. Run it after changing UPLOT_VERSION; commit the
+# into uPlot/. Run it after changing UPLOT_VERSION; commit the
 # result. Needs npm and openssl.
 #
 #   clients/dashboard/vendor/update.sh
 set -euo pipefail
 
 readonly UPLOT_VERSION=1.6.32
-readonly VENDOR_DIR="$(cd "$(dirname "$0")" && pwd)"
+readonly VENDOR_DIR="$(cd "$(dirname "$0")" && pwd)/uPlot"
 
 # expected_integrity: the "sha512-BASE64" the registry publishes for the
 # pinned version.
@@ -41,9 +41,10 @@ main() {
   fi
 
   tar -xzf "$work/$tarball" -C "$work"
+  mkdir -p "$VENDOR_DIR"
   install -m 0644 "$work/package/dist/uPlot.iife.min.js" "$VENDOR_DIR/uPlot.iife.min.js"
   install -m 0644 "$work/package/dist/uPlot.min.css" "$VENDOR_DIR/uPlot.min.css"
-  install -m 0644 "$work/package/LICENSE" "$VENDOR_DIR/uPlot.LICENSE"
+  install -m 0644 "$work/package/LICENSE" "$VENDOR_DIR/LICENSE"
   echo "uplot@${UPLOT_VERSION} ${expected}" >"$VENDOR_DIR/VERSION"
   echo "update.sh: uplot@${UPLOT_VERSION} copied into $VENDOR_DIR"
 }
