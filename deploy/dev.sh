@@ -29,6 +29,7 @@ readonly PACKAGES=(
   prometheus  # tests: promtool and a real Prometheus scraping annalsd
   libsystemd-dev  # sd_notify: readiness, status and the watchdog
   nlohmann-json3-dev  # annalsd's JSON log lines (log/)
+  libboost-dev  # Boost.Beast: annalsd's HTTP/JSON gateway and event streams
   chromium chromium-driver python3-selenium  # tests/e2e: the dashboard in a real browser
 )
 
@@ -69,7 +70,9 @@ run() {
   build annalsd annals
   local data_dir="${ANNALS_DATA_DIR:-annals-data}"
   local listen="${ANNALS_LISTEN:-127.0.0.1:7465}"
-  "$BUILD_DIR/bin/annalsd" --listen "$listen" --data-dir "$data_dir" &
+  local http_listen="${ANNALS_HTTP_LISTEN:-127.0.0.1:7466}"
+  "$BUILD_DIR/bin/annalsd" --listen "$listen" --http-listen "$http_listen" \
+    --data-dir "$data_dir" &
   local pid=$!
   trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM
   local annals=("$BUILD_DIR/bin/annals" --server "$listen")
@@ -85,6 +88,8 @@ run() {
   cat <<MSG
 
 annalsd is serving on $listen with its log in $data_dir (Ctrl-C stops it).
+The dashboard: http://$http_listen/
+The JSON API:  curl http://$http_listen/v1/relationships/JPN-PRK
 Try, in another terminal:
   $BUILD_DIR/bin/annals health
   $BUILD_DIR/bin/annals append clients/examples/events.jsonl --stream examples

@@ -14,6 +14,7 @@
 #include "clients/cli/cli_common.h"
 #include "clients/cli/export.h"
 #include "clients/cli/relationship_format.h"
+#include "proto/date_text.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/rpc_status.h"
 #include "services/audit/signer.h"
@@ -253,7 +254,7 @@ int ReplayCommand(Client&, const std::vector<char*>& args,
     }
     point.to_position = position;
   } else {
-    absl::StatusOr<v1::Date> date = ParseDateFlag("--to-date", to_date);
+    absl::StatusOr<v1::Date> date = ParseDateText("--to-date", to_date);
     if (!date.ok()) return UsageError(std::string(date.status().message()));
     point.to_date = *date;
   }

@@ -18,6 +18,7 @@
 #include "clients/cli/cli_common.h"
 #include "clients/cli/relationship_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "proto/date_text.h"
 #include "proto/rpc_status.h"
 
 ABSL_FLAG(std::string, as_of, "",
@@ -61,54 +62,7 @@ int32_t PageSize(uint64_t limit, uint64_t printed) {
       limit == 0 ? kMaxPageSize : std::min(kMaxPageSize, limit - printed));
 }
 
-// True when `text` is exactly `digits` decimal digits.
-bool IsDigits(absl::string_view text, size_t digits) {
-  return text.size() == digits &&
-         std::all_of(text.begin(), text.end(),
-                     [](char c) { return c >= '0' && c <= '9'; });
-}
-
-int DaysInMonth(int year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
-                                  31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : kDays[month - 1];
-}
-
 }  // namespace
-
-absl::StatusOr<v1::Date> ParseDateFlag(absl::string_view flag,
-                                       absl::string_view value) {
-  const std::vector<absl::string_view> parts = absl::StrSplit(value, '-');
-  const auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        flag, " must be a date YYYY, YYYY-MM or YYYY-MM-DD, got '", value, "'",
-        why.empty() ? "" : absl::StrCat(" (", why, ")")));
-  };
-  if (parts.size() > 3 || !IsDigits(parts[0], 4) ||
-      (parts.size() > 1 && !IsDigits(parts[1], 2)) ||
-      (parts.size() > 2 && !IsDigits(parts[2], 2))) {
-    return bad("");
-  }
-  v1::Date date;
-  int number = 0;
-  (void)absl::SimpleAtoi(parts[0], &number);
-  if (number < 1) return bad("no year 0");
-  date.set_year(number);
-  if (parts.size() > 1) {
-    (void)absl::SimpleAtoi(parts[1], &number);
-    if (number < 1 || number > 12) return bad("no such month");
-    date.set_month(number);
-  }
-  if (parts.size() > 2) {
-    (void)absl::SimpleAtoi(parts[2], &number);
-    if (number < 1 || number > DaysInMonth(date.year(), date.month())) {
-      return bad("no such day");
-    }
-    date.set_day(number);
-  }
-  return date;
-}
 
 absl::StatusOr<std::string> DyadOf(const std::vector<std::string>& args) {
   if (args.size() == 2) {
@@ -135,7 +89,7 @@ absl::StatusOr<v1::GetRelationshipRequest> MakeGetRelationshipRequest(
   v1::GetRelationshipRequest request;
   request.set_dyad(*dyad);
   if (!as_of.empty()) {
-    absl::StatusOr<v1::Date> date = ParseDateFlag("--as-of", as_of);
+    absl::StatusOr<v1::Date> date = ParseDateText("--as-of", as_of);
     if (!date.ok()) return date.status();
     *request.mutable_as_of_date() = *date;
   } else if (!as_of_position.empty()) {
@@ -187,12 +141,12 @@ absl::StatusOr<v1::QueryTimelineRequest> MakeQueryTimelineRequest(
     request.set_dyad(*dyad);
   }
   if (!filters.from.empty()) {
-    absl::StatusOr<v1::Date> from = ParseDateFlag("--from", filters.from);
+    absl::StatusOr<v1::Date> from = ParseDateText("--from", filters.from);
     if (!from.ok()) return from.status();
     *request.mutable_from() = *from;
   }
   if (!filters.to.empty()) {
-    absl::StatusOr<v1::Date> to = ParseDateFlag("--to", filters.to);
+    absl::StatusOr<v1::Date> to = ParseDateText("--to", filters.to);
     if (!to.ok()) return to.status();
     *request.mutable_to() = *to;
   }

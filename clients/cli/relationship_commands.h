@@ -62,12 +62,6 @@ int AdminCommand(Client& client, const std::vector<char*>& args,
 
 // --- The parts of the commands, testable without flags or a server. ---
 
-// The date `value` of flag `flag` ("--as-of"): YYYY, YYYY-MM or YYYY-MM-DD
-// with a real month and day (1 <= year <= 9999). INVALID_ARGUMENT naming
-// the flag and the accepted forms otherwise.
-absl::StatusOr<v1::Date> ParseDateFlag(absl::string_view flag,
-                                       absl::string_view value);
-
 // The dyad named by positional arguments: "A B" or "A-B" -> "A-B" in
 // upper case ("jpn prk" is "JPN-PRK"; the server checks the codes and sorts
 // them). INVALID_ARGUMENT for

@@ -1,9 +1,13 @@
 #include "services/auth/call_access.h"
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/security/auth_context.h"
@@ -15,9 +19,42 @@ absl::string_view View(grpc::string_ref ref) {
   return absl::string_view(ref.data(), ref.size());
 }
 
-// The subject of the call's verified client certificate: its common name,
-// else its first subject alternative name; empty without one.
-std::string CertificateSubject(const grpc::ServerContextBase& context) {
+std::optional<absl::string_view> Header(
+    const grpc::ServerContextBase& context, absl::string_view name) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(grpc::string_ref(name.data(), name.size()));
+  if (it == metadata.end()) return std::nullopt;
+  return View(it->second);
+}
+
+}  // namespace
+
+std::string NewGatewayKey() {
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof(key)) != 1) return "";
+  return absl::BytesToHexString(absl::string_view(
+      reinterpret_cast<const char*>(key), sizeof(key)));
+}
+
+std::optional<std::string> CallAccess::Sealed(
+    const grpc::ServerContextBase& context, absl::string_view header) const {
+  if (gateway_key_.empty()) return std::nullopt;
+  std::optional<absl::string_view> seal = Header(context, kGatewayKeyHeader);
+  if (!seal.has_value() || seal->size() != gateway_key_.size() ||
+      CRYPTO_memcmp(seal->data(), gateway_key_.data(), seal->size()) != 0) {
+    return std::nullopt;
+  }
+  std::optional<absl::string_view> value = Header(context, header);
+  if (!value.has_value()) return std::nullopt;
+  return std::string(*value);
+}
+
+std::string CallAccess::CertificateSubject(
+    const grpc::ServerContextBase& context) const {
+  if (std::optional<std::string> forwarded =
+          Sealed(context, kGatewaySubjectHeader)) {
+    return *forwarded;
+  }
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) return "";
   for (const char* property :
@@ -28,10 +65,18 @@ std::string CertificateSubject(const grpc::ServerContextBase& context) {
   return "";
 }
 
-}  // namespace
+std::string CallAccess::Connection(
+    const grpc::ServerContextBase& context) const {
+  if (std::optional<std::string> forwarded =
+          Sealed(context, kGatewayPeerHeader)) {
+    return *forwarded;
+  }
+  return context.peer();
+}
 
-std::string PeerAddress(const grpc::ServerContextBase& context) {
-  std::string peer = context.peer();
+std::string CallAccess::PeerAddress(
+    const grpc::ServerContextBase& context) const {
+  std::string peer = Connection(context);
   if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:")) {
     peer.resize(peer.rfind(':'));
   }
@@ -39,7 +84,7 @@ std::string PeerAddress(const grpc::ServerContextBase& context) {
 }
 
 std::string CallAccess::WithoutAuthentication(
-    const grpc::ServerContextBase& context, absl::string_view peer) {
+    const grpc::ServerContextBase& context, absl::string_view peer) const {
   const std::string subject = CertificateSubject(context);
   return subject.empty() ? absl::StrCat("anonymous@", peer)
                          : absl::StrCat("cert:", subject);
@@ -47,12 +92,10 @@ std::string CallAccess::WithoutAuthentication(
 
 Presented CallAccess::PresentedBy(const grpc::ServerContextBase& context,
                                   absl::string_view peer,
-                                  std::string* subject) {
+                                  std::string* subject) const {
   Presented presented;
-  const auto& metadata = context.client_metadata();
-  if (auto it = metadata.find("authorization"); it != metadata.end()) {
-    presented.authorization = View(it->second);
-  } else {
+  presented.authorization = Header(context, "authorization");
+  if (!presented.authorization.has_value()) {
     *subject = CertificateSubject(context);
   }
   presented.certificate_subject = *subject;

@@ -369,7 +369,8 @@ AppendSessions::Open(grpc::CallbackServerContext* context) {
       access_->Check(*context, "/annals.v1.EventLog/AppendSession");
   auto* reactor = new Reactor(this, principal.ok() ? principal->name : "");
   reactor->Start(principal.ok()
-                     ? admission_->OpenStream(context->peer(), principal->name)
+                     ? admission_->OpenStream(access_->Connection(*context),
+                                              principal->name)
                      : principal.status());
   return reactor;
 }

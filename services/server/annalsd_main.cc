@@ -25,6 +25,7 @@
 #include "services/admin/backup.h"
 #include "log/log.h"
 #include "services/auth/authenticator.h"
+#include "services/http/http_server.h"
 #include "services/metrics/http_endpoint.h"
 #include "services/metrics/server_metrics.h"
 #include "services/relationships/projector.h"
@@ -145,6 +146,23 @@ ABSL_FLAG(std::string, metrics_listen, "",
 ABSL_FLAG(std::string, metrics_port_file, "",
           "When set, write the metrics endpoint's bound port to this file "
           "(for --metrics-listen HOST:0).");
+ABSL_FLAG(std::string, http_listen, "",
+          "Serve the HTTP/JSON API, server-sent events and the dashboard on "
+          "HOST:PORT, e.g. 127.0.0.1:7466; empty: no HTTP. Like --listen, an "
+          "address beyond loopback needs --tls-cert (HTTP then speaks HTTPS "
+          "with the same certificate, client CAs and tokens as gRPC) or "
+          "--allow-insecure-listen.");
+ABSL_FLAG(std::string, http_port_file, "",
+          "When set, write the HTTP port to this file (for --http-listen "
+          "HOST:0).");
+ABSL_FLAG(std::string, http_assets, "",
+          "Serve the dashboard from this directory instead of the copy built "
+          "into annalsd (for working on clients/dashboard).");
+ABSL_FLAG(std::vector<std::string>, http_cors_origin, {},
+          "Origins whose pages may call the HTTP API from a browser, "
+          "comma-separated (https://dash.example.org); default none.");
+ABSL_FLAG(absl::Duration, http_heartbeat, absl::Seconds(15),
+          "How often an open event stream gets a heartbeat comment.");
 ABSL_FLAG(std::string, restore_from, "",
           "Before serving, restore the newest backup of this directory (see "
           "annals admin backup) into --data-dir, which must be missing or "
@@ -359,10 +377,13 @@ int main(int argc, char** argv) {
                           absl::GetFlag(FLAGS_listen), security->tls != nullptr,
                           absl::GetFlag(FLAGS_allow_insecure_listen))
                     : security.status();
-  if (secure.ok() && !metrics_listen.empty()) {
-    secure = annals::services::CheckListenSecurity(
-        metrics_listen, security->tls != nullptr,
-        absl::GetFlag(FLAGS_allow_insecure_listen));
+  for (const std::string& listen :
+       {metrics_listen, absl::GetFlag(FLAGS_http_listen)}) {
+    if (secure.ok() && !listen.empty()) {
+      secure = annals::services::CheckListenSecurity(
+          listen, security->tls != nullptr,
+          absl::GetFlag(FLAGS_allow_insecure_listen));
+    }
   }
   if (!secure.ok()) return BadFlag(secure.message());
 
@@ -505,6 +526,43 @@ int main(int argc, char** argv) {
          {"port", metrics_endpoint->port()},
          {"scheme", security->tls != nullptr ? "https" : "http"}});
   }
+  // So does HTTP.
+  std::unique_ptr<annals::http::HttpServer> http;
+  if (!absl::GetFlag(FLAGS_http_listen).empty()) {
+    annals::http::HttpOptions http_options;
+    http_options.listen = absl::GetFlag(FLAGS_http_listen);
+    http_options.tls = security->tls.get();
+    http_options.allow_insecure_listen = options.allow_insecure_listen;
+    http_options.cors_origins = absl::GetFlag(FLAGS_http_cors_origin);
+    http_options.assets_dir = absl::GetFlag(FLAGS_http_assets);
+    http_options.heartbeat = absl::GetFlag(FLAGS_http_heartbeat);
+    annals::services::Server::GatewayChannel gateway = (*server)->Gateway();
+    absl::StatusOr<std::unique_ptr<annals::http::HttpServer>> started =
+        annals::http::HttpServer::Start(http_options, gateway.channel,
+                                        gateway.key);
+    if (!started.ok()) {
+      annals::log::Error("start_failed",
+                         {{"error", started.status().message()}});
+      return 1;
+    }
+    http = *std::move(started);
+    const std::string http_port_file = absl::GetFlag(FLAGS_http_port_file);
+    if (!http_port_file.empty() &&
+        !WritePortFile(http_port_file, http->port())) {
+      annals::log::Error(
+          "start_failed",
+          {{"error",
+            absl::StrCat("cannot write --http-port-file ", http_port_file)}});
+      return 1;
+    }
+    annals::log::Info(
+        "http_listening",
+        {{"address", http_options.listen},
+         {"port", http->port()},
+         {"scheme", security->tls != nullptr ? "https" : "http"},
+         {"dashboard", http_options.assets_dir.empty() ? "built in"
+                                                        : http_options.assets_dir}});
+  }
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
     annals::log::Error(
@@ -549,6 +607,9 @@ int main(int argc, char** argv) {
                      {"grace_ms", annals::log::Milliseconds(grace)}});
   notifier.Stopping(absl::StrCat("stopping on SIG", reason));
   const auto draining = std::chrono::steady_clock::now();
+  // HTTP first: it ends its event streams and waits for its calls, which
+  // the gRPC server still answers.
+  http.reset();
   (*server)->Shutdown(grace);
   metrics_endpoint.reset();
   server->reset();

@@ -51,7 +51,8 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
                SubscriptionHub* hub)
     : log_(log),
       hub_(hub),
-      access_(options.authenticator),
+      gateway_key_(auth::NewGatewayKey()),
+      access_(options.authenticator, gateway_key_),
       admission_(options.admission),
       event_log_service_(log, options.limits, options.append_session,
                          &access_, &admission_),
@@ -181,6 +182,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 
 std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+Server::GatewayChannel Server::Gateway() {
+  return GatewayChannel{InProcessChannel(), gateway_key_};
 }
 
 void Server::Shutdown(absl::Duration deadline) {

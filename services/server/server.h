@@ -107,6 +107,15 @@ class Server {
   // A channel to this server that bypasses the network.
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
+  // The HTTP gateway's way in (services/http): an in-process channel, and
+  // the key that seals the calls it makes for its clients
+  // (auth::CallAccess).
+  struct GatewayChannel {
+    std::shared_ptr<grpc::Channel> channel;
+    std::string key;
+  };
+  GatewayChannel Gateway();
+
   // Graceful shutdown: reports NOT_SERVING, ends every subscription with
   // UNAVAILABLE, ends every append session with UNAVAILABLE once it has
   // answered the requests it read, stops taking new calls, lets calls in
@@ -122,6 +131,7 @@ class Server {
 
   storage::EventLog* const log_;
   SubscriptionHub* const hub_;  // may be null
+  const std::string gateway_key_;
   const auth::CallAccess access_;
   // Whether appends can succeed (storage::EventLog::WatchWritable).
   std::atomic<bool> writable_{true};

@@ -12,14 +12,6 @@
 
 namespace annals::services {
 
-// What the files held when last read and checked.
-struct TlsCredentials::Pem {
-  std::string cert;
-  std::string key;
-  std::string client_ca;
-  std::string subject;
-};
-
 namespace {
 
 using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
@@ -148,6 +140,11 @@ absl::Status TlsCredentials::Reload() {
 
 std::shared_ptr<grpc::ServerCredentials> TlsCredentials::ServerCredentials() {
   return credentials_;
+}
+
+std::shared_ptr<const TlsCredentials::Pem> TlsCredentials::pem() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
 }
 
 std::string TlsCredentials::subject() const {

@@ -56,8 +56,17 @@ class TlsCredentials {
   // The subject of the server certificate in use (for logs).
   std::string subject() const ABSL_LOCKS_EXCLUDED(mu_);
 
- // What the files held when last read and checked (tls_credentials.cc).
-  struct Pem;
+  // What the files held when last read and checked: the PEM text of the
+  // certificate chain, the key and the client CAs (empty when clients are
+  // not asked for a certificate), and the certificate's subject. A new
+  // object after each successful Reload. Thread-safe.
+  struct Pem {
+    std::string cert;
+    std::string key;
+    std::string client_ca;
+    std::string subject;
+  };
+  std::shared_ptr<const Pem> pem() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   explicit TlsCredentials(const TlsFiles& files);
@@ -72,7 +81,7 @@ class TlsCredentials {
   const TlsFiles files_;
 
   mutable absl::Mutex mu_;
-  std::unique_ptr<Pem> current_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Pem> current_ ABSL_GUARDED_BY(mu_);
   // Set by Load and Reload, taken by the next Fetch.
   bool changed_ ABSL_GUARDED_BY(mu_) = true;
   std::shared_ptr<grpc::ServerCredentials> credentials_;

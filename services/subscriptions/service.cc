@@ -652,7 +652,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
   const size_t max_batch = std::clamp<size_t>(
       request->max_events_per_message(), 1, kMaxEventsPerMessage);
   absl::StatusOr<Admission::Ticket> stream =
-      admission_->OpenStream(context->peer(), principal->name);
+      admission_->OpenStream(access_->Connection(*context), principal->name);
   if (!stream.ok()) return new RefusedReactor(stream.status());
   auto* reactor = new SubscribeReactor(hub_, *std::move(stream),
                                        std::move(filter), next, max_batch);
@@ -679,7 +679,7 @@ SubscriptionService::WatchRelationship(
     return new RefusedReactor(rpc::InvalidArgument({{"dyad", problem}}));
   }
   absl::StatusOr<Admission::Ticket> stream =
-      admission_->OpenStream(context->peer(), principal->name);
+      admission_->OpenStream(access_->Connection(*context), principal->name);
   if (!stream.ok()) return new RefusedReactor(stream.status());
   auto* reactor = new WatchReactor(hub_, *std::move(stream), dyad);
   reactor->Start();

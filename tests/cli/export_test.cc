@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "proto/date_text.h"
 #include "rocksdb/db.h"
 #include "services/model/projection.h"
 #include "services/server/server.h"
@@ -331,7 +332,7 @@ TEST_F(ExportTest, ReplayEqualsTheServerAtPositionsAndDates) {
   for (const char* date : {"2002", "2002-09", "2014-05-28", "2018-06", "2019-04-01",
                            "2030"}) {
     ReplayPoint point;
-    auto parsed = ParseDateFlag("--to-date", date);
+    auto parsed = ParseDateText("--to-date", date);
     ASSERT_THAT(parsed, IsOk());
     point.to_date = *parsed;
     auto states = Replay(verified->events, point);

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "proto/date_text.h"
 #include "tests/testing/status_matchers.h"
 
 namespace annals {
@@ -30,23 +31,23 @@ using ::testing::StartsWith;
 
 // --- Dates ---
 
-TEST(ParseDateFlagTest, YearMonthOrDay) {
-  ANNALS_ASSERT_OK_AND_ASSIGN(v1::Date year, ParseDateFlag("--from", "2018"));
+TEST(ParseDateTextTest, YearMonthOrDay) {
+  ANNALS_ASSERT_OK_AND_ASSIGN(v1::Date year, ParseDateText("--from", "2018"));
   EXPECT_EQ(year.year(), 2018);
   EXPECT_EQ(year.month(), 0);
-  ANNALS_ASSERT_OK_AND_ASSIGN(v1::Date month, ParseDateFlag("--to", "2019-06"));
+  ANNALS_ASSERT_OK_AND_ASSIGN(v1::Date month, ParseDateText("--to", "2019-06"));
   EXPECT_EQ(month.month(), 6);
   EXPECT_EQ(month.day(), 0);
   ANNALS_ASSERT_OK_AND_ASSIGN(v1::Date day,
-                              ParseDateFlag("--as-of", "2020-02-29"));
+                              ParseDateText("--as-of", "2020-02-29"));
   EXPECT_EQ(day.day(), 29);
 }
 
-TEST(ParseDateFlagTest, MalformedDatesNameTheFlag) {
+TEST(ParseDateTextTest, MalformedDatesNameTheFlag) {
   for (const char* bad :
        {"", "19", "2019-6", "2019-13", "2019-00", "2019-02-29", "2019-04-31",
         "0000", "2019-03-01-02", "2019/03", "march", "2019-03-"}) {
-    EXPECT_THAT(ParseDateFlag("--as-of", bad),
+    EXPECT_THAT(ParseDateText("--as-of", bad),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          HasSubstr("--as-of must be a date")))
         << bad;
