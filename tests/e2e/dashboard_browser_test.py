@@ -225,7 +225,11 @@ def check_overview(run):
 
 
 def check_chart(run):
-    run.find(f'#relationships tbody tr[data-dyad="{DYAD}"] a').click()
+    link = run.find(f'#relationships tbody tr[data-dyad="{DYAD}"] a')
+    if link is not None:
+        link.click()
+    else:  # check 1 failed: go to the page directly, to check the rest
+        run.driver.get(run.server.http_base + f"#/relationship/{DYAD}")
     run.wait(lambda d: d.current_url.endswith(f"#/relationship/{DYAD}"), "the link to the page")
     run.page_ready()
     canvas = run.wait(lambda d: run.find("#monthly-chart .uplot canvas"), "uPlot's canvas")
@@ -414,9 +418,12 @@ def main():
                 note = check()
                 run.collect_console()
                 print(f"ok {number} - {title} ({time.monotonic() - t0:.2f} s): {note}", flush=True)
-            except (CheckFailed, WebDriverException, RuntimeError, OSError) as err:
+            except Exception as err:  # a failed check; the next ones still run
                 failures += 1
                 reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                if not isinstance(err, CheckFailed):
+                    reason = f"{type(err).__name__}: {reason}"
+
                 print(f"FAIL {number} - {title} ({time.monotonic() - t0:.2f} s): {reason}", flush=True)
                 try:
                     run.screenshot(f"failure-{number}", full_page=False)

@@ -61,13 +61,16 @@ export function renderActor(main, actorParam) {
   const partners = h("div", {}, loading("the relationships"));
   const chartBox = h("div", {}, loading("the events"));
   const recent = h("div");
+  const pageError = h("div");
+  const panels = h("div", {},
+    section("partners-panel", "Relationships and index against each partner", partners),
+    section("years-panel", "Events per year", chartBox),
+    section("recent-panel", "Latest events", recent));
   replace(page,
     h("h1", { tabindex: "-1" }, actor),
     h("p", { class: "lede" }, `The relationships of ${actor} and its events, `,
       h("a", { href: `#/?actor=${encodeURIComponent(actor)}` }, "or its rows in the overview"), "."),
-    section("partners-panel", "Relationships and index against each partner", partners),
-    section("years-panel", "Events per year", chartBox),
-    section("recent-panel", "Latest events", recent));
+    pageError, panels);
   replace(main, page);
   document.title = `${actor} \u2014 annals`;
 
@@ -80,12 +83,17 @@ export function renderActor(main, actorParam) {
     ]);
     if (closed || mine !== generation) return;
     if (listResult.status === "rejected") {
-      replace(partners, errorBox(listResult.reason, `the relationships of ${actor}`));
-    } else {
-      replace(partners, partnersTable(actor, listResult.value));
-      for (const row of partners.querySelectorAll("tr[data-dyad]")) {
-        if (fresh.has(row.dataset.dyad)) highlight(row);
-      }
+      // The timeline fails for the same reason (an unknown actor): say it once.
+      replace(pageError, errorBox(listResult.reason, `the relationships of ${actor}`));
+      panels.hidden = true;
+      page.dataset.state = "ready";
+      return;
+    }
+    replace(pageError);
+    panels.hidden = false;
+    replace(partners, partnersTable(actor, listResult.value));
+    for (const row of partners.querySelectorAll("tr[data-dyad]")) {
+      if (fresh.has(row.dataset.dyad)) highlight(row);
     }
     if (chart) chart.destroy();
     chart = null;

@@ -125,7 +125,8 @@ export function errorBox(err, what) {
   box.append(h("p", {}, h("strong", {}, what ? `Could not load ${what}. ` : "Error. "),
     errorText(err)));
   if (err instanceof ApiError) {
-    const violations = err.fieldViolations;
+    // The message names the violations already when there is one.
+    const violations = err.fieldViolations.filter((v) => !err.message.includes(v.description));
     if (violations.length) {
       box.append(h("ul", {}, violations.map((v) => h("li", {}, `${v.field}: ${v.description}`))));
     }
@@ -191,11 +192,10 @@ export class LiveStream {
         this.onState("reconnecting");
         return;
       }
-      // Closed for good by the browser: reopen later ourselves.
+      // Closed for good by the browser: the answer was not an event
+      // stream. Ask again to learn why, then reopen later ourselves.
       source.close();
-      this.onState("reconnecting", `retrying in ${Math.round(this.retryMs / 1000)} s`);
-      this.timer = setTimeout(() => this.open(), this.retryMs);
-      this.retryMs = Math.min(this.retryMs * 2, 30000);
+      this.diagnose(source.url);
     };
     for (const [name, handler] of Object.entries(this.handlers)) {
       source.addEventListener(name, (message) => {
@@ -209,6 +209,35 @@ export class LiveStream {
         handler(data, message.lastEventId);
       });
     }
+  }
+
+  // Finds out why a stream was refused: an error the server will repeat
+  // (a malformed filter, a missing token) stops the stream with its
+  // message; anything else is retried with a growing delay.
+  async diagnose(target) {
+    const controller = new AbortController();
+    let error = null;
+    try {
+      const response = await fetch(target, { signal: controller.signal, headers: { Accept: "text/event-stream" } });
+      if (!response.ok) {
+        const body = await response.json().catch(() => null);
+        error = new ApiError(target, response.status, body, `HTTP ${response.status}`);
+      }
+    } catch (err) {
+      error = err;
+    } finally {
+      controller.abort();
+    }
+    if (this.closed) return;
+    const permanent = error instanceof ApiError && error.httpStatus >= 400 && error.httpStatus < 500 &&
+      error.httpStatus !== 408 && error.httpStatus !== 429;
+    if (permanent) {
+      this.onState("stopped", errorText(error));
+      return;
+    }
+    this.onState("reconnecting", `retrying in ${Math.round(this.retryMs / 1000)} s`);
+    this.timer = setTimeout(() => this.open(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, 30000);
   }
 
   close() {
