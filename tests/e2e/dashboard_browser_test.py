@@ -191,14 +191,18 @@ class Run:
         return self.wait(lambda d: self.find(f'#relationship-page[data-state="ready"]{extra}'),
                          f"the {DYAD} page finished loading{extra}")
 
-    def screenshot(self, name, full_page=True):
-        """Writes NAME.png; with full_page, the whole page's height."""
+    def screenshot(self, name, full_page=True, pending_css=None):
+        """Writes NAME.png; with full_page, the whole page's height, once
+        nothing matches pending_css (what the page loads as it comes into
+        view)."""
         path = self.artifacts / f"{name}.png"
         driver = self.driver
         if full_page:
             size = driver.get_window_size()
             height = driver.execute_script("return document.documentElement.scrollHeight")
             driver.set_window_size(size["width"], min(max(height, 600) + 140, 12000))
+            if pending_css:
+                self.wait(lambda d: not self.find(pending_css), f"{pending_css} loaded for {name}.png")
             driver.save_screenshot(str(path))
             driver.set_window_size(size["width"], size["height"])
         else:
@@ -220,7 +224,7 @@ def check_overview(run):
     # Let the visible rows' sparklines load before the screenshot.
     run.wait(lambda d: run.find(f'#relationships tr[data-dyad="{DYAD}"] svg.sparkline'),
              f"the trend of {DYAD}")
-    run.screenshot("overview")
+    run.screenshot("overview", pending_css="#relationships td.trend > .muted")
     return f"{rows} relationships listed"
 
 

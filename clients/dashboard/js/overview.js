@@ -50,7 +50,7 @@ function loadTrend(summary) {
     const { months } = monthlySeries(items);
     const trend = { months, fromKey, toKey };
     const inWindow = months.filter((m) => m.key >= fromKey && m.key <= toKey);
-    trend.change = inWindow.length ? inWindow[inWindow.length - 1].mean - inWindow[0].mean : null;
+    trend.change = inWindow.length > 1 ? inWindow[inWindow.length - 1].mean - inWindow[0].mean : null;
     return trend;
   })();
   trendCache.set(summary.dyad, { stamp, promise });
@@ -227,16 +227,17 @@ export function renderOverview(main, params) {
   }
 
   function buildRow(s) {
-    const trendCell = h("td", { class: "trend", "data-label": "Trend" }, h("span", { class: "muted" }, "…"));
+    const trendCell = h("td", { class: "trend", "data-label": "Trend" }, h("span", { class: "muted" }, h("span", { "aria-hidden": "true" }, "…"), h("span", { class: "visually-hidden" }, "loading")));
     const row = h("tr", { "data-dyad": s.dyad },
-      h("th", { scope: "row", "data-label": "Dyad" }, h("a", { href: `#/relationship/${s.dyad}` }, s.dyad.replace("-", "\u2013"))),
+      h("th", { scope: "row", "data-label": "Dyad", class: "nowrap" }, h("a", { href: `#/relationship/${s.dyad}` }, s.dyad.replace("-", "\u2013"))),
       h("td", { class: "num", "data-label": "Events" }, String(num(s.eventCount))),
       h("td", { "data-label": "First event" }, eventCell(s.firstEvent)),
       h("td", { "data-label": "Last event" }, eventCell(s.lastEvent)),
       h("td", { class: "index", "data-label": "Index", title: indexSentence(s.index) },
         s.index && s.index.endYear
           ? [h("strong", {}, score(s.index.meanTenths)), h("br"),
-            h("span", { class: "small" }, `${indexWindow(s.index)}, ${plural(num(s.index.eventCount), "event")}`)]
+            h("span", { class: "small" }, h("span", { class: "nowrap" }, indexWindow(s.index)), ", ",
+              h("span", { class: "nowrap" }, plural(num(s.index.eventCount), "event")))]
           : h("span", { class: "muted" }, "none")),
       trendCell,
       h("td", { "data-label": "Last meeting" }, meetingCell(s.lastMeeting)));
