@@ -91,8 +91,9 @@ function figure(id, caption, table, points) {
 }
 
 // The monthly mean Goldstein score as a line (left axis) and the number of
-// events per month as bars (right axis). Appends the figure to `container`
-// and returns {destroy()}. `unplacedNote` describes the events left out.
+// events per month as bars (right axis), from monthlySeries(). Appends the
+// figure to `container` (its caption counts the events left out) and
+// returns {destroy()}.
 export function monthlyChart(container, id, series, title) {
   const { months, unplaced } = series;
   const [xs, means, counts] = monthlyColumns(months);
