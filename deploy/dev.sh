@@ -30,6 +30,7 @@ readonly PACKAGES=(
   libsystemd-dev  # sd_notify: readiness, status and the watchdog
   nlohmann-json3-dev  # annalsd's JSON log lines (log/)
   libboost-dev  # Boost.Beast: annalsd's HTTP/JSON gateway and event streams
+  chromium chromium-driver python3-selenium  # tests/e2e: the dashboard in a real browser
 )
 
 # is_installed PACKAGE: dpkg has it; for nodejs and npm, their command is

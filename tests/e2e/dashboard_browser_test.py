@@ -1,0 +1,469 @@
+#!/usr/bin/env python3
+"""The dashboard in a real browser against the real annalsd.
+
+Starts annalsd on a fresh data directory with its HTTP gateway on a free
+port, imports the seed timeline with the annals CLI, and drives headless
+Chromium (Selenium 4 and chromedriver, from Debian) through the pages the
+dashboard serves at /:
+
+  1. the overview lists JPN-PRK;
+  2. JPN-PRK's page draws the monthly chart (uPlot's canvas) with points;
+  3. the resolution record shows Japan declining to table at the UNHRC in
+     2019, and the agreements panel the Stockholm agreement;
+  4. "as of date" 2018-12 removes every 2019 entry;
+  5. an event appended with `annals append` appears on the open page
+     within 2 s, without a reload;
+  6. the browser console has no error over the whole run;
+  7. screenshots of the overview and of JPN-PRK's page (also 375 px wide,
+     where the page must not scroll sideways) are written to --artifacts.
+
+Every wait is an explicit WebDriverWait on what the page shows. Prints one
+line per check ("ok" or "FAIL" with the reason and the time it took) and
+exits 1 when a check fails. annalsd and the browser are stopped at the end,
+also on failure.
+
+  dashboard_browser_test.py --annalsd build/bin/annalsd --annals build/bin/annals \\
+      --seed deploy/seed/timeline.jsonl --artifacts /tmp/dashboard-artifacts \\
+      [--assets clients/dashboard]
+
+--assets serves the dashboard from that directory (annalsd --http-assets)
+instead of the copy built into annalsd: for working on the dashboard.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+START_TIMEOUT = 30.0  # seconds for annalsd to listen
+PAGE_TIMEOUT = 15.0  # seconds for a page to show what it loads
+LIVE_TIMEOUT = 2.0  # seconds for an appended event to appear
+DYAD = "JPN-PRK"
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--annalsd", required=True, help="the annalsd program")
+    parser.add_argument("--annals", required=True, help="the annals CLI")
+    parser.add_argument("--seed", required=True, help="deploy/seed/timeline.jsonl")
+    parser.add_argument("--artifacts", required=True,
+                        help="directory for screenshots, annalsd's log and the browser console")
+    parser.add_argument("--assets", help="serve the dashboard from this directory (--http-assets)")
+    parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    return parser.parse_args()
+
+
+class Annalsd:
+    """annalsd on a temporary data directory: gRPC and HTTP on free ports of
+    127.0.0.1, read from their port files; its log goes to `log_path`."""
+
+    def __init__(self, program, work_dir, log_path, assets):
+        self.program = program
+        self.work_dir = pathlib.Path(work_dir)
+        self.log_path = log_path
+        self.assets = assets
+        self.process = None
+        self.grpc_address = None
+        self.http_base = None
+
+    def start(self):
+        port_file = self.work_dir / "port"
+        http_port_file = self.work_dir / "http_port"
+        argv = [self.program,
+                "--data-dir", str(self.work_dir / "data"),
+                "--listen", "127.0.0.1:0", "--port-file", str(port_file),
+                "--http-listen", "127.0.0.1:0", "--http-port-file", str(http_port_file)]
+        if self.assets:
+            argv += ["--http-assets", str(pathlib.Path(self.assets).resolve())]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(argv, stdout=log, stderr=log)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            grpc_port = read_port(port_file)
+            http_port = read_port(http_port_file)
+            if grpc_port and http_port:
+                self.grpc_address = f"127.0.0.1:{grpc_port}"
+                self.http_base = f"http://127.0.0.1:{http_port}/"
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"annalsd exited with status {self.process.returncode}; "
+                                   f"its log is {self.log_path}:\n{tail(self.log_path)}")
+            time.sleep(0.02)
+        raise RuntimeError(f"annalsd wrote no port files within {START_TIMEOUT:.0f} s; "
+                           f"its log is {self.log_path}:\n{tail(self.log_path)}")
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 15 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def read_port(path):
+    """The port in a port file once it is written whole (ends with a
+    newline); None before."""
+    try:
+        text = pathlib.Path(path).read_text()
+    except FileNotFoundError:
+        return None
+    return text.strip() if text.endswith("\n") and text.strip().isdigit() else None
+
+
+def tail(path, lines=30):
+    try:
+        return "\n".join(pathlib.Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def run_cli(annals, address, *args):
+    result = subprocess.run([annals, "--server", address, *args],
+                            capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise RuntimeError(f"annals {' '.join(args)} exited with {result.returncode}: "
+                           f"{result.stderr.strip() or result.stdout.strip()}")
+    return result.stdout
+
+
+def start_browser(args):
+    options = webdriver.ChromeOptions()
+    options.binary_location = args.chromium
+    for flag in ("--no-sandbox", "--headless=new", "--window-size=1280,900",
+                 "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(args.chromedriver), options=options)
+
+
+class Run:
+    """The browser, the server and what the checks collect."""
+
+    def __init__(self, args, driver, server):
+        self.args = args
+        self.driver = driver
+        self.server = server
+        self.artifacts = pathlib.Path(args.artifacts)
+        self.console = []  # every browser log entry of the run
+
+    def wait(self, condition, what, timeout=PAGE_TIMEOUT):
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(
+                lambda d: condition(d))
+        except TimeoutException:
+            raise CheckFailed(f"{what}: not within {timeout:g} s") from None
+
+    def find(self, css):
+        found = self.driver.find_elements(By.CSS_SELECTOR, css)
+        return found[0] if found else None
+
+    def all(self, css):
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def collect_console(self):
+        self.console.extend(self.driver.get_log("browser"))
+
+    def page_ready(self, extra=""):
+        """Waits until the relationship page has finished loading its view."""
+        return self.wait(lambda d: self.find(f'#relationship-page[data-state="ready"]{extra}'),
+                         f"the {DYAD} page finished loading{extra}")
+
+    def screenshot(self, name, full_page=True, pending_css=None):
+        """Writes NAME.png; with full_page, the whole page's height, once
+        nothing matches pending_css (what the page loads as it comes into
+        view)."""
+        path = self.artifacts / f"{name}.png"
+        driver = self.driver
+        if full_page:
+            size = driver.get_window_size()
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.set_window_size(size["width"], min(max(height, 600) + 140, 12000))
+            if pending_css:
+                self.wait(lambda d: not self.find(pending_css), f"{pending_css} loaded for {name}.png")
+            driver.save_screenshot(str(path))
+            driver.set_window_size(size["width"], size["height"])
+        else:
+            driver.save_screenshot(str(path))
+        return path
+
+
+# The checks. Each returns a short note for its "ok" line or raises
+# CheckFailed.
+
+def check_overview(run):
+    run.driver.get(run.server.http_base)
+    row = run.wait(lambda d: run.find(f'#relationships tbody tr[data-dyad="{DYAD}"]'),
+                   f"the overview's row of {DYAD}")
+    link = row.find_element(By.CSS_SELECTOR, "a")
+    if link.get_attribute("href").split("#")[-1] != f"/relationship/{DYAD}":
+        raise CheckFailed(f"the row's link goes to {link.get_attribute('href')}")
+    rows = len(run.all("#relationships tbody tr[data-dyad]"))
+    # Let the visible rows' sparklines load before the screenshot.
+    run.wait(lambda d: run.find(f'#relationships tr[data-dyad="{DYAD}"] svg.sparkline'),
+             f"the trend of {DYAD}")
+    run.screenshot("overview", pending_css="#relationships td.trend > .muted")
+    return f"{rows} relationships listed"
+
+
+def check_chart(run):
+    link = run.find(f'#relationships tbody tr[data-dyad="{DYAD}"] a')
+    if link is not None:
+        link.click()
+    else:  # check 1 failed: go to the page directly, to check the rest
+        run.driver.get(run.server.http_base + f"#/relationship/{DYAD}")
+    run.wait(lambda d: d.current_url.endswith(f"#/relationship/{DYAD}"), "the link to the page")
+    run.page_ready()
+    canvas = run.wait(lambda d: run.find("#monthly-chart .uplot canvas"), "uPlot's canvas")
+    figure = run.find("#monthly-chart")
+    points = int(figure.get_attribute("data-points") or 0)
+    if points <= 0:
+        raise CheckFailed(f"the chart has {points} data points")
+    table_rows = len(run.all("#monthly-chart .data-table tbody tr"))
+    if table_rows != points:
+        raise CheckFailed(f"the chart's table has {table_rows} rows for {points} points")
+    if canvas.size["width"] < 200 or canvas.size["height"] < 100:
+        raise CheckFailed(f"uPlot's canvas is {canvas.size}")
+    # Marks this page: a reload would lose it.
+    run.driver.execute_script("window.annalsTestMarker = 'not reloaded';")
+    return f"{points} months with a mean, canvas {canvas.size['width']}x{canvas.size['height']}"
+
+
+def check_resolutions_and_agreements(run):
+    row = run.find('#resolutions tr[data-body="UNHRC"][data-year="2019"]')
+    if row is None:
+        raise CheckFailed("no UNHRC 2019 row in the resolution record")
+    cells = row.find_elements(By.CSS_SELECTOR, "td.declined")
+    if not cells:
+        raise CheckFailed("the UNHRC 2019 row has no 'declined to table' cell (td.declined)")
+    declined = cells[0].get_attribute("textContent")
+    if "JPN" not in declined.split(", "):
+        raise CheckFailed(f"UNHRC 2019 lists {declined!r} as declining to table, not JPN")
+    headers = [th.get_attribute("textContent") for th in run.all("#resolutions thead th")]
+    if "Declined to table" not in headers:
+        raise CheckFailed(f"the resolution record's columns are {headers}")
+    stockholm = run.find('#agreements li[data-title="Stockholm agreement"]')
+    if stockholm is None:
+        titles = [li.get_attribute("data-title") for li in run.all("#agreements li[data-title]")]
+        raise CheckFailed(f"no Stockholm agreement among {titles}")
+    if "2014-05" not in stockholm.get_attribute("textContent"):
+        raise CheckFailed("the Stockholm agreement is not dated 2014-05")
+    return "UNHRC 2019: declined to table by JPN; Stockholm agreement (2014-05)"
+
+
+def entries_of_2019(run):
+    return [tr.get_attribute("data-event-id") for tr in run.all("#timeline-panel tbody tr[data-date]")
+            if tr.get_attribute("data-date").startswith("2019")]
+
+
+def check_as_of_date(run):
+    if not entries_of_2019(run):
+        raise CheckFailed("the timeline had no 2019 entry to remove")
+    loads = run.find("#relationship-page").get_attribute("data-loads")
+    field = run.find("#asof-date")
+    field.clear()
+    field.send_keys("2018-12")
+    run.find("#asof-apply").click()
+    run.wait(lambda d: run.find(f'#relationship-page[data-state="ready"][data-as-of-date="2018-12"]'
+                                f':not([data-loads="{loads}"])'), "the page as of 2018-12")
+    if "asOfDate=2018-12" not in run.driver.current_url:
+        raise CheckFailed(f"the URL does not hold the date: {run.driver.current_url}")
+    left = entries_of_2019(run)
+    if left:
+        raise CheckFailed(f"2019 entries still in the timeline: {left}")
+    if run.find('#resolutions tr[data-year="2019"]'):
+        raise CheckFailed("the resolution record still has a 2019 row")
+    months = [th.get_attribute("textContent") for th in run.all("#monthly-chart .data-table tbody th")]
+    if any(m.startswith("2019") for m in months) or not months:
+        raise CheckFailed(f"the chart's months are {months[:3]}…{months[-3:]}")
+    note = run.find("#asof-note").get_attribute("textContent")
+    if "As of 2018-12" not in note:
+        raise CheckFailed(f"the time note says {note!r}")
+    if run.driver.execute_script("return window.annalsTestMarker") != "not reloaded":
+        raise CheckFailed("the page was reloaded")
+    timeline_rows = len(run.all("#timeline-panel tbody tr[data-date]"))
+    # Back to now for the next check.
+    loads = run.find("#relationship-page").get_attribute("data-loads")
+    run.find("#asof-now").click()
+    run.wait(lambda d: run.find(f'#relationship-page[data-state="ready"][data-as-of-date=""]'
+                                f':not([data-loads="{loads}"])'), "the page back at now")
+    return f"{timeline_rows} entries up to 2018, chart up to {months[-1]}"
+
+
+def check_live(run, work_dir):
+    run.wait(lambda d: run.find('#connection[data-state="live"]'), "the live connection")
+    count_before = int(run.find("#summary-panel dd[data-count]").get_attribute("data-count"))
+    event_id = f"jpn-prk-2019-05-dashboard-test-{os.getpid()}"
+    event = {
+        "id": event_id,
+        "statement": {"speaker": "Dashboard browser test", "stance": "STANCE_NEUTRAL"},
+        "source": ["JPN"], "target": ["PRK"],
+        "occurred": {"start": {"year": 2019, "month": 5, "day": 20}},
+        "summary": "A statement appended by the dashboard's browser test.",
+        "tags": ["dialogue"],
+        "sources": [{"publisher": "annals tests", "title": "dashboard_browser_test.py"}],
+    }
+    path = pathlib.Path(work_dir) / "live_event.json"
+    path.write_text(json.dumps(event))
+    run_cli(run.args.annals, run.server.grpc_address, "append", str(path))
+    appended = time.monotonic()
+
+    def within_limit(css, what):
+        run.wait(lambda d: run.find(css), what, timeout=max(LIVE_TIMEOUT - (time.monotonic() - appended), 0.05))
+        return (time.monotonic() - appended) * 1000
+
+    feed_ms = within_limit(f'#live-feed li[data-event-id="{event_id}"]', "the appended event under 'Just recorded'")
+    row_ms = within_limit(f'#timeline-panel tr[data-event-id="{event_id}"]', "the appended event in the timeline")
+    count_ms = within_limit(f'#summary-panel dd[data-count="{count_before + 1}"]', f"the event count {count_before + 1}")
+    if run.driver.execute_script("return window.annalsTestMarker") != "not reloaded":
+        raise CheckFailed("the page was reloaded")
+    return (f"after `annals append` returned: listed as just recorded in {feed_ms:.0f} ms, in the timeline "
+            f"in {row_ms:.0f} ms, count {count_before} -> {count_before + 1} in {count_ms:.0f} ms")
+
+
+def check_console(run):
+    run.collect_console()
+    with open(run.artifacts / "console.log", "w") as out:
+        for entry in run.console:
+            out.write(f"{entry.get('level')} {entry.get('source', '')} {entry.get('message')}\n")
+    severe = [e for e in run.console if e.get("level") == "SEVERE"]
+    if severe:
+        raise CheckFailed("console errors: " + "; ".join(e.get("message", "") for e in severe[:5]))
+    return f"{len(run.console)} console entries, none SEVERE"
+
+
+def open_relationship_page(run):
+    """Loads the relationship's page afresh (a reload: the live checks
+    are over)."""
+    run.driver.get(run.server.http_base + f"#/relationship/{DYAD}")
+    run.driver.refresh()
+    run.page_ready()
+    run.wait(lambda d: run.find("#monthly-chart .uplot canvas"), "the chart")
+
+
+def check_screenshots(run):
+    driver = run.driver
+    open_relationship_page(run)
+    run.screenshot(f"relationship-{DYAD}")
+    # A phone: 375 CSS pixels wide.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 375, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        driver.refresh()
+        run.page_ready()
+        run.wait(lambda d: run.find("#monthly-chart .uplot canvas"), "the chart at 375 px")
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if overflow > 1:
+            wide = driver.execute_script("""
+              const w = document.documentElement.clientWidth;
+              return [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-wrap'))
+                .slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className);""")
+            raise CheckFailed(f"at 375 px the page scrolls sideways by {overflow} px: {wide}")
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 375, "height": min(height, 12000), "deviceScaleFactor": 1, "mobile": True})
+        narrow = run.screenshot(f"relationship-{DYAD}-375px", full_page=False)
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    run.collect_console()
+    written = []
+    for name in ("overview", f"relationship-{DYAD}"):
+        written.append(run.artifacts / f"{name}.png")
+    written.append(narrow)
+    for path in written:
+        data = path.read_bytes() if path.exists() else b""
+        if not data.startswith(b"\x89PNG\r\n\x1a\n") or len(data) < 5000:
+            raise CheckFailed(f"{path} is not a screenshot ({len(data)} bytes)")
+    return ", ".join(str(p) for p in written)
+
+
+def main():
+    args = parse_args()
+    artifacts = pathlib.Path(args.artifacts)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for old in artifacts.glob("*.png"):
+        old.unlink()
+    work_dir = tempfile.mkdtemp(prefix="annals-dashboard-test-")
+    server = Annalsd(args.annalsd, work_dir, artifacts / "annalsd.log", args.assets)
+    driver = None
+    failures = 0
+    started = time.monotonic()
+    try:
+        server.start()
+        run_cli(args.annals, server.grpc_address, "import", args.seed)
+        print(f"annalsd: gRPC {server.grpc_address}, HTTP {server.http_base}"
+              f"{' (assets from ' + args.assets + ')' if args.assets else ''}", flush=True)
+        driver = start_browser(args)
+        run = Run(args, driver, server)
+        checks = [
+            (1, f"the overview lists {DYAD}", lambda: check_overview(run)),
+            (2, f"{DYAD}'s page draws the monthly chart with data points", lambda: check_chart(run)),
+            (3, "the resolution record shows 2019's 'declined to table'; agreements show Stockholm",
+             lambda: check_resolutions_and_agreements(run)),
+            (4, "as of date 2018-12 removes the 2019 entries", lambda: check_as_of_date(run)),
+            (5, f"an event appended with the CLI appears within {LIVE_TIMEOUT:g} s without a reload",
+             lambda: check_live(run, work_dir)),
+            (7, "screenshots written, also at 375 px without sideways scrolling",
+             lambda: check_screenshots(run)),
+            (6, "no error in the browser console over the whole run", lambda: check_console(run)),
+        ]
+        for number, title, check in checks:
+            t0 = time.monotonic()
+            try:
+                note = check()
+                run.collect_console()
+                print(f"ok {number} - {title} ({time.monotonic() - t0:.2f} s): {note}", flush=True)
+            except Exception as err:  # a failed check; the next ones still run
+                failures += 1
+                reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                if not isinstance(err, CheckFailed):
+                    reason = f"{type(err).__name__}: {reason}"
+
+                print(f"FAIL {number} - {title} ({time.monotonic() - t0:.2f} s): {reason}", flush=True)
+                try:
+                    run.screenshot(f"failure-{number}", full_page=False)
+                except WebDriverException:
+                    pass
+    except Exception:  # the run could not start: annalsd, the seed, the browser
+        failures += 1
+        print("FAIL - the test could not run:", flush=True)
+        traceback.print_exc()
+    finally:
+        if driver is not None:
+            try:
+                driver.quit()
+            except WebDriverException:
+                pass
+        server.stop()
+        shutil.rmtree(work_dir, ignore_errors=True)
+    print(f"{'FAILED' if failures else 'PASSED'}: {failures} failed, {time.monotonic() - started:.1f} s; "
+          f"artifacts in {artifacts}", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
