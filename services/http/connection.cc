@@ -132,6 +132,7 @@ void Connection<Stream>::Handle(Request request) {
 
 template <typename Stream>
 void Connection<Stream>::Send(Response response, bool keep_alive) {
+  host_->observer().Responded(response.result_int());
   response.keep_alive(keep_alive);
   response.prepare_payload();
   auto message = std::make_shared<Response>(std::move(response));
@@ -272,6 +273,7 @@ void Connection<Stream>::Pump() {
     writing_ = true;
     head_writer_ =
         std::make_unique<http::response_serializer<http::empty_body>>(*head_);
+    host_->observer().Responded(head_->result_int());
     http::async_write_header(stream_, *head_writer_,
                              [self](beast::error_code error, size_t) {
                                self->writing_ = false;

@@ -18,6 +18,7 @@
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
 #include "services/http/gateway.h"
+#include "services/http/http_observer.h"
 #include "services/http/route_table.h"
 
 namespace annals::http {
@@ -54,6 +55,8 @@ class ConnectionHost {
       const StreamStart& start, const Caller& caller,
       GatewayStream::MessageHandler on_message, GatewayStream::DoneHandler on_done) = 0;
   virtual absl::Duration heartbeat() const = 0;
+  // Told of every response (HttpOptions::observer); never null.
+  virtual HttpObserver& observer() = 0;
   virtual size_t max_body_bytes() const = 0;
 };
 

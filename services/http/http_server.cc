@@ -80,6 +80,14 @@ bool IsPrintable(absl::string_view value) {
 
 }  // namespace
 
+// Measures nothing (when HttpOptions::observer is null).
+class Unobserved final : public HttpObserver {
+ public:
+  void Responded(int) override {}
+  void StreamOpened() override {}
+  void StreamClosed() override {}
+};
+
 class HttpServer::Impl final : public ConnectionHost {
  public:
   Impl(const HttpOptions& options, RouteTable routes,
@@ -88,6 +96,7 @@ class HttpServer::Impl final : public ConnectionHost {
         routes_(std::move(routes)),
         gateway_(std::move(channel), std::move(key), options.unary_deadline),
         assets_(options.assets_dir),
+        observer_(options.observer != nullptr ? options.observer : &unobserved_),
         io_(options.threads),
         acceptor_(net::make_strand(io_)) {}
 
@@ -106,6 +115,7 @@ class HttpServer::Impl final : public ConnectionHost {
       GatewayStream::MessageHandler on_message,
       GatewayStream::DoneHandler on_done) override;
   absl::Duration heartbeat() const override { return options_.heartbeat; }
+  HttpObserver& observer() override { return *observer_; }
   size_t max_body_bytes() const override { return options_.max_body_bytes; }
 
  private:
@@ -134,6 +144,8 @@ class HttpServer::Impl final : public ConnectionHost {
   const RouteTable routes_;
   Gateway gateway_;
   const Assets assets_;
+  Unobserved unobserved_;
+  HttpObserver* const observer_;
   net::io_context io_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
@@ -220,10 +232,12 @@ std::shared_ptr<GatewayStream> HttpServer::Impl::OpenStream(
     if (stopping_) return nullptr;
     ++held_;
   }
+  observer_->StreamOpened();
   std::shared_ptr<GatewayStream> stream = gateway_.OpenStream(
       *start.route, *start.message, caller, std::move(on_message),
       [this, on_done = std::move(on_done)](const grpc::Status& status) {
         on_done(status);
+        observer_->StreamClosed();
         Release();
       });
   absl::MutexLock lock(&mu_);

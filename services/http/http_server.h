@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "services/http/http_observer.h"
 #include "services/server/tls_credentials.h"
 
 namespace annals::http {
@@ -48,6 +49,9 @@ struct HttpOptions {
   size_t max_body_bytes = size_t{64} << 20;
   // Threads serving connections.
   int threads = 2;
+  // Told of every response and event stream (not owned; must outlive the
+  // server). Null: nothing is measured.
+  HttpObserver* observer = nullptr;
 };
 
 class HttpServer {

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "services/metrics/process_figures.h"
@@ -152,6 +153,15 @@ ServerMetrics::ServerMetrics(const std::string& version,
                     "Positions between the head and the last event of each "
                     "message written to a subscriber.",
                     PowersOfTwo(21), 1)
+      ->With({});
+  http_responses_ = registry_.AddCounter(
+      "annals_http_responses_total",
+      "HTTP responses (--http-listen) by status code; an event stream counts "
+      "once, when it starts.",
+      {"code"});
+  http_streams_ = &registry_
+      .AddGauge("annals_http_event_streams_open",
+                "Server-sent event streams open over HTTP.")
       ->With({});
 }
 
@@ -319,6 +329,14 @@ void ServerMetrics::Delivered(size_t events, uint64_t lag) {
 }
 
 void ServerMetrics::FellBehind() { fell_behind_->Add(); }
+
+void ServerMetrics::Responded(int status) {
+  http_responses_->With({absl::StrCat(status)}).Add();
+}
+
+void ServerMetrics::StreamOpened() { http_streams_->Add(1); }
+
+void ServerMetrics::StreamClosed() { http_streams_->Add(-1); }
 
 ServerMetrics::Method& ServerMetrics::MethodOf(absl::string_view full_name) {
   {

@@ -14,6 +14,7 @@
 #include "services/event_log/append_session.h"
 #include "services/metrics/metrics.h"
 #include "services/metrics/process_figures.h"
+#include "services/http/http_observer.h"
 #include "services/subscriptions/hub.h"
 #include "storage/event_log.h"
 
@@ -24,7 +25,8 @@ inline constexpr int kCodes = 17;
 
 class ServerMetrics final : public storage::LogObserver,
                             public services::AppendObserver,
-                            public services::DeliveryObserver {
+                            public services::DeliveryObserver,
+                            public http::HttpObserver {
  public:
   // `version` and `commit` label annals_build_info.
   ServerMetrics(const std::string& version, const std::string& commit);
@@ -53,6 +55,10 @@ class ServerMetrics final : public storage::LogObserver,
   // services::DeliveryObserver
   void Delivered(size_t events, uint64_t lag) override;
   void FellBehind() override;
+  // http::HttpObserver
+  void Responded(int status) override;
+  void StreamOpened() override;
+  void StreamClosed() override;
 
   // The series of one RPC method, found once per call (a reader lock) and
   // then updated with atomics only.
@@ -86,6 +92,8 @@ class ServerMetrics final : public storage::LogObserver,
   Counter* delivered_;
   Counter* fell_behind_;
   Histogram* lag_;
+  Family<Counter>* http_responses_;
+  Gauge* http_streams_;
   absl::Mutex mu_;
   absl::node_hash_map<std::string, Method> methods_ ABSL_GUARDED_BY(mu_);
   // Set by Watch.

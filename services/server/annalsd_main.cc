@@ -536,6 +536,7 @@ int main(int argc, char** argv) {
     http_options.cors_origins = absl::GetFlag(FLAGS_http_cors_origin);
     http_options.assets_dir = absl::GetFlag(FLAGS_http_assets);
     http_options.heartbeat = absl::GetFlag(FLAGS_http_heartbeat);
+    http_options.observer = measured;
     annals::services::Server::GatewayChannel gateway = (*server)->Gateway();
     absl::StatusOr<std::unique_ptr<annals::http::HttpServer>> started =
         annals::http::HttpServer::Start(http_options, gateway.channel,

@@ -193,6 +193,30 @@ TEST_F(SseTest, AWatchStreamsTheRelationshipsStates) {
   EXPECT_EQ(reader.Events()[1].id, "90");
 }
 
+TEST_F(SseTest, StreamsAndResponsesAreMeasured) {
+  const std::string metrics_port_file = (dir_ / "metrics_port").string();
+  StartServer({"--metrics-listen", "127.0.0.1:0", "--metrics-port-file",
+               metrics_port_file});
+  httplib::Client metrics("127.0.0.1",
+                          std::stoi(testing::ReadFileOrEmpty(metrics_port_file)));
+  EXPECT_EQ(Client().Get("/v1/events/none")->status, 404);
+  std::vector<std::unique_ptr<SseReader>> readers;
+  for (int i = 0; i < 3; ++i) {
+    readers.push_back(
+        std::make_unique<SseReader>(http_port_, "/v1/subscribe?fromNow"));
+    ASSERT_TRUE(Eventually([&] { return Has(readers.back()->Events(), "caughtUp"); }));
+  }
+  const std::string scraped = metrics.Get("/metrics")->body;
+  EXPECT_THAT(scraped, HasSubstr("annals_http_event_streams_open 3\n"));
+  EXPECT_THAT(scraped, HasSubstr("annals_http_responses_total{code=\"200\"} 3\n"));
+  EXPECT_THAT(scraped, HasSubstr("annals_http_responses_total{code=\"404\"} 1\n"));
+  readers.clear();
+  EXPECT_TRUE(Eventually([&] {
+    return absl::StrContains(metrics.Get("/metrics")->body,
+                             "annals_http_event_streams_open 0\n");
+  }));
+}
+
 // Streams end when annalsd stops, and it stops promptly with them open.
 TEST_F(SseTest, OpenStreamsDoNotHoldUpShutdown) {
   StartServer();
