@@ -173,7 +173,7 @@ void Connection<Stream>::StartStream(const Request& request,
   auto self = this->shared_from_this();
   const auto executor = stream_.get_executor();
   stream_call_ = host_->OpenStream(
-      start, caller_,
+      start,
       [self, executor](std::unique_ptr<google::protobuf::Message> message) {
         net::post(executor, [self, text = SseEventsOf(*message)]() mutable {
           self->OnStreamMessage(std::move(text));
@@ -253,6 +253,9 @@ void Connection<Stream>::OnStreamDone(const grpc::Status& status) {
     }
     response.set(http::field::content_type, "application/json");
     response.body() = StatusJson(status);
+    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      response.set(http::field::www_authenticate, "Bearer");
+    }
     Send(std::move(response), false);
     return;
   }

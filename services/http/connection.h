@@ -39,6 +39,8 @@ class ConnectionHost {
   struct StreamStart {
     const Route* route;
     std::unique_ptr<google::protobuf::Message> message;
+    // Who asked: the connection's caller with the request's credentials.
+    Caller caller;
   };
   struct Answer {
     std::optional<Response> response;
@@ -52,7 +54,7 @@ class ConnectionHost {
   // Gateway::OpenStream, for a stream the server ends when it stops;
   // null when it is stopping.
   virtual std::shared_ptr<GatewayStream> OpenStream(
-      const StreamStart& start, const Caller& caller,
+      const StreamStart& start,
       GatewayStream::MessageHandler on_message, GatewayStream::DoneHandler on_done) = 0;
   virtual absl::Duration heartbeat() const = 0;
   // Told of every response (HttpOptions::observer); never null.

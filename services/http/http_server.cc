@@ -111,8 +111,7 @@ class HttpServer::Impl final : public ConnectionHost {
   // The request's Origin when CORS allows it; empty otherwise.
   std::string AllowedOrigin(const Request& request) const;
   std::shared_ptr<GatewayStream> OpenStream(
-      const StreamStart& start, const Caller& caller,
-      GatewayStream::MessageHandler on_message,
+      const StreamStart& start, GatewayStream::MessageHandler on_message,
       GatewayStream::DoneHandler on_done) override;
   absl::Duration heartbeat() const override { return options_.heartbeat; }
   HttpObserver& observer() override { return *observer_; }
@@ -225,8 +224,8 @@ void HttpServer::Impl::Stop() {
 }
 
 std::shared_ptr<GatewayStream> HttpServer::Impl::OpenStream(
-    const StreamStart& start, const Caller& caller,
-    GatewayStream::MessageHandler on_message, GatewayStream::DoneHandler on_done) {
+    const StreamStart& start, GatewayStream::MessageHandler on_message,
+    GatewayStream::DoneHandler on_done) {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return nullptr;
@@ -234,7 +233,7 @@ std::shared_ptr<GatewayStream> HttpServer::Impl::OpenStream(
   }
   observer_->StreamOpened();
   std::shared_ptr<GatewayStream> stream = gateway_.OpenStream(
-      *start.route, *start.message, caller, std::move(on_message),
+      *start.route, *start.message, start.caller, std::move(on_message),
       [this, on_done = std::move(on_done)](const grpc::Status& status) {
         on_done(status);
         observer_->StreamClosed();
@@ -416,7 +415,7 @@ ConnectionHost::Answer HttpServer::Impl::Api(
         return answer;
       }
     }
-    answer.stream = StreamStart{match.route, *std::move(message)};
+    answer.stream = StreamStart{match.route, *std::move(message), caller};
     return answer;
   }
   Hold();

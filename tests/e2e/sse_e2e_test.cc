@@ -193,6 +193,20 @@ TEST_F(SseTest, AWatchStreamsTheRelationshipsStates) {
   EXPECT_EQ(reader.Events()[1].id, "90");
 }
 
+TEST_F(SseTest, StreamsTakeTheRequestsToken) {
+  const std::string reader = NewToken("dashboard", "reader");
+  StartServer({"--auth-tokens", (dir_ / "tokens").string()});
+  SseReader allowed(http_port_, "/v1/subscribe?fromNow",
+                    {{"Authorization", "Bearer " + reader}});
+  ASSERT_TRUE(Eventually([&] { return Has(allowed.Events(), "caughtUp"); }))
+      << allowed.raw();
+  httplib::Result anonymous = Client().Get("/v1/subscribe?fromNow");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_EQ(anonymous->get_header_value("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(anonymous->get_header_value("Content-Type"), "application/json");
+}
+
 TEST_F(SseTest, StreamsAndResponsesAreMeasured) {
   const std::string metrics_port_file = (dir_ / "metrics_port").string();
   StartServer({"--metrics-listen", "127.0.0.1:0", "--metrics-port-file",
