@@ -2,6 +2,8 @@
 // gRPC API (proto/annals/v1/*.proto, google.api.http annotations), fetched
 // relative to the page, the server-sent event streams, and the display of
 // the errors the server answers with (google.rpc.Status as JSON).
+// Every request carries the tab's bearer token when one is set (token.js);
+// an answer of 401 asks for one.
 //
 // Answers are protobuf's canonical JSON: 64-bit integers arrive as strings
 // and fields at their default value are left out, so read numbers through
@@ -9,6 +11,7 @@
 
 import { h } from "./dom.js";
 import { CLOSED, FetchEventSource } from "./event_stream.js";
+import { askForToken, authHeaders, token } from "./token.js";
 
 // gRPC status codes by number, as google.rpc.Code names them.
 const CODE_NAMES = [
@@ -67,12 +70,13 @@ export function url(path, params = {}) {
 }
 
 // GET v1/PATH with params; resolves to the parsed JSON answer, rejects
-// with ApiError.
+// with ApiError (and asks for a token when the answer is 401).
 export async function get(path, params = {}, { signal } = {}) {
   const target = url(`v1/${path}`, params);
+  const sent = token();
   let response;
   try {
-    response = await fetch(target, { headers: { Accept: "application/json" }, signal });
+    response = await fetch(target, { headers: { Accept: "application/json", ...authHeaders(sent) }, signal });
   } catch (err) {
     if (err.name === "AbortError") throw err;
     throw new ApiError(target, 0, null, `The server could not be reached (${err.message}).`);
@@ -85,8 +89,10 @@ export async function get(path, params = {}, { signal } = {}) {
     body = null;
   }
   if (!response.ok) {
-    throw new ApiError(target, response.status, body,
+    const error = new ApiError(target, response.status, body,
       `HTTP ${response.status} ${response.statusText}`.trim());
+    if (response.status === 401) askForToken(error, sent);
+    throw error;
   }
   if (body === null) {
     throw new ApiError(target, response.status, null, "The server's answer is not JSON.");
@@ -120,7 +126,8 @@ export async function relationships(params = {}, options = {}) {
 }
 
 // An error as a block of text: what was asked, the status code and the
-// server's message. Field violations are listed under it.
+// server's message. Field violations are listed under it; an answer of
+// 401 gets a button to the token form.
 export function errorBox(err, what) {
   const box = h("div", { class: "error", role: "alert" });
   box.append(h("p", {}, h("strong", {}, what ? `Could not load ${what}. ` : "Error. "),
@@ -130,6 +137,10 @@ export function errorBox(err, what) {
     const violations = err.fieldViolations.filter((v) => !err.message.includes(v.description));
     if (violations.length) {
       box.append(h("ul", {}, violations.map((v) => h("li", {}, `${v.field}: ${v.description}`))));
+    }
+    if (err.httpStatus === 401) {
+      box.append(h("p", {}, "This server needs a bearer token. ",
+        h("button", { type: "button", class: "token-ask", onclick: () => askForToken(err) }, "Enter a token")));
     }
   }
   return box;
@@ -165,7 +176,8 @@ export class LiveStream {
   constructor(path, params, handlers, onState) {
     this.onState = onState;
     this.closed = false;
-    const source = new FetchEventSource(url(`v1/${path}`, params));
+    const sent = token();
+    const source = new FetchEventSource(url(`v1/${path}`, params), { headers: authHeaders(sent) });
     this.source = source;
     onState("connecting");
     source.addEventListener("open", () => onState("live"));
@@ -179,6 +191,7 @@ export class LiveStream {
       }
       // Refused: an error the server will repeat (a missing or unknown
       // token, a role too low, a malformed filter).
+      if (e.status === 401) askForToken(error, sent);
       onState("stopped", errorText(error));
     });
     for (const [name, handler] of Object.entries(handlers)) {
