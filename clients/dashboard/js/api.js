@@ -190,8 +190,12 @@ export class LiveStream {
         return;
       }
       // Refused: an error the server will repeat (a missing or unknown
-      // token, a role too low, a malformed filter).
-      if (e.status === 401) askForToken(error, sent);
+      // token, a role too low, a malformed filter). Without a token, a 401
+      // asks for one. With one, the page's own requests ask when it is
+      // refused; a stream refused alone (an annalsd that authenticates
+      // event streams otherwise than by this header) is told in the
+      // header, not as a refused token.
+      if (e.status === 401 && !sent) askForToken(error, sent);
       onState("stopped", errorText(error));
     });
     for (const [name, handler] of Object.entries(handlers)) {
