@@ -13,9 +13,17 @@ dashboard serves at /:
   4. "as of date" 2018-12 removes every 2019 entry;
   5. an event appended with `annals append` appears on the open page
      within 2 s, without a reload;
-  6. the browser console has no error over the whole run;
-  7. screenshots of the overview and of JPN-PRK's page (also 375 px wide,
-     where the page must not scroll sideways) are written to --artifacts.
+  6. event_stream.js's parser reads tricky text/event-stream input (line
+     ends of every kind split between chunks, comments, several data
+     lines, ids without events, an event cut off) as the SSE rules say;
+  7. through a relay that drops every connection, the event stream
+     reconnects with Last-Event-ID: an event appended while it was down
+     shows once, and nothing seen before it shows again;
+  8. screenshots of the overview and of JPN-PRK's page (also 375 px wide,
+     where the page must not scroll sideways) are written to --artifacts;
+  9. the browser console has no error over the whole run but the failed
+     requests the checks cause on purpose (the stream cut in 7), each
+     logged once.
 
 Every wait is an explicit WebDriverWait on what the page shows. Prints one
 line per check ("ok" or "FAIL" with the reason and the time it took) and
@@ -43,8 +51,8 @@ import traceback
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
-from dashboard_harness import (DYAD, LIVE_TIMEOUT, Annalsd, CheckFailed, Run, run_cli,
-                               start_browser)
+from dashboard_harness import (DYAD, LIVE_TIMEOUT, Annalsd, CheckFailed, Relay, Run, run_cli,
+                               start_browser, write_statement)
 
 
 def parse_args():
@@ -166,17 +174,7 @@ def check_live(run, work_dir):
     run.wait(lambda d: run.find('#connection[data-state="live"]'), "the live connection")
     count_before = int(run.find("#summary-panel dd[data-count]").get_attribute("data-count"))
     event_id = f"jpn-prk-2019-05-dashboard-test-{os.getpid()}"
-    event = {
-        "id": event_id,
-        "statement": {"speaker": "Dashboard browser test", "stance": "STANCE_NEUTRAL"},
-        "source": ["JPN"], "target": ["PRK"],
-        "occurred": {"start": {"year": 2019, "month": 5, "day": 20}},
-        "summary": "A statement appended by the dashboard's browser test.",
-        "tags": ["dialogue"],
-        "sources": [{"publisher": "annals tests", "title": "dashboard_browser_test.py"}],
-    }
-    path = pathlib.Path(work_dir) / "live_event.json"
-    path.write_text(json.dumps(event))
+    path = write_statement(work_dir, event_id, "A statement appended by the dashboard's browser test.")
     run_cli(run.args.annals, run.server.grpc_address, "append", str(path))
     appended = time.monotonic()
 
@@ -193,15 +191,110 @@ def check_live(run, work_dir):
             f"in {row_ms:.0f} ms, count {count_before} -> {count_before + 1} in {count_ms:.0f} ms")
 
 
+# Chunks fed to event_stream.js's SseParser, and the events it must
+# dispatch: [type, data, lastEventId]. Line ends of every kind, also split
+# between chunks; comments; several data lines; an id with no data (no
+# event, but the id counts); retry; an event cut off by the end of a
+# connection (dropped, its id kept).
+PARSER_CHUNKS = [
+    ": heartbeat\n\n",
+    'id: 7\r\nevent: caughtUp\r\ndata: {"position":"7"}\r\n\r\n',
+    "data: first line\r", "\ndata:second line\r", "\n\r", "\n",
+    "id: 8\nevent: event\ndata: a\ndata\ndata:  c\nunknown: x\n\n",
+    "event: no data\n\nretry: 2500\nid: 9\n\n",
+    "id: 10\nevent: lost\ndata: cut off",
+    None,  # the connection ends: SseParser.reset()
+    "data: after\rdata: the end\r\r",
+]
+PARSER_EXPECTED = {
+    "events": [["caughtUp", '{"position":"7"}', "7"],
+               ["message", "first line\nsecond line", "7"],
+               ["event", "a\n\n c", "8"],
+               ["message", "after\nthe end", "9"]],
+    "retry": [2500],
+    "lastEventId": "9",
+}
+
+
+def check_event_stream_parser(run):
+    result = run.driver.execute_async_script("""
+      const [chunks, done] = arguments;
+      import(new URL('js/event_stream.js', document.baseURI).href).then(({ SseParser }) => {
+        const events = [], retry = [];
+        const parser = new SseParser((e) => events.push([e.type, e.data, e.lastEventId]), (ms) => retry.push(ms));
+        for (const chunk of chunks) {
+          if (chunk === null) parser.reset(); else parser.push(chunk);
+        }
+        done({ events, retry, lastEventId: parser.lastEventId });
+      }).catch((err) => done({ error: String(err) }));""", PARSER_CHUNKS)
+    if result != PARSER_EXPECTED:
+        raise CheckFailed(f"parsed {json.dumps(result)}, expected {json.dumps(PARSER_EXPECTED)}")
+    return f"{len(PARSER_CHUNKS)} chunks, {len(PARSER_EXPECTED['events'])} events as the SSE rules say"
+
+
+def check_reconnect(run, work_dir):
+    """The page through a relay that drops every connection: the stream
+    reconnects with Last-Event-ID, and an event appended while it was down
+    shows once, with nothing before it replayed."""
+    relay = Relay(run.server.http_base)
+    try:
+        run.driver.get(relay.base + f"#/relationship/{DYAD}")
+        run.page_ready()
+        run.wait(lambda d: run.find('#connection[data-state="live"]'), "the live connection through the relay")
+        relay.cut()
+        run.expect_severe(relay.base + f"v1/subscribe?filter.dyad={DYAD}", "net::ERR_INCOMPLETE_CHUNKED_ENCODING")
+        run.wait(lambda d: run.find('#connection[data-state="reconnecting"]'), "'Reconnecting' once cut off")
+        event_id = f"jpn-prk-2019-05-dashboard-reconnect-{os.getpid()}"
+        path = write_statement(work_dir, event_id, "A statement appended while the dashboard was cut off.")
+        run_cli(run.args.annals, run.server.grpc_address, "append", str(path))
+        relay.restore()
+        restored = time.monotonic()
+        # The first attempt comes 1 s after the cut.
+        run.wait(lambda d: run.find(f'#live-feed li[data-event-id="{event_id}"]'),
+                 "the event appended while cut off", timeout=LIVE_TIMEOUT + 1)
+        shown_ms = (time.monotonic() - restored) * 1000
+        feed = [li.get_attribute("data-event-id") for li in run.all("#live-feed li")]
+        if feed != [event_id]:
+            raise CheckFailed(f"'Just recorded' lists {feed}, not just {event_id}")
+        position = int(run.find(f'#live-feed li[data-event-id="{event_id}"]')
+                       .get_attribute("textContent").split("position ")[1].split()[0])
+        streams = [fields for line, fields in relay.requests() if line.startswith("GET /v1/subscribe?")]
+        resumed = [f.get("last-event-id") for f in streams[1:]]
+        if len(streams) < 2 or resumed[-1] != str(position - 1):
+            raise CheckFailed(f"the stream was asked for {len(streams)} times, with Last-Event-ID {resumed}; "
+                              f"the event is at position {position}")
+        run.wait(lambda d: run.find('#connection[data-state="live"]'), "live again")
+    finally:
+        # Away from the relay first: a stream the page closes is not an error.
+        run.driver.get("about:blank")
+        relay.stop()
+    return (f"reconnected with Last-Event-ID {position - 1}; the event at {position} shown "
+            f"{shown_ms:.0f} ms after the relay was restored, and nothing else")
+
+
 def check_console(run):
     run.collect_console()
     with open(run.artifacts / "console.log", "w") as out:
         for entry in run.console:
             out.write(f"{entry.get('level')} {entry.get('source', '')} {entry.get('message')}\n")
-    severe = [e for e in run.console if e.get("level") == "SEVERE"]
-    if severe:
-        raise CheckFailed("console errors: " + "; ".join(e.get("message", "") for e in severe[:5]))
-    return f"{len(run.console)} console entries, none SEVERE"
+    # Every SEVERE entry must be one a check caused on purpose (a stream
+    # whose connection was cut), and each of those must be there, once.
+    expected = list(run.expected_severe)
+    unexpected = []
+    for entry in (e for e in run.console if e.get("level") == "SEVERE"):
+        message = entry.get("message", "")
+        match = next((x for x in expected if entry.get("source") == "network"
+                      and message.startswith(x[0] + " - ") and x[1] in message), None)
+        if match is None:
+            unexpected.append(message)
+        else:
+            expected.remove(match)
+    if unexpected:
+        raise CheckFailed(f"{len(unexpected)} console errors: " + "; ".join(unexpected[:5]))
+    if expected:
+        raise CheckFailed("expected but not logged: " + "; ".join(f"{url} ({text})" for url, text in expected))
+    return (f"{len(run.console)} console entries; SEVERE only the {len(run.expected_severe)} "
+            f"failed requests the checks caused")
 
 
 def open_relationship_page(run):
@@ -277,9 +370,13 @@ def main():
             (4, "as of date 2018-12 removes the 2019 entries", lambda: check_as_of_date(run)),
             (5, f"an event appended with the CLI appears within {LIVE_TIMEOUT:g} s without a reload",
              lambda: check_live(run, work_dir)),
-            (7, "screenshots written, also at 375 px without sideways scrolling",
+            (6, "the event-stream parser follows the SSE rules", lambda: check_event_stream_parser(run)),
+            (7, "a dropped stream resumes with Last-Event-ID: an event appended meanwhile shows once",
+             lambda: check_reconnect(run, work_dir)),
+            (8, "screenshots written, also at 375 px without sideways scrolling",
              lambda: check_screenshots(run)),
-            (6, "no error in the browser console over the whole run", lambda: check_console(run)),
+            (9, "no error in the browser console over the whole run but the failed requests the checks "
+             "caused", lambda: check_console(run)),
         ]
         for number, title, check in checks:
             t0 = time.monotonic()

@@ -1,10 +1,14 @@
 """What the dashboard's browser test stands on: annalsd on a temporary data
-directory, the annals CLI, headless Chromium driven by Selenium, and Run,
-which holds them and waits for what the page shows."""
+directory, the annals CLI, headless Chromium driven by Selenium, a relay
+that can drop the browser's connections, and Run, which holds them and
+waits for what the page shows."""
 
+import json
 import pathlib
 import signal
+import socket
 import subprocess
+import threading
 import time
 
 from selenium import webdriver
@@ -100,6 +104,134 @@ def run_cli(annals, address, *args):
     return result.stdout
 
 
+def write_statement(work_dir, event_id, summary):
+    """Writes a JPN-PRK statement of 2019-05-20 for `annals append`; its path."""
+    event = {
+        "id": event_id,
+        "statement": {"speaker": "Dashboard browser test", "stance": "STANCE_NEUTRAL"},
+        "source": ["JPN"], "target": ["PRK"],
+        "occurred": {"start": {"year": 2019, "month": 5, "day": 20}},
+        "summary": summary,
+        "tags": ["dialogue"],
+        "sources": [{"publisher": "annals tests", "title": "dashboard_browser_test.py"}],
+    }
+    path = pathlib.Path(work_dir) / f"{event_id}.json"
+    path.write_text(json.dumps(event))
+    return path
+
+
+class Relay:
+    """A TCP relay on a free port of 127.0.0.1 to an HTTP port, between the
+    browser and annalsd. It keeps the bytes the browser sends, to tell
+    which request carried which headers, and drops the connections on
+    demand, as a network would: cut() closes every open one, and the
+    connections made until restore() wait unanswered (so that a retry in
+    that time fails neither sooner nor otherwise than a slow network)."""
+
+    def __init__(self, target_base):
+        self.target = ("127.0.0.1", int(target_base.rstrip("/").rsplit(":", 1)[1]))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.base = f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
+        self.lock = threading.Lock()
+        self.sockets = set()  # open, both sides
+        self.sent = []  # a bytearray per connection: what the browser sent
+        self.held = []  # connections made while cut off
+        self.down = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # stop()
+                return
+            with self.lock:
+                if self.down:
+                    self.held.append(client)
+                    self.sockets.add(client)
+                    continue
+            self._relay(client)
+
+    def _relay(self, client):
+        try:
+            upstream = socket.create_connection(self.target)
+        except OSError:
+            self._drop(client)
+            return
+        sent = bytearray()
+        with self.lock:
+            self.sent.append(sent)
+            self.sockets.update((client, upstream))
+        threading.Thread(target=self._pump, args=(client, upstream, sent), daemon=True).start()
+        threading.Thread(target=self._pump, args=(upstream, client, None), daemon=True).start()
+
+    def _pump(self, source, sink, keep):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if keep is not None:
+                    keep.extend(data)
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._drop(source)
+            self._drop(sink)
+
+    def _drop(self, sock):
+        with self.lock:
+            self.sockets.discard(sock)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # wakes the pump blocked in recv
+        except OSError:
+            pass
+        sock.close()
+
+    def cut(self):
+        with self.lock:
+            self.down = True
+            sockets = list(self.sockets)
+        for sock in sockets:
+            self._drop(sock)
+
+    def restore(self):
+        with self.lock:
+            self.down = False
+            held, self.held = self.held, []
+        for client in held:
+            if client.fileno() != -1:
+                self._relay(client)
+
+    def requests(self):
+        """Every request the browser sent, in order per connection: (its
+        request line, {lower-case header name: value})."""
+        with self.lock:
+            sent = [bytes(b) for b in self.sent]
+        found = []
+        for data in sent:
+            # The dashboard sends GETs only: no bodies between the heads.
+            for head in data.split(b"\r\n\r\n"):
+                lines = head.decode("latin-1").split("\r\n")
+                if not lines[0]:
+                    continue
+                fields = {}
+                for line in lines[1:]:
+                    name, _, value = line.partition(":")
+                    fields[name.strip().lower()] = value.strip()
+                found.append((lines[0], fields))
+        return found
+
+    def stop(self):
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes accept()
+        except OSError:
+            pass
+        self.listener.close()
+        self.cut()
+
+
 def start_browser(args):
     options = webdriver.ChromeOptions()
     options.binary_location = args.chromium
@@ -120,6 +252,15 @@ class Run:
         self.server = server
         self.artifacts = pathlib.Path(args.artifacts)
         self.console = []  # every browser log entry of the run
+        # The SEVERE console entries a check caused on purpose, each to be
+        # logged once: (what the message starts with, what it holds).
+        self.expected_severe = []
+
+    def expect_severe(self, url, text):
+        """Chrome logs a failed request as a SEVERE "network" entry, "URL -
+        Failed to load resource: …": one for `url` (the whole URL) holding
+        `text` is to come."""
+        self.expected_severe.append((url, text))
 
     def wait(self, condition, what, timeout=PAGE_TIMEOUT):
         try:
