@@ -21,14 +21,16 @@ dashboard serves at /:
      shows once, and nothing seen before it shows again;
   8. screenshots of the overview and of JPN-PRK's page (also 375 px wide,
      where the page must not scroll sideways) are written to --artifacts;
-  9. the browser console has no error over the whole run but the failed
-     requests the checks cause on purpose (the stream cut in 7), each
-     logged once.
+  9-13. on a second annalsd started with --auth-tokens, the token form
+     (dashboard_token_checks.py);
+  14. the browser console has no error over the whole run but the failed
+     requests the checks cause on purpose (each 401 without a token, the
+     stream cut in 7), each logged once.
 
 Every wait is an explicit WebDriverWait on what the page shows. Prints one
 line per check ("ok" or "FAIL" with the reason and the time it took) and
-exits 1 when a check fails. annalsd and the browser are stopped at the end,
-also on failure.
+exits 1 when a check fails. Both annalsd and the browser are stopped at the
+end, also on failure.
 
   dashboard_browser_test.py --annalsd build/bin/annalsd --annals build/bin/annals \\
       --seed deploy/seed/timeline.jsonl --artifacts /tmp/dashboard-artifacts \\
@@ -53,6 +55,7 @@ from selenium.webdriver.common.by import By
 
 from dashboard_harness import (DYAD, LIVE_TIMEOUT, Annalsd, CheckFailed, Relay, Run, run_cli,
                                start_browser, write_statement)
+from dashboard_token_checks import Secured, secured_checks
 
 
 def parse_args():
@@ -277,8 +280,9 @@ def check_console(run):
     with open(run.artifacts / "console.log", "w") as out:
         for entry in run.console:
             out.write(f"{entry.get('level')} {entry.get('source', '')} {entry.get('message')}\n")
-    # Every SEVERE entry must be one a check caused on purpose (a stream
-    # whose connection was cut), and each of those must be there, once.
+    # Every SEVERE entry must be one a check caused on purpose (a request
+    # answered 401 without a token, a stream whose connection was cut), and
+    # each of those must be there, once.
     expected = list(run.expected_severe)
     unexpected = []
     for entry in (e for e in run.console if e.get("level") == "SEVERE"):
@@ -352,14 +356,19 @@ def main():
         old.unlink()
     work_dir = tempfile.mkdtemp(prefix="annals-dashboard-test-")
     server = Annalsd(args.annalsd, work_dir, artifacts / "annalsd.log", args.assets)
+    secured = None
     driver = None
     failures = 0
     started = time.monotonic()
     try:
         server.start()
         run_cli(args.annals, server.grpc_address, "import", args.seed)
+        secured = Secured(args, work_dir, artifacts)
+        secured.start()
         print(f"annalsd: gRPC {server.grpc_address}, HTTP {server.http_base}"
-              f"{' (assets from ' + args.assets + ')' if args.assets else ''}", flush=True)
+              f"{' (assets from ' + args.assets + ')' if args.assets else ''}; with --auth-tokens: "
+              f"gRPC {secured.server.grpc_address}, HTTP {secured.server.http_base} "
+              f"through the relay {secured.relay.base}", flush=True)
         driver = start_browser(args)
         run = Run(args, driver, server)
         checks = [
@@ -375,7 +384,8 @@ def main():
              lambda: check_reconnect(run, work_dir)),
             (8, "screenshots written, also at 375 px without sideways scrolling",
              lambda: check_screenshots(run)),
-            (9, "no error in the browser console over the whole run but the failed requests the checks "
+            *secured_checks(run, secured, 9),
+            (14, "no error in the browser console over the whole run but the failed requests the checks "
              "caused", lambda: check_console(run)),
         ]
         for number, title, check in checks:
@@ -405,6 +415,8 @@ def main():
                 driver.quit()
             except WebDriverException:
                 pass
+        if secured is not None:
+            secured.stop()
         server.stop()
         shutil.rmtree(work_dir, ignore_errors=True)
     print(f"{'FAILED' if failures else 'PASSED'}: {failures} failed, {time.monotonic() - started:.1f} s; "

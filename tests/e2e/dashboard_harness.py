@@ -29,13 +29,15 @@ class CheckFailed(Exception):
 
 class Annalsd:
     """annalsd on a temporary data directory: gRPC and HTTP on free ports of
-    127.0.0.1, read from their port files; its log goes to `log_path`."""
+    127.0.0.1, read from their port files; its log goes to `log_path`.
+    extra_args: more flags (--auth-tokens FILE)."""
 
-    def __init__(self, program, work_dir, log_path, assets):
+    def __init__(self, program, work_dir, log_path, assets, extra_args=()):
         self.program = program
         self.work_dir = pathlib.Path(work_dir)
         self.log_path = log_path
         self.assets = assets
+        self.extra_args = list(extra_args)
         self.process = None
         self.grpc_address = None
         self.http_base = None
@@ -49,6 +51,7 @@ class Annalsd:
                 "--http-listen", "127.0.0.1:0", "--http-port-file", str(http_port_file)]
         if self.assets:
             argv += ["--http-assets", str(pathlib.Path(self.assets).resolve())]
+        argv += self.extra_args
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(argv, stdout=log, stderr=log)
         deadline = time.monotonic() + START_TIMEOUT
@@ -95,9 +98,13 @@ def tail(path, lines=30):
         return ""
 
 
-def run_cli(annals, address, *args):
-    result = subprocess.run([annals, "--server", address, *args],
-                            capture_output=True, text=True, timeout=60)
+def run_cli(annals, address, *args, token=None):
+    """Runs `annals --server ADDRESS [--token TOKEN] ARGS…`; its output.
+    Errors name ARGS only, never the token."""
+    argv = [annals, "--server", address]
+    if token:
+        argv += ["--token", token]
+    result = subprocess.run([*argv, *args], capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
         raise RuntimeError(f"annals {' '.join(args)} exited with {result.returncode}: "
                            f"{result.stderr.strip() or result.stdout.strip()}")
@@ -118,6 +125,18 @@ def write_statement(work_dir, event_id, summary):
     path = pathlib.Path(work_dir) / f"{event_id}.json"
     path.write_text(json.dumps(event))
     return path
+
+
+def create_token(annals, name, role):
+    """`annals admin token create NAME ROLE`: (the token, its line for
+    annalsd's --auth-tokens file)."""
+    result = subprocess.run([annals, "admin", "token", "create", name, role],
+                            capture_output=True, text=True, timeout=60)
+    lines = result.stdout.splitlines()
+    if result.returncode != 0 or len(lines) < 2:
+        raise RuntimeError(f"annals admin token create {name} {role} exited with "
+                           f"{result.returncode}: {result.stderr.strip()}")
+    return lines[0].strip(), lines[1].strip()
 
 
 class Relay:
