@@ -13,14 +13,24 @@ dashboard serves at /:
   4. "as of date" 2018-12 removes every 2019 entry;
   5. an event appended with `annals append` appears on the open page
      within 2 s, without a reload;
-  6. the browser console has no error over the whole run;
-  7. screenshots of the overview and of JPN-PRK's page (also 375 px wide,
-     where the page must not scroll sideways) are written to --artifacts.
+  6. event_stream.js's parser reads tricky text/event-stream input (line
+     ends of every kind split between chunks, comments, several data
+     lines, ids without events, an event cut off) as the SSE rules say;
+  7. through a relay that drops every connection, the event stream
+     reconnects with Last-Event-ID: an event appended while it was down
+     shows once, and nothing seen before it shows again;
+  8. screenshots of the overview and of JPN-PRK's page (also 375 px wide,
+     where the page must not scroll sideways) are written to --artifacts;
+  9-13. on a second annalsd started with --auth-tokens, the token form
+     (dashboard_token_checks.py);
+  14. the browser console has no error over the whole run but the failed
+     requests the checks cause on purpose (each 401 without a token, the
+     stream cut in 7), each logged once.
 
 Every wait is an explicit WebDriverWait on what the page shows. Prints one
 line per check ("ok" or "FAIL" with the reason and the time it took) and
-exits 1 when a check fails. annalsd and the browser are stopped at the end,
-also on failure.
+exits 1 when a check fails. Both annalsd and the browser are stopped at the
+end, also on failure.
 
   dashboard_browser_test.py --annalsd build/bin/annalsd --annals build/bin/annals \\
       --seed deploy/seed/timeline.jsonl --artifacts /tmp/dashboard-artifacts \\
@@ -35,27 +45,17 @@ import json
 import os
 import pathlib
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
 
-from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
-from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-START_TIMEOUT = 30.0  # seconds for annalsd to listen
-PAGE_TIMEOUT = 15.0  # seconds for a page to show what it loads
-LIVE_TIMEOUT = 2.0  # seconds for an appended event to appear
-DYAD = "JPN-PRK"
-
-
-class CheckFailed(Exception):
-    pass
+from dashboard_harness import (DYAD, LIVE_TIMEOUT, Annalsd, CheckFailed, Relay, Run, run_cli,
+                               start_browser, write_statement)
+from dashboard_token_checks import Secured, secured_checks
 
 
 def parse_args():
@@ -69,145 +69,6 @@ def parse_args():
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     return parser.parse_args()
-
-
-class Annalsd:
-    """annalsd on a temporary data directory: gRPC and HTTP on free ports of
-    127.0.0.1, read from their port files; its log goes to `log_path`."""
-
-    def __init__(self, program, work_dir, log_path, assets):
-        self.program = program
-        self.work_dir = pathlib.Path(work_dir)
-        self.log_path = log_path
-        self.assets = assets
-        self.process = None
-        self.grpc_address = None
-        self.http_base = None
-
-    def start(self):
-        port_file = self.work_dir / "port"
-        http_port_file = self.work_dir / "http_port"
-        argv = [self.program,
-                "--data-dir", str(self.work_dir / "data"),
-                "--listen", "127.0.0.1:0", "--port-file", str(port_file),
-                "--http-listen", "127.0.0.1:0", "--http-port-file", str(http_port_file)]
-        if self.assets:
-            argv += ["--http-assets", str(pathlib.Path(self.assets).resolve())]
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(argv, stdout=log, stderr=log)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            grpc_port = read_port(port_file)
-            http_port = read_port(http_port_file)
-            if grpc_port and http_port:
-                self.grpc_address = f"127.0.0.1:{grpc_port}"
-                self.http_base = f"http://127.0.0.1:{http_port}/"
-                return
-            if self.process.poll() is not None:
-                raise RuntimeError(f"annalsd exited with status {self.process.returncode}; "
-                                   f"its log is {self.log_path}:\n{tail(self.log_path)}")
-            time.sleep(0.02)
-        raise RuntimeError(f"annalsd wrote no port files within {START_TIMEOUT:.0f} s; "
-                           f"its log is {self.log_path}:\n{tail(self.log_path)}")
-
-    def stop(self):
-        """SIGTERM, then SIGKILL after 15 s."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def read_port(path):
-    """The port in a port file once it is written whole (ends with a
-    newline); None before."""
-    try:
-        text = pathlib.Path(path).read_text()
-    except FileNotFoundError:
-        return None
-    return text.strip() if text.endswith("\n") and text.strip().isdigit() else None
-
-
-def tail(path, lines=30):
-    try:
-        return "\n".join(pathlib.Path(path).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def run_cli(annals, address, *args):
-    result = subprocess.run([annals, "--server", address, *args],
-                            capture_output=True, text=True, timeout=60)
-    if result.returncode != 0:
-        raise RuntimeError(f"annals {' '.join(args)} exited with {result.returncode}: "
-                           f"{result.stderr.strip() or result.stdout.strip()}")
-    return result.stdout
-
-
-def start_browser(args):
-    options = webdriver.ChromeOptions()
-    options.binary_location = args.chromium
-    for flag in ("--no-sandbox", "--headless=new", "--window-size=1280,900",
-                 "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(args.chromedriver), options=options)
-
-
-class Run:
-    """The browser, the server and what the checks collect."""
-
-    def __init__(self, args, driver, server):
-        self.args = args
-        self.driver = driver
-        self.server = server
-        self.artifacts = pathlib.Path(args.artifacts)
-        self.console = []  # every browser log entry of the run
-
-    def wait(self, condition, what, timeout=PAGE_TIMEOUT):
-        try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(
-                lambda d: condition(d))
-        except TimeoutException:
-            raise CheckFailed(f"{what}: not within {timeout:g} s") from None
-
-    def find(self, css):
-        found = self.driver.find_elements(By.CSS_SELECTOR, css)
-        return found[0] if found else None
-
-    def all(self, css):
-        return self.driver.find_elements(By.CSS_SELECTOR, css)
-
-    def collect_console(self):
-        self.console.extend(self.driver.get_log("browser"))
-
-    def page_ready(self, extra=""):
-        """Waits until the relationship page has finished loading its view."""
-        return self.wait(lambda d: self.find(f'#relationship-page[data-state="ready"]{extra}'),
-                         f"the {DYAD} page finished loading{extra}")
-
-    def screenshot(self, name, full_page=True, pending_css=None):
-        """Writes NAME.png; with full_page, the whole page's height, once
-        nothing matches pending_css (what the page loads as it comes into
-        view)."""
-        path = self.artifacts / f"{name}.png"
-        driver = self.driver
-        if full_page:
-            size = driver.get_window_size()
-            height = driver.execute_script("return document.documentElement.scrollHeight")
-            driver.set_window_size(size["width"], min(max(height, 600) + 140, 12000))
-            if pending_css:
-                self.wait(lambda d: not self.find(pending_css), f"{pending_css} loaded for {name}.png")
-            driver.save_screenshot(str(path))
-            driver.set_window_size(size["width"], size["height"])
-        else:
-            driver.save_screenshot(str(path))
-        return path
 
 
 # The checks. Each returns a short note for its "ok" line or raises
@@ -316,17 +177,7 @@ def check_live(run, work_dir):
     run.wait(lambda d: run.find('#connection[data-state="live"]'), "the live connection")
     count_before = int(run.find("#summary-panel dd[data-count]").get_attribute("data-count"))
     event_id = f"jpn-prk-2019-05-dashboard-test-{os.getpid()}"
-    event = {
-        "id": event_id,
-        "statement": {"speaker": "Dashboard browser test", "stance": "STANCE_NEUTRAL"},
-        "source": ["JPN"], "target": ["PRK"],
-        "occurred": {"start": {"year": 2019, "month": 5, "day": 20}},
-        "summary": "A statement appended by the dashboard's browser test.",
-        "tags": ["dialogue"],
-        "sources": [{"publisher": "annals tests", "title": "dashboard_browser_test.py"}],
-    }
-    path = pathlib.Path(work_dir) / "live_event.json"
-    path.write_text(json.dumps(event))
+    path = write_statement(work_dir, event_id, "A statement appended by the dashboard's browser test.")
     run_cli(run.args.annals, run.server.grpc_address, "append", str(path))
     appended = time.monotonic()
 
@@ -343,15 +194,111 @@ def check_live(run, work_dir):
             f"in {row_ms:.0f} ms, count {count_before} -> {count_before + 1} in {count_ms:.0f} ms")
 
 
+# Chunks fed to event_stream.js's SseParser, and the events it must
+# dispatch: [type, data, lastEventId]. Line ends of every kind, also split
+# between chunks; comments; several data lines; an id with no data (no
+# event, but the id counts); retry; an event cut off by the end of a
+# connection (dropped, its id kept).
+PARSER_CHUNKS = [
+    ": heartbeat\n\n",
+    'id: 7\r\nevent: caughtUp\r\ndata: {"position":"7"}\r\n\r\n',
+    "data: first line\r", "\ndata:second line\r", "\n\r", "\n",
+    "id: 8\nevent: event\ndata: a\ndata\ndata:  c\nunknown: x\n\n",
+    "event: no data\n\nretry: 2500\nid: 9\n\n",
+    "id: 10\nevent: lost\ndata: cut off",
+    None,  # the connection ends: SseParser.reset()
+    "data: after\rdata: the end\r\r",
+]
+PARSER_EXPECTED = {
+    "events": [["caughtUp", '{"position":"7"}', "7"],
+               ["message", "first line\nsecond line", "7"],
+               ["event", "a\n\n c", "8"],
+               ["message", "after\nthe end", "9"]],
+    "retry": [2500],
+    "lastEventId": "9",
+}
+
+
+def check_event_stream_parser(run):
+    result = run.driver.execute_async_script("""
+      const [chunks, done] = arguments;
+      import(new URL('js/event_stream.js', document.baseURI).href).then(({ SseParser }) => {
+        const events = [], retry = [];
+        const parser = new SseParser((e) => events.push([e.type, e.data, e.lastEventId]), (ms) => retry.push(ms));
+        for (const chunk of chunks) {
+          if (chunk === null) parser.reset(); else parser.push(chunk);
+        }
+        done({ events, retry, lastEventId: parser.lastEventId });
+      }).catch((err) => done({ error: String(err) }));""", PARSER_CHUNKS)
+    if result != PARSER_EXPECTED:
+        raise CheckFailed(f"parsed {json.dumps(result)}, expected {json.dumps(PARSER_EXPECTED)}")
+    return f"{len(PARSER_CHUNKS)} chunks, {len(PARSER_EXPECTED['events'])} events as the SSE rules say"
+
+
+def check_reconnect(run, work_dir):
+    """The page through a relay that drops every connection: the stream
+    reconnects with Last-Event-ID, and an event appended while it was down
+    shows once, with nothing before it replayed."""
+    relay = Relay(run.server.http_base)
+    try:
+        run.driver.get(relay.base + f"#/relationship/{DYAD}")
+        run.page_ready()
+        run.wait(lambda d: run.find('#connection[data-state="live"]'), "the live connection through the relay")
+        relay.cut()
+        run.expect_severe(relay.base + f"v1/subscribe?filter.dyad={DYAD}", "net::ERR_INCOMPLETE_CHUNKED_ENCODING")
+        run.wait(lambda d: run.find('#connection[data-state="reconnecting"]'), "'Reconnecting' once cut off")
+        event_id = f"jpn-prk-2019-05-dashboard-reconnect-{os.getpid()}"
+        path = write_statement(work_dir, event_id, "A statement appended while the dashboard was cut off.")
+        run_cli(run.args.annals, run.server.grpc_address, "append", str(path))
+        relay.restore()
+        restored = time.monotonic()
+        # The first attempt comes 1 s after the cut.
+        run.wait(lambda d: run.find(f'#live-feed li[data-event-id="{event_id}"]'),
+                 "the event appended while cut off", timeout=LIVE_TIMEOUT + 1)
+        shown_ms = (time.monotonic() - restored) * 1000
+        feed = [li.get_attribute("data-event-id") for li in run.all("#live-feed li")]
+        if feed != [event_id]:
+            raise CheckFailed(f"'Just recorded' lists {feed}, not just {event_id}")
+        position = int(run.find(f'#live-feed li[data-event-id="{event_id}"]')
+                       .get_attribute("textContent").split("position ")[1].split()[0])
+        streams = [fields for line, fields in relay.requests() if line.startswith("GET /v1/subscribe?")]
+        resumed = [f.get("last-event-id") for f in streams[1:]]
+        if len(streams) < 2 or resumed[-1] != str(position - 1):
+            raise CheckFailed(f"the stream was asked for {len(streams)} times, with Last-Event-ID {resumed}; "
+                              f"the event is at position {position}")
+        run.wait(lambda d: run.find('#connection[data-state="live"]'), "live again")
+    finally:
+        # Away from the relay first: a stream the page closes is not an error.
+        run.driver.get("about:blank")
+        relay.stop()
+    return (f"reconnected with Last-Event-ID {position - 1}; the event at {position} shown "
+            f"{shown_ms:.0f} ms after the relay was restored, and nothing else")
+
+
 def check_console(run):
     run.collect_console()
     with open(run.artifacts / "console.log", "w") as out:
         for entry in run.console:
             out.write(f"{entry.get('level')} {entry.get('source', '')} {entry.get('message')}\n")
-    severe = [e for e in run.console if e.get("level") == "SEVERE"]
-    if severe:
-        raise CheckFailed("console errors: " + "; ".join(e.get("message", "") for e in severe[:5]))
-    return f"{len(run.console)} console entries, none SEVERE"
+    # Every SEVERE entry must be one a check caused on purpose (a request
+    # answered 401 without a token, a stream whose connection was cut), and
+    # each of those must be there, once.
+    expected = list(run.expected_severe)
+    unexpected = []
+    for entry in (e for e in run.console if e.get("level") == "SEVERE"):
+        message = entry.get("message", "")
+        match = next((x for x in expected if entry.get("source") == "network"
+                      and message.startswith(x[0] + " - ") and x[1] in message), None)
+        if match is None:
+            unexpected.append(message)
+        else:
+            expected.remove(match)
+    if unexpected:
+        raise CheckFailed(f"{len(unexpected)} console errors: " + "; ".join(unexpected[:5]))
+    if expected:
+        raise CheckFailed("expected but not logged: " + "; ".join(f"{url} ({text})" for url, text in expected))
+    return (f"{len(run.console)} console entries; SEVERE only the {len(run.expected_severe)} "
+            f"failed requests the checks caused")
 
 
 def open_relationship_page(run):
@@ -409,14 +356,19 @@ def main():
         old.unlink()
     work_dir = tempfile.mkdtemp(prefix="annals-dashboard-test-")
     server = Annalsd(args.annalsd, work_dir, artifacts / "annalsd.log", args.assets)
+    secured = None
     driver = None
     failures = 0
     started = time.monotonic()
     try:
         server.start()
         run_cli(args.annals, server.grpc_address, "import", args.seed)
+        secured = Secured(args, work_dir, artifacts)
+        secured.start()
         print(f"annalsd: gRPC {server.grpc_address}, HTTP {server.http_base}"
-              f"{' (assets from ' + args.assets + ')' if args.assets else ''}", flush=True)
+              f"{' (assets from ' + args.assets + ')' if args.assets else ''}; with --auth-tokens: "
+              f"gRPC {secured.server.grpc_address}, HTTP {secured.server.http_base} "
+              f"through the relay {secured.relay.base}", flush=True)
         driver = start_browser(args)
         run = Run(args, driver, server)
         checks = [
@@ -427,9 +379,14 @@ def main():
             (4, "as of date 2018-12 removes the 2019 entries", lambda: check_as_of_date(run)),
             (5, f"an event appended with the CLI appears within {LIVE_TIMEOUT:g} s without a reload",
              lambda: check_live(run, work_dir)),
-            (7, "screenshots written, also at 375 px without sideways scrolling",
+            (6, "the event-stream parser follows the SSE rules", lambda: check_event_stream_parser(run)),
+            (7, "a dropped stream resumes with Last-Event-ID: an event appended meanwhile shows once",
+             lambda: check_reconnect(run, work_dir)),
+            (8, "screenshots written, also at 375 px without sideways scrolling",
              lambda: check_screenshots(run)),
-            (6, "no error in the browser console over the whole run", lambda: check_console(run)),
+            *secured_checks(run, secured, 9),
+            (14, "no error in the browser console over the whole run but the failed requests the checks "
+             "caused", lambda: check_console(run)),
         ]
         for number, title, check in checks:
             t0 = time.monotonic()
@@ -458,6 +415,8 @@ def main():
                 driver.quit()
             except WebDriverException:
                 pass
+        if secured is not None:
+            secured.stop()
         server.stop()
         shutil.rmtree(work_dir, ignore_errors=True)
     print(f"{'FAILED' if failures else 'PASSED'}: {failures} failed, {time.monotonic() - started:.1f} s; "

@@ -1,5 +1,5 @@
-// The dashboard's entry point: a hash router over three pages, and the
-// server's identity in the footer.
+// The dashboard's entry point: a hash router over three pages, the
+// server's identity in the footer, and the token form (token_form.js).
 //
 //   #/                          the overview of every relationship
 //   #/relationship/JPN-PRK?…    one relationship (see relationship.js)
@@ -8,12 +8,16 @@
 // A page is {close(), update?(params)}: a change of the hash that keeps the
 // page and its subject (only the query changes) goes to update() when the
 // page has one, so that its live stream and its controls stay as they are.
+// A token set or forgotten opens the page again: its data is fetched and
+// its live stream opened anew, with the new token.
 
 import { errorText, get, num } from "./api.js";
 import { renderActor } from "./actor.js";
 import { h, replace } from "./dom.js";
 import { renderOverview } from "./overview.js";
 import { renderRelationship } from "./relationship.js";
+import { onTokenChange } from "./token.js";
+import { setUpTokenForm } from "./token_form.js";
 
 const main = document.getElementById("main");
 let current = null; // {key, page}
@@ -53,10 +57,12 @@ function markNavigation(parts) {
   }
 }
 
-function route(firstTime) {
+// Shows the page the hash names. reopen: open it afresh even when it is
+// the page shown.
+function route(firstTime, reopen = false) {
   const { parts, params } = parseHash();
   const key = parts.join("/");
-  if (current && current.key === key && current.page.update) {
+  if (!reopen && current && current.key === key && current.page.update) {
     current.page.update(params);
     return;
   }
@@ -86,6 +92,11 @@ window.addEventListener("hashchange", () => {
   // In-page anchors ("#main", the skip link) are not routes.
   if (location.hash && !location.hash.startsWith("#/")) return;
   route(false);
+});
+setUpTokenForm();
+onTokenChange(() => {
+  route(false, true);
+  showServer();
 });
 route(true);
 showServer();
