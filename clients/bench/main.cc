@@ -45,15 +45,18 @@
 //               in order. --watchers WatchRelationship calls meanwhile.
 //   get-relationship
 //               --concurrency threads calling GetRelationship on random
-//               dyads of the log (from ListRelationships) for --duration;
-//               --as-of none|position|date|mixed; queries/s and latency.
+//               dyads of the log (from ListRelationships), or always on
+//               --dyad, for --duration; --as-of none|position|date|mixed;
+//               queries/s and latency.
 //   timeline    --concurrency threads calling QueryTimeline for pages of
 //               --page-size results for --duration, with --filter dyad (a
 //               random dyad), kind (a random kind), range (a random span of
 //               three years) or mixed (each in turn); queries/s and latency.
 //
 // Every scenario prints `scenario=NAME` first and `errors=N` last, and exits
-// 1 when a call failed or nothing was done.
+// 1 when a call failed or nothing was done. With --server-pid (annalsd's
+// process id) the query scenarios report annalsd's CPU over what they
+// measured.
 #include <algorithm>
 #include <optional>
 #include <atomic>
@@ -82,6 +85,8 @@
 #include "clients/bench/channel.h"
 #include "clients/bench/driver.h"
 #include "clients/bench/event_generator.h"
+#include "clients/bench/process_stats.h"
+#include "clients/bench/relationship_asks.h"
 #include "clients/bench/stalled.h"
 #include "clients/bench/subscriptions.h"
 #include "clients/cpp/client.h"
@@ -97,6 +102,9 @@ ABSL_FLAG(std::string, scenario, "append",
           "append | append-session | read | generate | catchup | fanout | "
           "get-relationship | timeline (see the top of "
           "clients/bench/main.cc).");
+ABSL_FLAG(int, server_pid, 0,
+          "annalsd's process id, on this machine: get-relationship and "
+          "timeline then report its CPU over the measured part.");
 ABSL_FLAG(int, concurrency, 0,
           "append, generate, get-relationship, timeline: client threads "
           "(0: 8, or 4 for generate).");
@@ -150,6 +158,9 @@ ABSL_FLAG(int, stream_window, 16 << 10,
           "message is in flight into its next message.");
 ABSL_FLAG(std::string, as_of, "none",
           "get-relationship: none | position | date | mixed.");
+ABSL_FLAG(std::string, dyad, "",
+          "get-relationship: ask for this dyad (\"JPN-PRK\") every call "
+          "instead of a random one of the log.");
 ABSL_FLAG(std::string, filter, "mixed",
           "timeline: dyad | kind | range | mixed.");
 ABSL_FLAG(int, page_size, 50, "timeline: results per page.");
@@ -460,28 +471,6 @@ int RunFanout(const bench::Endpoint& endpoint) {
 // ---------------------------------------------------------------------------
 // get-relationship, timeline
 
-// The dyads the log has relationships for.
-absl::StatusOr<std::vector<std::string>> ListDyads(Client& client) {
-  std::vector<std::string> dyads;
-  v1::ListRelationshipsRequest request;
-  request.set_page_size(1000);
-  for (;;) {
-    absl::StatusOr<v1::ListRelationshipsResponse> page =
-        client.ListRelationships(request);
-    if (!page.ok()) return page.status();
-    for (const v1::RelationshipSummary& r : page->relationships()) {
-      dyads.push_back(r.dyad());
-    }
-    if (page->next_page_token().empty()) break;
-    request.set_page_token(page->next_page_token());
-  }
-  if (dyads.empty()) {
-    return absl::FailedPreconditionError(
-        "the log has no relationships: run --scenario generate first");
-  }
-  return dyads;
-}
-
 // Runs `query(client, rng, query_index, stats)` on --concurrency threads for
 // --duration; each returns the results it got (for the average).
 template <typename Query>
@@ -507,6 +496,10 @@ int RunQueries(const bench::Endpoint& endpoint, const std::string& name,
       }
     });
   }
+  const pid_t server = absl::GetFlag(FLAGS_server_pid);
+  const double client_cpu_before = bench::SelfCpuSeconds();
+  const double server_cpu_before =
+      server > 0 ? bench::ProcessCpuSeconds(server) : 0;
   const absl::Time start = absl::Now();
   const absl::Time end = start + absl::GetFlag(FLAGS_duration);
   Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
@@ -527,65 +520,60 @@ int RunQueries(const bench::Endpoint& endpoint, const std::string& name,
     results += got;
   });
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  // CPU per call, this process's and annalsd's.
+  const double calls =
+      std::max(1.0, static_cast<double>(all.latencies_ms.size()));
+  std::string cpu = absl::StrFormat(
+      " client_cpu_us_per_query=%.0f",
+      (bench::SelfCpuSeconds() - client_cpu_before) / calls * 1e6);
+  if (server > 0) {
+    absl::StrAppendFormat(
+        &cpu, " server_cpu_us_per_query=%.0f",
+        (bench::ProcessCpuSeconds(server) - server_cpu_before) / calls * 1e6);
+  }
   std::cout << absl::StrFormat(
       "scenario=%s %s warmup_s=%g concurrency=%d queries=%d seconds=%.2f "
-      "queries_per_s=%.0f results_per_query=%.1f%s errors=%d\n",
+      "queries_per_s=%.0f results_per_query=%.1f%s%s errors=%d\n",
       name, variant, absl::ToDoubleSeconds(warmup), concurrency, all.events,
       seconds,
       static_cast<double>(all.events) / seconds,
       all.events > 0 ? static_cast<double>(results.load()) / static_cast<double>(all.events) : 0.0,
-      Percentiles(all.latencies_ms), all.errors);
+      Percentiles(all.latencies_ms), cpu, all.errors);
   ReportErrors(all);
   return all.errors == 0 && all.events > 0 ? 0 : 1;
 }
 
-template <typename T>
-const T& PickFrom(const std::vector<T>& items, std::mt19937_64& rng) {
-  return items[rng() % items.size()];
-}
-
-v1::Date RandomDate(std::mt19937_64& rng) {
-  v1::Date date;
-  date.set_year(1990 + static_cast<int>(rng() % 36));
-  date.set_month(1 + static_cast<int>(rng() % 12));
-  date.set_day(1 + static_cast<int>(rng() % 28));
-  return date;
+// --as-of and --dyad, checked against the log over gRPC; nullopt after
+// saying why (`*exit_code` set).
+std::optional<bench::RelationshipAsks> PrepareRelationshipAsks(
+    const bench::Endpoint& endpoint, int* exit_code) {
+  std::vector<std::unique_ptr<Client>> probe = MakeClients(endpoint, 1);
+  absl::StatusOr<bench::RelationshipAsks> asks =
+      bench::RelationshipAsks::Prepare(*probe[0], absl::GetFlag(FLAGS_as_of),
+                                       absl::GetFlag(FLAGS_dyad));
+  if (absl::IsInvalidArgument(asks.status())) {
+    std::cerr << "annals-bench: " << asks.status().message() << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  if (!asks.ok()) {
+    std::cerr << rpc::OneLine(asks.status()) << "\n";
+    *exit_code = 1;
+    return std::nullopt;
+  }
+  return *std::move(asks);
 }
 
 int RunGetRelationship(const bench::Endpoint& endpoint) {
-  const std::string as_of = absl::GetFlag(FLAGS_as_of);
-  if (as_of != "none" && as_of != "position" && as_of != "date" &&
-      as_of != "mixed") {
-    std::cerr << "annals-bench: --as-of must be none, position, date or mixed\n";
-    return 2;
-  }
-  std::vector<std::unique_ptr<Client>> probe = MakeClients(endpoint, 1);
-  absl::StatusOr<std::vector<std::string>> dyads = ListDyads(*probe[0]);
-  if (!dyads.ok()) {
-    std::cerr << rpc::OneLine(dyads.status()) << "\n";
-    return 1;
-  }
-  v1::GetRelationshipRequest first;
-  first.set_dyad(dyads->front());
-  absl::StatusOr<v1::GetRelationshipResponse> head = probe[0]->GetRelationship(first);
-  if (!head.ok()) {
-    std::cerr << rpc::OneLine(head.status()) << "\n";
-    return 1;
-  }
-  const uint64_t log_head = std::max<uint64_t>(1, head->head());
+  int exit_code = 0;
+  const std::optional<bench::RelationshipAsks> asks =
+      PrepareRelationshipAsks(endpoint, &exit_code);
+  if (!asks.has_value()) return exit_code;
   return RunQueries(
-      endpoint, "get-relationship",
-      absl::StrCat("as_of=", as_of, " dyads=", dyads->size()),
+      endpoint, "get-relationship", asks->Variant(),
       [&](Client& client, std::mt19937_64& rng,
           uint64_t i) -> absl::StatusOr<int> {
-        v1::GetRelationshipRequest request;
-        request.set_dyad(PickFrom(*dyads, rng));
-        const int axis = as_of == "mixed" ? static_cast<int>(i % 3)
-                         : as_of == "position" ? 1
-                         : as_of == "date"     ? 2
-                                               : 0;
-        if (axis == 1) request.set_as_of_position(1 + rng() % log_head);
-        if (axis == 2) *request.mutable_as_of_date() = RandomDate(rng);
+        const v1::GetRelationshipRequest request = asks->Make(rng, i);
         // Parsed on an arena, as a client keeping up with large states
         // would (Client::GetRelationship into a message): the thread's
         // own, whose first block holds a whole state, reset after each.
@@ -615,7 +603,8 @@ int RunTimeline(const bench::Endpoint& endpoint) {
   }
   const int page_size = std::max(1, absl::GetFlag(FLAGS_page_size));
   std::vector<std::unique_ptr<Client>> probe = MakeClients(endpoint, 1);
-  absl::StatusOr<std::vector<std::string>> dyads = ListDyads(*probe[0]);
+  absl::StatusOr<std::vector<std::string>> dyads =
+      bench::ListDyads(*probe[0]);
   if (!dyads.ok()) {
     std::cerr << rpc::OneLine(dyads.status()) << "\n";
     return 1;
@@ -633,10 +622,10 @@ int RunTimeline(const bench::Endpoint& endpoint) {
                           : filter == "kind" ? 1
                                              : 2;
         if (which == 0) {
-          request.set_dyad(PickFrom(*dyads, rng));
+          request.set_dyad(bench::PickFrom(*dyads, rng));
           request.set_descending(rng() % 2 == 0);
         } else if (which == 1) {
-          request.add_kinds(PickFrom(kinds, rng));
+          request.add_kinds(bench::PickFrom(kinds, rng));
         } else {
           const int year = 1990 + static_cast<int>(rng() % 33);
           request.mutable_from()->set_year(year);
