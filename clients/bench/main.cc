@@ -48,6 +48,16 @@
 //               dyads of the log (from ListRelationships), or always on
 //               --dyad, for --duration; --as-of none|position|date|mixed;
 //               queries/s and latency.
+//   http-get-relationship
+//               the same calls as get-relationship (same flags, same
+//               random draws) as `GET /v1/relationships/{dyad}` to
+//               annalsd's HTTP gateway at --http-server, one keep-alive
+//               connection per thread (clients/bench/http_queries.h).
+//   sse-fanout  --subscribers `GET /v1/subscribe?fromNow` event streams
+//               from --http-server, held by --http-threads threads, while
+//               fanout's appends run at --rate; latency from each Append
+//               call to each delivery, every stream checked for missed or
+//               repeated positions (clients/bench/sse_fanout.h).
 //   timeline    --concurrency threads calling QueryTimeline for pages of
 //               --page-size results for --duration, with --filter dyad (a
 //               random dyad), kind (a random kind), range (a random span of
@@ -55,8 +65,8 @@
 //
 // Every scenario prints `scenario=NAME` first and `errors=N` last, and exits
 // 1 when a call failed or nothing was done. With --server-pid (annalsd's
-// process id) the query scenarios report annalsd's CPU over what they
-// measured.
+// process id) the query and sse-fanout scenarios report annalsd's CPU
+// (and sse-fanout its resident set) over what they measured.
 #include <algorithm>
 #include <optional>
 #include <atomic>
@@ -85,8 +95,11 @@
 #include "clients/bench/channel.h"
 #include "clients/bench/driver.h"
 #include "clients/bench/event_generator.h"
+#include "clients/bench/http_queries.h"
+#include "clients/bench/http_target.h"
 #include "clients/bench/process_stats.h"
 #include "clients/bench/relationship_asks.h"
+#include "clients/bench/sse_fanout.h"
 #include "clients/bench/stalled.h"
 #include "clients/bench/subscriptions.h"
 #include "clients/cpp/client.h"
@@ -100,11 +113,16 @@
 ABSL_FLAG(std::string, server, "", "annalsd HOST:PORT (default as annals).");
 ABSL_FLAG(std::string, scenario, "append",
           "append | append-session | read | generate | catchup | fanout | "
-          "get-relationship | timeline (see the top of "
-          "clients/bench/main.cc).");
+          "get-relationship | timeline | http-get-relationship | "
+          "sse-fanout (see the top of clients/bench/main.cc).");
+ABSL_FLAG(std::string, http_server, "",
+          "http-get-relationship, sse-fanout: annalsd's HTTP gateway, "
+          "HOST:PORT (its --http-listen); plain HTTP, with --token when "
+          "set.");
 ABSL_FLAG(int, server_pid, 0,
-          "annalsd's process id, on this machine: get-relationship and "
-          "timeline then report its CPU over the measured part.");
+          "annalsd's process id, on this machine: get-relationship, "
+          "timeline, http-get-relationship and sse-fanout then report its "
+          "CPU over the measured part (sse-fanout also its resident set).");
 ABSL_FLAG(int, concurrency, 0,
           "append, generate, get-relationship, timeline: client threads "
           "(0: 8, or 4 for generate).");
@@ -114,16 +132,20 @@ ABSL_FLAG(int, channels, 8, "gRPC channels (connections) the threads share.");
 ABSL_FLAG(int, batch, 0,
           "append, generate: events per Append call (0: 1 for append, 500 "
           "for generate; at most annalsd's --max-append-events, 1000). "
-          "catchup, fanout: most events per Subscribe message (0: 1000).");
+          "catchup, fanout, sse-fanout: most events per Subscribe message "
+          "(0: 1000).");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5),
-          "append, fanout, get-relationship, timeline: how long.");
+          "append, fanout, get-relationship, timeline and their HTTP "
+          "twins: how long.");
 ABSL_FLAG(absl::Duration, warmup, absl::ZeroDuration(),
-          "get-relationship, timeline: how long to query, unmeasured, "
-          "before --duration starts; fanout: how long to append (at --rate, "
+          "get-relationship, timeline, http-get-relationship: how long to "
+          "query, unmeasured, before --duration starts; fanout, "
+          "sse-fanout: how long to append (at --rate, "
           "to another stream) before the subscriptions open. Warms "
           "annalsd's caches: a cold figure is the same one with none.");
 ABSL_FLAG(std::string, run_id, "",
-          "append, fanout: prefix of event ids (default: the time).");
+          "append, fanout, sse-fanout: prefix of event ids (default: the "
+          "time).");
 ABSL_FLAG(std::string, ack_log, "",
           "append, append-session: append \"ID POSITION\" of every "
           "acknowledged event to this file, flushed as each arrives.");
@@ -143,14 +165,18 @@ ABSL_FLAG(int64_t, first_event, 0,
           "generate: the index of the first event to append (a multiple of "
           "--batch), to resume a generation that stopped; --events counts "
           "from 0.");
-ABSL_FLAG(int, subscribers, 1, "fanout: concurrent subscriptions.");
+ABSL_FLAG(int, subscribers, 1,
+          "fanout: concurrent subscriptions; sse-fanout: event streams.");
+ABSL_FLAG(int, http_threads, 1,
+          "sse-fanout: threads serving every event stream.");
 ABSL_FLAG(int, watchers, 0,
           "fanout: WatchRelationship calls open meanwhile, over the log's "
           "dyads.");
-ABSL_FLAG(double, rate, 1000, "fanout: events appended per second in total.");
+ABSL_FLAG(double, rate, 1000,
+          "fanout, sse-fanout: events appended per second in total.");
 ABSL_FLAG(int, appenders, 128,
-          "fanout: threads sharing the appends (one event per call), so that "
-          "a slow commit does not hold the rate back.");
+          "fanout, sse-fanout: threads sharing the appends (one event per "
+          "call), so that a slow commit does not hold the rate back.");
 ABSL_FLAG(int, stream_window, 16 << 10,
           "fanout: the subscribers' HTTP/2 stream receive window in bytes, "
           "fixed (0: gRPC's default, grown by BDP probing). A small window "
@@ -159,8 +185,8 @@ ABSL_FLAG(int, stream_window, 16 << 10,
 ABSL_FLAG(std::string, as_of, "none",
           "get-relationship: none | position | date | mixed.");
 ABSL_FLAG(std::string, dyad, "",
-          "get-relationship: ask for this dyad (\"JPN-PRK\") every call "
-          "instead of a random one of the log.");
+          "get-relationship, http-get-relationship: ask for this dyad "
+          "(\"JPN-PRK\") every call instead of a random one of the log.");
 ABSL_FLAG(std::string, filter, "mixed",
           "timeline: dyad | kind | range | mixed.");
 ABSL_FLAG(int, page_size, 50, "timeline: results per page.");
@@ -443,7 +469,8 @@ int RunGenerate(const bench::Endpoint& endpoint) {
 }
 
 // ---------------------------------------------------------------------------
-// catchup, fanout (clients/bench/subscriptions.h)
+// catchup, fanout (clients/bench/subscriptions.h), sse-fanout
+// (clients/bench/sse_fanout.h)
 
 int RunCatchup(const bench::Endpoint& endpoint) {
   bench::CatchupOptions options;
@@ -468,8 +495,38 @@ int RunFanout(const bench::Endpoint& endpoint) {
   return bench::RunFanout(options);
 }
 
+// --http-server as a target, with --token; nullopt after saying why.
+std::optional<bench::HttpTarget> HttpTargetOf(const bench::Endpoint& endpoint) {
+  absl::StatusOr<bench::HttpTarget> target = bench::ParseHttpTarget(
+      absl::GetFlag(FLAGS_http_server), endpoint.credentials.token);
+  if (!target.ok()) {
+    std::cerr << "annals-bench: " << target.status().message() << "\n";
+    return std::nullopt;
+  }
+  return *std::move(target);
+}
+
+int RunSseFanout(const bench::Endpoint& endpoint) {
+  const std::optional<bench::HttpTarget> target = HttpTargetOf(endpoint);
+  if (!target.has_value()) return 2;
+  bench::SseFanoutOptions options;
+  options.endpoint = endpoint;
+  options.target = *target;
+  options.streams = absl::GetFlag(FLAGS_subscribers);
+  options.rate = absl::GetFlag(FLAGS_rate);
+  options.appenders = absl::GetFlag(FLAGS_appenders);
+  options.channels = absl::GetFlag(FLAGS_channels);
+  options.threads = absl::GetFlag(FLAGS_http_threads);
+  options.duration = absl::GetFlag(FLAGS_duration);
+  options.warmup = std::max(absl::ZeroDuration(), absl::GetFlag(FLAGS_warmup));
+  options.run_id = RunId();
+  options.events_per_message = FlagOr(absl::GetFlag(FLAGS_batch), 1000);
+  options.server_pid = absl::GetFlag(FLAGS_server_pid);
+  return bench::RunSseFanout(options);
+}
+
 // ---------------------------------------------------------------------------
-// get-relationship, timeline
+// get-relationship, timeline, http-get-relationship
 
 // Runs `query(client, rng, query_index, stats)` on --concurrency threads for
 // --duration; each returns the results it got (for the average).
@@ -594,6 +651,28 @@ int RunGetRelationship(const bench::Endpoint& endpoint) {
       });
 }
 
+int RunHttpGetRelationship(const bench::Endpoint& endpoint) {
+  const std::optional<bench::HttpTarget> target = HttpTargetOf(endpoint);
+  if (!target.has_value()) return 2;
+  int exit_code = 0;
+  const std::optional<bench::RelationshipAsks> asks =
+      PrepareRelationshipAsks(endpoint, &exit_code);
+  if (!asks.has_value()) return exit_code;
+  bench::HttpQueryOptions options;
+  options.target = *target;
+  options.name = "http-get-relationship";
+  options.variant = asks->Variant();
+  options.concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 8);
+  options.duration = absl::GetFlag(FLAGS_duration);
+  options.warmup = std::max(absl::ZeroDuration(), absl::GetFlag(FLAGS_warmup));
+  options.seed = absl::GetFlag(FLAGS_seed);
+  options.server_pid = absl::GetFlag(FLAGS_server_pid);
+  options.path = [&asks](std::mt19937_64& rng, uint64_t i) {
+    return bench::RelationshipAsks::HttpPath(asks->Make(rng, i));
+  };
+  return bench::RunHttpQueries(options);
+}
+
 int RunTimeline(const bench::Endpoint& endpoint) {
   const std::string filter = absl::GetFlag(FLAGS_filter);
   if (filter != "dyad" && filter != "kind" && filter != "range" &&
@@ -657,7 +736,11 @@ int main(int argc, char** argv) {
       "  get-relationship  --concurrency N --duration D "
       "[--as-of none|position|date|mixed]\n"
       "  timeline          --concurrency N --duration D "
-      "[--filter dyad|kind|range|mixed --page-size 50]";
+      "[--filter dyad|kind|range|mixed --page-size 50]\n"
+      "  http-get-relationship  --http-server HOST:PORT, then as "
+      "get-relationship\n"
+      "  sse-fanout        --http-server HOST:PORT --subscribers N --rate R "
+      "--duration D [--http-threads 1]";
   if (std::optional<int> answered = annals::AnswerHelpOrVersion(
           argc, argv, "annals-bench", kUsage, [](absl::string_view file) {
             return absl::StrContains(file, "clients/");
@@ -696,9 +779,13 @@ int main(int argc, char** argv) {
     return annals::RunGetRelationship(endpoint);
   }
   if (scenario == "timeline") return annals::RunTimeline(endpoint);
+  if (scenario == "http-get-relationship") {
+    return annals::RunHttpGetRelationship(endpoint);
+  }
+  if (scenario == "sse-fanout") return annals::RunSseFanout(endpoint);
   std::cerr << "annals-bench: unknown --scenario '" << scenario
             << "' (append, append-session, read, generate, catchup, fanout, "
-               "get-relationship, "
-               "timeline)\n";
+               "get-relationship, timeline, http-get-relationship, "
+               "sse-fanout)\n";
   return 2;
 }

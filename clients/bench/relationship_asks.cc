@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace annals::bench {
 namespace {
@@ -84,6 +85,20 @@ v1::GetRelationshipRequest RelationshipAsks::Make(std::mt19937_64& rng,
   if (axis == 1) request.set_as_of_position(1 + rng() % log_head_);
   if (axis == 2) *request.mutable_as_of_date() = RandomDate(rng);
   return request;
+}
+
+std::string RelationshipAsks::HttpPath(
+    const v1::GetRelationshipRequest& request) {
+  // Dyads are actor codes and a '-': nothing to escape.
+  std::string path = absl::StrCat("/v1/relationships/", request.dyad());
+  if (request.has_as_of_position()) {
+    absl::StrAppend(&path, "?asOfPosition=", request.as_of_position());
+  } else if (request.has_as_of_date()) {
+    absl::StrAppendFormat(
+        &path, "?asOfDate=%04d-%02d-%02d", request.as_of_date().year(),
+        request.as_of_date().month(), request.as_of_date().day());
+  }
+  return path;
 }
 
 }  // namespace annals::bench

@@ -1,7 +1,8 @@
 // What annals-bench's query scenarios ask of a log: its dyads, and the
-// GetRelationship requests of get-relationship, drawn from a seeded
-// generator, so that with the same seeds another client of the same log
-// asks for the same dyads and as-of points in the same order.
+// GetRelationship requests of get-relationship (gRPC) and
+// http-get-relationship (HTTP), drawn the same way for both, so that with
+// the same seeds both ask for the same dyads and as-of points in the same
+// order.
 #ifndef ANNALS_CLIENTS_BENCH_RELATIONSHIP_ASKS_H_
 #define ANNALS_CLIENTS_BENCH_RELATIONSHIP_ASKS_H_
 
@@ -44,6 +45,11 @@ class RelationshipAsks {
 
   // The request of call `i`, drawn with `rng`.
   v1::GetRelationshipRequest Make(std::mt19937_64& rng, uint64_t i) const;
+
+  // `request` as the gateway's route (proto/annals/v1/query.proto):
+  // "/v1/relationships/JPN-PRK", "...?asOfPosition=7",
+  // "...?asOfDate=2019-03-12".
+  static std::string HttpPath(const v1::GetRelationshipRequest& request);
 
  private:
   std::vector<std::string> dyads_;
