@@ -71,6 +71,8 @@ class SseStream {
       request_.set(http::field::authorization, target.authorization);
     }
     parser_.body_limit((std::numeric_limits<uint64_t>::max)());
+    // Beast reads at most the buffer's free capacity (512 bytes at first).
+    buffer_.reserve(kBodyBuffer);
     deliveries_.reserve(planned + 1);
   }
 
