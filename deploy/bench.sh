@@ -334,7 +334,7 @@ http_figures() {
   HTTP_MEMORY="
 | after | RSS MiB | peak MiB |
 |---|---:|---:|
-| the figures before | $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") | $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") |"
+| before the HTTP figures | $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") | $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") |"
   for c in "${HTTP_CLIENTS[@]}"; do
     run_http "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
       --dyad "$HTTP_DYAD" --concurrency "$c" --duration "$DURATION" \
