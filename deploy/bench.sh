@@ -406,7 +406,11 @@ if [ -z "$OUT" ]; then
 fi
 version_of() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
 commit_of_run() {
-  echo "$(git log -1 --format='%h (%ad)' --date=short 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ":(exclude)$OUT" 2>/dev/null || echo " (with uncommitted changes)")"
+  # The page being written is no change of the code; a page outside the
+  # tree cannot be named to git.
+  local exclude=()
+  case "$(realpath -m "$OUT")" in "$PWD"/*) exclude=(":(exclude)$OUT") ;; esac
+  echo "$(git log -1 --format='%h (%ad)' --date=short 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . "${exclude[@]}" 2>/dev/null || echo " (with uncommitted changes)")"
 }
 # http_section: the page's "HTTP gateway" section, all that --only http
 # writes.
