@@ -124,8 +124,9 @@ ABSL_FLAG(int, server_pid, 0,
           "timeline, http-get-relationship and sse-fanout then report its "
           "CPU over the measured part (sse-fanout also its resident set).");
 ABSL_FLAG(int, concurrency, 0,
-          "append, generate, get-relationship, timeline: client threads "
-          "(0: 8, or 4 for generate).");
+          "append, generate, get-relationship, timeline, "
+          "http-get-relationship: client threads (0: 8, or 4 for "
+          "generate).");
 ABSL_FLAG(int, window, 32,
           "append-session: requests in flight per session.");
 ABSL_FLAG(int, channels, 8, "gRPC channels (connections) the threads share.");
@@ -183,7 +184,8 @@ ABSL_FLAG(int, stream_window, 16 << 10,
           "has annalsd put the events that arrive while a subscriber's last "
           "message is in flight into its next message.");
 ABSL_FLAG(std::string, as_of, "none",
-          "get-relationship: none | position | date | mixed.");
+          "get-relationship, http-get-relationship: none | position | date "
+          "| mixed.");
 ABSL_FLAG(std::string, dyad, "",
           "get-relationship, http-get-relationship: ask for this dyad "
           "(\"JPN-PRK\") every call instead of a random one of the log.");
@@ -734,7 +736,7 @@ int main(int argc, char** argv) {
       "  fanout            --subscribers N --rate R --duration D "
       "[--channels N --appenders N]\n"
       "  get-relationship  --concurrency N --duration D "
-      "[--as-of none|position|date|mixed]\n"
+      "[--as-of none|position|date|mixed --dyad D]\n"
       "  timeline          --concurrency N --duration D "
       "[--filter dyad|kind|range|mixed --page-size 50]\n"
       "  http-get-relationship  --http-server HOST:PORT, then as "
