@@ -9,6 +9,11 @@
 #   deploy/bench.sh --smoke         # seconds: ~1 s per figure, small N, peers
 #                                   # only when installed, output to a temp
 #                                   # file; exits non-zero if a runner fails
+#   deploy/bench.sh --only http     # only the HTTP gateway's figures (on the
+#                                   # large log), written as the page's
+#                                   # "HTTP gateway" section to a temp file
+#                                   # (or --out) to paste into
+#                                   # docs/benchmarks.md
 #
 # Options:
 #   --smoke            as above
@@ -20,8 +25,13 @@
 #   --duration D       per figure (default 3s; smoke 1s)
 #   --out FILE         default docs/benchmarks.md (smoke: a temp file)
 #   --big-events N     size of the generated log the query, catch-up,
-#                      fan-out and memory figures run on (default 1000000;
-#                      smoke 2000; 0 skips them)
+#                      fan-out, HTTP and memory figures run on (default
+#                      1000000; smoke 2000; 0 skips them)
+#   --only http        as above: no append figures, no peers, and of the
+#                      large log's figures only the HTTP gateway's
+#
+# The HTTP figures hold 1,000 event streams (smoke: 50): the open-file
+# limit is raised to 4096 (at most the hard limit) when it is lower.
 #
 # Servers are throwaway: each gets a temp directory and its own loopback
 # port, and is stopped at exit. PostgreSQL refuses to run as root, so as
@@ -29,7 +39,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-SMOKE=0 INSTALL=1 PEERS=1 BUILD=1
+SMOKE=0 INSTALL=1 PEERS=1 BUILD=1 ONLY=""
 BUILD_DIR=build-bench DURATION="" OUT="" BIG_EVENTS=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,16 +51,21 @@ while [ $# -gt 0 ]; do
     --duration) DURATION="$2"; shift ;;
     --out) OUT="$2"; shift ;;
     --big-events) BIG_EVENTS="$2"; shift ;;
-    *) echo "usage: deploy/bench.sh [--smoke] [--no-install] [--no-peers] [--no-build] [--build-dir DIR] [--duration D] [--out FILE] [--big-events N]" >&2; exit 2 ;;
+    --only)
+      [ "$2" = http ] || { echo "bench.sh: --only takes http" >&2; exit 2; }
+      ONLY="$2"; shift ;;
+    *) echo "usage: deploy/bench.sh [--smoke] [--no-install] [--no-peers] [--no-build] [--build-dir DIR] [--duration D] [--out FILE] [--big-events N] [--only http]" >&2; exit 2 ;;
   esac
   shift
 done
 [ "$SMOKE" -eq 1 ] && INSTALL=0
+[ -n "$ONLY" ] && INSTALL=0 PEERS=0
 if [ "$SMOKE" -eq 1 ]; then
   DURATION="${DURATION:-1s}"
   WARMUP=0.2s
   SINGLE=(1 8) BATCHES=(10 100) BATCH_CLIENTS=2
   BIG_EVENTS="${BIG_EVENTS:-2000}"
+  SSE_STREAMS=50
 else
   DURATION="${DURATION:-3s}"
   # Query figures first query this long unmeasured: a figure is the steady
@@ -59,7 +74,12 @@ else
   WARMUP=1s
   SINGLE=(1 8 64 256) BATCHES=(10 100 1000) BATCH_CLIENTS=8
   BIG_EVENTS="${BIG_EVENTS:-1000000}"
+  SSE_STREAMS=1000
 fi
+# The HTTP gateway's figures: GetRelationship of this dyad over HTTP and
+# gRPC by each number of clients, and SSE fan-out to SSE_STREAMS streams
+# at SSE_RATE events/s.
+HTTP_DYAD=KOR-PRK HTTP_CLIENTS=(1 8) SSE_RATE=100
 # AppendSession: requests in flight per AppendSession. Single events: 32, but
 # about 512 in all once there are more than 16 clients (at least 4): more
 # adds latency, not events/s. Batched: 4.
@@ -67,6 +87,21 @@ SESSION_WINDOW=32 SESSION_TOTAL=512 SESSION_MIN_WINDOW=4 SESSION_BATCH_WINDOW=4
 PG_BIN=/usr/lib/postgresql/15/bin
 
 log() { echo "bench.sh: $*" >&2; }
+
+# Raises the open-file limit of this shell (and so of annalsd and
+# annals-bench) to 4096 when it is lower, as far as the hard limit allows:
+# each event stream is a socket on both sides.
+raise_fd_limit() {
+  local want=4096 soft hard
+  soft="$(ulimit -Sn)" hard="$(ulimit -Hn)"
+  [ "$soft" = unlimited ] || [ "$soft" -ge "$want" ] && return 0
+  [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ] && want="$hard"
+  ulimit -Sn "$want"
+  log "open-file limit raised from $soft to $(ulimit -Sn)"
+  [ "$(ulimit -Sn)" -ge $((SSE_STREAMS + 256)) ] ||
+    log "open-file limit $(ulimit -Sn) is low for $SSE_STREAMS event streams"
+}
+raise_fd_limit
 
 # --- Install and build ---
 if [ "$INSTALL" -eq 1 ]; then
@@ -136,13 +171,17 @@ run() {
   done <<<"$out"
 }
 
-# start_annalsd NAME DATA DURABILITY: starts annalsd (RelWithDebInfo) on
-# DATA and waits for it; sets ANNALSD_PID and ANNALS_ADDR.
+# start_annalsd NAME DATA DURABILITY [http]: starts annalsd (RelWithDebInfo)
+# on DATA and waits for it; sets ANNALSD_PID and ANNALS_ADDR, and with
+# `http` also serves its HTTP gateway and sets ANNALS_HTTP_ADDR.
 start_annalsd() {
-  local name="$1" data="$2" durability="$3"
-  rm -f "$TMP/$name.port"
+  local name="$1" data="$2" durability="$3" http=()
+  rm -f "$TMP/$name.port" "$TMP/$name.http-port"
+  [ "${4:-}" = http ] &&
+    http=(--http-listen 127.0.0.1:0 --http-port-file "$TMP/$name.http-port")
   "$ANNALSD" --listen 127.0.0.1:0 --port_file "$TMP/$name.port" \
-    --data_dir "$data" --durability "$durability" >"$TMP/$name.log" 2>&1 &
+    --data_dir "$data" --durability "$durability" "${http[@]}" \
+    >"$TMP/$name.log" 2>&1 &
   ANNALSD_PID=$!
   PIDS+=("$ANNALSD_PID")
   for _ in $(seq 1 6000); do
@@ -152,24 +191,39 @@ start_annalsd() {
   done
   [ -s "$TMP/$name.port" ] || { log "annalsd did not start"; exit 1; }
   ANNALS_ADDR="127.0.0.1:$(cat "$TMP/$name.port")"
+  # annalsd writes the HTTP port before the gRPC one.
+  ANNALS_HTTP_ADDR=""
+  [ ${#http[@]} -gt 0 ] && ANNALS_HTTP_ADDR="127.0.0.1:$(cat "$TMP/$name.http-port")"
+  return 0
 }
-# run_big ARGS...: `run annals-big ARGS`, then notes annalsd's resident set
-# and its peak so far under a label made of the scenario and its flags.
-BIG_MEMORY=""
-run_big() {
-  run annals-big "$@"
+# memory_row ARGS...: a row of a memory table: a label made of the
+# scenario and its flags, annalsd's resident set and its peak so far.
+memory_row() {
   local label="" prev=""
   for a in "$@"; do
     case "$prev" in
-      --scenario|--as-of|--filter|--subscribers|--concurrency|--warmup) label="$label ${a}" ;;
+      --scenario|--as-of|--filter|--subscribers|--concurrency|--warmup|--dyad) label="$label ${a}" ;;
     esac
     prev="$a"
   done
   local rss hwm
   rss="$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo "?")"
   hwm="$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo "?")"
-  BIG_MEMORY="$BIG_MEMORY
+  echo "
 |${label} | $rss | $hwm |"
+}
+# run_big ARGS...: `run annals-big ARGS`, then notes annalsd's resident set
+# and its peak so far (memory_row).
+BIG_MEMORY=""
+run_big() {
+  run annals-big "$@"
+  BIG_MEMORY="$BIG_MEMORY$(memory_row "$@")"
+}
+# run_http ARGS...: the same for the HTTP gateway's figures (annals-http).
+HTTP_MEMORY=""
+run_http() {
+  run annals-http "$@"
+  HTTP_MEMORY="$HTTP_MEMORY$(memory_row "$@")"
 }
 
 # Waits until annalsd has been idle (under 5% of a core) for 3 seconds in
@@ -195,7 +249,7 @@ stop_annalsd() {
 
 # annalsd, durable.
 ANNALS_DATA="$TMP/annals-data"
-start_annalsd annalsd "$ANNALS_DATA" sync
+[ -z "$ONLY" ] && start_annalsd annalsd "$ANNALS_DATA" sync
 
 HAVE_PG=0 HAVE_REDIS=0
 if [ "$PEERS" -eq 1 ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BENCH" ]; then
@@ -255,22 +309,45 @@ figure() {
     --concurrency "$c" --batch "$b" --duration "$DURATION"
   return 0
 }
-for c in "${SINGLE[@]}"; do figure "$c" 1; done
-for b in "${BATCHES[@]}"; do figure "$BATCH_CLIENTS" "$b"; done
+ANNALSD_RSS="" ANNALSD_EVENTS=""
+if [ -z "$ONLY" ]; then
+  for c in "${SINGLE[@]}"; do figure "$c" 1; done
+  for b in "${BATCHES[@]}"; do figure "$BATCH_CLIENTS" "$b"; done
 
-# The whole log read back through ReadAll.
-run annals-other timeout 120 "$BENCH" --server "$ANNALS_ADDR" --scenario read
+  # The whole log read back through ReadAll.
+  run annals-other timeout 120 "$BENCH" --server "$ANNALS_ADDR" --scenario read
 
-ANNALSD_RSS="$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
-ANNALSD_EVENTS="$(du -sh "$ANNALS_DATA" 2>/dev/null | cut -f1)"
-stop_annalsd
+  ANNALSD_RSS="$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
+  ANNALSD_EVENTS="$(du -sh "$ANNALS_DATA" 2>/dev/null | cut -f1)"
+  stop_annalsd
+fi
 
-# --- A large log: queries, catch-up, fan-out and memory ---
+# --- A large log: queries, catch-up, fan-out, HTTP and memory ---
 # The generator's realistic log (clients/bench/event_generator.h: ~200
 # dyads, every kind, ~1% corrections) is loaded with --durability buffered,
-# then annalsd restarts on it durable, and every figure below runs on that
-# log.
+# then annalsd restarts on it durable, with its HTTP gateway, and every
+# figure below runs on that log.
 BIG_RSS="" BIG_HWM="" BIG_SIZE="" BIG_OPEN_S="" BIG_SETTLE_S=""
+# http_figures: the HTTP gateway against gRPC, on the running annalsd.
+http_figures() {
+  local c
+  HTTP_MEMORY="
+| after | RSS MiB | peak MiB |
+|---|---:|---:|
+| before the HTTP figures | $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") | $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") |"
+  for c in "${HTTP_CLIENTS[@]}"; do
+    run_http "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
+      --dyad "$HTTP_DYAD" --concurrency "$c" --duration "$DURATION" \
+      --warmup "$WARMUP" --server-pid "$ANNALSD_PID"
+    run_http "$BENCH" --server "$ANNALS_ADDR" --http-server "$ANNALS_HTTP_ADDR" \
+      --scenario http-get-relationship --dyad "$HTTP_DYAD" --concurrency "$c" \
+      --duration "$DURATION" --warmup "$WARMUP" --server-pid "$ANNALSD_PID"
+  done
+  run_http timeout 300 "$BENCH" --server "$ANNALS_ADDR" \
+    --http-server "$ANNALS_HTTP_ADDR" --scenario sse-fanout \
+    --subscribers "$SSE_STREAMS" --rate "$SSE_RATE" --duration "$DURATION" \
+    --warmup "$WARMUP" --server-pid "$ANNALSD_PID"
+}
 if [ "$BIG_EVENTS" -gt 0 ]; then
   BIG_DATA="$TMP/big-data"
   start_annalsd big-load "$BIG_DATA" buffered
@@ -278,7 +355,7 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
     --events "$BIG_EVENTS"
   stop_annalsd
   open_start=$(date +%s.%N)
-  start_annalsd big "$BIG_DATA" sync
+  start_annalsd big "$BIG_DATA" sync http
   BIG_OPEN_S="$(python3 -c "print(f'{$(date +%s.%N) - $open_start:.1f}')")"
   wait_idle
   BIG_SETTLE_S="$IDLE_WAIT_S"
@@ -287,37 +364,105 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
 | after | RSS MiB | peak MiB |
 |---|---:|---:|
 | opening, idle | $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") | $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") |"
-  run_big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
-    --as-of none --concurrency 1 --duration "$DURATION" --warmup 0s
-  for asof in none position date; do
+  if [ -z "$ONLY" ]; then
     run_big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
-      --as-of "$asof" --concurrency 1 --duration "$DURATION" --warmup "$WARMUP"
-  done
-  run_big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
-    --as-of none --concurrency 8 --duration "$DURATION" --warmup "$WARMUP"
-  for filter in dyad kind range; do
-    run_big "$BENCH" --server "$ANNALS_ADDR" --scenario timeline \
-      --filter "$filter" --concurrency 1 --duration "$DURATION" --warmup "$WARMUP"
-  done
-  run_big timeout 600 "$BENCH" --server "$ANNALS_ADDR" --scenario catchup
-  subscribers=(1 100 1000)
-  [ "$SMOKE" -eq 1 ] && subscribers=(1 10)
-  for n in "${subscribers[@]}"; do
-    run_big timeout 300 "$BENCH" --server "$ANNALS_ADDR" --scenario fanout \
-      --subscribers "$n" --rate 1000 --duration "$DURATION" --warmup "$WARMUP"
-  done
+      --as-of none --concurrency 1 --duration "$DURATION" --warmup 0s
+    for asof in none position date; do
+      run_big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
+        --as-of "$asof" --concurrency 1 --duration "$DURATION" --warmup "$WARMUP"
+    done
+    run_big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
+      --as-of none --concurrency 8 --duration "$DURATION" --warmup "$WARMUP"
+    for filter in dyad kind range; do
+      run_big "$BENCH" --server "$ANNALS_ADDR" --scenario timeline \
+        --filter "$filter" --concurrency 1 --duration "$DURATION" --warmup "$WARMUP"
+    done
+    run_big timeout 600 "$BENCH" --server "$ANNALS_ADDR" --scenario catchup
+    subscribers=(1 100 1000)
+    [ "$SMOKE" -eq 1 ] && subscribers=(1 10)
+    for n in "${subscribers[@]}"; do
+      run_big timeout 300 "$BENCH" --server "$ANNALS_ADDR" --scenario fanout \
+        --subscribers "$n" --rate 1000 --duration "$DURATION" --warmup "$WARMUP"
+    done
+  fi
   BIG_RSS="$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
   BIG_HWM="$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
   BIG_SIZE="$(du -sh "$BIG_DATA" 2>/dev/null | cut -f1)"
+  # Last: the figures above do not inherit what 1,000 event streams leave
+  # in annalsd's memory.
+  http_figures
   stop_annalsd
 fi
 
 # --- The page ---
 TABLES="$(python3 clients/bench/tabulate.py "$RESULTS")" || { log "cannot tabulate $RESULTS"; cat "$RESULTS" >&2; exit 1; }
+HTTP_TABLES="$(python3 clients/bench/tabulate.py "$RESULTS" --http)" || { log "cannot tabulate $RESULTS"; exit 1; }
 if [ -z "$OUT" ]; then
-  if [ "$SMOKE" -eq 1 ]; then OUT="$(mktemp /tmp/annals-bench-smoke.XXXXXX.md)"; else OUT=docs/benchmarks.md; fi
+  if [ "$SMOKE" -eq 1 ] || [ -n "$ONLY" ]; then
+    OUT="$(mktemp "/tmp/annals-bench-${ONLY:-smoke}.XXXXXX.md")"
+  else
+    OUT=docs/benchmarks.md
+  fi
 fi
 version_of() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
+commit_of_run() {
+  # The page being written is no change of the code; a page outside the
+  # tree cannot be named to git.
+  local exclude=()
+  case "$(realpath -m "$OUT")" in "$PWD"/*) exclude=(":(exclude)$OUT") ;; esac
+  echo "$(git log -1 --format='%h (%ad)' --date=short 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . "${exclude[@]}" 2>/dev/null || echo " (with uncommitted changes)")"
+}
+# http_section: the page's "HTTP gateway" section, all that --only http
+# writes.
+http_section() {
+  local context="after the figures above, on the same log"
+  [ -n "$ONLY" ] && context="with no other figure before them (\`deploy/bench.sh --only http\`; the log generated as under Method)"
+  cat <<EOF
+## HTTP gateway
+
+Measured on $(date -u +%Y-%m-%d) at $(commit_of_run): annalsd's
+HTTP/JSON gateway (\`annalsd --http-listen\`: the routes of the protos'
+\`google.api.http\` annotations, answers in protobuf's canonical JSON,
+streams as server-sent events) against its gRPC API, in one annalsd with
+the large log (${BIG_EVENTS} events), one figure after another,
+${context}.
+
+- **GetRelationship of ${HTTP_DYAD}** by N client threads for $DURATION,
+  each figure after $WARMUP of the same calls, unmeasured. HTTP:
+  \`GET /v1/relationships/${HTTP_DYAD}\` (\`annals-bench --scenario
+  http-get-relationship\`, Boost.Beast), one HTTP/1.1 keep-alive
+  connection per thread; a call is timed from writing the request to
+  reading the answer's last byte and counts when it is a 200 with a JSON
+  object as its body (read whole, not parsed). gRPC: the same calls
+  (\`--scenario get-relationship --dyad ${HTTP_DYAD}\`, one channel per
+  thread, the answer parsed into a message on an arena as in the
+  figures above). CPU per call from /proc, annalsd's and the client's.
+- **Server-sent events fan-out**: ${SSE_STREAMS} event streams
+  \`GET /v1/subscribe?fromNow&maxEventsPerMessage=1000\` (unfiltered; the
+  batching the gRPC fan-out asks for) held by one client process on one
+  Boost.Asio thread, while 128 threads append ${SSE_RATE} events/s over
+  gRPC, one per unary call, as in the gRPC fan-out (after $WARMUP worth of
+  appends to another stream, before the streams open). Latency from the
+  start of each Append call to the event's arrival on each stream, over
+  all deliveries; each stream's \`id:\`s (log positions) checked against
+  the appended events' positions: missed and duplicated positions must be
+  0. annalsd's resident set before the streams open, once all are live,
+  and the largest of samples every 100 ms while the events are appended;
+  CPU from the first append to the last stream's end, annalsd's and the
+  client's (in parentheses the thread serving the streams; the rest is
+  the gRPC appenders).
+
+${HTTP_TABLES:-(no HTTP figures in this run)}
+
+annalsd's resident set after each figure, and the peak so far:
+${HTTP_MEMORY}
+EOF
+}
+if [ -n "$ONLY" ]; then
+  http_section >"$OUT"
+  log "wrote $OUT: paste it over the section of the same name in docs/benchmarks.md"
+  exit "$FAILED"
+fi
 {
   cat <<EOF
 # Benchmarks
@@ -336,7 +481,7 @@ hand-run measurements are in [benchmarks-history.md](benchmarks-history.md).
 
 ## Versions
 
-- annals: $(git log -1 --format='%h (%ad)' --date=short 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ":(exclude)$OUT" 2>/dev/null || echo " (with uncommitted changes)"), RelWithDebInfo
+- annals: $(commit_of_run), RelWithDebInfo
 - gRPC $(version_of libgrpc++-dev), RocksDB $(version_of librocksdb-dev), protobuf $(version_of libprotobuf-dev)
 - PostgreSQL $(version_of postgresql-15) (libpq $(version_of libpq-dev)), Redis $(version_of redis-server) (hiredis $(version_of libhiredis-dev))
 
@@ -420,6 +565,8 @@ ${BIG_MEMORY}
 
 $TABLES
 
+$(http_section)
+
 ## What changed, and what it gained
 
 $(tail -n +5 docs/benchmarks-changes.md 2>/dev/null || echo "(docs/benchmarks-changes.md is missing)")
@@ -437,6 +584,11 @@ if [ "$SMOKE" -eq 1 ]; then
     got="$(grep -c "^$system scenario=" "$RESULTS" || true)"
     [ "$got" -eq "$want" ] || { log "$system: $got result lines, want $want"; FAILED=1; }
   done
+  # GetRelationship over gRPC and HTTP by each number of clients, and the
+  # SSE fan-out.
+  want=$(( 2 * ${#HTTP_CLIENTS[@]} + 1 ))
+  got="$(grep -c "^annals-http scenario=" "$RESULTS" || true)"
+  [ "$got" -eq "$want" ] || { log "annals-http: $got result lines, want $want"; FAILED=1; }
   log "$(grep -c . "$RESULTS") runs; $([ "$FAILED" -eq 0 ] && echo ok || echo FAILED)"
 fi
 exit "$FAILED"

@@ -45,15 +45,28 @@
 //               in order. --watchers WatchRelationship calls meanwhile.
 //   get-relationship
 //               --concurrency threads calling GetRelationship on random
-//               dyads of the log (from ListRelationships) for --duration;
-//               --as-of none|position|date|mixed; queries/s and latency.
+//               dyads of the log (from ListRelationships), or always on
+//               --dyad, for --duration; --as-of none|position|date|mixed;
+//               queries/s and latency.
+//   http-get-relationship
+//               the same calls as get-relationship (same flags, same
+//               random draws) as `GET /v1/relationships/{dyad}` to
+//               annalsd's HTTP gateway at --http-server, one keep-alive
+//               connection per thread (clients/bench/http_queries.h).
+//   sse-fanout  --subscribers `GET /v1/subscribe?fromNow` event streams
+//               from --http-server, held by --http-threads threads, while
+//               fanout's appends run at --rate; latency from each Append
+//               call to each delivery, every stream checked for missed or
+//               repeated positions (clients/bench/sse_fanout.h).
 //   timeline    --concurrency threads calling QueryTimeline for pages of
 //               --page-size results for --duration, with --filter dyad (a
 //               random dyad), kind (a random kind), range (a random span of
 //               three years) or mixed (each in turn); queries/s and latency.
 //
 // Every scenario prints `scenario=NAME` first and `errors=N` last, and exits
-// 1 when a call failed or nothing was done.
+// 1 when a call failed or nothing was done. With --server-pid (annalsd's
+// process id) the query and sse-fanout scenarios report annalsd's CPU
+// (and sse-fanout its resident set) over what they measured.
 #include <algorithm>
 #include <optional>
 #include <atomic>
@@ -82,6 +95,11 @@
 #include "clients/bench/channel.h"
 #include "clients/bench/driver.h"
 #include "clients/bench/event_generator.h"
+#include "clients/bench/http_queries.h"
+#include "clients/bench/http_target.h"
+#include "clients/bench/process_stats.h"
+#include "clients/bench/relationship_asks.h"
+#include "clients/bench/sse_fanout.h"
 #include "clients/bench/stalled.h"
 #include "clients/bench/subscriptions.h"
 #include "clients/cpp/client.h"
@@ -95,27 +113,40 @@
 ABSL_FLAG(std::string, server, "", "annalsd HOST:PORT (default as annals).");
 ABSL_FLAG(std::string, scenario, "append",
           "append | append-session | read | generate | catchup | fanout | "
-          "get-relationship | timeline (see the top of "
-          "clients/bench/main.cc).");
+          "get-relationship | timeline | http-get-relationship | "
+          "sse-fanout (see the top of clients/bench/main.cc).");
+ABSL_FLAG(std::string, http_server, "",
+          "http-get-relationship, sse-fanout: annalsd's HTTP gateway, "
+          "HOST:PORT (its --http-listen); plain HTTP, with --token when "
+          "set.");
+ABSL_FLAG(int, server_pid, 0,
+          "annalsd's process id, on this machine: get-relationship, "
+          "timeline, http-get-relationship and sse-fanout then report its "
+          "CPU over the measured part (sse-fanout also its resident set).");
 ABSL_FLAG(int, concurrency, 0,
-          "append, generate, get-relationship, timeline: client threads "
-          "(0: 8, or 4 for generate).");
+          "append, generate, get-relationship, timeline, "
+          "http-get-relationship: client threads (0: 8, or 4 for "
+          "generate).");
 ABSL_FLAG(int, window, 32,
           "append-session: requests in flight per session.");
 ABSL_FLAG(int, channels, 8, "gRPC channels (connections) the threads share.");
 ABSL_FLAG(int, batch, 0,
           "append, generate: events per Append call (0: 1 for append, 500 "
           "for generate; at most annalsd's --max-append-events, 1000). "
-          "catchup, fanout: most events per Subscribe message (0: 1000).");
+          "catchup, fanout, sse-fanout: most events per Subscribe message "
+          "(0: 1000).");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5),
-          "append, fanout, get-relationship, timeline: how long.");
+          "append, fanout, get-relationship, timeline and their HTTP "
+          "twins: how long.");
 ABSL_FLAG(absl::Duration, warmup, absl::ZeroDuration(),
-          "get-relationship, timeline: how long to query, unmeasured, "
-          "before --duration starts; fanout: how long to append (at --rate, "
+          "get-relationship, timeline, http-get-relationship: how long to "
+          "query, unmeasured, before --duration starts; fanout, "
+          "sse-fanout: how long to append (at --rate, "
           "to another stream) before the subscriptions open. Warms "
           "annalsd's caches: a cold figure is the same one with none.");
 ABSL_FLAG(std::string, run_id, "",
-          "append, fanout: prefix of event ids (default: the time).");
+          "append, fanout, sse-fanout: prefix of event ids (default: the "
+          "time).");
 ABSL_FLAG(std::string, ack_log, "",
           "append, append-session: append \"ID POSITION\" of every "
           "acknowledged event to this file, flushed as each arrives.");
@@ -135,21 +166,29 @@ ABSL_FLAG(int64_t, first_event, 0,
           "generate: the index of the first event to append (a multiple of "
           "--batch), to resume a generation that stopped; --events counts "
           "from 0.");
-ABSL_FLAG(int, subscribers, 1, "fanout: concurrent subscriptions.");
+ABSL_FLAG(int, subscribers, 1,
+          "fanout: concurrent subscriptions; sse-fanout: event streams.");
+ABSL_FLAG(int, http_threads, 1,
+          "sse-fanout: threads serving every event stream.");
 ABSL_FLAG(int, watchers, 0,
           "fanout: WatchRelationship calls open meanwhile, over the log's "
           "dyads.");
-ABSL_FLAG(double, rate, 1000, "fanout: events appended per second in total.");
+ABSL_FLAG(double, rate, 1000,
+          "fanout, sse-fanout: events appended per second in total.");
 ABSL_FLAG(int, appenders, 128,
-          "fanout: threads sharing the appends (one event per call), so that "
-          "a slow commit does not hold the rate back.");
+          "fanout, sse-fanout: threads sharing the appends (one event per "
+          "call), so that a slow commit does not hold the rate back.");
 ABSL_FLAG(int, stream_window, 16 << 10,
           "fanout: the subscribers' HTTP/2 stream receive window in bytes, "
           "fixed (0: gRPC's default, grown by BDP probing). A small window "
           "has annalsd put the events that arrive while a subscriber's last "
           "message is in flight into its next message.");
 ABSL_FLAG(std::string, as_of, "none",
-          "get-relationship: none | position | date | mixed.");
+          "get-relationship, http-get-relationship: none | position | date "
+          "| mixed.");
+ABSL_FLAG(std::string, dyad, "",
+          "get-relationship, http-get-relationship: ask for this dyad "
+          "(\"JPN-PRK\") every call instead of a random one of the log.");
 ABSL_FLAG(std::string, filter, "mixed",
           "timeline: dyad | kind | range | mixed.");
 ABSL_FLAG(int, page_size, 50, "timeline: results per page.");
@@ -432,7 +471,8 @@ int RunGenerate(const bench::Endpoint& endpoint) {
 }
 
 // ---------------------------------------------------------------------------
-// catchup, fanout (clients/bench/subscriptions.h)
+// catchup, fanout (clients/bench/subscriptions.h), sse-fanout
+// (clients/bench/sse_fanout.h)
 
 int RunCatchup(const bench::Endpoint& endpoint) {
   bench::CatchupOptions options;
@@ -457,30 +497,38 @@ int RunFanout(const bench::Endpoint& endpoint) {
   return bench::RunFanout(options);
 }
 
-// ---------------------------------------------------------------------------
-// get-relationship, timeline
-
-// The dyads the log has relationships for.
-absl::StatusOr<std::vector<std::string>> ListDyads(Client& client) {
-  std::vector<std::string> dyads;
-  v1::ListRelationshipsRequest request;
-  request.set_page_size(1000);
-  for (;;) {
-    absl::StatusOr<v1::ListRelationshipsResponse> page =
-        client.ListRelationships(request);
-    if (!page.ok()) return page.status();
-    for (const v1::RelationshipSummary& r : page->relationships()) {
-      dyads.push_back(r.dyad());
-    }
-    if (page->next_page_token().empty()) break;
-    request.set_page_token(page->next_page_token());
+// --http-server as a target, with --token; nullopt after saying why.
+std::optional<bench::HttpTarget> HttpTargetOf(const bench::Endpoint& endpoint) {
+  absl::StatusOr<bench::HttpTarget> target = bench::ParseHttpTarget(
+      absl::GetFlag(FLAGS_http_server), endpoint.credentials.token);
+  if (!target.ok()) {
+    std::cerr << "annals-bench: " << target.status().message() << "\n";
+    return std::nullopt;
   }
-  if (dyads.empty()) {
-    return absl::FailedPreconditionError(
-        "the log has no relationships: run --scenario generate first");
-  }
-  return dyads;
+  return *std::move(target);
 }
+
+int RunSseFanout(const bench::Endpoint& endpoint) {
+  const std::optional<bench::HttpTarget> target = HttpTargetOf(endpoint);
+  if (!target.has_value()) return 2;
+  bench::SseFanoutOptions options;
+  options.endpoint = endpoint;
+  options.target = *target;
+  options.streams = absl::GetFlag(FLAGS_subscribers);
+  options.rate = absl::GetFlag(FLAGS_rate);
+  options.appenders = absl::GetFlag(FLAGS_appenders);
+  options.channels = absl::GetFlag(FLAGS_channels);
+  options.threads = absl::GetFlag(FLAGS_http_threads);
+  options.duration = absl::GetFlag(FLAGS_duration);
+  options.warmup = std::max(absl::ZeroDuration(), absl::GetFlag(FLAGS_warmup));
+  options.run_id = RunId();
+  options.events_per_message = FlagOr(absl::GetFlag(FLAGS_batch), 1000);
+  options.server_pid = absl::GetFlag(FLAGS_server_pid);
+  return bench::RunSseFanout(options);
+}
+
+// ---------------------------------------------------------------------------
+// get-relationship, timeline, http-get-relationship
 
 // Runs `query(client, rng, query_index, stats)` on --concurrency threads for
 // --duration; each returns the results it got (for the average).
@@ -507,6 +555,10 @@ int RunQueries(const bench::Endpoint& endpoint, const std::string& name,
       }
     });
   }
+  const pid_t server = absl::GetFlag(FLAGS_server_pid);
+  const double client_cpu_before = bench::SelfCpuSeconds();
+  const double server_cpu_before =
+      server > 0 ? bench::ProcessCpuSeconds(server) : 0;
   const absl::Time start = absl::Now();
   const absl::Time end = start + absl::GetFlag(FLAGS_duration);
   Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
@@ -527,65 +579,60 @@ int RunQueries(const bench::Endpoint& endpoint, const std::string& name,
     results += got;
   });
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  // CPU per call, this process's and annalsd's.
+  const double calls =
+      std::max(1.0, static_cast<double>(all.latencies_ms.size()));
+  std::string cpu = absl::StrFormat(
+      " client_cpu_us_per_query=%.0f",
+      (bench::SelfCpuSeconds() - client_cpu_before) / calls * 1e6);
+  if (server > 0) {
+    absl::StrAppendFormat(
+        &cpu, " server_cpu_us_per_query=%.0f",
+        (bench::ProcessCpuSeconds(server) - server_cpu_before) / calls * 1e6);
+  }
   std::cout << absl::StrFormat(
       "scenario=%s %s warmup_s=%g concurrency=%d queries=%d seconds=%.2f "
-      "queries_per_s=%.0f results_per_query=%.1f%s errors=%d\n",
+      "queries_per_s=%.0f results_per_query=%.1f%s%s errors=%d\n",
       name, variant, absl::ToDoubleSeconds(warmup), concurrency, all.events,
       seconds,
       static_cast<double>(all.events) / seconds,
       all.events > 0 ? static_cast<double>(results.load()) / static_cast<double>(all.events) : 0.0,
-      Percentiles(all.latencies_ms), all.errors);
+      Percentiles(all.latencies_ms), cpu, all.errors);
   ReportErrors(all);
   return all.errors == 0 && all.events > 0 ? 0 : 1;
 }
 
-template <typename T>
-const T& PickFrom(const std::vector<T>& items, std::mt19937_64& rng) {
-  return items[rng() % items.size()];
-}
-
-v1::Date RandomDate(std::mt19937_64& rng) {
-  v1::Date date;
-  date.set_year(1990 + static_cast<int>(rng() % 36));
-  date.set_month(1 + static_cast<int>(rng() % 12));
-  date.set_day(1 + static_cast<int>(rng() % 28));
-  return date;
+// --as-of and --dyad, checked against the log over gRPC; nullopt after
+// saying why (`*exit_code` set).
+std::optional<bench::RelationshipAsks> PrepareRelationshipAsks(
+    const bench::Endpoint& endpoint, int* exit_code) {
+  std::vector<std::unique_ptr<Client>> probe = MakeClients(endpoint, 1);
+  absl::StatusOr<bench::RelationshipAsks> asks =
+      bench::RelationshipAsks::Prepare(*probe[0], absl::GetFlag(FLAGS_as_of),
+                                       absl::GetFlag(FLAGS_dyad));
+  if (absl::IsInvalidArgument(asks.status())) {
+    std::cerr << "annals-bench: " << asks.status().message() << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  if (!asks.ok()) {
+    std::cerr << rpc::OneLine(asks.status()) << "\n";
+    *exit_code = 1;
+    return std::nullopt;
+  }
+  return *std::move(asks);
 }
 
 int RunGetRelationship(const bench::Endpoint& endpoint) {
-  const std::string as_of = absl::GetFlag(FLAGS_as_of);
-  if (as_of != "none" && as_of != "position" && as_of != "date" &&
-      as_of != "mixed") {
-    std::cerr << "annals-bench: --as-of must be none, position, date or mixed\n";
-    return 2;
-  }
-  std::vector<std::unique_ptr<Client>> probe = MakeClients(endpoint, 1);
-  absl::StatusOr<std::vector<std::string>> dyads = ListDyads(*probe[0]);
-  if (!dyads.ok()) {
-    std::cerr << rpc::OneLine(dyads.status()) << "\n";
-    return 1;
-  }
-  v1::GetRelationshipRequest first;
-  first.set_dyad(dyads->front());
-  absl::StatusOr<v1::GetRelationshipResponse> head = probe[0]->GetRelationship(first);
-  if (!head.ok()) {
-    std::cerr << rpc::OneLine(head.status()) << "\n";
-    return 1;
-  }
-  const uint64_t log_head = std::max<uint64_t>(1, head->head());
+  int exit_code = 0;
+  const std::optional<bench::RelationshipAsks> asks =
+      PrepareRelationshipAsks(endpoint, &exit_code);
+  if (!asks.has_value()) return exit_code;
   return RunQueries(
-      endpoint, "get-relationship",
-      absl::StrCat("as_of=", as_of, " dyads=", dyads->size()),
+      endpoint, "get-relationship", asks->Variant(),
       [&](Client& client, std::mt19937_64& rng,
           uint64_t i) -> absl::StatusOr<int> {
-        v1::GetRelationshipRequest request;
-        request.set_dyad(PickFrom(*dyads, rng));
-        const int axis = as_of == "mixed" ? static_cast<int>(i % 3)
-                         : as_of == "position" ? 1
-                         : as_of == "date"     ? 2
-                                               : 0;
-        if (axis == 1) request.set_as_of_position(1 + rng() % log_head);
-        if (axis == 2) *request.mutable_as_of_date() = RandomDate(rng);
+        const v1::GetRelationshipRequest request = asks->Make(rng, i);
         // Parsed on an arena, as a client keeping up with large states
         // would (Client::GetRelationship into a message): the thread's
         // own, whose first block holds a whole state, reset after each.
@@ -606,6 +653,28 @@ int RunGetRelationship(const bench::Endpoint& endpoint) {
       });
 }
 
+int RunHttpGetRelationship(const bench::Endpoint& endpoint) {
+  const std::optional<bench::HttpTarget> target = HttpTargetOf(endpoint);
+  if (!target.has_value()) return 2;
+  int exit_code = 0;
+  const std::optional<bench::RelationshipAsks> asks =
+      PrepareRelationshipAsks(endpoint, &exit_code);
+  if (!asks.has_value()) return exit_code;
+  bench::HttpQueryOptions options;
+  options.target = *target;
+  options.name = "http-get-relationship";
+  options.variant = asks->Variant();
+  options.concurrency = FlagOr(absl::GetFlag(FLAGS_concurrency), 8);
+  options.duration = absl::GetFlag(FLAGS_duration);
+  options.warmup = std::max(absl::ZeroDuration(), absl::GetFlag(FLAGS_warmup));
+  options.seed = absl::GetFlag(FLAGS_seed);
+  options.server_pid = absl::GetFlag(FLAGS_server_pid);
+  options.path = [&asks](std::mt19937_64& rng, uint64_t i) {
+    return bench::RelationshipAsks::HttpPath(asks->Make(rng, i));
+  };
+  return bench::RunHttpQueries(options);
+}
+
 int RunTimeline(const bench::Endpoint& endpoint) {
   const std::string filter = absl::GetFlag(FLAGS_filter);
   if (filter != "dyad" && filter != "kind" && filter != "range" &&
@@ -615,7 +684,8 @@ int RunTimeline(const bench::Endpoint& endpoint) {
   }
   const int page_size = std::max(1, absl::GetFlag(FLAGS_page_size));
   std::vector<std::unique_ptr<Client>> probe = MakeClients(endpoint, 1);
-  absl::StatusOr<std::vector<std::string>> dyads = ListDyads(*probe[0]);
+  absl::StatusOr<std::vector<std::string>> dyads =
+      bench::ListDyads(*probe[0]);
   if (!dyads.ok()) {
     std::cerr << rpc::OneLine(dyads.status()) << "\n";
     return 1;
@@ -633,10 +703,10 @@ int RunTimeline(const bench::Endpoint& endpoint) {
                           : filter == "kind" ? 1
                                              : 2;
         if (which == 0) {
-          request.set_dyad(PickFrom(*dyads, rng));
+          request.set_dyad(bench::PickFrom(*dyads, rng));
           request.set_descending(rng() % 2 == 0);
         } else if (which == 1) {
-          request.add_kinds(PickFrom(kinds, rng));
+          request.add_kinds(bench::PickFrom(kinds, rng));
         } else {
           const int year = 1990 + static_cast<int>(rng() % 33);
           request.mutable_from()->set_year(year);
@@ -666,9 +736,13 @@ int main(int argc, char** argv) {
       "  fanout            --subscribers N --rate R --duration D "
       "[--channels N --appenders N]\n"
       "  get-relationship  --concurrency N --duration D "
-      "[--as-of none|position|date|mixed]\n"
+      "[--as-of none|position|date|mixed --dyad D]\n"
       "  timeline          --concurrency N --duration D "
-      "[--filter dyad|kind|range|mixed --page-size 50]";
+      "[--filter dyad|kind|range|mixed --page-size 50]\n"
+      "  http-get-relationship  --http-server HOST:PORT, then as "
+      "get-relationship\n"
+      "  sse-fanout        --http-server HOST:PORT --subscribers N --rate R "
+      "--duration D [--http-threads 1]";
   if (std::optional<int> answered = annals::AnswerHelpOrVersion(
           argc, argv, "annals-bench", kUsage, [](absl::string_view file) {
             return absl::StrContains(file, "clients/");
@@ -707,9 +781,13 @@ int main(int argc, char** argv) {
     return annals::RunGetRelationship(endpoint);
   }
   if (scenario == "timeline") return annals::RunTimeline(endpoint);
+  if (scenario == "http-get-relationship") {
+    return annals::RunHttpGetRelationship(endpoint);
+  }
+  if (scenario == "sse-fanout") return annals::RunSseFanout(endpoint);
   std::cerr << "annals-bench: unknown --scenario '" << scenario
             << "' (append, append-session, read, generate, catchup, fanout, "
-               "get-relationship, "
-               "timeline)\n";
+               "get-relationship, timeline, http-get-relationship, "
+               "sse-fanout)\n";
   return 2;
 }

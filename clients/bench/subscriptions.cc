@@ -2,17 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -20,7 +17,7 @@
 #include "clients/bench/driver.h"
 #include "clients/bench/channel.h"
 #include "clients/bench/wire.h"
-#include "clients/bench/event_generator.h"
+#include "clients/bench/paced_appends.h"
 #include "clients/cpp/client.h"
 #include "google/protobuf/arena.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -29,14 +26,6 @@
 
 namespace annals::bench {
 namespace {
-
-using SteadyClock = std::chrono::steady_clock;
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             SteadyClock::now().time_since_epoch())
-      .count();
-}
 
 // The events of a message: its `event`, or those of its `events`.
 template <typename Visit>
@@ -188,9 +177,7 @@ namespace {
 // What the subscribers of a fanout run share; constant while they run
 // except the counters.
 struct FanoutShared {
-  std::string end_id;
-  size_t id_prefix = 0;                     // chars before the index
-  const std::vector<std::atomic<int64_t>>* sent_ns = nullptr;  // by index
+  const PacedAppends* appends = nullptr;  // the end id, when each was sent
   absl::Mutex mu;
   int ready ABSL_GUARDED_BY(mu) = 0;  // said caught up, or ended
   int done ABSL_GUARDED_BY(mu) = 0;   // OnDone ran
@@ -222,7 +209,7 @@ class FanoutSubscriber final
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // the call ended: OnDone follows
-    const int64_t received = NowNs();
+    const int64_t received = SteadyNowNs();
     bool caught_up = false;
     bool go_on = true;  // false: the end marker, or a failure
     grpc::ProtoBufferReader reader(&buffer_);
@@ -237,17 +224,14 @@ class FanoutSubscriber final
             return;
           }
           ++next_version_;
-          if (event.id == shared_->end_id) {
+          if (event.id == shared_->appends->end_id()) {
             saw_end_ = true;
             go_on = false;
             return;
           }
           uint64_t index = 0;
-          const std::vector<std::atomic<int64_t>>& sent = *shared_->sent_ns;
-          if (event.id.size() > shared_->id_prefix &&
-              absl::SimpleAtoi(event.id.substr(shared_->id_prefix), &index) &&
-              index < sent.size()) {
-            const int64_t sent_at = sent[index].load();
+          if (shared_->appends->IndexOf(event.id, &index)) {
+            const int64_t sent_at = shared_->appends->sent_at(index);
             if (sent_at > 0) {
               latencies_ms_.push_back(static_cast<float>(
                   static_cast<double>(received - sent_at) / 1e6));
@@ -353,17 +337,16 @@ class Watcher final
 int RunFanout(const FanoutOptions& options) {
   const int subscribers = std::max(1, options.subscribers);
   const double rate = std::max(1.0, options.rate);
-  const int appenders = std::max(1, options.appenders);
   const std::string stream = absl::StrCat("fanout-", options.run_id);
   const uint64_t planned = std::max<uint64_t>(
       1, static_cast<uint64_t>(rate * absl::ToDoubleSeconds(options.duration)));
 
-  std::vector<std::atomic<int64_t>> sent_ns(planned);
-  for (auto& s : sent_ns) s.store(0);
+  PacedAppends appends({.stream = stream,
+                        .rate = rate,
+                        .events = planned,
+                        .appenders = options.appenders});
   FanoutShared shared;
-  shared.end_id = absl::StrCat(stream, "-end");
-  shared.id_prefix = stream.size() + 1;
-  shared.sent_ns = &sent_ns;
+  shared.appends = &appends;
 
   std::vector<std::unique_ptr<Client>> clients;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
@@ -375,36 +358,8 @@ int RunFanout(const FanoutOptions& options) {
     stubs.push_back(
         std::make_unique<grpc::GenericStub>(clients.back()->channel()));
   }
-
-  EventGenerator generator([] {
-    GeneratorOptions o;
-    o.block_size = 1;  // no corrections
-    return o;
-  }());
-  std::atomic<uint64_t> append_errors{0};
-  absl::Mutex error_mu;
-  std::string first_append_error;
   if (options.warmup > absl::ZeroDuration()) {
-    // As many events as the figure appends in that time, 100 per call, to
-    // a stream the subscriptions do not follow; errors count.
-    const uint64_t warm = static_cast<uint64_t>(
-        rate * absl::ToDoubleSeconds(options.warmup));
-    for (uint64_t first = 0; first < warm; first += 100) {
-      v1::AppendRequest append;
-      append.set_stream(absl::StrCat(stream, "-warmup"));
-      for (uint64_t i = first; i < std::min(warm, first + 100); ++i) {
-        v1::Event* event = append.add_events();
-        *event = generator.Make(planned + 1 + i);
-        event->set_id(absl::StrCat(stream, "-warmup-", i));
-      }
-      absl::StatusOr<v1::AppendResponse> response = clients[0]->Append(append);
-      if (!response.ok()) {
-        ++append_errors;
-        if (first_append_error.empty()) {
-          first_append_error = rpc::OneLine(response.status());
-        }
-      }
-    }
+    appends.Warmup(*clients[0], options.warmup);
   }
 
   v1::SubscribeRequest request;
@@ -461,60 +416,10 @@ int RunFanout(const FanoutOptions& options) {
     live = shared.ready - shared.done;  // ended ones failed early
   }
 
-  std::atomic<uint64_t> next{0};
-  std::atomic<uint64_t> appended{0};
-  std::vector<std::vector<double>> append_ms(static_cast<size_t>(appenders));
-  const auto start = SteadyClock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < appenders; ++t) {
-    threads.emplace_back([&, t] {
-      Client& client = *clients[static_cast<size_t>(t) % clients.size()];
-      for (;;) {
-        const uint64_t i = next.fetch_add(1);
-        if (i >= planned) return;
-        std::this_thread::sleep_until(
-            start + std::chrono::nanoseconds(static_cast<int64_t>(
-                        static_cast<double>(i) * 1e9 / rate)));
-        v1::AppendRequest append;
-        append.set_stream(stream);
-        v1::Event* event = append.add_events();
-        *event = generator.Make(i);
-        event->set_id(absl::StrCat(stream, "-", i));
-        const int64_t before = NowNs();
-        sent_ns[i].store(before);
-        absl::StatusOr<v1::AppendResponse> response = client.Append(append);
-        append_ms[static_cast<size_t>(t)].push_back(
-            static_cast<double>(NowNs() - before) / 1e6);
-        if (response.ok()) {
-          ++appended;
-        } else {
-          ++append_errors;
-          absl::MutexLock lock(&error_mu);
-          if (first_append_error.empty()) {
-            first_append_error = rpc::OneLine(response.status());
-          }
-        }
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  const double seconds =
-      std::chrono::duration<double>(SteadyClock::now() - start).count();
-
+  appends.Run(clients);
+  const double seconds = appends.seconds();
   // The end marker: every subscriber stops when it sees it.
-  v1::AppendRequest end_request;
-  end_request.set_stream(stream);
-  v1::Event* end_event = end_request.add_events();
-  *end_event = generator.Make(planned);
-  end_event->set_id(shared.end_id);
-  absl::StatusOr<v1::AppendResponse> end_response =
-      clients[0]->Append(end_request);
-  if (!end_response.ok()) {
-    ++append_errors;
-    if (first_append_error.empty()) {
-      first_append_error = rpc::OneLine(end_response.status());
-    }
-  }
+  (void)appends.AppendEnd(*clients[0]);
   bool all_finished = false;
   {
     absl::MutexLock lock(&shared.mu);
@@ -544,22 +449,20 @@ int RunFanout(const FanoutOptions& options) {
   uint64_t short_subscribers = 0;
   std::string first_error;
   std::vector<float> latencies;
-  latencies.reserve(static_cast<size_t>(appended.load()) *
+  latencies.reserve(static_cast<size_t>(appends.appended()) *
                     static_cast<size_t>(subscribers));
   for (auto& sub : subs) {
     delivered += sub->events();
-    if (sub->events() != appended.load()) ++short_subscribers;
+    if (sub->events() != appends.appended()) ++short_subscribers;
     if (!sub->error().empty() && first_error.empty()) first_error = sub->error();
     latencies.insert(latencies.end(), sub->latencies_ms().begin(),
                      sub->latencies_ms().end());
   }
   uint64_t failed = 0;
   for (auto& sub : subs) failed += sub->error().empty() ? 0 : 1;
-  std::vector<double> appends;
-  for (auto& a : append_ms) appends.insert(appends.end(), a.begin(), a.end());
   const float max_ms =
       latencies.empty() ? 0 : *std::max_element(latencies.begin(), latencies.end());
-  const uint64_t errors = append_errors.load() + failed + watch_errors +
+  const uint64_t errors = appends.errors() + failed + watch_errors +
                           (live == subscribers ? 0 : 1) + short_subscribers;
   std::cout << absl::StrFormat(
       "scenario=fanout subscribers=%d rate=%.0f warmup_s=%g channels=%d "
@@ -568,15 +471,15 @@ int RunFanout(const FanoutOptions& options) {
       "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f append_p99_ms=%.3f "
       "watchers=%d watched_states=%d errors=%d\n",
       subscribers, rate, absl::ToDoubleSeconds(options.warmup),
-      clients.size(), appended.load(), seconds,
-      static_cast<double>(appended.load()) / seconds, delivered,
+      clients.size(), appends.appended(), seconds,
+      static_cast<double>(appends.appended()) / seconds, delivered,
       static_cast<double>(delivered) / seconds,
       Percentile(latencies, 0.50), Percentile(latencies, 0.99),
-      Percentile(latencies, 0.999), max_ms, Percentile(appends, 0.99),
+      Percentile(latencies, 0.999), max_ms, Percentile(appends.append_ms(), 0.99),
       watchers.size(), watched_states, errors);
   std::cout.flush();
-  if (!first_append_error.empty()) {
-    std::cerr << "first error: " << first_append_error << "\n";
+  if (appends.errors() > 0) {
+    std::cerr << "first error: " << appends.first_error() << "\n";
   }
   if (!first_error.empty()) std::cerr << "first error: " << first_error << "\n";
   if (live != subscribers) {
@@ -585,7 +488,7 @@ int RunFanout(const FanoutOptions& options) {
   }
   if (short_subscribers > 0) {
     std::cerr << short_subscribers << " subscribers did not get all "
-              << appended.load() << " events\n";
+              << appends.appended() << " events\n";
   }
   return errors == 0 ? 0 : 1;
 }

@@ -5,8 +5,11 @@ Input (argv[1]): lines "SYSTEM key=value key=value ...", one per run, where
 the key=value part is what annals-bench and the drivers in clients/bench
 print (scenario, concurrency, batch, events_per_s, p50_ms, p99_ms, p999_ms,
 errors, ...). SYSTEM is annals (unary Append), annals-session
-(AppendSession), raw, postgres or redis, or annals-other for annals-bench's
-further scenarios. Writes Markdown to stdout.
+(AppendSession), raw, postgres or redis, annals-big for the figures on the
+large log, annals-http for the HTTP gateway's against gRPC, or
+annals-other for annals-bench's further scenarios. Writes Markdown to
+stdout: every table but the HTTP gateway's, or with --http (argv[2]) only
+those.
 
 Exits 1 when a line does not parse (the smoke test relies on it).
 """
@@ -118,6 +121,59 @@ def big_table(runs):
     return "\n".join(out)
 
 
+def http_tables(runs):
+    """The HTTP gateway against gRPC: SYSTEM annals-http."""
+    rows = [f for s, f in runs if s == "annals-http"]
+    if not rows:
+        return ""
+    out = []
+    queries = [f for f in rows if "queries_per_s" in f]
+    if queries:
+        out += ["### GetRelationship over HTTP and gRPC", "",
+                "| call | clients | calls/s | p50 ms | p99 ms | p99.9 ms | "
+                "answer bytes | annalsd CPU µs/call | client CPU µs/call | "
+                "errors |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for f in queries:
+            g = lambda k: f.get(k, "")
+            http = g("scenario").startswith("http-")
+            call = ("HTTP GET /v1/relationships/" if http
+                    else "gRPC GetRelationship ") + g("dyad")
+            if g("as_of") not in ("", "none"):
+                call += f" as_of={g('as_of')}"
+            answer = num(g("response_bytes")) if g("response_bytes") else ""
+            out.append("| " + " | ".join([
+                call, g("concurrency"), num(g("queries_per_s")), g("p50_ms"),
+                g("p99_ms"), g("p999_ms"), answer,
+                g("server_cpu_us_per_query"), g("client_cpu_us_per_query"),
+                g("errors")]) + " |")
+        out.append("")
+    fanouts = [f for f in rows if f.get("scenario") == "sse-fanout"]
+    if fanouts:
+        out += ["### Server-sent events fan-out", "",
+                "| streams | events/s appended | deliveries/s | p50 ms | "
+                "p99 ms | p99.9 ms | max ms | missed | duplicated | "
+                "fell behind | annalsd RSS MiB: before, streams open, max | "
+                "annalsd CPU s | client CPU s (stream threads) | "
+                "stream threads µs/delivery | errors |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+                "---:|---:|---:|---:|"]
+        for f in fanouts:
+            g = lambda k: f.get(k, "")
+            rss = ", ".join(g(k) for k in ("server_rss_mib_before",
+                                           "server_rss_mib_open",
+                                           "server_rss_mib_max"))
+            out.append("| " + " | ".join([
+                g("subscribers"), num(g("events_per_s")),
+                num(g("deliveries_per_s")), g("p50_ms"), g("p99_ms"),
+                g("p999_ms"), g("max_ms"), g("missed"), g("duplicated"),
+                g("fell_behind"), rss, g("server_cpu_s"),
+                f"{g('client_cpu_s')} ({g('stream_threads_cpu_s')})",
+                g("stream_cpu_us_per_delivery"), g("errors")]) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 def all_runs_table(runs):
     out = ["### Every run", "",
            "| system | scenario | clients | events/call | events | s | "
@@ -138,6 +194,9 @@ def all_runs_table(runs):
 
 def main():
     runs = parse(sys.argv[1])
+    if sys.argv[2:] == ["--http"]:
+        print(http_tables(runs))
+        return
     single = sorted({(f["concurrency"], f["batch"]) for s, f in runs
                      if s in SYSTEMS and f.get("batch") == "1"
                      and "concurrency" in f}, key=lambda k: int(k[0]))

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,10 +26,12 @@ namespace {
 using ::annals::testing::RunProcess;
 using ::annals::testing::RunResult;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 const std::string kAnnalsd = ANNALSD_PATH;
 const std::string kBench = ANNALS_BENCH_PATH;
+const std::string kAnnals = ANNALS_PATH;
 
 // The value of `key` in a key=value line, or "" when absent.
 std::string Value(const std::string& line, const std::string& key) {
@@ -57,12 +60,19 @@ class BenchScenariosTest : public ::testing::Test {
                             ->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    const std::string http_port_file = (dir_ / "http_port").string();
     const testing::StartedServer started = testing::StartAnnalsd(
         kAnnalsd, dir_.string(),
-        {"--durability", "buffered", "--shutdown-grace", "5s"});
+        {"--durability", "buffered", "--shutdown-grace", "5s",
+         "--http-listen", "127.0.0.1:0", "--http-port-file", http_port_file});
     server_pid_ = started.pid;
     ASSERT_EQ(started.error, "");
     server_ = started.address;
+    // Written before the gRPC port, which StartAnnalsd waited for.
+    std::ifstream port(http_port_file);
+    std::string http_port;
+    ASSERT_TRUE(std::getline(port, http_port));
+    http_server_ = absl::StrCat("127.0.0.1:", http_port);
   }
 
   void TearDown() override {
@@ -97,13 +107,15 @@ class BenchScenariosTest : public ::testing::Test {
   std::filesystem::path dir_;
   pid_t server_pid_ = -1;
   std::string server_;
+  std::string http_server_;  // annalsd's HTTP gateway
 };
 
 TEST_F(BenchScenariosTest, HelpListsTheScenarios) {
   const RunResult help = RunProcess({kBench, "--help"}, dir_.string());
   for (const char* scenario :
        {"append", "append-session", "read", "generate", "catchup", "fanout",
-        "get-relationship", "timeline"}) {
+        "get-relationship", "timeline", "http-get-relationship",
+        "sse-fanout"}) {
     EXPECT_THAT(help.out + help.err, HasSubstr(scenario));
   }
   const RunResult bad =
@@ -140,6 +152,91 @@ TEST_F(BenchScenariosTest, QueriesOverAGeneratedLog) {
     EXPECT_GT(Number(line, "queries_per_s"), 0);
     EXPECT_GT(Number(line, "results_per_query"), 0) << filter;
   }
+}
+
+TEST_F(BenchScenariosTest, GetRelationshipOverHttpAsksWhatGrpcAsks) {
+  Generate();
+  for (const char* as_of : {"none", "mixed"}) {
+    const std::vector<std::string> flags = {
+        "--concurrency", "2", "--duration", "300ms", "--warmup", "100ms",
+        "--as-of", as_of, "--server-pid", std::to_string(server_pid_)};
+    std::vector<std::string> grpc = {"--scenario", "get-relationship"};
+    grpc.insert(grpc.end(), flags.begin(), flags.end());
+    std::vector<std::string> http = {"--scenario", "http-get-relationship",
+                                     "--http-server", http_server_};
+    http.insert(http.end(), flags.begin(), flags.end());
+    const std::string grpc_line = Bench(grpc);
+    const std::string http_line = Bench(http);
+    EXPECT_THAT(http_line, StartsWith(absl::StrCat(
+                               "scenario=http-get-relationship as_of=", as_of,
+                               " dyads=", Value(grpc_line, "dyads"), " ")));
+    EXPECT_GT(Number(http_line, "queries_per_s"), 0);
+    EXPECT_GT(Number(http_line, "p99_ms"), 0);
+    EXPECT_GT(Number(http_line, "response_bytes"), 100);  // JSON states
+    for (const std::string& line : {grpc_line, http_line}) {
+      EXPECT_GE(Number(line, "server_cpu_us_per_query"), 0) << line;
+      EXPECT_GT(Number(line, "client_cpu_us_per_query"), 0) << line;
+    }
+  }
+}
+
+TEST_F(BenchScenariosTest, GetRelationshipOfOneDyadOverBothTransports) {
+  Generate();
+  const RunResult listed =
+      RunProcess({kAnnals, "--server", server_, "--json", "relationships",
+                  "--limit", "1"},
+                 dir_.string());
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  // The first "dyad": "AAA-BBB" of the JSON.
+  const size_t key = listed.out.find("\"dyad\"");
+  ASSERT_NE(key, std::string::npos) << listed.out;
+  const size_t open = listed.out.find('"', listed.out.find(':', key));
+  const size_t close = listed.out.find('"', open + 1);
+  ASSERT_NE(close, std::string::npos) << listed.out;
+  const std::string dyad = listed.out.substr(open + 1, close - open - 1);
+  ASSERT_THAT(dyad, ::testing::MatchesRegex("[A-Z]+-[A-Z]+")) << listed.out;
+  for (const char* scenario : {"get-relationship", "http-get-relationship"}) {
+    const std::string line =
+        Bench({"--scenario", scenario, "--http-server", http_server_,
+               "--dyad", dyad, "--concurrency", "1", "--duration", "200ms"});
+    EXPECT_EQ(Value(line, "dyad"), dyad) << line;
+    EXPECT_EQ(Value(line, "dyads"), "1") << line;
+    EXPECT_GT(Number(line, "queries_per_s"), 0) << line;
+  }
+  // A dyad that is not two known actors fails both, before measuring.
+  for (const char* scenario : {"get-relationship", "http-get-relationship"}) {
+    const RunResult run =
+        RunProcess({kBench, "--server", server_, "--http-server", http_server_,
+                    "--scenario", scenario, "--dyad", "ZZZ-ZZY"},
+                   dir_.string());
+    EXPECT_NE(run.exit_code, 0) << scenario;
+    EXPECT_THAT(run.out, Not(HasSubstr("queries_per_s"))) << scenario;
+  }
+}
+
+TEST_F(BenchScenariosTest, HttpScenariosWantTheGateway) {
+  for (const char* scenario : {"http-get-relationship", "sse-fanout"}) {
+    const RunResult run = RunProcess(
+        {kBench, "--server", server_, "--scenario", scenario}, dir_.string());
+    EXPECT_EQ(run.exit_code, 2) << scenario;
+    EXPECT_THAT(run.err, HasSubstr("--http-server")) << scenario;
+  }
+}
+
+TEST_F(BenchScenariosTest, SseFanoutDeliversEveryEventToEveryStream) {
+  const std::string line =
+      Bench({"--scenario", "sse-fanout", "--http-server", http_server_,
+             "--subscribers", "20", "--rate", "200", "--duration", "500ms",
+             "--server-pid", std::to_string(server_pid_)});
+  EXPECT_THAT(line, StartsWith("scenario=sse-fanout subscribers=20 "));
+  EXPECT_EQ(Value(line, "events"), "100");
+  EXPECT_EQ(Value(line, "deliveries"), "2000");
+  EXPECT_EQ(Value(line, "missed"), "0");
+  EXPECT_EQ(Value(line, "duplicated"), "0");
+  EXPECT_GT(Number(line, "p99_ms"), 0);
+  EXPECT_GE(Number(line, "max_ms"), Number(line, "p99_ms"));
+  EXPECT_GT(Number(line, "server_rss_mib_open"), 0);
+  EXPECT_GT(Number(line, "stream_threads_cpu_s"), 0);
 }
 
 TEST_F(BenchScenariosTest, QueriesOnAnEmptyLogFail) {
