@@ -57,6 +57,14 @@ constexpr bool IsTls() {
   return !std::is_same_v<Stream, beast::tcp_stream>;
 }
 
+// The heartbeat comment, one copy for every stream.
+std::shared_ptr<const std::string> Heartbeat() {
+  static const auto* heartbeat =
+      new std::shared_ptr<const std::string>(
+          std::make_shared<const std::string>(kSseHeartbeat));
+  return *heartbeat;
+}
+
 }  // namespace
 
 template <typename Stream>
@@ -174,8 +182,8 @@ void Connection<Stream>::StartStream(const Request& request,
   const auto executor = stream_.get_executor();
   stream_call_ = host_->OpenStream(
       start,
-      [self, executor](std::unique_ptr<google::protobuf::Message> message) {
-        net::post(executor, [self, text = SseEventsOf(*message)]() mutable {
+      [self, executor](std::shared_ptr<const std::string> text) {
+        net::post(executor, [self, text = std::move(text)]() mutable {
           self->OnStreamMessage(std::move(text));
         });
       },
@@ -219,7 +227,7 @@ void Connection<Stream>::ArmHeartbeat() {
       [self = this->shared_from_this()](beast::error_code error) {
         if (error || self->closed_ || self->call_done_) return;
         if (!self->writing_ && self->queue_.empty()) {
-          self->queue_.push_back({kSseHeartbeat, false});
+          self->queue_.push_back({Heartbeat(), false});
           self->Pump();
         }
         self->ArmHeartbeat();
@@ -227,7 +235,8 @@ void Connection<Stream>::ArmHeartbeat() {
 }
 
 template <typename Stream>
-void Connection<Stream>::OnStreamMessage(std::string text) {
+void Connection<Stream>::OnStreamMessage(
+    std::shared_ptr<const std::string> text) {
   queue_.push_back({std::move(text), true});
   Pump();
 }
@@ -260,9 +269,9 @@ void Connection<Stream>::OnStreamDone(const grpc::Status& status) {
     return;
   }
   if (!status.ok()) {
-    queue_.push_back(
-        {absl::StrCat("event: error\ndata: ", StatusJson(status), "\n\n"),
-         false});
+    queue_.push_back({std::make_shared<const std::string>(absl::StrCat(
+                          "event: error\ndata: ", StatusJson(status), "\n\n")),
+                      false});
   }
   Pump();
 }
@@ -295,7 +304,7 @@ void Connection<Stream>::Pump() {
     writing_chunk_ = std::move(queue_.front());
     queue_.pop_front();
     net::async_write(
-        stream_, http::make_chunk(net::buffer(writing_chunk_.text)),
+        stream_, http::make_chunk(net::buffer(*writing_chunk_.text)),
         [self](beast::error_code error, size_t) {
           self->writing_ = false;
           if (error) {

@@ -90,7 +90,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   // Event streams (see sse.h).
   void StartStream(const Request& request, ConnectionHost::StreamStart start);
-  void OnStreamMessage(std::string text);
+  void OnStreamMessage(std::shared_ptr<const std::string> text);
   void OnStreamDone(const grpc::Status& status);
   void WatchForClose();
   void ArmHeartbeat();
@@ -105,7 +105,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   // While an event stream is open. All on the connection's strand.
   struct Chunk {
-    std::string text;
+    std::shared_ptr<const std::string> text;  // shared with other streams
     bool message;  // a message of the stream: ask for the next once sent
   };
   std::shared_ptr<GatewayStream> stream_call_;

@@ -20,20 +20,12 @@ grpc::ByteBuffer Serialize(const Message& message) {
   return buffer;
 }
 
-// `bytes` parsed as the response type of `method`; null when they are not
-// one.
-std::unique_ptr<Message> Parse(const MethodDescriptor& method,
-                               grpc::ByteBuffer* bytes) {
-  std::unique_ptr<Message> message(
-      google::protobuf::MessageFactory::generated_factory()
-          ->GetPrototype(method.output_type())
-          ->New());
-  if (!grpc::GenericDeserialize<grpc::ProtoBufferReader, Message>(
-           bytes, message.get())
-           .ok()) {
-    return nullptr;
-  }
-  return message;
+// An answer of `method` whose bytes are not its response message.
+grpc::Status Unreadable(const MethodDescriptor& method) {
+  return grpc::Status(grpc::StatusCode::INTERNAL,
+                      absl::StrCat("the answer of ", method.full_name(),
+                                   " is not a ",
+                                   method.output_type()->full_name()));
 }
 
 }  // namespace
@@ -43,10 +35,12 @@ std::string MethodPath(const MethodDescriptor& method) {
 }
 
 Gateway::Gateway(std::shared_ptr<grpc::Channel> channel, std::string key,
-                 absl::Duration unary_deadline)
+                 absl::Duration unary_deadline, size_t render_cache_bytes)
     : stub_(std::move(channel)),
       key_(std::move(key)),
-      unary_deadline_(unary_deadline) {}
+      unary_deadline_(unary_deadline),
+      texts_(render_cache_bytes) {}
+
 
 void Gateway::Prepare(const Caller& caller,
                       grpc::ClientContext* context) const {
@@ -73,29 +67,24 @@ void Gateway::CallUnary(const Route& route, const Message& request,
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + unary_deadline_));
   call->request = Serialize(request);
   const MethodDescriptor* method = route.method;
-  stub_.UnaryCall(&call->context, MethodPath(*method), grpc::StubOptions(),
-                  &call->request, &call->response,
-                  [call, method, done = std::move(done)](grpc::Status status) {
-                    std::unique_ptr<Message> response;
-                    if (status.ok()) {
-                      response = Parse(*method, &call->response);
-                      if (response == nullptr) {
-                        status = grpc::Status(
-                            grpc::StatusCode::INTERNAL,
-                            absl::StrCat("the answer of ", method->full_name(),
-                                         " is not a ",
-                                         method->output_type()->full_name()));
-                      }
-                    }
-                    done(status, std::move(response));
-                  });
+  stub_.UnaryCall(
+      &call->context, MethodPath(*method), grpc::StubOptions(), &call->request,
+      &call->response,
+      [this, call, method, done = std::move(done)](grpc::Status status) {
+        std::shared_ptr<const std::string> json;
+        if (status.ok()) {
+          json = texts_.Json(*method->output_type(), call->response);
+          if (json == nullptr) status = Unreadable(*method);
+        }
+        done(status, std::move(json));
+      });
 }
 
 std::shared_ptr<GatewayStream> Gateway::OpenStream(
     const Route& route, const Message& request, const Caller& caller,
     GatewayStream::MessageHandler on_message, GatewayStream::DoneHandler on_done) {
   std::shared_ptr<GatewayStream> stream(new GatewayStream(
-      route.method, std::move(on_message), std::move(on_done)));
+      route.method, &texts_, std::move(on_message), std::move(on_done)));
   stream->self_ = stream;
   Prepare(caller, &stream->context_);
   stream->request_ = Serialize(request);
@@ -108,8 +97,10 @@ std::shared_ptr<GatewayStream> Gateway::OpenStream(
 }
 
 GatewayStream::GatewayStream(const MethodDescriptor* method,
-                             MessageHandler on_message, DoneHandler on_done)
+                             RenderCache* texts, MessageHandler on_message,
+                             DoneHandler on_done)
     : method_(method),
+      texts_(texts),
       on_message_(std::move(on_message)),
       on_done_(std::move(on_done)) {}
 
@@ -135,8 +126,9 @@ void GatewayStream::Cancel() {
 
 void GatewayStream::OnReadDone(bool ok) {
   if (!ok) return;  // the stream ended: OnDone follows
-  std::unique_ptr<Message> message = Parse(*method_, &response_);
-  if (message == nullptr) {
+  std::shared_ptr<const std::string> events =
+      texts_->Events(*method_->output_type(), response_);
+  if (events == nullptr) {
     Cancel();
     return;
   }
@@ -150,7 +142,7 @@ void GatewayStream::OnReadDone(bool ok) {
     held_ = true;
     on_message = on_message_;
   }
-  if (on_message) on_message(std::move(message));
+  if (on_message) on_message(std::move(events));
 }
 
 void GatewayStream::OnDone(const grpc::Status& status) {

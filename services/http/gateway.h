@@ -24,6 +24,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "services/http/render_cache.h"
 #include "services/http/route_table.h"
 
 namespace annals::http {
@@ -44,9 +45,9 @@ struct Caller {
 class GatewayStream
     : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  // A message (parsed as the method's response type), from a gRPC thread.
+  // A message as server-sent events (sse.h), from a gRPC thread.
   using MessageHandler =
-      std::function<void(std::unique_ptr<google::protobuf::Message>)>;
+      std::function<void(std::shared_ptr<const std::string> events)>;
   // The call's end, once, from a gRPC thread; nothing is called after it.
   using DoneHandler = std::function<void(const grpc::Status&)>;
 
@@ -60,12 +61,14 @@ class GatewayStream
  private:
   friend class Gateway;
   GatewayStream(const google::protobuf::MethodDescriptor* method,
-                MessageHandler on_message, DoneHandler on_done);
+                RenderCache* texts, MessageHandler on_message,
+                DoneHandler on_done);
 
   void OnReadDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
 
   const google::protobuf::MethodDescriptor* const method_;
+  RenderCache* const texts_;
   grpc::ClientContext context_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
@@ -82,14 +85,15 @@ class Gateway {
  public:
   // Calls the server of `channel` (an in-process channel to annalsd's
   // server), sealing calls with `key`. `unary_deadline` bounds each unary
-  // call.
+  // call. Answers are rendered through a RenderCache of
+  // `render_cache_bytes`.
   Gateway(std::shared_ptr<grpc::Channel> channel, std::string key,
-          absl::Duration unary_deadline);
+          absl::Duration unary_deadline, size_t render_cache_bytes);
 
   // Calls the unary method of `route` with `request`; `done` gets the
-  // status and, when OK, the response message. From a gRPC thread.
-  using UnaryDone = std::function<void(
-      const grpc::Status&, std::unique_ptr<google::protobuf::Message>)>;
+  // status and, when OK, the answer's canonical JSON. From a gRPC thread.
+  using UnaryDone = std::function<void(const grpc::Status&,
+                                       std::shared_ptr<const std::string>)>;
   void CallUnary(const Route& route, const google::protobuf::Message& request,
                  const Caller& caller, UnaryDone done);
 
@@ -106,6 +110,7 @@ class Gateway {
   grpc::GenericStub stub_;
   const std::string key_;
   const absl::Duration unary_deadline_;
+  RenderCache texts_;
 };
 
 // "/annals.v1.Relationships/GetRelationship" for its descriptor.

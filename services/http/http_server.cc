@@ -94,7 +94,8 @@ class HttpServer::Impl final : public ConnectionHost {
        std::shared_ptr<grpc::Channel> channel, std::string key)
       : options_(options),
         routes_(std::move(routes)),
-        gateway_(std::move(channel), std::move(key), options.unary_deadline),
+        gateway_(std::move(channel), std::move(key), options.unary_deadline,
+                 options.render_cache_bytes),
         assets_(options.assets_dir),
         observer_(options.observer != nullptr ? options.observer : &unobserved_),
         io_(options.threads),
@@ -422,13 +423,12 @@ ConnectionHost::Answer HttpServer::Impl::Api(
   gateway_.CallUnary(
       *match.route, **message, caller,
       [this, respond = std::move(respond)](
-          const grpc::Status& status,
-          std::unique_ptr<google::protobuf::Message> reply) {
+          const grpc::Status& status, std::shared_ptr<const std::string> json) {
         Response response;
         if (status.ok()) {
           response.result(http::status::ok);
           response.set(http::field::content_type, "application/json");
-          response.body() = ToJson(*reply);
+          response.body() = *json;
         } else {
           response = JsonError(status);
         }

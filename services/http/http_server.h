@@ -49,6 +49,9 @@ struct HttpOptions {
   size_t max_body_bytes = size_t{64} << 20;
   // Threads serving connections.
   int threads = 2;
+  // Answers' JSON and events kept for the next answer of the same bytes
+  // (render_cache.h).
+  size_t render_cache_bytes = size_t{32} << 20;
   // Told of every response and event stream (not owned; must outlive the
   // server). Null: nothing is measured.
   HttpObserver* observer = nullptr;
