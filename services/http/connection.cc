@@ -93,6 +93,41 @@ void Connection<Stream>::Read() {
   parser_.emplace();
   parser_->body_limit(host_->max_body_bytes());
   beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&Self::OnReadHeader, this->shared_from_this()));
+}
+
+template <typename Stream>
+void Connection<Stream>::OnReadHeader(beast::error_code error, size_t bytes) {
+  if (error) {
+    OnRead(error, bytes);
+    return;
+  }
+  // A client that asks (curl does for bodies over 1 KiB) sends its body
+  // only after "100 Continue", or after waiting a second for it.
+  const auto& request = parser_->get();
+  const auto expect = request.find(http::field::expect);
+  if (expect == request.end() || !beast::iequals(expect->value(), "100-continue") ||
+      parser_->is_done()) {
+    ReadBody();
+    return;
+  }
+  auto go_on = std::make_shared<http::response<http::empty_body>>(
+      http::status::continue_, request.version());
+  http::async_write(stream_, *go_on,
+                    [self = this->shared_from_this(), go_on](
+                        beast::error_code error, size_t) {
+                      if (error) {
+                        self->Close();
+                        return;
+                      }
+                      self->ReadBody();
+                    });
+}
+
+template <typename Stream>
+void Connection<Stream>::ReadBody() {
   http::async_read(
       stream_, buffer_, *parser_,
       beast::bind_front_handler(&Self::OnRead, this->shared_from_this()));

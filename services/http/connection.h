@@ -82,7 +82,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   using Self = Connection<Stream>;
 
   void OnHandshake(beast::error_code error);
+  // A request: its header, "100 Continue" when the client waits for it,
+  // then its body.
   void Read();
+  void OnReadHeader(beast::error_code error, size_t bytes);
+  void ReadBody();
   void OnRead(beast::error_code error, size_t bytes);
   void Handle(Request request);
   void Send(Response response, bool keep_alive);

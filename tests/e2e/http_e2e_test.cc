@@ -3,6 +3,10 @@
 // grpc-gateway's HTTP statuses, tokens, roles and TLS hold over HTTP as
 // over gRPC, CORS only for the configured origins, and the dashboard is
 // served with a policy that keeps every request on the server.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <set>
 #include <string>
 #include <vector>
@@ -314,6 +318,41 @@ TEST_F(HttpGatewayTest, HttpsWithTheServersCertificateAndClientCertificates) {
   EXPECT_THAT(event->body, HasSubstr(R"("principal":"cert:ingest-bot")"));
   // Plain HTTP is not served on an HTTPS port.
   EXPECT_FALSE(Client().Get("/v1/server-info"));
+}
+
+// curl sends "Expect: 100-continue" with bodies over 1 KiB and waits a
+// second for "100 Continue" before it sends the body.
+TEST_F(HttpGatewayTest, ABodyThatWaitsForContinueIsAskedFor) {
+  StartServer();
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(http_port_));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const std::string body = AppendBody("continued");
+  const std::string head = absl::StrCat(
+      "POST /v1/streams/web:append HTTP/1.1\r\nHost: localhost\r\n"
+      "Content-Type: application/json\r\nContent-Length: ",
+      body.size(), "\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_EQ(write(fd, head.data(), head.size()), static_cast<ssize_t>(head.size()));
+  timeval wait{0, 500000};  // well under curl's one second
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+  char answer[256];
+  const ssize_t read_bytes = read(fd, answer, sizeof(answer));
+  ASSERT_GT(read_bytes, 0) << "no 100 Continue within 0.5 s";
+  EXPECT_THAT(std::string(answer, read_bytes), HasSubstr("100 Continue"));
+  ASSERT_EQ(write(fd, body.data(), body.size()), static_cast<ssize_t>(body.size()));
+  std::string rest;
+  wait = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+  while (!absl::StrContains(rest, "positions")) {
+    const ssize_t n = read(fd, answer, sizeof(answer));
+    if (n <= 0) break;
+    rest.append(answer, n);
+  }
+  close(fd);
+  EXPECT_THAT(rest, HasSubstr("HTTP/1.1 200 OK"));
 }
 
 TEST_F(HttpGatewayTest, CorsOnlyForTheConfiguredOrigins) {
