@@ -21,7 +21,7 @@
 #include "services/http/connection.h"
 #include "services/http/sse.h"
 #include "services/http/transcoder.h"
-#include "services/server/listen_address.h"
+#include "services/transport/listen_address.h"
 
 namespace annals::http {
 namespace {

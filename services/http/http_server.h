@@ -24,7 +24,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "services/http/http_observer.h"
-#include "services/server/tls_credentials.h"
+#include "services/transport/tls_credentials.h"
 
 namespace annals::http {
 

@@ -29,11 +29,11 @@
 #include "services/metrics/http_endpoint.h"
 #include "services/metrics/server_metrics.h"
 #include "services/relationships/projector.h"
-#include "services/server/listen_address.h"
+#include "services/transport/listen_address.h"
 #include "services/server/server.h"
 #include "services/server/startup_log.h"
 #include "services/server/systemd_notifier.h"
-#include "services/server/tls_credentials.h"
+#include "services/transport/tls_credentials.h"
 #include "storage/event_log.h"
 
 // jemalloc (linked in: services/server/CMakeLists.txt): two arenas

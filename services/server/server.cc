@@ -10,7 +10,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
 #include "log/log.h"
-#include "services/server/listen_address.h"
+#include "services/transport/listen_address.h"
 #include "services/server/slow_calls.h"
 
 namespace annals::services {

@@ -37,7 +37,7 @@ struct ServerOptions {
   // Empty: no listening socket, in-process channel only (tests).
   std::string listen = "127.0.0.1:7465";
   // The credentials to listen with (TlsCredentials::ServerCredentials,
-  // services/server/tls_credentials.h). Null: plaintext, which Start
+  // services/transport/tls_credentials.h). Null: plaintext, which Start
   // refuses on an address that is not loopback unless
   // allow_insecure_listen.
   std::shared_ptr<grpc::ServerCredentials> tls;

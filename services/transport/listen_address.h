@@ -1,7 +1,7 @@
 // What annalsd needs to know of a --listen address (HOST:PORT, [V6]:PORT)
 // before and after it tries to listen on it.
-#ifndef ANNALS_SERVICES_SERVER_LISTEN_ADDRESS_H_
-#define ANNALS_SERVICES_SERVER_LISTEN_ADDRESS_H_
+#ifndef ANNALS_SERVICES_TRANSPORT_LISTEN_ADDRESS_H_
+#define ANNALS_SERVICES_TRANSPORT_LISTEN_ADDRESS_H_
 
 #include <string>
 
@@ -29,4 +29,4 @@ std::string WhyCannotListen(const std::string& address);
 
 }  // namespace annals::services
 
-#endif  // ANNALS_SERVICES_SERVER_LISTEN_ADDRESS_H_
+#endif  // ANNALS_SERVICES_TRANSPORT_LISTEN_ADDRESS_H_

@@ -10,8 +10,8 @@
 // operator says so, checked (the key must match the certificate) before
 // they are used, and a broken rotation leaves the server serving with what
 // it had. New connections get the new certificate; open ones keep theirs.
-#ifndef ANNALS_SERVICES_SERVER_TLS_CREDENTIALS_H_
-#define ANNALS_SERVICES_SERVER_TLS_CREDENTIALS_H_
+#ifndef ANNALS_SERVICES_TRANSPORT_TLS_CREDENTIALS_H_
+#define ANNALS_SERVICES_TRANSPORT_TLS_CREDENTIALS_H_
 
 #include <memory>
 #include <string>
@@ -89,4 +89,4 @@ class TlsCredentials {
 
 }  // namespace annals::services
 
-#endif  // ANNALS_SERVICES_SERVER_TLS_CREDENTIALS_H_
+#endif  // ANNALS_SERVICES_TRANSPORT_TLS_CREDENTIALS_H_

@@ -1,4 +1,4 @@
-#include "services/server/listen_address.h"
+#include "services/transport/listen_address.h"
 
 #include <netdb.h>
 #include <netinet/in.h>

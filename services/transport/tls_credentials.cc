@@ -1,4 +1,4 @@
-#include "services/server/tls_credentials.h"
+#include "services/transport/tls_credentials.h"
 
 #include <openssl/bio.h>
 #include <openssl/pem.h>
