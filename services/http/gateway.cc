@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/auth/call_access.h"
+#include "services/http/transcoder.h"
 
 namespace annals::http {
 namespace {
@@ -72,6 +73,7 @@ void Gateway::CallUnary(const Route& route, const Message& request,
       &call->response,
       [this, call, method, done = std::move(done)](grpc::Status status) {
         std::shared_ptr<const std::string> json;
+        status = WithJsonFieldNames(status, *method->input_type());
         if (status.ok()) {
           json = texts_.Json(*method->output_type(), call->response);
           if (json == nullptr) status = Unreadable(*method);
@@ -153,7 +155,7 @@ void GatewayStream::OnDone(const grpc::Status& status) {
     on_message_ = nullptr;
     on_done_ = nullptr;
   }
-  if (on_done) on_done(status);
+  if (on_done) on_done(WithJsonFieldNames(status, *method_->input_type()));
   // gRPC is done with the reactor; the last holder frees it.
   std::shared_ptr<GatewayStream> self = std::move(self_);
 }

@@ -4,10 +4,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "annals/v1/event.pb.h"
 #include "google/protobuf/empty.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "proto/date_text.h"
 #include "proto/rpc_status.h"
@@ -300,6 +302,49 @@ int HttpStatusOf(grpc::StatusCode code) {
     default:  // UNKNOWN, INTERNAL, DATA_LOSS
       return 500;
   }
+}
+
+std::string JsonFieldPath(const Descriptor& type, absl::string_view path) {
+  std::vector<std::string> segments;
+  const Descriptor* current = &type;
+  for (absl::string_view segment : absl::StrSplit(path, '.')) {
+    const size_t bracket = segment.find('[');
+    const absl::string_view name = segment.substr(0, bracket);
+    const FieldDescriptor* field =
+        current == nullptr ? nullptr : current->FindFieldByName(std::string(name));
+    if (field == nullptr) {
+      segments.emplace_back(segment);
+      current = nullptr;  // the rest is not the request's
+      continue;
+    }
+    segments.push_back(absl::StrCat(
+        field->json_name(),
+        bracket == absl::string_view::npos ? "" : segment.substr(bracket)));
+    current = field->message_type();
+  }
+  return absl::StrJoin(segments, ".");
+}
+
+grpc::Status WithJsonFieldNames(const grpc::Status& status,
+                                const Descriptor& request) {
+  google::rpc::Status proto;
+  if (status.ok() || status.error_details().empty() ||
+      !proto.ParseFromString(status.error_details())) {
+    return status;
+  }
+  bool changed = false;
+  for (google::protobuf::Any& detail : *proto.mutable_details()) {
+    google::rpc::BadRequest bad;
+    if (!detail.UnpackTo(&bad)) continue;
+    for (auto& violation : *bad.mutable_field_violations()) {
+      violation.set_field(JsonFieldPath(request, violation.field()));
+    }
+    detail.PackFrom(bad);
+    changed = true;
+  }
+  if (!changed) return status;
+  return grpc::Status(status.error_code(), status.error_message(),
+                      proto.SerializeAsString());
 }
 
 std::string StatusJson(const grpc::Status& status) {

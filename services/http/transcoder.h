@@ -49,6 +49,19 @@ std::string ToJson(const google::protobuf::Message& message);
 // INVALID_ARGUMENT 400, UNAUTHENTICATED 401, ...).
 int HttpStatusOf(grpc::StatusCode code);
 
+// A request field path as the server's violations write it, with proto
+// names ("events[0].cameo_code"), in JSON names ("events[0].cameoCode"),
+// read against `type`, the request message. Segments it cannot find stay
+// as they are.
+std::string JsonFieldPath(const google::protobuf::Descriptor& type,
+                          absl::string_view path);
+
+// `status` with the field paths of its BadRequest violations in JSON
+// names (JsonFieldPath against `request`): an HTTP client sent the JSON
+// names and reads them back. Everything else is kept.
+grpc::Status WithJsonFieldNames(const grpc::Status& status,
+                                const google::protobuf::Descriptor& request);
+
 // `status` as the JSON of a google.rpc.Status: code, message, and its
 // details (BadRequest, ErrorInfo, RetryInfo) as typed JSON objects.
 std::string StatusJson(const grpc::Status& status);

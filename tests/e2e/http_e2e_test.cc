@@ -186,6 +186,20 @@ TEST_F(HttpGatewayTest, ErrorsAreStatusJsonWithTheHttpStatusOfTheirCode) {
   EXPECT_EQ(both->status, 400);
   EXPECT_THAT(both->body, HasSubstr("alternatives"));
 
+  // The server's own violations name fields as the JSON does.
+  httplib::Result beyond = client.Get("/v1/relationships/JPN-PRK?asOfPosition=100000");
+  ASSERT_TRUE(beyond);
+  EXPECT_EQ(beyond->status, 400);
+  EXPECT_THAT(ViolatedFields(ParseStatus(beyond->body)),
+              ::testing::ElementsAre("asOfPosition"));
+  httplib::Result bad_code = client.Post(
+      "/v1/streams/web:append",
+      R"({"events":[{"id":"x","cameoCode":"99999","source":["JPN"],"target":["PRK"]}]})",
+      "application/json");
+  ASSERT_TRUE(bad_code);
+  EXPECT_THAT(ViolatedFields(ParseStatus(bad_code->body)),
+              ::testing::Contains("events[0].cameoCode"));
+
   // The server's own validation, field paths and all.
   httplib::Result invalid =
       client.Post("/v1/streams/web:append", R"({"events":[{"id":"x"}]})",

@@ -111,6 +111,24 @@ TEST(TranscoderTest, BodiesAreCanonicalJsonAndPathFieldsWin) {
               ElementsAre("x"));
 }
 
+TEST(TranscoderTest, ViolationsNameFieldsAsTheJsonDoes) {
+  const auto& append = *v1::AppendRequest::descriptor();
+  EXPECT_EQ(JsonFieldPath(append, "events[0].cameo_code"), "events[0].cameoCode");
+  EXPECT_EQ(JsonFieldPath(append, "events[2].statement.speaker"),
+            "events[2].statement.speaker");
+  // A oneof's name is not a field: JSON has no name for it either.
+  EXPECT_EQ(JsonFieldPath(append, "expected_version"), "expected_version");
+  EXPECT_EQ(JsonFieldPath(append, "body"), "body");
+  EXPECT_EQ(JsonFieldPath(*v1::GetRelationshipRequest::descriptor(),
+                          "as_of_date.month"),
+            "asOfDate.month");
+  const grpc::Status status = WithJsonFieldNames(
+      rpc::ToGrpcStatus(rpc::InvalidArgument({{"as_of_position", "too far"}})),
+      *v1::GetRelationshipRequest::descriptor());
+  EXPECT_THAT(StatusJson(status), HasSubstr(R"("field":"asOfPosition")"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST(TranscoderTest, StatusesMapAsGrpcGatewayMapsThem) {
   EXPECT_EQ(HttpStatusOf(grpc::StatusCode::OK), 200);
   EXPECT_EQ(HttpStatusOf(grpc::StatusCode::INVALID_ARGUMENT), 400);
