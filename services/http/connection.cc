@@ -67,6 +67,17 @@ std::shared_ptr<const std::string> Heartbeat() {
 
 }  // namespace
 
+Response JsonError(const grpc::Status& status, unsigned version) {
+  Response response(
+      static_cast<http::status>(HttpStatusOf(status.error_code())), version);
+  response.set(http::field::content_type, "application/json");
+  response.body() = StatusJson(status);
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    response.set(http::field::www_authenticate, "Bearer");
+  }
+  return response;
+}
+
 template <typename Stream>
 void Connection<Stream>::Start() {
   beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
@@ -136,12 +147,12 @@ void Connection<Stream>::ReadBody() {
 template <typename Stream>
 void Connection<Stream>::OnRead(beast::error_code error, size_t) {
   if (error == http::error::body_limit) {
-    Response response(http::status::payload_too_large, 11);
-    response.set(http::field::content_type, "application/json");
-    response.body() = StatusJson(grpc::Status(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("the request body is larger than ",
-                     host_->max_body_bytes(), " bytes")));
+    Response response =
+        JsonError(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               absl::StrCat("the request body is larger than ",
+                                            host_->max_body_bytes(), " bytes")),
+                  11);
+    response.result(http::status::payload_too_large);
     Send(std::move(response), false);
     return;
   }
@@ -227,11 +238,10 @@ void Connection<Stream>::StartStream(const Request& request,
       });
   if (stream_call_ == nullptr) {
     call_done_ = true;
-    Response response(http::status::service_unavailable, request.version());
-    response.set(http::field::content_type, "application/json");
-    response.body() = StatusJson(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                              "annalsd is shutting down"));
-    Send(std::move(response), false);
+    Send(JsonError(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                "annalsd is shutting down"),
+                   request.version()),
+         false);
     return;
   }
   WatchForClose();
@@ -286,19 +296,12 @@ void Connection<Stream>::OnStreamDone(const grpc::Status& status) {
   }
   if (!head_sent_ && queue_.empty() && !status.ok()) {
     // Refused before anything was streamed: an ordinary error response.
-    Response response(static_cast<http::status>(
-                          HttpStatusOf(status.error_code())),
-                      head_->version());
+    Response response = JsonError(status, head_->version());
     for (const auto& field : *head_) {
       if (field.name() == http::field::access_control_allow_origin ||
           field.name() == http::field::vary) {
         response.set(field.name(), field.value());
       }
-    }
-    response.set(http::field::content_type, "application/json");
-    response.body() = StatusJson(status);
-    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
-      response.set(http::field::www_authenticate, "Bearer");
     }
     Send(std::move(response), false);
     return;

@@ -28,6 +28,11 @@ namespace net = boost::asio;
 using Request = beast::http::request<beast::http::string_body>;
 using Response = beast::http::response<beast::http::string_body>;
 
+// The response of an error: its google.rpc.Status as JSON (StatusJson),
+// the HTTP status grpc-gateway gives its code (HttpStatusOf), and for
+// UNAUTHENTICATED the scheme to answer with (WWW-Authenticate: Bearer).
+Response JsonError(const grpc::Status& status, unsigned version);
+
 // What every connection shares: the server's routes, gateway, assets and
 // options (HttpServer::Impl).
 class ConnectionHost {

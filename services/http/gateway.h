@@ -23,7 +23,6 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
-#include "grpcpp/impl/codegen/proto_utils.h"
 #include "services/http/render_cache.h"
 #include "services/http/route_table.h"
 

@@ -36,21 +36,6 @@ constexpr char kContentSecurityPolicy[] =
     "default-src 'self'; img-src 'self' data:; style-src 'self' "
     "'unsafe-inline'; frame-ancestors 'none'";
 
-Response JsonError(const grpc::Status& status) {
-  Response response(
-      static_cast<http::status>(HttpStatusOf(status.error_code())), 11);
-  response.set(http::field::content_type, "application/json");
-  response.body() = StatusJson(status);
-  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
-    response.set(http::field::www_authenticate, "Bearer");
-  }
-  return response;
-}
-
-grpc::Status ToGrpc(const absl::Status& status) {
-  return rpc::ToGrpcStatus(status);
-}
-
 // The peer of `socket` as gRPC writes peers.
 std::string PeerOf(const tcp::socket& socket) {
   beast::error_code error;
@@ -168,15 +153,14 @@ absl::Status HttpServer::Impl::Listen() {
   absl::Status secure = services::CheckListenSecurity(
       options_.listen, options_.tls != nullptr, options_.allow_insecure_listen);
   if (!secure.ok()) return secure;
-  const size_t colon = options_.listen.rfind(':');
-  std::string host = options_.listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  // CheckListenSecurity resolved the address: it is a HOST:PORT.
+  absl::StatusOr<services::HostPort> split =
+      services::SplitHostPort(options_.listen);
+  if (!split.ok()) return split.status();
   beast::error_code error;
   tcp::resolver resolver(io_);
-  const auto endpoints = resolver.resolve(
-      host, options_.listen.substr(colon + 1), tcp::resolver::passive, error);
+  const auto endpoints = resolver.resolve(split->host, split->port,
+                                          tcp::resolver::passive, error);
   if (error || endpoints.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--http-listen must be HOST:PORT, got \"",
@@ -374,28 +358,34 @@ ConnectionHost::Answer HttpServer::Impl::Api(
   RouteMatch match = routes_.Find(method, path);
   if (match.route == nullptr) {
     if (!match.allowed.empty()) {
-      Response response = JsonError(grpc::Status(
-          grpc::StatusCode::UNIMPLEMENTED,
-          absl::StrCat(path, " takes ", absl::StrJoin(match.allowed, ", "),
-                       ", not ", method)));
+      Response response = JsonError(
+          grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                       absl::StrCat(path, " takes ",
+                                    absl::StrJoin(match.allowed, ", "),
+                                    ", not ", method)),
+          request.version());
       response.result(http::status::method_not_allowed);
       response.set(http::field::allow, absl::StrJoin(match.allowed, ", "));
       answer.response = std::move(response);
     } else {
-      answer.response = JsonError(grpc::Status(
-          grpc::StatusCode::NOT_FOUND,
-          absl::StrCat("no API route ", method, " ", path,
-                       " (the routes are the google.api.http options of "
-                       "proto/annals/v1)")));
+      answer.response = JsonError(
+          grpc::Status(
+              grpc::StatusCode::NOT_FOUND,
+              absl::StrCat("no API route ", method, " ", path,
+                           " (the routes are the google.api.http options of "
+                           "proto/annals/v1)")),
+          request.version());
     }
     return answer;
   }
   if (caller.authorization.has_value() &&
       !IsPrintable(*caller.authorization)) {
-    answer.response = JsonError(grpc::Status(
-        grpc::StatusCode::UNAUTHENTICATED,
-        "the Authorization header must be \"Bearer TOKEN\" in printable "
-        "ASCII"));
+    answer.response = JsonError(
+        grpc::Status(
+            grpc::StatusCode::UNAUTHENTICATED,
+            "the Authorization header must be \"Bearer TOKEN\" in printable "
+            "ASCII"),
+        request.version());
     return answer;
   }
   absl::StatusOr<QueryParams> params = ParseQuery(query);
@@ -403,7 +393,8 @@ ConnectionHost::Answer HttpServer::Impl::Api(
       params.ok() ? BuildRequest(match, *params, request.body())
                   : params.status();
   if (!message.ok()) {
-    answer.response = JsonError(ToGrpc(message.status()));
+    answer.response =
+        JsonError(rpc::ToGrpcStatus(message.status()), request.version());
     return answer;
   }
   if (match.route->streaming) {
@@ -412,7 +403,8 @@ ConnectionHost::Answer HttpServer::Impl::Api(
               absl::string_view(last->value().data(), last->value().size()),
               message->get());
           !resumed.ok()) {
-        answer.response = JsonError(ToGrpc(resumed));
+        answer.response =
+            JsonError(rpc::ToGrpcStatus(resumed), request.version());
         return answer;
       }
     }
@@ -430,7 +422,7 @@ ConnectionHost::Answer HttpServer::Impl::Api(
           response.set(http::field::content_type, "application/json");
           response.body() = *json;
         } else {
-          response = JsonError(status);
+          response = JsonError(status, 11);
         }
         respond(std::move(response));
         Release();
