@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
+#include "services/transport/listen_address.h"
 
 namespace annals::metrics {
 namespace {
@@ -45,18 +46,15 @@ bool Refused(auth::Authenticator* authenticator, const httplib::Request& req,
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     const EndpointOptions& options, std::function<std::string()> render) {
-  const size_t colon = options.listen.rfind(':');
+  absl::StatusOr<services::HostPort> split =
+      services::SplitHostPort(options.listen);
   int port = -1;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) || port < 0 ||
+  if (!split.ok() || !absl::SimpleAtoi(split->port, &port) || port < 0 ||
       port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--metrics-listen must be HOST:PORT, got \"", options.listen, "\""));
   }
-  std::string host = options.listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  const std::string& host = split->host;
   std::unique_ptr<MetricsEndpoint> endpoint(new MetricsEndpoint());
   if (!options.tls_cert.empty()) {
     auto tls = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(),

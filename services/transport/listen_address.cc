@@ -19,14 +19,10 @@ using AddrInfo = std::unique_ptr<addrinfo, decltype(&freeaddrinfo)>;
 
 // Resolves `address` for listening, or says why it does not resolve.
 absl::StatusOr<AddrInfo> Resolve(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return absl::InvalidArgumentError("not a HOST:PORT");
-  }
-  absl::string_view host(address.data(), colon);
-  host = absl::StripSuffix(absl::StripPrefix(host, "["), "]");
-  const std::string node(host);
-  const std::string port = address.substr(colon + 1);
+  absl::StatusOr<HostPort> split = SplitHostPort(address);
+  if (!split.ok()) return split.status();
+  const std::string& node = split->host;
+  const std::string& port = split->port;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -54,6 +50,16 @@ bool IsLoopback(const sockaddr* address) {
 }
 
 }  // namespace
+
+absl::StatusOr<HostPort> SplitHostPort(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError("not a HOST:PORT");
+  }
+  absl::string_view host(address.data(), colon);
+  host = absl::StripSuffix(absl::StripPrefix(host, "["), "]");
+  return HostPort{std::string(host), address.substr(colon + 1)};
+}
 
 absl::StatusOr<bool> IsLoopbackOnly(const std::string& address) {
   absl::StatusOr<AddrInfo> found = Resolve(address);

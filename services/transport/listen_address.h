@@ -9,6 +9,15 @@
 
 namespace annals::services {
 
+// A --listen address split: "[::1]:7465" is host "::1", port "7465";
+// ":7465" has an empty host (every address).
+struct HostPort {
+  std::string host;
+  std::string port;
+};
+// INVALID_ARGUMENT "not a HOST:PORT" when `address` has no ':'.
+absl::StatusOr<HostPort> SplitHostPort(const std::string& address);
+
 // Whether every address `address` resolves to is a loopback address
 // (127.0.0.0/8, ::1): "localhost:7465" and "127.0.0.1:0" are, "0.0.0.0:7465",
 // ":7465" and "[::]:7465" are not. INVALID_ARGUMENT when it is not a
