@@ -88,6 +88,8 @@ constexpr char kUsage[] =
     "NAME to check another name in annalsd's certificate. A bearer token:\n"
     "--token-file FILE (its first line) or --token TOKEN. Defaults:\n"
     "$ANNALS_TLS_CA, $ANNALS_TLS_CERT, $ANNALS_TLS_KEY, $ANNALS_TOKEN.\n"
+    "Read your writes on another replica of a cluster: --min-position N\n"
+    "(served once that server's log holds position N).\n"
     "\n"
     "Commands:\n"
     "  append [--stream S] [--expect any|none|exists|N] [FILE|-]\n"

@@ -28,6 +28,10 @@ ABSL_FLAG(std::string, token, "",
           "Bearer token sent on every call (default: $ANNALS_TOKEN). A token "
           "on the command line shows in ps: prefer --token-file or the "
           "environment.");
+ABSL_FLAG(uint64_t, min_position, 0,
+          "Served only once the server's log holds this position: after an "
+          "append on one replica of a cluster, read your write on another "
+          "(waits up to --timeout).");
 ABSL_FLAG(std::string, token_file, "",
           "File whose first line is the bearer token.");
 
@@ -68,6 +72,7 @@ absl::Status ApplyConnectionFlags(ClientOptions* options) {
   options->tls_cert = FlagOrEnv(FLAGS_tls_cert, "ANNALS_TLS_CERT");
   options->tls_key = FlagOrEnv(FLAGS_tls_key, "ANNALS_TLS_KEY");
   options->tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  options->min_position = absl::GetFlag(FLAGS_min_position);
   const std::string token_file = absl::GetFlag(FLAGS_token_file);
   if (token_file.empty()) {
     options->token = FlagOrEnv(FLAGS_token, "ANNALS_TOKEN");

@@ -5,6 +5,7 @@
 #ifndef ANNALS_CLIENTS_CPP_CLIENT_H_
 #define ANNALS_CLIENTS_CPP_CLIENT_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -54,6 +55,10 @@ struct ClientOptions {
   // (annalsd --auth-tokens); over plaintext too. Printable ASCII without
   // spaces. Default empty: none.
   std::string token;
+  // Every call is served only once the server's log holds this position
+  // (annals-min-position; services/server/position_gate.h): read-your-
+  // writes across the replicas of a cluster. Default 0: no wait.
+  uint64_t min_position = 0;
 };
 
 // The server address the CLI uses when --server is not given: $ANNALS_SERVER,

@@ -3,7 +3,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -55,9 +57,10 @@ bool IsHeaderSafe(absl::string_view token) {
 }
 
 // Adds the authorization header to a call's initial metadata.
-class TokenInterceptor final : public grpc::experimental::Interceptor {
+class HeaderInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit TokenInterceptor(std::shared_ptr<const std::string> header)
+  explicit HeaderInterceptor(
+      std::shared_ptr<const std::pair<std::string, std::string>> header)
       : header_(std::move(header)) {}
 
   void Intercept(
@@ -65,30 +68,32 @@ class TokenInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::
                 PRE_SEND_INITIAL_METADATA)) {
-      methods->GetSendInitialMetadata()->emplace("authorization", *header_);
+      methods->GetSendInitialMetadata()->emplace(header_->first,
+                                                 header_->second);
     }
     methods->Proceed();
   }
 
  private:
-  const std::shared_ptr<const std::string> header_;
+  const std::shared_ptr<const std::pair<std::string, std::string>> header_;
 };
 
-class TokenInterceptorFactory final
+// Adds one header to every call of a channel.
+class HeaderInterceptorFactory final
     : public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
-  explicit TokenInterceptorFactory(std::string token)
-      : header_(std::make_shared<const std::string>(
-            absl::StrCat("Bearer ", token))) {}
+  HeaderInterceptorFactory(std::string key, std::string value)
+      : header_(std::make_shared<const std::pair<std::string, std::string>>(
+            std::move(key), std::move(value))) {}
 
   grpc::experimental::Interceptor* CreateClientInterceptor(
       grpc::experimental::ClientRpcInfo* /*info*/) override {
-    return new TokenInterceptor(header_);
+    return new HeaderInterceptor(header_);
   }
 
  private:
   // Constant after construction; shared with the calls' interceptors.
-  const std::shared_ptr<const std::string> header_;
+  const std::shared_ptr<const std::pair<std::string, std::string>> header_;
 };
 
 }  // namespace
@@ -102,6 +107,7 @@ absl::StatusOr<ClientCredentials> LoadClientCredentials(
         "ASCII without spaces)");
   }
   credentials.token = options.token;
+  credentials.min_position = options.min_position;
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return options.tls_key.empty()
                ? absl::InvalidArgumentError(
@@ -152,20 +158,27 @@ std::shared_ptr<grpc::Channel> CreateChannel(
   if (!credentials.tls_server_name.empty()) {
     args.SetSslTargetNameOverride(credentials.tls_server_name);
   }
-  if (credentials.token.empty()) {
-    return grpc::CreateCustomChannel(server, credentials.channel, args);
-  }
   std::vector<
       std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
       interceptors;
-  interceptors.push_back(NewTokenInterceptorFactory(credentials.token));
+  if (!credentials.token.empty()) {
+    interceptors.push_back(NewTokenInterceptorFactory(credentials.token));
+  }
+  if (credentials.min_position > 0) {
+    interceptors.push_back(std::make_unique<HeaderInterceptorFactory>(
+        "annals-min-position", absl::StrCat(credentials.min_position)));
+  }
+  if (interceptors.empty()) {
+    return grpc::CreateCustomChannel(server, credentials.channel, args);
+  }
   return grpc::experimental::CreateCustomChannelWithInterceptors(
       server, credentials.channel, args, std::move(interceptors));
 }
 
 std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
 NewTokenInterceptorFactory(std::string token) {
-  return std::make_unique<TokenInterceptorFactory>(std::move(token));
+  return std::make_unique<HeaderInterceptorFactory>(
+      "authorization", absl::StrCat("Bearer ", token));
 }
 
 }  // namespace annals

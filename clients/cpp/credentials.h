@@ -5,6 +5,7 @@
 #ifndef ANNALS_CLIENTS_CPP_CREDENTIALS_H_
 #define ANNALS_CLIENTS_CPP_CREDENTIALS_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,8 @@ struct ClientCredentials {
   std::string tls_server_name;
   // The bearer token; empty: calls carry none.
   std::string token;
+  // ClientOptions::min_position; 0: calls carry none.
+  uint64_t min_position = 0;
 };
 
 // Reads the files `options` names (tls_ca, tls_cert, tls_key) now and

@@ -55,6 +55,9 @@ void Gateway::Prepare(const Caller& caller,
   if (caller.authorization.has_value()) {
     context->AddMetadata("authorization", *caller.authorization);
   }
+  if (caller.min_position.has_value()) {
+    context->AddMetadata("annals-min-position", *caller.min_position);
+  }
 }
 
 void Gateway::CallUnary(const Route& route, const Message& request,

@@ -37,6 +37,9 @@ struct Caller {
   std::string peer;
   // The subject of its verified TLS client certificate; empty without one.
   std::string certificate_subject;
+  // The Annals-Min-Position header (services/server/position_gate.h), when
+  // the request has one: passed on as the call's annals-min-position.
+  std::optional<std::string> min_position;
 };
 
 // One server-streaming call (Subscribe, WatchRelationship) read a message

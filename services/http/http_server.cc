@@ -325,7 +325,8 @@ ConnectionHost::Answer HttpServer::Impl::Dispatch(
       response.set(http::field::access_control_allow_methods,
                    "GET, POST, OPTIONS");
       response.set(http::field::access_control_allow_headers,
-                   "authorization, content-type, last-event-id");
+                   "authorization, content-type, last-event-id, "
+                   "annals-min-position");
       response.set(http::field::access_control_max_age, "600");
     }
     answer.response = std::move(response);
@@ -336,6 +337,10 @@ ConnectionHost::Answer HttpServer::Impl::Dispatch(
     if (const auto header = request.find(http::field::authorization);
         header != request.end()) {
       caller.authorization = std::string(header->value());
+    }
+    if (const auto header = request.find("annals-min-position");
+        header != request.end()) {
+      caller.min_position = std::string(header->value());
     }
     answer = Api(request, path, query, caller,
                  [origin = AllowedOrigin(request),
@@ -385,6 +390,14 @@ ConnectionHost::Answer HttpServer::Impl::Api(
             grpc::StatusCode::UNAUTHENTICATED,
             "the Authorization header must be \"Bearer TOKEN\" in printable "
             "ASCII"),
+        request.version());
+    return answer;
+  }
+  if (caller.min_position.has_value() && !IsPrintable(*caller.min_position)) {
+    answer.response = JsonError(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     "the Annals-Min-Position header must be a position (a "
+                     "number of 0 or more)"),
         request.version());
     return answer;
   }

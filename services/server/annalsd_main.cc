@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -351,7 +352,15 @@ int main(int argc, char** argv) {
   subscription_options.window_events = static_cast<size_t>(
       std::max<int64_t>(1, absl::GetFlag(FLAGS_subscription_window)));
   annals::services::SubscriptionHub hub(subscription_options);
-  log_options.on_commit = hub.CommitListener();
+  // Calls that wait for a position are released as commits reach it.
+  annals::services::PositionGate position_gate;
+  log_options.on_commit =
+      [to_hub = hub.CommitListener(), &position_gate](
+          const std::vector<const annals::v1::RecordedEvent*>& events,
+          const annals::storage::Head& head) {
+        to_hub(events, head);
+        position_gate.Reached(head.position);
+      };
   log_options.projector = &projector;
   const std::string durability = absl::GetFlag(FLAGS_durability);
   if (durability == "sync") {
@@ -425,6 +434,7 @@ int main(int argc, char** argv) {
        {"rebuilt_events", rebuilt.has_value() ? rebuilt->events : 0},
        {"rebuilt_entries", rebuilt.has_value() ? rebuilt->keys : 0}});
   metrics.Watch(log->get(), &hub, data_dir);
+  position_gate.Reached((*log)->GetHead().position);
   if (absl::GetFlag(FLAGS_verify_on_start)) {
     const absl::Time verifying = absl::Now();
     absl::Status verified = (*log)->VerifyChain();
@@ -480,6 +490,7 @@ int main(int argc, char** argv) {
   options.authenticator = security->authenticator.get();
   options.reflection = absl::GetFlag(FLAGS_reflection);
   options.metrics = measured;
+  options.position_gate = &position_gate;
   options.append_session.observer = measured;
   const int64_t slow_request_ms = absl::GetFlag(FLAGS_slow_request_ms);
   options.slow_request =

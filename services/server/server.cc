@@ -149,6 +149,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     interceptors.push_back(
         NewSlowCallLogger(*options.slow_request, &server->access_));
   }
+  if (options.position_gate != nullptr) {
+    interceptors.push_back(options.position_gate->InterceptorFactory());
+  }
   if (!interceptors.empty()) {
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }

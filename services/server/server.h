@@ -19,6 +19,7 @@
 #include "services/audit/signer.h"
 #include "services/event_log/service.h"
 #include "services/metrics/server_metrics.h"
+#include "services/server/position_gate.h"
 #include "services/subscriptions/hub.h"
 #include "services/subscriptions/service.h"
 #include "services/relationships/service.h"
@@ -52,6 +53,9 @@ struct ServerOptions {
   // Counts and times every RPC (ServerMetrics::InterceptorFactory); must
   // outlive the server. Null: not measured.
   metrics::ServerMetrics* metrics = nullptr;
+  // Holds calls that carry annals-min-position until the log reaches it
+  // (PositionGate); must outlive the server. None: the header is ignored.
+  PositionGate* position_gate = nullptr;
   // Request size limits.
   Limits limits;
   // The window of each EventLog.AppendSession stream.
