@@ -212,6 +212,14 @@ struct BackupReport {
   uint64_t copied_bytes = 0;  // the bytes this backup copied
 };
 
+// The payload that marks a WatchWritable status as a replica's standing
+// rather than a storage failure.
+inline constexpr absl::string_view kReplicaStandingPayload =
+    "annals.storage/replica-standing";
+inline bool IsReplicaStanding(const absl::Status& status) {
+  return status.GetPayload(kReplicaStandingPayload).has_value();
+}
+
 class EventLog {
  public:
   virtual ~EventLog() = default;
@@ -241,7 +249,9 @@ class EventLog {
 
   // Whether appends can succeed: OK, or UNAVAILABLE saying why not (a write
   // or sync failed: a full disk, an I/O error) while the log retries its
-  // storage. `listener` is called at once with the current state, then on
+  // storage. A replica also reports its standing against the log of record
+  // (no connection, too far behind) this way, with the payload
+  // kReplicaStandingPayload set (IsReplicaStanding), storage being fine. `listener` is called at once with the current state, then on
   // the log's threads at every change, one call at a time; it must not
   // block or call into the log. A later call replaces the listener; null
   // removes it, and no call is made once this returns. Thread-safe.

@@ -166,8 +166,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     server->reflection_v1_->SetChannel(server->InProcessChannel());
   }
   // SERVING while appends can succeed; NOT_SERVING while the log's storage
-  // has failed (a full disk, an I/O error) until it is back. Each change
-  // is logged.
+  // has failed (a full disk, an I/O error) until it is back, and in
+  // cluster mode while the replica cannot reach the log of record or is
+  // too far behind it. Each change is logged: the storage's as an error,
+  // a replica's standing as a warning.
+  //
   grpc::HealthCheckServiceInterface* health =
       server->server_->GetHealthCheckService();
   std::atomic<bool>* was_writable = &server->writable_;
@@ -175,9 +178,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     health->SetServingStatus(writable.ok());
     if (was_writable->exchange(writable.ok()) == writable.ok()) return;
     if (writable.ok()) {
-      log::Info("storage_resumed");
+      log::Info("serving");
     } else {
-      log::Error("storage_failed", {{"error", writable.ToString()}});
+      log::Write(storage::IsReplicaStanding(writable) ? log::Level::kWarning
+                                                      : log::Level::kError,
+                 "not_serving", {{"error", std::string(writable.message())}});
     }
   });
   return server;

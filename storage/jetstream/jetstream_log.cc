@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -29,6 +30,12 @@ constexpr size_t kKeptAnswers = 1 << 16;
 // Publishes of one append refused for their expected subject sequence,
 // at most, before it goes without the header and the writer decides.
 constexpr int kMaxSyncs = 3;
+// While JetStream elects a new leader for the stream (a node died) a
+// publish finds no responder or no answer; it is tried again this long,
+// every kRetryPause, before the append is refused. Nats-Msg-Id makes a
+// second copy of a message that was stored after all harmless.
+constexpr absl::Duration kRetryFor = absl::Seconds(10);
+constexpr absl::Duration kRetryPause = absl::Milliseconds(250);
 
 absl::Status MaybeRecorded(const absl::Status& why) {
   return absl::UnavailableError(absl::StrCat(
@@ -49,6 +56,10 @@ struct JetStreamLog::Pending {
   bool synced = false;
   // Publish without the expected subject sequence; the writer decides.
   bool unchecked = false;
+  // When it was first published, and when it may be published again after
+  // JetStream could not take it (the sync thread waits for that).
+  absl::Time first_try = absl::InfinitePast();
+  absl::Time retry_at = absl::InfinitePast();
 };
 
 absl::StatusOr<std::unique_ptr<JetStreamLog>> JetStreamLog::Open(
@@ -200,6 +211,9 @@ void JetStreamLog::Publish(std::unique_ptr<Pending> pending) {
     std::move(pending->done)(FromNats(s, "build the append's message"));
     return;
   }
+  if (pending->first_try == absl::InfinitePast()) {
+    pending->first_try = absl::Now();
+  }
   const natsMsg* key = msg;
   {
     absl::MutexLock lock(&mu_);
@@ -240,6 +254,24 @@ void JetStreamLog::SyncLoop() {
       if (to_sync_.empty()) return;
       pending = std::move(to_sync_.front());
       to_sync_.pop_front();
+    }
+    if (pending->retry_at != absl::InfinitePast()) {
+      // Only waiting to be published again.
+      {
+        absl::MutexLock lock(&mu_);
+        auto closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return closed_;
+        };
+        mu_.AwaitWithDeadline(absl::Condition(&closed), pending->retry_at);
+        pending->retry_at = absl::InfinitePast();
+        if (!closed_) {
+          to_publish_.push_back(std::move(pending));
+          continue;
+        }
+      }
+      std::move(pending->done)(MaybeRecorded(absl::UnavailableError(
+          "event log closed while JetStream had no leader for the stream")));
+      continue;
     }
     absl::StatusOr<uint64_t> last = client_->LastSequence();
     absl::Status failed = last.status();
@@ -314,6 +346,12 @@ void JetStreamLog::Acknowledged(natsMsg* msg, jsPubAck* ack,
   const natsStatus err = error != nullptr ? error->Err : NATS_ERR;
   const jsErrCode code =
       error != nullptr ? error->ErrCode : static_cast<jsErrCode>(0);
+  if (code == 0 && (err == NATS_NO_RESPONDERS || err == NATS_TIMEOUT) &&
+      absl::Now() - pending->first_try < kRetryFor) {
+    pending->retry_at = absl::Now() + kRetryPause;
+    NeedsSync(std::move(pending));
+    return;
+  }
   absl::Status status = FromNats(err, "publish the append", code);
   if (error != nullptr && error->ErrText != nullptr) {
     status = absl::Status(status.code(),
@@ -328,21 +366,21 @@ absl::Status JetStreamLog::Writable() const {
       replicator_ != nullptr ? replicator_->Progress() : ReplicationProgress();
   absl::MutexLock lock(&watch_mu_);
   if (!replica_writable_.ok()) return replica_writable_;
+  absl::Status standing;
   if (!connected_) {
-    return absl::UnavailableError(
+    standing = absl::UnavailableError(
         "no connection to NATS: appends cannot reach the log of record");
-  }
-  if (!progress.error.ok()) {
-    return absl::UnavailableError(absl::StrCat(
+  } else if (!progress.error.ok()) {
+    standing = absl::UnavailableError(absl::StrCat(
         "cannot read the log of record: ", progress.error.message()));
-  }
-  if (progress.behind() > options_.max_behind) {
-    return absl::UnavailableError(absl::StrCat(
+  } else if (progress.behind() > options_.max_behind) {
+    standing = absl::UnavailableError(absl::StrCat(
         "the replica is ", progress.behind(),
         " appends behind the log of record (more than ", options_.max_behind,
         ")"));
   }
-  return absl::OkStatus();
+  if (!standing.ok()) standing.SetPayload(kReplicaStandingPayload, absl::Cord());
+  return standing;
 }
 
 void JetStreamLog::UpdateWritable() {

@@ -39,8 +39,12 @@ struct ReplicationProgress {
 
 class Replicator {
  public:
-  // Committed appends handed to the writer and not yet answered, at most.
+  // Committed appends handed to the writer and not yet answered, at most,
+  // and their payload bytes at most (beyond one append): enough to fill the
+  // writer's next commit groups, and a bound on memory while a new replica
+  // catches up on large batches.
   static constexpr size_t kMaxInFlight = 8192;
+  static constexpr size_t kMaxInFlightBytes = 64 << 20;
 
   // `changed` is called (on the replicator's thread, must not block) when
   // the progress moves in a way health cares about: caught up or not, an
@@ -77,6 +81,7 @@ class Replicator {
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t in_flight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status apply_failed_ ABSL_GUARDED_BY(mu_);
   ReplicationProgress progress_ ABSL_GUARDED_BY(mu_);
   // The last sequence the log held when this reading began (caught_up).
