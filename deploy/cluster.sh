@@ -10,8 +10,9 @@
 #       stdout, one HOST:PORT per line and nothing else (progress goes to
 #       stderr). FLAGs after -- are given to every annalsd.
 #   deploy/cluster.sh status [--dir DIR]
-#       One line per node: running or stopped, pid, address; for a replica
-#       also its health and head position.
+#       One line per node: running or stopped, pid, address; for a NATS
+#       node whether JetStream is ready and what it leads (the meta group,
+#       streams), for a replica its health and head position.
 #   deploy/cluster.sh down [--dir DIR]
 #       Stops all six (SIGTERM, then waits), keeping their data.
 #   deploy/cluster.sh stop NODE [--kill] [--dir DIR]
@@ -192,6 +193,31 @@ nats_ready() {
   local answer
   answer=$(http_get "$(nats_http_port "$1")" /healthz) || return 1
   [[ "$answer" =~ \"status\":\ *\"ok\" ]]
+}
+
+# nats_leads K: what nats-K leads, from its /jsz: "meta" (JetStream's meta
+# group) and the names of the streams whose leader it is, comma-separated;
+# nothing when it leads none or does not answer.
+nats_leads() {
+  local answer
+  answer=$(http_get "$(nats_http_port "$1")" '/jsz?accounts=true&streams=true') || return 0
+  python3 -c '
+import json, sys
+body = sys.stdin.read().split("\r\n\r\n", 1)[-1]
+try:
+    jsz = json.loads(body)
+except ValueError:
+    sys.exit(0)
+me = sys.argv[1]
+leads = []
+if (jsz.get("meta_cluster") or {}).get("leader") == me:
+    leads.append("meta")
+for account in jsz.get("account_details") or []:
+    for stream in account.get("stream_detail") or []:
+        if (stream.get("cluster") or {}).get("leader") == me:
+            leads.append(stream["name"])
+print(", ".join(leads))
+' "nats-$1" <<<"$answer"
 }
 
 # annals ARGS...: the annals CLI next to annalsd, with a short timeout.
@@ -403,6 +429,9 @@ status() {
     case "$node" in
       nats-*)
         if nats_ready "$k"; then detail="jetstream ready"; else detail="jetstream not ready"; fi
+        local leads
+        leads=$(nats_leads "$k")
+        [ -z "$leads" ] || detail+=", leader of $leads"
         ;;
       annalsd-*)
         local health head
