@@ -20,6 +20,11 @@
 //                   "merkle_frontier"                    BE64 tree size ||
 //                                                        hash[32] per set
 //                                                        bit of the size
+//                   "log_of_record"                      a replica's: the
+//                                                        name of the log
+//                                                        it replicates
+//                   "applied_sequence"                   BE64 (a replica's)
+//                   "stream_sequence/" || stream         BE64 (a replica's)
 //   dyad_timeline   subject || 0x00 || 0x01 ||            BE64 position of
 //                     BE32 first day || BE32 last day ||  the content ||
 //                     BE64 position                       kind[1]
@@ -189,6 +194,18 @@ inline constexpr absl::string_view kMetaHeadHash = "head_hash";
 inline constexpr absl::string_view kMetaProjectionVersion =
     "projection_version";
 inline constexpr absl::string_view kMetaMerkleFrontier = "merkle_frontier";
+// A replica's (storage/replica.h): the log of record it replicates ("" or
+// absent: the embedded log), the last sequence it applied, and per stream
+// the last sequence that named the stream (key: the prefix, then the
+// stream's name).
+inline constexpr absl::string_view kMetaLogOfRecord = "log_of_record";
+inline constexpr absl::string_view kMetaAppliedSequence = "applied_sequence";
+inline constexpr absl::string_view kMetaStreamSequencePrefix =
+    "stream_sequence/";
+inline std::string StreamSequenceKey(absl::string_view stream) {
+  return std::string(kMetaStreamSequencePrefix)
+      .append(stream.data(), stream.size());
+}
 
 // --- Fixed-width integers ---
 

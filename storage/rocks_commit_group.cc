@@ -8,6 +8,11 @@
 // WriteGroup adds the head to meta and writes the batch, not yet synced;
 // Advance moves the writer's own state. The syncer (rocks_writer.cc) then
 // makes the group durable and answers it.
+//
+// A replica (storage/replica.h) decides the committed appends of the log of
+// record the same way, in their sequence order (CheckSequence), each at the
+// time the log of record took it, and records the applied sequence and each
+// stream's last sequence in meta with the group.
 
 #include <algorithm>
 #include <cstddef>
@@ -89,9 +94,15 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
   Group group;
   group.head = committed_;
   group.frontier = frontier_;
+  group.applied_sequence = committed_sequence_;
   // recorded_at never decreases along the log, even if the clock steps back.
-  group.recorded_at = std::max(absl::Now(), last_recorded_at_);
-  SetTimestamp(group.recorded_at, &group.recorded_at_proto);
+  // A replica's comes from the committed appends alone (BuildBatchGroup).
+  group.recorded_at = replica_of_.empty()
+                          ? std::max(absl::Now(), last_recorded_at_)
+                          : last_recorded_at_;
+  if (group.recorded_at != absl::InfinitePast()) {
+    SetTimestamp(group.recorded_at, &group.recorded_at_proto);
+  }
 
   BuildBatchGroup(requests, &group);
   absl::Duration projection;
@@ -110,7 +121,8 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
       return commit;
     }
   }
-  if (!group.broken.ok() || group.staged_events > 0) {
+  if (!group.broken.ok() || group.staged_events > 0 ||
+      group.applied_sequence != committed_sequence_) {
     absl::Status written =
         group.broken.ok() ? WriteGroup(&group) : group.broken;
     if (!written.ok()) {
@@ -136,6 +148,7 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
   commit.grew = group.head.position != committed_.position;
   Advance(group);
   commit.head = committed_;
+  commit.applied_sequence = committed_sequence_;
   if (commit.grew) {
     commit.tree_head = {frontier_.size, merkle::RootOf(frontier_)};
   }
@@ -198,8 +211,18 @@ absl::Status RocksEventLog::ProjectGroup(
 
 void RocksEventLog::BuildBatchGroup(
     const std::vector<std::unique_ptr<Request>>& requests, Group* group) {
+  const bool replica = !replica_of_.empty();
   for (const auto& request : requests) {
+    const absl::Time group_time = group->recorded_at;
+    if (replica) {
+      absl::Status in_order = CheckSequence(*request, group);
+      if (!in_order.ok()) {
+        request->result = std::move(in_order);
+        continue;
+      }
+    }
     uint64_t current = 0;
+    bool staged = false;
     absl::StatusOr<std::optional<AppendResult>> decided =
         CheckRequest(*request, *group, &current);
     if (!decided.ok()) {
@@ -207,10 +230,42 @@ void RocksEventLog::BuildBatchGroup(
     } else if (decided->has_value()) {
       request->result = **std::move(decided);
     } else {
-      absl::Status staged = StageRequest(request.get(), current, group);
-      if (!staged.ok()) request->result = std::move(staged);
+      absl::Status stage = StageRequest(request.get(), current, group);
+      staged = stage.ok();
+      if (!staged) {
+        // Not a decision every replica makes alike: the whole group fails
+        // and is applied again.
+        if (replica && group->broken.ok()) group->broken = stage;
+        request->result = std::move(stage);
+      }
+    }
+    if (!replica) continue;
+    if (!staged && group->recorded_at != group_time) {
+      // Only recorded events move the log's time.
+      group->recorded_at = group_time;
+      if (group_time != absl::InfinitePast()) {
+        SetTimestamp(group_time, &group->recorded_at_proto);
+      }
+    }
+    group->applied_sequence = request->sequence;
+    if (!request->batch.stream.empty()) {
+      group->stream_sequences[request->batch.stream] = request->sequence;
     }
   }
+}
+
+absl::Status RocksEventLog::CheckSequence(const Request& request,
+                                          Group* group) const {
+  if (request.sequence != group->applied_sequence + 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "committed append ", request.sequence, " is out of order: the "
+        "replica has applied up to ", group->applied_sequence));
+  }
+  if (request.committed_at > group->recorded_at) {
+    group->recorded_at = request.committed_at;
+    SetTimestamp(group->recorded_at, &group->recorded_at_proto);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<AppendResult>> RocksEventLog::CheckRequest(
@@ -410,6 +465,15 @@ absl::Status RocksEventLog::WriteGroup(Group* group) {
     s = wb.Put(Cf(ColumnFamily::kMeta), ToSlice(format::kMetaMerkleFrontier),
                merkle::EncodeFrontier(group->frontier));
   }
+  if (s.ok() && !replica_of_.empty()) {
+    s = wb.Put(Cf(ColumnFamily::kMeta), ToSlice(format::kMetaAppliedSequence),
+               format::EncodeBigEndian64(group->applied_sequence));
+    for (const auto& [stream, sequence] : group->stream_sequences) {
+      if (!s.ok()) break;
+      s = wb.Put(Cf(ColumnFamily::kMeta), format::StreamSequenceKey(stream),
+                 format::EncodeBigEndian64(sequence));
+    }
+  }
   if (!s.ok()) return RocksError(s, "build the write batch");
   s = WriteToWal(&wb);
   if (!s.ok()) return RocksError(s, "write");
@@ -419,6 +483,7 @@ absl::Status RocksEventLog::WriteGroup(Group* group) {
 void RocksEventLog::Advance(const Group& group) {
   if (group.head.position != committed_.position) frontier_ = group.frontier;
   committed_ = group.head;
+  committed_sequence_ = group.applied_sequence;
   last_recorded_at_ = group.recorded_at;
   for (const auto& [stream, version] : group.stream_versions) {
     if (version_cache_.size() >= kMaxCachedStreams &&

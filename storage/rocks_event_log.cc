@@ -33,6 +33,7 @@
 #include "storage/rocks_event_log.h"
 #include "storage/rocks_event_log_impl.h"
 #include "storage/rocks_info_log.h"
+#include "storage/replica.h"
 #include "storage/rocks_internal.h"
 #include "storage/status_macros.h"
 
@@ -50,8 +51,9 @@ absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(
-    const std::string& path, const LogOptions& options, rocksdb::Env* env) {
+absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
+    const std::string& path, const LogOptions& options, rocksdb::Env* env,
+    absl::string_view replica_of) {
   RocksOptions rocks = EventLogRocksOptions(options);
   if (env != nullptr) rocks.db.env = env;
   auto background_errors = std::make_shared<BackgroundErrorListener>();
@@ -78,8 +80,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(
     return absl::UnavailableError(
         absl::StrCat("cannot open event log at ", path, ": ", s.ToString()));
   }
-  std::unique_ptr<RocksEventLog> log(new RocksEventLog(
-      options, db, std::move(handles), std::move(background_errors)));
+  std::unique_ptr<RocksEventLog> log(
+      new RocksEventLog(options, db, std::move(handles),
+                        std::move(background_errors), replica_of));
   RETURN_IF_ERROR(log->Recover());
   RETURN_IF_ERROR(log->CheckProjections());
   log->StartWriter();
@@ -89,9 +92,11 @@ absl::StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(
 RocksEventLog::RocksEventLog(
     const LogOptions& options, rocksdb::DB* db,
     std::vector<rocksdb::ColumnFamilyHandle*> handles,
-    std::shared_ptr<BackgroundErrorListener> background_errors)
+    std::shared_ptr<BackgroundErrorListener> background_errors,
+    absl::string_view replica_of)
     : options_(options),
       projector_(options.projector),
+      replica_of_(replica_of),
       db_(db),
       handles_(std::move(handles)),
       background_errors_(std::move(background_errors)) {}
@@ -159,9 +164,59 @@ absl::Status RocksEventLog::Recover() {
   ASSIGN_OR_RETURN(Head head, ReadMetaHead(read));
   RETURN_IF_ERROR(VerifyHead(head));
   RETURN_IF_ERROR(RecoverMerkle(head));
+  RETURN_IF_ERROR(RecoverReplica(head));
   committed_ = head;
   absl::MutexLock lock(&head_mu_);
   head_ = head;
+  applied_sequence_ = committed_sequence_;
+  return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::RecoverReplica(const Head& head) {
+  const rocksdb::ReadOptions read;
+  std::string of;
+  rocksdb::Status s = db_->Get(read, Cf(ColumnFamily::kMeta),
+                               ToSlice(format::kMetaLogOfRecord), &of);
+  if (s.IsNotFound()) {
+    of.clear();
+  } else if (!s.ok()) {
+    return RocksError(s, "read the log of record");
+  }
+  if (of != replica_of_) {
+    if (replica_of_.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the event log holds a replica of ", of, "; it is opened only as "
+          "one, since an append written to it directly would part it from "
+          "the other replicas"));
+    }
+    if (!of.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the event log is a replica of ", of, ", not of ",
+                       replica_of_, "; refusing to open"));
+    }
+    if (head.position > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the event log holds an embedded log of ", head.position,
+          " events, not a replica of ", replica_of_,
+          "; a replica starts empty or from a replica's backup"));
+    }
+    rocksdb::WriteBatch batch;
+    s = batch.Put(Cf(ColumnFamily::kMeta), ToSlice(format::kMetaLogOfRecord),
+                  replica_of_);
+    if (!s.ok()) return RocksError(s, "record the log of record");
+    rocksdb::WriteOptions write;
+    write.sync = true;
+    s = db_->Write(write, &batch);
+    if (!s.ok()) return RocksError(s, "record the log of record");
+  }
+  std::string applied;
+  s = db_->Get(read, Cf(ColumnFamily::kMeta),
+               ToSlice(format::kMetaAppliedSequence), &applied);
+  if (s.IsNotFound()) return absl::OkStatus();
+  if (!s.ok()) return RocksError(s, "read the applied sequence");
+  if (!format::ParseBigEndian64(applied, &committed_sequence_)) {
+    return Corrupt("meta applied_sequence is not 8 bytes; refusing to open");
+  }
   return absl::OkStatus();
 }
 
@@ -327,12 +382,21 @@ void RocksEventLog::Close() {
 
 absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksEventLog(
     const std::string& path, const LogOptions& options) {
-  return RocksEventLog::Open(path, options, nullptr);
+  return RocksEventLog::Open(path, options, nullptr, "");
 }
 
 absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksEventLogWithEnv(
     const std::string& path, const LogOptions& options, rocksdb::Env* env) {
-  return RocksEventLog::Open(path, options, env);
+  return RocksEventLog::Open(path, options, env, "");
+}
+
+absl::StatusOr<std::unique_ptr<ReplicaLog>> OpenRocksReplica(
+    const std::string& path, const LogOptions& options,
+    absl::string_view log_of_record) {
+  if (log_of_record.empty()) {
+    return absl::InvalidArgumentError("a replica needs its log of record");
+  }
+  return RocksEventLog::Open(path, options, nullptr, log_of_record);
 }
 
 }  // namespace annals::storage

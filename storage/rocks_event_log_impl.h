@@ -17,6 +17,11 @@
 // and no append is acknowledged before it is on disk. A request that fails
 // contributes nothing to the batch; the others still commit.
 //
+// A replica (storage/replica.h) runs the same writer over committed appends
+// (ApplyAsync) instead of appends: the order is the log of record's, each
+// append is decided at its sequence, and meta records the applied sequence
+// in the same commit.
+//
 // Storage failure. When a write or a sync fails (a full disk, an I/O
 // error), the log stops taking appends (UNAVAILABLE, WatchWritable says
 // why) and nothing more is acknowledged; every second the writer asks
@@ -94,6 +99,7 @@
 #include "storage/format.h"
 #include "storage/merkle.h"
 #include "storage/projector.h"
+#include "storage/replica.h"
 #include "storage/rocks_projection_overlay.h"
 
 namespace annals::storage {
@@ -114,13 +120,15 @@ class BackgroundErrorListener final : public rocksdb::EventListener {
   absl::Status error_ ABSL_GUARDED_BY(mu_);
 };
 
-class RocksEventLog final : public EventLog {
+class RocksEventLog final : public ReplicaLog {
  public:
   // Opens the database in `path`, checks (or creates) meta and verifies the
-  // head, then starts the writer.
-  // `env` may be null (RocksDB's default).
-  static absl::StatusOr<std::unique_ptr<EventLog>> Open(
-      const std::string& path, const LogOptions& options, rocksdb::Env* env);
+  // head, then starts the writer. `env` may be null (RocksDB's default).
+  // `replica_of`: the log of record this is a replica of (ReplicaLog), or
+  // empty for the embedded log.
+  static absl::StatusOr<std::unique_ptr<RocksEventLog>> Open(
+      const std::string& path, const LogOptions& options, rocksdb::Env* env,
+      absl::string_view replica_of);
 
   // How long the writer waits between attempts to resume failed storage.
   static constexpr absl::Duration kResumeInterval = absl::Seconds(1);
@@ -179,6 +187,13 @@ class RocksEventLog final : public EventLog {
   }
   void Close() override ABSL_LOCKS_EXCLUDED(close_mu_, mu_);
 
+  // ReplicaLog (storage/replica.h).
+  void ApplyAsync(CommittedAppend append, AppendCallback done) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t AppliedSequence() const override ABSL_LOCKS_EXCLUDED(head_mu_);
+  absl::StatusOr<ReplicaStream> StreamState(
+      absl::string_view stream) const override ABSL_LOCKS_EXCLUDED(head_mu_);
+
  private:
   // One queued AppendAsync call.
   struct Request {
@@ -193,6 +208,10 @@ class RocksEventLog final : public EventLog {
     bool probe = false;
     AppendBatch batch;
     AppendCallback done;
+    // A replica's committed append (ApplyAsync): its sequence (0 for an
+    // embedded append) and the time the log of record took it.
+    uint64_t sequence = 0;
+    absl::Time committed_at;
     size_t bytes = 0;  // serialized size of the events, for group bounds
     // Set by the writer: the answer, and the events as recorded when the
     // request commits (stable: reserved before filling).
@@ -204,8 +223,14 @@ class RocksEventLog final : public EventLog {
   // state. Lives on the writer thread only.
   struct Group {
     Head head;                // after the last staged event
-    absl::Time recorded_at;   // of every event of the group
+    // Of the events staged last: the whole group's for embedded appends;
+    // a replica's rises with each committed append (StageTime).
+    absl::Time recorded_at;
     google::protobuf::Timestamp recorded_at_proto;
+    // A replica's: the sequence of the last committed append decided, and
+    // of the last one of every stream named (written to meta).
+    uint64_t applied_sequence = 0;
+    absl::flat_hash_map<std::string, uint64_t> stream_sequences;
     // Current version of every stream a staged request appended to.
     absl::flat_hash_map<std::string, uint64_t> stream_versions;
     // Staged events by id; point into Request::recorded.
@@ -234,6 +259,7 @@ class RocksEventLog final : public EventLog {
     Head head;            // after the group
     TreeHead tree_head;   // after the group, when it grew the log
     bool grew = false;
+    uint64_t applied_sequence = 0;  // a replica's, after the group
     // Everything written up to and including the group; null for a
     // commit that wrote nothing.
     std::shared_ptr<const rocksdb::Snapshot> snapshot;
@@ -244,7 +270,11 @@ class RocksEventLog final : public EventLog {
 
   RocksEventLog(const LogOptions& options, rocksdb::DB* db,
                 std::vector<rocksdb::ColumnFamilyHandle*> handles,
-                std::shared_ptr<BackgroundErrorListener> background_errors);
+                std::shared_ptr<BackgroundErrorListener> background_errors,
+                absl::string_view replica_of);
+
+  // Queues `request` unless the log is closed or failed; else answers it.
+  void Queue(std::unique_ptr<Request> request) ABSL_LOCKS_EXCLUDED(mu_);
 
   rocksdb::ColumnFamilyHandle* Cf(format::ColumnFamily cf) const {
     return handles_[static_cast<int>(cf)];
@@ -260,6 +290,10 @@ class RocksEventLog final : public EventLog {
   // Reads the format version (writing it and an empty head into a new
   // database), then the head, and verifies it (VerifyHead).
   absl::Status Recover();
+  // Checks that the database is the kind opened (embedded, or a replica of
+  // replica_of_), recording a new replica's log of record, and reads its
+  // applied sequence.
+  absl::Status RecoverReplica(const Head& head);
   // The head event's stored hash equals meta's and its recomputation, and no
   // event exists beyond the head. Sets last_recorded_at_.
   absl::Status VerifyHead(const Head& head);
@@ -365,6 +399,9 @@ class RocksEventLog final : public EventLog {
   // the stream's version before the request.
   absl::StatusOr<std::optional<AppendResult>> CheckRequest(
       const Request& request, const Group& group, uint64_t* current);
+  // A replica's committed append: FAILED_PRECONDITION unless it is the next
+  // sequence. Else the group's time moves to when it was committed.
+  absl::Status CheckSequence(const Request& request, Group* group) const;
   // Assigns positions, versions and hashes to the request's events and adds
   // them to the group's batch. Requires: CheckRequest passed.
   absl::Status StageRequest(Request* request, uint64_t current, Group* group);
@@ -467,6 +504,7 @@ class RocksEventLog final : public EventLog {
   // --- Constant after construction ---
   const LogOptions options_;
   Projector* const projector_;  // options_.projector
+  const std::string replica_of_;  // empty: the embedded log
   std::unique_ptr<rocksdb::DB> db_;
   // Indexed by ColumnFamily; destroyed before db_.
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -487,6 +525,7 @@ class RocksEventLog final : public EventLog {
   TreeHead tree_head_ ABSL_GUARDED_BY(head_mu_);  // of the same commit
   std::shared_ptr<const rocksdb::Snapshot> read_snapshot_
       ABSL_GUARDED_BY(head_mu_);
+  uint64_t applied_sequence_ ABSL_GUARDED_BY(head_mu_) = 0;  // a replica's
   bool read_latest_ ABSL_GUARDED_BY(head_mu_) = false;
 
   // --- Between the writer and the syncer ---
@@ -514,6 +553,7 @@ class RocksEventLog final : public EventLog {
 
   // --- Owned by the writer thread (set by Open before it starts) ---
   Head committed_;             // the last committed head
+  uint64_t committed_sequence_ = 0;  // a replica's, with committed_
   merkle::Frontier frontier_;  // of the tree of committed_.position
   absl::Time last_recorded_at_ = absl::InfinitePast();
   absl::Status write_failed_;  // writer's copy of failed_

@@ -85,6 +85,32 @@ absl::StatusOr<uint64_t> RocksEventLog::ReadStreamVersion(
   return format::DecodeBigEndian64(key.data() + prefix.size());
 }
 
+absl::StatusOr<ReplicaStream> RocksEventLog::StreamState(
+    absl::string_view stream) const {
+  ReplicaStream state;
+  rocksdb::ReadOptions read;
+  std::shared_ptr<const rocksdb::Snapshot> snapshot;
+  {
+    absl::MutexLock lock(&head_mu_);
+    state.applied = applied_sequence_;
+    snapshot = read_latest_ ? nullptr : read_snapshot_;
+  }
+  read.snapshot = snapshot.get();
+  ASSIGN_OR_RETURN(state.version, ReadStreamVersion(read, stream));
+  std::string value;
+  rocksdb::Status s = db_->Get(read, Cf(ColumnFamily::kMeta),
+                               format::StreamSequenceKey(stream), &value);
+  if (s.ok()) {
+    if (!format::ParseBigEndian64(value, &state.last_sequence)) {
+      return Corrupt(absl::StrCat("the sequence of stream ", stream,
+                                  " is not 8 bytes"));
+    }
+  } else if (!s.IsNotFound()) {
+    return RocksError(s, "read meta");
+  }
+  return state;
+}
+
 absl::Status RocksEventLog::DecodeEvent(const rocksdb::Slice& key,
                                         const rocksdb::Slice& value,
                                         uint64_t position,

@@ -30,12 +30,45 @@
 namespace annals::storage {
 
 void RocksEventLog::AppendAsync(AppendBatch batch, AppendCallback done) {
+  if (!replica_of_.empty()) {
+    std::move(done)(absl::FailedPreconditionError(absl::StrCat(
+        "this event log is a replica of ", replica_of_,
+        "; appends go through the log of record")));
+    return;
+  }
   auto request = std::make_unique<Request>();
   for (const v1::Event& event : batch.events) {
     request->bytes += event.ByteSizeLong();
   }
   request->batch = std::move(batch);
   request->done = std::move(done);
+  Queue(std::move(request));
+}
+
+void RocksEventLog::ApplyAsync(CommittedAppend append, AppendCallback done) {
+  if (replica_of_.empty()) {
+    std::move(done)(absl::FailedPreconditionError(
+        "this event log is not a replica: it takes appends, not committed "
+        "appends"));
+    return;
+  }
+  auto request = std::make_unique<Request>();
+  for (const v1::Event& event : append.batch.events) {
+    request->bytes += event.ByteSizeLong();
+  }
+  request->batch = std::move(append.batch);
+  request->sequence = append.sequence;
+  request->committed_at = append.recorded_at;
+  request->done = std::move(done);
+  Queue(std::move(request));
+}
+
+uint64_t RocksEventLog::AppliedSequence() const {
+  absl::MutexLock lock(&head_mu_);
+  return applied_sequence_;
+}
+
+void RocksEventLog::Queue(std::unique_ptr<Request> request) {
   absl::Status rejected;
   {
     absl::MutexLock lock(&mu_);
@@ -191,6 +224,7 @@ void RocksEventLog::Publish(const Commit& commit) {
   absl::MutexLock lock(&head_mu_);
   head_ = commit.head;
   if (commit.grew) tree_head_ = commit.tree_head;
+  applied_sequence_ = commit.applied_sequence;
   read_snapshot_ = commit.snapshot;
 }
 

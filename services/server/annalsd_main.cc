@@ -29,6 +29,7 @@
 #include "services/metrics/http_endpoint.h"
 #include "services/metrics/server_metrics.h"
 #include "services/relationships/projector.h"
+#include "services/server/cluster_mode.h"
 #include "services/transport/listen_address.h"
 #include "services/server/server.h"
 #include "services/server/startup_log.h"
@@ -386,6 +387,10 @@ int main(int argc, char** argv) {
     }
   }
   if (!secure.ok()) return BadFlag(secure.message());
+  if (absl::Status cluster = annals::services::CheckClusterFlags();
+      !cluster.ok()) {
+    return BadFlag(cluster.message());
+  }
 
   absl::StatusOr<std::string> restored = annals::services::RestoreBackup(
       {absl::GetFlag(FLAGS_restore_from), absl::GetFlag(FLAGS_restore_backup_id),
@@ -401,7 +406,7 @@ int main(int argc, char** argv) {
   notifier.Status(absl::StrCat("opening the event log in ", data_dir));
   const absl::Time opening = absl::Now();
   absl::StatusOr<std::unique_ptr<annals::storage::EventLog>> log =
-      annals::storage::OpenRocksEventLog(data_dir, log_options);
+      annals::services::OpenEventLog(data_dir, log_options);
   if (!log.ok()) {
     annals::log::Error(
         "start_failed",
