@@ -195,12 +195,16 @@ nats_ready() {
   [[ "$answer" =~ \"status\":\ *\"ok\" ]]
 }
 
-# nats_leads K: what nats-K leads, from its /jsz: "meta" (JetStream's meta
-# group) and the names of the streams whose leader it is, comma-separated;
-# nothing when it leads none or does not answer.
-nats_leads() {
-  local answer
-  answer=$(http_get "$(nats_http_port "$1")" '/jsz?accounts=true&streams=true') || return 0
+# jetstream_leaders: "NODE WHAT" lines, WHAT being "meta" (JetStream's
+# meta group) or a stream's name, for every group that has a leader, as
+# the /jsz of the first NATS node that answers tells them; nothing when
+# none answers.
+jetstream_leaders() {
+  local k answer=""
+  for k in 1 2 3; do
+    answer=$(http_get "$(nats_http_port "$k")" '/jsz?accounts=true&streams=true') && break
+  done
+  [ -n "$answer" ] || return 0
   python3 -c '
 import json, sys
 body = sys.stdin.read().split("\r\n\r\n", 1)[-1]
@@ -208,16 +212,15 @@ try:
     jsz = json.loads(body)
 except ValueError:
     sys.exit(0)
-me = sys.argv[1]
-leads = []
-if (jsz.get("meta_cluster") or {}).get("leader") == me:
-    leads.append("meta")
+leader = (jsz.get("meta_cluster") or {}).get("leader")
+if leader:
+    print(leader, "meta")
 for account in jsz.get("account_details") or []:
     for stream in account.get("stream_detail") or []:
-        if (stream.get("cluster") or {}).get("leader") == me:
-            leads.append(stream["name"])
-print(", ".join(leads))
-' "nats-$1" <<<"$answer"
+        leader = (stream.get("cluster") or {}).get("leader")
+        if leader:
+            print(leader, stream["name"])
+' <<<"$answer"
 }
 
 # annals ARGS...: the annals CLI next to annalsd, with a short timeout.
@@ -418,7 +421,8 @@ up() {
 }
 
 status() {
-  local node k pid
+  local node k pid leaders
+  leaders=$(jetstream_leaders)
   for node in "${NODES[@]}"; do
     k=$(node_index "$node")
     if ! pid=$(node_pid "$node"); then
@@ -430,7 +434,7 @@ status() {
       nats-*)
         if nats_ready "$k"; then detail="jetstream ready"; else detail="jetstream not ready"; fi
         local leads
-        leads=$(nats_leads "$k")
+        leads=$(awk -v me="$node" '$1 == me { printf "%s%s", sep, $2; sep = ", " }' <<<"$leaders")
         [ -z "$leads" ] || detail+=", leader of $leads"
         ;;
       annalsd-*)

@@ -137,6 +137,19 @@ class SteadyWriter {
     }
     return errors.empty() ? "none" : errors;
   }
+  // The longest wait between two acknowledgements (or from the start to
+  // the first): how long appends stalled during a fault.
+  absl::Duration longest_stall() const {
+    absl::MutexLock lock(&mu_);
+    return longest_stall_;
+  }
+  // What the test prints about the load.
+  std::string Summary() const {
+    return absl::StrCat(acknowledged(), " acknowledged, the longest wait ",
+                        absl::FormatDuration(absl::Trunc(
+                            longest_stall(), absl::Milliseconds(1))),
+                        "; errors: ", Errors());
+  }
   // Whether any acknowledgement disagreed with an earlier one for its id.
   bool moved() const {
     absl::MutexLock lock(&mu_);
@@ -181,6 +194,9 @@ class SteadyWriter {
     }
     auto [at, inserted] = acknowledged_.emplace(id, appended->positions(0));
     if (!inserted && at->second != appended->positions(0)) moved_ = true;
+    const absl::Time now = absl::Now();
+    longest_stall_ = std::max(longest_stall_, now - last_acknowledged_);
+    last_acknowledged_ = now;
     return true;
   }
 
@@ -191,6 +207,8 @@ class SteadyWriter {
   std::map<std::string, uint64_t> acknowledged_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> errors_ ABSL_GUARDED_BY(mu_);
   bool moved_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time last_acknowledged_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  absl::Duration longest_stall_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
@@ -269,6 +287,12 @@ class Follower {
 
 class ClusterE2eTest : public testing::ClusterTest {
  protected:
+  // The clients go first: the cluster goes down without their connections.
+  void TearDown() override {
+    replicas_.clear();
+    ClusterTest::TearDown();
+  }
+
   // Starts the cluster and connects a client to each replica.
   void UpAndConnect(int base_port) {
     ASSERT_NO_FATAL_FAILURE(Up(base_port));
@@ -571,8 +595,7 @@ TEST_F(ClusterE2eTest, NatsStreamLeaderKilledUnderLoad) {
   EXPECT_TRUE(writer.WaitForMore(50)) << "no progress after " << leader
                                       << " came back: " << writer.Errors();
   writer.Stop();
-  std::cout << writer.acknowledged() << " acknowledged; errors: "
-            << writer.Errors() << "\n";
+  std::cout << writer.Summary() << "\n";
   EXPECT_FALSE(writer.moved());
   ExpectReplicasAgree(writer.Acknowledged());
 }
@@ -592,8 +615,7 @@ TEST_F(ClusterE2eTest, ReplicaKilledUnderLoad) {
   EXPECT_TRUE(writer.WaitForMore(50)) << "no progress after annalsd-2 came back: "
                                       << writer.Errors();
   writer.Stop();
-  std::cout << writer.acknowledged() << " acknowledged; errors: "
-            << writer.Errors() << "\n";
+  std::cout << writer.Summary() << "\n";
   EXPECT_FALSE(writer.moved());
   ExpectReplicasAgree(writer.Acknowledged());
 }
@@ -631,8 +653,8 @@ TEST_F(ClusterE2eTest, SubscriptionOnOneReplicaFollowsAppendsOnAnother) {
     EXPECT_EQ(delivered[id], position) << id;
   }
   std::cout << events.size() << " events followed, the subscription resumed "
-            << follower.resumed() << " times; append errors: "
-            << writer.Errors() << "\n";
+            << follower.resumed() << " times; appends: " << writer.Summary()
+            << "\n";
 }
 
 // A fourth replica started over an empty data directory with the same
