@@ -112,10 +112,11 @@ absl::StatusOr<v1::CreateBackupResponse> TakeBackup(
   }
   if (!report.ok()) return report.status();
   v1::GetTreeHeadResponse head;
-  ASSIGN_OR_RETURN(
-      *head.mutable_tree_head(),
-      signer.Sign(report->tree_head.size, report->tree_head.root,
-                  static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))));
+  ASSIGN_OR_RETURN(const uint64_t at,
+                   TreeHeadTime(*log, report->tree_head.size));
+  ASSIGN_OR_RETURN(*head.mutable_tree_head(),
+                   signer.Sign(report->tree_head.size, report->tree_head.root,
+                               at));
   const std::string path = TreeHeadFilePath(request.to(), report->id);
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(head, &json);

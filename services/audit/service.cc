@@ -5,8 +5,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "proto/rpc_status.h"
 #include "services/rpc/unary_reactor.h"
 #include "storage/status_macros.h"
@@ -33,10 +31,10 @@ void CheckSize(uint64_t value, uint64_t limit, const char* field,
 
 absl::StatusOr<v1::GetTreeHeadResponse> AuditQueries::GetTreeHead() const {
   const storage::TreeHead head = log_->GetTreeHead();
-  const uint64_t now = static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()));
+  ASSIGN_OR_RETURN(const uint64_t at, TreeHeadTime(*log_, head.size));
   v1::GetTreeHeadResponse response;
   ASSIGN_OR_RETURN(*response.mutable_tree_head(),
-                   signer_->Sign(head.size, head.root, now));
+                   signer_->Sign(head.size, head.root, at));
   return response;
 }
 

@@ -229,4 +229,14 @@ absl::Status VerifyTreeHead(const v1::SignedTreeHead& head,
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> TreeHeadTime(const storage::EventLog& log,
+                                      uint64_t tree_size) {
+  if (tree_size == 0) return 0;
+  absl::StatusOr<v1::RecordedEvent> newest = log.GetEventAt(tree_size);
+  if (!newest.ok()) return newest.status();
+  const google::protobuf::Timestamp& at = newest->recorded_at();
+  return static_cast<uint64_t>(at.seconds()) * 1'000'000 +
+         static_cast<uint64_t>(at.nanos()) / 1'000;
+}
+
 }  // namespace annals::services

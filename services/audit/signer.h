@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "annals/v1/audit.pb.h"
+#include "storage/event_log.h"
 
 namespace annals::services {
 
@@ -27,6 +28,14 @@ inline constexpr absl::string_view kTreeHeadSignaturePrefix{
 // root_hash.size() == 32.
 std::string TreeHeadSignedBytes(uint64_t tree_size, absl::string_view root_hash,
                                 uint64_t timestamp_unix_micros);
+
+// The time a tree head is signed at: when the log recorded the tree's
+// newest event (position tree_size), in microseconds since the Unix epoch;
+// 0 for the empty tree. So every signing of one tree with one key gives the
+// same bytes: the same server asked twice, or every replica of a cluster
+// sharing the key (an export from any replica is byte-identical).
+absl::StatusOr<uint64_t> TreeHeadTime(const storage::EventLog& log,
+                                      uint64_t tree_size);
 
 // Signs tree heads with one Ed25519 private key. Thread-safe (const).
 class TreeHeadSigner {

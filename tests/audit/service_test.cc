@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/cpp/client.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/rpc_status.h"
@@ -101,6 +102,26 @@ TEST_F(AuditServiceTest, TreeHeadIsSignedWithThePublishedKey) {
   ASSERT_THAT(other, IsOk());
   EXPECT_THAT(services::VerifyTreeHead(*head, (*other)->public_key_pem()),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(AuditServiceTest, ATreeHeadIsSignedAtItsLastEventsRecordedTime) {
+  // Replicas sharing a key sign the same tree with the same bytes, and so
+  // does one server asked twice.
+  auto empty = client_->GetTreeHead();
+  ASSERT_THAT(empty, IsOk());
+  EXPECT_EQ(empty->timestamp_unix_micros(), 0u);
+  AppendMeetings(2);
+  auto head = client_->GetTreeHead();
+  ASSERT_THAT(head, IsOk());
+  absl::SleepFor(absl::Milliseconds(2));
+  auto again = client_->GetTreeHead();
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(head->SerializeAsString(), again->SerializeAsString());
+  absl::StatusOr<v1::RecordedEvent> last = log_->GetEventAt(2);
+  ASSERT_THAT(last, IsOk());
+  EXPECT_EQ(head->timestamp_unix_micros(),
+            static_cast<uint64_t>(last->recorded_at().seconds()) * 1000000 +
+                static_cast<uint64_t>(last->recorded_at().nanos()) / 1000);
 }
 
 TEST_F(AuditServiceTest, InclusionAndConsistencyProofsVerifyAgainstSignedHeads) {
