@@ -30,8 +30,11 @@
 #   nats-K     client N+K-1, routes N+10+K-1, monitoring (HTTP) N+20+K-1
 #   annalsd-K  gRPC N+30+K-1, HTTP N+40+K-1
 # DIR holds nats-K.conf, nats-K/ (JetStream's store), annalsd-K/ (the
-# replica's data directory), NODE.log, NODE.pid, annalsd-K.port and
-# cluster.env (what `up` was given, which the other commands reuse).
+# replica's data directory), NODE.log, NODE.pid, annalsd-K.port,
+# signing_key.pem (the Ed25519 key every replica signs tree heads with, so
+# that one public key audits the cluster and the replicas' exports are
+# byte-identical; made by the first `up`) and cluster.env (what `up` was
+# given, which the other commands reuse).
 #
 # Exit codes: 0 done; 1 failed (a port in use, a cluster already running,
 # a node that did not start; the message says which); 2 bad usage.
@@ -279,6 +282,17 @@ write_nats_conf() {
   } >"$DIR/nats-$k.conf"
 }
 
+# make_signing_key: DIR/signing_key.pem, a new Ed25519 key readable by its
+# owner only (annalsd --signing-key requires it), unless there is one.
+make_signing_key() {
+  local key="$DIR/signing_key.pem"
+  [ -f "$key" ] && return 0
+  command -v openssl >/dev/null || fail "openssl is not installed (deploy/dev.sh build installs it)"
+  (umask 077 && openssl genpkey -algorithm ed25519 -out "$key.new" 2>/dev/null) ||
+    fail "openssl could not make $key"
+  mv "$key.new" "$key"
+}
+
 # --- Starting and stopping --------------------------------------------------
 
 # launch NODE: starts NODE in the background, in a session of its own, its
@@ -293,6 +307,7 @@ launch() {
       argv=("$ANNALSD" --nats "$(nats_urls)" --data-dir "$DIR/annalsd-$k"
         --listen "$(node_address "$node")" --port-file "$DIR/annalsd-$k.port"
         --http-listen "127.0.0.1:$(annalsd_http_port "$k")" --log-format json
+        --signing-key "$DIR/signing_key.pem"
         ${ANNALSD_FLAGS[@]+"${ANNALSD_FLAGS[@]}"})
       ;;
   esac
@@ -410,6 +425,7 @@ up() {
   check_ports_free "${NODES[@]}"
   mkdir -p "$DIR"
   save_env
+  make_signing_key
   local k
   for k in 1 2 3; do write_nats_conf "$k"; done
   say "starting NATS JetStream on $(nats_urls) in $DIR"
