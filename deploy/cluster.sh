@@ -42,7 +42,9 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 readonly REPO_ROOT
-readonly BUILD_DIR="${ANNALS_BUILD_DIR:-build}"
+BUILD_DIR="${ANNALS_BUILD_DIR:-build}"
+[[ "$BUILD_DIR" == /* ]] || BUILD_DIR="$REPO_ROOT/$BUILD_DIR"
+readonly BUILD_DIR
 readonly NODES=(nats-1 nats-2 nats-3 annalsd-1 annalsd-2 annalsd-3)
 readonly USAGE="usage: deploy/cluster.sh up [--base-port N] [--dir DIR] [--annalsd PATH] [-- FLAG...]
        deploy/cluster.sh status|down [--dir DIR]
@@ -230,7 +232,7 @@ for account in jsz.get("account_details") or []:
 annals() {
   local cli
   cli="$(dirname "$ANNALSD")/annals"
-  [ -x "$cli" ] || cli="$REPO_ROOT/$BUILD_DIR/bin/annals"
+  [ -x "$cli" ] || cli="$BUILD_DIR/bin/annals"
   "$cli" --timeout 3s "$@"
 }
 
@@ -540,7 +542,7 @@ main() {
     if [ -f "$DIR/cluster.env" ]; then load_env; fi
     [ ${#flags[@]} -eq 0 ] || ANNALSD_FLAGS=("${flags[@]}")
     BASE_PORT=${base_port:-${BASE_PORT:-4222}}
-    ANNALSD=${ANNALSD:-$REPO_ROOT/$BUILD_DIR/bin/annalsd}
+    ANNALSD=${ANNALSD:-$BUILD_DIR/bin/annalsd}
     [ -z "$annalsd" ] || ANNALSD=$(absolute "$annalsd")
   else
     load_env

@@ -582,11 +582,13 @@ TEST_F(ClusterE2eTest, BatchRetriedThroughOtherReplicasIsRecordedOnce) {
 // replica.
 TEST_F(ClusterE2eTest, NatsStreamLeaderKilledUnderLoad) {
   ASSERT_NO_FATAL_FAILURE(UpAndConnect(kNatsKillPorts));
-  SteadyWriter writer(AllReplicas(), "steady");
-  ASSERT_TRUE(writer.WaitForMore(50)) << writer.Errors();
+  // Asked before the load: the replicas created the stream on start, and
+  // nothing moves its leader until the kill.
   std::string leader = StreamLeader();
   EXPECT_NE(leader, "") << "no NATS node leads the stream ANNALS";
   if (leader.empty()) leader = "nats-1";
+  SteadyWriter writer(AllReplicas(), "steady");
+  ASSERT_TRUE(writer.WaitForMore(50)) << writer.Errors();
   ASSERT_NO_FATAL_FAILURE(Stop(leader, /*kill=*/true));
   EXPECT_TRUE(writer.WaitForMore(50)) << "no progress with " << leader
                                       << " down: " << writer.Errors();
