@@ -110,6 +110,14 @@ class LogObserver {
   virtual void RebuildProgress(uint64_t replayed, uint64_t total) = 0;
 };
 
+// Where a replica stands against its log of record (EventLog::Replication,
+// cluster mode).
+struct ReplicationFigures {
+  uint64_t applied = 0;    // the log of record's last sequence applied here
+  uint64_t last = 0;       // the log of record's last sequence, as last seen
+  bool caught_up = false;  // applied what the log of record held at start
+};
+
 // What the storage engine holds, sampled (EventLog::Figures).
 struct StorageFigures {
   struct Family {
@@ -377,6 +385,12 @@ class EventLog {
 
   // What the storage engine holds now. Thread-safe. Default: nothing.
   virtual StorageFigures Figures() const { return {}; }
+
+  // A replica's standing against its log of record; nullopt for a log that
+  // is its own log of record (the embedded one). Thread-safe.
+  virtual std::optional<ReplicationFigures> Replication() const {
+    return std::nullopt;
+  }
 
   // --- Liveness of the write path, for a watchdog (annalsd's systemd
   // watchdog). ---

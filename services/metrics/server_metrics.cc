@@ -174,6 +174,30 @@ void ServerMetrics::Watch(const storage::EventLog* log,
                          out->push_back(
                              {{}, static_cast<double>(log->GetHead().position)});
                        });
+  auto replication = [this, log](std::string name, std::string help,
+                                 auto value) {
+    registry_.AddSampled(std::move(name), std::move(help), false, {},
+                         [log, value](Registry::Samples* out) {
+                           if (auto r = log->Replication(); r.has_value()) {
+                             out->push_back({{}, static_cast<double>(value(*r))});
+                           }
+                         });
+  };
+  using Replication = storage::ReplicationFigures;
+  replication("annals_replica_applied_sequence",
+              "Cluster mode: the log of record's last sequence this replica "
+              "applied.",
+              [](const Replication& r) { return r.applied; });
+  replication("annals_replica_log_of_record_sequence",
+              "Cluster mode: the log of record's last sequence, as this "
+              "replica last saw it.",
+              [](const Replication& r) { return r.last; });
+  replication("annals_replica_behind_appends",
+              "Cluster mode: appends of the log of record this replica has "
+              "yet to apply.",
+              [](const Replication& r) {
+                return r.last > r.applied ? r.last - r.applied : 0;
+              });
   registry_.AddSampled(
       "annals_subscriptions_open", "Open Subscribe and WatchRelationship calls.",
       false, {}, [hub](Registry::Samples* out) {

@@ -68,8 +68,6 @@ class JetStreamLog final : public EventLog {
       std::unique_ptr<ReplicaLog> replica, const ClusterOptions& options);
   ~JetStreamLog() override;  // Close()
 
-  // Where the replica stands against the log of record.
-  ReplicationProgress Replication() const { return replicator_->Progress(); }
 
   // EventLog: the contracts are in storage/event_log.h.
   void AppendAsync(AppendBatch batch, AppendCallback done) override
@@ -142,6 +140,11 @@ class JetStreamLog final : public EventLog {
   }
   absl::Status VerifyChain() const override { return replica_->VerifyChain(); }
   StorageFigures Figures() const override { return replica_->Figures(); }
+  std::optional<ReplicationFigures> Replication() const override {
+    const ReplicationProgress progress = replicator_->Progress();
+    return ReplicationFigures{progress.applied, progress.last,
+                              progress.caught_up};
+  }
   void Probe(absl::AnyInvocable<void() &&> reached) override {
     replica_->Probe(std::move(reached));
   }
