@@ -31,6 +31,7 @@ readonly PACKAGES=(
   nlohmann-json3-dev  # annalsd's JSON log lines (log/)
   libboost-dev  # Boost.Beast: annalsd's HTTP/JSON gateway and event streams
   chromium chromium-driver python3-selenium  # tests/e2e: the dashboard in a real browser
+  nats-server libnats-dev  # cluster mode: the log of record on NATS JetStream
 )
 
 # is_installed PACKAGE: dpkg has it; for nodejs and npm, their command is
