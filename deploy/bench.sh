@@ -482,6 +482,9 @@ annalsd's resident set after each figure, and the peak so far:
 ${HTTP_MEMORY}
 EOF
 }
+# The cluster's section is measured apart (--cluster): a full run keeps
+# the one the page holds.
+KEPT_CLUSTER="$(awk '/^## Cluster \(NATS JetStream/ {on = 1} on && /^## / && !/^## Cluster/ {exit} on {print}' docs/benchmarks.md 2>/dev/null || true)"
 if [ -n "$ONLY" ]; then
   http_section >"$OUT"
   log "wrote $OUT: paste it over the section of the same name in docs/benchmarks.md"
@@ -590,6 +593,10 @@ ${BIG_MEMORY}
 $TABLES
 
 $(http_section)
+
+${KEPT_CLUSTER:-"## Cluster (NATS JetStream, 3 replicas)
+
+Not measured yet: \`deploy/bench.sh --cluster\` writes this section."}
 
 ## What changed, and what it gained
 
