@@ -279,6 +279,8 @@ it (fsynced to its RocksDB): durable on two machines, not fsynced on
 either before the answer — the embedded annalsd's answer comes after an
 fsync on one.
 
+How it was measured:
+
 - **Durable appends**: annals-bench's AppendSession scenario (the same
   code and events as the main figures), ${CL_FIGURES[0]%% *} clients × 1 event
   (8 requests in flight each) and 8 clients × 100 events (4 in flight

@@ -17,7 +17,7 @@
 #   deploy/bench.sh --cluster       # only a 3-replica cluster's figures
 #                                   # (deploy/bench-cluster.sh) as the page's
 #                                   # "Cluster" section, to a temp file (or
-#                                   # --out); with --smoke in ~30 s
+#                                   # --out); with --smoke in ~40 s
 #
 # Options:
 #   --smoke            as above

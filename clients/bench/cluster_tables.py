@@ -136,6 +136,49 @@ def materialization(runs):
     return out
 
 
+def mean(vals):
+    vals = [v for v in vals if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def node_sentence(f):
+    """"annalsd A + nats-server N = T µs/event (busiest B) → R events/s"."""
+    if cpu(f, "annalsd") is not None:
+        a = cpu(f, "annalsd")
+        return f"annalsd {us(a)} µs/event → {num(1e6 / a)} events/s"
+    a = mean([cpu(f, f"annalsd{n}") for n in (1, 2, 3)])
+    n = mean([cpu(f, f"nats{n}") for n in (1, 2, 3)])
+    busiest = max(nodes(f))
+    return (f"annalsd {us(a)} + nats-server {us(n)} = {us(a + n)} µs/event "
+            f"on the mean node, {us(busiest)} on the busiest → "
+            f"{num(1e6 / busiest)} events/s")
+
+
+def per_node(runs):
+    """One line per figure: what a one-core node would sustain."""
+    out = ["### Per node", "",
+           "What one core per node sustains, from the CPU per event above "
+           "(the busiest node's; the client on machines of its own):", ""]
+    for scenario, label in (("append-session", "Appends"), ("fanout", "Fan-out")):
+        for s, f in runs:
+            if f["scenario"] not in (scenario, "jetstream-publish" if scenario == "append-session" else ""):
+                continue
+            name = dict(FIGURES).get(s)
+            if name is None:
+                continue
+            shape = (f"{f['concurrency']} × {f['batch']}" if "concurrency" in f
+                     else f"{num(f['subscribers'])} subscribers")
+            out.append(f"- {label}, {shape}, {name}: {node_sentence(f)}.")
+    for s, f in runs:
+        if s == "cl-catchup":
+            a = cpu(f, "annalsd4")
+            n = mean([cpu(f, f"nats{k}") for k in (1, 2, 3)])
+            out.append(f"- A new replica catching up: annalsd {us(a)} + "
+                       f"nats-server {us(n)} µs/event (the mean server's) → "
+                       f"{num(1e6 / (a + n))} events/s.")
+    return out
+
+
 def main():
     try:
         runs = parse(sys.argv[1])
@@ -143,7 +186,7 @@ def main():
         print(f"cluster_tables.py: {e}", file=sys.stderr)
         return 1
     print("\n".join(appends(runs) + [""] + fanout(runs) + [""]
-                    + materialization(runs)))
+                    + materialization(runs) + [""] + per_node(runs)))
     return 0
 
 
