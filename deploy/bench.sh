@@ -14,6 +14,10 @@
 #                                   # "HTTP gateway" section to a temp file
 #                                   # (or --out) to paste into
 #                                   # docs/benchmarks.md
+#   deploy/bench.sh --cluster       # only a 3-replica cluster's figures
+#                                   # (deploy/bench-cluster.sh) as the page's
+#                                   # "Cluster" section, to a temp file (or
+#                                   # --out); with --smoke in ~40 s
 #
 # Options:
 #   --smoke            as above
@@ -29,6 +33,11 @@
 #                      1000000; smoke 2000; 0 skips them)
 #   --only http        as above: no append figures, no peers, and of the
 #                      large log's figures only the HTTP gateway's
+#   --cluster          as above: 3 nats-server and 3 (then 4) annalsd
+#                      replicas next to an embedded annalsd; --big-events
+#                      is the size of the log a new replica catches up on
+#   --ports FIRST      --cluster: the servers listen on FIRST, FIRST+1, ...
+#                      (about 20 ports; default: free ones the kernel picks)
 #
 # The HTTP figures hold 1,000 event streams (smoke: 50): the open-file
 # limit is raised to 4096 (at most the hard limit) when it is lower.
@@ -39,7 +48,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-SMOKE=0 INSTALL=1 PEERS=1 BUILD=1 ONLY=""
+SMOKE=0 INSTALL=1 PEERS=1 BUILD=1 ONLY="" CLUSTER=0 PORT_BASE=""
 BUILD_DIR=build-bench DURATION="" OUT="" BIG_EVENTS=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -54,12 +63,16 @@ while [ $# -gt 0 ]; do
     --only)
       [ "$2" = http ] || { echo "bench.sh: --only takes http" >&2; exit 2; }
       ONLY="$2"; shift ;;
-    *) echo "usage: deploy/bench.sh [--smoke] [--no-install] [--no-peers] [--no-build] [--build-dir DIR] [--duration D] [--out FILE] [--big-events N] [--only http]" >&2; exit 2 ;;
+    --cluster) CLUSTER=1 ;;
+    --ports) PORT_BASE="$2"; shift ;;
+    *) echo "usage: deploy/bench.sh [--smoke] [--no-install] [--no-peers] [--no-build] [--build-dir DIR] [--duration D] [--out FILE] [--big-events N] [--only http | --cluster [--ports FIRST]]" >&2; exit 2 ;;
   esac
   shift
 done
 [ "$SMOKE" -eq 1 ] && INSTALL=0
 [ -n "$ONLY" ] && INSTALL=0 PEERS=0
+[ "$CLUSTER" -eq 1 ] && INSTALL=0 PEERS=0
+[ "$CLUSTER" -eq 1 ] && [ -n "$ONLY" ] && { echo "bench.sh: --cluster and --only go apart" >&2; exit 2; }
 if [ "$SMOKE" -eq 1 ]; then
   DURATION="${DURATION:-1s}"
   WARMUP=0.2s
@@ -120,6 +133,7 @@ fi
 if [ "$BUILD" -eq 1 ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   targets=(annalsd annals-bench annals-bench-raw)
+  [ "$CLUSTER" -eq 1 ] && targets=(annalsd annals-bench annals-bench-jetstream)
   [ "$PEERS" -eq 1 ] && grep -q "annals-bench-postgres" <(ninja -C "$BUILD_DIR" -t targets all 2>/dev/null) && targets+=(annals-bench-postgres)
   [ "$PEERS" -eq 1 ] && grep -q "annals-bench-redis" <(ninja -C "$BUILD_DIR" -t targets all 2>/dev/null) && targets+=(annals-bench-redis)
   cmake --build "$BUILD_DIR" -j "$(nproc)" --target "${targets[@]}" >&2
@@ -129,12 +143,16 @@ BENCH="$BUILD_DIR/bin/annals-bench"
 RAW="$BUILD_DIR/bin/annals-bench-raw"
 PG_BENCH="$BUILD_DIR/bin/annals-bench-postgres"
 REDIS_BENCH="$BUILD_DIR/bin/annals-bench-redis"
-for b in "$ANNALSD" "$BENCH" "$RAW"; do
+for b in "$ANNALSD" "$BENCH" $([ "$CLUSTER" -eq 1 ] || echo "$RAW"); do
   [ -x "$b" ] || { log "missing $b (build it, or drop --no-build)"; exit 1; }
 done
 
 # --- Throwaway servers ---
-TMP="$(mktemp -d /tmp/annals-bench.XXXXXX)"
+if [ "$CLUSTER" -eq 1 ]; then
+  TMP="$(mktemp -d /tmp/cluster-bench-XXXXXX)"
+else
+  TMP="$(mktemp -d /tmp/annals-bench.XXXXXX)"
+fi
 chmod 755 "$TMP"
 PIDS=()
 PG_DATA=""
@@ -246,6 +264,20 @@ stop_annalsd() {
   kill -TERM "$ANNALSD_PID" 2>/dev/null || true
   wait "$ANNALSD_PID" 2>/dev/null || true
 }
+version_of() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
+commit_of_run() {
+  # The page being written is no change of the code; a page outside the
+  # tree cannot be named to git.
+  local exclude=()
+  case "$(realpath -m "$OUT")" in "$PWD"/*) exclude=(":(exclude)$OUT") ;; esac
+  echo "$(git log -1 --format='%h (%ad)' --date=short 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . "${exclude[@]}" 2>/dev/null || echo " (with uncommitted changes)")"
+}
+
+if [ "$CLUSTER" -eq 1 ]; then
+  # shellcheck source=deploy/bench-cluster.sh
+  . deploy/bench-cluster.sh
+  exit "$FAILED"
+fi
 
 # annalsd, durable.
 ANNALS_DATA="$TMP/annals-data"
@@ -404,14 +436,6 @@ if [ -z "$OUT" ]; then
     OUT=docs/benchmarks.md
   fi
 fi
-version_of() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
-commit_of_run() {
-  # The page being written is no change of the code; a page outside the
-  # tree cannot be named to git.
-  local exclude=()
-  case "$(realpath -m "$OUT")" in "$PWD"/*) exclude=(":(exclude)$OUT") ;; esac
-  echo "$(git log -1 --format='%h (%ad)' --date=short 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . "${exclude[@]}" 2>/dev/null || echo " (with uncommitted changes)")"
-}
 # http_section: the page's "HTTP gateway" section, all that --only http
 # writes.
 http_section() {
@@ -458,6 +482,9 @@ annalsd's resident set after each figure, and the peak so far:
 ${HTTP_MEMORY}
 EOF
 }
+# The cluster's section is measured apart (--cluster): a full run keeps
+# the one the page holds.
+KEPT_CLUSTER="$(awk '/^## Cluster \(NATS JetStream/ {on = 1} on && /^## / && !/^## Cluster/ {exit} on {print}' docs/benchmarks.md 2>/dev/null || true)"
 if [ -n "$ONLY" ]; then
   http_section >"$OUT"
   log "wrote $OUT: paste it over the section of the same name in docs/benchmarks.md"
@@ -566,6 +593,10 @@ ${BIG_MEMORY}
 $TABLES
 
 $(http_section)
+
+${KEPT_CLUSTER:-"## Cluster (NATS JetStream, 3 replicas)
+
+Not measured yet: \`deploy/bench.sh --cluster\` writes this section."}
 
 ## What changed, and what it gained
 

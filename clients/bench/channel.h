@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "clients/cpp/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -16,9 +17,19 @@ namespace annals::bench {
 struct Endpoint {
   std::string server;  // HOST:PORT
   ClientCredentials credentials;
+  // Replicas of one annalsd cluster (HOST:PORT each), or none: channel `n`
+  // then connects to replicas[n % replicas.size()] instead of `server`, so
+  // that a scenario's load is spread over them round robin.
+  std::vector<std::string> replicas = {};
 };
 
-// Channel `n` to `endpoint`, secured as it says (every call carries its
+// Where channel `n` to `endpoint` connects.
+inline const std::string& ServerOf(const Endpoint& endpoint, int n) {
+  if (endpoint.replicas.empty() || n < 0) return endpoint.server;
+  return endpoint.replicas[static_cast<size_t>(n) % endpoint.replicas.size()];
+}
+
+// Channel `n` to `endpoint` (to ServerOf(endpoint, n)), secured as it says (every call carries its
 // token): channels with distinct `n` are distinct connections, so that
 // benchmark clients do not share one HTTP/2 connection. Messages up to
 // 64 MiB.
@@ -39,7 +50,8 @@ inline std::shared_ptr<grpc::Channel> BenchChannel(const Endpoint& endpoint,
     args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, stream_window);
     args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   }
-  return CreateChannel(endpoint.server, endpoint.credentials, std::move(args));
+  return CreateChannel(ServerOf(endpoint, n), endpoint.credentials,
+                       std::move(args));
 }
 
 }  // namespace annals::bench

@@ -67,6 +67,15 @@
 // 1 when a call failed or nothing was done. With --server-pid (annalsd's
 // process id) the query and sse-fanout scenarios report annalsd's CPU
 // (and sse-fanout its resident set) over what they measured.
+//
+// A cluster (several annalsd replicas of one log of record): --replicas
+// HOST:PORT,... spreads the channels over them, channel n to the (n mod
+// N)-th, instead of connecting all to --server; append-session and fanout
+// then spread their sessions, appends and subscriptions alike. With
+// --cpu-pids LABEL=PID,... append-session and fanout report the CPU of
+// this process (cpu_us.client) and of each of those processes
+// (cpu_us.LABEL) in microseconds per event over what they measured
+// (clients/bench/cpu_meter.h).
 #include <algorithm>
 #include <optional>
 #include <atomic>
@@ -93,6 +102,7 @@
 #include "clients/bench/ack_log.h"
 #include "clients/bench/append_session.h"
 #include "clients/bench/channel.h"
+#include "clients/bench/cpu_meter.h"
 #include "clients/bench/driver.h"
 #include "clients/bench/event_generator.h"
 #include "clients/bench/http_queries.h"
@@ -123,6 +133,15 @@ ABSL_FLAG(int, server_pid, 0,
           "annalsd's process id, on this machine: get-relationship, "
           "timeline, http-get-relationship and sse-fanout then report its "
           "CPU over the measured part (sse-fanout also its resident set).");
+ABSL_FLAG(std::vector<std::string>, replicas, {},
+          "annalsd replicas of one cluster, HOST:PORT,...: channel n "
+          "connects to the (n mod N)-th instead of --server, spreading a "
+          "scenario's sessions, appends and subscriptions over them.");
+ABSL_FLAG(std::string, cpu_pids, "",
+          "append-session, fanout: LABEL=PID,... of processes on this "
+          "machine (annalsd replicas, NATS servers) whose CPU per event over "
+          "the measured part is reported as cpu_us.LABEL, next to this "
+          "process's (cpu_us.client).");
 ABSL_FLAG(int, concurrency, 0,
           "append, generate, get-relationship, timeline, "
           "http-get-relationship: client threads (0: 8, or 4 for "
@@ -257,6 +276,17 @@ std::vector<std::unique_ptr<Client>> MakeClients(
   return clients;
 }
 
+// --cpu-pids as a meter; nullopt after saying why.
+std::optional<bench::CpuMeter> CpuMeterOf() {
+  absl::StatusOr<bench::CpuMeter> meter =
+      bench::CpuMeter::Parse(absl::GetFlag(FLAGS_cpu_pids));
+  if (!meter.ok()) {
+    std::cerr << "annals-bench: " << meter.status().message() << "\n";
+    return std::nullopt;
+  }
+  return *std::move(meter);
+}
+
 // Opens --ack_log into `log` when it is set; false (after saying why) when
 // it cannot be opened.
 bool OpenAckLog(std::unique_ptr<bench::AckLog>* log) {
@@ -344,16 +374,25 @@ int RunAppendSession(const bench::Endpoint& endpoint) {
   std::unique_ptr<bench::AckLog> ack_log;
   if (!OpenAckLog(&ack_log)) return 2;
   run.acks = ack_log.get();
+  std::optional<bench::CpuMeter> cpu = CpuMeterOf();
+  if (!cpu.has_value()) return 2;
   const bench::StalledSubscribers stalled(
       endpoint, absl::GetFlag(FLAGS_stalled_subscribers), 8);
-  bench::AppendSessionResult result = bench::RunAppendSessions(
-      MakeClients(endpoint, absl::GetFlag(FLAGS_channels)), run);
+  std::vector<std::unique_ptr<Client>> clients =
+      MakeClients(endpoint, absl::GetFlag(FLAGS_channels));
+  cpu->Start();
+  bench::AppendSessionResult result = bench::RunAppendSessions(clients, run);
+  const std::string cpu_used =
+      cpu->Report(static_cast<double>(result.events));
   std::cout << absl::StrFormat(
-      "scenario=append-session concurrency=%d batch=%d window=%d events=%d "
-      "seconds=%.2f events_per_s=%.0f calls=%d%s errors=%d\n",
-      run.sessions, run.batch, run.window, result.events, result.seconds,
-      static_cast<double>(result.events) / result.seconds, result.requests,
-      Percentiles(result.latencies_ms), result.errors);
+      "scenario=append-session concurrency=%d batch=%d window=%d "
+      "replicas=%d events=%d seconds=%.2f events_per_s=%.0f calls=%d%s%s "
+      "errors=%d\n",
+      run.sessions, run.batch, run.window,
+      std::max<size_t>(1, endpoint.replicas.size()), result.events,
+      result.seconds, static_cast<double>(result.events) / result.seconds,
+      result.requests, Percentiles(result.latencies_ms), cpu_used,
+      result.errors);
   if (result.errors > 0) {
     std::cerr << "first error: " << result.first_error << "\n";
   }
@@ -494,6 +533,9 @@ int RunFanout(const bench::Endpoint& endpoint) {
   options.events_per_message = FlagOr(absl::GetFlag(FLAGS_batch), 1000);
   options.watchers = absl::GetFlag(FLAGS_watchers);
   options.warmup = std::max(absl::ZeroDuration(), absl::GetFlag(FLAGS_warmup));
+  std::optional<bench::CpuMeter> cpu = CpuMeterOf();
+  if (!cpu.has_value()) return 2;
+  options.cpu = &*cpu;
   return bench::RunFanout(options);
 }
 
@@ -742,7 +784,11 @@ int main(int argc, char** argv) {
       "  http-get-relationship  --http-server HOST:PORT, then as "
       "get-relationship\n"
       "  sse-fanout        --http-server HOST:PORT --subscribers N --rate R "
-      "--duration D [--http-threads 1]";
+      "--duration D [--http-threads 1]\n"
+      "A cluster: --replicas HOST:PORT,... spreads the channels over its "
+      "replicas;\n"
+      "  --cpu-pids LABEL=PID,... (append-session, fanout) reports their CPU "
+      "per event.";
   if (std::optional<int> answered = annals::AnswerHelpOrVersion(
           argc, argv, "annals-bench", kUsage, [](absl::string_view file) {
             return absl::StrContains(file, "clients/");
@@ -769,7 +815,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const annals::bench::Endpoint endpoint{options.server,
-                                         *std::move(credentials)};
+                                         *std::move(credentials),
+                                         absl::GetFlag(FLAGS_replicas)};
   const std::string scenario = absl::GetFlag(FLAGS_scenario);
   if (scenario == "append") return annals::RunAppend(endpoint);
   if (scenario == "append-session") return annals::RunAppendSession(endpoint);

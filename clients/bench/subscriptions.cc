@@ -416,6 +416,7 @@ int RunFanout(const FanoutOptions& options) {
     live = shared.ready - shared.done;  // ended ones failed early
   }
 
+  if (options.cpu != nullptr) options.cpu->Start();
   appends.Run(clients);
   const double seconds = appends.seconds();
   // The end marker: every subscriber stops when it sees it.
@@ -436,6 +437,11 @@ int RunFanout(const FanoutOptions& options) {
     std::cout.flush();
     std::_Exit(1);  // reactors still referenced by gRPC: cannot free them
   }
+
+  const std::string cpu_used =
+      options.cpu != nullptr
+          ? options.cpu->Report(static_cast<double>(appends.appended()))
+          : std::string();
 
   uint64_t watched_states = 0;
   for (auto& watcher : watchers) watcher->Cancel();
@@ -469,14 +475,16 @@ int RunFanout(const FanoutOptions& options) {
       "events=%d "
       "seconds=%.2f events_per_s=%.0f deliveries=%d deliveries_per_s=%.0f "
       "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f append_p99_ms=%.3f "
-      "watchers=%d watched_states=%d errors=%d\n",
+      "watchers=%d watched_states=%d replicas=%d%s errors=%d\n",
       subscribers, rate, absl::ToDoubleSeconds(options.warmup),
       clients.size(), appends.appended(), seconds,
       static_cast<double>(appends.appended()) / seconds, delivered,
       static_cast<double>(delivered) / seconds,
       Percentile(latencies, 0.50), Percentile(latencies, 0.99),
       Percentile(latencies, 0.999), max_ms, Percentile(appends.append_ms(), 0.99),
-      watchers.size(), watched_states, errors);
+      watchers.size(), watched_states,
+      std::max<size_t>(1, options.endpoint.replicas.size()), cpu_used,
+      errors);
   std::cout.flush();
   if (appends.errors() > 0) {
     std::cerr << "first error: " << appends.first_error() << "\n";

@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "clients/bench/channel.h"
+#include "clients/bench/cpu_meter.h"
 
 namespace annals::bench {
 
@@ -43,6 +44,9 @@ struct FanoutOptions {
   // of their own), so that the figure is the steady state rather than the
   // first appends to each dyad after annalsd opened its log.
   absl::Duration warmup = absl::ZeroDuration();
+  // When set, started as the paced appends start and reported (cpu_us.*,
+  // per appended event) once every subscriber has seen the end.
+  CpuMeter* cpu = nullptr;
 };
 
 // `subscribers` subscriptions from now to a new stream, on gRPC's callback
@@ -51,7 +55,9 @@ struct FanoutOptions {
 // from the start of each Append to the delivery of its event at each
 // subscriber (the client's steady clock), over all deliveries. Checks that
 // every subscriber got every appended event exactly once, in stream order
-// (stream versions 1, 2, 3, ... without a gap). Prints one line
+// (stream versions 1, 2, 3, ... without a gap). With endpoint.replicas,
+// channel c (subscriptions and appends alike) goes to replica c mod N: the
+// subscribers and the appends are spread over the cluster. Prints one line
 // (scenario=fanout ...); returns the exit code.
 int RunFanout(const FanoutOptions& options);
 

@@ -257,6 +257,32 @@ TEST_F(BenchScenariosTest, FanoutDeliversEveryEventToEverySubscriber) {
   EXPECT_GT(Number(line, "p99_ms"), 0);
 }
 
+// A cluster's flags with one annalsd named twice: the channels alternate
+// between the two "replicas", and its CPU per event is reported.
+TEST_F(BenchScenariosTest, SpreadsOverReplicasAndReportsTheirCpu) {
+  const std::string replicas = absl::StrCat(server_, ",", server_);
+  const std::string cpu = absl::StrCat("annalsd=", server_pid_);
+  std::string line = Bench({"--scenario", "append-session", "--concurrency",
+                            "4", "--window", "4", "--duration", "300ms",
+                            "--replicas", replicas, "--cpu-pids", cpu});
+  EXPECT_THAT(line, StartsWith("scenario=append-session concurrency=4 "
+                               "batch=1 window=4 replicas=2 "));
+  EXPECT_GT(Number(line, "cpu_us.client"), 0);
+  EXPECT_GT(Number(line, "cpu_us.annalsd"), 0);
+  line = Bench({"--scenario", "fanout", "--subscribers", "10", "--rate", "200",
+                "--duration", "300ms", "--channels", "4", "--replicas",
+                replicas, "--cpu-pids", cpu});
+  EXPECT_EQ(Value(line, "deliveries"), "600");
+  EXPECT_EQ(Value(line, "replicas"), "2");
+  EXPECT_GT(Number(line, "cpu_us.annalsd"), 0);
+  const RunResult bad =
+      RunProcess({kBench, "--server", server_, "--scenario", "append-session",
+                  "--cpu-pids", "annalsd"},
+                 dir_.string());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("LABEL=PID"));
+}
+
 TEST_F(BenchScenariosTest, AppendAtTheLimits) {
   // The largest batch annalsd accepts by default, and many concurrent calls.
   std::string line = Bench({"--scenario", "append", "--concurrency", "2",

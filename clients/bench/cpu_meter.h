@@ -1,0 +1,47 @@
+// The CPU that this process and a few others (annalsd replicas, NATS
+// servers) use over a measured interval, per unit of work: what lets a
+// figure measured with every process on one machine be read per node
+// (annals-bench --cpu-pids, annals-bench-jetstream --cpu-pids).
+//
+//   CpuMeter meter;  // from "annalsd1=PID,nats1=PID"
+//   meter.Start();
+//   ... the measured part ...
+//   std::cout << meter.Report(events);  // " cpu_us.client=.. cpu_us.annalsd1=.."
+#ifndef ANNALS_CLIENTS_BENCH_CPU_METER_H_
+#define ANNALS_CLIENTS_BENCH_CPU_METER_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace annals::bench {
+
+class CpuMeter {
+ public:
+  // "LABEL=PID,LABEL=PID,..." (may be empty: only this process). Labels are
+  // [A-Za-z0-9_-]+ and not "client". INVALID_ARGUMENT naming what is wrong.
+  static absl::StatusOr<CpuMeter> Parse(absl::string_view spec);
+
+  // Takes the CPU seconds every process has used so far.
+  void Start();
+
+  // " cpu_us.client=X cpu_us.LABEL=Y ..." in the order given: microseconds
+  // of CPU (user plus system) each used since Start, divided by `units`
+  // (events, say). "cpu_us.LABEL=?" for a process that can no longer be
+  // read.
+  std::string Report(double units) const;
+
+ private:
+  std::vector<std::pair<std::string, pid_t>> processes_;
+  double client_start_ = 0;
+  std::vector<double> start_;
+};
+
+}  // namespace annals::bench
+
+#endif  // ANNALS_CLIENTS_BENCH_CPU_METER_H_
