@@ -238,8 +238,15 @@ void JetStreamLog::Publish(std::unique_ptr<Pending> pending) {
 }
 
 void JetStreamLog::NeedsSync(std::unique_ptr<Pending> pending) {
-  absl::MutexLock lock(&mu_);
-  to_sync_.push_back(std::move(pending));
+  {
+    absl::MutexLock lock(&mu_);
+    if (!closed_) {
+      to_sync_.push_back(std::move(pending));
+      return;
+    }
+  }
+  std::move(pending->done)(MaybeRecorded(
+      absl::UnavailableError("event log closed before the append was taken")));
 }
 
 void JetStreamLog::SyncLoop() {
@@ -320,9 +327,12 @@ void JetStreamLog::Acknowledged(natsMsg* msg, jsPubAck* ack,
     results_.WhenApplied(
         sequence, [this, sequence, duplicate, pending = std::move(pending)](
                       absl::StatusOr<AppendResult> answer) mutable {
-          if (duplicate && !answer.ok() && !absl::IsUnavailable(answer.status())) {
-            // The same batch was refused at `sequence`; this one is decided
-            // anew, at its own place (the refusal may no longer hold).
+          if (duplicate && !answer.ok()) {
+            // The same batch was refused at `sequence`, or its answer is not
+            // known here (it was applied before this process started): this
+            // one is decided anew, at its own place. The writer answers a
+            // recorded batch with its positions, and a refusal may no
+            // longer hold.
             absl::StrAppend(&pending->msg_id, "/", sequence);
             absl::MutexLock lock(&mu_);
             if (!closed_) {

@@ -569,6 +569,17 @@ TEST_F(ClusterE2eTest, BatchRetriedThroughOtherReplicasIsRecordedOnce) {
   EXPECT_EQ(conflicting.status().code(), absl::StatusCode::kAlreadyExists)
       << conflicting.status();
 
+  // Retried through a replica that restarted since (inside JetStream's
+  // dedupe window, which drops the message, so the restarted replica has
+  // no answer of its own to give): the writer decides the retry again.
+  ASSERT_NO_FATAL_FAILURE(Stop("annalsd-1"));
+  ASSERT_NO_FATAL_FAILURE(Start("annalsd-1"));
+  absl::StatusOr<v1::AppendResponse> after = Replica(1).Append(batch);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_TRUE(after->already_recorded());
+  EXPECT_THAT(after->positions(),
+              ::testing::ElementsAreArray(first->positions()));
+
   std::map<std::string, uint64_t> acknowledged;
   for (int i = 0; i < 3; ++i) {
     acknowledged[batch.events(i).id()] = first->positions(i);
