@@ -337,6 +337,8 @@ figure() {
     --duration "$DURATION"
   [ "$HAVE_PG" -eq 1 ] && run postgres "$PG_BENCH" --conninfo "$PG_CONN" \
     --concurrency "$c" --batch "$b" --duration "$DURATION"
+  [ "$HAVE_PG" -eq 1 ] && run postgres-fn "$PG_BENCH" --conninfo "$PG_CONN" \
+    --mode function --concurrency "$c" --batch "$b" --duration "$DURATION"
   [ "$HAVE_REDIS" -eq 1 ] && run redis "$REDIS_BENCH" --port "$REDIS_PORT" \
     --concurrency "$c" --batch "$b" --duration "$DURATION"
   return 0
@@ -542,11 +544,16 @@ the client. Batched figures use $BATCH_CLIENTS clients.
   fsyncs between threads). No gRPC, validation, reads or writer queue.
 - **PostgreSQL 15**: \`annals-bench-postgres\`, one connection per thread;
   table events(position bigserial primary key, stream, version, id unique,
-  data bytea, unique(stream, version)); each call is a transaction
-  (SELECT max(version) of the stream, one INSERT of the batch, COMMIT;
-  retried on a unique violation) with \`synchronous_commit = on\`, server
-  with \`fsync = on\`, \`full_page_writes = on\`, default
-  \`wal_sync_method\`, shared_buffers 256MB, in a fresh cluster.
+  data bytea, unique(stream, version)). "PostgreSQL": each call is a
+  transaction from the client (BEGIN, SELECT max(version) of the stream,
+  one INSERT of the batch, COMMIT; retried on a unique violation).
+  "PostgreSQL function", as event stores on PostgreSQL run it (Message
+  DB's write_message): each call is one round trip, SELECT
+  write_events(stream, ids, data), a server-side function that takes an
+  advisory lock on the stream, reads its version and inserts the batch.
+  Both with \`synchronous_commit = on\`, server with \`fsync = on\`,
+  \`full_page_writes = on\`, default \`wal_sync_method\`, shared_buffers
+  256MB, in a fresh cluster.
 - **Redis 7 Streams**: \`annals-bench-redis\`, one connection per thread;
   \`appendonly yes\`, \`appendfsync always\` (AOF fsynced before replying),
   no RDB snapshots; each event is a Lua script that claims its id

@@ -5,13 +5,22 @@
 //     version bigint NOT NULL, id text NOT NULL UNIQUE, data bytea NOT NULL,
 //     UNIQUE (stream, version));
 //
-// One call = one transaction (BEGIN; SELECT max(version) of the stream;
-// INSERT the --batch events with versions max+1.. in one statement; COMMIT),
-// committed with synchronous_commit on (set per session, whatever the
-// server's default). Two transactions appending to one stream at once
-// collide on UNIQUE (stream, version); the loser rolls back and retries, as
-// an event store on PostgreSQL would. `data` is the same stored
-// RecordedEvent bytes annalsd writes (clients/bench/driver.h).
+// --mode transaction (default): one call = one transaction from the client
+// (BEGIN; SELECT max(version) of the stream; INSERT the --batch events with
+// versions max+1.. in one statement; COMMIT): four round trips. Two
+// transactions appending to one stream at once collide on UNIQUE (stream,
+// version); the loser rolls back and retries.
+//
+// --mode function: one call = one round trip, as event stores on
+// PostgreSQL run it (Message DB's write_message): SELECT write_events(stream,
+// ids, data), a server-side function that takes a transaction-scoped
+// advisory lock on the stream, reads its version and inserts the batch, in
+// the statement's own transaction. Appends to one stream wait for the lock
+// instead of colliding.
+//
+// Both commit with synchronous_commit on (set per session, whatever the
+// server's default). `data` is the same stored RecordedEvent bytes annalsd
+// writes (clients/bench/driver.h).
 //
 //   annals-bench-postgres --conninfo "host=127.0.0.1 port=5499 dbname=bench"
 //       --concurrency 64 --batch 1 --duration 5s
@@ -31,6 +40,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "clients/bench/driver.h"
@@ -45,6 +55,9 @@ ABSL_FLAG(bool, reset, false, "Drop and recreate the events table first.");
 ABSL_FLAG(int, max_retries, 20,
           "Retries of a transaction that lost a (stream, version) race.");
 ABSL_FLAG(std::string, scenario, "postgres_append", "Name on the output line.");
+ABSL_FLAG(std::string, mode, "transaction",
+          "transaction: BEGIN, SELECT, INSERT, COMMIT from the client; "
+          "function: one SELECT of a server-side function per append.");
 
 namespace annals::bench {
 namespace {
@@ -81,6 +94,22 @@ absl::Status Exec(PGconn* conn, const char* sql,
   return absl::OkStatus();
 }
 
+// The server-side append of --mode function (Message DB's write_message,
+// for a batch): the stream's lock, its version, the rows.
+constexpr char kWriteEventsFunction[] =
+    "CREATE OR REPLACE FUNCTION write_events(p_stream text, p_ids text[], "
+    "p_data bytea[]) RETURNS bigint LANGUAGE plpgsql AS $$ "
+    "DECLARE v_version bigint; "
+    "BEGIN "
+    "PERFORM pg_advisory_xact_lock(hashtextextended(p_stream, 0)); "
+    "SELECT coalesce(max(version), 0) INTO v_version FROM events "
+    "WHERE stream = p_stream; "
+    "INSERT INTO events (stream, version, id, data) "
+    "SELECT p_stream, v_version + t.o, t.i, t.d "
+    "FROM unnest(p_ids, p_data) WITH ORDINALITY AS t(i, d, o); "
+    "RETURN v_version + cardinality(p_ids); "
+    "END $$";
+
 absl::Status CreateTable(const std::string& conninfo, bool reset) {
   absl::StatusOr<PgConn> conn = Connect(conninfo);
   if (!conn.ok()) return conn.status();
@@ -88,11 +117,49 @@ absl::Status CreateTable(const std::string& conninfo, bool reset) {
     absl::Status s = Exec(conn->get(), "DROP TABLE IF EXISTS events");
     if (!s.ok()) return s;
   }
-  return Exec(conn->get(),
+  absl::Status created = Exec(conn->get(),
               "CREATE TABLE IF NOT EXISTS events ("
               "position bigserial PRIMARY KEY, stream text NOT NULL, "
               "version bigint NOT NULL, id text NOT NULL UNIQUE, "
               "data bytea NOT NULL, UNIQUE (stream, version))");
+  if (!created.ok()) return created;
+  return Exec(conn->get(), kWriteEventsFunction);
+}
+
+// The array literals of --mode function's parameters: ids as text, data as
+// bytea in hex (each element "\\x<hex>": the array literal's backslash
+// escapes the bytea's).
+std::string TextArray(const std::vector<std::string>& ids) {
+  std::string out = "{";
+  for (size_t k = 0; k < ids.size(); ++k) {
+    absl::StrAppend(&out, k == 0 ? "" : ",", "\"", ids[k], "\"");
+  }
+  return out + "}";
+}
+std::string ByteaArray(const std::vector<std::string>& data) {
+  std::string out = "{";
+  for (size_t k = 0; k < data.size(); ++k) {
+    absl::StrAppend(&out, k == 0 ? "" : ",", "\"\\\\x",
+                    absl::BytesToHexString(data[k]), "\"");
+  }
+  return out + "}";
+}
+
+// One --mode function append: a single statement, its own transaction.
+absl::Status AppendByFunction(PGconn* conn, const std::string& stream,
+                              const std::vector<std::string>& ids,
+                              const std::vector<std::string>& data) {
+  const std::string id_array = TextArray(ids);
+  const std::string data_array = ByteaArray(data);
+  const char* values[] = {stream.c_str(), id_array.c_str(),
+                          data_array.c_str()};
+  PgResult r(PQexecParams(conn,
+                          "SELECT write_events($1, $2::text[], $3::bytea[])",
+                          3, nullptr, values, nullptr, nullptr, 0));
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+    return absl::InternalError(PQresultErrorMessage(r.get()));
+  }
+  return absl::OkStatus();
 }
 
 // The INSERT of `batch` rows: ($1 stream, $2 first version, then id and data
@@ -157,6 +224,15 @@ int Main() {
   const int concurrency = std::max(1, absl::GetFlag(FLAGS_concurrency));
   const int batch = std::max(1, absl::GetFlag(FLAGS_batch));
   const int max_retries = absl::GetFlag(FLAGS_max_retries);
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  if (mode != "transaction" && mode != "function") {
+    std::fprintf(stderr,
+                 "annals-bench-postgres: --mode must be 'transaction' or "
+                 "'function', got '%s'\n",
+                 mode.c_str());
+    return 2;
+  }
+  const bool by_function = mode == "function";
   if (absl::Status s = CreateTable(conninfo, absl::GetFlag(FLAGS_reset));
       !s.ok()) {
     std::fprintf(stderr, "annals-bench-postgres: %s\n", s.ToString().c_str());
@@ -184,6 +260,7 @@ int Main() {
       ids.push_back(EventId(run_id, t, i, k));
       data.push_back(StoredBytes(MakeEvent(ids.back(), n), 0, stream, 0));
     }
+    if (by_function) return AppendByFunction(conns[t].get(), stream, ids, data);
     absl::Status s;
     for (int attempt = 0; attempt <= max_retries; ++attempt) {
       s = AppendOnce(conns[t].get(), insert_sql, stream, ids, data);
@@ -205,7 +282,7 @@ int Main() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "annals-bench-postgres --conninfo STR [--concurrency N] [--batch N] "
-      "[--duration D] [--reset]");
+      "[--duration D] [--reset] [--mode transaction|function]");
   std::vector<std::string> storage = annals::UnderscoreFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
   return annals::bench::Main();

@@ -5,7 +5,8 @@ Input (argv[1]): lines "SYSTEM key=value key=value ...", one per run, where
 the key=value part is what annals-bench and the drivers in clients/bench
 print (scenario, concurrency, batch, events_per_s, p50_ms, p99_ms, p999_ms,
 errors, ...). SYSTEM is annals (unary Append), annals-session
-(AppendSession), raw, postgres or redis, annals-big for the figures on the
+(AppendSession), raw, postgres (client transactions), postgres-fn (one
+server-side function call per append) or redis, annals-big for the figures on the
 large log, annals-http for the HTTP gateway's against gRPC, or
 annals-other for annals-bench's further scenarios. Writes Markdown to
 stdout: every table but the HTTP gateway's, or with --http (argv[2]) only
@@ -15,9 +16,11 @@ Exits 1 when a line does not parse (the smoke test relies on it).
 """
 import sys
 
-SYSTEMS = ["annals", "annals-session", "raw", "postgres", "redis"]
+SYSTEMS = ["annals", "annals-session", "raw", "postgres", "postgres-fn",
+           "redis"]
 NAMES = {"annals": "annals", "annals-session": "annals AppendSession",
-         "raw": "raw RocksDB", "postgres": "PostgreSQL", "redis": "Redis"}
+         "raw": "raw RocksDB", "postgres": "PostgreSQL",
+         "postgres-fn": "PostgreSQL function", "redis": "Redis"}
 # annals itself, unary Append and AppendSession: each gets ratios to the
 # others (the peers).
 OURS = ["annals", "annals-session"]
