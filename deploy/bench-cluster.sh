@@ -51,45 +51,46 @@ take_port() {
 # ticks PID: user plus system CPU ticks of PID so far (0 once gone).
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# --- The NATS cluster ---
-NATS_PID=() NATS_PORT=() NATS_ROUTE=() NATS_HTTP=()
-for n in 1 2 3; do
-  take_port "NATS_PORT[$n]"; take_port "NATS_ROUTE[$n]"; take_port "NATS_HTTP[$n]"
-done
-routes="nats-route://127.0.0.1:${NATS_ROUTE[1]}, nats-route://127.0.0.1:${NATS_ROUTE[2]}, nats-route://127.0.0.1:${NATS_ROUTE[3]}"
-for n in 1 2 3; do
-  cat >"$TMP/nats$n.conf" <<EOF
-server_name: n$n
-listen: 127.0.0.1:${NATS_PORT[$n]}
-http: 127.0.0.1:${NATS_HTTP[$n]}
-jetstream { store_dir: "$TMP/js$n" }
-cluster { name: annals-bench, listen: 127.0.0.1:${NATS_ROUTE[$n]}, routes: [$routes] }
-EOF
-  nats-server -c "$TMP/nats$n.conf" >"$TMP/nats$n.log" 2>&1 &
-  NATS_PID[$n]=$!
-  PIDS+=("${NATS_PID[$n]}")
-done
-NATS_URLS="nats://127.0.0.1:${NATS_PORT[1]},nats://127.0.0.1:${NATS_PORT[2]},nats://127.0.0.1:${NATS_PORT[3]}"
-# JetStream is up once every server knows the meta group's leader.
-js_ready() {
-  local n
-  for n in 1 2 3; do
-    curl -sf "http://127.0.0.1:${NATS_HTTP[$n]}/jsz" 2>/dev/null |
-      python3 -c 'import json, sys; sys.exit(0 if (json.load(sys.stdin).get("meta_cluster") or {}).get("leader") else 1)' ||
-      return 1
-  done
+# --- The cluster: deploy/cluster.sh's three NATS nodes and three replicas ---
+# It needs 43 ports from one base: --ports, else a base found free.
+CLUSTER_DIR="$TMP/cluster"
+cluster_up() {
+  local base="$1"
+  deploy/cluster.sh up --base-port "$base" --dir "$CLUSTER_DIR" --annalsd "$ANNALSD" \
+    >"$TMP/cluster.addresses" 2>"$TMP/cluster.log"
 }
-for _ in $(seq 1 300); do js_ready && break; sleep 0.1; done
-js_ready || { log "JetStream did not elect a leader: $(tail -n 3 "$TMP/nats1.log" | tr '\n' ' ')"; exit 1; }
+if [ -n "$PORT_BASE" ]; then
+  CLUSTER_BASE="$PORT_BASE"
+  PORT_NEXT=43
+  cluster_up "$CLUSTER_BASE" ||
+    { log "deploy/cluster.sh up failed: $(tail -n 3 "$TMP/cluster.log" | tr '\n' ' ')"; exit 1; }
+else
+  for _ in 1 2 3 4 5; do
+    # Above Linux's ephemeral ports (32768-60999) and the tests' bases.
+    CLUSTER_BASE=$((61000 + RANDOM % 4400))
+    cluster_up "$CLUSTER_BASE" && break
+    grep -q "in use" "$TMP/cluster.log" ||
+      { log "deploy/cluster.sh up failed: $(tail -n 3 "$TMP/cluster.log" | tr '\n' ' ')"; exit 1; }
+    rm -rf "$CLUSTER_DIR"
+  done
+  [ -s "$TMP/cluster.addresses" ] || { log "no free ports for the cluster"; exit 1; }
+fi
+NATS_PID=() REPLICA_PID=() REPLICA_ADDR=() REPLICA_HTTP=()
+for n in 1 2 3; do
+  NATS_PID[$n]="$(<"$CLUSTER_DIR/nats-$n.pid")"
+  REPLICA_PID[$n]="$(<"$CLUSTER_DIR/annalsd-$n.pid")"
+  REPLICA_ADDR[$n]="$(sed -n "${n}p" "$TMP/cluster.addresses")"
+  REPLICA_HTTP[$n]="127.0.0.1:$((CLUSTER_BASE + 40 + n - 1))"
+  PIDS+=("${NATS_PID[$n]}" "${REPLICA_PID[$n]}")
+done
+NATS_URLS="nats://127.0.0.1:$CLUSTER_BASE,nats://127.0.0.1:$((CLUSTER_BASE + 1)),nats://127.0.0.1:$((CLUSTER_BASE + 2))"
+SIGNING_KEY="$CLUSTER_DIR/signing_key.pem"
 log "NATS cluster up: $NATS_URLS"
 
-# --- The replicas, and the embedded annalsd ---
-SIGNING_KEY="$TMP/signing-key.pem"
-openssl genpkey -algorithm ed25519 -out "$SIGNING_KEY" 2>/dev/null
-chmod 600 "$SIGNING_KEY"
-REPLICA_PID=() REPLICA_ADDR=() REPLICA_HTTP=()
-# launch_replica N: starts annalsd N as a replica (a fresh data directory,
-# the shared key, its HTTP gateway for tree heads); does not wait.
+# --- Replica 4, started later from nothing, and the embedded annalsd ---
+# launch_replica N: starts annalsd N as one more replica (a fresh data
+# directory, the cluster's key, its HTTP gateway for tree heads); does not
+# wait.
 launch_replica() {
   local n="$1" port http
   take_port port; take_port http
@@ -112,7 +113,12 @@ await_replica() {
   log "replica $n did not start: $(tail -n 5 "$TMP/replica$n.log" | tr '\n' ' ')"
   exit 1
 }
+# stop_replica N: stops replica N (1-3: deploy/cluster.sh's) and waits.
 stop_replica() {
+  if [ "$1" -le 3 ]; then
+    deploy/cluster.sh stop "annalsd-$1" --dir "$CLUSTER_DIR" 2>>"$TMP/cluster.log" || true
+    return
+  fi
   kill -TERM "${REPLICA_PID[$1]}" 2>/dev/null || true
   wait "${REPLICA_PID[$1]}" 2>/dev/null || true
 }
@@ -135,9 +141,6 @@ settle() {
   log "replicas $* did not agree within 300 s: $(for n in "$@"; do echo "$n: $(tree_size "$n")"; done | tr '\n' ' ')"
   FAILED=1
 }
-# The first creates the stream.
-launch_replica 1; await_replica 1
-launch_replica 2; launch_replica 3; await_replica 2; await_replica 3
 CL_SPREAD="${REPLICA_ADDR[1]},${REPLICA_ADDR[2]},${REPLICA_ADDR[3]}"
 CL_NATS_CPU="nats1=${NATS_PID[1]},nats2=${NATS_PID[2]},nats3=${NATS_PID[3]}"
 CL_CPU="annalsd1=${REPLICA_PID[1]},annalsd2=${REPLICA_PID[2]},annalsd3=${REPLICA_PID[3]},$CL_NATS_CPU"

@@ -57,13 +57,6 @@ using format::ColumnFamily;
 // cache is dropped and refilled from RocksDB (a seek per stream).
 constexpr size_t kMaxCachedStreams = 1 << 16;
 
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
-  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
-  ts->set_seconds(seconds);
-  ts->set_nanos(static_cast<int32_t>(
-      (t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
-}
-
 bool Matches(const ExpectedVersion& expected, uint64_t current) {
   switch (expected.kind) {
     case ExpectedVersion::Kind::kAny:
@@ -79,6 +72,17 @@ bool Matches(const ExpectedVersion& expected, uint64_t current) {
 }
 
 }  // namespace
+
+void RocksEventLog::Group::SetRecordedAt(absl::Time t) {
+  recorded_at = t;
+  // An empty replica's group starts at the infinite past, which has no
+  // Timestamp; a committed append sets a real time before anything stages.
+  if (t == absl::InfinitePast()) return;
+  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
+  recorded_at_proto.set_seconds(seconds);
+  recorded_at_proto.set_nanos(static_cast<int32_t>(
+      (t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
+}
 
 RocksEventLog::Commit RocksEventLog::CommitGroup(
     const std::vector<std::unique_ptr<Request>>& requests) {
@@ -97,12 +101,9 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
   group.applied_sequence = committed_sequence_;
   // recorded_at never decreases along the log, even if the clock steps back.
   // A replica's comes from the committed appends alone (BuildBatchGroup).
-  group.recorded_at = replica_of_.empty()
+  group.SetRecordedAt(replica_of_.empty()
                           ? std::max(absl::Now(), last_recorded_at_)
-                          : last_recorded_at_;
-  if (group.recorded_at != absl::InfinitePast()) {
-    SetTimestamp(group.recorded_at, &group.recorded_at_proto);
-  }
+                          : last_recorded_at_);
 
   BuildBatchGroup(requests, &group);
   absl::Duration projection;
@@ -240,13 +241,8 @@ void RocksEventLog::BuildBatchGroup(
       }
     }
     if (!replica) continue;
-    if (!staged && group->recorded_at != group_time) {
-      // Only recorded events move the log's time.
-      group->recorded_at = group_time;
-      if (group_time != absl::InfinitePast()) {
-        SetTimestamp(group_time, &group->recorded_at_proto);
-      }
-    }
+    // Only recorded events move the log's time.
+    if (!staged) group->SetRecordedAt(group_time);
     group->applied_sequence = request->sequence;
     if (!request->batch.stream.empty()) {
       group->stream_sequences[request->batch.stream] = request->sequence;
@@ -262,8 +258,7 @@ absl::Status RocksEventLog::CheckSequence(const Request& request,
         "replica has applied up to ", group->applied_sequence));
   }
   if (request.committed_at > group->recorded_at) {
-    group->recorded_at = request.committed_at;
-    SetTimestamp(group->recorded_at, &group->recorded_at_proto);
+    group->SetRecordedAt(request.committed_at);
   }
   return absl::OkStatus();
 }

@@ -227,6 +227,8 @@ class RocksEventLog final : public ReplicaLog {
     // a replica's rises with each committed append (StageTime).
     absl::Time recorded_at;
     google::protobuf::Timestamp recorded_at_proto;
+    // Sets recorded_at and recorded_at_proto (rocks_commit_group.cc).
+    void SetRecordedAt(absl::Time t);
     // A replica's: the sequence of the last committed append decided, and
     // of the last one of every stream named (written to meta).
     uint64_t applied_sequence = 0;

@@ -122,16 +122,21 @@ void Replicator::SetLast(uint64_t last) {
   {
     absl::MutexLock lock(&mu_);
     progress_.last = std::max(progress_.last, last);
-    if (catch_up_to_ == 0 && !progress_.caught_up) catch_up_to_ = last;
+    if (!catch_up_to_.has_value()) catch_up_to_ = last;
     progress_.applied = replica_->AppliedSequence();
-    if (!progress_.caught_up && progress_.applied >= catch_up_to_) {
-      progress_.caught_up = true;
-      log::Info("replica_caught_up",
-                {{"sequence", progress_.applied},
-                 {"position", replica_->GetHead().position}});
-    }
+    NoteCaughtUp();
   }
   Changed(before);
+}
+
+void Replicator::NoteCaughtUp() {
+  if (progress_.caught_up || !catch_up_to_.has_value() ||
+      progress_.applied < *catch_up_to_) {
+    return;
+  }
+  progress_.caught_up = true;
+  log::Info("replica_caught_up", {{"sequence", progress_.applied},
+                                  {"position", replica_->GetHead().position}});
 }
 
 absl::Status Replicator::Read(uint64_t start) {
@@ -262,13 +267,7 @@ void Replicator::Apply(uint64_t sequence, absl::Time recorded_at,
           }
           if (applied) {
             progress_.applied = std::max(progress_.applied, sequence);
-            if (!progress_.caught_up && catch_up_to_ > 0 &&
-                progress_.applied >= catch_up_to_) {
-              progress_.caught_up = true;
-              log::Info("replica_caught_up",
-                        {{"sequence", progress_.applied},
-                         {"position", replica_->GetHead().position}});
-            }
+            NoteCaughtUp();
           }
         }
         Changed(before);

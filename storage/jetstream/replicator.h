@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -69,6 +70,9 @@ class Replicator {
   void Apply(uint64_t sequence, absl::Time recorded_at, const char* data,
              int size) ABSL_LOCKS_EXCLUDED(mu_);
   void SetLast(uint64_t last) ABSL_LOCKS_EXCLUDED(mu_);
+  // Marks the replica caught up, and logs replica_caught_up, once it has
+  // applied up to catch_up_to_.
+  void NoteCaughtUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Changed(const ReplicationProgress& before) ABSL_LOCKS_EXCLUDED(mu_);
   bool Stopping() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -84,8 +88,9 @@ class Replicator {
   size_t in_flight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status apply_failed_ ABSL_GUARDED_BY(mu_);
   ReplicationProgress progress_ ABSL_GUARDED_BY(mu_);
-  // The last sequence the log held when this reading began (caught_up).
-  uint64_t catch_up_to_ ABSL_GUARDED_BY(mu_) = 0;
+  // The last sequence the log held when reading first began (caught_up);
+  // unknown until then.
+  std::optional<uint64_t> catch_up_to_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
