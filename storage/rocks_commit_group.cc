@@ -207,7 +207,8 @@ class RocksEventLog::GroupContext final : public OverlayContext {
 absl::Status RocksEventLog::ProjectGroup(
     const std::vector<std::unique_ptr<Request>>& requests, Group* group) {
   GroupContext context(this, group);
-  return options_.projector->Project(StagedEvents(requests), &context);
+  RETURN_IF_ERROR(options_.projector->Project(StagedEvents(requests), &context));
+  return context.WriteStaged();
 }
 
 void RocksEventLog::BuildBatchGroup(

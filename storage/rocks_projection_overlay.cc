@@ -51,6 +51,21 @@ void ProjectionCache::Remember(absl::string_view key,
   bytes_ += size;
 }
 
+rocksdb::Status StagedProjections::WriteTo(
+    const std::array<rocksdb::ColumnFamilyHandle*, 2>& handles,
+    rocksdb::WriteBatch* batch) const {
+  for (size_t i = 0; i < 2; ++i) {
+    for (const auto& [key, value] : entries_[i]) {
+      rocksdb::Status s = value.has_value()
+                              ? batch->Put(handles[i], ToSlice(key),
+                                           ToSlice(*value))
+                              : batch->Delete(handles[i], ToSlice(key));
+      if (!s.ok()) return s;
+    }
+  }
+  return rocksdb::Status::OK();
+}
+
 absl::Status StagedProjections::ScanUntil(
     ProjectionFamily family, rocksdb::Iterator* base, absl::string_view prefix,
     ProjectionContext::Order order,
@@ -149,18 +164,19 @@ absl::StatusOr<std::string> OverlayContext::Get(ProjectionFamily family,
 absl::Status OverlayContext::Put(ProjectionFamily family,
                                  absl::string_view key,
                                  absl::string_view value) {
-  rocksdb::Status s = batch_->Put(Family(family), ToSlice(key), ToSlice(value));
-  if (!s.ok()) return RocksError(s, "stage a projection");
   staged_->Put(family, key, value);
   return absl::OkStatus();
 }
 
 absl::Status OverlayContext::Delete(ProjectionFamily family,
                                     absl::string_view key) {
-  rocksdb::Status s = batch_->Delete(Family(family), ToSlice(key));
-  if (!s.ok()) return RocksError(s, "stage a projection");
   staged_->Delete(family, key);
   return absl::OkStatus();
+}
+
+absl::Status OverlayContext::WriteStaged() {
+  rocksdb::Status s = staged_->WriteTo(families_, batch_);
+  return s.ok() ? absl::OkStatus() : RocksError(s, "stage the projections");
 }
 
 absl::Status OverlayContext::Scan(

@@ -1,7 +1,8 @@
 // What the projector (storage/projector.h) reads and writes through while
-// the RocksDB event log computes projections. Its writes go into a
-// rocksdb::WriteBatch, which is not indexed, and are read back from a copy
-// kept in key order (StagedProjections) laid over what the database holds.
+// the RocksDB event log computes projections. Its writes are staged in key
+// order (StagedProjections), read back from there laid over what the
+// database holds, and go into a rocksdb::WriteBatch at the end, in key
+// order, one entry per key.
 // Both users are an OverlayContext: the writer's view of a commit group
 // (RocksEventLog::GroupContext, rocks_commit_group.cc), which also reads
 // through the writer's ProjectionCache, and a rebuild's view of its scratch
@@ -49,6 +50,16 @@ class StagedProjections {
     auto it = entries.find(key);
     return it == entries.end() ? nullptr : &it->second;
   }
+
+  // Puts (or deletes) each staged entry into `batch`, family by family in
+  // key order; `handles` are the column families of kDyadTimeline and
+  // kRelationships. Key order makes RocksDB's memtable inserts cheap: each
+  // skip list search starts where the previous one ended (profiled at 64
+  // single-event sessions: the searches of projection entries staged in
+  // projection order were ~30% of annalsd's CPU).
+  rocksdb::Status WriteTo(
+      const std::array<rocksdb::ColumnFamilyHandle*, 2>& handles,
+      rocksdb::WriteBatch* batch) const;
 
   // Hands each entry staged in `family` over to `take(key, value)` (value
   // nullopt: deleted), moving the values out; the family is left empty.
@@ -119,8 +130,9 @@ class ProjectionCache {
   size_t bytes_ = 0;
 };
 
-// A ProjectionContext that stages its writes in `batch` and reads them back
-// through `staged`, over the entries `db` holds. The commit group's and the
+// A ProjectionContext that stages its writes in `staged` and reads them
+// back from there, over the entries `db` holds; WriteStaged puts them into
+// `batch`. The commit group's and the
 // rebuild's contexts are this, with their own way to find events.
 class OverlayContext : public ProjectionContext {
  public:
@@ -151,6 +163,10 @@ class OverlayContext : public ProjectionContext {
       ProjectionFamily family, absl::string_view prefix, Order order,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       override;
+
+  // Puts what was staged into the batch (StagedProjections::WriteTo). Once
+  // per batch, before it is written.
+  absl::Status WriteStaged();
 
  private:
   rocksdb::ColumnFamilyHandle* Family(ProjectionFamily family) const {

@@ -48,9 +48,9 @@ using format::ColumnFamily;
 
 // Projections recomputed into a scratch database, one column family per
 // projection family: the projector's view of a rebuild. Reads events from
-// the committed log. What it puts gathers in a WriteBatch, and in the
-// overlay the projector reads back (StagedProjections, as the writer's),
-// until Flush writes the batch without a WAL: the scratch database does not
+// the committed log. What it puts gathers in the overlay the projector
+// reads back (StagedProjections, as the writer's), until Flush writes it
+// without a WAL: the scratch database does not
 // outlive the rebuild.
 class RocksEventLog::RebuildContext final : public OverlayContext {
  public:
@@ -71,6 +71,7 @@ class RocksEventLog::RebuildContext final : public OverlayContext {
 
   // Writes what was put since the last Flush into the scratch database.
   absl::Status Flush() {
+    RETURN_IF_ERROR(WriteStaged());
     rocksdb::WriteOptions write;
     write.disableWAL = true;
     rocksdb::Status s = scratch_->Write(write, &batch_);
