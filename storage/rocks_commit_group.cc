@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -56,6 +57,9 @@ using format::ColumnFamily;
 // Streams whose current version the writer keeps in memory. When full the
 // cache is dropped and refilled from RocksDB (a seek per stream).
 constexpr size_t kMaxCachedStreams = 1 << 16;
+
+// The largest batch whose capacity the next group reuses.
+constexpr size_t kMaxSpareBatchBytes = 16 << 20;
 
 bool Matches(const ExpectedVersion& expected, uint64_t current) {
   switch (expected.kind) {
@@ -96,6 +100,19 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
     return commit;
   }
   Group group;
+  // A group's batch grows to megabytes with large appends; growing a new
+  // string each time copied it over and over (memmove was 12% of annalsd
+  // at 8 sessions x 100 events). The next group reuses its capacity,
+  // unless it is larger than groups usually are.
+  group.batch = std::move(spare_batch_);
+  absl::Cleanup keep_batch = [this, &group] {
+    if (group.batch.GetDataSize() <= kMaxSpareBatchBytes) {
+      spare_batch_ = std::move(group.batch);
+      spare_batch_.Clear();
+    } else {
+      spare_batch_ = rocksdb::WriteBatch();
+    }
+  };
   group.head = committed_;
   group.frontier = frontier_;
   group.applied_sequence = committed_sequence_;

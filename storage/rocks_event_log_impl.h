@@ -563,6 +563,9 @@ class RocksEventLog final : public ReplicaLog {
   absl::Time resume_at_ = absl::InfiniteFuture();
   absl::flat_hash_map<std::string, uint64_t> version_cache_;
   ProjectionCache projection_cache_;
+  // The last group's batch, cleared: the next group fills it without
+  // growing a new one (CommitGroup).
+  rocksdb::WriteBatch spare_batch_;
 
   // WriterProgress: commit groups finished, rebuild chunks done.
   std::atomic<uint64_t> writer_progress_{0};
