@@ -33,6 +33,8 @@
 //                     fields || BE32 first day ||         the content
 //                     BE32 last day || id
 //                   subject || 0x00 || 0x04               BE32 days
+//                   dyad || 0x00 || 0x05 || BE64 position RelationshipState
+//                                                         (a checkpoint)
 //                   0x01 || BE64 position                 BE64 position
 //   relationships   dyad                                  GetRelationship-
 //                                                         Response (record)
@@ -128,6 +130,15 @@
 //     between the first and the last day of any content its timeline ever
 //     held (never lowered): a query for the events overlapping a range
 //     starts that many days before the range.
+//   - The *checkpoint* entries (tag 0x05) of a dyad hold its whole state
+//     (annals.v1.RelationshipState, serialized deterministically) as the
+//     log knew it at the position in the key, so that a state as of a
+//     position starts from the latest checkpoint at or before it and folds
+//     only the dyad's history after it. Written every N effective events of
+//     the dyad and at each correction that takes out content already
+//     folded into the dyad's latest checkpoint, so that the history after a
+//     checkpoint never needs content taken out of it
+//     (services/relationships/projector.h).
 //   - The *latest correction* entries (leading 0x01) map an event's
 //     position to the position of its latest correction.
 //   - relationships holds each dyad's state (its key starts with a letter):
@@ -347,6 +358,7 @@ inline uint32_t DecodeBigEndian32(const char* src) {
 inline constexpr char kTimelineTag = 0x01;
 inline constexpr char kHistoryTag = 0x02;
 inline constexpr char kLongestSpanTag = 0x04;
+inline constexpr char kCheckpointTag = 0x05;
 inline constexpr char kLatestCorrectionTag = 0x01;
 
 // subject || 0x00 || 0x01: every timeline entry of `subject`.
@@ -415,6 +427,20 @@ inline constexpr absl::string_view kHistoryCorrection = "c";
 
 inline std::string HistoryKey(absl::string_view dyad, uint64_t position) {
   std::string key = HistoryPrefix(dyad);
+  PutBigEndian64(&key, position);
+  return key;
+}
+
+// dyad || 0x00 || 0x05: every checkpoint of `dyad`.
+inline std::string CheckpointPrefix(absl::string_view dyad) {
+  std::string key(dyad);
+  key.push_back('\0');
+  key.push_back(kCheckpointTag);
+  return key;
+}
+
+inline std::string CheckpointKey(absl::string_view dyad, uint64_t position) {
+  std::string key = CheckpointPrefix(dyad);
   PutBigEndian64(&key, position);
   return key;
 }

@@ -177,7 +177,9 @@ void SortSeries(v1::RelationshipState* state) {
 // in memory, and written back (with their ordering keys) by Flush.
 class GroupProjection {
  public:
-  explicit GroupProjection(ProjectionContext* context) : context_(context) {}
+  // `checkpoint_events`: RelationshipProjector's.
+  GroupProjection(ProjectionContext* context, uint64_t checkpoint_events)
+      : context_(context), checkpoint_events_(checkpoint_events) {}
 
   absl::Status Event(const v1::RecordedEvent& recorded) {
     const v1::Event& event = recorded.event();
@@ -190,6 +192,9 @@ class GroupProjection {
       ASSIGN_OR_RETURN(Cached * cached, Load(dyad));
       RETURN_IF_ERROR(LoadParts(dyad, event, cached));
       Apply(event, &cached->state);
+      if (cached->state.event_count() % checkpoint_events_ == 0) {
+        RETURN_IF_ERROR(Checkpoint(dyad, recorded.position(), cached));
+      }
     }
     return absl::OkStatus();
   }
@@ -254,7 +259,12 @@ class GroupProjection {
           format::kHistoryCorrection));
       ASSIGN_OR_RETURN(Cached * cached, Load(dyad));
       Refill refill;
+      // Content the latest checkpoint holds is taken out: a checkpoint
+      // here, so that no state as of a later position starts before it.
+      bool checkpoint = false;
       if (std::binary_search(removed_from.begin(), removed_from.end(), dyad)) {
+        ASSIGN_OR_RETURN(const uint64_t last, LastCheckpoint(dyad));
+        checkpoint = corrected <= last;
         RETURN_IF_ERROR(LoadParts(dyad, *previous, cached));
         refill = Remove(*previous, &cached->state);
         cached->removed = true;
@@ -264,6 +274,9 @@ class GroupProjection {
         Apply(*next, &cached->state);
       }
       RETURN_IF_ERROR(Fill(dyad, refill, &cached->state));
+      if (checkpoint) {
+        RETURN_IF_ERROR(Checkpoint(dyad, recorded.position(), cached));
+      }
     }
     return absl::OkStatus();
   }
@@ -312,7 +325,50 @@ class GroupProjection {
     // moved back, and FlushParts reads it from the entries).
     absl::optional<YearMonth> stored_latest;
     bool removed = false;
+    bool all_parts = false;  // every stored series entry is loaded
   };
+
+  // Stores the whole state of `dyad` as of `position` (storage/format.h,
+  // CheckpointKey): the cached state with every series entry loaded.
+  absl::Status Checkpoint(const std::string& dyad, uint64_t position,
+                          Cached* cached) {
+    if (!cached->all_parts) {
+      std::vector<std::string> keys;
+      RETURN_IF_ERROR(context_->ScanUntil(
+          ProjectionFamily::kRelationships, RelationshipPartsPrefix(dyad),
+          ProjectionContext::Order::kAscending,
+          [&keys](absl::string_view key, absl::string_view) {
+            keys.emplace_back(key);
+            return true;
+          }));
+      RETURN_IF_ERROR(LoadEntries(dyad, keys, cached));
+      cached->all_parts = true;
+    }
+    return context_->Put(ProjectionFamily::kDyadTimeline,
+                         format::CheckpointKey(dyad, position),
+                         SerializeState(cached->state));
+  }
+
+  // The position of `dyad`'s latest checkpoint; 0 when it has none.
+  absl::StatusOr<uint64_t> LastCheckpoint(const std::string& dyad) {
+    const std::string prefix = format::CheckpointPrefix(dyad);
+    uint64_t last = 0;
+    absl::Status error;
+    RETURN_IF_ERROR(context_->ScanUntil(
+        ProjectionFamily::kDyadTimeline, prefix,
+        ProjectionContext::Order::kDescending,
+        [&](absl::string_view key, absl::string_view) {
+          if (key.size() != prefix.size() + 8) {
+            error = absl::DataLossError(absl::StrCat(
+                "a checkpoint key of ", dyad, " is malformed"));
+          } else {
+            last = format::DecodeBigEndian64(key.data() + prefix.size());
+          }
+          return false;
+        }));
+    RETURN_IF_ERROR(error);
+    return last;
+  }
 
   absl::StatusOr<Cached*> Load(const std::string& dyad) {
     auto [it, inserted] = states_.try_emplace(dyad);
@@ -658,6 +714,7 @@ class GroupProjection {
   }
 
   ProjectionContext* const context_;
+  const uint64_t checkpoint_events_;
   absl::flat_hash_map<std::string, Cached> states_;
 };
 
@@ -700,7 +757,7 @@ std::string ByIndexKeyOf(absl::string_view dyad,
 absl::Status RelationshipProjector::Project(
     const std::vector<const v1::RecordedEvent*>& events,
     ProjectionContext* context) {
-  GroupProjection group(context);
+  GroupProjection group(context, checkpoint_events_);
   for (const v1::RecordedEvent* recorded : events) {
     if (recorded->event().has_correction()) {
       RETURN_IF_ERROR(group.Correction(*recorded));

@@ -8,7 +8,9 @@
 //     subject's longest span widened to E's;
 //   - a history entry at p for each dyad of E;
 //   - for each dyad, E's refill index entries (below), pointing at p;
-//   - for each dyad, the state with E applied (services/model/projection.h).
+//   - for each dyad, the state with E applied (services/model/projection.h);
+//     when the dyad's event count becomes a multiple of checkpoint_events,
+//     a checkpoint: the whole state at p (storage/format.h, tag 0x05).
 // Per correction C at position c of event X at position x:
 //   - the timeline entries of X's previous content (the original, or the
 //     latest amendment; none after a retraction) are removed, and those of
@@ -21,7 +23,14 @@
 //     and its new content applied; what Remove could not restore (the
 //     event was the last one, the last meeting, a kept agreement, the only
 //     one with a tag, ...) is refilled from the index and the timeline:
-//     a few seeks and event reads, however many events the dyad has.
+//     a few seeks and event reads, however many events the dyad has;
+//   - a checkpoint of each dyad whose latest checkpoint is at or after x
+//     and whose state had X's previous content taken out. So between two
+//     checkpoints of a dyad (and after its last) come only events that
+//     add to its state, and corrections of events after the first of the
+//     two: a state as of a position is the checkpoint before it with at
+//     most checkpoint_events of the dyad's history folded over it, however
+//     many events the dyad has (services/relationships/queries.cc).
 // The refill index: per dyad, the events each refill needs, ordered so the
 // wanted ones come first or last (dyad || 0x00 || 0x03 || facet || fields
 // || BE32 first day || BE32 last day || id -> BE64 position of the
@@ -35,6 +44,7 @@
 #ifndef ANNALS_SERVICES_RELATIONSHIPS_PROJECTOR_H_
 #define ANNALS_SERVICES_RELATIONSHIPS_PROJECTOR_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -70,7 +80,14 @@ namespace annals::services {
 // relationships/9: occurred dates are intervals (services/model/
 // occurred_interval.h): timelines and facets keyed by first and last day,
 // events not in one month in month-0 buckets, longest spans kept.
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/9";
+// relationships/10: checkpoints of each dyad's state (tag 0x05).
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/10";
+
+// Effective events of a dyad between two of its checkpoints (at most).
+// A state as of a position folds up to this many events over a checkpoint
+// of up to ~72 KB (the busiest dyad of the generated 1M-event log; most
+// are far smaller).
+inline constexpr uint64_t kCheckpointEvents = 256;
 
 // The timeline subjects of `event`: "" (the whole log), each actor of its
 // source and target (and a resolution's sponsors), and each of
@@ -90,8 +107,12 @@ class RelationshipProjector final : public storage::Projector {
  public:
   // Keeps GetRelationship's answers up to `answer_bytes` (0: none) in
   // answers(), told of every state it changes.
-  explicit RelationshipProjector(size_t answer_bytes = 0)
-      : answers_(answer_bytes) {}
+  // `checkpoint_events` (>= 1): effective events of a dyad per checkpoint;
+  // smaller in tests, to have many.
+  explicit RelationshipProjector(size_t answer_bytes = 0,
+                                 uint64_t checkpoint_events = kCheckpointEvents)
+      : answers_(answer_bytes),
+        checkpoint_events_(std::max<uint64_t>(1, checkpoint_events)) {}
 
   std::string Version() const override {
     return kRelationshipProjectionVersion;
@@ -107,6 +128,7 @@ class RelationshipProjector final : public storage::Projector {
 
  private:
   RelationshipAnswers answers_;
+  const uint64_t checkpoint_events_;
 };
 
 }  // namespace annals::services

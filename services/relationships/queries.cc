@@ -108,18 +108,52 @@ absl::Status ForEachEventAt(
   return absl::OkStatus();
 }
 
-// The state of `dyad` as the log knew it at `position`: every event and
-// correction up to it that touched the dyad, and the originals they
-// correct, folded as EffectiveEvents does.
+// The latest checkpoint of `dyad` at or before `position` (storage/
+// format.h): its position, and the state it holds in `state`; 0 and a
+// state of only `dyad` when there is none.
+absl::StatusOr<uint64_t> LatestCheckpoint(const storage::EventLog& log,
+                                          const std::string& dyad,
+                                          uint64_t position,
+                                          v1::RelationshipState* state) {
+  const std::string prefix = format::CheckpointPrefix(dyad);
+  uint64_t at = 0;
+  absl::Status error;
+  RETURN_IF_ERROR(log.ScanProjection(
+      ProjectionFamily::kDyadTimeline, prefix,
+      format::CheckpointKey(dyad, position), Direction::kBackward,
+      [&](absl::string_view key, absl::string_view value) {
+        if (key.size() != prefix.size() + 8 ||
+            !state->ParseFromArray(value.data(),
+                                   static_cast<int>(value.size()))) {
+          error = absl::DataLossError(
+              absl::StrCat("a checkpoint of ", dyad, " is corrupt"));
+        } else {
+          at = format::DecodeBigEndian64(key.data() + prefix.size());
+        }
+        return false;
+      }));
+  RETURN_IF_ERROR(error);
+  if (at == 0) state->set_dyad(dyad);
+  return at;
+}
+
+// The state of `dyad` as the log knew it at `position`: its latest
+// checkpoint at or before `position`, and every event and correction after
+// it up to `position` that touched the dyad, and the originals they
+// correct, folded as EffectiveEvents does. None of those corrections takes
+// out content the checkpoint holds (services/relationships/projector.h).
 absl::StatusOr<v1::RelationshipState> StateAtPosition(
     const storage::EventLog& log, const std::string& dyad, uint64_t position) {
-  // The dyad's history up to `position`: its corrections (the entry says
-  // so) and every other event.
+  v1::RelationshipState state;
+  ASSIGN_OR_RETURN(const uint64_t checkpoint,
+                   LatestCheckpoint(log, dyad, position, &state));
+  // The dyad's history after the checkpoint up to `position`: its
+  // corrections (the entry says so) and every other event.
   std::vector<uint64_t> positions, correction_positions;
   absl::Status scan_error;
   RETURN_IF_ERROR(log.ScanProjection(
-      ProjectionFamily::kDyadTimeline, format::HistoryPrefix(dyad), "",
-      Direction::kForward,
+      ProjectionFamily::kDyadTimeline, format::HistoryPrefix(dyad),
+      format::HistoryKey(dyad, checkpoint + 1), Direction::kForward,
       [&](absl::string_view key, absl::string_view value) {
         if (key.size() < 8) {
           scan_error = absl::DataLossError("malformed history entry");
@@ -151,8 +185,6 @@ absl::StatusOr<v1::RelationshipState> StateAtPosition(
   RETURN_IF_ERROR(scan_error);
   // Then every event no correction names is folded as it is read (Apply
   // is order-independent); the named ones are kept for EffectiveEvents.
-  v1::RelationshipState state;
-  state.set_dyad(dyad);
   auto fold = [&state, &dyad](const v1::Event& event) {
     ApplyIfTouches(dyad, event, &state);
   };

@@ -577,6 +577,38 @@ TEST(RelationshipProjectorTest, AGeneratedLogWithCorrectionsIsItsRebuild) {
   EXPECT_EQ(report->events, 2500u);
 }
 
+// Checkpoints every few events, written in groups of every size: the
+// rebuild writes the same ones.
+TEST(RelationshipProjectorTest, CheckpointsAreTheirRebuild) {
+  bench::GeneratorOptions options;
+  options.seed = 5;
+  options.dyads = 4;
+  options.block_size = 20;
+  options.correction_fraction = 0.1;
+  const bench::EventGenerator generator(options);
+  std::vector<v1::Event> events;
+  for (uint64_t n = 0; n < 800; ++n) events.push_back(generator.Make(n));
+  ProjectedLog log(/*checkpoint_events=*/7);
+  for (size_t i = 0, batch = 1; i < events.size(); i += batch, ++batch) {
+    log.Append(std::vector<v1::Event>(
+        events.begin() + i,
+        events.begin() + std::min(events.size(), i + batch)));
+  }
+  size_t checkpoints = 0;
+  for (const auto& [key, value] :
+       log.Dump(ProjectionFamily::kDyadTimeline)) {
+    const size_t nul = key.find('\0');
+    if (nul != std::string::npos && nul + 1 < key.size() &&
+        key[nul + 1] == storage::format::kCheckpointTag) {
+      ++checkpoints;
+    }
+  }
+  EXPECT_GT(checkpoints, 50u);  // about one per 7 events of each dyad
+  auto report = log.log().RebuildProjections(/*repair=*/false);
+  ASSERT_THAT(report.status(), IsOk());
+  EXPECT_TRUE(report->matched()) << report->first_difference;
+}
+
 TEST(RelationshipProjectorTest, RebuildFindsWhatIsStored) {
   const Corrected corrected = MakeCorrected();
   ProjectedLog log;

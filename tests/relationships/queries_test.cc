@@ -191,7 +191,14 @@ TEST_F(RelationshipQueriesTest, AsOfDateIsTheStateOfTheEventsUntilThen) {
 // Corrections of every kind (amendments that move events between dyads or
 // dates, retractions, several of one event), at every depth of the log:
 // the state as of P is the state of a log of the first P events.
-TEST(RelationshipAsOfPositionTest, AGeneratedLogWithCorrectionsEqualsItsPrefixes) {
+// With checkpoints of each dyad's state every `checkpoint_events`.
+class RelationshipAsOfPositionTest
+    : public ::testing::TestWithParam<uint64_t> {};
+
+INSTANTIATE_TEST_SUITE_P(Checkpoints, RelationshipAsOfPositionTest,
+                         ::testing::Values(kCheckpointEvents, 3, 16));
+
+TEST_P(RelationshipAsOfPositionTest, AGeneratedLogWithCorrectionsEqualsItsPrefixes) {
   bench::GeneratorOptions options;
   options.seed = 23;
   options.dyads = 3;
@@ -243,7 +250,7 @@ TEST(RelationshipAsOfPositionTest, AGeneratedLogWithCorrectionsEqualsItsPrefixes
     correct(plain[k], absl::StrCat("retract-", k), std::nullopt);
     correct(plain[k], absl::StrCat("restore-", k), events[plain[k]]);
   }
-  ProjectedLog log;
+  ProjectedLog log(GetParam());
   log.Append(events, 40);
   ASSERT_EQ(log.log().GetHead().position, events.size());
   std::set<std::string> dyads;
@@ -277,9 +284,32 @@ TEST(RelationshipAsOfPositionTest, AGeneratedLogWithCorrectionsEqualsItsPrefixes
           << dyad << " at " << position;
     }
   }
+  // Every fifth position, against BuildState over the effective events of
+  // the log up to it: the window after each checkpoint, wherever it ends.
+  std::vector<v1::RecordedEvent> recorded;
+  for (uint64_t at = 1; at <= events.size(); ++at) {
+    auto event = log.log().GetEventAt(at);
+    ASSERT_THAT(event.status(), IsOk());
+    recorded.push_back(*std::move(event));
+  }
+  for (size_t position = 0; position <= recorded.size(); position += 5) {
+    const std::vector<v1::Event> effective = EffectiveEvents(
+        std::vector<v1::RecordedEvent>(recorded.begin(),
+                                       recorded.begin() + position));
+    for (const std::string& dyad : dyads) {
+      v1::GetRelationshipRequest request;
+      request.set_dyad(dyad);
+      request.set_as_of_position(position);
+      auto response = queries.GetRelationship(request);
+      ASSERT_THAT(response.status(), IsOk());
+      ASSERT_EQ(SerializeState(response->state()),
+                SerializeState(BuildState(dyad, effective)))
+          << dyad << " at " << position;
+    }
+  }
 }
 
-TEST(RelationshipAsOfPositionTest, EqualsALogThatStoppedThere) {
+TEST(RelationshipAsOfPositionSeedTest, EqualsALogThatStoppedThere) {
   ProjectedLog log;
   const std::vector<v1::Event>& seed = SeedEvents();
   log.Append(seed, 3);

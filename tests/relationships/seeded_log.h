@@ -41,7 +41,13 @@ inline const std::vector<v1::Event>& SeedEvents() {
 // A log in a scratch directory that keeps the relationship projections.
 class ProjectedLog {
  public:
-  ProjectedLog() : path_(dir_.Sub("log")) { Open(); }
+  // `checkpoint_events`: the projector's (services/relationships/
+  // projector.h).
+  explicit ProjectedLog(
+      uint64_t checkpoint_events = services::kCheckpointEvents)
+      : path_(dir_.Sub("log")), projector_(0, checkpoint_events) {
+    Open();
+  }
 
   storage::EventLog& log() { return *log_; }
 
