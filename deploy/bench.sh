@@ -294,6 +294,8 @@ if [ "$PEERS" -eq 1 ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BENCH" ]; then
        "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DATA -c max_connections=400 -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=256MB" \
        start >/dev/null 2>&1; then
     HAVE_PG=1
+    # The postmaster: its process tree is the server's CPU.
+    PG_PID="$(head -n 1 "$PG_DATA/postmaster.pid")"
   else
     log "PostgreSQL did not start; skipping it: $(tail -n 3 "$TMP/initdb.log" "$PG_DATA/server.log" 2>/dev/null | tr '\n' ' ')"
     PG_DATA=""
@@ -309,7 +311,8 @@ if [ "$PEERS" -eq 1 ] && command -v redis-server >/dev/null && [ -x "$REDIS_BENC
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$TMP/redis" \
     --appendonly yes --appendfsync always --save "" --maxclients 1000 \
     --daemonize no --logfile "$TMP/redis/redis.log" &
-  PIDS+=("$!")
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
   for _ in $(seq 1 100); do
     redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && { HAVE_REDIS=1; break; }
     sleep 0.05
@@ -322,25 +325,37 @@ fi
 
 # --- The runs ---
 PG_CONN="host=127.0.0.1 port=${PG_PORT:-0} user=bench dbname=postgres"
-# figure CLIENTS BATCH: the same figure from every system.
-figure() {
-  local c="$1" b="$2"
-  run annals "$BENCH" --server "$ANNALS_ADDR" --scenario append \
-    --concurrency "$c" --batch "$b" --duration "$DURATION"
-  local w=$(( SESSION_TOTAL / c ))
+# session_window CLIENTS BATCH: the AppendSession window of a figure.
+session_window() {
+  local c="$1" b="$2" w
+  w=$(( SESSION_TOTAL / c ))
   [ "$w" -gt "$SESSION_WINDOW" ] && w="$SESSION_WINDOW"
   [ "$w" -lt "$SESSION_MIN_WINDOW" ] && w="$SESSION_MIN_WINDOW"
   [ "$b" -gt 1 ] && w="$SESSION_BATCH_WINDOW"
+  echo "$w"
+}
+# figure CLIENTS BATCH: the same figure from every system, each with its
+# server's CPU per event (--cpu-pids: annalsd, the postmaster's process
+# tree, redis-server) next to the driver's own.
+figure() {
+  local c="$1" b="$2"
+  run annals "$BENCH" --server "$ANNALS_ADDR" --scenario append \
+    --concurrency "$c" --batch "$b" --duration "$DURATION" \
+    --cpu-pids "annalsd=$ANNALSD_PID"
   run annals-session "$BENCH" --server "$ANNALS_ADDR" --scenario append-session \
-    --concurrency "$c" --batch "$b" --window "$w" --duration "$DURATION"
+    --concurrency "$c" --batch "$b" --window "$(session_window "$c" "$b")" \
+    --duration "$DURATION" --cpu-pids "annalsd=$ANNALSD_PID"
   run raw "$RAW" --dir "$TMP/raw-data" --concurrency "$c" --batch "$b" \
     --duration "$DURATION"
   [ "$HAVE_PG" -eq 1 ] && run postgres "$PG_BENCH" --conninfo "$PG_CONN" \
-    --concurrency "$c" --batch "$b" --duration "$DURATION"
+    --concurrency "$c" --batch "$b" --duration "$DURATION" \
+    --cpu-pids "postgres=$PG_PID"
   [ "$HAVE_PG" -eq 1 ] && run postgres-fn "$PG_BENCH" --conninfo "$PG_CONN" \
-    --mode function --concurrency "$c" --batch "$b" --duration "$DURATION"
+    --mode function --concurrency "$c" --batch "$b" --duration "$DURATION" \
+    --cpu-pids "postgres=$PG_PID"
   [ "$HAVE_REDIS" -eq 1 ] && run redis "$REDIS_BENCH" --port "$REDIS_PORT" \
-    --concurrency "$c" --batch "$b" --duration "$DURATION"
+    --concurrency "$c" --batch "$b" --duration "$DURATION" \
+    --cpu-pids "redis=$REDIS_PID"
   return 0
 }
 ANNALSD_RSS="" ANNALSD_EVENTS=""
@@ -561,6 +576,18 @@ the client. Batched figures use $BATCH_CLIENTS clients.
   stream; a batch is MULTI … EXEC in one pipeline. Redis does less than
   annals: no expected-version check, no hash chain, no projections.
 
+**CPU per event**: beside events/s (on $(nproc) cores that server and
+client share), each figure gives its server's CPU per event: user plus
+system time from /proc/PID/stat of the server's process tree (annalsd;
+PostgreSQL's postmaster and every process under it: a backend per
+connection, the WAL writer, the checkpointer, ...; redis-server), each
+process with its children that ended meanwhile (cutime, cstime), taken at
+the start and at the end of the measured interval (which starts once every
+connection is made and ends when the last call has returned), divided by
+the events acknowledged in it; and the driver's own (getrusage) the same
+way. raw RocksDB runs in its driver: its one figure is all the work,
+RocksDB's background threads included.
+
 Ratios are annals' events/s divided by the other system's, same row.
 annalsd's resident set at the end of the append runs: **$ANNALSD_RSS** (data
 directory $ANNALSD_EVENTS).
@@ -622,6 +649,10 @@ if [ "$SMOKE" -eq 1 ]; then
     got="$(grep -c "^$system scenario=" "$RESULTS" || true)"
     [ "$got" -eq "$want" ] || { log "$system: $got result lines, want $want"; FAILED=1; }
   done
+  # Each with its CPU per event: annalsd's, or raw's own.
+  bad="$(grep -E "^annals(-session)? scenario=" "$RESULTS" | grep -cvE " cpu_us\.annalsd=[0-9.]+ " || true)"
+  bad=$((bad + $(grep -E "^raw scenario=" "$RESULTS" | grep -cvE " cpu_us\.client=[0-9.]+ " || true)))
+  [ "$bad" -eq 0 ] || { log "$bad append figures without their CPU per event"; FAILED=1; }
   # GetRelationship over gRPC and HTTP by each number of clients, and the
   # SSE fan-out.
   want=$(( 2 * ${#HTTP_CLIENTS[@]} + 1 ))
