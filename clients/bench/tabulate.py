@@ -7,8 +7,9 @@ print (scenario, concurrency, batch, events_per_s, p50_ms, p99_ms, p999_ms,
 errors, cpu_us.client, cpu_us.LABEL, ...). SYSTEM is annals (unary
 Append), annals-session (AppendSession), raw, postgres (client
 transactions), postgres-fn (one server-side function call per append) or
-redis, annals-big for the figures on the large log, annals-http for the
-HTTP gateway's against gRPC, or annals-other for annals-bench's further
+redis, annals-big-session for AppendSession on the large log, annals-big
+for the other figures on the large log, annals-http for the HTTP
+gateway's against gRPC, or annals-other for annals-bench's further
 scenarios. Writes Markdown to stdout: every table but the HTTP gateway's,
 or with --http (argv[2]) only those.
 
@@ -28,8 +29,8 @@ OURS = ["annals", "annals-session"]
 # cpu_us.LABEL. raw RocksDB has none: it runs in the driver's process, all
 # its work in cpu_us.client.
 SERVER = {"annals": "annalsd", "annals-session": "annalsd",
-          "postgres": "postgres", "postgres-fn": "postgres",
-          "redis": "redis"}
+          "annals-big-session": "annalsd", "postgres": "postgres",
+          "postgres-fn": "postgres", "redis": "redis"}
 
 
 def parse(path):
@@ -157,6 +158,36 @@ def cpu_table(runs, title, keys, note=CPU_NOTE):
     return "\n".join(out)
 
 
+def big_appends_table(runs):
+    """AppendSession on the large log (annals-big-session) against the same
+    clients and batch on the fresh log (annals-session)."""
+    by = appends_by(runs, ["annals-session", "annals-big-session"])
+    keys = [(c, b) for s, c, b in by if s == "annals-big-session"]
+    if not keys:
+        return ""
+    out = ["### Appends on the large log", "",
+           "AppendSession, durable, on the large log against the same "
+           "figure on the fresh log above; annalsd's CPU µs per event.", "",
+           "| clients | events/request | fresh log events/s | "
+           "large log events/s | large ÷ fresh | fresh log p99 ms | "
+           "large log p99 ms | fresh log annalsd µs/event | "
+           "large log annalsd µs/event |",
+           "|" + "---:|" * 9]
+    for c, b in keys:
+        fresh = by.get(("annals-session", c, b))
+        big = by[("annals-big-session", c, b)]
+        out.append("| " + " | ".join([
+            c, b, num(fresh["events_per_s"]) if fresh else "–",
+            num(big["events_per_s"]),
+            ratio(big["events_per_s"], fresh and fresh["events_per_s"]),
+            fresh.get("p99_ms", "–") if fresh else "–",
+            big.get("p99_ms", "–"),
+            micros(server_cpu("annals-session", fresh)),
+            micros(server_cpu("annals-big-session", big))]) + " |")
+    out.append("")
+    return "\n".join(out)
+
+
 def big_table(runs):
     """The figures on the large generated log: SYSTEM annals-big."""
     rows = [(f) for s, f in runs if s == "annals-big"]
@@ -168,7 +199,7 @@ def big_table(runs):
     for f in rows:
         g = lambda k: f.get(k, "")
         what = g("scenario")
-        for k in ("as_of", "filter", "subscribers"):
+        for k in ("as_of", "dyads", "filter", "subscribers"):
             if k in f:
                 what += f" {k}={f[k]}"
         if "warmup_s" in f:
@@ -283,6 +314,7 @@ def main():
     print(append_table(runs, "Durable batched appends", batched))
     print(cpu_table(runs, "CPU per event: batched appends", batched,
                     "µs of CPU per event, as above."))
+    print(big_appends_table(runs))
     print(big_table(runs))
     print(all_runs_table(runs))
 
