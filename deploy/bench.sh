@@ -28,9 +28,10 @@
 #   --build-dir DIR    default build-bench (RelWithDebInfo)
 #   --duration D       per figure (default 3s; smoke 1s)
 #   --out FILE         default docs/benchmarks.md (smoke: a temp file)
-#   --big-events N     size of the generated log the query, catch-up,
-#                      fan-out, HTTP and memory figures run on (default
-#                      1000000; smoke 2000; 0 skips them)
+#   --big-events N     size of the generated log the append, query,
+#                      catch-up, fan-out, HTTP and memory figures on the
+#                      large log run on (default 1000000; smoke 2000; 0
+#                      skips them)
 #   --only http        as above: no append figures, no peers, and of the
 #                      large log's figures only the HTTP gateway's
 #   --cluster          as above: 3 nats-server and 3 (then 4) annalsd
@@ -77,6 +78,7 @@ if [ "$SMOKE" -eq 1 ]; then
   DURATION="${DURATION:-1s}"
   WARMUP=0.2s
   SINGLE=(1 8) BATCHES=(10 100) BATCH_CLIENTS=2
+  BIG_APPENDS=("8 1" "2 100")
   BIG_EVENTS="${BIG_EVENTS:-2000}"
   SSE_STREAMS=50
 else
@@ -86,9 +88,13 @@ else
   # GetRelationship figure is also given cold, without.
   WARMUP=1s
   SINGLE=(1 8 64 256) BATCHES=(10 100 1000) BATCH_CLIENTS=8
+  BIG_APPENDS=("64 1" "8 100")
   BIG_EVENTS="${BIG_EVENTS:-1000000}"
   SSE_STREAMS=1000
 fi
+# BIG_APPENDS: "CLIENTS BATCH" of the AppendSession figures also run on the
+# large log, each one of the figures above (CLIENTS of SINGLE with batch 1,
+# or BATCH_CLIENTS with a batch of BATCHES), for the ratio of the two.
 # The HTTP gateway's figures: GetRelationship of this dyad over HTTP and
 # gRPC by each number of clients, and SSE fan-out to SSE_STREAMS streams
 # at SSE_RATE events/s.
@@ -220,7 +226,7 @@ memory_row() {
   local label="" prev=""
   for a in "$@"; do
     case "$prev" in
-      --scenario|--as-of|--filter|--subscribers|--concurrency|--warmup|--dyad) label="$label ${a}" ;;
+      --scenario|--as-of|--filter|--subscribers|--concurrency|--batch|--warmup|--dyad) label="$label ${a}" ;;
     esac
     prev="$a"
   done
@@ -230,13 +236,15 @@ memory_row() {
   echo "
 |${label} | $rss | $hwm |"
 }
-# run_big ARGS...: `run annals-big ARGS`, then notes annalsd's resident set
-# and its peak so far (memory_row).
+# run_big_as SYSTEM ARGS...: `run SYSTEM ARGS`, then notes annalsd's
+# resident set and its peak so far (memory_row); run_big: as annals-big.
 BIG_MEMORY=""
-run_big() {
-  run annals-big "$@"
+run_big_as() {
+  run "$@"
+  shift
   BIG_MEMORY="$BIG_MEMORY$(memory_row "$@")"
 }
+run_big() { run_big_as annals-big "$@"; }
 # run_http ARGS...: the same for the HTTP gateway's figures (annals-http).
 HTTP_MEMORY=""
 run_http() {
@@ -294,6 +302,8 @@ if [ "$PEERS" -eq 1 ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BENCH" ]; then
        "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DATA -c max_connections=400 -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=256MB" \
        start >/dev/null 2>&1; then
     HAVE_PG=1
+    # The postmaster: its process tree is the server's CPU.
+    PG_PID="$(head -n 1 "$PG_DATA/postmaster.pid")"
   else
     log "PostgreSQL did not start; skipping it: $(tail -n 3 "$TMP/initdb.log" "$PG_DATA/server.log" 2>/dev/null | tr '\n' ' ')"
     PG_DATA=""
@@ -309,7 +319,8 @@ if [ "$PEERS" -eq 1 ] && command -v redis-server >/dev/null && [ -x "$REDIS_BENC
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$TMP/redis" \
     --appendonly yes --appendfsync always --save "" --maxclients 1000 \
     --daemonize no --logfile "$TMP/redis/redis.log" &
-  PIDS+=("$!")
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
   for _ in $(seq 1 100); do
     redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && { HAVE_REDIS=1; break; }
     sleep 0.05
@@ -322,25 +333,37 @@ fi
 
 # --- The runs ---
 PG_CONN="host=127.0.0.1 port=${PG_PORT:-0} user=bench dbname=postgres"
-# figure CLIENTS BATCH: the same figure from every system.
-figure() {
-  local c="$1" b="$2"
-  run annals "$BENCH" --server "$ANNALS_ADDR" --scenario append \
-    --concurrency "$c" --batch "$b" --duration "$DURATION"
-  local w=$(( SESSION_TOTAL / c ))
+# session_window CLIENTS BATCH: the AppendSession window of a figure.
+session_window() {
+  local c="$1" b="$2" w
+  w=$(( SESSION_TOTAL / c ))
   [ "$w" -gt "$SESSION_WINDOW" ] && w="$SESSION_WINDOW"
   [ "$w" -lt "$SESSION_MIN_WINDOW" ] && w="$SESSION_MIN_WINDOW"
   [ "$b" -gt 1 ] && w="$SESSION_BATCH_WINDOW"
+  echo "$w"
+}
+# figure CLIENTS BATCH: the same figure from every system, each with its
+# server's CPU per event (--cpu-pids: annalsd, the postmaster's process
+# tree, redis-server) next to the driver's own.
+figure() {
+  local c="$1" b="$2"
+  run annals "$BENCH" --server "$ANNALS_ADDR" --scenario append \
+    --concurrency "$c" --batch "$b" --duration "$DURATION" \
+    --cpu-pids "annalsd=$ANNALSD_PID"
   run annals-session "$BENCH" --server "$ANNALS_ADDR" --scenario append-session \
-    --concurrency "$c" --batch "$b" --window "$w" --duration "$DURATION"
+    --concurrency "$c" --batch "$b" --window "$(session_window "$c" "$b")" \
+    --duration "$DURATION" --cpu-pids "annalsd=$ANNALSD_PID"
   run raw "$RAW" --dir "$TMP/raw-data" --concurrency "$c" --batch "$b" \
     --duration "$DURATION"
   [ "$HAVE_PG" -eq 1 ] && run postgres "$PG_BENCH" --conninfo "$PG_CONN" \
-    --concurrency "$c" --batch "$b" --duration "$DURATION"
+    --concurrency "$c" --batch "$b" --duration "$DURATION" \
+    --cpu-pids "postgres=$PG_PID"
   [ "$HAVE_PG" -eq 1 ] && run postgres-fn "$PG_BENCH" --conninfo "$PG_CONN" \
-    --mode function --concurrency "$c" --batch "$b" --duration "$DURATION"
+    --mode function --concurrency "$c" --batch "$b" --duration "$DURATION" \
+    --cpu-pids "postgres=$PG_PID"
   [ "$HAVE_REDIS" -eq 1 ] && run redis "$REDIS_BENCH" --port "$REDIS_PORT" \
-    --concurrency "$c" --batch "$b" --duration "$DURATION"
+    --concurrency "$c" --batch "$b" --duration "$DURATION" \
+    --cpu-pids "redis=$REDIS_PID"
   return 0
 }
 ANNALSD_RSS="" ANNALSD_EVENTS=""
@@ -356,12 +379,13 @@ if [ -z "$ONLY" ]; then
   stop_annalsd
 fi
 
-# --- A large log: queries, catch-up, fan-out, HTTP and memory ---
+# --- A large log: appends, queries, catch-up, fan-out, HTTP and memory ---
 # The generator's realistic log (clients/bench/event_generator.h: ~200
 # dyads, every kind, ~1% corrections) is loaded with --durability buffered,
 # then annalsd restarts on it durable, with its HTTP gateway, and every
 # figure below runs on that log.
 BIG_RSS="" BIG_HWM="" BIG_SIZE="" BIG_OPEN_S="" BIG_SETTLE_S=""
+BIG_APPENDED="" BIG_APPEND_SETTLE_S=""
 # http_figures: the HTTP gateway against gRPC, on the running annalsd.
 http_figures() {
   local c
@@ -399,6 +423,21 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
 |---|---:|---:|
 | opening, idle | $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") | $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") |"
   if [ -z "$ONLY" ]; then
+    # Appends first, as on the fresh log, with annalsd's CPU per event;
+    # then idle again: the queries below see the log plus these events.
+    for cb in "${BIG_APPENDS[@]}"; do
+      read -r c b <<<"$cb"
+      run_big_as annals-big-session "$BENCH" --server "$ANNALS_ADDR" \
+        --scenario append-session --concurrency "$c" --batch "$b" \
+        --window "$(session_window "$c" "$b")" --duration "$DURATION" \
+        --cpu-pids "annalsd=$ANNALSD_PID"
+    done
+    BIG_APPENDED="$(awk '$1 == "annals-big-session" {
+        for (i = 2; i <= NF; i++) if ($i ~ /^events=/) n += substr($i, 8)
+      } END {print n + 0}' "$RESULTS")"
+    wait_idle
+    BIG_APPEND_SETTLE_S="$IDLE_WAIT_S"
+    log "annalsd idle $BIG_APPEND_SETTLE_S s after $BIG_APPENDED appends on the large log"
     run_big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
       --as-of none --concurrency 1 --duration "$DURATION" --warmup 0s
     for asof in none position date; do
@@ -429,6 +468,7 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
 fi
 
 # --- The page ---
+BIG_APPENDS_TEXT="$(printf '%s\n' "${BIG_APPENDS[@]}" | sed 's/ /×/' | paste -sd, - | sed 's/,/ and /g')"
 TABLES="$(python3 clients/bench/tabulate.py "$RESULTS")" || { log "cannot tabulate $RESULTS"; cat "$RESULTS" >&2; exit 1; }
 HTTP_TABLES="$(python3 clients/bench/tabulate.py "$RESULTS" --http)" || { log "cannot tabulate $RESULTS"; exit 1; }
 if [ -z "$OUT" ]; then
@@ -561,6 +601,18 @@ the client. Batched figures use $BATCH_CLIENTS clients.
   stream; a batch is MULTI … EXEC in one pipeline. Redis does less than
   annals: no expected-version check, no hash chain, no projections.
 
+**CPU per event**: beside events/s (on $(nproc) cores that server and
+client share), each figure gives its server's CPU per event: user plus
+system time from /proc/PID/stat of the server's process tree (annalsd;
+PostgreSQL's postmaster and every process under it: a backend per
+connection, the WAL writer, the checkpointer, ...; redis-server), each
+process with its children that ended meanwhile (cutime, cstime), taken at
+the start and at the end of the measured interval (which starts once every
+connection is made and ends when the last call has returned), divided by
+the events acknowledged in it; and the driver's own (getrusage) the same
+way. raw RocksDB runs in its driver: its one figure is all the work,
+RocksDB's background threads included.
+
 Ratios are annals' events/s divided by the other system's, same row.
 annalsd's resident set at the end of the append runs: **$ANNALSD_RSS** (data
 directory $ANNALSD_EVENTS).
@@ -572,7 +624,16 @@ with \`--durability buffered\`, which then restarts on it with
 \`--durability sync\` (open took ${BIG_OPEN_S:-?} s; the figures start once
 annalsd has been idle for 3 s, here after ${BIG_SETTLE_S:-?} s, so that the
 load's background compactions are over); data directory
-${BIG_SIZE:-?}. On it, one after another: GetRelationship of a random dyad
+${BIG_SIZE:-?} at the end. On it, one after another: first appends as on
+the fresh log, AppendSession at ${BIG_APPENDS_TEXT} (clients × events per
+request), the same windows and events, $DURATION each, with annalsd's CPU
+per event ("Appends on the large log" sets each beside the same figure on
+the fresh log): ${BIG_APPENDED:-?} events to the append figures' 190
+dyads, then a wait until annalsd was idle again (here ${BIG_APPEND_SETTLE_S:-?} s).
+Every figure after them runs on the generated log plus those events: the
+query figures draw their random dyads from all the log's dyads
+(\`dyads=\` in the table), among them those appended dyads the generator
+has not, with short timelines. Then GetRelationship of a random dyad
 (now, as of a random position, as of a random date) by one client, and
 now by 8; 50-result QueryTimeline pages by one client (a random dyad's
 timeline in either order; one kind over the whole log; a two-year range
@@ -622,6 +683,15 @@ if [ "$SMOKE" -eq 1 ]; then
     got="$(grep -c "^$system scenario=" "$RESULTS" || true)"
     [ "$got" -eq "$want" ] || { log "$system: $got result lines, want $want"; FAILED=1; }
   done
+  # Each with its CPU per event: annalsd's, or raw's own.
+  bad="$(grep -E "^annals(-session|-big-session)? scenario=" "$RESULTS" | grep -cvE " cpu_us\.annalsd=[0-9.]+ " || true)"
+  bad=$((bad + $(grep -E "^raw scenario=" "$RESULTS" | grep -cvE " cpu_us\.client=[0-9.]+ " || true)))
+  [ "$bad" -eq 0 ] || { log "$bad append figures without their CPU per event"; FAILED=1; }
+  # The appends on the large log.
+  if [ "$BIG_EVENTS" -gt 0 ]; then
+    got="$(grep -c "^annals-big-session scenario=" "$RESULTS" || true)"
+    [ "$got" -eq "${#BIG_APPENDS[@]}" ] || { log "annals-big-session: $got result lines, want ${#BIG_APPENDS[@]}"; FAILED=1; }
+  fi
   # GetRelationship over gRPC and HTTP by each number of clients, and the
   # SSE fan-out.
   want=$(( 2 * ${#HTTP_CLIENTS[@]} + 1 ))

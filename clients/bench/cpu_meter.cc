@@ -43,7 +43,7 @@ absl::StatusOr<CpuMeter> CpuMeter::Parse(absl::string_view spec) {
 void CpuMeter::Start() {
   start_.clear();
   for (const auto& [label, pid] : processes_) {
-    start_.push_back(ProcessCpuSeconds(pid));
+    start_.push_back(ProcessTreeCpuSeconds(pid));
   }
   client_start_ = SelfCpuSeconds();
 }
@@ -53,7 +53,7 @@ std::string CpuMeter::Report(double units) const {
   std::string out = absl::StrFormat(
       " cpu_us.client=%.1f", (SelfCpuSeconds() - client_start_) / units * 1e6);
   for (size_t i = 0; i < processes_.size(); ++i) {
-    const double now = ProcessCpuSeconds(processes_[i].second);
+    const double now = ProcessTreeCpuSeconds(processes_[i].second);
     if (now < 0 || i >= start_.size() || start_[i] < 0) {
       absl::StrAppend(&out, " cpu_us.", processes_[i].first, "=?");
     } else {

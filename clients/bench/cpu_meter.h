@@ -1,7 +1,18 @@
-// The CPU that this process and a few others (annalsd replicas, NATS
-// servers) use over a measured interval, per unit of work: what lets a
-// figure measured with every process on one machine be read per node
-// (annals-bench --cpu-pids, annals-bench-jetstream --cpu-pids).
+// The CPU that this process and a few others (annalsd and its replicas,
+// NATS servers, the PostgreSQL and Redis servers) use over a measured
+// interval, per unit of work: what lets a figure measured with every
+// process on one machine be read per process (annals-bench,
+// annals-bench-jetstream, annals-bench-postgres and annals-bench-redis
+// --cpu-pids).
+//
+// Each process is measured with all its descendants
+// (ProcessTreeCpuSeconds): a PostgreSQL server is its postmaster's tree
+// (one backend per connection, the WAL writer, the checkpointer, ...);
+// annalsd, nats-server and redis-server have no children but those a
+// server forks for its own work (Redis's AOF rewrite), which count too.
+// Connect before Start: a process that starts during the interval counts
+// whole, which is right for one forked by the server during it, not for a
+// backend whose connection set-up the figure means to leave out.
 //
 //   CpuMeter meter;  // from "annalsd1=PID,nats1=PID"
 //   meter.Start();
@@ -27,7 +38,8 @@ class CpuMeter {
   // [A-Za-z0-9_-]+ and not "client". INVALID_ARGUMENT naming what is wrong.
   static absl::StatusOr<CpuMeter> Parse(absl::string_view spec);
 
-  // Takes the CPU seconds every process has used so far.
+  // Takes the CPU seconds every process (with its descendants) has used so
+  // far.
   void Start();
 
   // " cpu_us.client=X cpu_us.LABEL=Y ..." in the order given: microseconds

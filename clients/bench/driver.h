@@ -9,8 +9,12 @@
 // Output: one line per run, key=value separated by spaces, the same keys as
 // annals-bench's:
 //   scenario=S concurrency=N batch=B events=E seconds=T events_per_s=R
-//   calls=C p50_ms=.. p99_ms=.. p999_ms=.. errors=K
-// deploy/bench.sh tabulates these lines.
+//   calls=C p50_ms=.. p99_ms=.. p999_ms=.. cpu_us.client=..
+//   [cpu_us.LABEL=.. ...] errors=K
+// cpu_us.*: microseconds of CPU per event over the measured loop, the
+// driver's own and that of each server process given to --cpu-pids, with
+// its descendants (clients/bench/cpu_meter.h). deploy/bench.sh tabulates
+// these lines.
 #ifndef ANNALS_CLIENTS_BENCH_DRIVER_H_
 #define ANNALS_CLIENTS_BENCH_DRIVER_H_
 
@@ -19,16 +23,20 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "annals/v1/event.pb.h"
+#include "clients/bench/cpu_meter.h"
 
 namespace annals::bench {
 
@@ -148,13 +156,30 @@ struct RunResult {
   double seconds = 0;
   std::vector<double> latencies_ms;
   std::string first_error;
+  std::string cpu;  // " cpu_us.client=.. cpu_us.LABEL=..": CpuMeter::Report
 };
+
+// --cpu-pids of `program` as a meter; nullopt after saying why on stderr.
+inline std::optional<CpuMeter> CpuMeterOf(const char* program,
+                                          absl::string_view spec) {
+  absl::StatusOr<CpuMeter> meter = CpuMeter::Parse(spec);
+  if (!meter.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program,
+                 std::string(meter.status().message()).c_str());
+    return std::nullopt;
+  }
+  return *std::move(meter);
+}
 
 // Runs `call` from `concurrency` threads in a loop until `duration` has
 // passed; each successful call counts `batch` events. Thread-safe as far as
-// `call` is.
+// `call` is. The CPU `cpu` measures (or this process's alone, when null)
+// is that of the loop, from before its threads start until all have
+// ended, per event: connect before.
 inline RunResult RunLoop(int concurrency, int batch, absl::Duration duration,
-                         const CallFn& call) {
+                         const CallFn& call, CpuMeter* cpu = nullptr) {
+  CpuMeter self_only;
+  CpuMeter& meter = cpu != nullptr ? *cpu : self_only;
   struct PerThread {
     std::vector<double> latencies_ms;
     uint64_t events = 0, errors = 0;
@@ -162,6 +187,7 @@ inline RunResult RunLoop(int concurrency, int batch, absl::Duration duration,
   };
   std::vector<PerThread> per(concurrency);
   std::vector<std::thread> threads;
+  meter.Start();
   const absl::Time start = absl::Now();
   const absl::Time end = start + duration;
   for (int t = 0; t < concurrency; ++t) {
@@ -192,6 +218,7 @@ inline RunResult RunLoop(int concurrency, int batch, absl::Duration duration,
     r.latencies_ms.insert(r.latencies_ms.end(), s.latencies_ms.begin(),
                           s.latencies_ms.end());
   }
+  r.cpu = meter.Report(static_cast<double>(r.events));
   r.calls = r.latencies_ms.size();
   return r;
 }
@@ -205,12 +232,12 @@ inline int Report(const std::string& scenario, int concurrency, int batch,
       "%s\n",
       absl::StrFormat(
           "scenario=%s concurrency=%d batch=%d events=%d seconds=%.2f "
-          "events_per_s=%.0f calls=%d p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f "
+          "events_per_s=%.0f calls=%d p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f%s "
           "errors=%d",
           scenario, concurrency, batch, r.events, r.seconds,
           r.seconds > 0 ? r.events / r.seconds : 0.0, r.calls,
           Percentile(r.latencies_ms, 0.50), Percentile(r.latencies_ms, 0.99),
-          Percentile(r.latencies_ms, 0.999), r.errors)
+          Percentile(r.latencies_ms, 0.999), r.cpu, r.errors)
           .c_str());
   std::fflush(stdout);
   if (r.errors > 0) {

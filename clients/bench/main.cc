@@ -72,10 +72,10 @@
 // HOST:PORT,... spreads the channels over them, channel n to the (n mod
 // N)-th, instead of connecting all to --server; append-session and fanout
 // then spread their sessions, appends and subscriptions alike. With
-// --cpu-pids LABEL=PID,... append-session and fanout report the CPU of
-// this process (cpu_us.client) and of each of those processes
-// (cpu_us.LABEL) in microseconds per event over what they measured
-// (clients/bench/cpu_meter.h).
+// --cpu-pids LABEL=PID,... append, append-session and fanout report the
+// CPU of this process (cpu_us.client) and of each of those processes with
+// their descendants (cpu_us.LABEL) in microseconds per event over what
+// they measured (clients/bench/cpu_meter.h).
 #include <algorithm>
 #include <optional>
 #include <atomic>
@@ -138,10 +138,11 @@ ABSL_FLAG(std::vector<std::string>, replicas, {},
           "connects to the (n mod N)-th instead of --server, spreading a "
           "scenario's sessions, appends and subscriptions over them.");
 ABSL_FLAG(std::string, cpu_pids, "",
-          "append-session, fanout: LABEL=PID,... of processes on this "
-          "machine (annalsd replicas, NATS servers) whose CPU per event over "
-          "the measured part is reported as cpu_us.LABEL, next to this "
-          "process's (cpu_us.client).");
+          "append, append-session, fanout: LABEL=PID,... of processes on "
+          "this machine (annalsd, its replicas, NATS servers) whose CPU per "
+          "event over the measured part, with their descendants', is "
+          "reported as cpu_us.LABEL, next to this process's "
+          "(cpu_us.client).");
 ABSL_FLAG(int, concurrency, 0,
           "append, generate, get-relationship, timeline, "
           "http-get-relationship: client threads (0: 8, or 4 for "
@@ -327,10 +328,13 @@ int RunAppend(const bench::Endpoint& endpoint) {
   std::unique_ptr<bench::AckLog> ack_log;
   if (!OpenAckLog(&ack_log)) return 2;
   bench::AckLog* const acks = ack_log.get();
+  std::optional<bench::CpuMeter> cpu = CpuMeterOf();
+  if (!cpu.has_value()) return 2;
   std::vector<std::unique_ptr<Client>> clients =
       MakeClients(endpoint, absl::GetFlag(FLAGS_channels));
   const bench::StalledSubscribers stalled(
       endpoint, absl::GetFlag(FLAGS_stalled_subscribers), 8);
+  cpu->Start();
   const absl::Time start = absl::Now();
   const absl::Time end = start + absl::GetFlag(FLAGS_duration);
   Stats all = RunThreads(concurrency, [&](int t, Stats& s) {
@@ -353,13 +357,14 @@ int RunAppend(const bench::Endpoint& endpoint) {
     }
   });
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  const std::string cpu_used = cpu->Report(static_cast<double>(all.events));
   const size_t calls = all.latencies_ms.size();
   std::cout << absl::StrFormat(
       "scenario=append concurrency=%d batch=%d events=%d seconds=%.2f "
-      "events_per_s=%.0f calls=%d%s errors=%d\n",
+      "events_per_s=%.0f calls=%d%s%s errors=%d\n",
       concurrency, batch, all.events, seconds,
       static_cast<double>(all.events) / seconds, calls,
-      Percentiles(all.latencies_ms), all.errors);
+      Percentiles(all.latencies_ms), cpu_used, all.errors);
   ReportErrors(all);
   return all.errors == 0 && all.events > 0 ? 0 : 1;
 }
@@ -786,9 +791,9 @@ int main(int argc, char** argv) {
       "  sse-fanout        --http-server HOST:PORT --subscribers N --rate R "
       "--duration D [--http-threads 1]\n"
       "A cluster: --replicas HOST:PORT,... spreads the channels over its "
-      "replicas;\n"
-      "  --cpu-pids LABEL=PID,... (append-session, fanout) reports their CPU "
-      "per event.";
+      "replicas.\n"
+      "--cpu-pids LABEL=PID,... (append, append-session, fanout) reports "
+      "those processes' CPU per event.";
   if (std::optional<int> answered = annals::AnswerHelpOrVersion(
           argc, argv, "annals-bench", kUsage, [](absl::string_view file) {
             return absl::StrContains(file, "clients/");

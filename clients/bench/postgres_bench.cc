@@ -26,12 +26,15 @@
 //       --concurrency 64 --batch 1 --duration 5s
 //
 // Each thread has its own connection. The table is created if missing
-// (--reset drops it first).
+// (--reset drops it first). Every connection is made before the measured
+// loop; --cpu-pids postgres=POSTMASTER_PID reports the server's CPU per
+// event over it, all its processes' (clients/bench/cpu_meter.h).
 #include <libpq-fe.h>
 
 #include <atomic>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +61,12 @@ ABSL_FLAG(std::string, scenario, "postgres_append", "Name on the output line.");
 ABSL_FLAG(std::string, mode, "transaction",
           "transaction: BEGIN, SELECT, INSERT, COMMIT from the client; "
           "function: one SELECT of a server-side function per append.");
+
+ABSL_FLAG(std::string, cpu_pids, "",
+          "LABEL=PID,... of server processes on this machine (the "
+          "postmaster) whose CPU, with their descendants', per event of the "
+          "measured loop is reported as cpu_us.LABEL, next to this "
+          "process's (cpu_us.client).");
 
 namespace annals::bench {
 namespace {
@@ -233,6 +242,9 @@ int Main() {
     return 2;
   }
   const bool by_function = mode == "function";
+  std::optional<CpuMeter> cpu =
+      CpuMeterOf("annals-bench-postgres", absl::GetFlag(FLAGS_cpu_pids));
+  if (!cpu.has_value()) return 2;
   if (absl::Status s = CreateTable(conninfo, absl::GetFlag(FLAGS_reset));
       !s.ok()) {
     std::fprintf(stderr, "annals-bench-postgres: %s\n", s.ToString().c_str());
@@ -269,8 +281,8 @@ int Main() {
     }
     return s;
   };
-  RunResult r =
-      RunLoop(concurrency, batch, absl::GetFlag(FLAGS_duration), call);
+  RunResult r = RunLoop(concurrency, batch, absl::GetFlag(FLAGS_duration),
+                        call, &*cpu);
   std::fprintf(stderr, "annals-bench-postgres: %llu retries after a race\n",
                static_cast<unsigned long long>(retries.load()));
   return Report(absl::GetFlag(FLAGS_scenario), concurrency, batch, r);
@@ -282,7 +294,8 @@ int Main() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "annals-bench-postgres --conninfo STR [--concurrency N] [--batch N] "
-      "[--duration D] [--reset] [--mode transaction|function]");
+      "[--duration D] [--reset] [--mode transaction|function] "
+      "[--cpu-pids LABEL=PID,...]");
   std::vector<std::string> storage = annals::UnderscoreFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
   return annals::bench::Main();

@@ -1,5 +1,6 @@
 #include "clients/bench/process_stats.h"
 
+#include <dirent.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -7,6 +8,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -16,26 +20,90 @@
 
 namespace annals::bench {
 
-double ProcessCpuSeconds(pid_t pid) {
+namespace {
+
+// The fields of /proc/PID/stat this file reads, in clock ticks.
+struct Stat {
+  pid_t ppid = 0;
+  uint64_t utime = 0, stime = 0;    // its own
+  int64_t cutime = 0, cstime = 0;  // its ended children's, waited for
+};
+
+// /proc/PID/stat of `pid`; false when it cannot be read.
+bool ReadStat(pid_t pid, Stat* out) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
   std::stringstream text;
   text << in.rdbuf();
   const std::string stat = text.str();
-  // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so the
-  // fields are counted from the last ')'. utime and stime are fields 14
-  // and 15 of the whole line: 12th and 13th after it.
+  // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so
+  // the fields are counted from the last ')'. ppid is field 4 of the whole
+  // line, utime, stime, cutime and cstime 14 to 17: the 2nd and the 12th to
+  // 15th after it.
   const size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return -1;
+  if (paren == std::string::npos) return false;
   const std::vector<absl::string_view> fields = absl::StrSplit(
       absl::string_view(stat).substr(paren + 1), ' ', absl::SkipEmpty());
-  uint64_t utime = 0;
-  uint64_t stime = 0;
-  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
-      !absl::SimpleAtoi(fields[12], &stime)) {
-    return -1;
+  int ppid = 0;
+  if (fields.size() < 15 || !absl::SimpleAtoi(fields[1], &ppid) ||
+      !absl::SimpleAtoi(fields[11], &out->utime) ||
+      !absl::SimpleAtoi(fields[12], &out->stime) ||
+      !absl::SimpleAtoi(fields[13], &out->cutime) ||
+      !absl::SimpleAtoi(fields[14], &out->cstime)) {
+    return false;
   }
-  return static_cast<double>(utime + stime) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
+  out->ppid = static_cast<pid_t>(ppid);
+  return true;
+}
+
+double TicksToSeconds(double ticks) {
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// utime + stime + cutime + cstime.
+double TreeTicks(const Stat& s) {
+  return static_cast<double>(s.utime + s.stime) +
+         static_cast<double>(s.cutime + s.cstime);
+}
+
+}  // namespace
+
+double ProcessCpuSeconds(pid_t pid) {
+  Stat s;
+  if (!ReadStat(pid, &s)) return -1;
+  return TicksToSeconds(static_cast<double>(s.utime + s.stime));
+}
+
+double ProcessTreeCpuSeconds(pid_t pid) {
+  Stat root;
+  if (!ReadStat(pid, &root)) return -1;
+  // Every process's parent, then the tree from `pid` down.
+  std::unordered_map<pid_t, std::vector<std::pair<pid_t, Stat>>> children;
+  if (DIR* proc = opendir("/proc"); proc != nullptr) {
+    while (const dirent* entry = readdir(proc)) {
+      int child = 0;
+      Stat s;
+      if (absl::SimpleAtoi(entry->d_name, &child) && child != pid &&
+          ReadStat(static_cast<pid_t>(child), &s)) {
+        children[s.ppid].emplace_back(static_cast<pid_t>(child), s);
+      }
+    }
+    closedir(proc);
+  }
+  double ticks = TreeTicks(root);
+  std::vector<pid_t> todo = {pid};
+  std::unordered_set<pid_t> seen = {pid};  // pids reused while listing
+  while (!todo.empty()) {
+    const pid_t parent = todo.back();
+    todo.pop_back();
+    const auto it = children.find(parent);
+    if (it == children.end()) continue;
+    for (const auto& [child, s] : it->second) {
+      if (!seen.insert(child).second) continue;
+      ticks += TreeTicks(s);
+      todo.push_back(child);
+    }
+  }
+  return TicksToSeconds(ticks);
 }
 
 int64_t ProcessRssKib(pid_t pid) {

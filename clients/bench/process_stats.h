@@ -1,6 +1,7 @@
-// What a process and a thread have used, read from the kernel: for the
-// scenarios that report annalsd's CPU and memory next to their own
-// (annals-bench --server-pid).
+// What a process, its descendants and a thread have used, read from the
+// kernel: for the scenarios that report annalsd's CPU and memory next to
+// their own (annals-bench --server-pid) and for CpuMeter's CPU per event
+// of the servers a figure drives (--cpu-pids).
 #ifndef ANNALS_CLIENTS_BENCH_PROCESS_STATS_H_
 #define ANNALS_CLIENTS_BENCH_PROCESS_STATS_H_
 
@@ -14,6 +15,17 @@ namespace annals::bench {
 // User plus system CPU seconds of process `pid` (/proc/PID/stat); -1 when
 // it cannot be read.
 double ProcessCpuSeconds(pid_t pid);
+
+// User plus system CPU seconds of process `pid` and every descendant of it
+// (found through the parent pids of /proc/*/stat), each with the CPU of
+// its children that have ended and been waited for (cutime and cstime).
+// That sum only grows while the tree runs: a descendant's seconds move to
+// its parent's cutime/cstime when it ends, so the difference of two calls
+// is what the tree used in between, also when processes started or ended
+// in between (PostgreSQL's backends: one per connection, forked by the
+// postmaster). -1 when `pid` itself cannot be read. A descendant that ends
+// while the tree is being read may be missed in that call.
+double ProcessTreeCpuSeconds(pid_t pid);
 
 // The resident set of process `pid` in KiB (VmRSS of /proc/PID/status);
 // -1 when it cannot be read.

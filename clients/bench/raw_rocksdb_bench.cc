@@ -25,6 +25,10 @@
 // order of hashes across threads (each hash is a real SHA-256 of the stored
 // bytes, but chained per thread), and the projector's reads of the state.
 // Positions come from an atomic counter: unique, not in commit order.
+//
+// RocksDB runs in this process, its background threads too: the CPU per
+// event it reports (cpu_us.client, clients/bench/driver.h) is all the
+// work, the database's included.
 #include <atomic>
 #include <cstdio>
 #include <memory>

@@ -18,12 +18,17 @@
 // id, no hash chain or Merkle tree, no projections; stream versions are
 // Redis entry ids (time-sequence), not 1, 2, 3.
 //
+// Every connection is made (and the script loaded) before the measured
+// loop; --cpu-pids redis=PID reports redis-server's CPU per event over it
+// (clients/bench/cpu_meter.h).
+//
 //   annals-bench-redis --host 127.0.0.1 --port 6399 --concurrency 64
 #include <hiredis/hiredis.h>
 
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +48,12 @@ ABSL_FLAG(int, concurrency, 8, "Client threads, one connection each.");
 ABSL_FLAG(int, batch, 1, "Events per MULTI/EXEC.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "How long.");
 ABSL_FLAG(std::string, scenario, "redis_append", "Name on the output line.");
+
+ABSL_FLAG(std::string, cpu_pids, "",
+          "LABEL=PID,... of server processes on this machine (redis-server) "
+          "whose CPU, with their descendants', per event of the measured "
+          "loop is reported as cpu_us.LABEL, next to this process's "
+          "(cpu_us.client).");
 
 namespace annals::bench {
 namespace {
@@ -99,6 +110,9 @@ int Main() {
   const int port = absl::GetFlag(FLAGS_port);
   const int concurrency = std::max(1, absl::GetFlag(FLAGS_concurrency));
   const int batch = std::max(1, absl::GetFlag(FLAGS_batch));
+  std::optional<CpuMeter> cpu =
+      CpuMeterOf("annals-bench-redis", absl::GetFlag(FLAGS_cpu_pids));
+  if (!cpu.has_value()) return 2;
 
   std::vector<Context> conns;
   std::string sha;
@@ -157,8 +171,8 @@ int Main() {
     }
     return status;
   };
-  RunResult r =
-      RunLoop(concurrency, batch, absl::GetFlag(FLAGS_duration), call);
+  RunResult r = RunLoop(concurrency, batch, absl::GetFlag(FLAGS_duration),
+                        call, &*cpu);
   return Report(absl::GetFlag(FLAGS_scenario), concurrency, batch, r);
 }
 
@@ -168,7 +182,7 @@ int Main() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "annals-bench-redis [--host H] [--port P] [--concurrency N] [--batch N] "
-      "[--duration D]");
+      "[--duration D] [--cpu-pids LABEL=PID,...]");
   std::vector<std::string> storage = annals::UnderscoreFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
   return annals::bench::Main();

@@ -4,13 +4,14 @@
 Input (argv[1]): lines "SYSTEM key=value key=value ...", one per run, where
 the key=value part is what annals-bench and the drivers in clients/bench
 print (scenario, concurrency, batch, events_per_s, p50_ms, p99_ms, p999_ms,
-errors, ...). SYSTEM is annals (unary Append), annals-session
-(AppendSession), raw, postgres (client transactions), postgres-fn (one
-server-side function call per append) or redis, annals-big for the figures on the
-large log, annals-http for the HTTP gateway's against gRPC, or
-annals-other for annals-bench's further scenarios. Writes Markdown to
-stdout: every table but the HTTP gateway's, or with --http (argv[2]) only
-those.
+errors, cpu_us.client, cpu_us.LABEL, ...). SYSTEM is annals (unary
+Append), annals-session (AppendSession), raw, postgres (client
+transactions), postgres-fn (one server-side function call per append) or
+redis, annals-big-session for AppendSession on the large log, annals-big
+for the other figures on the large log, annals-http for the HTTP
+gateway's against gRPC, or annals-other for annals-bench's further
+scenarios. Writes Markdown to stdout: every table but the HTTP gateway's,
+or with --http (argv[2]) only those.
 
 Exits 1 when a line does not parse (the smoke test relies on it).
 """
@@ -24,6 +25,12 @@ NAMES = {"annals": "annals", "annals-session": "annals AppendSession",
 # annals itself, unary Append and AppendSession: each gets ratios to the
 # others (the peers).
 OURS = ["annals", "annals-session"]
+# The --cpu-pids label of each system's server: its CPU per event is
+# cpu_us.LABEL. raw RocksDB has none: it runs in the driver's process, all
+# its work in cpu_us.client.
+SERVER = {"annals": "annalsd", "annals-session": "annalsd",
+          "annals-big-session": "annalsd", "postgres": "postgres",
+          "postgres-fn": "postgres", "redis": "redis"}
 
 
 def parse(path):
@@ -56,12 +63,33 @@ def ratio(a, b):
     return f"{float(a) / float(b):.2f}×"
 
 
+def micros(x):
+    """A CPU figure in µs, one decimal under 100; "?" unread, "–" none."""
+    if x is None:
+        return "–"
+    if x == "?":
+        return "?"
+    return f"{float(x):,.1f}" if float(x) < 100 else f"{float(x):,.0f}"
+
+
+def server_cpu(system, f):
+    """The server's CPU µs/event of a run: the driver's own for raw."""
+    if f is None:
+        return None
+    if system == "raw":
+        return f.get("cpu_us.client")
+    return f.get(f"cpu_us.{SERVER.get(system, '')}")
+
+
+def appends_by(runs, systems):
+    """{(system, concurrency, batch): fields} of the append runs."""
+    return {(s, f.get("concurrency"), f.get("batch")): f for s, f in runs
+            if s in systems and "events_per_s" in f and "batch" in f}
+
+
 def append_table(runs, title, keys):
     """keys: list of (concurrency, batch) rows."""
-    by = {}
-    for system, f in runs:
-        if system in SYSTEMS and "events_per_s" in f and "batch" in f:
-            by[(system, f.get("concurrency"), f.get("batch"))] = f
+    by = appends_by(runs, SYSTEMS)
     present = [s for s in SYSTEMS if any(k[0] == s for k in by)]
     if not present:
         return ""
@@ -93,6 +121,73 @@ def append_table(runs, title, keys):
     return "\n".join(out)
 
 
+CPU_NOTE = ("µs of CPU per event acknowledged over each figure's measured "
+            "interval: the server's (annalsd; PostgreSQL's postmaster with "
+            "all its processes; redis-server) / the driver's. raw RocksDB "
+            "runs in the driver: its one figure is all the work.")
+
+
+def cpu_table(runs, title, keys, note=CPU_NOTE):
+    """The CPU per event of append_table's runs, same rows and systems."""
+    by = appends_by(runs, SYSTEMS)
+    present = [s for s in SYSTEMS if any(k[0] == s for k in by)]
+    if not any("cpu_us.client" in f for f in by.values()):
+        return ""
+    out = [f"### {title}", "", note, ""]
+    head = ["clients", "events/call"]
+    for s in present:
+        head.append(f"{NAMES[s]}, in-process" if s == "raw"
+                    else f"{NAMES[s]}: server / client")
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---:|" * len(head))
+    for c, b in keys:
+        if not any((s, c, b) in by for s in present):
+            continue
+        row = [c, b]
+        for s in present:
+            f = by.get((s, c, b))
+            if f is None:
+                row.append("–")
+            elif s == "raw":
+                row.append(micros(f.get("cpu_us.client")))
+            else:
+                row.append(f"{micros(server_cpu(s, f))} / "
+                           f"{micros(f.get('cpu_us.client'))}")
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    return "\n".join(out)
+
+
+def big_appends_table(runs):
+    """AppendSession on the large log (annals-big-session) against the same
+    clients and batch on the fresh log (annals-session)."""
+    by = appends_by(runs, ["annals-session", "annals-big-session"])
+    keys = [(c, b) for s, c, b in by if s == "annals-big-session"]
+    if not keys:
+        return ""
+    out = ["### Appends on the large log", "",
+           "AppendSession, durable, on the large log against the same "
+           "figure on the fresh log above; annalsd's CPU µs per event.", "",
+           "| clients | events/request | fresh log events/s | "
+           "large log events/s | large ÷ fresh | fresh log p99 ms | "
+           "large log p99 ms | fresh log annalsd µs/event | "
+           "large log annalsd µs/event |",
+           "|" + "---:|" * 9]
+    for c, b in keys:
+        fresh = by.get(("annals-session", c, b))
+        big = by[("annals-big-session", c, b)]
+        out.append("| " + " | ".join([
+            c, b, num(fresh["events_per_s"]) if fresh else "–",
+            num(big["events_per_s"]),
+            ratio(big["events_per_s"], fresh and fresh["events_per_s"]),
+            fresh.get("p99_ms", "–") if fresh else "–",
+            big.get("p99_ms", "–"),
+            micros(server_cpu("annals-session", fresh)),
+            micros(server_cpu("annals-big-session", big))]) + " |")
+    out.append("")
+    return "\n".join(out)
+
+
 def big_table(runs):
     """The figures on the large generated log: SYSTEM annals-big."""
     rows = [(f) for s, f in runs if s == "annals-big"]
@@ -104,7 +199,7 @@ def big_table(runs):
     for f in rows:
         g = lambda k: f.get(k, "")
         what = g("scenario")
-        for k in ("as_of", "filter", "subscribers"):
+        for k in ("as_of", "dyads", "filter", "subscribers"):
             if k in f:
                 what += f" {k}={f[k]}"
         if "warmup_s" in f:
@@ -180,17 +275,24 @@ def http_tables(runs):
 def all_runs_table(runs):
     out = ["### Every run", "",
            "| system | scenario | clients | events/call | events | s | "
-           "events/s | p50 ms | p99 ms | p99.9 ms | errors |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "events/s | p50 ms | p99 ms | p99.9 ms | CPU µs/event: server / "
+           "client | errors |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for system, f in runs:
         g = lambda k: f.get(k, "")
+        cpu = ""
+        if "cpu_us.client" in f:
+            cpu = micros(f["cpu_us.client"])
+            if system != "raw":
+                cpu = f"{micros(server_cpu(system, f))} / {cpu}"
         out.append("| " + " | ".join([
             system,
             g("scenario") + (f" (window {f['window']})" if "window" in f
                              else ""),
             g("concurrency"), g("batch"), g("events"),
             g("seconds"), num(g("events_per_s")) if g("events_per_s") else "",
-            g("p50_ms"), g("p99_ms"), g("p999_ms"), g("errors")]) + " |")
+            g("p50_ms"), g("p99_ms"), g("p999_ms"), cpu,
+            g("errors")]) + " |")
     out.append("")
     return "\n".join(out)
 
@@ -208,7 +310,11 @@ def main():
                       and "concurrency" in f},
                      key=lambda k: (int(k[1]), int(k[0])))
     print(append_table(runs, "Durable single-event appends", single))
+    print(cpu_table(runs, "CPU per event: single-event appends", single))
     print(append_table(runs, "Durable batched appends", batched))
+    print(cpu_table(runs, "CPU per event: batched appends", batched,
+                    "µs of CPU per event, as above."))
+    print(big_appends_table(runs))
     print(big_table(runs))
     print(all_runs_table(runs))
 

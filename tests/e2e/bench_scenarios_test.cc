@@ -295,6 +295,17 @@ TEST_F(BenchScenariosTest, AppendAtTheLimits) {
   EXPECT_GT(Number(read, "events"), 2000);
 }
 
+// deploy/bench.sh's figures: unary appends with annalsd's CPU per event
+// next to the client's.
+TEST_F(BenchScenariosTest, AppendReportsTheServersCpuPerEvent) {
+  const std::string line =
+      Bench({"--scenario", "append", "--concurrency", "4", "--duration",
+             "300ms", "--cpu-pids", absl::StrCat("annalsd=", server_pid_)});
+  EXPECT_THAT(line, StartsWith("scenario=append concurrency=4 batch=1 "));
+  EXPECT_GT(Number(line, "cpu_us.client"), 0);
+  EXPECT_GT(Number(line, "cpu_us.annalsd"), 0);
+}
+
 TEST_F(BenchScenariosTest, AppendSessionPipelinesSingleEventsAndBatches) {
   std::string line =
       Bench({"--scenario", "append-session", "--concurrency", "8", "--window",

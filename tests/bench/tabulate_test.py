@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""clients/bench/tabulate.py: the tables deploy/bench.sh writes from the
+drivers' key=value lines."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TABULATE = os.path.join(HERE, "..", "..", "clients", "bench", "tabulate.py")
+sys.path.insert(0, os.path.dirname(TABULATE))
+import tabulate  # noqa: E402
+
+RESULTS = """\
+annals scenario=append concurrency=8 batch=1 events=3000 seconds=1.00 events_per_s=3000 calls=3000 p50_ms=2.1 p99_ms=5.0 p999_ms=9.0 cpu_us.client=20.5 cpu_us.annalsd=61.25 errors=0
+annals-session scenario=append-session concurrency=8 batch=1 window=32 replicas=1 events=9000 seconds=1.00 events_per_s=9000 calls=9000 p50_ms=20 p99_ms=40 p999_ms=50 cpu_us.client=5.0 cpu_us.annalsd=30.0 errors=0
+raw scenario=raw_append concurrency=8 batch=1 events=6000 seconds=1.00 events_per_s=6000 calls=6000 p50_ms=1 p99_ms=2 p999_ms=3 cpu_us.client=44.4 errors=0
+postgres scenario=postgres_append concurrency=8 batch=1 events=1500 seconds=1.00 events_per_s=1500 calls=1500 p50_ms=5 p99_ms=9 p999_ms=12 cpu_us.client=15.0 cpu_us.postgres=250.0 errors=0
+redis scenario=redis_append concurrency=8 batch=1 events=2000 seconds=1.00 events_per_s=2000 calls=2000 p50_ms=4 p99_ms=8 p999_ms=10 cpu_us.client=10.0 cpu_us.redis=? errors=0
+annals-session scenario=append-session concurrency=2 batch=100 window=4 replicas=1 events=50000 seconds=1.00 events_per_s=50000 calls=500 p50_ms=15 p99_ms=30 p999_ms=35 cpu_us.client=1.5 cpu_us.annalsd=8.0 errors=0
+annals-big-session scenario=append-session concurrency=8 batch=1 window=32 replicas=1 events=4500 seconds=1.00 events_per_s=4500 calls=4500 p50_ms=30 p99_ms=80 p999_ms=90 cpu_us.client=5.5 cpu_us.annalsd=45.0 errors=0
+annals-big scenario=fanout subscribers=1 rate=1000 events=1000 seconds=1.00 events_per_s=1000 p50_ms=2 p99_ms=5 p999_ms=6 cpu_us.client=486 errors=0
+annals-big scenario=get-relationship as_of=none dyads=341 warmup_s=0 concurrency=1 queries=100 seconds=1.00 queries_per_s=100 results_per_query=1.0 p50_ms=1 p99_ms=2 p999_ms=3 client_cpu_us_per_query=50 errors=0
+"""
+
+
+def row_of(table, start):
+    """The table row that starts with `start`."""
+    rows = [line for line in table.splitlines() if line.startswith(start)]
+    if len(rows) != 1:
+        raise AssertionError(f"{len(rows)} rows start with {start!r} in\n"
+                             f"{table}")
+    return rows[0]
+
+
+class TabulateTest(unittest.TestCase):
+    def setUp(self):
+        f = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
+        f.write(RESULTS)
+        f.close()
+        self.path = f.name
+        self.runs = tabulate.parse(self.path)
+
+    def tearDown(self):
+        os.unlink(self.path)
+
+    def test_cpu_table_gives_server_and_client_per_system(self):
+        table = tabulate.cpu_table(self.runs, "CPU", [("8", "1")])
+        self.assertIn("| clients | events/call | annals: server / client | "
+                      "annals AppendSession: server / client | "
+                      "raw RocksDB, in-process | PostgreSQL: server / client "
+                      "| Redis: server / client |", table)
+        self.assertEqual(
+            row_of(table, "| 8 | 1 |"),
+            "| 8 | 1 | 61.2 / 20.5 | 30.0 / 5.0 | 44.4 | 250 / 15.0 "
+            "| ? / 10.0 |")
+
+    def test_cpu_table_marks_a_system_missing_from_a_row(self):
+        table = tabulate.cpu_table(self.runs, "CPU", [("2", "100")])
+        self.assertEqual(row_of(table, "| 2 | 100 |"),
+                         "| 2 | 100 | – | 8.0 / 1.5 | – | – | – |")
+
+    def test_the_throughput_table_keeps_its_ratios(self):
+        table = tabulate.append_table(self.runs, "Appends", [("8", "1")])
+        self.assertIn("annals ÷ PostgreSQL", table)
+        self.assertIn("| 2.00× |", table)  # annals 3,000 ÷ PostgreSQL 1,500
+
+    def test_appends_on_the_large_log_against_the_fresh_log(self):
+        table = tabulate.big_appends_table(self.runs)
+        self.assertIn("### Appends on the large log", table)
+        self.assertEqual(row_of(table, "| 8 | 1 |"),
+                         "| 8 | 1 | 9,000 | 4,500 | 0.50× | 40 | 80 | 30.0 "
+                         "| 45.0 |")
+        self.assertNotIn("| 2 | 100 |", table)  # not run on the large log
+
+    def test_large_log_figures_name_the_dyads_they_draw_from(self):
+        self.assertIn("get-relationship as_of=none dyads=341",
+                      tabulate.big_table(self.runs))
+
+    def test_every_run_has_its_cpu(self):
+        table = tabulate.all_runs_table(self.runs)
+        self.assertIn("| 61.2 / 20.5 | 0 |",
+                      row_of(table, "| annals | append |"))
+        self.assertIn("| 44.4 | 0 |", row_of(table, "| raw |"))
+        self.assertIn("| 45.0 / 5.5 | 0 |",
+                      row_of(table, "| annals-big-session |"))
+        # No server process given: the client's alone.
+        self.assertIn("| – / 486 | 0 |",
+                      row_of(table, "| annals-big | fanout"))
+
+    def test_a_line_that_does_not_parse_fails_the_run(self):
+        with open(self.path, "a") as f:
+            f.write("annals scenario=append cpu_us.client\n")
+        done = subprocess.run([sys.executable, TABULATE, self.path],
+                              capture_output=True, text=True)
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("not key=value", done.stderr)
+
+    def test_without_cpu_figures_there_is_no_cpu_table(self):
+        runs = [(s, {k: v for k, v in f.items() if not k.startswith("cpu_")})
+                for s, f in self.runs]
+        self.assertEqual(tabulate.cpu_table(runs, "CPU", [("8", "1")]), "")
+
+
+if __name__ == "__main__":
+    unittest.main()
