@@ -423,21 +423,6 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
 |---|---:|---:|
 | opening, idle | $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") | $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status") |"
   if [ -z "$ONLY" ]; then
-    # Appends first, as on the fresh log, with annalsd's CPU per event;
-    # then idle again: the queries below see the log plus these events.
-    for cb in "${BIG_APPENDS[@]}"; do
-      read -r c b <<<"$cb"
-      run_big_as annals-big-session "$BENCH" --server "$ANNALS_ADDR" \
-        --scenario append-session --concurrency "$c" --batch "$b" \
-        --window "$(session_window "$c" "$b")" --duration "$DURATION" \
-        --cpu-pids "annalsd=$ANNALSD_PID"
-    done
-    BIG_APPENDED="$(awk '$1 == "annals-big-session" {
-        for (i = 2; i <= NF; i++) if ($i ~ /^events=/) n += substr($i, 8)
-      } END {print n + 0}' "$RESULTS")"
-    wait_idle
-    BIG_APPEND_SETTLE_S="$IDLE_WAIT_S"
-    log "annalsd idle $BIG_APPEND_SETTLE_S s after $BIG_APPENDED appends on the large log"
     run_big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
       --as-of none --concurrency 1 --duration "$DURATION" --warmup 0s
     for asof in none position date; do
@@ -457,6 +442,22 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
       run_big timeout 300 "$BENCH" --server "$ANNALS_ADDR" --scenario fanout \
         --subscribers "$n" --rate 1000 --duration "$DURATION" --warmup "$WARMUP"
     done
+    # Then appends as on the fresh log, with annalsd's CPU per event, once
+    # annalsd is idle again: after the figures above, so that those run on
+    # the generated log as it was generated.
+    wait_idle
+    BIG_APPEND_SETTLE_S="$IDLE_WAIT_S"
+    for cb in "${BIG_APPENDS[@]}"; do
+      read -r c b <<<"$cb"
+      run_big_as annals-big-session "$BENCH" --server "$ANNALS_ADDR" \
+        --scenario append-session --concurrency "$c" --batch "$b" \
+        --window "$(session_window "$c" "$b")" --duration "$DURATION" \
+        --cpu-pids "annalsd=$ANNALSD_PID"
+    done
+    BIG_APPENDED="$(awk '$1 == "annals-big-session" {
+        for (i = 2; i <= NF; i++) if ($i ~ /^events=/) n += substr($i, 8)
+      } END {print n + 0}' "$RESULTS")"
+    log "annalsd appended $BIG_APPENDED events on the large log after $BIG_APPEND_SETTLE_S s idle"
   fi
   BIG_RSS="$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
   BIG_HWM="$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
@@ -624,16 +625,7 @@ with \`--durability buffered\`, which then restarts on it with
 \`--durability sync\` (open took ${BIG_OPEN_S:-?} s; the figures start once
 annalsd has been idle for 3 s, here after ${BIG_SETTLE_S:-?} s, so that the
 load's background compactions are over); data directory
-${BIG_SIZE:-?} at the end. On it, one after another: first appends as on
-the fresh log, AppendSession at ${BIG_APPENDS_TEXT} (clients × events per
-request), the same windows and events, $DURATION each, with annalsd's CPU
-per event ("Appends on the large log" sets each beside the same figure on
-the fresh log): ${BIG_APPENDED:-?} events to the append figures' 190
-dyads, then a wait until annalsd was idle again (here ${BIG_APPEND_SETTLE_S:-?} s).
-Every figure after them runs on the generated log plus those events: the
-query figures draw their random dyads from all the log's dyads
-(\`dyads=\` in the table), among them those appended dyads the generator
-has not, with short timelines. Then GetRelationship of a random dyad
+${BIG_SIZE:-?} at the end. On it, one after another: GetRelationship of a random dyad
 (now, as of a random position, as of a random date) by one client, and
 now by 8; 50-result QueryTimeline pages by one client (a random dyad's
 timeline in either order; one kind over the whole log; a two-year range
@@ -651,8 +643,12 @@ appended, unmeasured, to another stream: on a log just opened, the first
 appends to each dyad are slower, with cold caches; three 1-subscriber
 runs in a row measured p99 29, 6 and 8 ms); latency from the append call to each
 delivery, each event's stream version and id read off the wire and
-checked (every subscriber gets every event once, in order). annalsd's resident set after the largest fan-out (its
-subscribers still connected as it ends): **${BIG_RSS:-?}** (peak
+checked (every subscriber gets every event once, in order); then, once
+annalsd was idle again (here after ${BIG_APPEND_SETTLE_S:-?} s), appends as
+on the fresh log: AppendSession at ${BIG_APPENDS_TEXT} (clients × events
+per request), the same windows, $DURATION each, with annalsd's CPU per
+event (${BIG_APPENDED:-?} events; "Appends on the large log" sets each
+beside the same figure on the fresh log). annalsd's resident set after them: **${BIG_RSS:-?}** (peak
 ${BIG_HWM:-?}). Its resident set after each figure, and the peak so far:
 ${BIG_MEMORY}
 
