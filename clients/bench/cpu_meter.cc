@@ -1,6 +1,8 @@
 #include "clients/bench/cpu_meter.h"
 
 #include <algorithm>
+#include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,16 @@ std::string CpuMeter::Report(double units) const {
     }
   }
   return out;
+}
+
+std::optional<CpuMeter> CpuMeterOf(absl::string_view program,
+                                   absl::string_view spec) {
+  absl::StatusOr<CpuMeter> meter = CpuMeter::Parse(spec);
+  if (!meter.ok()) {
+    std::cerr << program << ": " << meter.status().message() << "\n";
+    return std::nullopt;
+  }
+  return *std::move(meter);
 }
 
 }  // namespace annals::bench

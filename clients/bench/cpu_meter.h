@@ -23,6 +23,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,11 @@ class CpuMeter {
   double client_start_ = 0;
   std::vector<double> start_;
 };
+
+// A driver's --cpu-pids `spec` as a meter (CpuMeter::Parse); nullopt after
+// saying why on stderr, after "`program`: ".
+std::optional<CpuMeter> CpuMeterOf(absl::string_view program,
+                                   absl::string_view spec);
 
 }  // namespace annals::bench
 

@@ -23,16 +23,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "annals/v1/event.pb.h"
@@ -158,18 +155,6 @@ struct RunResult {
   std::string first_error;
   std::string cpu;  // " cpu_us.client=.. cpu_us.LABEL=..": CpuMeter::Report
 };
-
-// --cpu-pids of `program` as a meter; nullopt after saying why on stderr.
-inline std::optional<CpuMeter> CpuMeterOf(const char* program,
-                                          absl::string_view spec) {
-  absl::StatusOr<CpuMeter> meter = CpuMeter::Parse(spec);
-  if (!meter.ok()) {
-    std::fprintf(stderr, "%s: %s\n", program,
-                 std::string(meter.status().message()).c_str());
-    return std::nullopt;
-  }
-  return *std::move(meter);
-}
 
 // Runs `call` from `concurrency` threads in a loop until `duration` has
 // passed; each successful call counts `batch` events. Thread-safe as far as

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -198,11 +199,9 @@ int Run() {
     absl::MutexLock lock(&p.mu);
     p.in_flight.assign(static_cast<size_t>(concurrency), 0);
   }
-  absl::StatusOr<CpuMeter> cpu = CpuMeter::Parse(absl::GetFlag(FLAGS_cpu_pids));
-  if (!cpu.ok()) {
-    std::cerr << "annals-bench-jetstream: " << cpu.status().message() << "\n";
-    return 2;
-  }
+  std::optional<CpuMeter> cpu =
+      CpuMeterOf("annals-bench-jetstream", absl::GetFlag(FLAGS_cpu_pids));
+  if (!cpu.has_value()) return 2;
   storage::jetstream::NatsOptions options;
   options.servers = absl::GetFlag(FLAGS_nats);
   options.stream = absl::GetFlag(FLAGS_stream);

@@ -280,13 +280,7 @@ std::vector<std::unique_ptr<Client>> MakeClients(
 
 // --cpu-pids as a meter; nullopt after saying why.
 std::optional<bench::CpuMeter> CpuMeterOf() {
-  absl::StatusOr<bench::CpuMeter> meter =
-      bench::CpuMeter::Parse(absl::GetFlag(FLAGS_cpu_pids));
-  if (!meter.ok()) {
-    std::cerr << "annals-bench: " << meter.status().message() << "\n";
-    return std::nullopt;
-  }
-  return *std::move(meter);
+  return bench::CpuMeterOf("annals-bench", absl::GetFlag(FLAGS_cpu_pids));
 }
 
 // Opens --ack_log into `log` when it is set; false (after saying why) when

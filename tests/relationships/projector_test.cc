@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "clients/bench/event_generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/model/projection.h"
@@ -28,6 +27,7 @@
 namespace annals::services {
 namespace {
 
+using ::annals::testing::GeneratedEvents;
 using ::annals::testing::IsOk;
 using ::annals::testing::ProjectedLog;
 using ::annals::testing::SeedEvents;
@@ -560,14 +560,7 @@ TEST(RelationshipProjectorTest, RetractingTheOnlyEventOfADyadRemovesItsState) {
 
 TEST(RelationshipProjectorTest, AGeneratedLogWithCorrectionsIsItsRebuild) {
   // Big dyads (3 of them), many corrections, several rebuild chunks.
-  bench::GeneratorOptions options;
-  options.seed = 11;
-  options.dyads = 3;
-  options.block_size = 100;
-  options.correction_fraction = 0.1;
-  const bench::EventGenerator generator(options);
-  std::vector<v1::Event> events;
-  for (uint64_t n = 0; n < 2500; ++n) events.push_back(generator.Make(n));
+  const std::vector<v1::Event> events = GeneratedEvents(11, 3, 100, 0.1, 2500);
   ProjectedLog log;
   log.Append(events, 100);
   ExpectStatesAreBuildState(log);
@@ -580,14 +573,7 @@ TEST(RelationshipProjectorTest, AGeneratedLogWithCorrectionsIsItsRebuild) {
 // Checkpoints every few events, written in groups of every size: the
 // rebuild writes the same ones.
 TEST(RelationshipProjectorTest, CheckpointsAreTheirRebuild) {
-  bench::GeneratorOptions options;
-  options.seed = 5;
-  options.dyads = 4;
-  options.block_size = 20;
-  options.correction_fraction = 0.1;
-  const bench::EventGenerator generator(options);
-  std::vector<v1::Event> events;
-  for (uint64_t n = 0; n < 800; ++n) events.push_back(generator.Make(n));
+  const std::vector<v1::Event> events = GeneratedEvents(5, 4, 20, 0.1, 800);
   ProjectedLog log(/*checkpoint_events=*/7);
   for (size_t i = 0, batch = 1; i < events.size(); i += batch, ++batch) {
     log.Append(std::vector<v1::Event>(

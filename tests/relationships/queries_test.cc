@@ -11,7 +11,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "clients/bench/event_generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/rpc_status.h"
@@ -25,6 +24,7 @@
 namespace annals::services {
 namespace {
 
+using ::annals::testing::GeneratedEvents;
 using ::annals::testing::IsOk;
 using ::annals::testing::MakeDate;
 using ::annals::testing::ProjectedLog;
@@ -199,14 +199,7 @@ INSTANTIATE_TEST_SUITE_P(Checkpoints, RelationshipAsOfPositionTest,
                          ::testing::Values(kCheckpointEvents, 3, 16));
 
 TEST_P(RelationshipAsOfPositionTest, AGeneratedLogWithCorrectionsEqualsItsPrefixes) {
-  bench::GeneratorOptions options;
-  options.seed = 23;
-  options.dyads = 3;
-  options.block_size = 40;
-  options.correction_fraction = 0.15;
-  const bench::EventGenerator generator(options);
-  std::vector<v1::Event> events;
-  for (uint64_t n = 0; n < 600; ++n) events.push_back(generator.Make(n));
+  std::vector<v1::Event> events = GeneratedEvents(23, 3, 40, 0.15, 600);
   // The generator corrects an event right after it, in place; add
   // corrections that move events to another dyad, and several corrections
   // of one event.

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "annals/v1/event.pb.h"
+#include "clients/bench/event_generator.h"
 #include "clients/cli/event_format.h"
 #include "gtest/gtest.h"
 #include "services/relationships/projector.h"
@@ -113,6 +114,24 @@ inline v1::Date MakeDate(int year, int month = 0, int day = 0) {
   date.set_month(month);
   date.set_day(day);
   return date;
+}
+
+// The first `count` events of the benchmark's generator (clients/bench/
+// event_generator.h) over `dyads` dyads, with `correction_fraction` of
+// them corrections in blocks of `block_size`.
+inline std::vector<v1::Event> GeneratedEvents(uint64_t seed, int dyads,
+                                              int block_size,
+                                              double correction_fraction,
+                                              uint64_t count) {
+  bench::GeneratorOptions options;
+  options.seed = seed;
+  options.dyads = dyads;
+  options.block_size = block_size;
+  options.correction_fraction = correction_fraction;
+  const bench::EventGenerator generator(options);
+  std::vector<v1::Event> events;
+  for (uint64_t n = 0; n < count; ++n) events.push_back(generator.Make(n));
+  return events;
 }
 
 }  // namespace annals::testing
