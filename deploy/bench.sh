@@ -230,6 +230,8 @@ memory_row() {
     esac
     prev="$a"
   done
+  # The method's name, as the page's tables name it.
+  label="${label/append-session/AppendSession}"
   local rss hwm
   rss="$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo "?")"
   hwm="$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo "?")"
