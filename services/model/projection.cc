@@ -12,35 +12,12 @@
 #include "google/protobuf/repeated_ptr_field.h"
 #include "services/model/goldstein.h"
 #include "services/model/occurred_interval.h"
+#include "services/model/state_order.h"
 
 namespace annals::services {
 namespace {
 
 using google::protobuf::RepeatedPtrField;
-
-// ---------------------------------------------------------------------------
-// The total order of events: occurred interval (first day, then last day;
-// services/model/occurred_interval.h), then id.
-
-using EventKey = std::tuple<DayInterval, absl::string_view>;
-
-EventKey KeyOf(const v1::Occurred& occurred, absl::string_view id) {
-  return {IntervalOf(occurred), id};
-}
-
-EventKey KeyOf(const v1::Event& event) {
-  return KeyOf(event.occurred(), event.id());
-}
-
-EventKey KeyOf(const v1::EventRef& ref) {
-  return KeyOf(ref.occurred(), ref.event_id());
-}
-
-// True when `ref` is unset (no event yet) or orders before `candidate`.
-bool IsBefore(bool has_ref, const v1::EventRef& ref,
-              const v1::EventRef& candidate) {
-  return !has_ref || KeyOf(ref) < KeyOf(candidate);
-}
 
 v1::EventRef MakeRef(const v1::Event& event, int goldstein_tenths) {
   v1::EventRef ref;
@@ -137,24 +114,6 @@ void ApplyMeeting(const v1::Event& event, const v1::EventRef& ref,
     state->set_leaders_meeting_count(state->leaders_meeting_count() + 1);
   }
   KeepLastMeeting(event, ref, state);
-}
-
-// Sets or clears `agreement->suspended_by` from the policy records (see
-// AgreementRecord.suspended_by in relationship.proto). A function of the
-// agreement and the policy record only, so either order of arrival of the
-// agreement and the policy changes gives the same bytes.
-void UpdateSuspension(const v1::RelationshipState& state,
-                      v1::AgreementRecord* agreement) {
-  agreement->clear_suspended_by();
-  for (const v1::PolicyRecord& policy : state.policies()) {
-    if (policy.policy() != agreement->title()) continue;
-    if (policy.has_latest_hardening() &&
-        IntervalOf(agreement->event().occurred()) <
-            IntervalOf(policy.latest_hardening().occurred())) {
-      *agreement->mutable_suspended_by() = policy.latest_hardening();
-    }
-    return;
-  }
 }
 
 void ApplyAgreement(const v1::Event& event, const v1::EventRef& ref,
@@ -362,6 +321,20 @@ bool Refers(const v1::EventRef& ref, const v1::Event& event) {
 }
 
 }  // namespace
+
+void UpdateSuspension(const v1::RelationshipState& state,
+                      v1::AgreementRecord* agreement) {
+  agreement->clear_suspended_by();
+  for (const v1::PolicyRecord& policy : state.policies()) {
+    if (policy.policy() != agreement->title()) continue;
+    if (policy.has_latest_hardening() &&
+        IntervalOf(agreement->event().occurred()) <
+            IntervalOf(policy.latest_hardening().occurred())) {
+      *agreement->mutable_suspended_by() = policy.latest_hardening();
+    }
+    return;
+  }
+}
 
 std::vector<std::string> DyadsOf(const v1::Event& event) {
   std::vector<std::string> dyads;
