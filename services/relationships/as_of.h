@@ -1,0 +1,45 @@
+// A dyad's state as the log knew it at a position, and as of an occurred
+// date, from the relationship projector's entries (storage/format.h):
+// GetRelationship's as_of axes (services/relationships/queries.h).
+#ifndef ANNALS_SERVICES_RELATIONSHIPS_AS_OF_H_
+#define ANNALS_SERVICES_RELATIONSHIPS_AS_OF_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "annals/v1/relationship.pb.h"
+#include "services/model/occurred_interval.h"
+#include "storage/event_log.h"
+
+namespace annals::services {
+
+// The state of `dyad` as the log knew it at `position`: its latest
+// checkpoint at or before `position`, and every event and correction after
+// it up to `position` that touched the dyad, and the originals they
+// correct, folded as EffectiveEvents does.
+absl::StatusOr<v1::RelationshipState> StateAtPosition(
+    const storage::EventLog& log, const std::string& dyad, uint64_t position);
+
+// A dyad's state as of the end of a day.
+struct StateByDay {
+  v1::RelationshipState state;
+  // Events that start by the day but end after it.
+  int64_t uncertain = 0;
+};
+
+// The state of `dyad` from its effective events whose interval ends by
+// `last_day`.
+absl::StatusOr<StateByDay> StateAtDate(const storage::EventLog& log,
+                                       const std::string& dyad,
+                                       DayKey last_day);
+
+// The longest span of `subject`'s timeline in days (storage/format.h); 0
+// when it has none.
+absl::StatusOr<uint32_t> LongestSpan(const storage::EventLog& log,
+                                     absl::string_view subject);
+
+}  // namespace annals::services
+
+#endif  // ANNALS_SERVICES_RELATIONSHIPS_AS_OF_H_
