@@ -163,14 +163,16 @@ class AppendSessionImpl final
   }
 
   void Cancel() override ABSL_LOCKS_EXCLUDED(mu_) {
+    bool release = false;
     {
       absl::MutexLock lock(&mu_);
       closing_ = true;
       cancelled_ = true;
       queued_.clear();
+      release = CanReleaseLocked();
     }
     context_.TryCancel();
-    ReleaseHold();
+    if (release) ReleaseHold();
   }
 
   // --- gRPC reactions ---
@@ -214,7 +216,7 @@ class AppendSessionImpl final
         absl::MutexLock lock(&mu_);
         broken_ = true;
         queued_.clear();
-        release = !writing_;
+        release = CanReleaseLocked();
       }
       if (release) ReleaseHold();
       return;
@@ -300,6 +302,15 @@ class AppendSessionImpl final
 
   bool HasRoomLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return failed_ || broken_ || closing_ || awaiting_.size() < window_;
+  }
+
+  // Whether a thread that is neither writing nor ending the writes may
+  // release the hold. Whoever starts a write or the writes' end does so
+  // outside the lock, and releases the hold itself once it has started it
+  // (or its completion does): released any earlier, the call could end
+  // before that start, which gRPC then reports as a second end.
+  bool CanReleaseLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !writing_ && !writes_done_;
   }
 
   void ReleaseHold() ABSL_LOCKS_EXCLUDED(mu_) {

@@ -383,6 +383,24 @@ TEST_F(AppendSessionTest, CancellingASessionAnswersEveryAppendAndWritesNoHalf) {
   }
 }
 
+// Finish and Cancel from two threads at once, with the server's end of
+// the stream racing them: the call ends once, and every append is
+// answered. (A write-done started after the call's last hold went made
+// gRPC end the call twice: "Notify() method called more than once".)
+TEST_F(AppendSessionTest, FinishAndCancelTogetherEndTheSessionOnce) {
+  for (int round = 0; round < 5000; ++round) {
+    std::unique_ptr<AppendSession> session = client_->OpenAppendSession();
+    Acks acks;
+    session->Append(Request({MakeMeeting(absl::StrCat("race-", round))}),
+                    acks.For(0));
+    std::thread canceller([&session] { session->Cancel(); });
+    session->Finish().IgnoreError();
+    canceller.join();
+    session.reset();
+    ASSERT_EQ(acks.size(), 1u) << "round " << round;
+  }
+}
+
 TEST_F(AppendSessionTest, ShutdownAnswersWhatWasReadAndEndsEverySession) {
   // One idle session, one with appends in flight.
   std::unique_ptr<AppendSession> idle = client_->OpenAppendSession();
