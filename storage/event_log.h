@@ -305,6 +305,28 @@ class EventLog {
       const std::function<bool(absl::string_view key, absl::string_view value)>&
           visit) const = 0;
 
+  // The caches (storage/format.h): what a reader derived from the
+  // projections and kept for the next one. A reader must check that what
+  // it finds is still current; a log may keep nothing (these defaults).
+  // ScanCache calls `visit` for the kept keys that start with `prefix`, in
+  // key order, on one snapshot, until `visit` returns false. KeepCache
+  // stores `value` under `key` (which starts with a letter), outside the
+  // writer's groups and without waiting for a sync. Thread-safe.
+  virtual absl::Status ScanCache(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          visit) const {
+    (void)prefix;
+    (void)visit;
+    return absl::OkStatus();
+  }
+  virtual absl::Status KeepCache(absl::string_view key,
+                                 absl::string_view value) const {
+    (void)key;
+    (void)value;
+    return absl::OkStatus();
+  }
+
   // Recomputes every projection from the log with LogOptions::projector and
   // compares the result with what is stored; with `repair`, replaces what
   // is stored when they differ. A check (no repair) runs on the caller's

@@ -35,6 +35,7 @@
 //                   subject || 0x00 || 0x04               BE32 days
 //                   dyad || 0x00 || 0x05 || BE64 position RelationshipState
 //                                                         (a checkpoint)
+//                   dyad || 0x00 || 0x06 || BE32 year     BE64 position
 //                   0x01 || BE64 position                 BE64 position
 //   relationships   dyad                                  GetRelationship-
 //                                                         Response (record)
@@ -45,6 +46,9 @@
 //                   0x01 || BE32 first day || dyad        (empty)
 //                   0x02 || BE32 biased index || dyad     (empty)
 //   merkle          BE8 level || BE64 index               hash[32]
+//   caches          dyad || 0x00 || 0x06 || BE32 year     BE64 position ||
+//                                                         hash[32] ||
+//                                                         RelationshipState
 //
 // events value: the first 32 bytes are the chain hash of the position,
 //   SHA-256(chain hash of position-1 || stored), with 32 zero bytes before
@@ -139,6 +143,10 @@
 //     folded into the dyad's latest checkpoint, so that the history after a
 //     checkpoint never needs content taken out of it
 //     (services/relationships/projector.h).
+//   - The *year mark* entries (tag 0x06) of a dyad hold, per year, the
+//     latest position that changed the dyad's effective events whose
+//     interval ends in that year: an event ending then, or a correction
+//     whose previous or new content ends then.
 //   - The *latest correction* entries (leading 0x01) map an event's
 //     position to the position of its latest correction.
 //   - relationships holds each dyad's state (its key starts with a letter):
@@ -149,6 +157,17 @@
 //     assembles them); and two orderings of the dyads: by the first day
 //     of their last event (0x01) and by their current cooperation-conflict index in tenths
 //     (0x02; stored as index + 2^31, so that key order is numeric order).
+//
+// caches holds what readers derive from the projections and keep for the
+// next reader (EventLog::KeepCache), written outside the writer's groups:
+// never compared with a rebuild, and dropped by a repair. Its keys start
+// with a letter. The *year partials* hold, per dyad and year (the key of
+// its year mark), the fold of the dyad's effective events whose interval
+// ends in that year (annals.v1.RelationshipState), as the log knew it at
+// the position in the value, whose chain hash follows it. A partial is
+// current while the dyad's year mark is at most that position and the
+// log's chain hash there is the one kept (after a crash that lost unsynced
+// appends, other events may hold the position).
 //
 // Column family names are persisted: they never change. The enum values
 // below are in-memory indexes only (the order of the handles), not persisted.
@@ -182,14 +201,15 @@ enum class ColumnFamily : int {
   kDyadTimeline = 5,   // the relationship projector's timelines
   kRelationships = 6,  // the relationship projector's states
   kMerkle = 7,         // the Merkle tree's perfect subtrees
+  kCaches = 8,         // what readers keep for readers
 };
-inline constexpr int kNumColumnFamilies = 8;
+inline constexpr int kNumColumnFamilies = 9;
 
 // Indexed by ColumnFamily. Persisted: never change a name.
 inline constexpr std::array<absl::string_view, kNumColumnFamilies>
     kColumnFamilyNames = {"default", "events",        "streams",      "event_ids",
                           "meta",    "dyad_timeline", "relationships",
-                          "merkle"};
+                          "merkle",  "caches"};
 
 inline absl::string_view ColumnFamilyName(ColumnFamily cf) {
   return kColumnFamilyNames[static_cast<int>(cf)];
@@ -359,6 +379,7 @@ inline constexpr char kTimelineTag = 0x01;
 inline constexpr char kHistoryTag = 0x02;
 inline constexpr char kLongestSpanTag = 0x04;
 inline constexpr char kCheckpointTag = 0x05;
+inline constexpr char kYearMarkTag = 0x06;
 inline constexpr char kLatestCorrectionTag = 0x01;
 
 // subject || 0x00 || 0x01: every timeline entry of `subject`.
@@ -442,6 +463,21 @@ inline std::string CheckpointPrefix(absl::string_view dyad) {
 inline std::string CheckpointKey(absl::string_view dyad, uint64_t position) {
   std::string key = CheckpointPrefix(dyad);
   PutBigEndian64(&key, position);
+  return key;
+}
+
+// dyad || 0x00 || 0x06: every year mark of `dyad` (in caches: every year
+// partial).
+inline std::string YearMarkPrefix(absl::string_view dyad) {
+  std::string key(dyad);
+  key.push_back('\0');
+  key.push_back(kYearMarkTag);
+  return key;
+}
+
+inline std::string YearMarkKey(absl::string_view dyad, uint32_t year) {
+  std::string key = YearMarkPrefix(dyad);
+  PutBigEndian32(&key, year);
   return key;
 }
 

@@ -160,6 +160,12 @@ class RocksEventLog final : public ReplicaLog {
       absl::string_view start, Direction direction,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       const override;
+  absl::Status ScanCache(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
+      const override;
+  absl::Status KeepCache(absl::string_view key,
+                         absl::string_view value) const override;
   absl::StatusOr<RebuildReport> RebuildProjections(bool repair) override
       ABSL_LOCKS_EXCLUDED(mu_);
   std::optional<RebuildReport> RebuiltOnOpen() const override {

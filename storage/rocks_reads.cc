@@ -333,6 +333,33 @@ absl::Status RocksEventLog::ScanProjection(
                            : RocksError(it->status(), "scan a projection");
 }
 
+absl::Status RocksEventLog::ScanCache(
+    absl::string_view prefix,
+    const std::function<bool(absl::string_view, absl::string_view)>& visit)
+    const {
+  rocksdb::ReadOptions read;
+  PrefixBounds bounds(prefix);
+  bounds.Apply(&read);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read, Cf(ColumnFamily::kCaches)));
+  for (it->Seek(ToSlice(prefix));
+       it->Valid() && absl::StartsWith(ToView(it->key()), prefix); it->Next()) {
+    if (!visit(ToView(it->key()), ToView(it->value()))) break;
+  }
+  return it->status().ok() ? absl::OkStatus()
+                           : RocksError(it->status(), "scan the caches");
+}
+
+absl::Status RocksEventLog::KeepCache(absl::string_view key,
+                                      absl::string_view value) const {
+  // In the WAL like every write, but never synced for: a cache lost in a
+  // crash is computed again.
+  rocksdb::Status s = db_->Put(rocksdb::WriteOptions(),
+                               Cf(ColumnFamily::kCaches), ToSlice(key),
+                               ToSlice(value));
+  return s.ok() ? absl::OkStatus() : RocksError(s, "keep a cache entry");
+}
+
 absl::StatusOr<v1::RecordedEvent> RocksEventLog::GetEventAt(
     uint64_t position) const {
   ASSIGN_OR_RETURN(std::vector<v1::RecordedEvent> events,

@@ -292,6 +292,9 @@ absl::Status RocksEventLog::MergeProjections(
     // log that rebuilds them again when it opens.
     s = batch.Delete(Cf(ColumnFamily::kMeta),
                      ToSlice(format::kMetaProjectionVersion));
+    // And drop what readers derived from the projections being replaced
+    // (its keys start with a letter).
+    if (s.ok()) s = batch.DeleteRange(Cf(ColumnFamily::kCaches), "", "\xff");
     if (!s.ok()) return RocksError(s, "build the write batch");
     RETURN_IF_ERROR(flush());
   }

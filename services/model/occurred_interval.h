@@ -25,6 +25,9 @@ namespace annals::services {
 // day keys order as the days do, and read as dates in hex dumps of keys.
 using DayKey = uint32_t;
 
+// The year of a day key.
+inline uint32_t YearOf(DayKey day) { return day / 10000; }
+
 // The first and the last day of the period `date` names (a valid Date:
 // year 1-9999, month 0-12, day 0 or a day of the month).
 DayKey FirstDayOf(const v1::Date& date);

@@ -30,10 +30,21 @@ struct StateByDay {
 };
 
 // The state of `dyad` from its effective events whose interval ends by
-// `last_day`.
+// `last_day`: the year partial (storage/format.h) of each earlier year
+// with events, kept or folded from the timeline and then kept
+// (EventLog::KeepCache), merged (services/model/state_merge.h) with the
+// fold of the events of the day's own year that end by the day. Reads at
+// most a year of the dyad's events (and its longest span before it) when
+// the partials are current, however many the dyad has.
 absl::StatusOr<StateByDay> StateAtDate(const storage::EventLog& log,
                                        const std::string& dyad,
                                        DayKey last_day);
+
+// Folds and keeps every year partial of `dyad` that is not current, as
+// StateAtDate would for a date after all of them. Returns how many it
+// folded.
+absl::StatusOr<int> KeepYearPartials(const storage::EventLog& log,
+                                     const std::string& dyad);
 
 // The longest span of `subject`'s timeline in days (storage/format.h); 0
 // when it has none.

@@ -69,6 +69,10 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
     audit_service_ = std::make_unique<AuditService>(log_, signer, &access_);
     admin_service_ = std::make_unique<AdminService>(log_, signer, &access_);
   }
+  if (options.keep_year_partials_after.has_value()) {
+    partial_keeper_ = std::make_unique<PartialKeeper>(
+        log_, *options.keep_year_partials_after);
+  }
   if (hub_ != nullptr) {
     hub_->Attach(log_);
     subscription_service_ =
@@ -207,6 +211,7 @@ void Server::Shutdown(absl::Duration deadline) {
   // Sessions neither: they answer what they read, then end.
   event_log_service_.Shutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
+  partial_keeper_.reset();
   log_->Close();
   server_->Wait();
   // No call is left: the channel to the server goes before the server.

@@ -22,6 +22,7 @@
 #include "services/server/position_gate.h"
 #include "services/subscriptions/hub.h"
 #include "services/subscriptions/service.h"
+#include "services/relationships/partial_keeper.h"
 #include "services/relationships/service.h"
 #include "services/server/reflection_v1.h"
 #include "services/server/server_info.h"
@@ -80,6 +81,11 @@ struct ServerOptions {
   // (RelationshipProjector::answers), never another's. Not owned; must
   // outlive the server. Default none: every answer is read from storage.
   const RelationshipAnswers* relationship_answers = nullptr;
+  // Once the log has been idle this long, keep the year partials of every
+  // dyad current in the background (services/relationships/
+  // partial_keeper.h). nullopt: never; a state as of a date then folds and
+  // keeps them itself, when first asked.
+  std::optional<absl::Duration> keep_year_partials_after = absl::Seconds(1);
   // Unary calls that take at least this long are logged, one line each
   // (services/server/slow_calls.h); zero: every unary call. nullopt: none.
   std::optional<absl::Duration> slow_request = absl::Seconds(1);
@@ -145,6 +151,7 @@ class Server {
   ServerInfoService server_info_service_;
   std::unique_ptr<TreeHeadSigner> own_signer_;  // when options.signer is null
   std::unique_ptr<AuditService> audit_service_;
+  std::unique_ptr<PartialKeeper> partial_keeper_;  // stopped before the log closes
   std::unique_ptr<AdminService> admin_service_;  // with audit_service_
   std::unique_ptr<SubscriptionService> subscription_service_;  // with hub_
   std::unique_ptr<ReflectionV1Service> reflection_v1_;  // with reflection

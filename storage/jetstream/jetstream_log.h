@@ -108,6 +108,16 @@ class JetStreamLog final : public EventLog {
       const override {
     return replica_->ScanProjection(family, prefix, start, direction, visit);
   }
+  absl::Status ScanCache(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
+      const override {
+    return replica_->ScanCache(prefix, visit);
+  }
+  absl::Status KeepCache(absl::string_view key,
+                         absl::string_view value) const override {
+    return replica_->KeepCache(key, value);
+  }
   absl::StatusOr<RebuildReport> RebuildProjections(bool repair) override {
     return replica_->RebuildProjections(repair);
   }

@@ -1,0 +1,97 @@
+#include "services/relationships/partial_keeper.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "log/log.h"
+#include "services/relationships/as_of.h"
+#include "storage/format.h"
+#include "storage/projector.h"
+
+namespace annals::services {
+
+namespace format = storage::format;
+
+PartialKeeper::PartialKeeper(const storage::EventLog* log, absl::Duration idle)
+    : log_(log), idle_(idle), thread_([this] { Run(); }) {}
+
+PartialKeeper::~PartialKeeper() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  thread_.join();
+}
+
+uint64_t PartialKeeper::CurrentAt() const {
+  absl::MutexLock lock(&mu_);
+  return current_at_;
+}
+
+bool PartialKeeper::Stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stop_;
+}
+
+void PartialKeeper::Run() {
+  // The head seen one idle period ago: a pass starts when it is still the
+  // head, and that head has not been passed over yet.
+  uint64_t seen = log_->GetHead().position;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      const auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return stop_;
+      };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), idle_)) return;
+    }
+    const uint64_t head = log_->GetHead().position;
+    const bool idle = head == seen;
+    seen = head;
+    if (!idle || head == CurrentAt()) continue;
+    if (Pass(head)) {
+      absl::MutexLock lock(&mu_);
+      current_at_ = head;
+    }
+  }
+}
+
+bool PartialKeeper::Pass(uint64_t head) {
+  std::vector<std::string> dyads;
+  const absl::Status listed = log_->ScanProjection(
+      storage::ProjectionFamily::kRelationships,
+      std::string(1, format::kByActivityTag), "", storage::Direction::kForward,
+      [&dyads](absl::string_view key, absl::string_view) {
+        dyads.emplace_back(format::DyadOfOrderKey(key));
+        return true;
+      });
+  if (!listed.ok()) {
+    annals::log::Warn("year_partials_not_kept",
+                      {{"error", listed.ToString()}});
+    return false;
+  }
+  const absl::Time start = absl::Now();
+  int64_t folded = 0;
+  for (const std::string& dyad : dyads) {
+    if (Stopping() || log_->GetHead().position != head) return false;
+    absl::StatusOr<int> kept = KeepYearPartials(*log_, dyad);
+    if (!kept.ok()) {
+      annals::log::Warn("year_partials_not_kept",
+                        {{"dyad", dyad}, {"error", kept.status().ToString()}});
+      return false;
+    }
+    folded += *kept;
+  }
+  if (folded > 0) {
+    annals::log::Info("year_partials_kept",
+                      {{"head", static_cast<int64_t>(head)},
+                       {"folded", folded},
+                       {"dyads", static_cast<int64_t>(dyads.size())},
+                       {"seconds", absl::ToDoubleSeconds(absl::Now() - start)}});
+  }
+  return true;
+}
+
+}  // namespace annals::services

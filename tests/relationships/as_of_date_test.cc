@@ -1,0 +1,225 @@
+// GetRelationship as of an occurred date over a generated log: the answer
+// is BuildState over the effective events that ended by the date, whether
+// the years before it come from kept partial states or are folded again;
+// a kept partial serves only while nothing changed its year, and only on
+// the history it was computed on.
+#include <algorithm>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "services/model/occurred_interval.h"
+#include "services/model/projection.h"
+#include "services/relationships/queries.h"
+#include "storage/format.h"
+#include "tests/relationships/seeded_log.h"
+#include "tests/storage/test_events.h"
+#include "tests/testing/status_matchers.h"
+
+namespace annals::services {
+namespace {
+
+using ::annals::testing::GeneratedEvents;
+using ::annals::testing::IsOk;
+using ::annals::testing::MakeDate;
+using ::annals::testing::ProjectedLog;
+namespace format = storage::format;
+
+// The effective events of everything `log` holds.
+std::vector<v1::Event> EffectiveOf(storage::EventLog& log) {
+  std::vector<v1::RecordedEvent> recorded;
+  for (uint64_t at = 1; at <= log.GetHead().position; ++at) {
+    auto event = log.GetEventAt(at);
+    EXPECT_THAT(event.status(), IsOk());
+    if (event.ok()) recorded.push_back(*std::move(event));
+  }
+  return EffectiveEvents(recorded);
+}
+
+std::set<std::string> DyadsOfAll(const std::vector<v1::Event>& events) {
+  std::set<std::string> dyads;
+  for (const v1::Event& e : events) {
+    for (std::string& d : DyadsOf(e)) dyads.insert(std::move(d));
+  }
+  return dyads;
+}
+
+// Dates of every precision through the generator's years (1990-2025) and
+// around them.
+std::vector<v1::Date> Dates() {
+  std::vector<v1::Date> dates = {MakeDate(1989), MakeDate(1990, 1, 1),
+                                 MakeDate(1995), MakeDate(2000, 12, 31),
+                                 MakeDate(2001, 1, 1), MakeDate(2030)};
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 12; ++i) {
+    dates.push_back(MakeDate(1990 + static_cast<int>(rng() % 36),
+                             static_cast<int>(rng() % 13),
+                             0));
+    dates.push_back(MakeDate(1990 + static_cast<int>(rng() % 36),
+                             1 + static_cast<int>(rng() % 12),
+                             1 + static_cast<int>(rng() % 28)));
+  }
+  return dates;
+}
+
+// Every dyad at every date of Dates() against BuildState over the events
+// that ended by the date, and the count of those that had started but not
+// ended.
+void ExpectAnswersAreTheFold(storage::EventLog& log) {
+  const std::vector<v1::Event> effective = EffectiveOf(log);
+  const RelationshipQueries queries(&log);
+  for (const std::string& dyad : DyadsOfAll(effective)) {
+    for (const v1::Date& date : Dates()) {
+      const DayKey last_day = LastDayOf(date);
+      std::vector<v1::Event> ended;
+      int64_t uncertain = 0;
+      for (const v1::Event& e : effective) {
+        const std::vector<std::string> dyads = DyadsOf(e);
+        if (std::find(dyads.begin(), dyads.end(), dyad) == dyads.end()) continue;
+        const DayInterval days = IntervalOf(e.occurred());
+        if (days.last <= last_day) {
+          ended.push_back(e);
+        } else if (days.first <= last_day) {
+          ++uncertain;
+        }
+      }
+      v1::GetRelationshipRequest request;
+      request.set_dyad(dyad);
+      *request.mutable_as_of_date() = date;
+      auto response = queries.GetRelationship(request);
+      ASSERT_THAT(response.status(), IsOk());
+      ASSERT_EQ(SerializeState(response->state()),
+                SerializeState(BuildState(dyad, ended)))
+          << dyad << " as of " << date.ShortDebugString();
+      EXPECT_EQ(response->uncertain_event_count(), uncertain)
+          << dyad << " as of " << date.ShortDebugString();
+    }
+  }
+}
+
+// The kept year partials of `dyad`, by key.
+std::map<std::string, std::string> Partials(storage::EventLog& log,
+                                            const std::string& dyad) {
+  std::map<std::string, std::string> kept;
+  EXPECT_THAT(log.ScanCache(format::YearMarkPrefix(dyad),
+                            [&kept](absl::string_view key, absl::string_view value) {
+                              kept.emplace(key, value);
+                              return true;
+                            }),
+              IsOk());
+  return kept;
+}
+
+// A correction of `event`: RETRACT, or AMEND to `amended` when given.
+v1::Event Correct(const v1::Event& event, const std::string& id,
+                  const v1::Event* amended) {
+  v1::Event correction = storage::testing::MakeEvent(id, "Corrected.");
+  v1::Correction* c = correction.mutable_correction();
+  c->set_corrects_event_id(event.id());
+  c->set_reason("a later report");
+  if (amended == nullptr) {
+    c->set_action(v1::Correction::ACTION_RETRACT);
+  } else {
+    c->set_action(v1::Correction::ACTION_AMEND);
+    *c->mutable_amended() = *amended;
+    c->mutable_amended()->clear_id();
+  }
+  NormalizeEvent(&correction);
+  return correction;
+}
+
+TEST(RelationshipAsOfDateTest, LateEventsAndCorrectionsAfterPartialsWereKept) {
+  const std::vector<v1::Event> events = GeneratedEvents(41, 3, 40, 0.1, 1600);
+  ProjectedLog log;
+  log.Append(std::vector<v1::Event>(events.begin(), events.begin() + 800), 40);
+  ExpectAnswersAreTheFold(log.log());  // folds every year, keeps them
+  const std::string dyad = *DyadsOfAll(events).begin();
+  ASSERT_GT(Partials(log.log(), dyad).size(), 20u);
+  ExpectAnswersAreTheFold(log.log());  // from the kept partials
+
+  // Events of every year after that (the generator's dates are random),
+  // and corrections that move an event to another year, retract one, and
+  // move one into another dyad.
+  std::vector<v1::Event> later(events.begin() + 800, events.end());
+  std::vector<const v1::Event*> plain;
+  for (size_t i = 0; i < 800; ++i) {
+    if (!events[i].has_correction()) plain.push_back(&events[i]);
+  }
+  for (int k = 0; k < 30; ++k) {
+    v1::Event amended = *plain[k];
+    amended.mutable_occurred()->mutable_start()->set_year(1990 + k);
+    amended.mutable_occurred()->clear_end();
+    later.push_back(Correct(*plain[k], absl::StrCat("year-", k), &amended));
+  }
+  for (int k = 30; k < 40; ++k) {
+    later.push_back(Correct(*plain[k], absl::StrCat("retract-", k), nullptr));
+  }
+  for (int k = 40; k < 50; ++k) {
+    v1::Event moved = *plain[k];
+    moved.clear_target();
+    moved.add_target("FRA");
+    later.push_back(Correct(*plain[k], absl::StrCat("move-", k), &moved));
+  }
+  log.Append(later, 40);
+  ExpectAnswersAreTheFold(log.log());
+  // And after a reopen, from what was kept.
+  log.Reopen();
+  ExpectAnswersAreTheFold(log.log());
+}
+
+TEST(RelationshipAsOfDateTest, AKeptPartialServesOnlyTheHistoryItWasComputedOn) {
+  ProjectedLog log;
+  log.Append(GeneratedEvents(43, 1, 40, 0.0, 300), 30);
+  ExpectAnswersAreTheFold(log.log());
+  const std::string dyad = *DyadsOfAll(EffectiveOf(log.log())).begin();
+  const std::map<std::string, std::string> kept = Partials(log.log(), dyad);
+  ASSERT_FALSE(kept.empty());
+  // An empty state where each partial was: with the position and hash it
+  // was computed at, the query takes it (and so answers wrong); with
+  // another hash at that position (a history lost in a crash and written
+  // again), it folds the year again.
+  v1::RelationshipState empty;
+  empty.set_dyad(dyad);
+  auto forge = [&](bool same_hash) {
+    for (const auto& [key, value] : kept) {
+      std::string forged = value.substr(0, 8);
+      forged.append(same_hash ? value.substr(8, format::kHashSize)
+                              : std::string(format::kHashSize, 'x'));
+      forged.append(SerializeState(empty));
+      ASSERT_THAT(log.log().KeepCache(key, forged), IsOk());
+    }
+  };
+  v1::GetRelationshipRequest request;
+  request.set_dyad(dyad);
+  *request.mutable_as_of_date() = MakeDate(2030);
+  const RelationshipQueries queries(&log.log());
+  forge(/*same_hash=*/true);
+  auto taken = queries.GetRelationship(request);
+  ASSERT_THAT(taken.status(), IsOk());
+  EXPECT_EQ(taken->state().event_count(), 0) << "the kept partials were read";
+  forge(/*same_hash=*/false);
+  ExpectAnswersAreTheFold(log.log());
+}
+
+TEST(RelationshipAsOfDateTest, ARepairDropsTheKeptPartials) {
+  ProjectedLog log;
+  log.Append(GeneratedEvents(47, 1, 40, 0.0, 200), 20);
+  ExpectAnswersAreTheFold(log.log());
+  const std::string dyad = *DyadsOfAll(EffectiveOf(log.log())).begin();
+  ASSERT_FALSE(Partials(log.log(), dyad).empty());
+  // A check leaves them (they are no projection); a repair drops them
+  // with the projections they were derived from.
+  auto checked = log.log().RebuildProjections(/*repair=*/false);
+  ASSERT_THAT(checked.status(), IsOk());
+  EXPECT_TRUE(checked->matched());
+  EXPECT_FALSE(Partials(log.log(), dyad).empty());
+  ASSERT_THAT(log.log().RebuildProjections(/*repair=*/true).status(), IsOk());
+  EXPECT_TRUE(Partials(log.log(), dyad).empty());
+  ExpectAnswersAreTheFold(log.log());
+}
+
+}  // namespace
+}  // namespace annals::services
