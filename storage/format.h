@@ -35,7 +35,8 @@
 //                   subject || 0x00 || 0x04               BE32 days
 //                   dyad || 0x00 || 0x05 || BE64 position RelationshipState
 //                                                         (a checkpoint)
-//                   dyad || 0x00 || 0x06 || BE32 year     BE64 position
+//                   dyad || 0x00 || 0x06 || BE32 year ||  BE64 position
+//                     month[1]
 //                   0x01 || BE64 position                 BE64 position
 //   relationships   dyad                                  GetRelationship-
 //                                                         Response (record)
@@ -49,6 +50,8 @@
 //   caches          dyad || 0x00 || 0x06 || BE32 year     BE64 position ||
 //                                                         hash[32] ||
 //                                                         RelationshipState
+//                   dyad || 0x00 || 0x07 || BE32 year ||  (the same)
+//                     month[1]
 //
 // events value: the first 32 bytes are the chain hash of the position,
 //   SHA-256(chain hash of position-1 || stored), with 32 zero bytes before
@@ -143,9 +146,9 @@
 //     folded into the dyad's latest checkpoint, so that the history after a
 //     checkpoint never needs content taken out of it
 //     (services/relationships/projector.h).
-//   - The *year mark* entries (tag 0x06) of a dyad hold, per year, the
-//     latest position that changed the dyad's effective events whose
-//     interval ends in that year: an event ending then, or a correction
+//   - The *month mark* entries (tag 0x06) of a dyad hold, per month (1-12),
+//     the latest position that changed the dyad's effective events whose
+//     interval ends in that month: an event ending then, or a correction
 //     whose previous or new content ends then.
 //   - The *latest correction* entries (leading 0x01) map an event's
 //     position to the position of its latest correction.
@@ -161,13 +164,14 @@
 // caches holds what readers derive from the projections and keep for the
 // next reader (EventLog::KeepCache), written outside the writer's groups:
 // never compared with a rebuild, and dropped by a repair. Its keys start
-// with a letter. The *year partials* hold, per dyad and year (the key of
-// its year mark), the fold of the dyad's effective events whose interval
-// ends in that year (annals.v1.RelationshipState), as the log knew it at
-// the position in the value, whose chain hash follows it. A partial is
-// current while the dyad's year mark is at most that position and the
-// log's chain hash there is the one kept (after a crash that lost unsynced
-// appends, other events may hold the position).
+// with a letter. The *year partials* (tag 0x06) hold, per dyad and year,
+// the fold of the dyad's effective events whose interval ends in that
+// year (annals.v1.RelationshipState), as the log knew it at the position
+// in the value, whose chain hash follows it; the *month partials* (tag
+// 0x07) the same per month, for the years with many events. A partial is
+// current while the dyad's month marks of its months are at most that
+// position and the log's chain hash there is the one kept (after a crash
+// that lost unsynced appends, other events may hold the position).
 //
 // Column family names are persisted: they never change. The enum values
 // below are in-memory indexes only (the order of the handles), not persisted.
@@ -379,7 +383,10 @@ inline constexpr char kTimelineTag = 0x01;
 inline constexpr char kHistoryTag = 0x02;
 inline constexpr char kLongestSpanTag = 0x04;
 inline constexpr char kCheckpointTag = 0x05;
-inline constexpr char kYearMarkTag = 0x06;
+inline constexpr char kMonthMarkTag = 0x06;
+// In caches.
+inline constexpr char kYearPartialTag = 0x06;
+inline constexpr char kMonthPartialTag = 0x07;
 inline constexpr char kLatestCorrectionTag = 0x01;
 
 // subject || 0x00 || 0x01: every timeline entry of `subject`.
@@ -466,17 +473,28 @@ inline std::string CheckpointKey(absl::string_view dyad, uint64_t position) {
   return key;
 }
 
-// dyad || 0x00 || 0x06: every year mark of `dyad` (in caches: every year
-// partial).
-inline std::string YearMarkPrefix(absl::string_view dyad) {
+// dyad || 0x00 || tag: the month marks of `dyad` (kMonthMarkTag), its
+// year partials (kYearPartialTag) or month partials (kMonthPartialTag).
+inline std::string DyadTagPrefix(absl::string_view dyad, char tag) {
   std::string key(dyad);
   key.push_back('\0');
-  key.push_back(kYearMarkTag);
+  key.push_back(tag);
   return key;
 }
 
-inline std::string YearMarkKey(absl::string_view dyad, uint32_t year) {
-  std::string key = YearMarkPrefix(dyad);
+// The month marks of `dyad` are keyed DyadTagPrefix(dyad, kMonthMarkTag)
+// || BE32 year || month, its month partials likewise under
+// kMonthPartialTag.
+inline std::string MonthKey(absl::string_view dyad, char tag, uint32_t year,
+                            uint8_t month) {
+  std::string key = DyadTagPrefix(dyad, tag);
+  PutBigEndian32(&key, year);
+  key.push_back(static_cast<char>(month));
+  return key;
+}
+
+inline std::string YearPartialKey(absl::string_view dyad, uint32_t year) {
+  std::string key = DyadTagPrefix(dyad, kYearPartialTag);
   PutBigEndian32(&key, year);
   return key;
 }

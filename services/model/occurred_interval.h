@@ -25,8 +25,17 @@ namespace annals::services {
 // day keys order as the days do, and read as dates in hex dumps of keys.
 using DayKey = uint32_t;
 
-// The year of a day key.
+// The year and the month (1-12) of a day key; the key of the first day of
+// a month, and a key that orders after every day of the month and before
+// the next month (not always a day: February 31).
 inline uint32_t YearOf(DayKey day) { return day / 10000; }
+inline uint8_t MonthOf(DayKey day) { return day / 100 % 100; }
+inline DayKey FirstDayOfMonth(uint32_t year, uint8_t month) {
+  return year * 10000 + month * 100 + 1;
+}
+inline DayKey MonthEndBound(uint32_t year, uint8_t month) {
+  return year * 10000 + month * 100 + 31;
+}
 
 // The first and the last day of the period `date` names (a valid Date:
 // year 1-9999, month 0-12, day 0 or a day of the month).

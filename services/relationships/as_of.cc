@@ -1,12 +1,14 @@
 #include "services/relationships/as_of.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -82,9 +84,6 @@ absl::StatusOr<uint64_t> LatestCheckpoint(const storage::EventLog& log,
   return at;
 }
 
-DayKey FirstDayOfYear(uint32_t year) { return year * 10000 + 101; }
-DayKey LastDayOfYear(uint32_t year) { return year * 10000 + 1231; }
-
 // Folds into `state` the effective events of `dyad` whose interval ends
 // from `from` through `to`, read from its timeline, whose longest span is
 // `span` days. Returns how many start by `to` but end after it.
@@ -133,75 +132,90 @@ absl::StatusOr<int64_t> FoldEndingIn(const storage::EventLog& log,
   return uncertain;
 }
 
-// The year marks of `dyad` (storage/format.h) of the years before
-// `before`, in year order: (year, position).
-absl::StatusOr<std::vector<std::pair<uint32_t, uint64_t>>> YearMarks(
-    const storage::EventLog& log, const std::string& dyad, uint32_t before) {
-  std::vector<std::pair<uint32_t, uint64_t>> marks;
+// A dyad's month marks (storage/format.h) by year: per month (1-12) the
+// position of its latest change, 0 for a month without one.
+using MonthMarks = absl::btree_map<uint32_t, std::array<uint64_t, 13>>;
+
+// The month marks of `dyad` of the years through `last_year`.
+absl::StatusOr<MonthMarks> ReadMonthMarks(const storage::EventLog& log,
+                                          const std::string& dyad,
+                                          uint32_t last_year) {
+  MonthMarks marks;
   absl::Status error;
-  const std::string prefix = format::YearMarkPrefix(dyad);
+  const std::string prefix = format::DyadTagPrefix(dyad, format::kMonthMarkTag);
   RETURN_IF_ERROR(log.ScanProjection(
       ProjectionFamily::kDyadTimeline, prefix, "", Direction::kForward,
       [&](absl::string_view key, absl::string_view value) {
         uint64_t mark = 0;
-        if (key.size() != prefix.size() + 4 ||
-            !format::ParseBigEndian64(value, &mark)) {
+        const uint8_t month = key.size() == prefix.size() + 5 ? key.back() : 0;
+        if (month < 1 || month > 12 || !format::ParseBigEndian64(value, &mark)) {
           error = absl::DataLossError(
-              absl::StrCat("a year mark of ", dyad, " is malformed"));
+              absl::StrCat("a month mark of ", dyad, " is malformed"));
           return false;
         }
         const uint32_t year =
             format::DecodeBigEndian32(key.data() + prefix.size());
-        if (year >= before) return false;
-        marks.emplace_back(year, mark);
+        if (year > last_year) return false;
+        auto [it, inserted] = marks.try_emplace(year);
+        if (inserted) it->second.fill(0);
+        it->second[month] = mark;
         return true;
       }));
   RETURN_IF_ERROR(error);
   return marks;
 }
 
-// A year partial's value (storage/format.h): BE64 position || chain hash
+// The latest change of a year: its latest month mark.
+uint64_t YearMark(const std::array<uint64_t, 13>& months) {
+  return *std::max_element(months.begin(), months.end());
+}
+
+// A partial's value (storage/format.h): BE64 position || the chain hash
 // there || the state.
 constexpr size_t kPartialHeader = 8 + format::kHashSize;
 
-// The year partials of `dyad` kept in the caches that are current for a
-// reader at `head`, by year: each one's state bytes. `marks` are the
-// dyad's year marks (YearMarks).
-absl::StatusOr<absl::flat_hash_map<uint32_t, std::string>> CurrentPartials(
-    const storage::EventLog& log, const std::string& dyad,
-    const std::vector<std::pair<uint32_t, uint64_t>>& marks,
-    const storage::Head& head) {
-  const std::string prefix = format::YearMarkPrefix(dyad);
-  // The partials computed at or after their year's mark and not after
-  // `head` (so none holds what this reader's head does not).
+std::string PartialValue(const storage::Head& head,
+                         const v1::RelationshipState& partial) {
+  std::string value = format::EncodeBigEndian64(head.position);
+  value.append(head.hash);
+  value.append(SerializeState(partial));
+  return value;
+}
+
+// The partials kept under `prefix` whose keys are `suffix_size` bytes
+// longer that are current for a reader at `head`, by the rest of their
+// key: the state bytes of each one computed at or after `mark_of(rest)`
+// (0: none is current) and not after `head` (so none holds what this
+// reader's head does not), on this log's history (the chain hash at its
+// position is still the one it kept).
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>> CurrentPartials(
+    const storage::EventLog& log, const std::string& prefix,
+    size_t suffix_size, const storage::Head& head,
+    const std::function<uint64_t(absl::string_view rest)>& mark_of) {
   struct Kept {
     uint64_t at;
     std::string hash;
     std::string state;
   };
-  absl::flat_hash_map<uint32_t, Kept> kept;
-  auto mark = marks.begin();
+  absl::flat_hash_map<std::string, Kept> kept;
   RETURN_IF_ERROR(log.ScanCache(prefix, [&](absl::string_view key,
                                             absl::string_view value) {
-    if (key.size() != prefix.size() + 4 || value.size() < kPartialHeader) {
-      return true;  // not a partial: computed again and replaced
+    if (key.size() != prefix.size() + suffix_size ||
+        value.size() < kPartialHeader) {
+      return true;  // not a partial: folded again and replaced
     }
-    const uint32_t year = format::DecodeBigEndian32(key.data() + prefix.size());
-    while (mark != marks.end() && mark->first < year) ++mark;
-    if (mark == marks.end()) return false;
-    if (mark->first != year) return true;
+    const absl::string_view rest = key.substr(prefix.size());
+    const uint64_t mark = mark_of(rest);
     const uint64_t at = format::DecodeBigEndian64(value.data());
-    if (at < mark->second || at > head.position) return true;
-    kept[year] = Kept{at, std::string(value.substr(8, format::kHashSize)),
-                      std::string(value.substr(kPartialHeader))};
+    if (mark == 0 || at < mark || at > head.position) return true;
+    kept.emplace(rest, Kept{at, std::string(value.substr(8, format::kHashSize)),
+                            std::string(value.substr(kPartialHeader))});
     return true;
   }));
-  // Of those, the ones computed on this log's history: the chain hash at
-  // their position is still the one they kept.
   absl::flat_hash_map<uint64_t, std::string> hashes = {
       {head.position, head.hash}};
   std::vector<uint64_t> positions;
-  for (const auto& [year, partial] : kept) {
+  for (const auto& [rest, partial] : kept) {
     if (hashes.emplace(partial.at, "").second) positions.push_back(partial.at);
   }
   if (!positions.empty()) {
@@ -211,52 +225,67 @@ absl::StatusOr<absl::flat_hash_map<uint32_t, std::string>> CurrentPartials(
       hashes[event.position()] = event.hash();
     }
   }
-  absl::flat_hash_map<uint32_t, std::string> current;
-  for (auto& [year, partial] : kept) {
+  absl::flat_hash_map<std::string, std::string> current;
+  for (auto& [rest, partial] : kept) {
     if (hashes[partial.at] == partial.hash) {
-      current[year] = std::move(partial.state);
+      current.emplace(rest, std::move(partial.state));
     }
   }
   return current;
 }
 
-// Calls `visit` with each year partial of `dyad` of the years before
-// `before` that have events: the kept one when current, else one folded
-// from the timeline (whose longest span is `span`) and kept for the next
-// reader (`fresh`).
-absl::Status ForEachYearPartial(
-    const storage::EventLog& log, const std::string& dyad, uint32_t span,
-    uint32_t before,
-    const std::function<void(const v1::RelationshipState& partial, bool fresh)>&
-        visit) {
-  // The head first: a partial folded after it may hold later events too,
-  // and the year marks of those are after the head, so it is not taken
-  // for current when they are.
-  const storage::Head head = log.GetHead();
-  ASSIGN_OR_RETURN(const auto marks, YearMarks(log, dyad, before));
-  ASSIGN_OR_RETURN(const auto current, CurrentPartials(log, dyad, marks, head));
-  for (const auto& [year, mark] : marks) {
-    v1::RelationshipState partial;
-    const auto it = current.find(year);
-    if (it != current.end() &&
-        partial.ParseFromArray(it->second.data(),
-                               static_cast<int>(it->second.size()))) {
-      visit(partial, false);
-      continue;
-    }
-    partial.Clear();
-    partial.set_dyad(dyad);
-    RETURN_IF_ERROR(FoldEndingIn(log, dyad, span, FirstDayOfYear(year),
-                                 LastDayOfYear(year), &partial)
-                        .status());
-    visit(partial, true);
-    std::string value = format::EncodeBigEndian64(head.position);
-    value.append(head.hash);
-    value.append(SerializeState(partial));
-    // A cache: a reader that cannot keep it has still answered.
-    log.KeepCache(format::YearMarkKey(dyad, year), value).IgnoreError();
+std::string YearSuffix(uint32_t year) {
+  std::string suffix;
+  format::PutBigEndian32(&suffix, year);
+  return suffix;
+}
+
+// The current year partials of `dyad` (CurrentPartials), by year.
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>> CurrentYears(
+    const storage::EventLog& log, const std::string& dyad,
+    const MonthMarks& marks, const storage::Head& head) {
+  return CurrentPartials(
+      log, format::DyadTagPrefix(dyad, format::kYearPartialTag), 4, head,
+      [&marks](absl::string_view rest) -> uint64_t {
+        const auto it = marks.find(format::DecodeBigEndian32(rest.data()));
+        return it == marks.end() ? 0 : YearMark(it->second);
+      });
+}
+
+// The current month partials of `dyad` of `year` (CurrentPartials), by
+// month (one byte).
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>> CurrentMonths(
+    const storage::EventLog& log, const std::string& dyad, uint32_t year,
+    const std::array<uint64_t, 13>& marks, const storage::Head& head) {
+  return CurrentPartials(
+      log,
+      format::DyadTagPrefix(dyad, format::kMonthPartialTag) + YearSuffix(year),
+      1, head, [&marks](absl::string_view rest) -> uint64_t {
+        const uint8_t month = rest[0];
+        return month >= 1 && month <= 12 ? marks[month] : 0;
+      });
+}
+
+// Merges the partial in `bytes` into `state`; false when it does not
+// parse (it is then folded again).
+bool MergeKept(const std::string& bytes, v1::RelationshipState* state) {
+  v1::RelationshipState partial;
+  if (!partial.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return false;
   }
-  return absl::OkStatus();
+  MergeState(partial, state);
+  return true;
+}
+
+// The fold of the events of `dyad` that end from `from` through `to`.
+absl::StatusOr<v1::RelationshipState> FoldPartial(const storage::EventLog& log,
+                                                  const std::string& dyad,
+                                                  uint32_t span, DayKey from,
+                                                  DayKey to) {
+  v1::RelationshipState partial;
+  partial.set_dyad(dyad);
+  RETURN_IF_ERROR(FoldEndingIn(log, dyad, span, from, to, &partial).status());
+  return partial;
 }
 
 }  // namespace
@@ -360,30 +389,103 @@ absl::StatusOr<StateByDay> StateAtDate(const storage::EventLog& log,
                                        const std::string& dyad,
                                        DayKey last_day) {
   const uint32_t year = YearOf(last_day);
+  const uint8_t month = MonthOf(last_day);
+  // The head first: a partial folded after it may hold later events too,
+  // and the marks of those are after the head, so it is not taken for
+  // current when they are.
+  const storage::Head head = log.GetHead();
   ASSIGN_OR_RETURN(const uint32_t span, LongestSpan(log, dyad));
+  ASSIGN_OR_RETURN(const MonthMarks marks, ReadMonthMarks(log, dyad, year));
+  ASSIGN_OR_RETURN(const auto years, CurrentYears(log, dyad, marks, head));
   StateByDay answer;
   answer.state.set_dyad(dyad);
-  RETURN_IF_ERROR(ForEachYearPartial(
-      log, dyad, span, year,
-      [&answer](const v1::RelationshipState& partial, bool) {
-        MergeState(partial, &answer.state);
-      }));
-  ASSIGN_OR_RETURN(answer.uncertain,
-                   FoldEndingIn(log, dyad, span, FirstDayOfYear(year),
-                                last_day, &answer.state));
+  for (const auto& [marked, months] : marks) {
+    if (marked >= year) break;
+    const auto it = years.find(YearSuffix(marked));
+    if (it != years.end() && MergeKept(it->second, &answer.state)) continue;
+    ASSIGN_OR_RETURN(const v1::RelationshipState partial,
+                     FoldPartial(log, dyad, span, FirstDayOfMonth(marked, 1),
+                                 MonthEndBound(marked, 12)));
+    MergeState(partial, &answer.state);
+    // A cache: a reader that cannot keep it has still answered.
+    log.KeepCache(format::YearPartialKey(dyad, marked),
+                  PartialValue(head, partial))
+        .IgnoreError();
+  }
+  // The date's own year: its months before the date's from their
+  // partials when each is current, and the rest folded.
+  DayKey fold_from = FirstDayOfMonth(year, 1);
+  const auto own = marks.find(year);
+  if (own != marks.end() && month > 1) {
+    ASSIGN_OR_RETURN(const auto kept,
+                     CurrentMonths(log, dyad, year, own->second, head));
+    bool all = true;
+    for (uint8_t m = 1; m < month && all; ++m) {
+      all = own->second[m] == 0 || kept.contains(std::string(1, m));
+    }
+    v1::RelationshipState months = answer.state;
+    for (uint8_t m = 1; m < month && all; ++m) {
+      const auto it = kept.find(std::string(1, m));
+      if (it != kept.end()) all = MergeKept(it->second, &months);
+    }
+    if (all) {
+      answer.state = std::move(months);
+      fold_from = FirstDayOfMonth(year, month);
+    }
+  }
+  ASSIGN_OR_RETURN(answer.uncertain, FoldEndingIn(log, dyad, span, fold_from,
+                                                  last_day, &answer.state));
   return answer;
 }
 
-absl::StatusOr<int> KeepYearPartials(const storage::EventLog& log,
-                                     const std::string& dyad) {
+absl::StatusOr<int> KeepPartials(const storage::EventLog& log,
+                                 const std::string& dyad,
+                                 int64_t month_partial_events) {
+  const storage::Head head = log.GetHead();
   ASSIGN_OR_RETURN(const uint32_t span, LongestSpan(log, dyad));
-  int computed = 0;
-  RETURN_IF_ERROR(ForEachYearPartial(
-      log, dyad, span, std::numeric_limits<uint32_t>::max(),
-      [&computed](const v1::RelationshipState&, bool fresh) {
-        computed += fresh ? 1 : 0;
-      }));
-  return computed;
+  ASSIGN_OR_RETURN(const MonthMarks marks,
+                   ReadMonthMarks(log, dyad, std::numeric_limits<uint32_t>::max()));
+  ASSIGN_OR_RETURN(const auto years, CurrentYears(log, dyad, marks, head));
+  int folded = 0;
+  for (const auto& [year, months] : marks) {
+    const auto it = years.find(YearSuffix(year));
+    v1::RelationshipState kept;
+    if (it != years.end() &&
+        kept.ParseFromArray(it->second.data(),
+                            static_cast<int>(it->second.size()))) {
+      if (kept.event_count() < month_partial_events) continue;
+      ASSIGN_OR_RETURN(const auto current,
+                       CurrentMonths(log, dyad, year, months, head));
+      bool all = true;
+      for (uint8_t m = 1; m <= 12 && all; ++m) {
+        all = months[m] == 0 || current.contains(std::string(1, m));
+      }
+      if (all) continue;
+    }
+    // The year month by month, and the year as their merge.
+    ++folded;
+    v1::RelationshipState whole;
+    whole.set_dyad(dyad);
+    std::vector<std::pair<uint8_t, v1::RelationshipState>> parts;
+    for (uint8_t m = 1; m <= 12; ++m) {
+      if (months[m] == 0) continue;
+      ASSIGN_OR_RETURN(v1::RelationshipState part,
+                       FoldPartial(log, dyad, span, FirstDayOfMonth(year, m),
+                                   MonthEndBound(year, m)));
+      MergeState(part, &whole);
+      parts.emplace_back(m, std::move(part));
+    }
+    if (whole.event_count() >= month_partial_events) {
+      for (const auto& [m, part] : parts) {
+        RETURN_IF_ERROR(log.KeepCache(
+            format::MonthKey(dyad, format::kMonthPartialTag, year, m),
+            PartialValue(head, part)));
+      }
+    }
+    RETURN_IF_ERROR(log.KeepCache(format::YearPartialKey(dyad, year),
+                                  PartialValue(head, whole)));
+  }
+  return folded;
 }
 
 }  // namespace annals::services

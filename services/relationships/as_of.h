@@ -32,19 +32,25 @@ struct StateByDay {
 // The state of `dyad` from its effective events whose interval ends by
 // `last_day`: the year partial (storage/format.h) of each earlier year
 // with events, kept or folded from the timeline and then kept
-// (EventLog::KeepCache), merged (services/model/state_merge.h) with the
-// fold of the events of the day's own year that end by the day. Reads at
-// most a year of the dyad's events (and its longest span before it) when
-// the partials are current, however many the dyad has.
+// (EventLog::KeepCache), and the month partials of the day's year before
+// its month when each is kept and current, merged (services/model/
+// state_merge.h) with the fold of the rest up to the day. Reads at most a
+// month of the dyad's events (a year where no month partials are kept),
+// and its longest span before them, when the partials are current,
+// however many events the dyad has.
 absl::StatusOr<StateByDay> StateAtDate(const storage::EventLog& log,
                                        const std::string& dyad,
                                        DayKey last_day);
 
-// Folds and keeps every year partial of `dyad` that is not current, as
-// StateAtDate would for a date after all of them. Returns how many it
-// folded.
-absl::StatusOr<int> KeepYearPartials(const storage::EventLog& log,
-                                     const std::string& dyad);
+// Years with at least this many events of a dyad get month partials.
+inline constexpr int64_t kMonthPartialEvents = 256;
+
+// Folds and keeps every year partial of `dyad` that is not current, and
+// the month partials of the years with at least `month_partial_events`
+// events, as StateAtDate reads them. Returns how many years it folded.
+absl::StatusOr<int> KeepPartials(
+    const storage::EventLog& log, const std::string& dyad,
+    int64_t month_partial_events = kMonthPartialEvents);
 
 // The longest span of `subject`'s timeline in days (storage/format.h); 0
 // when it has none.

@@ -76,7 +76,7 @@ bool PartialKeeper::Pass(uint64_t head) {
   int64_t folded = 0;
   for (const std::string& dyad : dyads) {
     if (Stopping() || log_->GetHead().position != head) return false;
-    absl::StatusOr<int> kept = KeepYearPartials(*log_, dyad);
+    absl::StatusOr<int> kept = KeepPartials(*log_, dyad);
     if (!kept.ok()) {
       annals::log::Warn("year_partials_not_kept",
                         {{"dyad", dyad}, {"error", kept.status().ToString()}});

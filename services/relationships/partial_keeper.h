@@ -1,11 +1,11 @@
-// Keeps every dyad's year partials (storage/format.h) current in the
-// background, so that a state as of a date finds them kept rather than
-// folding each year of a large dyad first (services/relationships/
+// Keeps every dyad's year and month partials (storage/format.h) current
+// in the background, so that a state as of a date finds them kept rather
+// than folding each year of a large dyad first (services/relationships/
 // as_of.h). It works only while the log is idle: once the head has not
 // moved for `idle`, it folds what appends made stale since its last pass
-// (KeepYearPartials, dyad by dyad), and it stops a pass as soon as the head
+// (KeepPartials, dyad by dyad), and it stops a pass as soon as the head
 // moves again. A pass over a log whose partials are current reads each
-// dyad's year marks and kept partials, and folds nothing.
+// dyad's month marks and kept partials, and folds nothing.
 #ifndef ANNALS_SERVICES_RELATIONSHIPS_PARTIAL_KEEPER_H_
 #define ANNALS_SERVICES_RELATIONSHIPS_PARTIAL_KEEPER_H_
 

@@ -184,12 +184,12 @@ class GroupProjection {
   absl::Status Event(const v1::RecordedEvent& recorded) {
     const v1::Event& event = recorded.event();
     RETURN_IF_ERROR(PutTimeline(event, recorded.position(), recorded.position()));
-    const uint32_t year = YearOf(IntervalOf(event.occurred()).last);
+    const DayKey last_day = IntervalOf(event.occurred()).last;
     for (const std::string& dyad : DyadsOf(event)) {
       RETURN_IF_ERROR(context_->Put(ProjectionFamily::kDyadTimeline,
                                     format::HistoryKey(dyad, recorded.position()),
                                     ""));
-      RETURN_IF_ERROR(MarkYear(dyad, year, recorded.position()));
+      RETURN_IF_ERROR(MarkMonth(dyad, last_day, recorded.position()));
       RETURN_IF_ERROR(PutFacets(dyad, event, recorded.position()));
       ASSIGN_OR_RETURN(Cached * cached, Load(dyad));
       RETURN_IF_ERROR(LoadParts(dyad, event, cached));
@@ -245,13 +245,13 @@ class GroupProjection {
         RETURN_IF_ERROR(context_->Delete(ProjectionFamily::kDyadTimeline,
                                          prefix + FacetSuffix(*previous)));
       }
-      RETURN_IF_ERROR(MarkYear(dyad, YearOf(IntervalOf(previous->occurred()).last),
-                               recorded.position()));
+      RETURN_IF_ERROR(MarkMonth(dyad, IntervalOf(previous->occurred()).last,
+                                recorded.position()));
     }
     for (const std::string& dyad : added_to) {
       RETURN_IF_ERROR(PutFacets(dyad, *next, recorded.position()));
-      RETURN_IF_ERROR(MarkYear(dyad, YearOf(IntervalOf(next->occurred()).last),
-                               recorded.position()));
+      RETURN_IF_ERROR(MarkMonth(dyad, IntervalOf(next->occurred()).last,
+                                recorded.position()));
     }
 
     std::vector<std::string> dyads = removed_from;
@@ -355,13 +355,16 @@ class GroupProjection {
                          SerializeState(cached->state));
   }
 
-  // Records that `position` changed the events of `dyad` ending in `year`
-  // (storage/format.h, YearMarkKey): its year partial is stale.
-  absl::Status MarkYear(const std::string& dyad, uint32_t year,
-                        uint64_t position) {
-    return context_->Put(ProjectionFamily::kDyadTimeline,
-                         format::YearMarkKey(dyad, year),
-                         format::EncodeBigEndian64(position));
+  // Records that `position` changed the events of `dyad` ending in the
+  // month of `last_day` (storage/format.h, month marks): its month and year
+  // partials are stale.
+  absl::Status MarkMonth(const std::string& dyad, DayKey last_day,
+                         uint64_t position) {
+    return context_->Put(
+        ProjectionFamily::kDyadTimeline,
+        format::MonthKey(dyad, format::kMonthMarkTag, YearOf(last_day),
+                         MonthOf(last_day)),
+        format::EncodeBigEndian64(position));
   }
 
   // The position of `dyad`'s latest checkpoint; 0 when it has none.

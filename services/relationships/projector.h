@@ -6,8 +6,8 @@
 //   - timeline entries for every subject of E (the whole log, each actor,
 //     each dyad) at E's occurred interval, pointing at p, and the
 //     subject's longest span widened to E's;
-//   - a history entry at p for each dyad of E, and the dyad's year mark of
-//     the year E's interval ends in set to p;
+//   - a history entry at p for each dyad of E, and the dyad's month mark of
+//     the month E's interval ends in set to p;
 //   - for each dyad, E's refill index entries (below), pointing at p;
 //   - for each dyad, the state with E applied (services/model/projection.h);
 //     when the dyad's event count becomes a multiple of checkpoint_events,
@@ -18,8 +18,8 @@
 //     its new content (the amendment; none for a retraction) put, pointing
 //     at c; the latest-correction entry of x becomes c;
 //   - a history entry at c for every dyad of the previous or new content,
-//     and each such dyad's year mark of the year that content ends in set
-//     to c;
+//     and each such dyad's month mark of the month that content ends in
+//     set to c;
 //   - the refill index entries of X's previous content are removed and
 //     those of its new content put, pointing at c;
 //   - in those dyads' states, X's previous content is taken out (Remove)
@@ -86,7 +86,8 @@ namespace annals::services {
 // relationships/10: checkpoints of each dyad's state (tag 0x05).
 // relationships/11: year marks (tag 0x06), so that a state as of a date
 // merges kept per-year partial states.
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/11";
+// relationships/12: month marks in their place, for per-month partials.
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/12";
 
 // Effective events of a dyad between two of its checkpoints (at most).
 // A state as of a position folds up to this many events over a checkpoint

@@ -4,6 +4,7 @@
 // a kept partial serves only while nothing changed its year, and only on
 // the history it was computed on.
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "services/model/occurred_interval.h"
 #include "services/model/projection.h"
+#include "services/relationships/as_of.h"
 #include "services/relationships/queries.h"
 #include "storage/format.h"
 #include "tests/relationships/seeded_log.h"
@@ -100,11 +102,11 @@ void ExpectAnswersAreTheFold(storage::EventLog& log) {
   }
 }
 
-// The kept year partials of `dyad`, by key.
+// The kept partials of `dyad`, year and month ones, by key.
 std::map<std::string, std::string> Partials(storage::EventLog& log,
                                             const std::string& dyad) {
   std::map<std::string, std::string> kept;
-  EXPECT_THAT(log.ScanCache(format::YearMarkPrefix(dyad),
+  EXPECT_THAT(log.ScanCache(dyad + std::string(1, '\0'),
                             [&kept](absl::string_view key, absl::string_view value) {
                               kept.emplace(key, value);
                               return true;
@@ -138,7 +140,18 @@ TEST(RelationshipAsOfDateTest, LateEventsAndCorrectionsAfterPartialsWereKept) {
   ExpectAnswersAreTheFold(log.log());  // folds every year, keeps them
   const std::string dyad = *DyadsOfAll(events).begin();
   ASSERT_GT(Partials(log.log(), dyad).size(), 20u);
-  ExpectAnswersAreTheFold(log.log());  // from the kept partials
+  ExpectAnswersAreTheFold(log.log());  // from the kept year partials
+  // And with month partials of every year.
+  const std::set<std::string> dyads = DyadsOfAll(events);
+  auto keep_months = [&log, &dyads] {
+    for (const std::string& d : dyads) {
+      ASSERT_THAT(KeepPartials(log.log(), d, /*month_partial_events=*/1).status(),
+                  IsOk());
+    }
+  };
+  keep_months();
+  ASSERT_GT(Partials(log.log(), dyad).size(), 100u);
+  ExpectAnswersAreTheFold(log.log());
 
   // Events of every year after that (the generator's dates are random),
   // and corrections that move an event to another year, retract one, and
@@ -164,6 +177,8 @@ TEST(RelationshipAsOfDateTest, LateEventsAndCorrectionsAfterPartialsWereKept) {
     later.push_back(Correct(*plain[k], absl::StrCat("move-", k), &moved));
   }
   log.Append(later, 40);
+  ExpectAnswersAreTheFold(log.log());  // stale months and years folded
+  keep_months();
   ExpectAnswersAreTheFold(log.log());
   // And after a reopen, from what was kept.
   log.Reopen();
@@ -173,8 +188,9 @@ TEST(RelationshipAsOfDateTest, LateEventsAndCorrectionsAfterPartialsWereKept) {
 TEST(RelationshipAsOfDateTest, AKeptPartialServesOnlyTheHistoryItWasComputedOn) {
   ProjectedLog log;
   log.Append(GeneratedEvents(43, 1, 40, 0.0, 300), 30);
-  ExpectAnswersAreTheFold(log.log());
   const std::string dyad = *DyadsOfAll(EffectiveOf(log.log())).begin();
+  ASSERT_THAT(KeepPartials(log.log(), dyad, /*month_partial_events=*/1).status(),
+              IsOk());
   const std::map<std::string, std::string> kept = Partials(log.log(), dyad);
   ASSERT_FALSE(kept.empty());
   // An empty state where each partial was: with the position and hash it
@@ -192,14 +208,26 @@ TEST(RelationshipAsOfDateTest, AKeptPartialServesOnlyTheHistoryItWasComputedOn) 
       ASSERT_THAT(log.log().KeepCache(key, forged), IsOk());
     }
   };
-  v1::GetRelationshipRequest request;
-  request.set_dyad(dyad);
-  *request.mutable_as_of_date() = MakeDate(2030);
   const RelationshipQueries queries(&log.log());
   forge(/*same_hash=*/true);
-  auto taken = queries.GetRelationship(request);
-  ASSERT_THAT(taken.status(), IsOk());
-  EXPECT_EQ(taken->state().event_count(), 0) << "the kept partials were read";
+  // Every earlier year, and the months before December of 2025 (the
+  // generator's last year): only December's events are folded.
+  for (const v1::Date& date : {MakeDate(2030), MakeDate(2025, 12, 31)}) {
+    v1::GetRelationshipRequest request;
+    request.set_dyad(dyad);
+    *request.mutable_as_of_date() = date;
+    auto taken = queries.GetRelationship(request);
+    ASSERT_THAT(taken.status(), IsOk());
+    int64_t december = 0;
+    for (const v1::Event& e : EffectiveOf(log.log())) {
+      const DayInterval days = IntervalOf(e.occurred());
+      if (date.year() == 2025 && days.last >= 20251201 && days.last <= 20251231) {
+        ++december;
+      }
+    }
+    EXPECT_EQ(taken->state().event_count(), december)
+        << "the kept partials were read as of " << date.ShortDebugString();
+  }
   forge(/*same_hash=*/false);
   ExpectAnswersAreTheFold(log.log());
 }

@@ -32,7 +32,7 @@ bool CurrentAt(const PartialKeeper& keeper, uint64_t head) {
 }
 
 void ExpectNothingToFold(storage::EventLog& log, const std::string& dyad) {
-  absl::StatusOr<int> folded = KeepYearPartials(log, dyad);
+  absl::StatusOr<int> folded = KeepPartials(log, dyad);
   ASSERT_THAT(folded.status(), IsOk());
   EXPECT_EQ(*folded, 0) << dyad;
 }
