@@ -20,11 +20,11 @@ namespace annals::storage::jetstream {
 namespace {
 
 void OnDisconnected(natsConnection* connection, void* closure) {
-  auto* options = static_cast<const NatsOptions*>(closure);
-  if (!options->on_connection) return;
+  const NatsOptions& options = static_cast<NatsClient*>(closure)->options();
+  if (!options.on_connection) return;
   const char* error = nullptr;
   natsConnection_GetLastError(connection, &error);
-  options->on_connection(
+  options.on_connection(
       false, absl::StrCat("lost the connection to NATS",
                           error != nullptr && *error != '\0'
                               ? absl::StrCat(": ", error)
@@ -32,11 +32,11 @@ void OnDisconnected(natsConnection* connection, void* closure) {
 }
 
 void OnReconnected(natsConnection* connection, void* closure) {
-  auto* options = static_cast<const NatsOptions*>(closure);
-  if (!options->on_connection) return;
+  const NatsOptions& options = static_cast<NatsClient*>(closure)->options();
+  if (!options.on_connection) return;
   char url[256] = {0};
   natsConnection_GetConnectedUrl(connection, url, sizeof(url));
-  options->on_connection(true, absl::StrCat("connected to NATS at ", url));
+  options.on_connection(true, absl::StrCat("connected to NATS at ", url));
 }
 
 }  // namespace
@@ -109,10 +109,12 @@ absl::StatusOr<std::unique_ptr<NatsClient>> NatsClient::Connect(
     s = natsOptions_LoadCertificatesChain(o, options.tls_cert.c_str(),
                                           options.tls_key.c_str());
   }
-  // The callbacks read the options, which the client keeps.
-  void* closure = const_cast<NatsOptions*>(&client->options_);
+  // The callbacks read the client's options; the client outlives them
+  // (~NatsClient).
+  void* closure = client.get();
   if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, OnDisconnected, closure);
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, OnReconnected, closure);
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(o, OnClosed, closure);
   if (s != NATS_OK) return FromNats(s, "set the NATS connection's options");
   s = natsConnection_Connect(&client->connection_, o);
   if (s != NATS_OK) {
@@ -134,10 +136,18 @@ absl::StatusOr<std::unique_ptr<NatsClient>> NatsClient::Connect(
   return client;
 }
 
+void NatsClient::OnClosed(natsConnection*, void* closure) {
+  static_cast<NatsClient*>(closure)->closed_.Notify();
+}
+
 NatsClient::~NatsClient() {
   if (js_ != nullptr) jsCtx_Destroy(js_);
   if (connection_ != nullptr) {
     natsConnection_Close(connection_);
+    // The C client calls back on a thread of its own, after Close returns:
+    // a lost connection's callback, then the closed one, always last. Wait
+    // for it, so that none runs on a client (and options) already freed.
+    closed_.WaitForNotificationWithTimeout(kClosedWait);
     natsConnection_Destroy(connection_);
   }
   if (nats_options_ != nullptr) natsOptions_Destroy(nats_options_);

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 
 namespace annals::storage::jetstream {
@@ -44,7 +45,8 @@ struct NatsOptions {
   // Most asynchronous publishes awaiting their acknowledgment.
   int64_t max_pending_publishes = 4096;
   // Called on the client's threads when the connection drops or is back,
-  // with a sentence for the log; must not block. May be empty.
+  // with a sentence for the log; must not block. Never called once the
+  // client is destroyed. May be empty.
   std::function<void(bool connected, const std::string& detail)> on_connection;
 };
 
@@ -87,8 +89,14 @@ class NatsClient {
  private:
   explicit NatsClient(const NatsOptions& options) : options_(options) {}
   absl::Status EnsureStream();
+  // natsOptions_SetClosedCB's: the connection's last callback has run.
+  static void OnClosed(natsConnection* connection, void* closure);
+
+  // Longest the destructor waits for the closed callback.
+  static constexpr absl::Duration kClosedWait = absl::Seconds(10);
 
   const NatsOptions options_;
+  absl::Notification closed_;
   natsOptions* nats_options_ = nullptr;
   natsConnection* connection_ = nullptr;
   jsCtx* js_ = nullptr;
