@@ -377,7 +377,9 @@ if [ -z "$ONLY" ]; then
   run annals-other timeout 120 "$BENCH" --server "$ANNALS_ADDR" --scenario read
 
   ANNALSD_RSS="$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
-  ANNALSD_EVENTS="$(du -sh "$ANNALS_DATA" 2>/dev/null | cut -f1)"
+  # du exits 1 when RocksDB deletes a file it is walking (a compaction
+  # ending); the size it prints is still the directory's.
+  ANNALSD_EVENTS="$(du -sh "$ANNALS_DATA" 2>/dev/null | cut -f1 || true)"
   stop_annalsd
 fi
 
@@ -463,7 +465,7 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
   fi
   BIG_RSS="$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
   BIG_HWM="$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$ANNALSD_PID/status" 2>/dev/null || echo unknown)"
-  BIG_SIZE="$(du -sh "$BIG_DATA" 2>/dev/null | cut -f1)"
+  BIG_SIZE="$(du -sh "$BIG_DATA" 2>/dev/null | cut -f1 || true)"
   # Last: the figures above do not inherit what 1,000 event streams leave
   # in annalsd's memory.
   http_figures
