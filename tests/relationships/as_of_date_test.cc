@@ -18,14 +18,15 @@
 #include "services/relationships/queries.h"
 #include "storage/format.h"
 #include "tests/relationships/seeded_log.h"
-#include "tests/storage/test_events.h"
 #include "tests/testing/status_matchers.h"
 
 namespace annals::services {
 namespace {
 
+using ::annals::testing::AllDyads;
 using ::annals::testing::GeneratedEvents;
 using ::annals::testing::IsOk;
+using ::annals::testing::MakeCorrection;
 using ::annals::testing::MakeDate;
 using ::annals::testing::ProjectedLog;
 namespace format = storage::format;
@@ -39,14 +40,6 @@ std::vector<v1::Event> EffectiveOf(storage::EventLog& log) {
     if (event.ok()) recorded.push_back(*std::move(event));
   }
   return EffectiveEvents(recorded);
-}
-
-std::set<std::string> DyadsOfAll(const std::vector<v1::Event>& events) {
-  std::set<std::string> dyads;
-  for (const v1::Event& e : events) {
-    for (std::string& d : DyadsOf(e)) dyads.insert(std::move(d));
-  }
-  return dyads;
 }
 
 // Dates of every precision through the generator's years (1990-2025) and
@@ -73,7 +66,7 @@ std::vector<v1::Date> Dates() {
 void ExpectAnswersAreTheFold(storage::EventLog& log) {
   const std::vector<v1::Event> effective = EffectiveOf(log);
   const RelationshipQueries queries(&log);
-  for (const std::string& dyad : DyadsOfAll(effective)) {
+  for (const std::string& dyad : AllDyads(effective)) {
     for (const v1::Date& date : Dates()) {
       const DayKey last_day = LastDayOf(date);
       std::vector<v1::Event> ended;
@@ -115,34 +108,16 @@ std::map<std::string, std::string> Partials(storage::EventLog& log,
   return kept;
 }
 
-// A correction of `event`: RETRACT, or AMEND to `amended` when given.
-v1::Event Correct(const v1::Event& event, const std::string& id,
-                  const v1::Event* amended) {
-  v1::Event correction = storage::testing::MakeEvent(id, "Corrected.");
-  v1::Correction* c = correction.mutable_correction();
-  c->set_corrects_event_id(event.id());
-  c->set_reason("a later report");
-  if (amended == nullptr) {
-    c->set_action(v1::Correction::ACTION_RETRACT);
-  } else {
-    c->set_action(v1::Correction::ACTION_AMEND);
-    *c->mutable_amended() = *amended;
-    c->mutable_amended()->clear_id();
-  }
-  NormalizeEvent(&correction);
-  return correction;
-}
-
 TEST(RelationshipAsOfDateTest, LateEventsAndCorrectionsAfterPartialsWereKept) {
   const std::vector<v1::Event> events = GeneratedEvents(41, 3, 40, 0.1, 1600);
   ProjectedLog log;
   log.Append(std::vector<v1::Event>(events.begin(), events.begin() + 800), 40);
   ExpectAnswersAreTheFold(log.log());  // folds every year, keeps them
-  const std::string dyad = *DyadsOfAll(events).begin();
+  const std::string dyad = *AllDyads(events).begin();
   ASSERT_GT(Partials(log.log(), dyad).size(), 20u);
   ExpectAnswersAreTheFold(log.log());  // from the kept year partials
   // And with month partials of every year.
-  const std::set<std::string> dyads = DyadsOfAll(events);
+  const std::set<std::string> dyads = AllDyads(events);
   auto keep_months = [&log, &dyads] {
     for (const std::string& d : dyads) {
       ASSERT_THAT(KeepPartials(log.log(), d, /*month_partial_events=*/1).status(),
@@ -165,16 +140,19 @@ TEST(RelationshipAsOfDateTest, LateEventsAndCorrectionsAfterPartialsWereKept) {
     v1::Event amended = *plain[k];
     amended.mutable_occurred()->mutable_start()->set_year(1990 + k);
     amended.mutable_occurred()->clear_end();
-    later.push_back(Correct(*plain[k], absl::StrCat("year-", k), &amended));
+    later.push_back(
+        MakeCorrection(absl::StrCat("year-", k), plain[k]->id(), &amended));
   }
   for (int k = 30; k < 40; ++k) {
-    later.push_back(Correct(*plain[k], absl::StrCat("retract-", k), nullptr));
+    later.push_back(
+        MakeCorrection(absl::StrCat("retract-", k), plain[k]->id(), nullptr));
   }
   for (int k = 40; k < 50; ++k) {
     v1::Event moved = *plain[k];
     moved.clear_target();
     moved.add_target("FRA");
-    later.push_back(Correct(*plain[k], absl::StrCat("move-", k), &moved));
+    later.push_back(
+        MakeCorrection(absl::StrCat("move-", k), plain[k]->id(), &moved));
   }
   log.Append(later, 40);
   ExpectAnswersAreTheFold(log.log());  // stale months and years folded
@@ -188,7 +166,7 @@ TEST(RelationshipAsOfDateTest, LateEventsAndCorrectionsAfterPartialsWereKept) {
 TEST(RelationshipAsOfDateTest, AKeptPartialServesOnlyTheHistoryItWasComputedOn) {
   ProjectedLog log;
   log.Append(GeneratedEvents(43, 1, 40, 0.0, 300), 30);
-  const std::string dyad = *DyadsOfAll(EffectiveOf(log.log())).begin();
+  const std::string dyad = *AllDyads(EffectiveOf(log.log())).begin();
   ASSERT_THAT(KeepPartials(log.log(), dyad, /*month_partial_events=*/1).status(),
               IsOk());
   const std::map<std::string, std::string> kept = Partials(log.log(), dyad);
@@ -236,7 +214,7 @@ TEST(RelationshipAsOfDateTest, ARepairDropsTheKeptPartials) {
   ProjectedLog log;
   log.Append(GeneratedEvents(47, 1, 40, 0.0, 200), 20);
   ExpectAnswersAreTheFold(log.log());
-  const std::string dyad = *DyadsOfAll(EffectiveOf(log.log())).begin();
+  const std::string dyad = *AllDyads(EffectiveOf(log.log())).begin();
   ASSERT_FALSE(Partials(log.log(), dyad).empty());
   // A check leaves them (they are no projection); a repair drops them
   // with the projections they were derived from.

@@ -27,44 +27,15 @@
 namespace annals::services {
 namespace {
 
+using ::annals::testing::AllDyads;
 using ::annals::testing::GeneratedEvents;
 using ::annals::testing::IsOk;
+using ::annals::testing::MakeCorrection;
 using ::annals::testing::ProjectedLog;
 using ::annals::testing::SeedEvents;
 using ::annals::testing::StatusIs;
 using storage::ProjectionFamily;
 namespace format = storage::format;
-
-// Every dyad the events touch.
-std::set<std::string> AllDyads(const std::vector<v1::Event>& events) {
-  std::set<std::string> dyads;
-  for (const v1::Event& event : events) {
-    for (std::string& dyad : DyadsOf(event)) dyads.insert(std::move(dyad));
-  }
-  return dyads;
-}
-
-// A correction `id` of `corrected_id`: RETRACT when `amended` is null.
-v1::Event MakeCorrection(const std::string& id, const std::string& corrected_id,
-                         const v1::Event* amended) {
-  v1::Event event = storage::testing::MakeEvent(id, "Corrects an event.");
-  v1::Correction* correction = event.mutable_correction();
-  correction->set_corrects_event_id(corrected_id);
-  correction->set_reason("the article was misread");
-  if (amended == nullptr) {
-    correction->set_action(v1::Correction::ACTION_RETRACT);
-  } else {
-    correction->set_action(v1::Correction::ACTION_AMEND);
-    *correction->mutable_amended() = *amended;
-    correction->mutable_amended()->clear_id();
-  }
-  NormalizeEvent(&event);
-  std::vector<rpc::FieldViolation> violations;
-  ValidateEvent(event, "correction", &violations);
-  EXPECT_TRUE(violations.empty()) << violations.front().field << ": "
-                                  << violations.front().description;
-  return event;
-}
 
 // The first seed event touching `dyad` of kind `kind`.
 const v1::Event& FirstOf(absl::string_view dyad, absl::string_view kind) {

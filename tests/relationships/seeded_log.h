@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "clients/bench/event_generator.h"
 #include "clients/cli/event_format.h"
 #include "gtest/gtest.h"
+#include "proto/rpc_status.h"
+#include "services/model/projection.h"
 #include "services/relationships/projector.h"
 #include "services/model/validation.h"
 #include "storage/event_log.h"
@@ -132,6 +135,41 @@ inline std::vector<v1::Event> GeneratedEvents(uint64_t seed, int dyads,
   std::vector<v1::Event> events;
   for (uint64_t n = 0; n < count; ++n) events.push_back(generator.Make(n));
   return events;
+}
+
+// Every dyad the events touch.
+inline std::set<std::string> AllDyads(const std::vector<v1::Event>& events) {
+  std::set<std::string> dyads;
+  for (const v1::Event& event : events) {
+    for (std::string& dyad : services::DyadsOf(event)) {
+      dyads.insert(std::move(dyad));
+    }
+  }
+  return dyads;
+}
+
+// A correction `id` of `corrected_id`, normalized and valid: RETRACT when
+// `amended` is null, else AMEND to it.
+inline v1::Event MakeCorrection(const std::string& id,
+                                const std::string& corrected_id,
+                                const v1::Event* amended) {
+  v1::Event event = storage::testing::MakeEvent(id, "Corrects an event.");
+  v1::Correction* correction = event.mutable_correction();
+  correction->set_corrects_event_id(corrected_id);
+  correction->set_reason("the article was misread");
+  if (amended == nullptr) {
+    correction->set_action(v1::Correction::ACTION_RETRACT);
+  } else {
+    correction->set_action(v1::Correction::ACTION_AMEND);
+    *correction->mutable_amended() = *amended;
+    correction->mutable_amended()->clear_id();
+  }
+  services::NormalizeEvent(&event);
+  std::vector<rpc::FieldViolation> violations;
+  services::ValidateEvent(event, "correction", &violations);
+  EXPECT_TRUE(violations.empty()) << violations.front().field << ": "
+                                  << violations.front().description;
+  return event;
 }
 
 }  // namespace annals::testing

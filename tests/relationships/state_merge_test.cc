@@ -19,6 +19,7 @@
 namespace annals::services {
 namespace {
 
+using ::annals::testing::AllDyads;
 using ::annals::testing::GeneratedEvents;
 using ::annals::testing::SeedEvents;
 
@@ -31,14 +32,6 @@ std::vector<v1::Event> Effective(const std::vector<v1::Event>& events) {
     r.set_position(recorded.size());
   }
   return EffectiveEvents(recorded);
-}
-
-std::set<std::string> AllDyads(const std::vector<v1::Event>& events) {
-  std::set<std::string> dyads;
-  for (const v1::Event& event : events) {
-    for (std::string& dyad : DyadsOf(event)) dyads.insert(std::move(dyad));
-  }
-  return dyads;
 }
 
 // For each dyad of `effective`: its events split into parts by `part_of`,
