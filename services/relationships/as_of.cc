@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -266,6 +267,25 @@ absl::StatusOr<absl::flat_hash_map<std::string, std::string>> CurrentMonths(
       });
 }
 
+// The partials of months 1 through `through` of a year whose month marks
+// are `marks`, parsed, when each month with a mark has a current one in
+// `kept` (CurrentMonths) that parses; nullopt otherwise.
+std::optional<std::vector<v1::RelationshipState>> KeptMonths(
+    const absl::flat_hash_map<std::string, std::string>& kept,
+    const std::array<uint64_t, 13>& marks, uint8_t through) {
+  std::vector<v1::RelationshipState> parts;
+  for (uint8_t m = 1; m <= through; ++m) {
+    if (marks[m] == 0) continue;
+    const auto it = kept.find(std::string(1, m));
+    if (it == kept.end() ||
+        !parts.emplace_back().ParseFromArray(
+            it->second.data(), static_cast<int>(it->second.size()))) {
+      return std::nullopt;
+    }
+  }
+  return parts;
+}
+
 // Merges the partial in `bytes` into `state`; false when it does not
 // parse (it is then folded again).
 bool MergeKept(const std::string& bytes, v1::RelationshipState* state) {
@@ -419,17 +439,10 @@ absl::StatusOr<StateByDay> StateAtDate(const storage::EventLog& log,
   if (own != marks.end() && month > 1) {
     ASSIGN_OR_RETURN(const auto kept,
                      CurrentMonths(log, dyad, year, own->second, head));
-    bool all = true;
-    for (uint8_t m = 1; m < month && all; ++m) {
-      all = own->second[m] == 0 || kept.contains(std::string(1, m));
-    }
-    v1::RelationshipState months = answer.state;
-    for (uint8_t m = 1; m < month && all; ++m) {
-      const auto it = kept.find(std::string(1, m));
-      if (it != kept.end()) all = MergeKept(it->second, &months);
-    }
-    if (all) {
-      answer.state = std::move(months);
+    if (const auto parts = KeptMonths(kept, own->second, month - 1)) {
+      for (const v1::RelationshipState& part : *parts) {
+        MergeState(part, &answer.state);
+      }
       fold_from = FirstDayOfMonth(year, month);
     }
   }
@@ -456,11 +469,7 @@ absl::StatusOr<int> KeepPartials(const storage::EventLog& log,
       if (kept.event_count() < month_partial_events) continue;
       ASSIGN_OR_RETURN(const auto current,
                        CurrentMonths(log, dyad, year, months, head));
-      bool all = true;
-      for (uint8_t m = 1; m <= 12 && all; ++m) {
-        all = months[m] == 0 || current.contains(std::string(1, m));
-      }
-      if (all) continue;
+      if (KeptMonths(current, months, 12).has_value()) continue;
     }
     // The year month by month, and the year as their merge.
     ++folded;

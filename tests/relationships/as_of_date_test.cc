@@ -29,17 +29,12 @@ using ::annals::testing::IsOk;
 using ::annals::testing::MakeCorrection;
 using ::annals::testing::MakeDate;
 using ::annals::testing::ProjectedLog;
+using ::annals::testing::ReadEverything;
 namespace format = storage::format;
 
 // The effective events of everything `log` holds.
 std::vector<v1::Event> EffectiveOf(storage::EventLog& log) {
-  std::vector<v1::RecordedEvent> recorded;
-  for (uint64_t at = 1; at <= log.GetHead().position; ++at) {
-    auto event = log.GetEventAt(at);
-    EXPECT_THAT(event.status(), IsOk());
-    if (event.ok()) recorded.push_back(*std::move(event));
-  }
-  return EffectiveEvents(recorded);
+  return EffectiveEvents(ReadEverything(log));
 }
 
 // Dates of every precision through the generator's years (1990-2025) and

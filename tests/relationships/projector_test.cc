@@ -32,6 +32,7 @@ using ::annals::testing::GeneratedEvents;
 using ::annals::testing::IsOk;
 using ::annals::testing::MakeCorrection;
 using ::annals::testing::ProjectedLog;
+using ::annals::testing::ReadEverything;
 using ::annals::testing::SeedEvents;
 using ::annals::testing::StatusIs;
 using storage::ProjectionFamily;
@@ -319,12 +320,6 @@ std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> Timelines(
   }
   for (auto& [subject, entries] : out) std::sort(entries.begin(), entries.end());
   return out;
-}
-
-std::vector<v1::RecordedEvent> ReadEverything(storage::EventLog& log) {
-  auto page = log.ReadAll(0, storage::Direction::kForward, 100000);
-  EXPECT_THAT(page.status(), IsOk());
-  return page.ok() ? page->events : std::vector<v1::RecordedEvent>{};
 }
 
 // Each dyad's stored state in a dump of the relationships family: its

@@ -28,6 +28,7 @@ using ::annals::testing::GeneratedEvents;
 using ::annals::testing::IsOk;
 using ::annals::testing::MakeDate;
 using ::annals::testing::ProjectedLog;
+using ::annals::testing::ReadEverything;
 using ::annals::testing::SeedEvents;
 using ::annals::testing::StatusIs;
 using ::testing::Contains;
@@ -257,6 +258,12 @@ TEST_P(RelationshipAsOfPositionTest, AGeneratedLogWithCorrectionsEqualsItsPrefix
   }
   ASSERT_GT(corrections, 20);
   const RelationshipQueries queries(&log.log());
+  auto as_of = [&queries](const std::string& dyad, uint64_t position) {
+    v1::GetRelationshipRequest request;
+    request.set_dyad(dyad);
+    request.set_as_of_position(position);
+    return queries.GetRelationship(request);
+  };
   for (const size_t position : {size_t{1}, size_t{97}, size_t{250}, size_t{421},
                                 size_t{600}, size_t{605}, size_t{615},
                                 size_t{632}, events.size()}) {
@@ -264,12 +271,10 @@ TEST_P(RelationshipAsOfPositionTest, AGeneratedLogWithCorrectionsEqualsItsPrefix
     prefix.Append(std::vector<v1::Event>(events.begin(), events.begin() + position),
                   40);
     for (const std::string& dyad : dyads) {
+      auto response = as_of(dyad, position);
+      ASSERT_THAT(response.status(), IsOk());
       v1::GetRelationshipRequest request;
       request.set_dyad(dyad);
-      request.set_as_of_position(position);
-      auto response = queries.GetRelationship(request);
-      ASSERT_THAT(response.status(), IsOk());
-      request.clear_as_of();
       auto expected = RelationshipQueries(&prefix.log()).GetRelationship(request);
       ASSERT_THAT(expected.status(), IsOk());
       EXPECT_EQ(SerializeState(response->state()),
@@ -279,21 +284,14 @@ TEST_P(RelationshipAsOfPositionTest, AGeneratedLogWithCorrectionsEqualsItsPrefix
   }
   // Every fifth position, against BuildState over the effective events of
   // the log up to it: the window after each checkpoint, wherever it ends.
-  std::vector<v1::RecordedEvent> recorded;
-  for (uint64_t at = 1; at <= events.size(); ++at) {
-    auto event = log.log().GetEventAt(at);
-    ASSERT_THAT(event.status(), IsOk());
-    recorded.push_back(*std::move(event));
-  }
+  const std::vector<v1::RecordedEvent> recorded = ReadEverything(log.log());
+  ASSERT_EQ(recorded.size(), events.size());
   for (size_t position = 0; position <= recorded.size(); position += 5) {
     const std::vector<v1::Event> effective = EffectiveEvents(
         std::vector<v1::RecordedEvent>(recorded.begin(),
                                        recorded.begin() + position));
     for (const std::string& dyad : dyads) {
-      v1::GetRelationshipRequest request;
-      request.set_dyad(dyad);
-      request.set_as_of_position(position);
-      auto response = queries.GetRelationship(request);
+      auto response = as_of(dyad, position);
       ASSERT_THAT(response.status(), IsOk());
       ASSERT_EQ(SerializeState(response->state()),
                 SerializeState(BuildState(dyad, effective)))

@@ -137,6 +137,13 @@ inline std::vector<v1::Event> GeneratedEvents(uint64_t seed, int dyads,
   return events;
 }
 
+// Every event `log` holds, in position order.
+inline std::vector<v1::RecordedEvent> ReadEverything(storage::EventLog& log) {
+  auto page = log.ReadAll(0, storage::Direction::kForward, 100000);
+  EXPECT_TRUE(page.ok()) << page.status();
+  return page.ok() ? page->events : std::vector<v1::RecordedEvent>{};
+}
+
 // Every dyad the events touch.
 inline std::set<std::string> AllDyads(const std::vector<v1::Event>& events) {
   std::set<std::string> dyads;
