@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "absl/container/btree_map.h"
-#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "services/model/occurred_interval.h"
@@ -324,8 +323,9 @@ class GroupProjection {
     bool existed = false;   // stored before this group
     std::string activity;   // its ordering keys as stored, when it existed
     std::string index;
-    // The keys of the series entries loaded, stored or not.
-    absl::btree_set<std::string> parts;
+    // The entries loaded, stored or not, with their stored bytes (empty
+    // when none is): Flush writes those whose bytes changed.
+    absl::btree_map<std::string, std::string> parts;
     // The latest month as stored (the stored index's end), and whether an
     // event was taken out in this group (then the latest month may have
     // moved back, and FlushParts reads it from the entries).
@@ -419,8 +419,9 @@ class GroupProjection {
     return &cached;
   }
 
-  // Brings the series entries `content` changes in `dyad` (its month, its
-  // resolution record) into the cached state, in the state's order.
+  // Brings the entries `content` reads or changes in `dyad` (its month,
+  // its resolution record, its kind's lists) into the cached state, in
+  // the state's order. Apply and Remove of `content` touch no other list.
   absl::Status LoadParts(const std::string& dyad, const v1::Event& content,
                          Cached* cached) {
     const v1::Date& start = content.occurred().start();
@@ -428,6 +429,9 @@ class GroupProjection {
     if (content.has_resolution()) {
       keys.push_back(
           ResolutionPartKey(dyad, content.resolution().body(), start.year()));
+    }
+    for (const StateList list : ListsOf(content)) {
+      keys.push_back(ListPartKey(dyad, list));
     }
     return LoadEntries(dyad, keys, cached);
   }
@@ -439,15 +443,21 @@ class GroupProjection {
                            Cached* cached) {
     bool loaded = false;
     for (const std::string& key : keys) {
-      if (!cached->parts.insert(key).second) continue;
+      if (cached->parts.contains(key)) continue;
       absl::StatusOr<std::string> stored =
           context_->Get(ProjectionFamily::kRelationships, key);
-      if (absl::IsNotFound(stored.status())) continue;
+      if (absl::IsNotFound(stored.status())) {
+        cached->parts.emplace(key, "");
+        continue;
+      }
       if (!stored.ok()) return stored.status();
+      // A list's entry goes into a list that is empty until it is loaded:
+      // appending keeps the entry's order.
       if (!cached->state.MergeFromString(*stored)) {
         return absl::DataLossError(absl::StrCat(
             "a stored series entry of the state of ", dyad, " is corrupt"));
       }
+      cached->parts.emplace(key, *std::move(stored));
       loaded = true;
     }
     if (loaded) SortSeries(&cached->state);
@@ -468,12 +478,34 @@ class GroupProjection {
       *entries[ResolutionPartKey(dyad, record.body(), record.year())]
            .add_resolutions() = record;
     }
-    for (const auto& [key, entry] : entries) {
-      RETURN_IF_ERROR(context_->Put(ProjectionFamily::kRelationships, key,
-                                    SerializeDeterministic(entry)));
+    const v1::RelationshipState& state = cached->state;
+    if (!state.agreements().empty()) {
+      *entries[ListPartKey(dyad, StateList::kAgreements)].mutable_agreements() =
+          state.agreements();
     }
-    for (const std::string& key : cached->parts) {
-      if (!entries.contains(key)) {
+    if (!state.policies().empty()) {
+      *entries[ListPartKey(dyad, StateList::kPolicies)].mutable_policies() =
+          state.policies();
+    }
+    if (!state.recent_statements().empty()) {
+      *entries[ListPartKey(dyad, StateList::kRecentStatements)]
+           .mutable_recent_statements() = state.recent_statements();
+    }
+    if (!state.sanctions().empty()) {
+      *entries[ListPartKey(dyad, StateList::kSanctions)].mutable_sanctions() =
+          state.sanctions();
+    }
+    // Only what changed is written: an agreement reads the policies, and
+    // most of a large dyad's lists and years stay as they were.
+    for (const auto& [key, entry] : entries) {
+      std::string bytes = SerializeDeterministic(entry);
+      const auto stored = cached->parts.find(key);
+      if (stored != cached->parts.end() && stored->second == bytes) continue;
+      RETURN_IF_ERROR(
+          context_->Put(ProjectionFamily::kRelationships, key, bytes));
+    }
+    for (const auto& [key, stored] : cached->parts) {
+      if (!stored.empty() && !entries.contains(key)) {
         RETURN_IF_ERROR(
             context_->Delete(ProjectionFamily::kRelationships, key));
       }

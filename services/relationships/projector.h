@@ -87,7 +87,9 @@ namespace annals::services {
 // relationships/11: year marks (tag 0x06), so that a state as of a date
 // merges kept per-year partial states.
 // relationships/12: month marks in their place, for per-month partials.
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/12";
+// relationships/13: agreements, policies, recent statements and sanctions
+// in entries of their own, written only by the events that change them.
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/13";
 
 // Effective events of a dyad between two of its checkpoints (at most).
 // A state as of a position folds up to this many events over a checkpoint

@@ -38,19 +38,50 @@ std::string ResolutionPartKey(absl::string_view dyad, absl::string_view body,
   return key;
 }
 
+std::string ListPartKey(absl::string_view dyad, StateList list) {
+  std::string key = RelationshipPartsPrefix(dyad);
+  key.push_back(static_cast<char>(list));
+  return key;
+}
+
+std::vector<StateList> ListsOf(const v1::Event& content) {
+  switch (content.what_case()) {
+    case v1::Event::kAgreement:
+    case v1::Event::kPolicyChange:
+      return {StateList::kAgreements, StateList::kPolicies};
+    case v1::Event::kStatement:
+      return {StateList::kRecentStatements};
+    case v1::Event::kSanction:
+      return {StateList::kSanctions};
+    default:
+      return {};
+  }
+}
+
+namespace {
+
+// Swaps the lists stored in entries of their own between `a` and `b`.
+void SwapEntryLists(v1::RelationshipState* a, v1::RelationshipState* b) {
+  a->mutable_goldstein_monthly()->Swap(b->mutable_goldstein_monthly());
+  a->mutable_resolutions()->Swap(b->mutable_resolutions());
+  a->mutable_agreements()->Swap(b->mutable_agreements());
+  a->mutable_policies()->Swap(b->mutable_policies());
+  a->mutable_recent_statements()->Swap(b->mutable_recent_statements());
+  a->mutable_sanctions()->Swap(b->mutable_sanctions());
+}
+
+}  // namespace
+
 std::string RelationshipRecordOf(v1::RelationshipState* state,
                                  const v1::GoldsteinIndex& index) {
-  google::protobuf::RepeatedPtrField<v1::GoldsteinMonth> months;
-  google::protobuf::RepeatedPtrField<v1::ResolutionRecord> resolutions;
-  months.Swap(state->mutable_goldstein_monthly());
-  resolutions.Swap(state->mutable_resolutions());
+  v1::RelationshipState aside;
+  SwapEntryLists(state, &aside);
   v1::GetRelationshipResponse record;
   record.set_allocated_state(state);
   *record.mutable_index() = index;
   std::string bytes = SerializeDeterministic(record);
   static_cast<void>(record.release_state());  // still `state`'s owner
-  months.Swap(state->mutable_goldstein_monthly());
-  resolutions.Swap(state->mutable_resolutions());
+  SwapEntryLists(state, &aside);
   return bytes;
 }
 

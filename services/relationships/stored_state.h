@@ -1,22 +1,30 @@
 // How a dyad's relationship state is stored (relationships family), and
 // how a query reads it back.
 //
-// A state's unbounded series live in entries of their own, so that a
-// commit group rewrites the few it changes rather than the whole state
-// (tens of KB on a large log):
+// A state's unbounded series, and the lists only some kinds of events
+// change, live in entries of their own, so that a commit group rewrites
+// the few it changes rather than the whole state (tens of KB on a large
+// log; the record of the busiest dyad of the generated 1M-event log
+// would hold ~22 KB, most of it policies and agreements):
 //   dyad                                 the record: GetRelationshipResponse
-//                                        {state without goldstein_monthly
-//                                        and resolutions, CurrentIndexOf
-//                                        (the whole state)}
+//                                        {state without the entries' lists,
+//                                        CurrentIndexOf (the whole state)}
+//   dyad || 0x00 || 'a'                  RelationshipState{agreements}
 //   dyad || 0x00 || 'g' || BE32 year     RelationshipState{goldstein_monthly:
 //                                        [the months of that year]}
+//   dyad || 0x00 || 'p'                  RelationshipState{policies}
 //   dyad || 0x00 || 'r' || body || 0x00 || BE32 decade (year / 10)
 //                                        RelationshipState{resolutions:
 //                                        [that body's records of the decade]}
-// all serialized deterministically. Key order within each tag is the
-// state's order of that list (years are 1-9999, bodies organisation
-// codes). Entries hold a year or a decade rather than one record so that
-// reading a state is a few dozen entries, not hundreds.
+//   dyad || 0x00 || 's'                  RelationshipState{recent_statements}
+//   dyad || 0x00 || 'x'                  RelationshipState{sanctions}
+// all serialized deterministically; an entry whose list is empty is not
+// stored. Key order within each series is the state's order of that list
+// (years are 1-9999, bodies organisation codes); a whole list is one
+// entry, in the state's order. Series entries hold a year or a decade
+// rather than one record so that reading a state is a few dozen entries,
+// not hundreds. The record holds what every event changes (counts, ends,
+// the last meeting, tags) and what ListRelationships answers from.
 //
 // GetRelationship's answer for the current state (AssembleRelationship)
 // is the GetRelationshipResponse less `head`: one `state` field holding
@@ -35,6 +43,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "annals/v1/event.pb.h"
 #include "annals/v1/query.pb.h"
 #include "annals/v1/relationship.pb.h"
 #include "storage/event_log.h"
@@ -50,8 +59,24 @@ std::string MonthPartKey(absl::string_view dyad, int year);
 std::string ResolutionPartKey(absl::string_view dyad, absl::string_view body,
                               int year);
 
-// The record of `state`, whose CurrentIndexOf is `index`. The series are
-// set aside while it is serialized (no copy of the state) and put back.
+// The lists stored whole in an entry each (above), by their key letter.
+enum class StateList : char {
+  kAgreements = 'a',
+  kPolicies = 'p',
+  kRecentStatements = 's',
+  kSanctions = 'x',
+};
+// The entry holding `list` of `dyad`'s state.
+std::string ListPartKey(absl::string_view dyad, StateList list);
+// The lists `content` reads or changes when applied to or removed from a
+// state (services/model/projection.h): its kind's list, and for
+// agreements and policy changes both (an agreement's suspension follows
+// the policy records).
+std::vector<StateList> ListsOf(const v1::Event& content);
+
+// The record of `state`, whose CurrentIndexOf is `index`. The entries'
+// lists are set aside while it is serialized (no copy of the state) and
+// put back.
 std::string RelationshipRecordOf(v1::RelationshipState* state,
                                  const v1::GoldsteinIndex& index);
 

@@ -574,5 +574,141 @@ TEST(RelationshipProjectorTest, RebuildFindsWhatIsStored) {
   EXPECT_GT(report->keys, 500u);
 }
 
+// The relationship projector, noting the keys of the relationships family
+// that each commit group puts.
+class PutRecorder : public storage::Projector {
+ public:
+  std::string Version() const override { return projector_.Version(); }
+  absl::Status Project(const std::vector<const v1::RecordedEvent*>& events,
+                       storage::ProjectionContext* context) override {
+    put_.clear();
+    Recording recording(context, &put_);
+    return projector_.Project(events, &recording);
+  }
+  const std::set<std::string>& put() const { return put_; }
+
+ private:
+  class Recording : public storage::ProjectionContext {
+   public:
+    Recording(storage::ProjectionContext* context, std::set<std::string>* put)
+        : context_(context), put_(put) {}
+    absl::StatusOr<std::string> Get(ProjectionFamily family,
+                                    absl::string_view key) override {
+      return context_->Get(family, key);
+    }
+    absl::Status Put(ProjectionFamily family, absl::string_view key,
+                     absl::string_view value) override {
+      if (family == ProjectionFamily::kRelationships) put_->emplace(key);
+      return context_->Put(family, key, value);
+    }
+    absl::Status Delete(ProjectionFamily family,
+                        absl::string_view key) override {
+      return context_->Delete(family, key);
+    }
+    absl::Status Scan(ProjectionFamily family, absl::string_view prefix,
+                      const std::function<void(absl::string_view,
+                                               absl::string_view)>& visit)
+        override {
+      return context_->Scan(family, prefix, visit);
+    }
+    absl::Status ScanUntil(ProjectionFamily family, absl::string_view prefix,
+                           Order order,
+                           const std::function<bool(absl::string_view,
+                                                    absl::string_view)>& visit)
+        override {
+      return context_->ScanUntil(family, prefix, order, visit);
+    }
+    absl::StatusOr<v1::RecordedEvent> EventAt(uint64_t position) override {
+      return context_->EventAt(position);
+    }
+    absl::StatusOr<uint64_t> PositionOf(absl::string_view id) override {
+      return context_->PositionOf(id);
+    }
+
+   private:
+    storage::ProjectionContext* const context_;
+    std::set<std::string>* const put_;
+  };
+
+  RelationshipProjector projector_{0, kCheckpointEvents};
+  std::set<std::string> put_;
+};
+
+// A large dyad's state is rewritten per event only in what the event
+// changes: its lists that other kinds leave alone are entries of their
+// own, not in the record every event rewrites.
+TEST(RelationshipProjectorTest, AnEventRewritesOnlyTheListsItsKindChanges) {
+  using namespace ::annals::testing;  // builders
+  storage::testing::ScratchDir dir;
+  PutRecorder projector;
+  storage::LogOptions options;
+  options.sync = false;
+  options.projector = &projector;
+  auto log = storage::OpenRocksEventLog(dir.Sub("log"), options);
+  ASSERT_THAT(log.status(), IsOk());
+  const std::string dyad = "JPN-PRK";
+  // Lists the last group wrote, by key letter.
+  auto lists_put = [&]() {
+    std::string letters;
+    for (const StateList list :
+         {StateList::kAgreements, StateList::kPolicies,
+          StateList::kRecentStatements, StateList::kSanctions}) {
+      if (projector.put().contains(ListPartKey(dyad, list))) {
+        letters.push_back(static_cast<char>(list));
+      }
+    }
+    return letters;
+  };
+  auto append = [&](v1::Event event) {
+    NormalizeEvent(&event);
+    ASSERT_THAT((*log)->Append(storage::testing::MakeBatch(
+                                   "test", storage::ExpectedVersion::Any(),
+                                   {std::move(event)}))
+                    .status(),
+                IsOk());
+    EXPECT_TRUE(projector.put().contains(dyad)) << "the record";
+  };
+  for (const v1::Event& event : MakeRefillCases().originals) append(event);
+
+  // Every list is stored, none in the record.
+  absl::StatusOr<std::string> record =
+      (*log)->ReadProjection(ProjectionFamily::kRelationships, dyad);
+  ASSERT_THAT(record.status(), IsOk());
+  absl::StatusOr<v1::RelationshipState> in_record =
+      ParseStoredRelationship(*record, dyad);
+  ASSERT_THAT(in_record.status(), IsOk());
+  EXPECT_EQ(in_record->agreements_size() + in_record->policies_size() +
+                in_record->recent_statements_size() +
+                in_record->sanctions_size(),
+            0);
+  absl::StatusOr<std::string> whole = ReadStoredRelationship(**log, dyad);
+  ASSERT_THAT(whole.status(), IsOk());
+  absl::StatusOr<v1::RelationshipState> state =
+      ParseStoredRelationship(*whole, dyad);
+  ASSERT_THAT(state.status(), IsOk());
+  EXPECT_EQ(state->agreements_size(), kMaxAgreements);
+  EXPECT_EQ(state->policies_size(), 1);
+  EXPECT_EQ(state->recent_statements_size(), kRecentStatements);
+  EXPECT_EQ(state->sanctions_size(), 3);
+
+  append(Meeting("meet-new", {2020, 2, 3}));
+  EXPECT_EQ(lists_put(), "");
+  append(Statement("stm-new", {2020, 2, 4}, v1::Statement::STANCE_CRITICAL));
+  EXPECT_EQ(lists_put(), "s");
+  // An agreement reads the policies (its suspension), and leaves them.
+  append(Agreement("agr-new", {2020, 2, 5}, "Accord new"));
+  EXPECT_EQ(lists_put(), "a");
+  append(Sanction("sanction-new", {2020, 2, 6}, v1::Sanction::ACTION_IMPOSED,
+                  {"export ban"}));
+  EXPECT_EQ(lists_put(), "x");
+  // A policy no kept agreement is titled after suspends none of them.
+  append(Policy("policy-new", {2020, 2, 7}, "Fisheries",
+                v1::PolicyChange::DIRECTION_HARDENING));
+  EXPECT_EQ(lists_put(), "p");
+  append(Policy("policy-accord", {2020, 2, 8}, "Accord new",
+                v1::PolicyChange::DIRECTION_HARDENING));
+  EXPECT_EQ(lists_put(), "ap");
+}
+
 }  // namespace
 }  // namespace annals::services
