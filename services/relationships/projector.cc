@@ -464,41 +464,36 @@ class GroupProjection {
     return absl::OkStatus();
   }
 
-  // Writes the series entries loaded (deleting those now gone) and returns
-  // CurrentIndexOf the whole state, read back through the context.
+  // Writes the entries loaded that changed (deleting those now gone) and
+  // returns CurrentIndexOf the whole state, read back through the context.
   absl::StatusOr<v1::GoldsteinIndex> FlushParts(const std::string& dyad,
                                                 Cached* cached) {
-    // The lists are sorted, so each entry's records are a run of them.
-    absl::btree_map<std::string, v1::RelationshipState> entries;
-    for (const v1::GoldsteinMonth& month : cached->state.goldstein_monthly()) {
-      *entries[MonthPartKey(dyad, month.year())].add_goldstein_monthly() =
-          month;
+    // The bytes of every entry the group may have changed: each run of the
+    // sorted series (the state holds only the runs it loaded), and each
+    // list it loaded. An empty list has no entry.
+    absl::btree_map<std::string, std::string> entries;
+    {
+      absl::btree_map<std::string, v1::RelationshipState> runs;
+      for (const v1::GoldsteinMonth& month : cached->state.goldstein_monthly()) {
+        *runs[MonthPartKey(dyad, month.year())].add_goldstein_monthly() = month;
+      }
+      for (const v1::ResolutionRecord& record : cached->state.resolutions()) {
+        *runs[ResolutionPartKey(dyad, record.body(), record.year())]
+             .add_resolutions() = record;
+      }
+      for (const auto& [key, run] : runs) {
+        entries[key] = SerializeDeterministic(run);
+      }
     }
-    for (const v1::ResolutionRecord& record : cached->state.resolutions()) {
-      *entries[ResolutionPartKey(dyad, record.body(), record.year())]
-           .add_resolutions() = record;
-    }
-    const v1::RelationshipState& state = cached->state;
-    if (!state.agreements().empty()) {
-      *entries[ListPartKey(dyad, StateList::kAgreements)].mutable_agreements() =
-          state.agreements();
-    }
-    if (!state.policies().empty()) {
-      *entries[ListPartKey(dyad, StateList::kPolicies)].mutable_policies() =
-          state.policies();
-    }
-    if (!state.recent_statements().empty()) {
-      *entries[ListPartKey(dyad, StateList::kRecentStatements)]
-           .mutable_recent_statements() = state.recent_statements();
-    }
-    if (!state.sanctions().empty()) {
-      *entries[ListPartKey(dyad, StateList::kSanctions)].mutable_sanctions() =
-          state.sanctions();
+    for (const StateList list : kStateLists) {
+      std::string key = ListPartKey(dyad, list);
+      if (!cached->parts.contains(key)) continue;
+      std::string bytes = ListEntryOf(&cached->state, list);
+      if (!bytes.empty()) entries[std::move(key)] = std::move(bytes);
     }
     // Only what changed is written: an agreement reads the policies, and
     // most of a large dyad's lists and years stay as they were.
-    for (const auto& [key, entry] : entries) {
-      std::string bytes = SerializeDeterministic(entry);
+    for (const auto& [key, bytes] : entries) {
       const auto stored = cached->parts.find(key);
       if (stored != cached->parts.end() && stored->second == bytes) continue;
       RETURN_IF_ERROR(

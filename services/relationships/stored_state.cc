@@ -60,17 +60,41 @@ std::vector<StateList> ListsOf(const v1::Event& content) {
 
 namespace {
 
+// Swaps `list` between `a` and `b`.
+void SwapList(StateList list, v1::RelationshipState* a,
+              v1::RelationshipState* b) {
+  switch (list) {
+    case StateList::kAgreements:
+      a->mutable_agreements()->Swap(b->mutable_agreements());
+      return;
+    case StateList::kPolicies:
+      a->mutable_policies()->Swap(b->mutable_policies());
+      return;
+    case StateList::kRecentStatements:
+      a->mutable_recent_statements()->Swap(b->mutable_recent_statements());
+      return;
+    case StateList::kSanctions:
+      a->mutable_sanctions()->Swap(b->mutable_sanctions());
+      return;
+  }
+}
+
 // Swaps the lists stored in entries of their own between `a` and `b`.
 void SwapEntryLists(v1::RelationshipState* a, v1::RelationshipState* b) {
   a->mutable_goldstein_monthly()->Swap(b->mutable_goldstein_monthly());
   a->mutable_resolutions()->Swap(b->mutable_resolutions());
-  a->mutable_agreements()->Swap(b->mutable_agreements());
-  a->mutable_policies()->Swap(b->mutable_policies());
-  a->mutable_recent_statements()->Swap(b->mutable_recent_statements());
-  a->mutable_sanctions()->Swap(b->mutable_sanctions());
+  for (const StateList list : kStateLists) SwapList(list, a, b);
 }
 
 }  // namespace
+
+std::string ListEntryOf(v1::RelationshipState* state, StateList list) {
+  v1::RelationshipState entry;
+  SwapList(list, state, &entry);
+  std::string bytes = SerializeDeterministic(entry);
+  SwapList(list, state, &entry);
+  return bytes;
+}
 
 std::string RelationshipRecordOf(v1::RelationshipState* state,
                                  const v1::GoldsteinIndex& index) {

@@ -66,8 +66,14 @@ enum class StateList : char {
   kRecentStatements = 's',
   kSanctions = 'x',
 };
+inline constexpr StateList kStateLists[] = {
+    StateList::kAgreements, StateList::kPolicies,
+    StateList::kRecentStatements, StateList::kSanctions};
 // The entry holding `list` of `dyad`'s state.
 std::string ListPartKey(absl::string_view dyad, StateList list);
+// The bytes of that entry for `state`'s list, serialized in place (set
+// aside and put back, no copy); empty when the list is.
+std::string ListEntryOf(v1::RelationshipState* state, StateList list);
 // The lists `content` reads or changes when applied to or removed from a
 // state (services/model/projection.h): its kind's list, and for
 // agreements and policy changes both (an agreement's suspension follows
