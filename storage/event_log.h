@@ -311,7 +311,14 @@ class EventLog {
   // ScanCache calls `visit` for the kept keys that start with `prefix`, in
   // key order, on one snapshot, until `visit` returns false. KeepCache
   // stores `value` under `key` (which starts with a letter), outside the
-  // writer's groups and without waiting for a sync. Thread-safe.
+  // writer's groups and without waiting for a sync, when CacheEpoch is
+  // still `epoch`, which the reader took before it read anything `value`
+  // derives from; else it keeps nothing (and says OK: a cache not kept is
+  // derived again). CacheEpoch changes when a repair starts (to an odd
+  // number) and when readers see what it wrote (even again), so nothing
+  // derived from the projections it replaced is kept after it dropped the
+  // caches. Thread-safe.
+  virtual uint64_t CacheEpoch() const { return 0; }
   virtual absl::Status ScanCache(
       absl::string_view prefix,
       const std::function<bool(absl::string_view key, absl::string_view value)>&
@@ -320,10 +327,11 @@ class EventLog {
     (void)visit;
     return absl::OkStatus();
   }
-  virtual absl::Status KeepCache(absl::string_view key,
-                                 absl::string_view value) const {
+  virtual absl::Status KeepCache(absl::string_view key, absl::string_view value,
+                                 uint64_t epoch) const {
     (void)key;
     (void)value;
+    (void)epoch;
     return absl::OkStatus();
   }
 

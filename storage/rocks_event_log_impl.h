@@ -164,8 +164,12 @@ class RocksEventLog final : public ReplicaLog {
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       const override;
-  absl::Status KeepCache(absl::string_view key,
-                         absl::string_view value) const override;
+  uint64_t CacheEpoch() const override ABSL_LOCKS_EXCLUDED(caches_mu_);
+  // Moves CacheEpoch on: at a repair's start and once readers see its end.
+  void BumpCacheEpoch() ABSL_LOCKS_EXCLUDED(caches_mu_);
+  absl::Status KeepCache(absl::string_view key, absl::string_view value,
+                         uint64_t epoch) const override
+      ABSL_LOCKS_EXCLUDED(caches_mu_);
   absl::StatusOr<RebuildReport> RebuildProjections(bool repair) override
       ABSL_LOCKS_EXCLUDED(mu_);
   std::optional<RebuildReport> RebuiltOnOpen() const override {
@@ -581,6 +585,12 @@ class RocksEventLog final : public ReplicaLog {
 
   // Held by a backup: one at a time.
   absl::Mutex backup_mu_;
+
+  // CacheEpoch: odd while a repair runs. KeepCache checks it and writes
+  // under caches_mu_, so no cache derived before a repair's start is
+  // written after the repair dropped the caches.
+  mutable absl::Mutex caches_mu_;
+  uint64_t cache_epoch_ ABSL_GUARDED_BY(caches_mu_) = 0;
 
   // Set by Open (CheckProjections) before the writer starts; constant after.
   std::optional<RebuildReport> rebuilt_on_open_;

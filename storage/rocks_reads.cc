@@ -350,8 +350,22 @@ absl::Status RocksEventLog::ScanCache(
                            : RocksError(it->status(), "scan the caches");
 }
 
+uint64_t RocksEventLog::CacheEpoch() const {
+  absl::MutexLock lock(&caches_mu_);
+  return cache_epoch_;
+}
+
+void RocksEventLog::BumpCacheEpoch() {
+  absl::MutexLock lock(&caches_mu_);
+  ++cache_epoch_;
+}
+
 absl::Status RocksEventLog::KeepCache(absl::string_view key,
-                                      absl::string_view value) const {
+                                      absl::string_view value,
+                                      uint64_t epoch) const {
+  absl::MutexLock lock(&caches_mu_);
+  // Derived before a repair ended, or while one runs: not kept.
+  if (epoch != cache_epoch_ || epoch % 2 != 0) return absl::OkStatus();
   // In the WAL like every write, but never synced for: a cache lost in a
   // crash is computed again.
   rocksdb::Status s = db_->Put(rocksdb::WriteOptions(),

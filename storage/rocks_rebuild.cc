@@ -161,6 +161,9 @@ absl::StatusOr<RebuildReport> RocksEventLog::RebuildProjections(bool repair) {
   // readers see the result.
   request->exclusive = [this, &result] {
     projector_->RebuildStarting();
+    // Odd: nothing readers derive from here on is kept (KeepCache), and
+    // what they kept before goes with the caches the repair drops.
+    BumpCacheEpoch();
     absl::MutexLock lock(&rebuild_mu_);
     result = write_failed_.ok()
                  ? DoRebuild(rocksdb::ReadOptions(), committed_.position,
@@ -169,6 +172,7 @@ absl::StatusOr<RebuildReport> RocksEventLog::RebuildProjections(bool repair) {
   };
   request->after_exclusive = [this, &done] {
     projector_->RebuildEnded();
+    BumpCacheEpoch();  // even: readers now read what the repair wrote
     done.Notify();
   };
   {

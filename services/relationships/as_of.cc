@@ -410,6 +410,8 @@ absl::StatusOr<StateByDay> StateAtDate(const storage::EventLog& log,
                                        DayKey last_day) {
   const uint32_t year = YearOf(last_day);
   const uint8_t month = MonthOf(last_day);
+  // The caches' epoch before anything is read (EventLog::KeepCache).
+  const uint64_t epoch = log.CacheEpoch();
   // The head first: a partial folded after it may hold later events too,
   // and the marks of those are after the head, so it is not taken for
   // current when they are.
@@ -429,7 +431,7 @@ absl::StatusOr<StateByDay> StateAtDate(const storage::EventLog& log,
     MergeState(partial, &answer.state);
     // A cache: a reader that cannot keep it has still answered.
     log.KeepCache(format::YearPartialKey(dyad, marked),
-                  PartialValue(head, partial))
+                  PartialValue(head, partial), epoch)
         .IgnoreError();
   }
   // The date's own year: its months before the date's from their
@@ -454,6 +456,7 @@ absl::StatusOr<StateByDay> StateAtDate(const storage::EventLog& log,
 absl::StatusOr<int> KeepPartials(const storage::EventLog& log,
                                  const std::string& dyad,
                                  int64_t month_partial_events) {
+  const uint64_t epoch = log.CacheEpoch();  // before anything is read
   const storage::Head head = log.GetHead();
   ASSIGN_OR_RETURN(const uint32_t span, LongestSpan(log, dyad));
   ASSIGN_OR_RETURN(const MonthMarks marks,
@@ -488,11 +491,11 @@ absl::StatusOr<int> KeepPartials(const storage::EventLog& log,
       for (const auto& [m, part] : parts) {
         RETURN_IF_ERROR(log.KeepCache(
             format::MonthKey(dyad, format::kMonthPartialTag, year, m),
-            PartialValue(head, part)));
+            PartialValue(head, part), epoch));
       }
     }
     RETURN_IF_ERROR(log.KeepCache(format::YearPartialKey(dyad, year),
-                                  PartialValue(head, whole)));
+                                  PartialValue(head, whole), epoch));
   }
   return folded;
 }

@@ -114,9 +114,10 @@ class JetStreamLog final : public EventLog {
       const override {
     return replica_->ScanCache(prefix, visit);
   }
-  absl::Status KeepCache(absl::string_view key,
-                         absl::string_view value) const override {
-    return replica_->KeepCache(key, value);
+  uint64_t CacheEpoch() const override { return replica_->CacheEpoch(); }
+  absl::Status KeepCache(absl::string_view key, absl::string_view value,
+                         uint64_t epoch) const override {
+    return replica_->KeepCache(key, value, epoch);
   }
   absl::StatusOr<RebuildReport> RebuildProjections(bool repair) override {
     return replica_->RebuildProjections(repair);

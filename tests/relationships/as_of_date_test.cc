@@ -178,7 +178,8 @@ TEST(RelationshipAsOfDateTest, AKeptPartialServesOnlyTheHistoryItWasComputedOn) 
       forged.append(same_hash ? value.substr(8, format::kHashSize)
                               : std::string(format::kHashSize, 'x'));
       forged.append(SerializeState(empty));
-      ASSERT_THAT(log.log().KeepCache(key, forged), IsOk());
+      ASSERT_THAT(log.log().KeepCache(key, forged, log.log().CacheEpoch()),
+                  IsOk());
     }
   };
   const RelationshipQueries queries(&log.log());
@@ -219,6 +220,36 @@ TEST(RelationshipAsOfDateTest, ARepairDropsTheKeptPartials) {
   EXPECT_FALSE(Partials(log.log(), dyad).empty());
   ASSERT_THAT(log.log().RebuildProjections(/*repair=*/true).status(), IsOk());
   EXPECT_TRUE(Partials(log.log(), dyad).empty());
+  ExpectAnswersAreTheFold(log.log());
+}
+
+// A reader that folded a partial from the projections a repair replaced
+// (it read them before the repair ended) does not keep it after: its
+// epoch is gone, so the stale partial cannot pass for current.
+TEST(RelationshipAsOfDateTest, APartialFoldedBeforeARepairIsNotKeptAfterIt) {
+  ProjectedLog log;
+  log.Append(GeneratedEvents(53, 1, 40, 0.0, 200), 20);
+  const std::string dyad = *AllDyads(EffectiveOf(log.log())).begin();
+  const uint64_t before = log.log().CacheEpoch();
+  EXPECT_EQ(before % 2, 0u) << "no repair runs";
+  ASSERT_THAT(KeepPartials(log.log(), dyad, /*month_partial_events=*/1).status(),
+              IsOk());
+  const std::map<std::string, std::string> folded = Partials(log.log(), dyad);
+  ASSERT_FALSE(folded.empty());
+  ASSERT_THAT(log.log().RebuildProjections(/*repair=*/true).status(), IsOk());
+  const uint64_t after = log.log().CacheEpoch();
+  EXPECT_NE(after, before);
+  EXPECT_EQ(after % 2, 0u) << "the repair has ended";
+  // What the reader folded before, kept now with the epoch it read at
+  // (the position and hash are current: the repair kept the history).
+  for (const auto& [key, value] : folded) {
+    ASSERT_THAT(log.log().KeepCache(key, value, before), IsOk());
+  }
+  EXPECT_TRUE(Partials(log.log(), dyad).empty());
+  // Folded after the repair, they are kept.
+  ASSERT_THAT(KeepPartials(log.log(), dyad, /*month_partial_events=*/1).status(),
+              IsOk());
+  EXPECT_EQ(Partials(log.log(), dyad), folded);
   ExpectAnswersAreTheFold(log.log());
 }
 
