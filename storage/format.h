@@ -168,10 +168,13 @@
 // the fold of the dyad's effective events whose interval ends in that
 // year (annals.v1.RelationshipState), as the log knew it at the position
 // in the value, whose chain hash follows it; the *month partials* (tag
-// 0x07) the same per month, for the years with many events. A partial is
-// current while the dyad's month marks of its months are at most that
-// position and the log's chain hash there is the one kept (after a crash
-// that lost unsynced appends, other events may hold the position).
+// 0x07) the same per month, for the years with many events; the *through
+// partials* (tag 0x08) per dyad and year the merge of its year partials
+// through that year, so that a date's earlier years are one read. A
+// partial is current while the dyad's month marks of its months (of every
+// year through its own, for a through partial) are at most that position
+// and the log's chain hash there is the one kept (after a crash that lost
+// unsynced appends, other events may hold the position).
 //
 // Column family names are persisted: they never change. The enum values
 // below are in-memory indexes only (the order of the handles), not persisted.
@@ -387,6 +390,7 @@ inline constexpr char kMonthMarkTag = 0x06;
 // In caches.
 inline constexpr char kYearPartialTag = 0x06;
 inline constexpr char kMonthPartialTag = 0x07;
+inline constexpr char kThroughPartialTag = 0x08;
 inline constexpr char kLatestCorrectionTag = 0x01;
 
 // subject || 0x00 || 0x01: every timeline entry of `subject`.
@@ -474,7 +478,8 @@ inline std::string CheckpointKey(absl::string_view dyad, uint64_t position) {
 }
 
 // dyad || 0x00 || tag: the month marks of `dyad` (kMonthMarkTag), its
-// year partials (kYearPartialTag) or month partials (kMonthPartialTag).
+// year, month or through partials (kYearPartialTag, kMonthPartialTag,
+// kThroughPartialTag).
 inline std::string DyadTagPrefix(absl::string_view dyad, char tag) {
   std::string key(dyad);
   key.push_back('\0');
@@ -493,8 +498,10 @@ inline std::string MonthKey(absl::string_view dyad, char tag, uint32_t year,
   return key;
 }
 
-inline std::string YearPartialKey(absl::string_view dyad, uint32_t year) {
-  std::string key = DyadTagPrefix(dyad, kYearPartialTag);
+// dyad || 0x00 || tag || BE32 year: a year partial (kYearPartialTag) or a
+// through partial (kThroughPartialTag).
+inline std::string YearKey(absl::string_view dyad, char tag, uint32_t year) {
+  std::string key = DyadTagPrefix(dyad, tag);
   PutBigEndian32(&key, year);
   return key;
 }

@@ -308,6 +308,56 @@ absl::StatusOr<v1::RelationshipState> FoldPartial(const storage::EventLog& log,
   return partial;
 }
 
+// Per marked year, the latest change of it and every earlier year: what
+// a through partial of the year must be computed at or after.
+absl::btree_map<uint32_t, uint64_t> ThroughMarks(const MonthMarks& marks) {
+  absl::btree_map<uint32_t, uint64_t> through;
+  uint64_t latest = 0;
+  for (const auto& [year, months] : marks) {
+    latest = std::max(latest, YearMark(months));
+    through.emplace_hint(through.end(), year, latest);
+  }
+  return through;
+}
+
+// The current through partials of `dyad` (CurrentPartials), by year.
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>> CurrentThroughs(
+    const storage::EventLog& log, const std::string& dyad,
+    const MonthMarks& marks, const storage::Head& head) {
+  const absl::btree_map<uint32_t, uint64_t> through = ThroughMarks(marks);
+  return CurrentPartials(
+      log, format::DyadTagPrefix(dyad, format::kThroughPartialTag), 4, head,
+      [&through](absl::string_view rest) -> uint64_t {
+        const auto it = through.find(format::DecodeBigEndian32(rest.data()));
+        return it == through.end() ? 0 : it->second;
+      });
+}
+
+// Merges into `state` the year partials of `dyad` of the marked years
+// before `end`: each kept one that is current, the others folded from the
+// timeline (whose longest span is `span` days) and kept.
+absl::Status MergeYears(const storage::EventLog& log, const std::string& dyad,
+                        uint32_t span, const MonthMarks& marks,
+                        MonthMarks::const_iterator end,
+                        const storage::Head& head, uint64_t epoch,
+                        v1::RelationshipState* state) {
+  ASSIGN_OR_RETURN(const auto years, CurrentYears(log, dyad, marks, head));
+  for (auto marked = marks.begin(); marked != end; ++marked) {
+    const uint32_t year = marked->first;
+    const auto it = years.find(YearSuffix(year));
+    if (it != years.end() && MergeKept(it->second, state)) continue;
+    ASSIGN_OR_RETURN(const v1::RelationshipState partial,
+                     FoldPartial(log, dyad, span, FirstDayOfMonth(year, 1),
+                                 MonthEndBound(year, 12)));
+    MergeState(partial, state);
+    // A cache: a reader that cannot keep it has still answered.
+    log.KeepCache(format::YearKey(dyad, format::kYearPartialTag, year),
+                  PartialValue(head, partial), epoch)
+        .IgnoreError();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 // The state of `dyad` as the log knew it at `position`: its latest
@@ -418,26 +468,36 @@ absl::StatusOr<StateByDay> StateAtDate(const storage::EventLog& log,
   const storage::Head head = log.GetHead();
   ASSIGN_OR_RETURN(const uint32_t span, LongestSpan(log, dyad));
   ASSIGN_OR_RETURN(const MonthMarks marks, ReadMonthMarks(log, dyad, year));
-  ASSIGN_OR_RETURN(const auto years, CurrentYears(log, dyad, marks, head));
   StateByDay answer;
   answer.state.set_dyad(dyad);
-  for (const auto& [marked, months] : marks) {
-    if (marked >= year) break;
-    const auto it = years.find(YearSuffix(marked));
-    if (it != years.end() && MergeKept(it->second, &answer.state)) continue;
-    ASSIGN_OR_RETURN(const v1::RelationshipState partial,
-                     FoldPartial(log, dyad, span, FirstDayOfMonth(marked, 1),
-                                 MonthEndBound(marked, 12)));
-    MergeState(partial, &answer.state);
-    // A cache: a reader that cannot keep it has still answered.
-    log.KeepCache(format::YearPartialKey(dyad, marked),
-                  PartialValue(head, partial), epoch)
-        .IgnoreError();
+  // The years before the date's: their through partial when it is
+  // current, else the merge of their year partials, then kept as it.
+  const auto own = marks.lower_bound(year);
+  if (own != marks.begin()) {
+    const uint32_t prior = std::prev(own)->first;
+    const std::string key =
+        format::YearKey(dyad, format::kThroughPartialTag, prior);
+    const uint64_t prior_mark = ThroughMarks(marks).at(prior);
+    ASSIGN_OR_RETURN(
+        const auto through,
+        CurrentPartials(log, key, 0, head,
+                        [prior_mark](absl::string_view) { return prior_mark; }));
+    const auto it = through.find("");
+    if (it == through.end() ||
+        !answer.state.ParseFromArray(it->second.data(),
+                                     static_cast<int>(it->second.size()))) {
+      answer.state.Clear();
+      answer.state.set_dyad(dyad);
+      RETURN_IF_ERROR(MergeYears(log, dyad, span, marks, own, head, epoch,
+                                 &answer.state));
+      // A cache: a reader that cannot keep it has still answered.
+      log.KeepCache(key, PartialValue(head, answer.state), epoch)
+          .IgnoreError();
+    }
   }
   // The date's own year: its months before the date's from their
   // partials when each is current, and the rest folded.
   DayKey fold_from = FirstDayOfMonth(year, 1);
-  const auto own = marks.find(year);
   if (own != marks.end() && month > 1) {
     ASSIGN_OR_RETURN(const auto kept,
                      CurrentMonths(log, dyad, year, own->second, head));
@@ -462,40 +522,57 @@ absl::StatusOr<int> KeepPartials(const storage::EventLog& log,
   ASSIGN_OR_RETURN(const MonthMarks marks,
                    ReadMonthMarks(log, dyad, std::numeric_limits<uint32_t>::max()));
   ASSIGN_OR_RETURN(const auto years, CurrentYears(log, dyad, marks, head));
+  ASSIGN_OR_RETURN(const auto throughs,
+                   CurrentThroughs(log, dyad, marks, head));
+  // The merge of the years so far, for their through partials: needed
+  // only from the first year whose through partial is not current.
+  const bool throughs_current = throughs.size() == marks.size();
+  v1::RelationshipState so_far;
+  so_far.set_dyad(dyad);
   int folded = 0;
   for (const auto& [year, months] : marks) {
     const auto it = years.find(YearSuffix(year));
-    v1::RelationshipState kept;
-    if (it != years.end() &&
-        kept.ParseFromArray(it->second.data(),
-                            static_cast<int>(it->second.size()))) {
-      if (kept.event_count() < month_partial_events) continue;
-      ASSIGN_OR_RETURN(const auto current,
-                       CurrentMonths(log, dyad, year, months, head));
-      if (KeptMonths(current, months, 12).has_value()) continue;
-    }
-    // The year month by month, and the year as their merge.
-    ++folded;
     v1::RelationshipState whole;
-    whole.set_dyad(dyad);
-    std::vector<std::pair<uint8_t, v1::RelationshipState>> parts;
-    for (uint8_t m = 1; m <= 12; ++m) {
-      if (months[m] == 0) continue;
-      ASSIGN_OR_RETURN(v1::RelationshipState part,
-                       FoldPartial(log, dyad, span, FirstDayOfMonth(year, m),
-                                   MonthEndBound(year, m)));
-      MergeState(part, &whole);
-      parts.emplace_back(m, std::move(part));
+    bool current = it != years.end() &&
+                   whole.ParseFromArray(it->second.data(),
+                                        static_cast<int>(it->second.size()));
+    if (current && whole.event_count() >= month_partial_events) {
+      ASSIGN_OR_RETURN(const auto kept_months,
+                       CurrentMonths(log, dyad, year, months, head));
+      current = KeptMonths(kept_months, months, 12).has_value();
     }
-    if (whole.event_count() >= month_partial_events) {
-      for (const auto& [m, part] : parts) {
-        RETURN_IF_ERROR(log.KeepCache(
-            format::MonthKey(dyad, format::kMonthPartialTag, year, m),
-            PartialValue(head, part), epoch));
+    if (!current) {
+      // The year month by month, and the year as their merge.
+      ++folded;
+      whole.Clear();
+      whole.set_dyad(dyad);
+      std::vector<std::pair<uint8_t, v1::RelationshipState>> parts;
+      for (uint8_t m = 1; m <= 12; ++m) {
+        if (months[m] == 0) continue;
+        ASSIGN_OR_RETURN(v1::RelationshipState part,
+                         FoldPartial(log, dyad, span, FirstDayOfMonth(year, m),
+                                     MonthEndBound(year, m)));
+        MergeState(part, &whole);
+        parts.emplace_back(m, std::move(part));
       }
+      if (whole.event_count() >= month_partial_events) {
+        for (const auto& [m, part] : parts) {
+          RETURN_IF_ERROR(log.KeepCache(
+              format::MonthKey(dyad, format::kMonthPartialTag, year, m),
+              PartialValue(head, part), epoch));
+        }
+      }
+      RETURN_IF_ERROR(
+          log.KeepCache(format::YearKey(dyad, format::kYearPartialTag, year),
+                        PartialValue(head, whole), epoch));
     }
-    RETURN_IF_ERROR(log.KeepCache(format::YearPartialKey(dyad, year),
-                                  PartialValue(head, whole), epoch));
+    if (throughs_current) continue;
+    MergeState(whole, &so_far);
+    if (!throughs.contains(YearSuffix(year))) {
+      RETURN_IF_ERROR(log.KeepCache(
+          format::YearKey(dyad, format::kThroughPartialTag, year),
+          PartialValue(head, so_far), epoch));
+    }
   }
   return folded;
 }

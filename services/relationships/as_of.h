@@ -30,13 +30,15 @@ struct StateByDay {
 };
 
 // The state of `dyad` from its effective events whose interval ends by
-// `last_day`: the year partial (storage/format.h) of each earlier year
-// with events, kept or folded from the timeline and then kept
-// (EventLog::KeepCache), and the month partials of the day's year before
-// its month when each is kept and current, merged (services/model/
-// state_merge.h) with the fold of the rest up to the day. Reads at most a
-// month of the dyad's events (a year where no month partials are kept),
-// and its longest span before them, when the partials are current,
+// `last_day`: the through partial (storage/format.h) of the earlier years
+// when it is kept and current, else the merge of the year partial of each
+// earlier year with events, kept or folded from the timeline and then kept
+// (EventLog::KeepCache), and the merge then kept as the through partial;
+// and the month partials of the day's year before its month when each is
+// kept and current, merged (services/model/state_merge.h) with the fold of
+// the rest up to the day. Reads one partial of the earlier years and at
+// most a month of the dyad's events (a year where no month partials are
+// kept), and its longest span before them, when the partials are current,
 // however many events the dyad has.
 absl::StatusOr<StateByDay> StateAtDate(const storage::EventLog& log,
                                        const std::string& dyad,
@@ -47,7 +49,8 @@ inline constexpr int64_t kMonthPartialEvents = 256;
 
 // Folds and keeps every year partial of `dyad` that is not current, and
 // the month partials of the years with at least `month_partial_events`
-// events, as StateAtDate reads them. Returns how many years it folded.
+// events, and merges and keeps every through partial that is not current,
+// as StateAtDate reads them. Returns how many years it folded.
 absl::StatusOr<int> KeepPartials(
     const storage::EventLog& log, const std::string& dyad,
     int64_t month_partial_events = kMonthPartialEvents);

@@ -206,6 +206,56 @@ TEST(RelationshipAsOfDateTest, AKeptPartialServesOnlyTheHistoryItWasComputedOn) 
   ExpectAnswersAreTheFold(log.log());
 }
 
+// The years before a date come from one through partial while none of
+// them changed after it was kept; an event added to any of them makes the
+// query merge their year partials again, and keep that merge instead.
+TEST(RelationshipAsOfDateTest, AThroughPartialServesTheEarlierYearsUntilOneChanges) {
+  const std::vector<v1::Event> events = GeneratedEvents(59, 1, 40, 0.0, 400);
+  ProjectedLog log;
+  log.Append(events, 40);
+  const std::string dyad = DyadsOf(events[0]).front();
+  ASSERT_THAT(KeepPartials(log.log(), dyad).status(), IsOk());
+  const std::string key = format::YearKey(dyad, format::kThroughPartialTag, 2019);
+  const std::map<std::string, std::string> kept = Partials(log.log(), dyad);
+  ASSERT_TRUE(kept.contains(key)) << "every year with events has one";
+  // Forged as the empty state at the position and hash it was kept at,
+  // the answer as of 2020 is 2020's events alone.
+  v1::RelationshipState empty;
+  empty.set_dyad(dyad);
+  std::string forged = kept.at(key).substr(0, 8 + format::kHashSize);
+  forged.append(SerializeState(empty));
+  ASSERT_THAT(log.log().KeepCache(key, forged, log.log().CacheEpoch()), IsOk());
+  auto as_of_2020 = [&log, &dyad] {
+    v1::GetRelationshipRequest request;
+    request.set_dyad(dyad);
+    *request.mutable_as_of_date() = MakeDate(2020);
+    return RelationshipQueries(&log.log()).GetRelationship(request);
+  };
+  int64_t in_2020 = 0;
+  for (const v1::Event& e : EffectiveOf(log.log())) {
+    const std::vector<std::string> dyads = DyadsOf(e);
+    const DayInterval days = IntervalOf(e.occurred());
+    if (std::find(dyads.begin(), dyads.end(), dyad) != dyads.end() &&
+        days.last >= 20200101 && days.last <= 20201231) {
+      ++in_2020;
+    }
+  }
+  auto taken = as_of_2020();
+  ASSERT_THAT(taken.status(), IsOk());
+  EXPECT_EQ(taken->state().event_count(), in_2020);
+  // An event of 1995: the forged partial is no longer current.
+  v1::Event late = events[0];
+  late.set_id("late-1995");
+  late.mutable_occurred()->mutable_start()->set_year(1995);
+  late.mutable_occurred()->clear_end();
+  log.Append({late}, 1);
+  auto again = as_of_2020();
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_GT(again->state().event_count(), in_2020);
+  EXPECT_NE(Partials(log.log(), dyad).at(key), forged);
+  ExpectAnswersAreTheFold(log.log());
+}
+
 TEST(RelationshipAsOfDateTest, ARepairDropsTheKeptPartials) {
   ProjectedLog log;
   log.Append(GeneratedEvents(47, 1, 40, 0.0, 200), 20);
