@@ -164,6 +164,7 @@ absl::StatusOr<std::vector<StoredEvent>> RocksEventLog::ReadStored(
   rocksdb::ReadOptions read;
   read.snapshot = snapshot.get();
   read.fill_cache = false;
+  read.readahead_size = kEventsReadahead;
   ASSIGN_OR_RETURN(const Head head, ReadMetaHead(read));
   std::vector<StoredEvent> out;
   if (from > head.position) return out;
