@@ -525,7 +525,7 @@ absl::StatusOr<int> KeepPartials(const storage::EventLog& log,
   ASSIGN_OR_RETURN(const auto throughs,
                    CurrentThroughs(log, dyad, marks, head));
   // The merge of the years so far, for their through partials: needed
-  // only from the first year whose through partial is not current.
+  // only when one of them is not current, and then from the first year.
   const bool throughs_current = throughs.size() == marks.size();
   v1::RelationshipState so_far;
   so_far.set_dyad(dyad);
