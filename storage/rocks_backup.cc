@@ -193,8 +193,7 @@ absl::StatusOr<Heads> ReadHeads(rocksdb::Env* env, const std::string& path,
                                 bool check_events) {
   LogOptions small;
   small.block_cache_bytes = 8 << 20;
-  RocksOptions rocks = EventLogRocksOptions(small);
-  if (env != nullptr) rocks.db.env = env;
+  RocksOptions rocks = EventLogRocksOptions(small, env);
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status s = rocksdb::DB::OpenForReadOnly(

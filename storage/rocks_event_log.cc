@@ -54,8 +54,7 @@ absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
 absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
     const std::string& path, const LogOptions& options, rocksdb::Env* env,
     absl::string_view replica_of) {
-  RocksOptions rocks = EventLogRocksOptions(options);
-  if (env != nullptr) rocks.db.env = env;
+  RocksOptions rocks = EventLogRocksOptions(options, env);
   auto background_errors = std::make_shared<BackgroundErrorListener>();
   rocks.db.listeners.push_back(background_errors);
   absl::StatusOr<std::shared_ptr<InfoLog>> info_log =

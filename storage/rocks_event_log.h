@@ -16,13 +16,15 @@ namespace annals::storage {
 
 // The RocksDB options the event log opens its database with: DB options,
 // and one descriptor per column family of storage/format.h (all sharing a
-// block cache of options.block_cache_bytes). For tools that must write
-// exactly as the log does, such as the raw RocksDB benchmark.
+// block cache of options.block_cache_bytes), doing all I/O through `env`
+// (nullptr: the default). For tools that must write exactly as the log
+// does, such as the raw RocksDB benchmark.
 struct RocksOptions {
   rocksdb::DBOptions db;
   std::vector<rocksdb::ColumnFamilyDescriptor> column_families;
 };
-RocksOptions EventLogRocksOptions(const LogOptions& options);
+RocksOptions EventLogRocksOptions(const LogOptions& options,
+                                  rocksdb::Env* env);
 
 // OpenRocksEventLog, with RocksDB doing all its I/O through `env` (e.g. one
 // built with rocksdb::NewCompositeEnv over a fault-injecting FileSystem).

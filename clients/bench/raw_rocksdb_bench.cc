@@ -73,7 +73,7 @@ class RawLog {
   static std::unique_ptr<RawLog> Open(const std::string& path) {
     // Exactly as the event log opens its database (annalsd's defaults).
     const storage::RocksOptions rocks =
-        storage::EventLogRocksOptions(storage::LogOptions());
+        storage::EventLogRocksOptions(storage::LogOptions(), nullptr);
     auto log = std::unique_ptr<RawLog>(new RawLog);
     rocksdb::DB* db = nullptr;
     rocksdb::Status s = rocksdb::DB::Open(rocks.db, path, rocks.column_families,

@@ -1,0 +1,85 @@
+// The RocksDB options of the event log (storage/rocks_options.cc): the
+// tables a compaction replaces are deleted in steps, through the log's own
+// Env, and none is left behind.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/sst_file_manager.h"
+#include "storage/event_log.h"
+#include "storage/rocks_event_log.h"
+
+namespace annals::storage {
+namespace {
+
+std::vector<std::string> TablesIn(rocksdb::Env* env, const std::string& dir) {
+  std::vector<std::string> children;
+  EXPECT_TRUE(env->GetChildren(dir, &children).ok());
+  std::vector<std::string> tables;
+  for (const std::string& child : children) {
+    if (absl::EndsWith(child, ".sst") || absl::EndsWith(child, ".trash")) {
+      tables.push_back(child);
+    }
+  }
+  return tables;
+}
+
+TEST(EventLogRocksOptionsTest, BackgroundFilesGoToDiskInSteps) {
+  RocksOptions rocks = EventLogRocksOptions(LogOptions(), nullptr);
+  EXPECT_EQ(rocks.db.bytes_per_sync, 1u << 20);
+  EXPECT_TRUE(rocks.db.strict_bytes_per_sync);
+  ASSERT_NE(rocks.db.sst_file_manager, nullptr);
+  EXPECT_GT(rocks.db.sst_file_manager->GetDeleteRateBytesPerSecond(), 0);
+}
+
+// The deletions run through the Env the log was opened with: a database in
+// memory, whose files the default Env cannot see, ends with only the
+// compaction's output.
+TEST(EventLogRocksOptionsTest, ReplacedTablesAreDeletedThroughTheLogsEnv) {
+  std::unique_ptr<rocksdb::Env> memory(
+      rocksdb::NewMemEnv(rocksdb::Env::Default()));
+  RocksOptions rocks = EventLogRocksOptions(LogOptions(), memory.get());
+  ASSERT_EQ(rocks.db.env, memory.get());
+  const std::string path = "/rocks_options_test";
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ASSERT_TRUE(rocksdb::DB::Open(rocks.db, path, rocks.column_families,
+                                &handles, &raw)
+                  .ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::ColumnFamilyHandle* events = handles[1];
+  for (int table = 0; table < 3; ++table) {
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), events,
+                          absl::StrCat("key-", i),
+                          std::string(1000, static_cast<char>('a' + table)))
+                      .ok());
+    }
+    ASSERT_TRUE(db->Flush(rocksdb::FlushOptions(), events).ok());
+  }
+  ASSERT_EQ(TablesIn(memory.get(), path).size(), 3u);
+
+  ASSERT_TRUE(
+      db->CompactRange(rocksdb::CompactRangeOptions(), events, nullptr, nullptr)
+          .ok());
+  // Deleted in the background, at the paced rate (these are small).
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (TablesIn(memory.get(), path).size() > 1 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(TablesIn(memory.get(), path).size(), 1u);
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+  }
+}
+
+}  // namespace
+}  // namespace annals::storage
