@@ -148,8 +148,9 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
   // dyad_timeline uncompressed: its ~10 keys per event land in every
   // subject's range, so on a large log each level-0 compaction rewrites
   // the whole family, and snappy was over half of that work. 1M-event
-  // log, 64 single-event sessions: annalsd CPU per event -25%, for the
-  // family ~2.5 times as large on disk (data directory 0.8 -> 1.15 GB).
+  // log, 64 single-event AppendSession clients: annalsd CPU per event
+  // -25%, for the family ~2.5 times as large on disk (data directory
+  // 0.8 -> 1.15 GB).
   if (cf == ColumnFamily::kDyadTimeline) {
     options.compression = rocksdb::kNoCompression;
   }

@@ -16,6 +16,7 @@
 #include "rocksdb/env.h"
 #include "rocksdb/sst_file_manager.h"
 #include "storage/event_log.h"
+#include "storage/format.h"
 #include "storage/rocks_event_log.h"
 
 namespace annals::storage {
@@ -67,7 +68,8 @@ TEST(EventLogRocksOptionsTest, ReplacedTablesAreDeletedThroughTheLogsEnv) {
       EXPECT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
     }
   };
-  rocksdb::ColumnFamilyHandle* events = handles[1];
+  rocksdb::ColumnFamilyHandle* events =
+      handles[static_cast<int>(format::ColumnFamily::kEvents)];
   for (int table = 0; table < 3; ++table) {
     for (int i = 0; i < 100; ++i) {
       ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), events,
