@@ -130,6 +130,10 @@ ABSL_FLAG(int64_t, subscription_window, 8192,
           "Recent events kept in memory for live subscriptions (at most 32 "
           "MiB of them). A subscriber further behind reads from storage and "
           "is told it fell behind.");
+ABSL_FLAG(absl::Duration, subscription_wake_interval, absl::ZeroDuration(),
+          "Least time between two wake-ups of the live subscriptions: "
+          "commits closer together are delivered together, at most this "
+          "much later, in one message per subscription. 0: each at once.");
 ABSL_FLAG(int64_t, append_session_window, 1024,
           "EventLog.AppendSession: requests one session may have read but "
           "not yet acknowledged; it stops reading while that many are.");
@@ -351,6 +355,8 @@ int main(int argc, char** argv) {
       std::max<int64_t>(0, absl::GetFlag(FLAGS_max_subscriptions)));
   subscription_options.window_events = static_cast<size_t>(
       std::max<int64_t>(1, absl::GetFlag(FLAGS_subscription_window)));
+  subscription_options.wake_interval = std::max(
+      absl::ZeroDuration(), absl::GetFlag(FLAGS_subscription_wake_interval));
   annals::services::SubscriptionHub hub(subscription_options);
   // Calls that wait for a position are released as commits reach it.
   annals::services::PositionGate position_gate;

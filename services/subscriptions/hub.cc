@@ -10,7 +10,11 @@
 namespace annals::services {
 
 SubscriptionHub::SubscriptionHub(const SubscriptionOptions& options)
-    : options_(options), executor_(std::max(1, options.executor_threads)) {}
+    : options_(options), executor_(std::max(1, options.executor_threads)) {
+  if (options_.wake_interval > absl::ZeroDuration()) {
+    pacer_ = std::thread([this] { PaceWakeups(); });
+  }
+}
 
 SubscriptionHub::~SubscriptionHub() { Drain(); }
 
@@ -119,8 +123,41 @@ void SubscriptionHub::OnCommit(
         dyad_waiting_.erase(it);
       }
     }
+    if (!woken.empty() && !shut_down_ &&
+        options_.wake_interval > absl::ZeroDuration()) {
+      const absl::Time now = absl::Now();
+      if (!due_.empty() || now < next_wake_) {
+        due_.insert(due_.end(), woken.begin(), woken.end());
+        return;  // the pacer wakes them at next_wake_
+      }
+      next_wake_ = now + options_.wake_interval;
+    }
   }
   if (!woken.empty()) Wake(std::move(woken));
+}
+
+void SubscriptionHub::PaceWakeups() {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    mu_.Await(absl::Condition(
+        +[](SubscriptionHub* hub) ABSL_EXCLUSIVE_LOCKS_REQUIRED(hub->mu_) {
+          return hub->shut_down_ || !hub->due_.empty();
+        },
+        this));
+    if (!shut_down_) {
+      mu_.AwaitWithDeadline(absl::Condition(&shut_down_), next_wake_);
+    }
+    // After Shutdown too, until nothing is held (no commit adds to due_
+    // then): each wait ends with OnCommitted or CancelWait, and CancelWait
+    // no longer finds these.
+    std::vector<HubSubscriber*> woken;
+    woken.swap(due_);
+    if (woken.empty()) return;  // shut down
+    next_wake_ = absl::Now() + options_.wake_interval;
+    mu_.Unlock();
+    Wake(std::move(woken));
+    mu_.Lock();
+  }
 }
 
 void SubscriptionHub::Wake(std::vector<HubSubscriber*> woken) {
@@ -237,6 +274,7 @@ void SubscriptionHub::Shutdown() {
 
 void SubscriptionHub::Drain() {
   Shutdown();
+  if (pacer_.joinable()) pacer_.join();
   {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(

@@ -28,6 +28,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -90,6 +91,14 @@ struct SubscriptionOptions {
   // Threads shared by all subscriptions for storage reads and wake-ups.
   // Default 2.
   int executor_threads = 2;
+
+  // The least time between two wake-ups of the subscriptions waiting at
+  // the head. A commit that comes sooner after the last wake-up is
+  // delivered with the commits after it, at most this much later, in one
+  // message per subscription instead of one each: on a busy log, fewer
+  // messages for as many events. A commit after a quiet spell is delivered
+  // at once. Zero: every commit wakes its waiters at once. Default zero.
+  absl::Duration wake_interval = absl::ZeroDuration();
 
   // --- Observation ---
 
@@ -209,6 +218,9 @@ class SubscriptionHub {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands `woken` to the executor, in chunks.
   void Wake(std::vector<HubSubscriber*> woken);
+  // With a wake_interval: hands what commits left in due_ to Wake, once
+  // per interval, until Shutdown.
+  void PaceWakeups() ABSL_LOCKS_EXCLUDED(mu_);
 
   // --- Constant after construction (log_: after Attach) ---
   const SubscriptionOptions options_;
@@ -233,6 +245,13 @@ class SubscriptionHub {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<HubSubscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  // With a wake_interval: subscribers woken by commits since the last
+  // wake-up, and when the next one may be.
+  std::vector<HubSubscriber*> due_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_wake_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Runs PaceWakeups when there is a wake_interval; last member, so that
+  // it starts after the others exist.
+  std::thread pacer_;
 };
 
 }  // namespace annals::services

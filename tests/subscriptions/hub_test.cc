@@ -1,0 +1,133 @@
+// The hub's pacing of wake-ups (SubscriptionOptions::wake_interval), on a
+// real log and without gRPC: the hub's own contract.
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "services/subscriptions/hub.h"
+#include "storage/event_log.h"
+#include "storage/rocks_event_log.h"
+#include "tests/testing/events.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/subprocess.h"
+
+namespace annals {
+namespace {
+
+using ::annals::testing::Eventually;
+using ::annals::testing::IsOk;
+using ::annals::testing::MakeMeeting;
+
+// A hub subscriber that counts its wake-ups.
+class CountingSubscriber : public services::HubSubscriber {
+ public:
+  void OnCommitted() override { ++woken; }
+  void Stop(const absl::Status&) override {}
+  std::atomic<int> woken{0};
+};
+
+class PacedHubTest : public ::testing::Test {
+ protected:
+  // A hub that wakes at most once per `interval`, over a new log.
+  void Start(absl::Duration interval) {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           absl::StrCat("hub_test_", getpid(), "_",
+                        ::testing::UnitTest::GetInstance()
+                            ->current_test_info()
+                            ->name());
+    std::filesystem::remove_all(dir_);
+    services::SubscriptionOptions options;
+    options.executor_threads = 1;
+    options.wake_interval = interval;
+    hub_ = std::make_unique<services::SubscriptionHub>(options);
+    storage::LogOptions log_options;
+    log_options.sync = false;  // nothing here is about durability
+    log_options.on_commit = hub_->CommitListener();
+    auto log = storage::OpenRocksEventLog(dir_.string(), log_options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+    hub_->Attach(log_.get());
+    ASSERT_THAT(hub_->Register(&subscriber_), IsOk());
+  }
+
+  void TearDown() override {
+    if (hub_ != nullptr) {
+      hub_->Unregister(&subscriber_);
+      hub_->Shutdown();
+    }
+    if (log_ != nullptr) log_->Close();
+    if (hub_ != nullptr) hub_->Drain();
+    log_.reset();
+    hub_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Append(const std::string& id) {
+    ASSERT_THAT(log_->Append({"misc", {}, {MakeMeeting(id, "JPN", "PRK")}, "t"}),
+                IsOk());
+  }
+
+  bool Woken(int times) {
+    return Eventually([&] { return subscriber_.woken.load() >= times; });
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<services::SubscriptionHub> hub_;
+  std::unique_ptr<storage::EventLog> log_;
+  CountingSubscriber subscriber_;
+};
+
+TEST_F(PacedHubTest, CommitsWithinTheIntervalWakeTheirWaiterOnceAfterIt) {
+  constexpr absl::Duration kInterval = absl::Seconds(2);
+  Start(kInterval);
+  const absl::Time start = absl::Now();
+  // After a quiet spell: at once.
+  ASSERT_TRUE(hub_->WaitForCommit(hub_->head(), &subscriber_));
+  Append("a");
+  ASSERT_TRUE(Woken(1));
+
+  // Two more commits soon after: one wake-up for both, once the interval
+  // since the first has passed.
+  ASSERT_TRUE(hub_->WaitForCommit(hub_->head(), &subscriber_));
+  Append("b");
+  Append("c");
+  ASSERT_TRUE(Woken(2));
+  EXPECT_GE(absl::Now() - start, kInterval);
+  EXPECT_FALSE(hub_->CancelWait(&subscriber_));  // the wake ended the wait
+  const services::SubscriptionHub::Fetched fetched = hub_->Fetch(2, 10);
+  ASSERT_EQ(fetched.kind, services::SubscriptionHub::Fetched::Kind::kEvents);
+  EXPECT_EQ(fetched.events.size(), 2u);
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(subscriber_.woken, 2);
+  EXPECT_EQ(hub_->wakeups(), 2u);
+}
+
+TEST_F(PacedHubTest, ShutdownWakesWhatTheIntervalStillHolds) {
+  Start(absl::Hours(1));
+  ASSERT_TRUE(hub_->WaitForCommit(hub_->head(), &subscriber_));
+  Append("a");
+  ASSERT_TRUE(Woken(1));
+  ASSERT_TRUE(hub_->WaitForCommit(hub_->head(), &subscriber_));
+  Append("b");  // held for up to an hour
+  EXPECT_FALSE(hub_->CancelWait(&subscriber_))
+      << "a held wake-up is no longer a wait to cancel";
+  EXPECT_EQ(subscriber_.woken, 1);
+  hub_->Shutdown();
+  // Every wait ends with OnCommitted or a successful CancelWait.
+  ASSERT_TRUE(Woken(2));
+  // Commits after Shutdown (the log closes later) wake at once.
+  ASSERT_TRUE(hub_->WaitForCommit(hub_->head(), &subscriber_));
+  Append("c");
+  ASSERT_TRUE(Woken(3));
+}
+
+}  // namespace
+}  // namespace annals
