@@ -1,6 +1,7 @@
 // The RocksDB options of the event log (storage/rocks_options.cc): the
 // tables a compaction replaces are deleted in steps, through the log's own
-// Env, and none is left behind.
+// Env, and none is left behind; dyad_timeline merges level 0 in larger
+// runs.
 
 #include <memory>
 #include <string>
@@ -41,6 +42,33 @@ TEST(EventLogRocksOptionsTest, BackgroundFilesGoToDiskInSteps) {
   EXPECT_TRUE(rocks.db.strict_bytes_per_sync);
   ASSERT_NE(rocks.db.sst_file_manager, nullptr);
   EXPECT_GT(rocks.db.sst_file_manager->GetDeleteRateBytesPerSecond(), 0);
+}
+
+// dyad_timeline's level-0 tables each span the whole family: it merges
+// them four times fewer at a time than the other families, and slows
+// writes down no nearer to that than RocksDB's defaults do.
+TEST(EventLogRocksOptionsTest, TimelineMergesLevelZeroInLargerRuns) {
+  RocksOptions rocks = EventLogRocksOptions(LogOptions(), nullptr);
+  const rocksdb::ColumnFamilyOptions defaults;
+  const rocksdb::ColumnFamilyOptions& timeline =
+      rocks.column_families[static_cast<int>(format::ColumnFamily::kDyadTimeline)]
+          .options;
+  EXPECT_EQ(timeline.level0_file_num_compaction_trigger,
+            4 * defaults.level0_file_num_compaction_trigger);
+  EXPECT_EQ(timeline.level0_slowdown_writes_trigger -
+                timeline.level0_file_num_compaction_trigger,
+            defaults.level0_slowdown_writes_trigger -
+                defaults.level0_file_num_compaction_trigger);
+  EXPECT_EQ(timeline.level0_stop_writes_trigger -
+                timeline.level0_file_num_compaction_trigger,
+            defaults.level0_stop_writes_trigger -
+                defaults.level0_file_num_compaction_trigger);
+  for (int cf = 0; cf < format::kNumColumnFamilies; ++cf) {
+    if (cf == static_cast<int>(format::ColumnFamily::kDyadTimeline)) continue;
+    EXPECT_EQ(rocks.column_families[cf].options.level0_file_num_compaction_trigger,
+              defaults.level0_file_num_compaction_trigger)
+        << rocks.column_families[cf].name;
+  }
 }
 
 // The deletions run through the Env the log was opened with: a database in
