@@ -125,6 +125,7 @@ struct StorageFigures {
     uint64_t live_sst_bytes = 0;
     uint64_t memtable_bytes = 0;
     uint64_t pending_compaction_bytes = 0;
+    uint64_t level0_tables = 0;
   };
   std::vector<Family> families;
   uint64_t block_cache_usage_bytes = 0;
@@ -183,6 +184,12 @@ struct LogOptions {
   // larger than these alone still commits, alone.
   size_t max_group_events = 20000;
   size_t max_group_bytes = 32 << 20;
+
+  // Once no write has come for this long, RocksDB merges the level-0
+  // tables of dyad_timeline as soon as there are 4 rather than 16, so that
+  // a log at rest keeps few for reads to seek in (storage/
+  // rocks_idle_merge.h); zero: 16 always. Default 5 s.
+  absl::Duration idle_merge_after = absl::Seconds(5);
 
   // RocksDB block cache shared by all column families (default 64 MiB).
   size_t block_cache_bytes = 64 << 20;

@@ -33,6 +33,7 @@
 #include "storage/rocks_event_log.h"
 #include "storage/rocks_event_log_impl.h"
 #include "storage/rocks_info_log.h"
+#include "storage/rocks_options.h"
 #include "storage/replica.h"
 #include "storage/rocks_internal.h"
 #include "storage/status_macros.h"
@@ -363,6 +364,12 @@ void RocksEventLog::StartWriter() {
   absl::MutexLock lock(&close_mu_);
   syncer_ = std::thread(&RocksEventLog::SyncerLoop, this);
   writer_ = std::thread(&RocksEventLog::WriterLoop, this);
+  if (options_.idle_merge_after > absl::ZeroDuration()) {
+    idle_merge_ = std::make_unique<IdleLevel0Merge>(
+        db_.get(), Cf(format::ColumnFamily::kDyadTimeline),
+        [this] { return WriterProgress(); }, options_.idle_merge_after,
+        kTimelineLevel0Tables, kTimelineLevel0TablesIdle);
+  }
 }
 
 void RocksEventLog::Close() {
@@ -375,6 +382,7 @@ void RocksEventLog::Close() {
   // syncer then answers everything handed to it and returns.
   if (writer_.joinable()) writer_.join();
   if (syncer_.joinable()) syncer_.join();
+  idle_merge_.reset();
   absl::MutexLock lock(&head_mu_);
   read_snapshot_.reset();  // before the database closes
 }

@@ -58,6 +58,8 @@
 //                                commit, proofs, export, VerifyChain
 //   rocks_projection_overlay.*   what the projector reads and writes through
 //   rocks_options.*              RocksDB tuning
+//   rocks_idle_merge.*           dyad_timeline's level 0 merged sooner while
+//                                writes pause
 //   rocks_internal.h             small helpers they share
 //
 // Threads. The writer thread owns everything under "Owned by the writer
@@ -100,6 +102,7 @@
 #include "storage/merkle.h"
 #include "storage/projector.h"
 #include "storage/replica.h"
+#include "storage/rocks_idle_merge.h"
 #include "storage/rocks_projection_overlay.h"
 
 namespace annals::storage {
@@ -599,6 +602,8 @@ class RocksEventLog final : public ReplicaLog {
   absl::Mutex close_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::thread writer_ ABSL_GUARDED_BY(close_mu_);
   std::thread syncer_ ABSL_GUARDED_BY(close_mu_);
+  // Per LogOptions::idle_merge_after; stopped before the database closes.
+  std::unique_ptr<IdleLevel0Merge> idle_merge_ ABSL_GUARDED_BY(close_mu_);
 };
 
 }  // namespace annals::storage

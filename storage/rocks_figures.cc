@@ -1,5 +1,9 @@
 // EventLog::Figures for the RocksDB log: RocksDB's own properties and
 // statistics tickers, read on demand.
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
 #include "rocksdb/statistics.h"
 #include "storage/format.h"
@@ -20,6 +24,13 @@ StorageFigures RocksEventLog::Figures() const {
     db_->GetIntProperty(cf,
                         rocksdb::DB::Properties::kEstimatePendingCompactionBytes,
                         &family.pending_compaction_bytes);
+    // A string property: RocksDB has no integer form of it.
+    std::string level0;
+    if (db_->GetProperty(
+            cf, absl::StrCat(rocksdb::DB::Properties::kNumFilesAtLevelPrefix, 0),
+            &level0)) {
+      (void)absl::SimpleAtoi(level0, &family.level0_tables);
+    }
     figures.families.push_back(std::move(family));
   }
   // One block cache is shared by every column family.

@@ -52,9 +52,6 @@ constexpr int64_t kDeleteBytesPerSecond = 64 << 20;
 constexpr uint64_t kDeleteChunkBytes = 4 << 20;
 constexpr double kMaxTrashRatio = 1.0;
 
-// Level-0 tables of dyad_timeline merged at a time (ColumnFamilyOptionsFor).
-constexpr int kTimelineLevel0Tables = 16;
-
 // Memtable insert hints. Most keys are appended in order within a prefix:
 // events and Merkle nodes by position, a stream's versions, a subject's
 // timeline (live events mostly arrive in date order) and a dyad's history.
@@ -159,13 +156,15 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
   // table spans the whole family, so each merge into the base level
   // rewrites all of that level, however few tables it takes. 16 tables at
   // a time (8-11 MB each) rewrite it a quarter as often as RocksDB's
-  // default 4. Writes slow down and stop at RocksDB's default distance
-  // past it. 1M-event log, 3 alternating rounds of 40 s: 64 single-event
-  // AppendSession clients 10.7-14.2k -> 14.4-15.7k events/s, annalsd CPU
-  // per event 99-142 -> 86-95 us; 8 x 100 36-47k -> 45-50k events/s. The
-  // price is on reads, which seek in up to 15 more tables: on a log left
-  // with 14, 50-result timelines p99 0.8-1.6 -> 1.0-2.4 ms and as of a
-  // date 3.9-4.4 -> 6.7-7.4 ms.
+  // default 4, which it goes back to while writes pause
+  // (rocks_idle_merge.h). Writes slow down and stop at RocksDB's default
+  // distance past it. 1M-event log, 3 alternating rounds of 40 s: 64
+  // single-event AppendSession clients 10.7-14.2k -> 14.4-15.7k events/s,
+  // annalsd CPU per event 99-142 -> 86-95 us; 8 x 100 36-47k -> 45-50k
+  // events/s.
+  // Reads seek in every level-0 table (on a log left with 14: 50-result
+  // timelines p99 0.8-1.6 -> 1.0-2.4 ms, as of a date 3.9-4.4 -> 6.7-7.4
+  // ms), hence the merge at the default 4 once writes pause.
   if (cf == ColumnFamily::kDyadTimeline) {
     options.compression = rocksdb::kNoCompression;
     options.level0_file_num_compaction_trigger = kTimelineLevel0Tables;

@@ -22,6 +22,11 @@ namespace annals::storage {
 // (rocks_rebuild.cc).
 void PartitionIndexAndFilters(rocksdb::BlockBasedTableOptions* table);
 
+// dyad_timeline's level-0 tables merged at a time: while appends come, and
+// once they have paused (rocks_idle_merge.h; RocksDB's default).
+inline constexpr int kTimelineLevel0Tables = 16;
+inline constexpr int kTimelineLevel0TablesIdle = 4;
+
 }  // namespace annals::storage
 
 #endif  // ANNALS_STORAGE_ROCKS_OPTIONS_H_

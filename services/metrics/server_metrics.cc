@@ -229,6 +229,10 @@ void ServerMetrics::Watch(const storage::EventLog* log,
              "Bytes RocksDB estimates compaction has to rewrite, per column "
              "family.",
              &Figures::Family::pending_compaction_bytes);
+  per_family("annals_rocksdb_level0_tables",
+             "Level-0 tables of each column family (each one more table for "
+             "reads to seek in).",
+             &Figures::Family::level0_tables);
   auto whole = [this](std::string name, std::string help, bool counter,
                            double scale, uint64_t Figures::*field) {
     registry_.AddSampled(std::move(name), std::move(help), counter, {},

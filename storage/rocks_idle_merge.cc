@@ -1,0 +1,67 @@
+#include "storage/rocks_idle_merge.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "log/log.h"
+
+namespace annals::storage {
+
+IdleLevel0Merge::IdleLevel0Merge(rocksdb::DB* db,
+                                 rocksdb::ColumnFamilyHandle* family,
+                                 std::function<uint64_t()> progress,
+                                 absl::Duration idle, int busy_tables,
+                                 int idle_tables)
+    : db_(db),
+      family_(family),
+      progress_(std::move(progress)),
+      idle_(idle),
+      busy_tables_(busy_tables),
+      idle_tables_(idle_tables),
+      thread_([this] { Run(); }) {}
+
+IdleLevel0Merge::~IdleLevel0Merge() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  thread_.join();
+}
+
+void IdleLevel0Merge::Run() {
+  const absl::Duration poll = std::min(idle_, absl::Seconds(1));
+  uint64_t seen = progress_();
+  absl::Time moved = absl::Now();
+  bool idle = false;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), poll)) return;
+    }
+    const uint64_t now_at = progress_();
+    const absl::Time now = absl::Now();
+    if (now_at != seen) {
+      seen = now_at;
+      moved = now;
+      if (idle && SetTrigger(busy_tables_)) idle = false;
+    } else if (!idle && now - moved >= idle_ && SetTrigger(idle_tables_)) {
+      idle = true;
+    }
+  }
+}
+
+bool IdleLevel0Merge::SetTrigger(int tables) {
+  const rocksdb::Status status = db_->SetOptions(
+      family_, {{"level0_file_num_compaction_trigger", absl::StrCat(tables)}});
+  if (!status.ok()) {
+    annals::log::Warn("level0_trigger_not_set",
+                      {{"family", family_->GetName()},
+                       {"tables", static_cast<int64_t>(tables)},
+                       {"error", status.ToString()}});
+  }
+  return status.ok();
+}
+
+}  // namespace annals::storage

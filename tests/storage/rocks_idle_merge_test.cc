@@ -1,0 +1,173 @@
+// dyad_timeline's level 0 merged sooner while writes pause
+// (storage/rocks_idle_merge.h), on a real RocksDB opened with the log's
+// options.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "rocksdb/metadata.h"
+#include "storage/event_log.h"
+#include "storage/format.h"
+#include "storage/projector.h"
+#include "storage/rocks_event_log.h"
+#include "storage/rocks_idle_merge.h"
+#include "storage/rocks_options.h"
+#include "tests/storage/test_events.h"
+
+namespace annals::storage {
+namespace {
+
+using ::annals::storage::testing::ScratchDir;
+
+class IdleLevel0MergeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RocksOptions rocks = EventLogRocksOptions(LogOptions(), nullptr);
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocks.db, dir_.Sub("db"),
+                                  rocks.column_families, &handles_, &raw)
+                    .ok());
+    db_.reset(raw);
+    timeline_ = handles_[static_cast<int>(format::ColumnFamily::kDyadTimeline)];
+  }
+
+  void TearDown() override {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      EXPECT_TRUE(db_->DestroyColumnFamilyHandle(handle).ok());
+    }
+  }
+
+  // One more level-0 table of dyad_timeline, spanning the same keys as
+  // the others (as the log's tables do).
+  void AddTable() {
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), timeline_,
+                           absl::StrCat("subject-", i, "-", tables_), "entry")
+                      .ok());
+    }
+    ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions(), timeline_).ok());
+    ++tables_;
+  }
+
+  size_t Level0Tables() {
+    rocksdb::ColumnFamilyMetaData meta;
+    db_->GetColumnFamilyMetaData(timeline_, &meta);
+    return meta.levels[0].files.size();
+  }
+
+  int Trigger() {
+    return db_->GetOptions(timeline_).level0_file_num_compaction_trigger;
+  }
+
+  // Waits up to 20 s for `done`.
+  template <typename Done>
+  bool Eventually(Done done) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (!done()) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return true;
+  }
+
+  ScratchDir dir_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* timeline_ = nullptr;
+  int tables_ = 0;
+};
+
+TEST_F(IdleLevel0MergeTest, WritesKeepLevelZeroUntilTheyPauseThenItIsMerged) {
+  std::atomic<uint64_t> progress{0};
+  IdleLevel0Merge merge(
+      db_.get(), timeline_, [&progress] { return progress.load(); },
+      absl::Seconds(1), kTimelineLevel0Tables,
+      kTimelineLevel0TablesIdle);
+  // While writes come, more tables than RocksDB's default stay in level 0.
+  for (int i = 0; i < 2 * kTimelineLevel0TablesIdle; ++i) {
+    ++progress;
+    AddTable();
+  }
+  ++progress;
+  EXPECT_EQ(Trigger(), kTimelineLevel0Tables);
+  EXPECT_EQ(Level0Tables(), 2u * kTimelineLevel0TablesIdle);
+
+  // Once they pause, RocksDB merges them.
+  ASSERT_TRUE(Eventually([&] { return Level0Tables() == 0; }));
+  EXPECT_EQ(Trigger(), kTimelineLevel0TablesIdle);
+
+  // Writes again: the trigger is back within a poll.
+  ++progress;
+  ASSERT_TRUE(Eventually([&] { return Trigger() == kTimelineLevel0Tables; }));
+}
+
+// Lists every event in dyad_timeline, as the relationship projector does.
+class TimelineProjector : public Projector {
+ public:
+  std::string Version() const override { return "timeline/1"; }
+  absl::Status Project(const std::vector<const v1::RecordedEvent*>& events,
+                       ProjectionContext* context) override {
+    for (const v1::RecordedEvent* event : events) {
+      absl::Status put = context->Put(
+          ProjectionFamily::kDyadTimeline,
+          absl::StrCat(event->stream(), "/", event->position()), "entry");
+      if (!put.ok()) return put;
+    }
+    return absl::OkStatus();
+  }
+};
+
+uint64_t TimelineLevel0Tables(const EventLog& log) {
+  for (const StorageFigures::Family& family : log.Figures().families) {
+    if (family.name == "dyad_timeline") return family.level0_tables;
+  }
+  ADD_FAILURE() << "no dyad_timeline in the figures";
+  return 0;
+}
+
+// The log's wiring (LogOptions::idle_merge_after, WriterProgress) and the
+// figure operators watch it by.
+TEST(IdleLevel0MergeLogTest, ALogAtRestMergesWhatItsAppendsLeftInLevelZero) {
+  ScratchDir dir;
+  TimelineProjector projector;
+  LogOptions options;
+  options.sync = false;
+  options.projector = &projector;
+  options.idle_merge_after = absl::ZeroDuration();
+  // Each reopen flushes what the WAL holds: one more level-0 table.
+  constexpr int kTables = 2 * kTimelineLevel0TablesIdle;
+  for (int i = 0; i < kTables; ++i) {
+    auto log = OpenRocksEventLog(dir.Sub("log"), options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int e = 0; e < 10; ++e) {
+      ASSERT_TRUE((*log)
+                      ->Append(testing::MakeBatch(
+                          absl::StrCat("stream-", e), ExpectedVersion::Any(),
+                          {testing::MakeEvent(absl::StrCat("e", i, "-", e))}))
+                      .ok());
+    }
+  }
+  {
+    auto log = OpenRocksEventLog(dir.Sub("log"), options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_GE(TimelineLevel0Tables(**log), static_cast<uint64_t>(kTables));
+  }
+  options.idle_merge_after = absl::Milliseconds(200);
+  auto log = OpenRocksEventLog(dir.Sub("log"), options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (TimelineLevel0Tables(**log) > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(TimelineLevel0Tables(**log), 0u);
+}
+
+}  // namespace
+}  // namespace annals::storage
