@@ -45,14 +45,18 @@ void IdleLevel0Merge::Run() {
     if (now_at != seen) {
       seen = now_at;
       moved = now;
-      if (idle && SetTrigger(busy_tables_)) idle = false;
-    } else if (!idle && now - moved >= idle_ && SetTrigger(idle_tables_)) {
+      if (idle) {
+        SetTrigger(busy_tables_);
+        idle = false;
+      }
+    } else if (!idle && now - moved >= idle_) {
+      SetTrigger(idle_tables_);
       idle = true;
     }
   }
 }
 
-bool IdleLevel0Merge::SetTrigger(int tables) {
+void IdleLevel0Merge::SetTrigger(int tables) {
   const rocksdb::Status status = db_->SetOptions(
       family_, {{"level0_file_num_compaction_trigger", absl::StrCat(tables)}});
   if (!status.ok()) {
@@ -61,7 +65,6 @@ bool IdleLevel0Merge::SetTrigger(int tables) {
                        {"tables", static_cast<int64_t>(tables)},
                        {"error", status.ToString()}});
   }
-  return status.ok();
 }
 
 }  // namespace annals::storage

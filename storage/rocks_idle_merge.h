@@ -36,8 +36,9 @@ class IdleLevel0Merge {
 
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
-  // Sets the trigger; a failure is logged and retried at the next change.
-  bool SetTrigger(int tables);
+  // Sets the trigger; a failure (a failed database) is logged once, and
+  // the next change tries again.
+  void SetTrigger(int tables);
 
   rocksdb::DB* const db_;
   rocksdb::ColumnFamilyHandle* const family_;
