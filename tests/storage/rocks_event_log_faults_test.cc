@@ -31,10 +31,10 @@ namespace {
 
 using ::annals::storage::testing::FailingWalFileSystem;
 using ::annals::storage::testing::Fault;
+using ::annals::storage::testing::GroupHarness;
 using ::annals::storage::testing::Injected;
 using ::annals::storage::testing::MakeBatch;
 using ::annals::storage::testing::MakeEvent;
-using ::annals::storage::testing::GroupHarness;
 using ::annals::storage::testing::RawDb;
 using ::annals::storage::testing::RocksEventLogTest;
 using ::annals::storage::testing::WalFileSystem;

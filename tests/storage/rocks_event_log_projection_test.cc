@@ -27,10 +27,10 @@
 namespace annals::storage {
 namespace {
 
+using ::annals::storage::testing::GroupHarness;
 using ::annals::storage::testing::MakeBatch;
 using ::annals::storage::testing::MakeEvent;
 using ::annals::storage::testing::Positions;
-using ::annals::storage::testing::GroupHarness;
 using ::annals::storage::testing::RawDb;
 using ::annals::storage::testing::RocksEventLogTest;
 using ::annals::storage::testing::kJpnPrk;

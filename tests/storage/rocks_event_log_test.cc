@@ -26,11 +26,11 @@
 namespace annals::storage {
 namespace {
 
+using ::annals::storage::testing::GroupHarness;
 using ::annals::storage::testing::MakeBatch;
 using ::annals::storage::testing::MakeEvent;
 using ::annals::storage::testing::MakeRetraction;
 using ::annals::storage::testing::Positions;
-using ::annals::storage::testing::GroupHarness;
 using ::annals::storage::testing::RocksEventLogTest;
 using ::annals::storage::testing::ScratchDir;
 using ::annals::storage::testing::Versions;
