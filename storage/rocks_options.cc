@@ -157,19 +157,21 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
   // rewrites all of that level, however few tables it takes. 16 tables at
   // a time (8-11 MB each) rewrite it a quarter as often as RocksDB's
   // default 4, which it goes back to while writes pause
-  // (rocks_idle_merge.h). Writes slow down and stop at RocksDB's default
-  // distance past it. 1M-event log, 3 alternating rounds of 40 s: 64
-  // single-event AppendSession clients 10.7-14.2k -> 14.4-15.7k events/s,
-  // annalsd CPU per event 99-142 -> 86-95 us; 8 x 100 36-47k -> 45-50k
-  // events/s.
-  // Reads seek in every level-0 table (on a log left with 14: 50-result
-  // timelines p99 0.8-1.6 -> 1.0-2.4 ms, as of a date 3.9-4.4 -> 6.7-7.4
-  // ms), hence the merge at the default 4 once writes pause.
+  // (rocks_idle_merge.h), since reads seek in every level-0 table (on a
+  // log left with 14: 50-result timelines p99 0.8-1.6 -> 1.0-2.4 ms, as of
+  // a date 3.9-4.4 -> 6.7-7.4 ms). Writes slow down and stop at RocksDB's
+  // default distance past it. 1M-event log, 3 alternating rounds of 40 s:
+  // 64 single-event AppendSession clients 10.7-14.2k -> 14.4-15.7k
+  // events/s, annalsd CPU per event 99-142 -> 86-95 us; 8 x 100 36-47k ->
+  // 45-50k events/s.
   if (cf == ColumnFamily::kDyadTimeline) {
     options.compression = rocksdb::kNoCompression;
+    const int default_trigger = options.level0_file_num_compaction_trigger;
     options.level0_file_num_compaction_trigger = kTimelineLevel0Tables;
-    options.level0_slowdown_writes_trigger = kTimelineLevel0Tables + 16;
-    options.level0_stop_writes_trigger = kTimelineLevel0Tables + 32;
+    options.level0_slowdown_writes_trigger +=
+        kTimelineLevel0Tables - default_trigger;
+    options.level0_stop_writes_trigger +=
+        kTimelineLevel0Tables - default_trigger;
   }
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;

@@ -1,11 +1,13 @@
-// The hub's pacing of wake-ups (SubscriptionOptions::wake_interval), on a
-// real log and without gRPC: the hub's own contract.
+// The hub's own contract, on a real log and without gRPC: which waiters a
+// commit wakes, and the pacing of wake-ups (SubscriptionOptions::
+// wake_interval).
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -34,19 +36,18 @@ class CountingSubscriber : public services::HubSubscriber {
   std::atomic<int> woken{0};
 };
 
-class PacedHubTest : public ::testing::Test {
+class HubTest : public ::testing::Test {
  protected:
-  // A hub that wakes at most once per `interval`, over a new log.
-  void Start(absl::Duration interval) {
+  // A hub with `options` (one executor thread: tasks run in order) over a
+  // new log.
+  void Start(services::SubscriptionOptions options) {
     dir_ = std::filesystem::path(::testing::TempDir()) /
            absl::StrCat("hub_test_", getpid(), "_",
                         ::testing::UnitTest::GetInstance()
                             ->current_test_info()
                             ->name());
     std::filesystem::remove_all(dir_);
-    services::SubscriptionOptions options;
     options.executor_threads = 1;
-    options.wake_interval = interval;
     hub_ = std::make_unique<services::SubscriptionHub>(options);
     storage::LogOptions log_options;
     log_options.sync = false;  // nothing here is about durability
@@ -55,6 +56,14 @@ class PacedHubTest : public ::testing::Test {
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = *std::move(log);
     hub_->Attach(log_.get());
+  }
+
+  // A hub that wakes at most once per `interval`, with subscriber_
+  // registered.
+  void StartPaced(absl::Duration interval) {
+    services::SubscriptionOptions options;
+    options.wake_interval = interval;
+    Start(options);
     ASSERT_THAT(hub_->Register(&subscriber_), IsOk());
   }
 
@@ -70,9 +79,16 @@ class PacedHubTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  void Append(const std::string& id) {
-    ASSERT_THAT(log_->Append({"misc", {}, {MakeMeeting(id, "JPN", "PRK")}, "t"}),
-                IsOk());
+  void Append(v1::Event event) {
+    ASSERT_THAT(log_->Append({"misc", {}, {std::move(event)}, "t"}), IsOk());
+  }
+  void Append(const std::string& id) { Append(MakeMeeting(id, "JPN", "PRK")); }
+
+  // Waits until the executor has run everything submitted before.
+  void Settle() {
+    std::atomic<bool> ran{false};
+    ASSERT_TRUE(hub_->Submit([&ran] { ran = true; }));
+    ASSERT_TRUE(Eventually([&] { return ran.load(); }));
   }
 
   bool Woken(int times) {
@@ -85,9 +101,52 @@ class PacedHubTest : public ::testing::Test {
   CountingSubscriber subscriber_;
 };
 
-TEST_F(PacedHubTest, CommitsWithinTheIntervalWakeTheirWaiterOnceAfterIt) {
+TEST_F(HubTest, DyadWaitersWakeOnlyForTheirDyadOrACorrection) {
+  Start(services::SubscriptionOptions());
+  CountingSubscriber& watcher = subscriber_;
+  CountingSubscriber other, any;
+  ASSERT_THAT(hub_->Register(&watcher), IsOk());
+  ASSERT_THAT(hub_->Register(&other), IsOk());
+  ASSERT_THAT(hub_->Register(&any), IsOk());
+  ASSERT_TRUE(hub_->WaitForDyad("JPN-PRK", hub_->head(), &watcher));
+  ASSERT_TRUE(hub_->WaitForDyad("KOR-USA", hub_->head(), &other));
+  ASSERT_TRUE(hub_->WaitForCommit(hub_->head(), &any));
+
+  Append(MakeMeeting("a", "USA", "RUS"));  // neither dyad
+  Settle();
+  EXPECT_EQ(watcher.woken, 0);
+  EXPECT_EQ(other.woken, 0);
+  EXPECT_EQ(any.woken, 1);  // any commit wakes a plain waiter
+
+  Append(MakeMeeting("b", "PRK", "JPN"));
+  Settle();
+  EXPECT_EQ(watcher.woken, 1);
+  EXPECT_EQ(other.woken, 0);
+  EXPECT_FALSE(hub_->CancelWait(&watcher));  // the wake ended the wait
+  EXPECT_TRUE(hub_->CancelWait(&other));     // still waiting until now
+  EXPECT_FALSE(hub_->CancelWait(&other));
+
+  // Behind the head: refused, the caller reads again.
+  EXPECT_FALSE(hub_->WaitForDyad("JPN-PRK", hub_->head() - 1, &watcher));
+  // A correction may change any dyad (here: retracting b changes JPN-PRK,
+  // though the correction's own actors are USA and RUS).
+  ASSERT_TRUE(hub_->WaitForDyad("JPN-PRK", hub_->head(), &watcher));
+  v1::Event correction = MakeMeeting("fix", "USA", "RUS");
+  correction.clear_meeting();
+  correction.mutable_correction()->set_corrects_event_id("b");
+  correction.mutable_correction()->set_action(v1::Correction::ACTION_RETRACT);
+  correction.mutable_correction()->set_reason("recorded in error");
+  Append(std::move(correction));
+  Settle();
+  EXPECT_EQ(watcher.woken, 2);
+
+  hub_->Unregister(&other);
+  hub_->Unregister(&any);
+}
+
+TEST_F(HubTest, PacedCommitsWithinTheIntervalWakeTheirWaiterOnceAfterIt) {
   constexpr absl::Duration kInterval = absl::Seconds(2);
-  Start(kInterval);
+  StartPaced(kInterval);
   const absl::Time start = absl::Now();
   // After a quiet spell: at once.
   ASSERT_TRUE(hub_->WaitForCommit(hub_->head(), &subscriber_));
@@ -110,8 +169,8 @@ TEST_F(PacedHubTest, CommitsWithinTheIntervalWakeTheirWaiterOnceAfterIt) {
   EXPECT_EQ(hub_->wakeups(), 2u);
 }
 
-TEST_F(PacedHubTest, ShutdownWakesWhatTheIntervalStillHolds) {
-  Start(absl::Hours(1));
+TEST_F(HubTest, PacedShutdownWakesWhatTheIntervalStillHolds) {
+  StartPaced(absl::Hours(1));
   ASSERT_TRUE(hub_->WaitForCommit(hub_->head(), &subscriber_));
   Append("a");
   ASSERT_TRUE(Woken(1));

@@ -849,68 +849,6 @@ class CountingProjector : public storage::Projector {
   }
 };
 
-// A hub subscriber that counts its wake-ups.
-class CountingSubscriber : public services::HubSubscriber {
- public:
-  void OnCommitted() override { ++woken; }
-  void Stop(const absl::Status&) override {}
-  std::atomic<int> woken{0};
-};
-
-TEST_F(SubscriptionTest, DyadWaitersWakeOnlyForTheirDyadOrACorrection) {
-  options_.executor_threads = 1;  // tasks run in order: a marker trails
-  Start();
-  // Waits until the executor has run everything submitted before.
-  auto settle = [&] {
-    std::atomic<bool> ran{false};
-    ASSERT_TRUE(hub_->Submit([&ran] { ran = true; }));
-    ASSERT_TRUE(Eventually([&] { return ran.load(); }));
-  };
-  auto append = [&](v1::Event event) {
-    ASSERT_THAT(log_->Append({"misc", {}, {std::move(event)}, "t"}),
-                testing::IsOk());
-  };
-  CountingSubscriber watcher, other, any;
-  ASSERT_THAT(hub_->Register(&watcher), testing::IsOk());
-  ASSERT_THAT(hub_->Register(&other), testing::IsOk());
-  ASSERT_THAT(hub_->Register(&any), testing::IsOk());
-  ASSERT_TRUE(hub_->WaitForDyad("JPN-PRK", hub_->head(), &watcher));
-  ASSERT_TRUE(hub_->WaitForDyad("KOR-USA", hub_->head(), &other));
-  ASSERT_TRUE(hub_->WaitForCommit(hub_->head(), &any));
-
-  append(MakeMeeting("a", "USA", "RUS"));  // neither dyad
-  settle();
-  EXPECT_EQ(watcher.woken, 0);
-  EXPECT_EQ(other.woken, 0);
-  EXPECT_EQ(any.woken, 1);  // any commit wakes a plain waiter
-
-  append(MakeMeeting("b", "PRK", "JPN"));
-  settle();
-  EXPECT_EQ(watcher.woken, 1);
-  EXPECT_EQ(other.woken, 0);
-  EXPECT_FALSE(hub_->CancelWait(&watcher));  // the wake ended the wait
-  EXPECT_TRUE(hub_->CancelWait(&other));     // still waiting until now
-  EXPECT_FALSE(hub_->CancelWait(&other));
-
-  // Behind the head: refused, the caller reads again.
-  EXPECT_FALSE(hub_->WaitForDyad("JPN-PRK", hub_->head() - 1, &watcher));
-  // A correction may change any dyad (here: retracting b changes JPN-PRK,
-  // though the correction's own actors are USA and RUS).
-  ASSERT_TRUE(hub_->WaitForDyad("JPN-PRK", hub_->head(), &watcher));
-  v1::Event correction = MakeMeeting("fix", "USA", "RUS");
-  correction.clear_meeting();
-  correction.mutable_correction()->set_corrects_event_id("b");
-  correction.mutable_correction()->set_action(v1::Correction::ACTION_RETRACT);
-  correction.mutable_correction()->set_reason("recorded in error");
-  append(std::move(correction));
-  settle();
-  EXPECT_EQ(watcher.woken, 2);
-
-  hub_->Unregister(&watcher);
-  hub_->Unregister(&other);
-  hub_->Unregister(&any);
-}
-
 TEST_F(SubscriptionTest, WatchRelationshipSendsTheStateThenEachChange) {
   CountingProjector projector;
   projector_ = &projector;
