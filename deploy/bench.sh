@@ -78,7 +78,7 @@ if [ "$SMOKE" -eq 1 ]; then
   DURATION="${DURATION:-1s}"
   WARMUP=0.2s
   SINGLE=(1 8) BATCHES=(10 100) BATCH_CLIENTS=2
-  BIG_APPENDS=("8 1" "2 100")
+  BIG_APPENDS=("8 1" "2 100") BIG_APPEND_WARMUP=1s
   BIG_EVENTS="${BIG_EVENTS:-2000}"
   SSE_STREAMS=50
 else
@@ -88,13 +88,15 @@ else
   # GetRelationship figure is also given cold, without.
   WARMUP=1s
   SINGLE=(1 8 64 256) BATCHES=(10 100 1000) BATCH_CLIENTS=8
-  BIG_APPENDS=("64 1" "8 100")
+  BIG_APPENDS=("64 1" "8 100") BIG_APPEND_WARMUP=10s
   BIG_EVENTS="${BIG_EVENTS:-1000000}"
   SSE_STREAMS=1000
 fi
 # BIG_APPENDS: "CLIENTS BATCH" of the AppendSession figures also run on the
 # large log, each one of the figures above (CLIENTS of SINGLE with batch 1,
-# or BATCH_CLIENTS with a batch of BATCHES), for the ratio of the two.
+# or BATCH_CLIENTS with a batch of BATCHES), for the ratio of the two:
+# once just after annalsd was idle, and again after appending the same way
+# for BIG_APPEND_WARMUP, unmeasured.
 # The HTTP gateway's figures: GetRelationship of this dyad over HTTP and
 # gRPC by each number of clients, and SSE fan-out to SSE_STREAMS streams
 # at SSE_RATE events/s.
@@ -458,7 +460,17 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
         --window "$(session_window "$c" "$b")" --duration "$DURATION" \
         --cpu-pids "annalsd=$ANNALSD_PID"
     done
-    BIG_APPENDED="$(awk '$1 == "annals-big-session" {
+    # And again after appending the same way, unmeasured, for
+    # BIG_APPEND_WARMUP: the caches, compactions and level-0 merges a
+    # writing large log runs with.
+    for cb in "${BIG_APPENDS[@]}"; do
+      read -r c b <<<"$cb"
+      run_big_as annals-big-steady "$BENCH" --server "$ANNALS_ADDR" \
+        --scenario append-session --concurrency "$c" --batch "$b" \
+        --window "$(session_window "$c" "$b")" --duration "$DURATION" \
+        --warmup "$BIG_APPEND_WARMUP" --cpu-pids "annalsd=$ANNALSD_PID"
+    done
+    BIG_APPENDED="$(awk '$1 == "annals-big-session" || $1 == "annals-big-steady" {
         for (i = 2; i <= NF; i++) if ($i ~ /^events=/) n += substr($i, 8)
       } END {print n + 0}' "$RESULTS")"
     log "annalsd appended $BIG_APPENDED events on the large log after $BIG_APPEND_SETTLE_S s idle"
@@ -651,8 +663,11 @@ checked (every subscriber gets every event once, in order); then, once
 annalsd was idle again (here after ${BIG_APPEND_SETTLE_S:-?} s), appends as
 on the fresh log: AppendSession at ${BIG_APPENDS_TEXT} (clients × events
 per request), the same windows, $DURATION each, with annalsd's CPU per
-event (${BIG_APPENDED:-?} events; "Appends on the large log" sets each
-beside the same figure on the fresh log). annalsd's resident set after them: **${BIG_RSS:-?}** (peak
+event; then each again after $BIG_APPEND_WARMUP of the same appends,
+unmeasured (the large log's caches, flushes and compactions as they are
+while it is written; the first seconds after an idle spell carry a
+compaction and cold caches) (${BIG_APPENDED:-?} events in all; "Appends on
+the large log" sets each beside the same figure on the fresh log). annalsd's resident set after them: **${BIG_RSS:-?}** (peak
 ${BIG_HWM:-?}). Its resident set after each figure, and the peak so far:
 ${BIG_MEMORY}
 
@@ -684,13 +699,15 @@ if [ "$SMOKE" -eq 1 ]; then
     [ "$got" -eq "$want" ] || { log "$system: $got result lines, want $want"; FAILED=1; }
   done
   # Each with its CPU per event: annalsd's, or raw's own.
-  bad="$(grep -E "^annals(-session|-big-session)? scenario=" "$RESULTS" | grep -cvE " cpu_us\.annalsd=[0-9.]+ " || true)"
+  bad="$(grep -E "^annals(-session|-big-session|-big-steady)? scenario=" "$RESULTS" | grep -cvE " cpu_us\.annalsd=[0-9.]+ " || true)"
   bad=$((bad + $(grep -E "^raw scenario=" "$RESULTS" | grep -cvE " cpu_us\.client=[0-9.]+ " || true)))
   [ "$bad" -eq 0 ] || { log "$bad append figures without their CPU per event"; FAILED=1; }
   # The appends on the large log.
   if [ "$BIG_EVENTS" -gt 0 ]; then
-    got="$(grep -c "^annals-big-session scenario=" "$RESULTS" || true)"
-    [ "$got" -eq "${#BIG_APPENDS[@]}" ] || { log "annals-big-session: $got result lines, want ${#BIG_APPENDS[@]}"; FAILED=1; }
+    for label in annals-big-session annals-big-steady; do
+      got="$(grep -c "^$label scenario=" "$RESULTS" || true)"
+      [ "$got" -eq "${#BIG_APPENDS[@]}" ] || { log "$label: $got result lines, want ${#BIG_APPENDS[@]}"; FAILED=1; }
+    done
   fi
   # GetRelationship over gRPC and HTTP by each number of clients, and the
   # SSE fan-out.

@@ -161,7 +161,9 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(5),
           "twins: how long.");
 ABSL_FLAG(absl::Duration, warmup, absl::ZeroDuration(),
           "get-relationship, timeline, http-get-relationship: how long to "
-          "query, unmeasured, before --duration starts; fanout, "
+          "query, unmeasured, before --duration starts; append-session: "
+          "how long to append, unmeasured (sessions of their own, with "
+          "their own event ids), before; fanout, "
           "sse-fanout: how long to append (at --rate, "
           "to another stream) before the subscriptions open. Warms "
           "annalsd's caches: a cold figure is the same one with none.");
@@ -380,16 +382,30 @@ int RunAppendSession(const bench::Endpoint& endpoint) {
       endpoint, absl::GetFlag(FLAGS_stalled_subscribers), 8);
   std::vector<std::unique_ptr<Client>> clients =
       MakeClients(endpoint, absl::GetFlag(FLAGS_channels));
+  const absl::Duration warmup =
+      std::max(absl::ZeroDuration(), absl::GetFlag(FLAGS_warmup));
+  if (warmup > absl::ZeroDuration()) {
+    bench::AppendSessionRun warm = run;
+    warm.duration = warmup;
+    warm.run_id = absl::StrCat(run.run_id, "-warmup");
+    const bench::AppendSessionResult warmed =
+        bench::RunAppendSessions(clients, warm);
+    if (warmed.errors > 0) {
+      std::cerr << "warm-up: " << warmed.first_error << "\n";
+      return 1;
+    }
+  }
   cpu->Start();
   bench::AppendSessionResult result = bench::RunAppendSessions(clients, run);
   const std::string cpu_used =
       cpu->Report(static_cast<double>(result.events));
   std::cout << absl::StrFormat(
       "scenario=append-session concurrency=%d batch=%d window=%d "
-      "replicas=%d events=%d seconds=%.2f events_per_s=%.0f calls=%d%s%s "
-      "errors=%d\n",
+      "replicas=%d warmup_s=%g events=%d seconds=%.2f events_per_s=%.0f "
+      "calls=%d%s%s errors=%d\n",
       run.sessions, run.batch, run.window,
-      std::max<size_t>(1, endpoint.replicas.size()), result.events,
+      std::max<size_t>(1, endpoint.replicas.size()),
+      absl::ToDoubleSeconds(warmup), result.events,
       result.seconds, static_cast<double>(result.events) / result.seconds,
       result.requests, Percentiles(result.latencies_ms), cpu_used,
       result.errors);

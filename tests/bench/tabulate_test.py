@@ -20,6 +20,7 @@ postgres scenario=postgres_append concurrency=8 batch=1 events=1500 seconds=1.00
 redis scenario=redis_append concurrency=8 batch=1 events=2000 seconds=1.00 events_per_s=2000 calls=2000 p50_ms=4 p99_ms=8 p999_ms=10 cpu_us.client=10.0 cpu_us.redis=? errors=0
 annals-session scenario=append-session concurrency=2 batch=100 window=4 replicas=1 events=50000 seconds=1.00 events_per_s=50000 calls=500 p50_ms=15 p99_ms=30 p999_ms=35 cpu_us.client=1.5 cpu_us.annalsd=8.0 errors=0
 annals-big-session scenario=append-session concurrency=8 batch=1 window=32 replicas=1 events=4500 seconds=1.00 events_per_s=4500 calls=4500 p50_ms=30 p99_ms=80 p999_ms=90 cpu_us.client=5.5 cpu_us.annalsd=45.0 errors=0
+annals-big-steady scenario=append-session concurrency=8 batch=1 window=32 replicas=1 warmup_s=10 events=7200 seconds=1.00 events_per_s=7200 calls=7200 p50_ms=25 p99_ms=60 p999_ms=70 cpu_us.client=5.2 cpu_us.annalsd=36.0 errors=0
 annals-big scenario=fanout subscribers=1 rate=1000 events=1000 seconds=1.00 events_per_s=1000 p50_ms=2 p99_ms=5 p999_ms=6 cpu_us.client=486 errors=0
 annals-big scenario=get-relationship as_of=none dyads=341 warmup_s=0 concurrency=1 queries=100 seconds=1.00 queries_per_s=100 results_per_query=1.0 p50_ms=1 p99_ms=2 p999_ms=3 client_cpu_us_per_query=50 errors=0
 """
@@ -69,9 +70,12 @@ class TabulateTest(unittest.TestCase):
     def test_appends_on_the_large_log_against_the_fresh_log(self):
         table = tabulate.big_appends_table(self.runs)
         self.assertIn("### Appends on the large log", table)
-        self.assertEqual(row_of(table, "| 8 | 1 |"),
-                         "| 8 | 1 | 9,000 | 4,500 | 0.50× | 40 | 80 | 30.0 "
-                         "| 45.0 |")
+        self.assertEqual(row_of(table, "| 8 | 1 | after idle |"),
+                         "| 8 | 1 | after idle | 9,000 | 4,500 | 0.50× | 40 "
+                         "| 80 | 30.0 | 45.0 |")
+        self.assertEqual(row_of(table, "| 8 | 1 | after 10 s"),
+                         "| 8 | 1 | after 10 s warm-up | 9,000 | 7,200 | "
+                         "0.80× | 40 | 60 | 30.0 | 36.0 |")
         self.assertNotIn("| 2 | 100 |", table)  # not run on the large log
 
     def test_large_log_figures_name_the_dyads_they_draw_from(self):

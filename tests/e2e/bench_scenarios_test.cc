@@ -326,5 +326,20 @@ TEST_F(BenchScenariosTest, AppendSessionPipelinesSingleEventsAndBatches) {
   EXPECT_EQ(Number(read, "events"), events + Number(line, "events"));
 }
 
+// A warm-up appends before the measured run, and is not counted in it.
+TEST_F(BenchScenariosTest, AppendSessionWarmsUpUnmeasured) {
+  const std::string line =
+      Bench({"--scenario", "append-session", "--concurrency", "4", "--window",
+             "4", "--warmup", "300ms", "--duration", "300ms", "--cpu-pids",
+             absl::StrCat("annalsd=", server_pid_)});
+  EXPECT_EQ(Value(line, "warmup_s"), "0.3");
+  const double measured = Number(line, "events");
+  EXPECT_GT(measured, 0);
+  EXPECT_LT(Number(line, "seconds"), 0.6);
+  EXPECT_GT(Number(line, "cpu_us.annalsd"), 0);
+  const std::string read = Bench({"--scenario", "read"});
+  EXPECT_GT(Number(read, "events"), measured);
+}
+
 }  // namespace
 }  // namespace annals
