@@ -130,7 +130,7 @@
 //     facet: 'm' meetings that took place, 'a' agreements, 's'
 //     statements, 'x' sanction events per (imposer, measure), 'p' policy
 //     changes and 'h' hardening ones per policy, 'r' resolution events per
-//     (body, BE32 year), 't' events per tag. Each field is BE32 length ||
+//     (body, BE32 year). Each field is BE32 length ||
 //     bytes; the id ends the key, so a facet is in (occurred interval, id)
 //     order (services/relationships/projector.h).
 //   - The *longest span* entry (tag 0x04) of a subject is the most days

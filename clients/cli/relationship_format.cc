@@ -313,7 +313,14 @@ std::string FormatRelationship(const v1::RelationshipState& state,
       lines.push_back(absl::StrCat("  ", FormatPolicy(policy)));
     }
   }
-  if (!state.tags().empty()) {
+  if (!state.tag_counts().empty()) {
+    lines.push_back(absl::StrCat(
+        "tags: ", absl::StrJoin(state.tag_counts(), ", ",
+                                [](std::string* out, const v1::TagCount& t) {
+                                  absl::StrAppend(out, t.tag(), " (",
+                                                  t.count(), ")");
+                                })));
+  } else if (!state.tags().empty()) {  // a server without tag counts
     lines.push_back(absl::StrCat("tags: ", absl::StrJoin(state.tags(), ", ")));
   }
   lines.push_back(absl::StrCat("index: ", FormatIndex(index)));

@@ -385,6 +385,12 @@ void Apply(const v1::Event& event, v1::RelationshipState* state) {
   KeepEnds(ref, state);
   for (const std::string& tag : event.tags()) {
     InsertSorted(state->mutable_tags(), tag);
+    v1::TagCount* tagged = FindOrInsert(
+        state->mutable_tag_counts(), absl::string_view(tag),
+        [](const v1::TagCount& c) { return absl::string_view(c.tag()); },
+        &inserted);
+    if (inserted) tagged->set_tag(tag);
+    tagged->set_count(tagged->count() + 1);
   }
 
   const YearMonth bucket = GoldsteinBucketOf(event.occurred());
@@ -465,10 +471,17 @@ Refill Remove(const v1::Event& event, v1::RelationshipState* state) {
     state->clear_last_event();
     refill.last_event = true;
   }
+  // A tag goes with the last event that carries it.
   for (const std::string& tag : event.tags()) {
-    if (EraseIf(state->mutable_tags(),
-                [&tag](const std::string& t) { return t == tag; })) {
-      refill.tags.push_back(tag);
+    const bool gone =
+        EraseIf(state->mutable_tag_counts(), [&tag](v1::TagCount& count) {
+          if (count.tag() != tag) return false;
+          count.set_count(count.count() - 1);
+          return count.count() == 0;
+        });
+    if (gone) {
+      EraseIf(state->mutable_tags(),
+              [&tag](const std::string& t) { return t == tag; });
     }
   }
   switch (event.what_case()) {
@@ -568,10 +581,6 @@ void ApplyPart(StatePart part, const v1::Event& event,
       if (event.has_resolution()) ApplyResolution(event, ref, state);
       break;
   }
-}
-
-void RestoreTag(const std::string& tag, v1::RelationshipState* state) {
-  InsertSorted(state->mutable_tags(), tag);
 }
 
 std::vector<v1::Event> EffectiveEvents(

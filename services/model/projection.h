@@ -9,7 +9,7 @@
 //   - On append of a correction (amend or retract) of event X: the dyads
 //     touched are DyadsOf(X as it was) plus DyadsOf(the amended X). In
 //     each, Remove(X as it was), Apply(the amended X), then refill the
-//     parts Remove names (ApplyPart, RestoreTag) from the dyad's other
+//     parts Remove names (ApplyPart) from the dyad's other
 //     events: the state is then BuildState over its new set of events, at
 //     a cost that does not grow with the dyad (services/
 //     relationship_projector.h keeps the index the refills read).
@@ -117,9 +117,6 @@ struct Refill {
   // each is gone: ApplyPart(kResolutions) with EVERY remaining resolution
   // event of that body and year, exactly once each.
   std::vector<std::pair<std::string, int>> resolutions;
-  // Tags of the removed event, taken out of `tags`: RestoreTag each one
-  // that a remaining event still has.
-  std::vector<std::string> tags;
 };
 
 // Takes `event` out of `state` (the inverse of Apply, but for the refills).
@@ -133,9 +130,6 @@ Refill Remove(const v1::Event& event, v1::RelationshipState* state);
 // (see Refill).
 void ApplyPart(StatePart part, const v1::Event& event,
                v1::RelationshipState* state);
-
-// Puts `tag` back into `state->tags()` (sorted, no repeats).
-void RestoreTag(const std::string& tag, v1::RelationshipState* state);
 
 // The events of a log as if every correction had been written into the
 // events it corrects. `events` is in position order (the log's order) and

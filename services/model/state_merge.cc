@@ -151,6 +151,11 @@ void MergeState(const v1::RelationshipState& from, v1::RelationshipState* into) 
   MergeTop(from.recent_statements(), into->mutable_recent_statements(),
            kRecentStatements, /*ascending=*/false);
   MergeSet(from.tags(), into->mutable_tags());
+  MergeByKey(from.tag_counts(), into->mutable_tag_counts(),
+             [](const v1::TagCount& c) -> const std::string& { return c.tag(); },
+             [](const v1::TagCount& f, v1::TagCount* i) {
+               i->set_count(i->count() + f.count());
+             });
   MergeByKey(from.goldstein_monthly(), into->mutable_goldstein_monthly(),
              [](const v1::GoldsteinMonth& m) {
                return std::make_pair(m.year(), m.month());

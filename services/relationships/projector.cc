@@ -53,7 +53,6 @@ constexpr char kSanctionFacet = 'x';   // fields: imposer, measure
 constexpr char kPolicyFacet = 'p';     // fields: policy
 constexpr char kHardeningFacet = 'h';  // fields: policy (hardening only)
 constexpr char kResolutionFacet = 'r'; // fields: body, BE32 year
-constexpr char kTagFacet = 't';        // fields: tag
 
 std::string FacetPrefix(absl::string_view dyad, char facet,
                         std::initializer_list<absl::string_view> fields = {}) {
@@ -118,9 +117,6 @@ std::vector<std::string> FacetPrefixesOf(absl::string_view dyad,
       break;
     default:
       break;
-  }
-  for (const std::string& tag : content.tags()) {
-    prefixes.push_back(FacetPrefix(dyad, kTagFacet, {tag}));
   }
   std::sort(prefixes.begin(), prefixes.end());
   prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
@@ -734,16 +730,6 @@ class GroupProjection {
                                Order::kAscending,
                                std::numeric_limits<size_t>::max(),
                                StatePart::kResolutions, state));
-    }
-    for (const std::string& tag : refill.tags) {
-      bool tagged = false;
-      RETURN_IF_ERROR(context_->ScanUntil(
-          ProjectionFamily::kDyadTimeline, FacetPrefix(dyad, kTagFacet, {tag}),
-          Order::kAscending, [&tagged](absl::string_view, absl::string_view) {
-            tagged = true;
-            return false;
-          }));
-      if (tagged) RestoreTag(tag, state);
     }
     return absl::OkStatus();
   }

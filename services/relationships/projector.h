@@ -40,8 +40,9 @@
 // content; see
 // FacetPrefix in relationship_projector.cc): meetings that took place,
 // agreements, statements, sanction events per (imposer, measure), policy
-// changes (and hardening ones) per policy, resolution events per (body,
-// year), and events per tag.
+// changes (and hardening ones) per policy, and resolution events per
+// (body, year). Tags need none: the state counts the events of each
+// (RelationshipState.tag_counts).
 // So the stored state of a dyad always equals BuildState over the dyad's
 // effective events, whatever the order the events were appended in.
 #ifndef ANNALS_SERVICES_RELATIONSHIPS_PROJECTOR_H_
@@ -89,7 +90,9 @@ namespace annals::services {
 // relationships/12: month marks in their place, for per-month partials.
 // relationships/13: agreements, policies, recent statements and sanctions
 // in entries of their own, written only by the events that change them.
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/13";
+// relationships/14: states count the events of each tag (tag_counts), and
+// the refill index has no facet per tag.
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/14";
 
 // Effective events of a dyad between two of its checkpoints (at most).
 // A state as of a position folds up to this many events over a checkpoint

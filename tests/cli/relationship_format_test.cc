@@ -324,6 +324,16 @@ TEST(FormatRelationshipTest, TagsIndexAndRecentMonths) {
   const std::string text =
       FormatRelationship(JpnPrk(), Index(2019, 4, 4, -5), /*months=*/3);
   EXPECT_THAT(LineWith(text, "tags"), HasSubstr("abductions, human-rights"));
+  v1::RelationshipState counted = JpnPrk();
+  v1::TagCount* abductions = counted.add_tag_counts();
+  abductions->set_tag("abductions");
+  abductions->set_count(3);
+  v1::TagCount* rights = counted.add_tag_counts();
+  rights->set_tag("human-rights");
+  rights->set_count(1);
+  EXPECT_THAT(LineWith(FormatRelationship(counted, Index(2019, 4, 4, -5), 3),
+                       "tags"),
+              HasSubstr("abductions (3), human-rights (1)"));
   EXPECT_THAT(LineWith(text, "index"),
               HasSubstr("-0.5 over 2018-05..2019-04 (4 events)"));
   const std::string monthly = LineWith(text, "monthly");

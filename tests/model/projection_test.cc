@@ -127,6 +127,23 @@ TEST(Apply, MeetingSetsLastMeetingCountsAndLeadersMeetings) {
   EXPECT_THAT(state.tags(), ElementsAre("abductions"));
 }
 
+TEST(Apply, TagsAreCountedByTheEventsThatCarryThem) {
+  v1::Event first = testing::MakeMeeting("first");
+  first.clear_tags();
+  first.add_tags("nuclear");
+  first.add_tags("abductions");
+  v1::Event second = testing::MakeMeeting("second");
+  second.clear_tags();
+  second.add_tags("nuclear");
+  const v1::RelationshipState state = ApplyAll("JPN-PRK", {first, second});
+  EXPECT_THAT(state.tags(), ElementsAre("abductions", "nuclear"));
+  ASSERT_EQ(state.tag_counts_size(), 2);
+  EXPECT_EQ(state.tag_counts(0).tag(), "abductions");
+  EXPECT_EQ(state.tag_counts(0).count(), 1);
+  EXPECT_EQ(state.tag_counts(1).tag(), "nuclear");
+  EXPECT_EQ(state.tag_counts(1).count(), 2);
+}
+
 TEST(Apply, AgreementRecordsPartiesAndCommitments) {
   v1::RelationshipState state = ApplyAll(
       "JPN-PRK",
@@ -1012,14 +1029,6 @@ void RefillFrom(const Refill& refill, std::vector<v1::Event> rest,
       }
     }
   }
-  for (const std::string& tag : refill.tags) {
-    if (std::any_of(rest.begin(), rest.end(), [&tag](const v1::Event& e) {
-          return std::find(e.tags().begin(), e.tags().end(), tag) !=
-                 e.tags().end();
-        })) {
-      RestoreTag(tag, state);
-    }
-  }
 }
 
 bool Touches(const v1::Event& e, const std::string& dyad) {
@@ -1062,13 +1071,12 @@ TEST(Remove, RefilledAsToldItEqualsBuildStateWithoutTheEvent) {
       refilled["sanctions"] += !refill.sanctions.empty();
       refilled["policies"] += !refill.policies.empty();
       refilled["resolutions"] += !refill.resolutions.empty();
-      refilled["tags"] += !refill.tags.empty();
     }
   }
   for (const auto& [part, times] : refilled) {
     EXPECT_GT(times, 0) << part << " was never refilled";
   }
-  EXPECT_EQ(refilled.size(), 9u);
+  EXPECT_EQ(refilled.size(), 8u);
 }
 
 TEST(Remove, WhatTheStateDidNotKeepNeedsNoRefill) {
@@ -1095,6 +1103,23 @@ TEST(Remove, WhatTheStateDidNotKeepNeedsNoRefill) {
   events.erase(events.begin() + kMaxAgreements + 1);
   events.erase(events.begin());
   EXPECT_EQ(SerializeState(state), SerializeState(BuildState("JPN-PRK", events)));
+}
+
+// A tag stays while another event carries it, and goes with the last.
+TEST(Remove, ATagGoesWithTheLastEventThatCarriesIt) {
+  v1::Event first = testing::MakeMeeting("first");
+  first.clear_tags();
+  first.add_tags("nuclear");
+  v1::Event second = first;
+  second.set_id("second");
+  v1::RelationshipState state = BuildState("JPN-PRK", {first, second});
+  Remove(first, &state);
+  EXPECT_THAT(state.tags(), ElementsAre("nuclear"));
+  ASSERT_EQ(state.tag_counts_size(), 1);
+  EXPECT_EQ(state.tag_counts(0).count(), 1);
+  Remove(second, &state);
+  EXPECT_THAT(state.tags(), IsEmpty());
+  EXPECT_EQ(state.tag_counts_size(), 0);
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -522,6 +524,36 @@ TEST(RelationshipProjectorTest, RetractingTheOnlyEventOfADyadRemovesItsState) {
   EXPECT_TRUE(log.Dump(ProjectionFamily::kRelationships).empty())
       << "no state and no ordering keys are left";
   EXPECT_TRUE(Timelines(log).empty());
+}
+
+// Tags are counted in the state: no index entry names one, and a retracted
+// event takes its tags with it when no other event carries them.
+TEST(RelationshipProjectorTest, TagsAreCountedInTheStateNotIndexed) {
+  ProjectedLog log;
+  v1::Event first = storage::testing::MakeEvent("first");
+  first.clear_tags();
+  first.add_tags("only-first");
+  first.add_tags("shared");
+  NormalizeEvent(&first);
+  v1::Event second = storage::testing::MakeEvent("second");
+  second.clear_tags();
+  second.add_tags("shared");
+  NormalizeEvent(&second);
+  log.Append({first, second});
+  for (const auto& [key, value] : log.Dump(ProjectionFamily::kDyadTimeline)) {
+    EXPECT_FALSE(absl::StrContains(key, "shared")) << absl::CEscape(key);
+  }
+  v1::RelationshipState state = StoredState(log, "JPN-PRK");
+  ASSERT_EQ(state.tag_counts_size(), 2);
+  EXPECT_EQ(state.tag_counts(1).tag(), "shared");
+  EXPECT_EQ(state.tag_counts(1).count(), 2);
+
+  log.Append({MakeCorrection("retract-first", "first", nullptr)});
+  state = StoredState(log, "JPN-PRK");
+  EXPECT_THAT(state.tags(), ::testing::ElementsAre("shared"));
+  ASSERT_EQ(state.tag_counts_size(), 1);
+  EXPECT_EQ(state.tag_counts(0).count(), 1);
+  ExpectStatesAreBuildState(log);
 }
 
 TEST(RelationshipProjectorTest, AGeneratedLogWithCorrectionsIsItsRebuild) {
