@@ -176,6 +176,8 @@ def check_as_of_date(run):
 def check_live(run, work_dir):
     run.wait(lambda d: run.find('#connection[data-state="live"]'), "the live connection")
     count_before = int(run.find("#summary-panel dd[data-count]").get_attribute("data-count"))
+    tagged = run.find('#summary-panel .tag[data-tag="dialogue"]')
+    tag_before = int(tagged.get_attribute("data-count")) if tagged else 0
     event_id = f"jpn-prk-2019-05-dashboard-test-{os.getpid()}"
     path = write_statement(work_dir, event_id, "A statement appended by the dashboard's browser test.")
     run_cli(run.args.annals, run.server.grpc_address, "append", str(path))
@@ -188,10 +190,13 @@ def check_live(run, work_dir):
     feed_ms = within_limit(f'#live-feed li[data-event-id="{event_id}"]', "the appended event under 'Just recorded'")
     row_ms = within_limit(f'#timeline-panel tr[data-event-id="{event_id}"]', "the appended event in the timeline")
     count_ms = within_limit(f'#summary-panel dd[data-count="{count_before + 1}"]', f"the event count {count_before + 1}")
+    within_limit(f'#summary-panel .tag[data-tag="dialogue"][data-count="{tag_before + 1}"]',
+                 f"the tag 'dialogue' counted {tag_before + 1} times")
     if run.driver.execute_script("return window.annalsTestMarker") != "not reloaded":
         raise CheckFailed("the page was reloaded")
     return (f"after `annals append` returned: listed as just recorded in {feed_ms:.0f} ms, in the timeline "
-            f"in {row_ms:.0f} ms, count {count_before} -> {count_before + 1} in {count_ms:.0f} ms")
+            f"in {row_ms:.0f} ms, count {count_before} -> {count_before + 1} in {count_ms:.0f} ms, "
+            f"tag 'dialogue' {tag_before} -> {tag_before + 1}")
 
 
 # Chunks fed to event_stream.js's SseParser, and the events it must

@@ -39,9 +39,13 @@ export function summaryPanel(response) {
       h("dt", {}, "First event"), h("dd", {}, eventLine(state.firstEvent) || "none"),
       h("dt", {}, "Last event"), h("dd", {}, eventLine(state.lastEvent) || "none")),
   ];
-  if (state.tags && state.tags.length) {
-    parts.push(h("p", { class: "tags" }, "Tags: ", state.tags.map((t) => h("span", { class: "tag" }, t))));
-  }
+  // Each tag with the number of events carrying it; a server without tag
+  // counts sends the tags alone.
+  const tags = state.tagCounts && state.tagCounts.length
+    ? state.tagCounts.map((t) => h("span", { class: "tag", "data-tag": t.tag, "data-count": String(num(t.count)) },
+      `${t.tag} (${num(t.count)})`))
+    : (state.tags || []).map((t) => h("span", { class: "tag", "data-tag": t }, t));
+  if (tags.length) parts.push(h("p", { class: "tags" }, "Tags: ", tags));
   return parts;
 }
 
