@@ -249,6 +249,19 @@ run_big_as() {
   BIG_MEMORY="$BIG_MEMORY$(memory_row "$@")"
 }
 run_big() { run_big_as annals-big "$@"; }
+# big_appends SYSTEM [ARGS...]: each of BIG_APPENDS as AppendSession on the
+# large log, with annalsd's CPU per event and ARGS, as SYSTEM.
+big_appends() {
+  local system="$1" cb c b
+  shift
+  for cb in "${BIG_APPENDS[@]}"; do
+    read -r c b <<<"$cb"
+    run_big_as "$system" "$BENCH" --server "$ANNALS_ADDR" \
+      --scenario append-session --concurrency "$c" --batch "$b" \
+      --window "$(session_window "$c" "$b")" --duration "$DURATION" \
+      --cpu-pids "annalsd=$ANNALSD_PID" "$@"
+  done
+}
 # run_http ARGS...: the same for the HTTP gateway's figures (annals-http).
 HTTP_MEMORY=""
 run_http() {
@@ -453,23 +466,11 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
     # the generated log as it was generated.
     wait_idle
     BIG_APPEND_SETTLE_S="$IDLE_WAIT_S"
-    for cb in "${BIG_APPENDS[@]}"; do
-      read -r c b <<<"$cb"
-      run_big_as annals-big-session "$BENCH" --server "$ANNALS_ADDR" \
-        --scenario append-session --concurrency "$c" --batch "$b" \
-        --window "$(session_window "$c" "$b")" --duration "$DURATION" \
-        --cpu-pids "annalsd=$ANNALSD_PID"
-    done
+    big_appends annals-big-session
     # And again after appending the same way, unmeasured, for
     # BIG_APPEND_WARMUP: the caches, compactions and level-0 merges a
     # writing large log runs with.
-    for cb in "${BIG_APPENDS[@]}"; do
-      read -r c b <<<"$cb"
-      run_big_as annals-big-steady "$BENCH" --server "$ANNALS_ADDR" \
-        --scenario append-session --concurrency "$c" --batch "$b" \
-        --window "$(session_window "$c" "$b")" --duration "$DURATION" \
-        --warmup "$BIG_APPEND_WARMUP" --cpu-pids "annalsd=$ANNALSD_PID"
-    done
+    big_appends annals-big-steady --warmup "$BIG_APPEND_WARMUP"
     BIG_APPENDED="$(awk '$1 == "annals-big-session" || $1 == "annals-big-steady" {
         for (i = 2; i <= NF; i++) if ($i ~ /^events=/) n += substr($i, 8)
       } END {print n + 0}' "$RESULTS")"
