@@ -1,22 +1,20 @@
 // The hub's own contract, on a real log and without gRPC: which waiters a
 // commit wakes, and the pacing of wake-ups (SubscriptionOptions::
 // wake_interval).
-#include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "services/subscriptions/hub.h"
 #include "storage/event_log.h"
 #include "storage/rocks_event_log.h"
+#include "tests/storage/test_events.h"
 #include "tests/testing/events.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
@@ -41,18 +39,12 @@ class HubTest : public ::testing::Test {
   // A hub with `options` (one executor thread: tasks run in order) over a
   // new log.
   void Start(services::SubscriptionOptions options) {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           absl::StrCat("hub_test_", getpid(), "_",
-                        ::testing::UnitTest::GetInstance()
-                            ->current_test_info()
-                            ->name());
-    std::filesystem::remove_all(dir_);
     options.executor_threads = 1;
     hub_ = std::make_unique<services::SubscriptionHub>(options);
     storage::LogOptions log_options;
     log_options.sync = false;  // nothing here is about durability
     log_options.on_commit = hub_->CommitListener();
-    auto log = storage::OpenRocksEventLog(dir_.string(), log_options);
+    auto log = storage::OpenRocksEventLog(dir_.Sub("log"), log_options);
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = *std::move(log);
     hub_->Attach(log_.get());
@@ -76,7 +68,6 @@ class HubTest : public ::testing::Test {
     if (hub_ != nullptr) hub_->Drain();
     log_.reset();
     hub_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   void Append(v1::Event event) {
@@ -95,7 +86,7 @@ class HubTest : public ::testing::Test {
     return Eventually([&] { return subscriber_.woken.load() >= times; });
   }
 
-  std::filesystem::path dir_;
+  storage::testing::ScratchDir dir_;
   std::unique_ptr<services::SubscriptionHub> hub_;
   std::unique_ptr<storage::EventLog> log_;
   CountingSubscriber subscriber_;
