@@ -450,7 +450,7 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
     done
     run_big "$BENCH" --server "$ANNALS_ADDR" --scenario get-relationship \
       --as-of none --concurrency 8 --duration "$DURATION" --warmup "$WARMUP"
-    for filter in dyad kind range; do
+    for filter in dyad actor kind range; do
       run_big "$BENCH" --server "$ANNALS_ADDR" --scenario timeline \
         --filter "$filter" --concurrency 1 --duration "$DURATION" --warmup "$WARMUP"
     done
@@ -645,8 +645,9 @@ load's background compactions are over); data directory
 ${BIG_SIZE:-?} at the end. On it, one after another: GetRelationship of a random dyad
 (now, as of a random position, as of a random date) by one client, and
 now by 8; 50-result QueryTimeline pages by one client (a random dyad's
-timeline in either order; one kind over the whole log; a two-year range
-over the whole log) — each of these after $WARMUP of the same queries,
+timeline in either order; a random actor's, merged from its dyads'
+timelines, in either order; one kind over the whole log; a two-year
+range over the whole log) — each of these after $WARMUP of the same queries,
 unmeasured, so that annalsd's block cache and its kept GetRelationship
 answers are warm, except the first GetRelationship figure, given cold
 (the first ask of each dyad after the log opened is ~3% of its calls);

@@ -114,7 +114,10 @@
 //     the projection's occurred order.
 //   - The *timeline* entries (tag 0x01) list the effective events (after
 //     corrections; retracted events are gone) of each subject by interval,
-//     then by the position of the original event. The value is the
+//     then by the position of the original event: of the whole log, of
+//     each dyad, and of an actor only those where it is in none of the
+//     event's dyads; an actor's timeline is read by merging those with its
+//     dyads' (services/relationships/actor_timeline.h). The value is the
 //     position whose stored bytes hold the content: the event's own, or the
 //     latest amending correction's; then one byte, the content's kind (the
 //     field number of its annals.v1.Event `what`), so that a query by kind

@@ -60,8 +60,9 @@
 //               repeated positions (clients/bench/sse_fanout.h).
 //   timeline    --concurrency threads calling QueryTimeline for pages of
 //               --page-size results for --duration, with --filter dyad (a
-//               random dyad), kind (a random kind), range (a random span of
-//               three years) or mixed (each in turn); queries/s and latency.
+//               random dyad), actor (a random actor of the log's dyads),
+//               kind (a random kind), range (a random span of three years)
+//               or mixed (each in turn); queries/s and latency.
 //
 // Every scenario prints `scenario=NAME` first and `errors=N` last, and exits
 // 1 when a call failed or nothing was done. With --server-pid (annalsd's
@@ -96,6 +97,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -213,7 +215,7 @@ ABSL_FLAG(std::string, dyad, "",
           "get-relationship, http-get-relationship: ask for this dyad "
           "(\"JPN-PRK\") every call instead of a random one of the log.");
 ABSL_FLAG(std::string, filter, "mixed",
-          "timeline: dyad | kind | range | mixed.");
+          "timeline: dyad | actor | kind | range | mixed.");
 ABSL_FLAG(int, page_size, 50, "timeline: results per page.");
 
 namespace annals {
@@ -735,9 +737,10 @@ int RunHttpGetRelationship(const bench::Endpoint& endpoint) {
 
 int RunTimeline(const bench::Endpoint& endpoint) {
   const std::string filter = absl::GetFlag(FLAGS_filter);
-  if (filter != "dyad" && filter != "kind" && filter != "range" &&
-      filter != "mixed") {
-    std::cerr << "annals-bench: --filter must be dyad, kind, range or mixed\n";
+  if (filter != "dyad" && filter != "actor" && filter != "kind" &&
+      filter != "range" && filter != "mixed") {
+    std::cerr
+        << "annals-bench: --filter must be dyad, actor, kind, range or mixed\n";
     return 2;
   }
   const int page_size = std::max(1, absl::GetFlag(FLAGS_page_size));
@@ -748,6 +751,14 @@ int RunTimeline(const bench::Endpoint& endpoint) {
     std::cerr << rpc::OneLine(dyads.status()) << "\n";
     return 1;
   }
+  std::vector<std::string> actors;
+  for (const std::string& dyad : *dyads) {
+    for (absl::string_view actor : absl::StrSplit(dyad, '-')) {
+      actors.emplace_back(actor);
+    }
+  }
+  std::sort(actors.begin(), actors.end());
+  actors.erase(std::unique(actors.begin(), actors.end()), actors.end());
   const std::vector<std::string>& kinds = bench::GeneratorKinds();
   return RunQueries(
       endpoint, "timeline",
@@ -756,12 +767,16 @@ int RunTimeline(const bench::Endpoint& endpoint) {
           uint64_t i) -> absl::StatusOr<int> {
         v1::QueryTimelineRequest request;
         request.set_page_size(page_size);
-        const int which = filter == "mixed" ? static_cast<int>(i % 3)
-                          : filter == "dyad" ? 0
-                          : filter == "kind" ? 1
-                                             : 2;
+        const int which = filter == "mixed" ? static_cast<int>(i % 4)
+                          : filter == "dyad"  ? 0
+                          : filter == "kind"  ? 1
+                          : filter == "range" ? 2
+                                              : 3;
         if (which == 0) {
           request.set_dyad(bench::PickFrom(*dyads, rng));
+          request.set_descending(rng() % 2 == 0);
+        } else if (which == 3) {
+          request.set_actor(bench::PickFrom(actors, rng));
           request.set_descending(rng() % 2 == 0);
         } else if (which == 1) {
           request.add_kinds(bench::PickFrom(kinds, rng));
@@ -800,7 +815,7 @@ int main(int argc, char** argv) {
       "  get-relationship  --concurrency N --duration D "
       "[--as-of none|position|date|mixed --dyad D]\n"
       "  timeline          --concurrency N --duration D "
-      "[--filter dyad|kind|range|mixed --page-size 50]\n"
+      "[--filter dyad|actor|kind|range|mixed --page-size 50]\n"
       "  http-get-relationship  --http-server HOST:PORT, then as "
       "get-relationship\n"
       "  sse-fanout        --http-server HOST:PORT --subscribers N --rate R "

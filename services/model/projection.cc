@@ -366,6 +366,12 @@ std::vector<std::string> DyadsOf(const v1::Event& event) {
   return dyads;
 }
 
+bool DyadHasActor(absl::string_view dyad, absl::string_view actor) {
+  const size_t dash = dyad.find('-');
+  return dash != absl::string_view::npos &&
+         (dyad.substr(0, dash) == actor || dyad.substr(dash + 1) == actor);
+}
+
 void Apply(const v1::Event& event, v1::RelationshipState* state) {
   if (event.has_correction() ||
       event.what_case() == v1::Event::WHAT_NOT_SET) {

@@ -58,6 +58,10 @@ inline constexpr int kMaxAgreements = 20;
 // layer should use the corrected and amended events instead).
 std::vector<std::string> DyadsOf(const v1::Event& event);
 
+// Whether `actor` is one of the two actors of `dyad` ("JPN-PRK"). Actor
+// codes never contain '-'.
+bool DyadHasActor(absl::string_view dyad, absl::string_view actor);
+
 // Adds `event` to `state`. Pure and commutative (see the top of this file).
 // Requires: `state->dyad()` is set (the caller sets it on a new state) and
 // is one of DyadsOf(event); `event` is valid (services/model/validation.h) and

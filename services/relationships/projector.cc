@@ -218,7 +218,7 @@ class GroupProjection {
 
     if (previous.has_value()) {
       const DayInterval days = IntervalOf(previous->occurred());
-      for (const std::string& subject : SubjectsOf(*previous)) {
+      for (const std::string& subject : TimelineSubjectsOf(*previous)) {
         RETURN_IF_ERROR(context_->Delete(
             ProjectionFamily::kDyadTimeline,
             format::TimelineKey(subject, days.first, days.last, corrected)));
@@ -561,12 +561,15 @@ class GroupProjection {
     const uint32_t span = SpanDays(days);
     const std::string value = format::TimelineValue(
         content_position, static_cast<uint8_t>(content.what_case()));
-    for (const std::string& subject : SubjectsOf(content)) {
+    for (const std::string& subject : TimelineSubjectsOf(content)) {
       RETURN_IF_ERROR(context_->Put(
           ProjectionFamily::kDyadTimeline,
           format::TimelineKey(subject, days.first, days.last, position),
           value));
-      if (span > 0) RETURN_IF_ERROR(WidenLongestSpan(subject, span));
+    }
+    if (span == 0) return absl::OkStatus();
+    for (const std::string& subject : SubjectsOf(content)) {
+      RETURN_IF_ERROR(WidenLongestSpan(subject, span));
     }
     return absl::OkStatus();
   }
@@ -761,6 +764,20 @@ std::vector<std::string> SubjectsOf(const v1::Event& event) {
   for (std::string& dyad : DyadsOf(event)) subjects.push_back(std::move(dyad));
   std::sort(subjects.begin(), subjects.end());
   subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
+  return subjects;
+}
+
+std::vector<std::string> TimelineSubjectsOf(const v1::Event& event) {
+  std::vector<std::string> dyads = DyadsOf(event);
+  std::vector<std::string> subjects;
+  for (std::string& subject : SubjectsOf(event)) {
+    const bool in_a_dyad =
+        !subject.empty() && subject.find('-') == std::string::npos &&
+        std::any_of(dyads.begin(), dyads.end(), [&subject](const std::string& d) {
+          return DyadHasActor(d, subject);
+        });
+    if (!in_a_dyad) subjects.push_back(std::move(subject));
+  }
   return subjects;
 }
 

@@ -3,9 +3,10 @@
 // the same WriteBatch as the events they derive from (storage/projector.h).
 //
 // Per event E at position p (not a correction):
-//   - timeline entries for every subject of E (the whole log, each actor,
-//     each dyad) at E's occurred interval, pointing at p, and the
-//     subject's longest span widened to E's;
+//   - timeline entries for each of TimelineSubjectsOf(E) (the whole log,
+//     each dyad, an actor only where it is in none of E's dyads) at E's
+//     occurred interval, pointing at p, and the longest span of each
+//     subject (each actor too) widened to E's;
 //   - a history entry at p for each dyad of E, and the dyad's month mark of
 //     the month E's interval ends in set to p;
 //   - for each dyad, E's refill index entries (below), pointing at p;
@@ -92,7 +93,9 @@ namespace annals::services {
 // in entries of their own, written only by the events that change them.
 // relationships/14: states count the events of each tag (tag_counts), and
 // the refill index has no facet per tag.
-inline constexpr char kRelationshipProjectionVersion[] = "relationships/14";
+// relationships/15: an actor has timeline entries only for the events
+// where it is in none of the event's dyads (TimelineSubjectsOf).
+inline constexpr char kRelationshipProjectionVersion[] = "relationships/15";
 
 // Effective events of a dyad between two of its checkpoints (at most).
 // A state as of a position folds up to this many events over a checkpoint
@@ -100,10 +103,18 @@ inline constexpr char kRelationshipProjectionVersion[] = "relationships/14";
 // are far smaller).
 inline constexpr uint64_t kCheckpointEvents = 256;
 
-// The timeline subjects of `event`: "" (the whole log), each actor of its
-// source and target (and a resolution's sponsors), and each of
-// DyadsOf(event). Sorted, no repeats.
+// The subjects of `event`: "" (the whole log), each actor of its source
+// and target (and a resolution's sponsors), and each of DyadsOf(event).
+// Sorted, no repeats. Each has its timeline's longest span.
 std::vector<std::string> SubjectsOf(const v1::Event& event);
+
+// The subjects under which `event` has timeline entries: "" and each of
+// DyadsOf(event), and each actor of SubjectsOf(event) in none of those
+// dyads (an actor alone, a source towards itself). An actor's timeline is
+// its entries merged with those of its dyads (actor_timeline.h), so that
+// an event of one dyad writes two timeline entries, not four. Sorted, no
+// repeats.
+std::vector<std::string> TimelineSubjectsOf(const v1::Event& event);
 
 // The content an entry's value position holds: the event itself, or for an
 // amending correction the amended event under the corrected event's id.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "services/model/goldstein.h"
 #include "services/model/occurred_interval.h"
 #include "services/model/projection.h"
+#include "services/relationships/actor_timeline.h"
 #include "services/relationships/as_of.h"
 #include "services/relationships/page_token.h"
 #include "services/relationships/projector.h"
@@ -238,12 +240,8 @@ RelationshipQueries::ListRelationships(
         ++examined;
         last_key = std::string(key);
         const std::string dyad(format::DyadOfOrderKey(key));
-        if (!request.actor().empty()) {
-          std::vector<absl::string_view> members = absl::StrSplit(dyad, '-');
-          if (std::find(members.begin(), members.end(), request.actor()) ==
-              members.end()) {
-            return true;
-          }
+        if (!request.actor().empty() && !DyadHasActor(dyad, request.actor())) {
+          return true;
         }
         // The record has everything a summary shows, and the index.
         absl::StatusOr<v1::GetRelationshipResponse> record =
@@ -425,8 +423,16 @@ absl::StatusOr<v1::QueryTimelineResponse> RelationshipQueries::QueryTimeline(
     }
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(log_->ScanProjection(
-      ProjectionFamily::kDyadTimeline, prefix, start, direction,
+  const auto scan = [&](const std::function<bool(absl::string_view key,
+                                                 absl::string_view value)>&
+                            visit_entry) {
+    if (!request.actor().empty()) {
+      return ScanActorTimeline(*log_, subject, start, direction, visit_entry);
+    }
+    return log_->ScanProjection(ProjectionFamily::kDyadTimeline, prefix, start,
+                                direction, visit_entry);
+  };
+  RETURN_IF_ERROR(scan(
       [&](absl::string_view key, absl::string_view value) {
         if (key == after) return true;
         if (key < lower || key > upper) return false;

@@ -144,7 +144,7 @@ TEST_F(BenchScenariosTest, QueriesOverAGeneratedLog) {
     EXPECT_GT(Number(line, "p99_ms"), 0);
     EXPECT_EQ(Value(line, "events_per_s"), "");
   }
-  for (const char* filter : {"dyad", "kind", "range", "mixed"}) {
+  for (const char* filter : {"dyad", "actor", "kind", "range", "mixed"}) {
     const std::string line =
         Bench({"--scenario", "timeline", "--concurrency", "2", "--duration",
                "300ms", "--filter", filter});

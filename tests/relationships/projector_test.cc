@@ -556,6 +556,41 @@ TEST(RelationshipProjectorTest, TagsAreCountedInTheStateNotIndexed) {
   ExpectStatesAreBuildState(log);
 }
 
+// An actor's timeline is its dyads' timelines and its own entries merged
+// (services/relationships/actor_timeline.h): the actor has entries of its
+// own only for the events where it is in none of the event's dyads.
+TEST(RelationshipProjectorTest, ActorsHaveTimelineEntriesOnlyOutsideTheirDyads) {
+  ProjectedLog log;
+  v1::Event dyadic = storage::testing::MakeEvent("dyadic");
+  v1::Event alone = storage::testing::MakeEvent("alone");
+  alone.clear_target();  // JPN alone: no dyad
+  NormalizeEvent(&alone);
+  v1::Event two_sources = storage::testing::MakeEvent("two-sources");
+  two_sources.add_source("USA");  // JPN-PRK and PRK-USA; not JPN-USA
+  NormalizeEvent(&two_sources);
+  log.Append({dyadic, alone, two_sources});
+  std::map<std::string, size_t> entries;
+  for (const auto& [subject, list] : Timelines(log)) {
+    entries[subject] = list.size();
+  }
+  EXPECT_EQ(entries, (std::map<std::string, size_t>{
+                         {"", 3}, {"JPN", 1}, {"JPN-PRK", 2}, {"PRK-USA", 1}}));
+
+  // A correction moves the entries with the event's subjects.
+  v1::Event moved = alone;
+  moved.clear_id();
+  moved.add_target("FRA");
+  NormalizeEvent(&moved);
+  log.Append({MakeCorrection("move-alone", "alone", &moved)});
+  entries.clear();
+  for (const auto& [subject, list] : Timelines(log)) {
+    entries[subject] = list.size();
+  }
+  EXPECT_EQ(entries, (std::map<std::string, size_t>{
+                         {"", 3}, {"FRA-JPN", 1}, {"JPN-PRK", 2},
+                         {"PRK-USA", 1}}));
+}
+
 TEST(RelationshipProjectorTest, AGeneratedLogWithCorrectionsIsItsRebuild) {
   // Big dyads (3 of them), many corrections, several rebuild chunks.
   const std::vector<v1::Event> events = GeneratedEvents(11, 3, 100, 0.1, 2500);
