@@ -2,6 +2,7 @@
 // the same entries as the whole log's that name the actor, in the same
 // order, each once, whatever the page size, direction, range or
 // corrections (services/relationships/actor_timeline.h).
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,21 +24,20 @@ using ::annals::testing::MakeCorrection;
 using ::annals::testing::MakeDate;
 using ::annals::testing::ProjectedLog;
 
-// Every entry's position, following page tokens.
-std::vector<uint64_t> Positions(const RelationshipQueries& queries,
-                                v1::QueryTimelineRequest request) {
-  std::vector<uint64_t> positions;
+// Every entry of the query, following page tokens.
+std::vector<v1::TimelineEntry> Entries(const RelationshipQueries& queries,
+                                       v1::QueryTimelineRequest request) {
+  std::vector<v1::TimelineEntry> entries;
   for (int pages = 0; pages < 10000; ++pages) {
     auto response = queries.QueryTimeline(request);
     EXPECT_THAT(response.status(), IsOk());
     if (!response.ok()) break;
-    for (const auto& entry : response->entries()) {
-      positions.push_back(entry.position());
-    }
+    entries.insert(entries.end(), response->entries().begin(),
+                   response->entries().end());
     if (response->next_page_token().empty()) break;
     request.set_page_token(response->next_page_token());
   }
-  return positions;
+  return entries;
 }
 
 bool Names(const v1::Event& event, const std::string& actor) {
@@ -48,23 +48,22 @@ bool Names(const v1::Event& event, const std::string& actor) {
          has(event.resolution().sponsors());
 }
 
-// The whole log's timeline for `request` (its actor cleared), keeping the
-// entries whose content names the actor.
-std::vector<uint64_t> FromWholeLog(const RelationshipQueries& queries,
-                                   v1::QueryTimelineRequest request) {
+// The positions of the entries of `request`; with `from_whole_log`, of the
+// whole log's timeline (the actor cleared, pages of 1,000) whose content
+// names the request's actor.
+std::vector<uint64_t> Positions(const RelationshipQueries& queries,
+                                v1::QueryTimelineRequest request,
+                                bool from_whole_log = false) {
   const std::string actor = request.actor();
-  request.clear_actor();
-  request.set_page_size(1000);
+  if (from_whole_log) {
+    request.clear_actor();
+    request.set_page_size(1000);
+  }
   std::vector<uint64_t> positions;
-  for (int pages = 0; pages < 1000; ++pages) {
-    auto response = queries.QueryTimeline(request);
-    EXPECT_THAT(response.status(), IsOk());
-    if (!response.ok()) break;
-    for (const auto& entry : response->entries()) {
-      if (Names(entry.event(), actor)) positions.push_back(entry.position());
+  for (const v1::TimelineEntry& entry : Entries(queries, request)) {
+    if (!from_whole_log || Names(entry.event(), actor)) {
+      positions.push_back(entry.position());
     }
-    if (response->next_page_token().empty()) break;
-    request.set_page_token(response->next_page_token());
   }
   return positions;
 }
@@ -116,7 +115,8 @@ TEST(ActorTimelineTest, IsTheWholeLogsEntriesThatNameTheActor) {
         request.set_actor(actor);
         request.set_descending(descending);
         request.set_page_size(page_size);
-        const std::vector<uint64_t> want = FromWholeLog(queries, request);
+        const std::vector<uint64_t> want =
+            Positions(queries, request, /*from_whole_log=*/true);
         EXPECT_EQ(Positions(queries, request), want)
             << actor << (descending ? " descending" : "") << " page "
             << page_size;
@@ -127,7 +127,8 @@ TEST(ActorTimelineTest, IsTheWholeLogsEntriesThatNameTheActor) {
         *request.mutable_to() = MakeDate(2012);
         request.set_include_overlapping(true);
         request.add_kinds("meeting");
-        EXPECT_EQ(Positions(queries, request), FromWholeLog(queries, request))
+        EXPECT_EQ(Positions(queries, request),
+                  Positions(queries, request, /*from_whole_log=*/true))
             << actor << " in a range";
       }
     }
