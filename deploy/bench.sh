@@ -595,8 +595,10 @@ the client. Batched figures use $BATCH_CLIENTS clients.
   order, each sent once its commit group is durable. Latency is per
   request, from its send to its acknowledgement.
 - **raw RocksDB** (the limit): \`annals-bench-raw\`, in-process, writes the
-  same keys and bytes annalsd writes (events, streams, event_ids, Merkle
-  nodes, meta head, the relationship projection's keys with a 1 KiB state)
+  keys and bytes annalsd wrote when these targets were set, on 2026-12-05
+  (events, streams, event_ids, Merkle nodes, meta head, the relationship
+  projection's keys with a 1 KiB state; of those annalsd now writes two
+  timeline entries per event instead of four and no refill entry per tag)
   into a database with annalsd's column-family options, one WriteBatch per
   call, \`WriteOptions::sync = true\` (RocksDB's own group commit shares
   fsyncs between threads). No gRPC, validation, reads or writer queue.
