@@ -23,7 +23,8 @@ namespace annals::storage {
 void PartitionIndexAndFilters(rocksdb::BlockBasedTableOptions* table);
 
 // dyad_timeline's level-0 tables merged at a time: while appends come, and
-// once they have paused (rocks_idle_merge.h; RocksDB's default).
+// once they have paused (rocks_idle_merge.h; RocksDB's default). caches
+// merges kTimelineLevel0Tables at a time whether appends come or not.
 inline constexpr int kTimelineLevel0Tables = 16;
 inline constexpr int kTimelineLevel0TablesIdle = 4;
 

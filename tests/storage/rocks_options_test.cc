@@ -44,27 +44,32 @@ TEST(EventLogRocksOptionsTest, BackgroundFilesGoToDiskInSteps) {
   EXPECT_GT(rocks.db.sst_file_manager->GetDeleteRateBytesPerSecond(), 0);
 }
 
-// dyad_timeline's level-0 tables each span the whole family: it merges
-// them four times fewer at a time than the other families, and slows
-// writes down no nearer to that than RocksDB's defaults do.
-TEST(EventLogRocksOptionsTest, TimelineMergesLevelZeroInLargerRuns) {
+// dyad_timeline's and caches' level-0 tables each span the whole family:
+// they merge them four times fewer at a time than the other families, and
+// slow writes down no nearer to that than RocksDB's defaults do.
+TEST(EventLogRocksOptionsTest, TimelineAndCachesMergeLevelZeroInLargerRuns) {
   RocksOptions rocks = EventLogRocksOptions(LogOptions(), nullptr);
   const rocksdb::ColumnFamilyOptions defaults;
-  const rocksdb::ColumnFamilyOptions& timeline =
-      rocks.column_families[static_cast<int>(format::ColumnFamily::kDyadTimeline)]
-          .options;
-  EXPECT_EQ(timeline.level0_file_num_compaction_trigger,
-            4 * defaults.level0_file_num_compaction_trigger);
-  EXPECT_EQ(timeline.level0_slowdown_writes_trigger -
-                timeline.level0_file_num_compaction_trigger,
-            defaults.level0_slowdown_writes_trigger -
-                defaults.level0_file_num_compaction_trigger);
-  EXPECT_EQ(timeline.level0_stop_writes_trigger -
-                timeline.level0_file_num_compaction_trigger,
-            defaults.level0_stop_writes_trigger -
-                defaults.level0_file_num_compaction_trigger);
+  for (format::ColumnFamily family :
+       {format::ColumnFamily::kDyadTimeline, format::ColumnFamily::kCaches}) {
+    const rocksdb::ColumnFamilyOptions& options =
+        rocks.column_families[static_cast<int>(family)].options;
+    EXPECT_EQ(options.level0_file_num_compaction_trigger,
+              4 * defaults.level0_file_num_compaction_trigger);
+    EXPECT_EQ(options.level0_slowdown_writes_trigger -
+                  options.level0_file_num_compaction_trigger,
+              defaults.level0_slowdown_writes_trigger -
+                  defaults.level0_file_num_compaction_trigger);
+    EXPECT_EQ(options.level0_stop_writes_trigger -
+                  options.level0_file_num_compaction_trigger,
+              defaults.level0_stop_writes_trigger -
+                  defaults.level0_file_num_compaction_trigger);
+  }
   for (int cf = 0; cf < format::kNumColumnFamilies; ++cf) {
-    if (cf == static_cast<int>(format::ColumnFamily::kDyadTimeline)) continue;
+    if (cf == static_cast<int>(format::ColumnFamily::kDyadTimeline) ||
+        cf == static_cast<int>(format::ColumnFamily::kCaches)) {
+      continue;
+    }
     EXPECT_EQ(rocks.column_families[cf].options.level0_file_num_compaction_trigger,
               defaults.level0_file_num_compaction_trigger)
         << rocks.column_families[cf].name;
