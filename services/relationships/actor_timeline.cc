@@ -98,7 +98,7 @@ absl::Status ScanActorTimeline(
   for (;;) {
     // The next suffix over all sources; a handful of them per actor, so a
     // linear pass rather than a heap.
-    const Source* next = nullptr;
+    Source* next = nullptr;
     for (Source& source : sources) {
       RETURN_IF_ERROR(ReadAhead(log, direction, &source));
       if (source.ahead.empty()) continue;
@@ -112,7 +112,7 @@ absl::Status ScanActorTimeline(
     if (next == nullptr) return absl::OkStatus();
     key.resize(own.size());
     key += next->ahead.front().first;
-    const std::string value = next->ahead.front().second;
+    const std::string value = std::move(next->ahead.front().second);
     // The same entry in other dyads of the actor is the same event.
     for (Source& source : sources) {
       if (!source.ahead.empty() &&

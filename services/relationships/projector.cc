@@ -768,17 +768,20 @@ std::vector<std::string> SubjectsOf(const v1::Event& event) {
 }
 
 std::vector<std::string> TimelineSubjectsOf(const v1::Event& event) {
-  std::vector<std::string> dyads = DyadsOf(event);
-  std::vector<std::string> subjects;
-  for (std::string& subject : SubjectsOf(event)) {
+  // The event's dyads are among its subjects: an actor in one goes (a
+  // subject without '-' is never a dyad, so DyadHasActor is false for it).
+  const std::vector<std::string> subjects = SubjectsOf(event);
+  std::vector<std::string> kept;
+  for (const std::string& subject : subjects) {
     const bool in_a_dyad =
         !subject.empty() && subject.find('-') == std::string::npos &&
-        std::any_of(dyads.begin(), dyads.end(), [&subject](const std::string& d) {
-          return DyadHasActor(d, subject);
-        });
-    if (!in_a_dyad) subjects.push_back(std::move(subject));
+        std::any_of(subjects.begin(), subjects.end(),
+                    [&subject](const std::string& other) {
+                      return DyadHasActor(other, subject);
+                    });
+    if (!in_a_dyad) kept.push_back(subject);
   }
-  return subjects;
+  return kept;
 }
 
 v1::Event ContentOf(const v1::RecordedEvent& recorded) {

@@ -569,11 +569,15 @@ TEST(RelationshipProjectorTest, ActorsHaveTimelineEntriesOnlyOutsideTheirDyads) 
   two_sources.add_source("USA");  // JPN-PRK and PRK-USA; not JPN-USA
   NormalizeEvent(&two_sources);
   log.Append({dyadic, alone, two_sources});
-  std::map<std::string, size_t> entries;
-  for (const auto& [subject, list] : Timelines(log)) {
-    entries[subject] = list.size();
-  }
-  EXPECT_EQ(entries, (std::map<std::string, size_t>{
+  // Each subject's number of timeline entries.
+  auto entries = [&log] {
+    std::map<std::string, size_t> sizes;
+    for (const auto& [subject, list] : Timelines(log)) {
+      sizes[subject] = list.size();
+    }
+    return sizes;
+  };
+  EXPECT_EQ(entries(), (std::map<std::string, size_t>{
                          {"", 3}, {"JPN", 1}, {"JPN-PRK", 2}, {"PRK-USA", 1}}));
 
   // A correction moves the entries with the event's subjects.
@@ -582,11 +586,7 @@ TEST(RelationshipProjectorTest, ActorsHaveTimelineEntriesOnlyOutsideTheirDyads) 
   moved.add_target("FRA");
   NormalizeEvent(&moved);
   log.Append({MakeCorrection("move-alone", "alone", &moved)});
-  entries.clear();
-  for (const auto& [subject, list] : Timelines(log)) {
-    entries[subject] = list.size();
-  }
-  EXPECT_EQ(entries, (std::map<std::string, size_t>{
+  EXPECT_EQ(entries(), (std::map<std::string, size_t>{
                          {"", 3}, {"FRA-JPN", 1}, {"JPN-PRK", 2},
                          {"PRK-USA", 1}}));
 }
