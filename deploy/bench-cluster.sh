@@ -299,7 +299,7 @@ How it was measured:
   from publish to acknowledgment. Between figures every replica has
   applied every append (their signed tree heads are identical).
 - **Fan-out**: ${CL_SUBSCRIBERS} Subscribe calls from now on one stream
-  while 128 threads append ${CL_RATE} events/s, one per unary call
+  while ${CL_RATE} events/s are appended, one per unary call
   (annals-bench's fanout scenario, after $WARMUP of appends unmeasured),
   $DURATION; latency from each Append call to each delivery; every
   subscriber checked to get every event once, in order. Embedded; all on

@@ -524,8 +524,8 @@ ${context}.
 - **Server-sent events fan-out**: ${SSE_STREAMS} event streams
   \`GET /v1/subscribe?fromNow&maxEventsPerMessage=1000\` (unfiltered; the
   batching the gRPC fan-out asks for) held by one client process on one
-  Boost.Asio thread, while 128 threads append ${SSE_RATE} events/s over
-  gRPC, one per unary call, as in the gRPC fan-out (after $WARMUP worth of
+  Boost.Asio thread, while ${SSE_RATE} events/s are appended over gRPC,
+  one per unary call, as in the gRPC fan-out (after $WARMUP worth of
   appends to another stream, before the streams open). Latency from the
   start of each Append call to the event's arrival on each stream, over
   all deliveries; each stream's \`id:\`s (log positions) checked against
@@ -534,7 +534,7 @@ ${context}.
   and the largest of samples every 100 ms while the events are appended;
   CPU from the first append to the last stream's end, annalsd's and the
   client's (in parentheses the thread serving the streams; the rest is
-  the gRPC appenders).
+  the gRPC appends).
 
 ${HTTP_TABLES:-(no HTTP figures in this run)}
 
@@ -657,8 +657,10 @@ one Subscribe from the start until caught up
 (catch-up); and live fan-out: N Subscribe calls (on 8 connections, gRPC's
 callback API, each stream with a fixed 16 KiB HTTP/2 receive window, so
 that events arriving while a subscriber's last message is in flight leave
-together in its next one) following the log while 128 threads append 1,000
-events/s, one per unary call (after $WARMUP worth of the same events
+together in its next one) following the log while 1,000 events/s are
+appended, one per unary call, each sent on schedule whatever the calls
+before it wait for (gRPC's callback API, one pacing thread, on the same 8
+connections) (after $WARMUP worth of the same events
 appended, unmeasured, to another stream: on a log just opened, the first
 appends to each dyad are slower, with cold caches; three 1-subscriber
 runs in a row measured p99 29, 6 and 8 ms); latency from the append call to each

@@ -37,8 +37,8 @@
 //               in order.
 //   fanout      --subscribers Subscribe calls from now over --channels
 //               channels (gRPC's callback API: no thread per subscriber),
-//               then --appenders threads appending one event per call at
-//               --rate events/s in total for --duration; latency from the
+//               then one event appended per unary call, each sent on
+//               schedule, at --rate events/s for --duration; latency from the
 //               start of each Append call to the delivery of its event at
 //               each subscriber (the client's steady clock), over all
 //               deliveries; checks every subscriber got every event once,
@@ -200,9 +200,6 @@ ABSL_FLAG(int, watchers, 0,
           "dyads.");
 ABSL_FLAG(double, rate, 1000,
           "fanout, sse-fanout: events appended per second in total.");
-ABSL_FLAG(int, appenders, 128,
-          "fanout, sse-fanout: threads sharing the appends (one event per "
-          "call), so that a slow commit does not hold the rate back.");
 ABSL_FLAG(int, stream_window, 16 << 10,
           "fanout: the subscribers' HTTP/2 stream receive window in bytes, "
           "fixed (0: gRPC's default, grown by BDP probing). A small window "
@@ -543,7 +540,6 @@ int RunFanout(const bench::Endpoint& endpoint) {
   options.endpoint = endpoint;
   options.subscribers = absl::GetFlag(FLAGS_subscribers);
   options.rate = absl::GetFlag(FLAGS_rate);
-  options.appenders = absl::GetFlag(FLAGS_appenders);
   options.stream_window = absl::GetFlag(FLAGS_stream_window);
   options.channels = absl::GetFlag(FLAGS_channels);
   options.duration = absl::GetFlag(FLAGS_duration);
@@ -576,7 +572,6 @@ int RunSseFanout(const bench::Endpoint& endpoint) {
   options.target = *target;
   options.streams = absl::GetFlag(FLAGS_subscribers);
   options.rate = absl::GetFlag(FLAGS_rate);
-  options.appenders = absl::GetFlag(FLAGS_appenders);
   options.channels = absl::GetFlag(FLAGS_channels);
   options.threads = absl::GetFlag(FLAGS_http_threads);
   options.duration = absl::GetFlag(FLAGS_duration);
@@ -811,7 +806,7 @@ int main(int argc, char** argv) {
       "--concurrency 4]\n"
       "  catchup           one Subscribe from the start until caught up\n"
       "  fanout            --subscribers N --rate R --duration D "
-      "[--channels N --appenders N]\n"
+      "[--channels N]\n"
       "  get-relationship  --concurrency N --duration D "
       "[--as-of none|position|date|mixed --dyad D]\n"
       "  timeline          --concurrency N --duration D "

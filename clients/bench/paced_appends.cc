@@ -22,7 +22,6 @@ PacedAppends::PacedAppends(PacedAppendOptions options)
     : options_([&] {
         options.rate = std::max(1.0, options.rate);
         options.events = std::max<uint64_t>(1, options.events);
-        options.appenders = std::max(1, options.appenders);
         return options;
       }()),
       end_id_(absl::StrCat(options_.stream, "-end")),
@@ -74,48 +73,48 @@ void PacedAppends::Warmup(Client& client, absl::Duration duration) {
 }
 
 void PacedAppends::Run(const std::vector<std::unique_ptr<Client>>& clients) {
-  const int appenders = options_.appenders;
-  std::atomic<uint64_t> next{0};
-  std::vector<std::vector<double>> append_ms(static_cast<size_t>(appenders));
+  append_ms_.assign(options_.events, 0);
+  absl::Mutex mu;
+  uint64_t answered = 0;
   const auto start = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < appenders; ++t) {
-    threads.emplace_back([&, t] {
-      Client& client = *clients[static_cast<size_t>(t) % clients.size()];
-      for (;;) {
-        const uint64_t i = next.fetch_add(1);
-        if (i >= options_.events) return;
-        std::this_thread::sleep_until(
-            start + std::chrono::nanoseconds(static_cast<int64_t>(
-                        static_cast<double>(i) * 1e9 / options_.rate)));
-        v1::AppendRequest append;
-        append.set_stream(options_.stream);
-        v1::Event* event = append.add_events();
-        *event = generator_.Make(i);
-        event->set_id(absl::StrCat(options_.stream, "-", i));
-        const int64_t before = SteadyNowNs();
-        sent_ns_[i].store(before);
-        absl::StatusOr<v1::AppendResponse> response = client.Append(append);
-        append_ms[static_cast<size_t>(t)].push_back(
-            static_cast<double>(SteadyNowNs() - before) / 1e6);
-        if (response.ok()) {
-          if (response->positions_size() == 1) {
-            positions_[i] = response->positions(0);
+  for (uint64_t i = 0; i < options_.events; ++i) {
+    std::this_thread::sleep_until(
+        start + std::chrono::nanoseconds(static_cast<int64_t>(
+                    static_cast<double>(i) * 1e9 / options_.rate)));
+    v1::AppendRequest append;
+    append.set_stream(options_.stream);
+    v1::Event* event = append.add_events();
+    *event = generator_.Make(i);
+    event->set_id(absl::StrCat(options_.stream, "-", i));
+    const int64_t before = SteadyNowNs();
+    sent_ns_[i].store(before);
+    clients[i % clients.size()]->AppendAsync(
+        std::move(append),
+        [this, i, before, &mu,
+         &answered](absl::StatusOr<v1::AppendResponse> response) {
+          append_ms_[i] = static_cast<double>(SteadyNowNs() - before) / 1e6;
+          if (response.ok()) {
+            if (response->positions_size() == 1) {
+              positions_[i] = response->positions(0);
+            }
+            ++appended_;
+          } else {
+            Error(response.status());
           }
-          ++appended_;
-        } else {
-          Error(response.status());
-        }
-      }
-    });
+          absl::MutexLock lock(&mu);
+          ++answered;
+        });
   }
-  for (std::thread& thread : threads) thread.join();
+  {
+    absl::MutexLock lock(&mu);
+    const auto all_answered = [&answered, this] {
+      return answered == options_.events;
+    };
+    mu.Await(absl::Condition(&all_answered));
+  }
   seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
-  for (auto& a : append_ms) {
-    append_ms_.insert(append_ms_.end(), a.begin(), a.end());
-  }
 }
 
 absl::StatusOr<uint64_t> PacedAppends::AppendEnd(Client& client) {

@@ -1,7 +1,8 @@
 // The appends of annals-bench's live fan-out scenarios (fanout over gRPC,
 // sse-fanout over HTTP): one generated event per unary Append call, at a
-// steady rate shared by many threads so that one slow commit does not hold
-// the rate back, each call's start kept by event for the subscribers'
+// steady rate, each call sent on schedule whatever the calls before it are
+// waiting for (gRPC's callback API: one pacing thread, no thread per call
+// in flight), each call's start kept by event for the subscribers'
 // append-to-delivery latency.
 //
 //   PacedAppends appends(options);
@@ -37,7 +38,6 @@ struct PacedAppendOptions {
   std::string stream;
   double rate = 1000;   // events per second, in total
   uint64_t events = 1;  // how many Run appends
-  int appenders = 128;  // threads sharing them
 };
 
 // Not thread-safe: call Warmup, Run and AppendEnd from one thread, in that
@@ -52,8 +52,8 @@ class PacedAppends {
   // count as errors.
   void Warmup(Client& client, absl::Duration duration);
 
-  // Appends event i at start + i / rate, thread t on
-  // clients[t % clients.size()], until all are sent and answered.
+  // Sends event i at start + i / rate on clients[i % clients.size()],
+  // then waits until every call is answered.
   void Run(const std::vector<std::unique_ptr<Client>>& clients);
 
   // Appends the end marker (id end_id()) after Run: subscribers that see

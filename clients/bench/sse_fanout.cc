@@ -292,8 +292,7 @@ int RunSseFanout(const SseFanoutOptions& options) {
       1, static_cast<uint64_t>(rate * absl::ToDoubleSeconds(options.duration)));
   PacedAppends appends({.stream = absl::StrCat("ssefanout-", options.run_id),
                         .rate = rate,
-                        .events = planned,
-                        .appenders = options.appenders});
+                        .events = planned});
   std::vector<std::unique_ptr<Client>> clients;
   for (int c = 0; c < std::max(1, options.channels); ++c) {
     clients.push_back(std::make_unique<Client>(

@@ -29,8 +29,7 @@ struct SseFanoutOptions {
   HttpTarget target;  // HTTP: the event streams
   int streams = 1000;
   double rate = 100;  // appended events per second, in total
-  int appenders = 128;
-  int channels = 8;  // gRPC connections the appenders share
+  int channels = 8;  // gRPC connections the appends share
   int threads = 1;   // threads serving every stream
   absl::Duration duration = absl::Seconds(5);
   absl::Duration warmup = absl::ZeroDuration();  // as FanoutOptions::warmup

@@ -343,8 +343,7 @@ int RunFanout(const FanoutOptions& options) {
 
   PacedAppends appends({.stream = stream,
                         .rate = rate,
-                        .events = planned,
-                        .appenders = options.appenders});
+                        .events = planned});
   FanoutShared shared;
   shared.appends = &appends;
 

@@ -27,7 +27,6 @@ struct FanoutOptions {
   Endpoint endpoint;
   int subscribers = 1;
   double rate = 1000;     // appended events per second, in total
-  int appenders = 128;    // threads sharing the appends
   int channels = 8;       // connections the subscriptions and appends share
   // The subscribers' HTTP/2 stream receive window in bytes (see
   // BenchChannel); 0: gRPC's default, grown by BDP probing.
@@ -51,7 +50,7 @@ struct FanoutOptions {
 
 // `subscribers` subscriptions from now to a new stream, on gRPC's callback
 // API (a few threads, whatever the number of subscribers), then
-// `appenders` threads appending one event per call at `rate`; the latency
+// one event appended per unary call at `rate` (PacedAppends); the latency
 // from the start of each Append to the delivery of its event at each
 // subscriber (the client's steady clock), over all deliveries. Checks that
 // every subscriber got every appended event exactly once, in stream order

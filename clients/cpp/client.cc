@@ -394,6 +394,27 @@ absl::StatusOr<v1::AppendResponse> Client::Append(
                                   NewContext().get(), request);
 }
 
+void Client::AppendAsync(v1::AppendRequest request, AppendDone done) {
+  // What gRPC's callback API needs alive until the call ends.
+  struct Call {
+    std::unique_ptr<grpc::ClientContext> context;
+    v1::AppendRequest request;
+    v1::AppendResponse response;
+    AppendDone done;
+  };
+  auto* call = new Call{NewContext(), std::move(request), {}, std::move(done)};
+  event_log_->async()->Append(
+      call->context.get(), &call->request, &call->response,
+      [call](grpc::Status status) {
+        std::unique_ptr<Call> ended(call);
+        if (!status.ok()) {
+          ended->done(rpc::FromGrpcStatus(status));
+        } else {
+          ended->done(std::move(ended->response));
+        }
+      });
+}
+
 absl::StatusOr<v1::AppendResponse> Client::AppendWhenAdmitted(
     const v1::AppendRequest& request, absl::Duration patience) {
   const absl::Time give_up = absl::Now() + patience;

@@ -117,6 +117,11 @@ class Client {
   Client(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline);
 
   absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& request);
+  // Append without waiting: sends `request` and returns; `done` gets what
+  // Append would have returned, exactly once, on a gRPC thread (it must
+  // not block). Any number may be in flight; the Client must outlive them.
+  using AppendDone = std::function<void(absl::StatusOr<v1::AppendResponse>)>;
+  void AppendAsync(v1::AppendRequest request, AppendDone done);
   // Append, tried again after the server's hint while it refuses only
   // momentarily (RESOURCE_EXHAUSTED with a google.rpc.RetryInfo: its
   // budget of requests in flight is taken), until `patience` has passed;

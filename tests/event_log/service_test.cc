@@ -10,6 +10,8 @@
 #include "absl/container/flat_hash_map.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "clients/cpp/client.h"
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -113,6 +115,57 @@ TEST_F(EventLogServiceTest, AppendAssignsEnvelopeAndGetEventReturnsIt) {
   EXPECT_EQ(recorded->event().summary(), MakeMeeting("summit-2002").summary());
   // The server derived and recorded the date precision.
   EXPECT_EQ(recorded->event().occurred().precision(), v1::DATE_PRECISION_DAY);
+}
+
+TEST_F(EventLogServiceTest, AppendAsyncAnswersEachCallOnceAsAppendWould) {
+  v1::Event no_summary = MakeMeeting("no-summary");
+  no_summary.clear_summary();
+  std::vector<v1::AppendRequest> requests;
+  for (int i = 0; i < 8; ++i) {
+    requests.push_back(Request({MakeMeeting(absl::StrCat("async-", i))}));
+  }
+  requests.push_back(Request({no_summary}));
+  absl::Mutex mu;
+  std::vector<std::vector<absl::StatusOr<v1::AppendResponse>>> answers(
+      requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    client_->AppendAsync(requests[i],
+                         [&, i](absl::StatusOr<v1::AppendResponse> answer) {
+                           absl::MutexLock lock(&mu);
+                           answers[i].push_back(std::move(answer));
+                         });
+  }
+  const auto all_answered = [&] {
+    for (const auto& a : answers) {
+      if (a.empty()) return false;
+    }
+    return true;
+  };
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_answered),
+                                    absl::Seconds(10)));
+  }
+  std::vector<uint64_t> positions;
+  for (size_t i = 0; i + 1 < requests.size(); ++i) {
+    absl::MutexLock lock(&mu);
+    ASSERT_THAT(answers[i], SizeIs(1));
+    ASSERT_THAT(answers[i][0], IsOk());
+    ASSERT_THAT(answers[i][0]->positions(), SizeIs(1));
+    positions.push_back(answers[i][0]->positions(0));
+    // What unary Append answers the same request once it is recorded.
+    auto again = client_->Append(requests[i]);
+    ASSERT_THAT(again, IsOk());
+    EXPECT_TRUE(again->already_recorded());
+    EXPECT_THAT(again->positions(), ElementsAre(positions.back()));
+  }
+  EXPECT_THAT(positions, UnorderedElementsAre(1, 2, 3, 4, 5, 6, 7, 8));
+  absl::MutexLock lock(&mu);
+  ASSERT_THAT(answers.back(), SizeIs(1));
+  EXPECT_THAT(answers.back()[0], StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ViolatedFields(answers.back()[0].status()),
+              ElementsAre("events[0].summary"));
+  EXPECT_EQ(Head(), 8u);
 }
 
 TEST_F(EventLogServiceTest, BatchGetsConsecutivePositionsAndVersions) {
