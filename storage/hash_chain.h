@@ -8,6 +8,7 @@
 #ifndef ANNALS_STORAGE_HASH_CHAIN_H_
 #define ANNALS_STORAGE_HASH_CHAIN_H_
 
+#include <initializer_list>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -19,6 +20,9 @@ std::string ZeroHash();
 
 // SHA-256 of `data`, 32 bytes.
 std::string Sha256(absl::string_view data);
+
+// SHA-256 of pieces[0] || pieces[1] || ..., 32 bytes. Any thread.
+std::string Sha256Of(std::initializer_list<absl::string_view> pieces);
 
 // SHA-256(previous || stored): the chain hash of a position whose stored
 // bytes are `stored`, given the chain hash of the position before it.

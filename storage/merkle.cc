@@ -1,15 +1,11 @@
 #include "storage/merkle.h"
 
-#include <openssl/evp.h>
-
 #include <bit>
-#include <cstdio>
-#include <cstdlib>
-#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "storage/format.h"
+#include "storage/hash_chain.h"
 #include "storage/status_macros.h"
 
 namespace annals::storage::merkle {
@@ -17,30 +13,9 @@ namespace {
 
 constexpr size_t kHashSize = format::kHashSize;
 
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-
-// As in hash_chain.cc: OpenSSL fails here only when it cannot allocate.
-[[noreturn]] void DigestFailed() {
-  std::fputs("annals: OpenSSL SHA-256 failed\n", stderr);
-  std::abort();
-}
-
-// SHA-256(prefix || a || b), with one digest context per thread.
+// SHA-256(prefix || a || b).
 std::string Hash3(char prefix, absl::string_view a, absl::string_view b) {
-  thread_local std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr) DigestFailed();
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), &prefix, 1) != 1 ||
-      EVP_DigestUpdate(ctx.get(), a.data(), a.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), b.data(), b.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1 || size != kHashSize) {
-    DigestFailed();
-  }
-  return std::string(reinterpret_cast<const char*>(digest), size);
+  return Sha256Of({absl::string_view(&prefix, 1), a, b});
 }
 
 // The largest power of two strictly below n. Requires: n >= 2.
@@ -127,14 +102,7 @@ std::string NodeHash(absl::string_view left, absl::string_view right) {
 }
 
 std::string EmptyRoot() {
-  static const std::string* const kEmpty = [] {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (EVP_Digest("", 0, digest, &size, EVP_sha256(), nullptr) != 1) {
-      DigestFailed();
-    }
-    return new std::string(reinterpret_cast<const char*>(digest), size);
-  }();
+  static const std::string* const kEmpty = new std::string(Sha256Of({}));
   return *kEmpty;
 }
 
