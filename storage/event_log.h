@@ -134,6 +134,10 @@ struct StorageFigures {
   uint64_t block_cache_hits = 0;
   uint64_t block_cache_misses = 0;
   uint64_t write_stall_micros = 0;
+  // RocksDB writes (sequence numbers) after the oldest snapshot still
+  // held: versions compactions keep for it, and the bottommost tables
+  // they write are compacted again once it is released. 0 with none.
+  uint64_t writes_after_oldest_snapshot = 0;
 };
 
 struct LogOptions {

@@ -135,6 +135,8 @@ class RocksEventLog final : public ReplicaLog {
 
   // How long the writer waits between attempts to resume failed storage.
   static constexpr absl::Duration kResumeInterval = absl::Seconds(1);
+  // How long the writer waits for work before RefreshIdleSnapshot.
+  static constexpr absl::Duration kIdleSnapshotRefresh = absl::Seconds(1);
 
   RocksEventLog(const RocksEventLog&) = delete;
   RocksEventLog& operator=(const RocksEventLog&) = delete;
@@ -346,6 +348,15 @@ class RocksEventLog final : public ReplicaLog {
   // goes alone). False once the log is closed and the queue drained.
   bool TakeGroup(std::vector<std::unique_ptr<Request>>* requests)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // While appends pause (the writer waited kIdleSnapshotRefresh for work):
+  // when something was written after the read snapshot (the partial
+  // keeper's caches) and every group is published, publishes a fresh
+  // snapshot of the same head. RocksDB recompacts each bottommost table
+  // that holds keys newer than the oldest snapshot once that snapshot is
+  // released (compaction reason BottommostFiles); held through a pause,
+  // the last commit's snapshot left that work for the next commit, in the
+  // first seconds of the appends that follow. Writer thread only.
+  void RefreshIdleSnapshot() ABSL_LOCKS_EXCLUDED(sync_mu_, head_mu_);
 
   // The syncer thread (ReadSnapshot: any thread).
   void SyncerLoop();

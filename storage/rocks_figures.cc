@@ -44,6 +44,13 @@ StorageFigures RocksEventLog::Figures() const {
         stats->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
     figures.write_stall_micros = stats->getTickerCount(rocksdb::STALL_MICROS);
   }
+  uint64_t oldest = 0;
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kOldestSnapshotSequence,
+                          &oldest) &&
+      oldest > 0) {
+    const uint64_t latest = db_->GetLatestSequenceNumber();
+    figures.writes_after_oldest_snapshot = latest > oldest ? latest - oldest : 0;
+  }
   return figures;
 }
 

@@ -260,9 +260,16 @@ void RocksEventLog::WaitForWorkOrResume() {
 bool RocksEventLog::TakeGroup(std::vector<std::unique_ptr<Request>>* requests) {
   for (bool work = false; !work;) {
     WaitForWorkOrResume();
-    absl::MutexLock lock(&mu_,
-                         absl::Condition(this, &RocksEventLog::WriterShouldWake));
-    work = WriterHasWork();  // else storage failed meanwhile: resume first
+    bool woken = false;
+    {
+      absl::MutexLock lock(&mu_);
+      woken = mu_.AwaitWithTimeout(
+          absl::Condition(this, &RocksEventLog::WriterShouldWake),
+          kIdleSnapshotRefresh);
+      // Else storage failed meanwhile: resume first.
+      work = woken && WriterHasWork();
+    }
+    if (!woken) RefreshIdleSnapshot();
   }
   if (options_.before_group) options_.before_group();
   absl::MutexLock lock(&mu_,
@@ -290,6 +297,26 @@ bool RocksEventLog::TakeGroup(std::vector<std::unique_ptr<Request>>* requests) {
     queue_.pop_front();
   }
   return !requests->empty();
+}
+
+void RocksEventLog::RefreshIdleSnapshot() {
+  if (!write_failed_.ok()) return;
+  {
+    absl::MutexLock lock(&sync_mu_);
+    if (!SyncerIdle() || !sync_failed_.ok() || !limbo_.empty()) return;
+  }
+  const rocksdb::SequenceNumber latest = db_->GetLatestSequenceNumber();
+  {
+    absl::MutexLock lock(&head_mu_);
+    if (read_latest_ || read_snapshot_ == nullptr ||
+        read_snapshot_->GetSequenceNumber() >= latest) {
+      return;
+    }
+  }
+  // No group is written meanwhile: this thread writes them.
+  std::shared_ptr<const rocksdb::Snapshot> fresh = TakeSnapshot();
+  absl::MutexLock lock(&head_mu_);
+  read_snapshot_ = std::move(fresh);
 }
 
 void RocksEventLog::Respond(std::vector<std::unique_ptr<Request>>* requests) {

@@ -258,6 +258,10 @@ void ServerMetrics::Watch(const storage::EventLog* log,
   whole("annals_rocksdb_write_stall_seconds_total",
         "Time writes were stalled or slowed by RocksDB.", true, 1e-6,
         &Figures::write_stall_micros);
+  whole("annals_rocksdb_writes_after_oldest_snapshot",
+        "RocksDB writes after the oldest snapshot still held (a long-held "
+        "snapshot keeps versions and defers compaction work).",
+        false, 1, &Figures::writes_after_oldest_snapshot);
   registry_.AddSampled("annals_data_dir_size_bytes",
                        "Size of the file system holding the data directory.",
                        false, {}, [this](Registry::Samples* out) {

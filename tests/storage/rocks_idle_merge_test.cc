@@ -1,6 +1,7 @@
-// dyad_timeline's level 0 merged sooner while writes pause
-// (storage/rocks_idle_merge.h), on a real RocksDB opened with the log's
-// options.
+// What the log does while writes pause: dyad_timeline's level 0 merged
+// sooner (storage/rocks_idle_merge.h), on a real RocksDB opened with the
+// log's options; the read snapshot brought up to what was written after it
+// (RocksEventLog::RefreshIdleSnapshot).
 #include <atomic>
 #include <memory>
 #include <string>
@@ -167,6 +168,43 @@ TEST(IdleLevel0MergeLogTest, ALogAtRestMergesWhatItsAppendsLeftInLevelZero) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_EQ(TimelineLevel0Tables(**log), 0u);
+}
+
+// The partial keeper writes caches while appends pause, after the last
+// commit's snapshot: once the writer has waited a second for work, a fresh
+// snapshot of the same head takes its place, so that RocksDB finishes the
+// compaction of those writes while the log is idle rather than in the
+// first seconds of the next appends.
+TEST(IdleSnapshotTest, APauseBringsTheSnapshotUpToTheWritesAfterIt) {
+  ScratchDir dir;
+  LogOptions options;
+  options.sync = false;
+  auto log = OpenRocksEventLog(dir.Sub("log"), options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_TRUE((*log)
+                  ->Append(testing::MakeBatch("stream", ExpectedVersion::Any(),
+                                              {testing::MakeEvent("e")}))
+                  .ok());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE((*log)
+                    ->KeepCache(absl::StrCat("cache-", i), "value",
+                                (*log)->CacheEpoch())
+                    .ok());
+  }
+  EXPECT_GT((*log)->Figures().writes_after_oldest_snapshot, 0u);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while ((*log)->Figures().writes_after_oldest_snapshot > 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ((*log)->Figures().writes_after_oldest_snapshot, 0u);
+  // The head is the same, and appends go on.
+  EXPECT_EQ((*log)->GetHead().position, 1u);
+  ASSERT_TRUE((*log)
+                  ->Append(testing::MakeBatch("stream", ExpectedVersion::Any(),
+                                              {testing::MakeEvent("f")}))
+                  .ok());
+  EXPECT_EQ((*log)->GetHead().position, 2u);
 }
 
 }  // namespace
