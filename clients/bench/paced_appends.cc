@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "proto/rpc_status.h"
 
 namespace annals::bench {
@@ -74,8 +75,9 @@ void PacedAppends::Warmup(Client& client, absl::Duration duration) {
 
 void PacedAppends::Run(const std::vector<std::unique_ptr<Client>>& clients) {
   append_ms_.assign(options_.events, 0);
-  absl::Mutex mu;
-  uint64_t answered = 0;
+  // Each call is answered exactly once; Wait returning makes destroying it
+  // safe, which a mutex the last answer had just unlocked is not.
+  absl::BlockingCounter unanswered(static_cast<int>(options_.events));
   const auto start = std::chrono::steady_clock::now();
   for (uint64_t i = 0; i < options_.events; ++i) {
     std::this_thread::sleep_until(
@@ -90,8 +92,8 @@ void PacedAppends::Run(const std::vector<std::unique_ptr<Client>>& clients) {
     sent_ns_[i].store(before);
     clients[i % clients.size()]->AppendAsync(
         std::move(append),
-        [this, i, before, &mu,
-         &answered](absl::StatusOr<v1::AppendResponse> response) {
+        [this, i, before,
+         &unanswered](absl::StatusOr<v1::AppendResponse> response) {
           append_ms_[i] = static_cast<double>(SteadyNowNs() - before) / 1e6;
           if (response.ok()) {
             if (response->positions_size() == 1) {
@@ -101,17 +103,10 @@ void PacedAppends::Run(const std::vector<std::unique_ptr<Client>>& clients) {
           } else {
             Error(response.status());
           }
-          absl::MutexLock lock(&mu);
-          ++answered;
+          unanswered.DecrementCount();
         });
   }
-  {
-    absl::MutexLock lock(&mu);
-    const auto all_answered = [&answered, this] {
-      return answered == options_.events;
-    };
-    mu.Await(absl::Condition(&all_answered));
-  }
+  unanswered.Wait();
   seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
