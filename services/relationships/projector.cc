@@ -218,7 +218,8 @@ class GroupProjection {
 
     if (previous.has_value()) {
       const DayInterval days = IntervalOf(previous->occurred());
-      for (const std::string& subject : TimelineSubjectsOf(*previous)) {
+      for (const std::string& subject :
+           TimelineSubjectsOf(SubjectsOf(*previous))) {
         RETURN_IF_ERROR(context_->Delete(
             ProjectionFamily::kDyadTimeline,
             format::TimelineKey(subject, days.first, days.last, corrected)));
@@ -561,14 +562,15 @@ class GroupProjection {
     const uint32_t span = SpanDays(days);
     const std::string value = format::TimelineValue(
         content_position, static_cast<uint8_t>(content.what_case()));
-    for (const std::string& subject : TimelineSubjectsOf(content)) {
+    const std::vector<std::string> subjects = SubjectsOf(content);
+    for (const std::string& subject : TimelineSubjectsOf(subjects)) {
       RETURN_IF_ERROR(context_->Put(
           ProjectionFamily::kDyadTimeline,
           format::TimelineKey(subject, days.first, days.last, position),
           value));
     }
     if (span == 0) return absl::OkStatus();
-    for (const std::string& subject : SubjectsOf(content)) {
+    for (const std::string& subject : subjects) {
       RETURN_IF_ERROR(WidenLongestSpan(subject, span));
     }
     return absl::OkStatus();
@@ -767,10 +769,10 @@ std::vector<std::string> SubjectsOf(const v1::Event& event) {
   return subjects;
 }
 
-std::vector<std::string> TimelineSubjectsOf(const v1::Event& event) {
+std::vector<std::string> TimelineSubjectsOf(
+    const std::vector<std::string>& subjects) {
   // The event's dyads are among its subjects: an actor in one goes (a
   // subject without '-' is never a dyad, so DyadHasActor is false for it).
-  const std::vector<std::string> subjects = SubjectsOf(event);
   std::vector<std::string> kept;
   for (const std::string& subject : subjects) {
     const bool in_a_dyad =

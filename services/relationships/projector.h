@@ -3,10 +3,10 @@
 // the same WriteBatch as the events they derive from (storage/projector.h).
 //
 // Per event E at position p (not a correction):
-//   - timeline entries for each of TimelineSubjectsOf(E) (the whole log,
-//     each dyad, an actor only where it is in none of E's dyads) at E's
-//     occurred interval, pointing at p, and the longest span of each
-//     subject (each actor too) widened to E's;
+//   - timeline entries for each of TimelineSubjectsOf(SubjectsOf(E)) (the
+//     whole log, each dyad, an actor only where it is in none of E's
+//     dyads) at E's occurred interval, pointing at p, and the longest span
+//     of each subject (each actor too) widened to E's;
 //   - a history entry at p for each dyad of E, and the dyad's month mark of
 //     the month E's interval ends in set to p;
 //   - for each dyad, E's refill index entries (below), pointing at p;
@@ -108,13 +108,14 @@ inline constexpr uint64_t kCheckpointEvents = 256;
 // Sorted, no repeats. Each has its timeline's longest span.
 std::vector<std::string> SubjectsOf(const v1::Event& event);
 
-// The subjects under which `event` has timeline entries: "" and each of
-// DyadsOf(event), and each actor of SubjectsOf(event) in none of those
-// dyads (an actor alone, a source towards itself). An actor's timeline is
-// its entries merged with those of its dyads (actor_timeline.h), so that
-// an event of one dyad writes two timeline entries, not four. Sorted, no
-// repeats.
-std::vector<std::string> TimelineSubjectsOf(const v1::Event& event);
+// Of `subjects`, SubjectsOf(event), those under which the event has
+// timeline entries: "" and each of DyadsOf(event), and each actor in none
+// of those dyads (an actor alone, a source towards itself). An actor's
+// timeline is its entries merged with those of its dyads
+// (actor_timeline.h), so that an event of one dyad writes two timeline
+// entries, not four. Sorted, no repeats.
+std::vector<std::string> TimelineSubjectsOf(
+    const std::vector<std::string>& subjects);
 
 // The content an entry's value position holds: the event itself, or for an
 // amending correction the amended event under the corrected event's id.
