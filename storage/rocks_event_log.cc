@@ -8,6 +8,8 @@
 // writer and syncer threads (rocks_writer.cc), which Close stops. Also the
 // factories of storage/event_log.h and storage/rocks_event_log.h.
 
+#include <pthread.h>
+
 #include <memory>
 #include <string>
 #include <thread>
@@ -364,6 +366,9 @@ void RocksEventLog::StartWriter() {
   absl::MutexLock lock(&close_mu_);
   syncer_ = std::thread(&RocksEventLog::SyncerLoop, this);
   writer_ = std::thread(&RocksEventLog::WriterLoop, this);
+  // Named for top -H, perf and /proc/PID/task/*/comm.
+  pthread_setname_np(syncer_.native_handle(), "annals-syncer");
+  pthread_setname_np(writer_.native_handle(), "annals-writer");
   if (options_.idle_merge_after > absl::ZeroDuration()) {
     idle_merge_ = std::make_unique<IdleLevel0Merge>(
         db_.get(), Cf(format::ColumnFamily::kDyadTimeline),

@@ -1,5 +1,7 @@
 #include "storage/rocks_idle_merge.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -20,7 +22,9 @@ IdleLevel0Merge::IdleLevel0Merge(rocksdb::DB* db,
       idle_(idle),
       busy_tables_(busy_tables),
       idle_tables_(idle_tables),
-      thread_([this] { Run(); }) {}
+      thread_([this] { Run(); }) {
+  pthread_setname_np(thread_.native_handle(), "annals-l0merge");
+}
 
 IdleLevel0Merge::~IdleLevel0Merge() {
   {

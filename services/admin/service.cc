@@ -1,5 +1,7 @@
 #include "services/admin/service.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 #include "proto/rpc_status.h"
@@ -48,6 +50,7 @@ bool SoloThread::Run(
     }
     std::move(then)();
   });
+  pthread_setname_np(thread_.native_handle(), "annals-admin");
   return true;
 }
 

@@ -1,5 +1,7 @@
 #include "services/http/http_server.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <thread>
 #include <utility>
@@ -179,6 +181,7 @@ absl::Status HttpServer::Impl::Listen() {
   Accept();
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
     threads_.emplace_back([this] { io_.run(); });
+    pthread_setname_np(threads_.back().native_handle(), "annals-http");
   }
   return absl::OkStatus();
 }

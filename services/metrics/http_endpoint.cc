@@ -1,5 +1,7 @@
 #include "services/metrics/http_endpoint.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -85,6 +87,7 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   }
   httplib::Server* server = endpoint->server_.get();
   endpoint->thread_ = std::thread([server] { server->listen_after_bind(); });
+  pthread_setname_np(endpoint->thread_.native_handle(), "annals-metrics");
   return endpoint;
 }
 

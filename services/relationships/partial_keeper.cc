@@ -1,5 +1,7 @@
 #include "services/relationships/partial_keeper.h"
 
+#include <pthread.h>
+
 #include <string>
 #include <vector>
 
@@ -15,7 +17,9 @@ namespace annals::services {
 namespace format = storage::format;
 
 PartialKeeper::PartialKeeper(const storage::EventLog* log, absl::Duration idle)
-    : log_(log), idle_(idle), thread_([this] { Run(); }) {}
+    : log_(log), idle_(idle), thread_([this] { Run(); }) {
+  pthread_setname_np(thread_.native_handle(), "annals-keeper");
+}
 
 PartialKeeper::~PartialKeeper() {
   {

@@ -1,6 +1,8 @@
 // Calls held until the log reaches their position (position_gate.h).
 #include "services/server/position_gate.h"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -93,7 +95,9 @@ class GateFactory final
 
 }  // namespace
 
-PositionGate::PositionGate() : thread_(&PositionGate::Loop, this) {}
+PositionGate::PositionGate() : thread_(&PositionGate::Loop, this) {
+  pthread_setname_np(thread_.native_handle(), "annals-gate");
+}
 
 PositionGate::~PositionGate() {
   {

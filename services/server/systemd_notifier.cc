@@ -1,5 +1,6 @@
 #include "services/server/systemd_notifier.h"
 
+#include <pthread.h>
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
@@ -43,6 +44,7 @@ void SystemdNotifier::Ready(storage::EventLog* log) {
   options_.send(absl::StrCat("READY=1\nSTATUS=", HeadStatus()));
   SendProbe();
   thread_ = std::thread([this] { Run(); });
+  pthread_setname_np(thread_.native_handle(), "annals-notify");
 }
 
 void SystemdNotifier::Stopping(absl::string_view reason) {

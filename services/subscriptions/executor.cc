@@ -1,5 +1,7 @@
 #include "services/subscriptions/executor.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 namespace annals::services {
@@ -7,7 +9,10 @@ namespace annals::services {
 SubscriptionExecutor::SubscriptionExecutor(int threads) {
   if (threads < 1) threads = 1;
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] { Run(); });
+    pthread_setname_np(threads_.back().native_handle(), "annals-deliver");
+  }
 }
 
 SubscriptionExecutor::~SubscriptionExecutor() { Shutdown(); }

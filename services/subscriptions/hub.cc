@@ -1,5 +1,7 @@
 #include "services/subscriptions/hub.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -13,6 +15,7 @@ SubscriptionHub::SubscriptionHub(const SubscriptionOptions& options)
     : options_(options), executor_(std::max(1, options.executor_threads)) {
   if (options_.wake_interval > absl::ZeroDuration()) {
     pacer_ = std::thread([this] { PaceWakeups(); });
+    pthread_setname_np(pacer_.native_handle(), "annals-pacer");
   }
 }
 

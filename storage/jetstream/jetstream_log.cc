@@ -3,6 +3,7 @@
 #include "storage/jetstream/jetstream_log.h"
 
 #include <nats/nats.h>
+#include <pthread.h>
 
 #include <cstdint>
 #include <memory>
@@ -97,6 +98,8 @@ absl::StatusOr<std::unique_ptr<JetStreamLog>> JetStreamLog::Open(
   log->replicator_->Start();
   log->publisher_ = std::thread(&JetStreamLog::PublisherLoop, self);
   log->syncer_ = std::thread(&JetStreamLog::SyncLoop, self);
+  pthread_setname_np(log->publisher_.native_handle(), "annals-publish");
+  pthread_setname_np(log->syncer_.native_handle(), "annals-jsync");
   return log;
 }
 

@@ -2,6 +2,7 @@
 #include "storage/jetstream/replicator.h"
 
 #include <nats/nats.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -47,7 +48,10 @@ Replicator::Replicator(NatsClient* client, ReplicaLog* replica,
 
 Replicator::~Replicator() { Stop(); }
 
-void Replicator::Start() { thread_ = std::thread(&Replicator::Loop, this); }
+void Replicator::Start() {
+  thread_ = std::thread(&Replicator::Loop, this);
+  pthread_setname_np(thread_.native_handle(), "annals-replica");
+}
 
 void Replicator::Stop() {
   {

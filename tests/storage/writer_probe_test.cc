@@ -1,7 +1,11 @@
 // The write path's liveness, as a watchdog sees it (EventLog::Probe and
 // WriterProgress, storage/event_log.h): a probe comes back from an idle
 // log, waits behind a held writer, comes back while storage has failed
-// without keeping the log from resuming it, and a rebuild shows progress.
+// without keeping the log from resuming it, and a rebuild shows progress;
+// the writer and syncer threads are named for top -H and perf.
+#include <dirent.h>
+
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -34,7 +38,9 @@ using ::annals::storage::testing::MakeEvent;
 using ::annals::storage::testing::ScratchDir;
 using ::annals::storage::testing::WritableStates;
 using ::annals::testing::IsOk;
+using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::Not;
 
 // What came back, in the order it came back: "probe N", "append ID".
 class Answers {
@@ -109,6 +115,28 @@ class WriterProbeTest : public ::testing::Test {
   std::unique_ptr<rocksdb::Env> env_;  // outlives log_
   std::unique_ptr<EventLog> log_;
 };
+
+// The names of this process's threads (/proc/self/task/*/comm).
+std::vector<std::string> ThreadNames() {
+  std::vector<std::string> names;
+  DIR* tasks = opendir("/proc/self/task");
+  if (tasks == nullptr) return names;
+  while (const dirent* entry = readdir(tasks)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream comm(absl::StrCat("/proc/self/task/", entry->d_name, "/comm"));
+    std::string name;
+    if (std::getline(comm, name)) names.push_back(name);
+  }
+  closedir(tasks);
+  return names;
+}
+
+TEST_F(WriterProbeTest, WriterAndSyncerThreadsAreNamed) {
+  EXPECT_THAT(ThreadNames(), Not(Contains("annals-writer")));
+  Open();
+  EXPECT_THAT(ThreadNames(), Contains("annals-writer"));
+  EXPECT_THAT(ThreadNames(), Contains("annals-syncer"));
+}
 
 TEST_F(WriterProbeTest, ProbeOfAnIdleLogComesBackAndCountsProgress) {
   Open();
