@@ -17,7 +17,8 @@
 //   CpuMeter meter;  // from "annalsd1=PID,nats1=PID"
 //   meter.Start();
 //   ... the measured part ...
-//   std::cout << meter.Report(events);  // " cpu_us.client=.. cpu_us.annalsd1=.."
+//   std::cout << meter.Report(events);
+//   // " cpu_us.client=.. cpu_us.annalsd1=.. cpu_threads.annalsd1=.."
 #ifndef ANNALS_CLIENTS_BENCH_CPU_METER_H_
 #define ANNALS_CLIENTS_BENCH_CPU_METER_H_
 
@@ -28,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -46,13 +48,20 @@ class CpuMeter {
   // " cpu_us.client=X cpu_us.LABEL=Y ..." in the order given: microseconds
   // of CPU (user plus system) each used since Start, divided by `units`
   // (events, say). "cpu_us.LABEL=?" for a process that can no longer be
-  // read.
+  // read. Then, per process that can, its own threads' share of that (not
+  // its descendants'), by thread name:
+  // " cpu_threads.LABEL=NAME:US,NAME:US,..." the most first, names under
+  // 0.05 left out, characters other than letters, digits, '_' and '-'
+  // made '_' ("rocksdb_high"). A thread that started since Start counts
+  // whole, one that ended since is missing.
   std::string Report(double units) const;
 
  private:
   std::vector<std::pair<std::string, pid_t>> processes_;
   double client_start_ = 0;
   std::vector<double> start_;
+  // Per process, each thread's CPU seconds at Start, by thread id.
+  std::vector<absl::flat_hash_map<pid_t, double>> thread_start_;
 };
 
 // A driver's --cpu-pids `spec` as a meter (CpuMeter::Parse); nullopt after

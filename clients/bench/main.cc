@@ -76,7 +76,8 @@
 // --cpu-pids LABEL=PID,... append, append-session and fanout report the
 // CPU of this process (cpu_us.client) and of each of those processes with
 // their descendants (cpu_us.LABEL) in microseconds per event over what
-// they measured (clients/bench/cpu_meter.h).
+// they measured, and each process's own by thread name (cpu_threads.LABEL;
+// clients/bench/cpu_meter.h).
 #include <algorithm>
 #include <optional>
 #include <atomic>
@@ -818,7 +819,7 @@ int main(int argc, char** argv) {
       "A cluster: --replicas HOST:PORT,... spreads the channels over its "
       "replicas.\n"
       "--cpu-pids LABEL=PID,... (append, append-session, fanout) reports "
-      "those processes' CPU per event.";
+      "those processes' CPU per event, and by thread name.";
   if (std::optional<int> answered = annals::AnswerHelpOrVersion(
           argc, argv, "annals-bench", kUsage, [](absl::string_view file) {
             return absl::StrContains(file, "clients/");

@@ -22,16 +22,18 @@ namespace annals::bench {
 
 namespace {
 
-// The fields of /proc/PID/stat this file reads, in clock ticks.
+// The fields of /proc/PID/stat (or /proc/PID/task/TID/stat) this file
+// reads, CPU in clock ticks.
 struct Stat {
+  std::string comm;
   pid_t ppid = 0;
   uint64_t utime = 0, stime = 0;    // its own
   int64_t cutime = 0, cstime = 0;  // its ended children's, waited for
 };
 
-// /proc/PID/stat of `pid`; false when it cannot be read.
-bool ReadStat(pid_t pid, Stat* out) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+// The stat file at `path`; false when it cannot be read.
+bool ReadStatFile(const std::string& path, Stat* out) {
+  std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
   const std::string stat = text.str();
@@ -39,8 +41,13 @@ bool ReadStat(pid_t pid, Stat* out) {
   // the fields are counted from the last ')'. ppid is field 4 of the whole
   // line, utime, stime, cutime and cstime 14 to 17: the 2nd and the 12th to
   // 15th after it.
+  const size_t open = stat.find('(');
   const size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return false;
+  if (open == std::string::npos || paren == std::string::npos ||
+      paren < open) {
+    return false;
+  }
+  out->comm = stat.substr(open + 1, paren - open - 1);
   const std::vector<absl::string_view> fields = absl::StrSplit(
       absl::string_view(stat).substr(paren + 1), ' ', absl::SkipEmpty());
   int ppid = 0;
@@ -53,6 +60,11 @@ bool ReadStat(pid_t pid, Stat* out) {
   }
   out->ppid = static_cast<pid_t>(ppid);
   return true;
+}
+
+// /proc/PID/stat of `pid`; false when it cannot be read.
+bool ReadStat(pid_t pid, Stat* out) {
+  return ReadStatFile(absl::StrCat("/proc/", pid, "/stat"), out);
 }
 
 double TicksToSeconds(double ticks) {
@@ -104,6 +116,24 @@ double ProcessTreeCpuSeconds(pid_t pid) {
     }
   }
   return TicksToSeconds(ticks);
+}
+
+std::vector<ThreadCpu> ThreadsCpu(pid_t pid) {
+  std::vector<ThreadCpu> threads;
+  const std::string tasks = absl::StrCat("/proc/", pid, "/task");
+  DIR* dir = opendir(tasks.c_str());
+  if (dir == nullptr) return threads;
+  while (const dirent* entry = readdir(dir)) {
+    int tid = 0;
+    Stat s;
+    if (absl::SimpleAtoi(entry->d_name, &tid) &&
+        ReadStatFile(absl::StrCat(tasks, "/", tid, "/stat"), &s)) {
+      threads.push_back({static_cast<pid_t>(tid), std::move(s.comm),
+                         TicksToSeconds(static_cast<double>(s.utime + s.stime))});
+    }
+  }
+  closedir(dir);
+  return threads;
 }
 
 int64_t ProcessRssKib(pid_t pid) {

@@ -9,6 +9,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace annals::bench {
 
@@ -26,6 +28,18 @@ double ProcessCpuSeconds(pid_t pid);
 // postmaster). -1 when `pid` itself cannot be read. A descendant that ends
 // while the tree is being read may be missed in that call.
 double ProcessTreeCpuSeconds(pid_t pid);
+
+// One thread of a process: its id, its name (the comm of
+// /proc/PID/task/TID/stat) and the user plus system CPU seconds it has used.
+struct ThreadCpu {
+  pid_t tid = 0;
+  std::string name;
+  double seconds = 0;
+};
+
+// Every thread of process `pid` as it is now; empty when the process
+// cannot be read. A thread that ends while they are read may be missed.
+std::vector<ThreadCpu> ThreadsCpu(pid_t pid);
 
 // The resident set of process `pid` in KiB (VmRSS of /proc/PID/status);
 // -1 when it cannot be read.

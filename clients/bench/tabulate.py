@@ -4,8 +4,8 @@
 Input (argv[1]): lines "SYSTEM key=value key=value ...", one per run, where
 the key=value part is what annals-bench and the drivers in clients/bench
 print (scenario, concurrency, batch, events_per_s, p50_ms, p99_ms, p999_ms,
-errors, cpu_us.client, cpu_us.LABEL, ...). SYSTEM is annals (unary
-Append), annals-session (AppendSession), raw, postgres (client
+errors, cpu_us.client, cpu_us.LABEL, cpu_threads.LABEL, ...). SYSTEM is
+annals (unary Append), annals-session (AppendSession), raw, postgres (client
 transactions), postgres-fn (one server-side function call per append) or
 redis, annals-big-session for AppendSession on the large log, annals-big
 for the other figures on the large log, annals-http for the HTTP
@@ -155,6 +155,58 @@ def cpu_table(runs, title, keys, note=CPU_NOTE):
                 row.append(f"{micros(server_cpu(s, f))} / "
                            f"{micros(f.get('cpu_us.client'))}")
         out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    return "\n".join(out)
+
+
+# annalsd's threads by what they do (cpu_threads.annalsd, named in
+# docs/operations.md): its own named threads, RocksDB's background pool,
+# and gRPC's (every other name but the main thread's).
+THREAD_PARTS = ["writer", "syncer", "gRPC", "RocksDB flushes, compactions",
+                "other"]
+
+
+def thread_part(name):
+    if name == "annals-writer":
+        return "writer"
+    if name == "annals-syncer":
+        return "syncer"
+    if name.startswith("rocksdb_"):
+        return "RocksDB flushes, compactions"
+    if name.startswith("annals"):  # its other threads, the main one
+        return "other"
+    return "gRPC"
+
+
+def thread_table(runs):
+    """annalsd's CPU per event by thread, for the append runs of annals."""
+    rows = []
+    for s, f in runs:
+        spec = f.get("cpu_threads.annalsd")
+        if s not in SERVER or not spec or "batch" not in f:
+            continue
+        parts = dict.fromkeys(THREAD_PARTS, 0.0)
+        for item in spec.split(","):
+            name, sep, us = item.rpartition(":")
+            if not sep:
+                raise ValueError(f"cpu_threads.annalsd: not NAME:US: {item!r}")
+            parts[thread_part(name)] += float(us)
+        rows.append((s, f, parts))
+    if not rows:
+        return ""
+    out = ["### annalsd's CPU per event by thread", "",
+           "µs of annalsd's CPU per event acknowledged, as in the tables "
+           "above, by the threads that spent it (names in "
+           "[operations.md](operations.md), \"Threads\"; a thread that "
+           "ended during a figure's interval is left out).", ""]
+    head = ["system", "clients", "events/call"] + THREAD_PARTS + ["all"]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|---|" + "---:|" * (len(head) - 1))
+    for s, f, parts in rows:
+        out.append("| " + " | ".join(
+            [s, f.get("concurrency", ""), f["batch"]] +
+            [micros(parts[p]) for p in THREAD_PARTS] +
+            [micros(sum(parts.values()))]) + " |")
     out.append("")
     return "\n".join(out)
 
@@ -325,6 +377,7 @@ def main():
     print(append_table(runs, "Durable batched appends", batched))
     print(cpu_table(runs, "CPU per event: batched appends", batched,
                     "µs of CPU per event, as above."))
+    print(thread_table(runs))
     print(big_appends_table(runs))
     print(big_table(runs))
     print(all_runs_table(runs))

@@ -1,9 +1,12 @@
 #include "clients/bench/process_stats.h"
 
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -57,6 +60,27 @@ TEST(ProcessStatsTest, TreeCountsADescendantWhileItRunsAndAfterItEnded) {
 TEST(ProcessStatsTest, TreeOfAProcessThatIsNotThereIsMinusOne) {
   EXPECT_EQ(ProcessTreeCpuSeconds(999999999), -1);
   EXPECT_EQ(ProcessCpuSeconds(999999999), -1);
+  EXPECT_TRUE(ThreadsCpu(999999999).empty());
+}
+
+TEST(ProcessStatsTest, ThreadsCarryTheirNamesAndTheirOwnCpu) {
+  std::thread spinner([] {
+    pthread_setname_np(pthread_self(), "spinner (a b)");
+    const double until = ThreadCpuSeconds(pthread_self()) + 0.05;
+    volatile uint64_t spin = 0;
+    while (ThreadCpuSeconds(pthread_self()) < until) spin = spin + 1;
+    const std::vector<ThreadCpu> threads = ThreadsCpu(getpid());
+    bool found = false;
+    for (const ThreadCpu& t : threads) {
+      if (t.name != "spinner (a b)") continue;
+      found = true;
+      EXPECT_EQ(t.tid, gettid());
+      EXPECT_GE(t.seconds, 0.04);  // clock ticks: 10 ms each
+    }
+    EXPECT_TRUE(found);
+    EXPECT_GE(threads.size(), 2u);  // and the test's main thread
+  });
+  spinner.join();
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ import tabulate  # noqa: E402
 
 RESULTS = """\
 annals scenario=append concurrency=8 batch=1 events=3000 seconds=1.00 events_per_s=3000 calls=3000 p50_ms=2.1 p99_ms=5.0 p999_ms=9.0 cpu_us.client=20.5 cpu_us.annalsd=61.25 errors=0
-annals-session scenario=append-session concurrency=8 batch=1 window=32 replicas=1 events=9000 seconds=1.00 events_per_s=9000 calls=9000 p50_ms=20 p99_ms=40 p999_ms=50 cpu_us.client=5.0 cpu_us.annalsd=30.0 errors=0
+annals-session scenario=append-session concurrency=8 batch=1 window=32 replicas=1 events=9000 seconds=1.00 events_per_s=9000 calls=9000 p50_ms=20 p99_ms=40 p999_ms=50 cpu_us.client=5.0 cpu_us.annalsd=30.0 cpu_threads.annalsd=annals-writer:15.0,nexting_thread:6.0,annals-syncer:4.0,default-executo:2.0,rocksdb_high:1.5,rocksdb_low:0.5,annals-keeper:0.5,annalsd:0.5 errors=0
 raw scenario=raw_append concurrency=8 batch=1 events=6000 seconds=1.00 events_per_s=6000 calls=6000 p50_ms=1 p99_ms=2 p999_ms=3 cpu_us.client=44.4 errors=0
 postgres scenario=postgres_append concurrency=8 batch=1 events=1500 seconds=1.00 events_per_s=1500 calls=1500 p50_ms=5 p99_ms=9 p999_ms=12 cpu_us.client=15.0 cpu_us.postgres=250.0 errors=0
 redis scenario=redis_append concurrency=8 batch=1 events=2000 seconds=1.00 events_per_s=2000 calls=2000 p50_ms=4 p99_ms=8 p999_ms=10 cpu_us.client=10.0 cpu_us.redis=? errors=0
@@ -100,6 +100,14 @@ class TabulateTest(unittest.TestCase):
                               capture_output=True, text=True)
         self.assertEqual(done.returncode, 1)
         self.assertIn("not key=value", done.stderr)
+
+    def test_thread_table_sums_annalsds_threads_by_part(self):
+        table = tabulate.thread_table(self.runs)
+        self.assertEqual(
+            row_of(table, "| annals-session | 8 | 1 |"),
+            "| annals-session | 8 | 1 | 15.0 | 4.0 | 8.0 | 2.0 | 1.0 | 30.0 |")
+        # Runs without the threads' figures have no row.
+        self.assertNotIn("| annals | 8 | 1 |", table)
 
     def test_without_cpu_figures_there_is_no_cpu_table(self):
         runs = [(s, {k: v for k, v in f.items() if not k.startswith("cpu_")})
