@@ -589,7 +589,8 @@ the client. Batched figures use $BATCH_CLIENTS clients.
   \`EventLog.AppendSession\` (\`annals-bench --scenario append-session\`):
   one bidirectional stream per client, all driven by two threads (an
   acknowledgement gives its stream the turn to send its next request),
-  each keeping a window of requests in flight (single events: $SESSION_WINDOW per AppendSession, or
+  each keeping a window of requests in flight (single events:
+  $SESSION_WINDOW per AppendSession, or
   $SESSION_TOTAL ÷ clients when that is smaller, at least
   $SESSION_MIN_WINDOW; batched rows: $SESSION_BATCH_WINDOW; the window of
   each run is in the table of every run) and receiving acknowledgements in

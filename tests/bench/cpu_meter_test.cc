@@ -53,17 +53,20 @@ TEST(CpuMeterTest, ReportsMicrosecondsPerUnitInTheOrderGiven) {
   EXPECT_THAT(meter->Report(0), StartsWith(" cpu_us.client="));
 }
 
+// Names the calling thread "rocksdb:spin" and spends 50 ms of its CPU.
+void SpinAsRocksdbSpin() {
+  pthread_setname_np(pthread_self(), "rocksdb:spin");
+  const double until = ThreadCpuSeconds(pthread_self()) + 0.05;
+  volatile uint64_t spin = 0;
+  while (ThreadCpuSeconds(pthread_self()) < until) spin = spin + 1;
+}
+
 TEST(CpuMeterTest, ReportsEachThreadNameOfAProcess) {
   absl::StatusOr<CpuMeter> meter =
       CpuMeter::Parse(absl::StrCat("self=", getpid()));
   ASSERT_TRUE(meter.ok()) << meter.status();
   meter->Start();
-  std::thread spinner([] {
-    pthread_setname_np(pthread_self(), "rocksdb:spin");
-    const double until = ThreadCpuSeconds(pthread_self()) + 0.05;
-    volatile uint64_t spin = 0;
-    while (ThreadCpuSeconds(pthread_self()) < until) spin = spin + 1;
-  });
+  std::thread spinner(SpinAsRocksdbSpin);
   spinner.join();
   // Ended since Start: its CPU is gone from the threads' report.
   EXPECT_THAT(meter->Report(1000), Not(HasSubstr("rocksdb_spin")));
@@ -72,10 +75,7 @@ TEST(CpuMeterTest, ReportsEachThreadNameOfAProcess) {
   std::atomic<bool> stop = false;
   std::atomic<bool> spun = false;
   std::thread running([&] {
-    pthread_setname_np(pthread_self(), "rocksdb:spin");
-    const double until = ThreadCpuSeconds(pthread_self()) + 0.05;
-    volatile uint64_t spin = 0;
-    while (ThreadCpuSeconds(pthread_self()) < until) spin = spin + 1;
+    SpinAsRocksdbSpin();
     spun = true;
     while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   });
