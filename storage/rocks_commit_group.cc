@@ -527,9 +527,8 @@ absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(
 absl::StatusOr<const v1::RecordedEvent*> RocksEventLog::FindEvent(
     const Group& group, absl::string_view id, v1::RecordedEvent* scratch) {
   if (auto it = group.ids.find(id); it != group.ids.end()) return it->second;
-  absl::StatusOr<uint64_t> position = PositionOf(id);
-  if (absl::IsNotFound(position.status())) return nullptr;
-  if (!position.ok()) return position.status();
+  ASSIGN_OR_RETURN(const std::optional<uint64_t> position, FindPosition(id));
+  if (!position.has_value()) return nullptr;
   ASSIGN_OR_RETURN(*scratch, ReadEventAt(rocksdb::ReadOptions(), *position));
   return scratch;
 }

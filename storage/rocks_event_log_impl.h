@@ -446,7 +446,12 @@ class RocksEventLog final : public ReplicaLog {
   // --- Reads (rocks_reads.cc): any thread; `read` carries the snapshot ---
 
   // The position of event `id` as `read` sees it (default ReadOptions: the
-  // latest committed state); NOT_FOUND when there is none.
+  // latest committed state); nullopt when there is none (the writer's
+  // common case: no status to build per new id).
+  absl::StatusOr<std::optional<uint64_t>> FindPosition(
+      absl::string_view id,
+      const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const;
+  // FindPosition, NOT_FOUND naming the id when there is none.
   absl::StatusOr<uint64_t> PositionOf(
       absl::string_view id,
       const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const;

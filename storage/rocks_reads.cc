@@ -15,6 +15,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -145,14 +146,12 @@ absl::StatusOr<v1::RecordedEvent> RocksEventLog::ReadEventAt(
   return event;
 }
 
-absl::StatusOr<uint64_t> RocksEventLog::PositionOf(
+absl::StatusOr<std::optional<uint64_t>> RocksEventLog::FindPosition(
     absl::string_view id, const rocksdb::ReadOptions& read) const {
   std::string value;
   rocksdb::Status s =
       db_->Get(read, Cf(ColumnFamily::kEventIds), ToSlice(id), &value);
-  if (s.IsNotFound()) {
-    return absl::NotFoundError(absl::StrCat("event \"", id, "\" not found"));
-  }
+  if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return RocksError(s, "read event ids");
   uint64_t position = 0;
   if (!format::ParseBigEndian64(value, &position)) {
@@ -160,6 +159,16 @@ absl::StatusOr<uint64_t> RocksEventLog::PositionOf(
                                 "\" is not 8 bytes"));
   }
   return position;
+}
+
+absl::StatusOr<uint64_t> RocksEventLog::PositionOf(
+    absl::string_view id, const rocksdb::ReadOptions& read) const {
+  ASSIGN_OR_RETURN(const std::optional<uint64_t> position,
+                   FindPosition(id, read));
+  if (!position.has_value()) {
+    return absl::NotFoundError(absl::StrCat("event \"", id, "\" not found"));
+  }
+  return *position;
 }
 
 absl::StatusOr<ReadPage> RocksEventLog::ReadAll(uint64_t from,

@@ -28,7 +28,7 @@ bool IsDyadStream(absl::string_view stream) {
 }  // namespace
 
 void QueueAppend(storage::EventLog* log, const Limits& limits,
-                 const v1::AppendRequest& request, std::string principal,
+                 v1::AppendRequest request, std::string principal,
                  AppendObserver* observer,
                  storage::EventLog::AppendCallback done) {
   if (observer != nullptr) {
@@ -42,7 +42,8 @@ void QueueAppend(storage::EventLog* log, const Limits& limits,
       std::move(done)(std::move(result));
     };
   }
-  absl::StatusOr<storage::AppendBatch> batch = ToAppendBatch(request, limits);
+  absl::StatusOr<storage::AppendBatch> batch =
+      ToAppendBatch(std::move(request), limits);
   if (!batch.ok()) {
     std::move(done)(batch.status());
     return;
@@ -177,7 +178,8 @@ class AppendSessions::Reactor final
       // The request's bytes stay admitted until its batch is answered:
       // given back before the answer, so that a client answered finds the
       // room.
-      QueueAppend(sessions_->log_, sessions_->limits_, request_.append(),
+      QueueAppend(sessions_->log_, sessions_->limits_,
+                  std::move(*request_.mutable_append()),
                   principal_, sessions_->options_.observer,
                   [this, seq, ticket = *std::move(admitted)](
                       absl::StatusOr<storage::AppendResult> result) mutable {

@@ -60,7 +60,7 @@ class AppendObserver {
 // else as EventLog::AppendAsync calls it (after the batch is durable or
 // failed; it must not block). `observer` (may be null) is told first.
 void QueueAppend(storage::EventLog* log, const Limits& limits,
-                 const v1::AppendRequest& request, std::string principal,
+                 v1::AppendRequest request, std::string principal,
                  AppendObserver* observer,
                  storage::EventLog::AppendCallback done);
 

@@ -142,12 +142,13 @@ grpc::ServerUnaryReactor* EventLogService::Append(
                      : principal.status();
   return ServeUnary<v1::AppendRequest, v1::AppendResponse>(
       admitted.status(), context, request, response,
-      [this, &principal, &admitted](const v1::AppendRequest& append,
+      [this, &principal, &admitted](v1::AppendRequest&& append,
                                     Respond<v1::AppendResponse> respond) {
         // The request's bytes stay admitted until its batch is answered:
         // given back before the answer, so that a client answered finds
         // the room.
-        QueueAppend(log_, limits_, append, std::move(principal->name),
+        QueueAppend(log_, limits_, std::move(append),
+                    std::move(principal->name),
                     observer_,
                     [respond, ticket = *std::move(admitted)](
                         absl::StatusOr<storage::AppendResult> result) mutable {

@@ -68,12 +68,13 @@ std::string PrimaryDyad(const v1::Event& event);
 absl::Status CheckRequestFields(const google::protobuf::Message& request);
 
 // Validates `request` completely and turns it into a batch for the log:
-// stream (given or derived), expected version, normalized events.
+// stream (given or derived), expected version, normalized events (moved
+// out of `request`).
 // INVALID_ARGUMENT listing every violation (see rpc::InvalidArgument);
 // RESOURCE_EXHAUSTED when there are more than max_append_events events or
 // an event is larger than max_event_bytes (naming the field).
 absl::StatusOr<storage::AppendBatch> ToAppendBatch(
-    const v1::AppendRequest& request, const Limits& limits);
+    v1::AppendRequest request, const Limits& limits);
 
 }  // namespace annals::services
 

@@ -54,8 +54,9 @@ class Respond {
 // message when it is not one), then calls `handle` with it, either
 //   - handle(const Request&) -> absl::StatusOr<Response>: the call finishes
 //     with what it returns, or
-//   - handle(const Request&, Respond<Response>): the handler finishes the
-//     call later, through the Respond.
+//   - handle(Request&&, Respond<Response>): the handler finishes the call
+//     later, through the Respond, and may keep parts of the request (or
+//     take it as const Request&).
 // The parsed request lives only during the call to `handle`.
 template <typename Request, typename Response, typename Handler>
 grpc::ServerUnaryReactor* ServeUnary(const absl::Status& allowed,
@@ -73,7 +74,7 @@ grpc::ServerUnaryReactor* ServeUnary(const absl::Status& allowed,
   } else if constexpr (std::is_invocable_v<Handler&, const Request&>) {
     respond(handle(static_cast<const Request&>(parsed)));
   } else {
-    handle(static_cast<const Request&>(parsed), respond);
+    handle(std::move(parsed), respond);
   }
   return respond.reactor();
 }
