@@ -79,6 +79,7 @@ if [ "$SMOKE" -eq 1 ]; then
   WARMUP=0.2s
   SINGLE=(1 8) BATCHES=(10 100) BATCH_CLIENTS=2
   BIG_APPENDS=("8 1" "2 100") BIG_APPEND_WARMUP=1s
+  ROUNDS=2
   BIG_EVENTS="${BIG_EVENTS:-2000}"
   SSE_STREAMS=50
 else
@@ -89,9 +90,12 @@ else
   WARMUP=1s
   SINGLE=(1 8 64 256) BATCHES=(10 100 1000) BATCH_CLIENTS=8
   BIG_APPENDS=("64 1" "8 100") BIG_APPEND_WARMUP=10s
+  ROUNDS=5
   BIG_EVENTS="${BIG_EVENTS:-1000000}"
   SSE_STREAMS=1000
 fi
+# ROUNDS: how many times the figures of BIG_APPENDS run again, AppendSession
+# and Redis alternating (rounds_table in tabulate.py).
 # BIG_APPENDS: "CLIENTS BATCH" of the AppendSession figures also run on the
 # large log, each one of the figures above (CLIENTS of SINGLE with batch 1,
 # or BATCH_CLIENTS with a batch of BATCHES), for the ratio of the two:
@@ -383,10 +387,34 @@ figure() {
     --cpu-pids "redis=$REDIS_PID"
   return 0
 }
+# rounds CLIENTS BATCH: the figure again, ROUNDS times, AppendSession and
+# Redis back to back (annals first in odd rounds, Redis in even ones), as
+# annals-session-round and redis-round.
+rounds() {
+  local c="$1" b="$2" r
+  [ "$HAVE_REDIS" -eq 1 ] || return 0
+  for r in $(seq 1 "$ROUNDS"); do
+    [ $((r % 2)) -eq 0 ] && run redis-round "$REDIS_BENCH" \
+      --port "$REDIS_PORT" --concurrency "$c" --batch "$b" \
+      --duration "$DURATION" --cpu-pids "redis=$REDIS_PID"
+    run annals-session-round "$BENCH" --server "$ANNALS_ADDR" \
+      --scenario append-session --concurrency "$c" --batch "$b" \
+      --window "$(session_window "$c" "$b")" --duration "$DURATION" \
+      --cpu-pids "annalsd=$ANNALSD_PID"
+    [ $((r % 2)) -eq 1 ] && run redis-round "$REDIS_BENCH" \
+      --port "$REDIS_PORT" --concurrency "$c" --batch "$b" \
+      --duration "$DURATION" --cpu-pids "redis=$REDIS_PID"
+  done
+  return 0
+}
 ANNALSD_RSS="" ANNALSD_EVENTS=""
 if [ -z "$ONLY" ]; then
   for c in "${SINGLE[@]}"; do figure "$c" 1; done
   for b in "${BATCHES[@]}"; do figure "$BATCH_CLIENTS" "$b"; done
+  for cb in "${BIG_APPENDS[@]}"; do
+    read -r c b <<<"$cb"
+    rounds "$c" "$b"
+  done
 
   # The whole log read back through ReadAll.
   run annals-other timeout 120 "$BENCH" --server "$ANNALS_ADDR" --scenario read
@@ -636,6 +664,11 @@ way. raw RocksDB runs in its driver: its one figure is all the work,
 RocksDB's background threads included.
 
 Ratios are annals' events/s divided by the other system's, same row.
+The AppendSession figures of $(printf '%s, ' "${BIG_APPENDS[@]/ / × }" | sed 's/, $//')
+(clients × events per call) then run again in $ROUNDS alternating rounds
+of AppendSession and Redis on the same servers, since this machine's
+speed changes within a minute and one pair of runs can favour either
+(the table of rounds, with medians).
 annalsd's resident set at the end of the append runs: **$ANNALSD_RSS** (data
 directory $ANNALSD_EVENTS).
 

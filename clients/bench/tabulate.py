@@ -7,8 +7,9 @@ print (scenario, concurrency, batch, events_per_s, p50_ms, p99_ms, p999_ms,
 errors, cpu_us.client, cpu_us.LABEL, cpu_threads.LABEL, ...). SYSTEM is
 annals (unary Append), annals-session (AppendSession), raw, postgres (client
 transactions), postgres-fn (one server-side function call per append) or
-redis, annals-big-session for AppendSession on the large log, annals-big
-for the other figures on the large log, annals-http for the HTTP
+redis, annals-session-round and redis-round for the target figures run
+again in alternating rounds, annals-big-session for AppendSession on the
+large log, annals-big for the other figures on the large log, annals-http for the HTTP
 gateway's against gRPC, or annals-other for annals-bench's further
 scenarios. Writes Markdown to stdout: every table but the HTTP gateway's,
 or with --http (argv[2]) only those.
@@ -31,7 +32,8 @@ OURS = ["annals", "annals-session"]
 SERVER = {"annals": "annalsd", "annals-session": "annalsd",
           "annals-big-session": "annalsd", "annals-big-steady": "annalsd",
           "postgres": "postgres",
-          "postgres-fn": "postgres", "redis": "redis"}
+          "postgres-fn": "postgres", "redis": "redis",
+          "annals-session-round": "annalsd", "redis-round": "redis"}
 
 
 def parse(path):
@@ -183,7 +185,8 @@ def thread_table(runs):
     rows = []
     for s, f in runs:
         spec = f.get("cpu_threads.annalsd")
-        if s not in SERVER or not spec or "batch" not in f:
+        if (s not in SERVER or s.endswith("-round") or not spec
+                or "batch" not in f):
             continue
         parts = dict.fromkeys(THREAD_PARTS, 0.0)
         for item in spec.split(","):
@@ -335,6 +338,68 @@ def http_tables(runs):
     return "\n".join(out)
 
 
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def rounds_table(runs):
+    """The target figures run again in alternating rounds: the i-th
+    annals-session-round run of a (clients, batch) against the i-th
+    redis-round run of it, and the medians."""
+    by = {}
+    for s, f in runs:
+        if s in ("annals-session-round", "redis-round") and "batch" in f:
+            by.setdefault((f.get("concurrency"), f["batch"]), {}).setdefault(
+                s, []).append(f)
+    keys = sorted((k for k, v in by.items() if len(v) == 2),
+                  key=lambda k: (int(k[1]), int(k[0])))
+    if not keys:
+        return ""
+    out = ["### AppendSession against Redis in alternating rounds", "",
+           "Each round runs both for the figure's duration, back to back "
+           "(annals first in odd rounds, Redis first in even ones), on the "
+           "same annalsd and redis-server as the tables above: this "
+           "machine's speed changes by up to a third within a minute, so "
+           "that a single pair of runs can favour either. CPU per event as "
+           "above (the server's). The median row gives each column's "
+           "median; its ratios are the medians of the rounds' ratios.", "",
+           "| clients | events/call | round | annals AppendSession events/s "
+           "| Redis events/s | annals ÷ Redis | annalsd µs/event "
+           "| redis-server µs/event | annalsd ÷ redis-server |",
+           "|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+
+    def cpu(f, label):
+        x = f.get(f"cpu_us.{label}")
+        return None if x in (None, "?") else float(x)
+
+    def times(q):
+        return f"{q:.2f}×" if q is not None else ""
+
+    for c, b in keys:
+        cols = []
+        for a, r in zip(by[(c, b)]["annals-session-round"],
+                        by[(c, b)]["redis-round"]):
+            ea, er = float(a["events_per_s"]), float(r["events_per_s"])
+            ca, cr = cpu(a, "annalsd"), cpu(r, "redis")
+            cols.append((ea, er, ea / er if er else None, ca, cr,
+                         ca / cr if ca is not None and cr else None))
+        for i, (ea, er, q, ca, cr, cq) in enumerate(cols, 1):
+            out.append("| " + " | ".join([
+                c, b, str(i), num(ea), num(er), times(q), micros(ca),
+                micros(cr), times(cq)]) + " |")
+
+        def med(j):
+            v = [col[j] for col in cols if col[j] is not None]
+            return median(v) if v else None
+        out.append("| " + " | ".join([
+            c, b, "median", num(med(0)), num(med(1)), times(med(2)),
+            micros(med(3)), micros(med(4)), times(med(5))]) + " |")
+    out.append("")
+    return "\n".join(out)
+
+
 def all_runs_table(runs):
     out = ["### Every run", "",
            "| system | scenario | clients | events/call | events | s | "
@@ -378,6 +443,7 @@ def main():
     print(cpu_table(runs, "CPU per event: batched appends", batched,
                     "µs of CPU per event, as above."))
     print(thread_table(runs))
+    print(rounds_table(runs))
     print(big_appends_table(runs))
     print(big_table(runs))
     print(all_runs_table(runs))

@@ -109,6 +109,45 @@ class TabulateTest(unittest.TestCase):
         # Runs without the threads' figures have no row.
         self.assertNotIn("| annals | 8 | 1 |", table)
 
+    def test_rounds_pair_annals_with_redis_in_order_with_medians(self):
+        lines = [
+            "annals-session-round scenario=append-session concurrency=64 "
+            "batch=1 window=8 events_per_s=18000 cpu_us.client=22.0 "
+            "cpu_us.annalsd=70.0 errors=0",
+            "redis-round scenario=redis_append concurrency=64 batch=1 "
+            "events_per_s=20000 cpu_us.client=23.0 cpu_us.redis=45.0 "
+            "errors=0",
+            "redis-round scenario=redis_append concurrency=64 batch=1 "
+            "events_per_s=25000 cpu_us.client=20.0 cpu_us.redis=40.0 "
+            "errors=0",
+            "annals-session-round scenario=append-session concurrency=64 "
+            "batch=1 window=8 events_per_s=24000 cpu_us.client=17.0 "
+            "cpu_us.annalsd=55.0 errors=0",
+            "annals-session-round scenario=append-session concurrency=64 "
+            "batch=1 window=8 events_per_s=15000 cpu_us.client=27.0 "
+            "cpu_us.annalsd=80.0 errors=0",
+            "redis-round scenario=redis_append concurrency=64 batch=1 "
+            "events_per_s=16000 cpu_us.client=27.0 cpu_us.redis=50.0 "
+            "errors=0",
+        ]
+        runs = [(line.split(" ", 1)[0],
+                 dict(kv.split("=", 1) for kv in line.split()[1:]))
+                for line in lines]
+        table = tabulate.rounds_table(runs)
+        self.assertEqual(
+            row_of(table, "| 64 | 1 | 1 |"),
+            "| 64 | 1 | 1 | 18,000 | 20,000 | 0.90× | 70.0 | 45.0 | 1.56× |")
+        self.assertEqual(
+            row_of(table, "| 64 | 1 | 2 |"),
+            "| 64 | 1 | 2 | 24,000 | 25,000 | 0.96× | 55.0 | 40.0 | 1.38× |")
+        # The medians of each column: the ratios' are of the rounds' ratios.
+        self.assertEqual(
+            row_of(table, "| 64 | 1 | median |"),
+            "| 64 | 1 | median | 18,000 | 20,000 | 0.94× | 70.0 | 45.0 "
+            "| 1.56× |")
+        # Without rounds, no table.
+        self.assertEqual(tabulate.rounds_table(self.runs), "")
+
     def test_without_cpu_figures_there_is_no_cpu_table(self):
         runs = [(s, {k: v for k, v in f.items() if not k.startswith("cpu_")})
                 for s, f in self.runs]
