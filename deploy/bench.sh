@@ -389,10 +389,12 @@ figure() {
 }
 # rounds CLIENTS BATCH: the figure again, ROUNDS times, AppendSession and
 # Redis back to back (annals first in odd rounds, Redis in even ones), as
-# annals-session-round and redis-round.
+# annals-session-round and redis-round, on an annalsd of its own on a
+# fresh log (the figures' log has grown to millions of events by then).
 rounds() {
   local c="$1" b="$2" r
   [ "$HAVE_REDIS" -eq 1 ] || return 0
+  start_annalsd rounds "$TMP/rounds-data" sync
   for r in $(seq 1 "$ROUNDS"); do
     [ $((r % 2)) -eq 0 ] && run redis-round "$REDIS_BENCH" \
       --port "$REDIS_PORT" --concurrency "$c" --batch "$b" \
@@ -405,16 +407,13 @@ rounds() {
       --port "$REDIS_PORT" --concurrency "$c" --batch "$b" \
       --duration "$DURATION" --cpu-pids "redis=$REDIS_PID"
   done
-  return 0
+  stop_annalsd
+  rm -rf "$TMP/rounds-data"
 }
 ANNALSD_RSS="" ANNALSD_EVENTS=""
 if [ -z "$ONLY" ]; then
   for c in "${SINGLE[@]}"; do figure "$c" 1; done
   for b in "${BATCHES[@]}"; do figure "$BATCH_CLIENTS" "$b"; done
-  for cb in "${BIG_APPENDS[@]}"; do
-    read -r c b <<<"$cb"
-    rounds "$c" "$b"
-  done
 
   # The whole log read back through ReadAll.
   run annals-other timeout 120 "$BENCH" --server "$ANNALS_ADDR" --scenario read
@@ -424,6 +423,10 @@ if [ -z "$ONLY" ]; then
   # ending); the size it prints is still the directory's.
   ANNALSD_EVENTS="$(du -sh "$ANNALS_DATA" 2>/dev/null | cut -f1 || true)"
   stop_annalsd
+  for cb in "${BIG_APPENDS[@]}"; do
+    read -r c b <<<"$cb"
+    rounds "$c" "$b"
+  done
 fi
 
 # --- A large log: appends, queries, catch-up, fan-out, HTTP and memory ---
@@ -666,9 +669,10 @@ RocksDB's background threads included.
 Ratios are annals' events/s divided by the other system's, same row.
 The AppendSession figures of $(printf '%s, ' "${BIG_APPENDS[@]/ / × }" | sed 's/, $//')
 (clients × events per call) then run again in $ROUNDS alternating rounds
-of AppendSession and Redis on the same servers, since this machine's
-speed changes within a minute and one pair of runs can favour either
-(the table of rounds, with medians).
+of AppendSession and Redis, each figure on an annalsd of its own on a
+fresh log and on the same redis-server, since this machine's speed
+changes within a minute and one pair of runs can favour either (the
+table of rounds, with medians).
 annalsd's resident set at the end of the append runs: **$ANNALSD_RSS** (data
 directory $ANNALSD_EVENTS).
 

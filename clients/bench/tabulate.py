@@ -359,10 +359,11 @@ def rounds_table(runs):
         return ""
     out = ["### AppendSession against Redis in alternating rounds", "",
            "Each round runs both for the figure's duration, back to back "
-           "(annals first in odd rounds, Redis first in even ones), on the "
-           "same annalsd and redis-server as the tables above: this "
-           "machine's speed changes by up to a third within a minute, so "
-           "that a single pair of runs can favour either. CPU per event as "
+           "(annals first in odd rounds, Redis first in even ones), each "
+           "figure on an annalsd of its own on a fresh log and on the "
+           "redis-server of the tables above: this machine's speed "
+           "changes by up to a third within a minute, so that a single "
+           "pair of runs can favour either. CPU per event as "
            "above (the server's). The median row gives each column's "
            "median; its ratios are the medians of the rounds' ratios.", "",
            "| clients | events/call | round | annals AppendSession events/s "
