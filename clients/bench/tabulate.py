@@ -9,10 +9,10 @@ annals (unary Append), annals-session (AppendSession), raw, postgres (client
 transactions), postgres-fn (one server-side function call per append) or
 redis, annals-session-round and redis-round for the target figures run
 again in alternating rounds, annals-big-session for AppendSession on the
-large log, annals-big for the other figures on the large log, annals-http for the HTTP
-gateway's against gRPC, or annals-other for annals-bench's further
-scenarios. Writes Markdown to stdout: every table but the HTTP gateway's,
-or with --http (argv[2]) only those.
+large log, annals-big for the other figures on the large log,
+annals-http for the HTTP gateway's against gRPC, or annals-other for
+annals-bench's further scenarios. Writes Markdown to stdout: every table
+but the HTTP gateway's, or with --http (argv[2]) only those.
 
 Exits 1 when a line does not parse (the smoke test relies on it).
 """

@@ -179,8 +179,8 @@ class AppendSessions::Reactor final
       // given back before the answer, so that a client answered finds the
       // room.
       QueueAppend(sessions_->log_, sessions_->limits_,
-                  std::move(*request_.mutable_append()),
-                  principal_, sessions_->options_.observer,
+                  std::move(*request_.mutable_append()), principal_,
+                  sessions_->options_.observer,
                   [this, seq, ticket = *std::move(admitted)](
                       absl::StatusOr<storage::AppendResult> result) mutable {
                     ticket = Admission::Ticket();

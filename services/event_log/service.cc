@@ -148,8 +148,7 @@ grpc::ServerUnaryReactor* EventLogService::Append(
         // given back before the answer, so that a client answered finds
         // the room.
         QueueAppend(log_, limits_, std::move(append),
-                    std::move(principal->name),
-                    observer_,
+                    std::move(principal->name), observer_,
                     [respond, ticket = *std::move(admitted)](
                         absl::StatusOr<storage::AppendResult> result) mutable {
                       ticket = Admission::Ticket();
