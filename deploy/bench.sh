@@ -395,17 +395,19 @@ rounds() {
   local c="$1" b="$2" r
   [ "$HAVE_REDIS" -eq 1 ] || return 0
   start_annalsd rounds "$TMP/rounds-data" sync
+  local session=(run annals-session-round "$BENCH" --server "$ANNALS_ADDR"
+    --scenario append-session --concurrency "$c" --batch "$b"
+    --window "$(session_window "$c" "$b")" --duration "$DURATION"
+    --cpu-pids "annalsd=$ANNALSD_PID")
+  local redis=(run redis-round "$REDIS_BENCH" --port "$REDIS_PORT"
+    --concurrency "$c" --batch "$b" --duration "$DURATION"
+    --cpu-pids "redis=$REDIS_PID")
   for r in $(seq 1 "$ROUNDS"); do
-    [ $((r % 2)) -eq 0 ] && run redis-round "$REDIS_BENCH" \
-      --port "$REDIS_PORT" --concurrency "$c" --batch "$b" \
-      --duration "$DURATION" --cpu-pids "redis=$REDIS_PID"
-    run annals-session-round "$BENCH" --server "$ANNALS_ADDR" \
-      --scenario append-session --concurrency "$c" --batch "$b" \
-      --window "$(session_window "$c" "$b")" --duration "$DURATION" \
-      --cpu-pids "annalsd=$ANNALSD_PID"
-    [ $((r % 2)) -eq 1 ] && run redis-round "$REDIS_BENCH" \
-      --port "$REDIS_PORT" --concurrency "$c" --batch "$b" \
-      --duration "$DURATION" --cpu-pids "redis=$REDIS_PID"
+    if [ $((r % 2)) -eq 1 ]; then
+      "${session[@]}"; "${redis[@]}"
+    else
+      "${redis[@]}"; "${session[@]}"
+    fi
   done
   stop_annalsd
   rm -rf "$TMP/rounds-data"

@@ -371,8 +371,8 @@ def rounds_table(runs):
            "| redis-server µs/event | annalsd ÷ redis-server |",
            "|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
 
-    def cpu(f, label):
-        x = f.get(f"cpu_us.{label}")
+    def cpu(system, f):
+        x = server_cpu(system, f)
         return None if x in (None, "?") else float(x)
 
     def times(q):
@@ -383,7 +383,8 @@ def rounds_table(runs):
         for a, r in zip(by[(c, b)]["annals-session-round"],
                         by[(c, b)]["redis-round"]):
             ea, er = float(a["events_per_s"]), float(r["events_per_s"])
-            ca, cr = cpu(a, "annalsd"), cpu(r, "redis")
+            ca = cpu("annals-session-round", a)
+            cr = cpu("redis-round", r)
             cols.append((ea, er, ea / er if er else None, ca, cr,
                          ca / cr if ca is not None and cr else None))
         for i, (ea, er, q, ca, cr, cq) in enumerate(cols, 1):
