@@ -79,7 +79,7 @@ if [ "$SMOKE" -eq 1 ]; then
   WARMUP=0.2s
   SINGLE=(1 8) BATCHES=(10 100) BATCH_CLIENTS=2
   BIG_APPENDS=("8 1" "2 100") BIG_APPEND_WARMUP=1s
-  ROUNDS=2
+  ROUNDS=2 ROUND_QUIET_S=1
   BIG_EVENTS="${BIG_EVENTS:-2000}"
   SSE_STREAMS=50
 else
@@ -90,12 +90,15 @@ else
   WARMUP=1s
   SINGLE=(1 8 64 256) BATCHES=(10 100 1000) BATCH_CLIENTS=8
   BIG_APPENDS=("64 1" "8 100") BIG_APPEND_WARMUP=10s
-  ROUNDS=5
+  ROUNDS=5 ROUND_QUIET_S=8
   BIG_EVENTS="${BIG_EVENTS:-1000000}"
   SSE_STREAMS=1000
 fi
 # ROUNDS: how many times the figures of BIG_APPENDS run again, AppendSession
-# and Redis alternating (rounds_table in tabulate.py).
+# and Redis alternating (rounds_table in tabulate.py), and the large log
+# and a new one alternating (big_rounds_table), each of the latter once
+# the large log's annalsd has been idle for ROUND_QUIET_S: longer than it
+# waits before its idle merge (LogOptions::idle_merge_after, 5 s).
 # BIG_APPENDS: "CLIENTS BATCH" of the AppendSession figures also run on the
 # large log, each one of the figures above (CLIENTS of SINGLE with batch 1,
 # or BATCH_CLIENTS with a batch of BATCHES), for the ratio of the two:
@@ -273,14 +276,15 @@ run_http() {
   HTTP_MEMORY="$HTTP_MEMORY$(memory_row "$@")"
 }
 
-# Waits until annalsd has been idle (under 5% of a core) for 3 seconds in
-# a row, at most 300 s: the background compactions of a log just loaded
-# finish before its queries are measured. Sets IDLE_WAIT_S.
+# wait_idle [SECONDS]: waits until annalsd has been idle (under 5% of a
+# core) for SECONDS (3) in a row, at most 300 s: the background compactions
+# of a log just loaded finish before its queries are measured. Sets
+# IDLE_WAIT_S.
 wait_idle() {
-  local ticks last now quiet=0 waited=0
+  local want="${1:-3}" ticks last now quiet=0 waited=0
   ticks() { awk '{print $14 + $15}' "/proc/$ANNALSD_PID/stat" 2>/dev/null || echo 0; }
   last="$(ticks)"
-  while [ "$quiet" -lt 3 ] && [ "$waited" -lt 300 ]; do
+  while [ "$quiet" -lt "$want" ] && [ "$waited" -lt 300 ]; do
     sleep 1
     waited=$((waited + 1))
     now="$(ticks)"
@@ -412,6 +416,34 @@ rounds() {
   stop_annalsd
   rm -rf "$TMP/rounds-data"
 }
+# big_rounds CLIENTS BATCH: on the large log's running annalsd and on an
+# annalsd of its own on a new log each round, the figure ROUNDS times,
+# the large log first in odd rounds, as annals-big-round and
+# annals-fresh-round. Each run appends the same way for DURATION,
+# unmeasured, then for DURATION measured, and starts once the large
+# log's annalsd has been idle for ROUND_QUIET_S, so that neither run pays
+# for the compactions the other left.
+big_rounds() {
+  local c="$1" b="$2" r
+  local big=("$ANNALSD_PID" "$ANNALS_ADDR" "$ANNALS_HTTP_ADDR")
+  local args=(--scenario append-session --concurrency "$c" --batch "$b"
+    --window "$(session_window "$c" "$b")" --duration "$DURATION"
+    --warmup "$DURATION")
+  for r in $(seq 1 "$ROUNDS"); do
+    [ $((r % 2)) -eq 1 ] && { wait_idle "$ROUND_QUIET_S"; run annals-big-round \
+      "$BENCH" --server "$ANNALS_ADDR" "${args[@]}" --cpu-pids "annalsd=$ANNALSD_PID"; }
+    wait_idle "$ROUND_QUIET_S"
+    start_annalsd fresh-round "$TMP/fresh-round-data" sync
+    run annals-fresh-round "$BENCH" --server "$ANNALS_ADDR" "${args[@]}" \
+      --cpu-pids "annalsd=$ANNALSD_PID"
+    stop_annalsd
+    rm -rf "$TMP/fresh-round-data"
+    ANNALSD_PID="${big[0]}" ANNALS_ADDR="${big[1]}" ANNALS_HTTP_ADDR="${big[2]}"
+    [ $((r % 2)) -eq 0 ] && { wait_idle "$ROUND_QUIET_S"; run annals-big-round \
+      "$BENCH" --server "$ANNALS_ADDR" "${args[@]}" --cpu-pids "annalsd=$ANNALSD_PID"; }
+  done
+  return 0
+}
 ANNALSD_RSS="" ANNALSD_EVENTS=""
 if [ -z "$ONLY" ]; then
   for c in "${SINGLE[@]}"; do figure "$c" 1; done
@@ -504,7 +536,11 @@ if [ "$BIG_EVENTS" -gt 0 ]; then
     # BIG_APPEND_WARMUP: the caches, compactions and level-0 merges a
     # writing large log runs with.
     big_appends annals-big-steady --warmup "$BIG_APPEND_WARMUP"
-    BIG_APPENDED="$(awk '$1 == "annals-big-session" || $1 == "annals-big-steady" {
+    for cb in "${BIG_APPENDS[@]}"; do
+      read -r c b <<<"$cb"
+      big_rounds "$c" "$b"
+    done
+    BIG_APPENDED="$(awk '$1 ~ /^annals-big-(session|steady|round)$/ {
         for (i = 2; i <= NF; i++) if ($i ~ /^events=/) n += substr($i, 8)
       } END {print n + 0}' "$RESULTS")"
     log "annalsd appended $BIG_APPENDED events on the large log after $BIG_APPEND_SETTLE_S s idle"
@@ -713,8 +749,13 @@ per request), the same windows, $DURATION each, with annalsd's CPU per
 event; then each again after $BIG_APPEND_WARMUP of the same appends,
 unmeasured (the large log's caches, flushes and compactions as they are
 while it is written; the first seconds after an idle spell carry a
-compaction and cold caches) (${BIG_APPENDED:-?} events in all; "Appends on
-the large log" sets each beside the same figure on the fresh log). annalsd's resident set after them: **${BIG_RSS:-?}** (peak
+compaction and cold caches); then each in $ROUNDS rounds alternating the
+large log with a new log on an annalsd of its own, each run after
+$DURATION of the same appends, unmeasured, and once the large log's
+annalsd had been idle for ${ROUND_QUIET_S} s (${BIG_APPENDED:-?} events
+measured in all; "Appends on the large log" sets the first two beside
+the same figure on the fresh log above, the rounds' table each large-log
+round beside its fresh one). annalsd's resident set after them: **${BIG_RSS:-?}** (peak
 ${BIG_HWM:-?}). Its resident set after each figure, and the peak so far:
 ${BIG_MEMORY}
 
@@ -746,7 +787,7 @@ if [ "$SMOKE" -eq 1 ]; then
     [ "$got" -eq "$want" ] || { log "$system: $got result lines, want $want"; FAILED=1; }
   done
   # Each with its CPU per event: annalsd's, or raw's own.
-  bad="$(grep -E "^annals(-session|-big-session|-big-steady)? scenario=" "$RESULTS" | grep -cvE " cpu_us\.annalsd=[0-9.]+ " || true)"
+  bad="$(grep -E "^annals(-session|-big-session|-big-steady|-big-round|-fresh-round)? scenario=" "$RESULTS" | grep -cvE " cpu_us\.annalsd=[0-9.]+ " || true)"
   bad=$((bad + $(grep -E "^raw scenario=" "$RESULTS" | grep -cvE " cpu_us\.client=[0-9.]+ " || true)))
   [ "$bad" -eq 0 ] || { log "$bad append figures without their CPU per event"; FAILED=1; }
   # The appends on the large log.
@@ -754,6 +795,11 @@ if [ "$SMOKE" -eq 1 ]; then
     for label in annals-big-session annals-big-steady; do
       got="$(grep -c "^$label scenario=" "$RESULTS" || true)"
       [ "$got" -eq "${#BIG_APPENDS[@]}" ] || { log "$label: $got result lines, want ${#BIG_APPENDS[@]}"; FAILED=1; }
+    done
+    for label in annals-big-round annals-fresh-round; do
+      got="$(grep -c "^$label scenario=" "$RESULTS" || true)"
+      want=$((ROUNDS * ${#BIG_APPENDS[@]}))
+      [ "$got" -eq "$want" ] || { log "$label: $got result lines, want $want"; FAILED=1; }
     done
   fi
   # GetRelationship over gRPC and HTTP by each number of clients, and the

@@ -8,8 +8,11 @@ errors, cpu_us.client, cpu_us.LABEL, cpu_threads.LABEL, ...). SYSTEM is
 annals (unary Append), annals-session (AppendSession), raw, postgres (client
 transactions), postgres-fn (one server-side function call per append) or
 redis, annals-session-round and redis-round for the target figures run
-again in alternating rounds, annals-big-session for AppendSession on the
-large log, annals-big for the other figures on the large log,
+again in alternating rounds, annals-big-session (after idle) and
+annals-big-steady (after a warm-up) for AppendSession on the large log,
+annals-big-round and annals-fresh-round for those run again in rounds
+alternating the large log with a new one, annals-big for the other
+figures on the large log,
 annals-http for the HTTP gateway's against gRPC, or annals-other for
 annals-bench's further scenarios. Writes Markdown to stdout: every table
 but the HTTP gateway's, or with --http (argv[2]) only those.
@@ -33,7 +36,8 @@ SERVER = {"annals": "annalsd", "annals-session": "annalsd",
           "annals-big-session": "annalsd", "annals-big-steady": "annalsd",
           "postgres": "postgres",
           "postgres-fn": "postgres", "redis": "redis",
-          "annals-session-round": "annalsd", "redis-round": "redis"}
+          "annals-session-round": "annalsd", "redis-round": "redis",
+          "annals-big-round": "annalsd", "annals-fresh-round": "annalsd"}
 
 
 def parse(path):
@@ -344,32 +348,21 @@ def median(values):
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
-def rounds_table(runs):
-    """The target figures run again in alternating rounds: the i-th
-    annals-session-round run of a (clients, batch) against the i-th
-    redis-round run of it, and the medians."""
+def paired_rounds(runs, first, second, head, intro):
+    """The i-th run of system `first` of a (clients, batch) against the
+    i-th run of `second`, one row per round, then the medians. head: the
+    names of the six columns after the round."""
     by = {}
     for s, f in runs:
-        if s in ("annals-session-round", "redis-round") and "batch" in f:
+        if s in (first, second) and "batch" in f:
             by.setdefault((f.get("concurrency"), f["batch"]), {}).setdefault(
                 s, []).append(f)
     keys = sorted((k for k, v in by.items() if len(v) == 2),
                   key=lambda k: (int(k[1]), int(k[0])))
     if not keys:
         return ""
-    out = ["### AppendSession against Redis in alternating rounds", "",
-           "Each round runs both for the figure's duration, back to back "
-           "(annals first in odd rounds, Redis first in even ones), each "
-           "figure on an annalsd of its own on a fresh log and on the "
-           "redis-server of the tables above: this machine's speed "
-           "changes by up to a third within a minute, so that a single "
-           "pair of runs can favour either. CPU per event as "
-           "above (the server's). The median row gives each column's "
-           "median; its ratios are the medians of the rounds' ratios.", "",
-           "| clients | events/call | round | annals AppendSession events/s "
-           "| Redis events/s | annals ÷ Redis | annalsd µs/event "
-           "| redis-server µs/event | annalsd ÷ redis-server |",
-           "|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    out = intro + ["| clients | events/call | round | " + " | ".join(head) +
+                   " |", "|---:|---:|---|" + "---:|" * len(head)]
 
     def cpu(system, f):
         x = server_cpu(system, f)
@@ -380,11 +373,9 @@ def rounds_table(runs):
 
     for c, b in keys:
         cols = []
-        for a, r in zip(by[(c, b)]["annals-session-round"],
-                        by[(c, b)]["redis-round"]):
+        for a, r in zip(by[(c, b)][first], by[(c, b)][second]):
             ea, er = float(a["events_per_s"]), float(r["events_per_s"])
-            ca = cpu("annals-session-round", a)
-            cr = cpu("redis-round", r)
+            ca, cr = cpu(first, a), cpu(second, r)
             cols.append((ea, er, ea / er if er else None, ca, cr,
                          ca / cr if ca is not None and cr else None))
         for i, (ea, er, q, ca, cr, cq) in enumerate(cols, 1):
@@ -400,6 +391,45 @@ def rounds_table(runs):
             micros(med(3)), micros(med(4)), times(med(5))]) + " |")
     out.append("")
     return "\n".join(out)
+
+
+MEDIAN_NOTE = ("The median row gives each column's median; its ratios are "
+               "the medians of the rounds' ratios.")
+
+
+def rounds_table(runs):
+    """The target figures run again in alternating rounds against Redis."""
+    return paired_rounds(
+        runs, "annals-session-round", "redis-round",
+        ["annals AppendSession events/s", "Redis events/s", "annals ÷ Redis",
+         "annalsd µs/event", "redis-server µs/event",
+         "annalsd ÷ redis-server"],
+        ["### AppendSession against Redis in alternating rounds", "",
+         "Each round runs both for the figure's duration, back to back "
+         "(annals first in odd rounds, Redis first in even ones), each "
+         "figure on an annalsd of its own on a fresh log and on the "
+         "redis-server of the tables above: this machine's speed "
+         "changes by up to a third within a minute, so that a single "
+         "pair of runs can favour either. CPU per event as "
+         "above (the server's). " + MEDIAN_NOTE, ""])
+
+
+def big_rounds_table(runs):
+    """The large log's append figures against the same on a fresh log, in
+    alternating rounds."""
+    return paired_rounds(
+        runs, "annals-big-round", "annals-fresh-round",
+        ["large log events/s", "fresh log events/s", "large ÷ fresh",
+         "large log annalsd µs/event", "fresh log annalsd µs/event",
+         "large ÷ fresh CPU"],
+        ["### Appends on the large log against a fresh log in alternating "
+         "rounds", "",
+         "Each round runs the figure on the large log and on a new log "
+         "(the large log first in odd rounds), each after appending the "
+         "same way, unmeasured, for the figure's duration, and each once "
+         "the large log's annalsd has been idle long enough for its idle "
+         "merge, so that neither pays for the other's compactions. "
+         "annalsd's CPU µs per event. " + MEDIAN_NOTE, ""])
 
 
 def all_runs_table(runs):
@@ -447,6 +477,7 @@ def main():
     print(thread_table(runs))
     print(rounds_table(runs))
     print(big_appends_table(runs))
+    print(big_rounds_table(runs))
     print(big_table(runs))
     print(all_runs_table(runs))
 

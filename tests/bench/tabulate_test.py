@@ -148,6 +148,40 @@ class TabulateTest(unittest.TestCase):
         # Without rounds, no table.
         self.assertEqual(tabulate.rounds_table(self.runs), "")
 
+    def test_big_rounds_pair_the_large_log_with_a_fresh_one(self):
+        lines = [
+            "annals-big-round scenario=append-session concurrency=8 "
+            "batch=100 window=4 warmup_s=3 events_per_s=45000 "
+            "cpu_us.client=3.0 cpu_us.annalsd=30.0 errors=0",
+            "annals-fresh-round scenario=append-session concurrency=8 "
+            "batch=100 window=4 warmup_s=3 events_per_s=50000 "
+            "cpu_us.client=3.0 cpu_us.annalsd=24.0 errors=0",
+            "annals-fresh-round scenario=append-session concurrency=8 "
+            "batch=100 window=4 warmup_s=3 events_per_s=60000 "
+            "cpu_us.client=3.0 cpu_us.annalsd=20.0 errors=0",
+            "annals-big-round scenario=append-session concurrency=8 "
+            "batch=100 window=4 warmup_s=3 events_per_s=57600 "
+            "cpu_us.client=3.0 cpu_us.annalsd=21.0 errors=0",
+        ]
+        runs = [(line.split(" ", 1)[0],
+                 dict(kv.split("=", 1) for kv in line.split()[1:]))
+                for line in lines]
+        table = tabulate.big_rounds_table(runs)
+        self.assertIn("### Appends on the large log against a fresh log "
+                      "in alternating rounds", table)
+        self.assertEqual(
+            row_of(table, "| 8 | 100 | 1 |"),
+            "| 8 | 100 | 1 | 45,000 | 50,000 | 0.90× | 30.0 | 24.0 | 1.25× |")
+        self.assertEqual(
+            row_of(table, "| 8 | 100 | median |"),
+            "| 8 | 100 | median | 51,300 | 55,000 | 0.93× | 25.5 | 22.0 "
+            "| 1.15× |")
+        # The Redis rounds' table does not take these, nor this one those.
+        self.assertEqual(tabulate.rounds_table(runs), "")
+        self.assertEqual(tabulate.big_rounds_table(self.runs), "")
+        # Neither is a thread table's row.
+        self.assertNotIn("round", tabulate.thread_table(runs))
+
     def test_without_cpu_figures_there_is_no_cpu_table(self):
         runs = [(s, {k: v for k, v in f.items() if not k.startswith("cpu_")})
                 for s, f in self.runs]
