@@ -370,10 +370,11 @@ void RocksEventLog::StartWriter() {
   pthread_setname_np(syncer_.native_handle(), "annals-syncer");
   pthread_setname_np(writer_.native_handle(), "annals-writer");
   if (options_.idle_merge_after > absl::ZeroDuration()) {
+    std::vector<rocksdb::ColumnFamilyHandle*> families;
+    for (format::ColumnFamily cf : kMergedAtRest) families.push_back(Cf(cf));
     idle_merge_ = std::make_unique<IdleLevel0Merge>(
-        db_.get(), Cf(format::ColumnFamily::kDyadTimeline),
-        [this] { return WriterProgress(); }, options_.idle_merge_after,
-        kTimelineLevel0Tables, kTimelineLevel0TablesIdle);
+        db_.get(), std::move(families), [this] { return WriterProgress(); },
+        options_.idle_merge_after, kWideLevel0Tables, kWideLevel0TablesAtRest);
   }
 }
 

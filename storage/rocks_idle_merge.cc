@@ -11,13 +11,12 @@
 
 namespace annals::storage {
 
-IdleLevel0Merge::IdleLevel0Merge(rocksdb::DB* db,
-                                 rocksdb::ColumnFamilyHandle* family,
-                                 std::function<uint64_t()> progress,
-                                 absl::Duration idle, int busy_tables,
-                                 int idle_tables)
+IdleLevel0Merge::IdleLevel0Merge(
+    rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> families,
+    std::function<uint64_t()> progress, absl::Duration idle, int busy_tables,
+    int idle_tables)
     : db_(db),
-      family_(family),
+      families_(std::move(families)),
       progress_(std::move(progress)),
       idle_(idle),
       busy_tables_(busy_tables),
@@ -61,13 +60,16 @@ void IdleLevel0Merge::Run() {
 }
 
 void IdleLevel0Merge::SetTrigger(int tables) {
-  const rocksdb::Status status = db_->SetOptions(
-      family_, {{"level0_file_num_compaction_trigger", absl::StrCat(tables)}});
-  if (!status.ok()) {
-    annals::log::Warn("level0_trigger_not_set",
-                      {{"family", family_->GetName()},
-                       {"tables", static_cast<int64_t>(tables)},
-                       {"error", status.ToString()}});
+  for (rocksdb::ColumnFamilyHandle* family : families_) {
+    const rocksdb::Status status = db_->SetOptions(
+        family,
+        {{"level0_file_num_compaction_trigger", absl::StrCat(tables)}});
+    if (!status.ok()) {
+      annals::log::Warn("level0_trigger_not_set",
+                        {{"family", family->GetName()},
+                         {"tables", static_cast<int64_t>(tables)},
+                         {"error", status.ToString()}});
+    }
   }
 }
 

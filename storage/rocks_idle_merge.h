@@ -1,9 +1,10 @@
-// While the log's writes pause, dyad_timeline's level 0 is merged as
-// RocksDB merges it by default, a few tables at a time, instead of the
-// sixteen that appends are given (rocks_options.cc): appends still rewrite
-// the family's base level a quarter as often, and a log at rest keeps few
-// level-0 tables for timeline and history reads to seek in. RocksDB does
-// the merging; this only moves the trigger (SetOptions) between the two.
+// While the log's writes pause, the level 0 of the families of
+// kMergedAtRest (rocks_options.h) is merged as RocksDB merges it by
+// default, a few tables at a time, instead of the sixteen that appends are
+// given (rocks_options.cc): appends still rewrite each family's base level
+// a quarter as often, and a log at rest keeps few level-0 tables for reads
+// to seek in. RocksDB does the merging; this only moves the trigger
+// (SetOptions) between the two.
 // Private to storage/rocks_*.cc.
 #ifndef ANNALS_STORAGE_ROCKS_IDLE_MERGE_H_
 #define ANNALS_STORAGE_ROCKS_IDLE_MERGE_H_
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -23,9 +25,11 @@ class IdleLevel0Merge {
  public:
   // Watches `progress` (it grows with every write), every `idle` or every
   // second, whichever is shorter. Once it has not moved for `idle` (> 0),
-  // sets `family`'s level-0 trigger to `idle_tables`; once it moves again,
-  // back to `busy_tables`. `db` and `family` must outlive this.
-  IdleLevel0Merge(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
+  // sets the level-0 trigger of each of `families` to `idle_tables`; once
+  // it moves again, back to `busy_tables`. `db` and `families` must
+  // outlive this.
+  IdleLevel0Merge(rocksdb::DB* db,
+                  std::vector<rocksdb::ColumnFamilyHandle*> families,
                   std::function<uint64_t()> progress, absl::Duration idle,
                   int busy_tables, int idle_tables);
   // Stops within one poll.
@@ -36,12 +40,12 @@ class IdleLevel0Merge {
 
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
-  // Sets the trigger; a failure (a failed database) is logged once, and
-  // the next change tries again.
+  // Sets each family's trigger; a failure (a failed database) is logged,
+  // and the next change tries again.
   void SetTrigger(int tables);
 
   rocksdb::DB* const db_;
-  rocksdb::ColumnFamilyHandle* const family_;
+  const std::vector<rocksdb::ColumnFamilyHandle*> families_;
   const std::function<uint64_t()> progress_;
   const absl::Duration idle_;
   const int busy_tables_;

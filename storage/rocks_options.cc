@@ -6,6 +6,7 @@
 // database of a projection rebuild (rocks_rebuild.cc) shares the table
 // options (PartitionIndexAndFilters, rocks_options.h).
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -179,13 +180,14 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
   if (cf == ColumnFamily::kDyadTimeline) {
     options.compression = rocksdb::kNoCompression;
   }
-  if (cf == ColumnFamily::kDyadTimeline || cf == ColumnFamily::kCaches) {
+  if (cf == ColumnFamily::kCaches ||
+      std::find(kMergedAtRest.begin(), kMergedAtRest.end(), cf) !=
+          kMergedAtRest.end()) {
     const int default_trigger = options.level0_file_num_compaction_trigger;
-    options.level0_file_num_compaction_trigger = kTimelineLevel0Tables;
+    options.level0_file_num_compaction_trigger = kWideLevel0Tables;
     options.level0_slowdown_writes_trigger +=
-        kTimelineLevel0Tables - default_trigger;
-    options.level0_stop_writes_trigger +=
-        kTimelineLevel0Tables - default_trigger;
+        kWideLevel0Tables - default_trigger;
+    options.level0_stop_writes_trigger += kWideLevel0Tables - default_trigger;
   }
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;

@@ -6,7 +6,10 @@
 #ifndef ANNALS_STORAGE_ROCKS_OPTIONS_H_
 #define ANNALS_STORAGE_ROCKS_OPTIONS_H_
 
+#include <array>
+
 #include "rocksdb/table.h"
+#include "storage/format.h"
 
 namespace annals::storage {
 
@@ -22,11 +25,17 @@ namespace annals::storage {
 // (rocks_rebuild.cc).
 void PartitionIndexAndFilters(rocksdb::BlockBasedTableOptions* table);
 
-// dyad_timeline's level-0 tables merged at a time: while appends come, and
-// once they have paused (rocks_idle_merge.h; RocksDB's default). caches
-// merges kTimelineLevel0Tables at a time whether appends come or not.
-inline constexpr int kTimelineLevel0Tables = 16;
-inline constexpr int kTimelineLevel0TablesIdle = 4;
+// The column families each of whose level-0 tables spans nearly the whole
+// family (their keys land everywhere), so that each merge of level 0 into
+// the base level rewrites all of that level however few tables it takes:
+// they merge kWideLevel0Tables at a time while appends come (rocks_options.cc),
+// and those of kMergedAtRest RocksDB's default, kWideLevel0TablesAtRest,
+// once appends pause (rocks_idle_merge.h). caches merges kWideLevel0Tables
+// at a time whether appends come or not.
+inline constexpr int kWideLevel0Tables = 16;
+inline constexpr int kWideLevel0TablesAtRest = 4;
+inline constexpr std::array kMergedAtRest = {
+    format::ColumnFamily::kDyadTimeline};
 
 }  // namespace annals::storage
 

@@ -88,25 +88,25 @@ class IdleLevel0MergeTest : public ::testing::Test {
 TEST_F(IdleLevel0MergeTest, WritesKeepLevelZeroUntilTheyPauseThenItIsMerged) {
   std::atomic<uint64_t> progress{0};
   IdleLevel0Merge merge(
-      db_.get(), timeline_, [&progress] { return progress.load(); },
-      absl::Seconds(1), kTimelineLevel0Tables,
-      kTimelineLevel0TablesIdle);
+      db_.get(), {timeline_}, [&progress] { return progress.load(); },
+      absl::Seconds(1), kWideLevel0Tables,
+      kWideLevel0TablesAtRest);
   // While writes come, more tables than RocksDB's default stay in level 0.
-  for (int i = 0; i < 2 * kTimelineLevel0TablesIdle; ++i) {
+  for (int i = 0; i < 2 * kWideLevel0TablesAtRest; ++i) {
     ++progress;
     AddTable();
   }
   ++progress;
-  EXPECT_EQ(Trigger(), kTimelineLevel0Tables);
-  EXPECT_EQ(Level0Tables(), 2u * kTimelineLevel0TablesIdle);
+  EXPECT_EQ(Trigger(), kWideLevel0Tables);
+  EXPECT_EQ(Level0Tables(), 2u * kWideLevel0TablesAtRest);
 
   // Once they pause, RocksDB merges them.
   ASSERT_TRUE(Eventually([&] { return Level0Tables() == 0; }));
-  EXPECT_EQ(Trigger(), kTimelineLevel0TablesIdle);
+  EXPECT_EQ(Trigger(), kWideLevel0TablesAtRest);
 
   // Writes again: the trigger is back within a poll.
   ++progress;
-  ASSERT_TRUE(Eventually([&] { return Trigger() == kTimelineLevel0Tables; }));
+  ASSERT_TRUE(Eventually([&] { return Trigger() == kWideLevel0Tables; }));
 }
 
 // Lists every event in dyad_timeline, as the relationship projector does.
@@ -143,7 +143,7 @@ TEST(IdleLevel0MergeLogTest, ALogAtRestMergesWhatItsAppendsLeftInLevelZero) {
   options.projector = &projector;
   options.idle_merge_after = absl::ZeroDuration();
   // Each reopen flushes what the WAL holds: one more level-0 table.
-  constexpr int kTables = 2 * kTimelineLevel0TablesIdle;
+  constexpr int kTables = 2 * kWideLevel0TablesAtRest;
   for (int i = 0; i < kTables; ++i) {
     auto log = OpenRocksEventLog(dir.Sub("log"), options);
     ASSERT_TRUE(log.ok()) << log.status();
