@@ -35,7 +35,8 @@ void PartitionIndexAndFilters(rocksdb::BlockBasedTableOptions* table);
 inline constexpr int kWideLevel0Tables = 16;
 inline constexpr int kWideLevel0TablesAtRest = 4;
 inline constexpr std::array kMergedAtRest = {
-    format::ColumnFamily::kDyadTimeline};
+    format::ColumnFamily::kDyadTimeline, format::ColumnFamily::kEventIds,
+    format::ColumnFamily::kStreams, format::ColumnFamily::kMerkle};
 
 }  // namespace annals::storage
 

@@ -3,6 +3,8 @@
 // Env, and none is left behind; dyad_timeline merges level 0 in larger
 // runs.
 
+#include <algorithm>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,14 +46,20 @@ TEST(EventLogRocksOptionsTest, BackgroundFilesGoToDiskInSteps) {
   EXPECT_GT(rocks.db.sst_file_manager->GetDeleteRateBytesPerSecond(), 0);
 }
 
-// dyad_timeline's and caches' level-0 tables each span the whole family:
-// they merge them four times fewer at a time than the other families, and
-// slow writes down no nearer to that than RocksDB's defaults do.
-TEST(EventLogRocksOptionsTest, TimelineAndCachesMergeLevelZeroInLargerRuns) {
+// The level-0 tables of dyad_timeline, caches, event_ids (random ids),
+// streams (many streams) and merkle (every level's newest subtrees) each
+// span nearly the whole family: they merge four times as many at a time
+// as the other families, and slow writes down no nearer to that than
+// RocksDB's defaults do.
+constexpr format::ColumnFamily kWide[] = {
+    format::ColumnFamily::kDyadTimeline, format::ColumnFamily::kCaches,
+    format::ColumnFamily::kEventIds, format::ColumnFamily::kStreams,
+    format::ColumnFamily::kMerkle};
+
+TEST(EventLogRocksOptionsTest, WideFamiliesMergeLevelZeroInLargerRuns) {
   RocksOptions rocks = EventLogRocksOptions(LogOptions(), nullptr);
   const rocksdb::ColumnFamilyOptions defaults;
-  for (format::ColumnFamily family :
-       {format::ColumnFamily::kDyadTimeline, format::ColumnFamily::kCaches}) {
+  for (format::ColumnFamily family : kWide) {
     const rocksdb::ColumnFamilyOptions& options =
         rocks.column_families[static_cast<int>(family)].options;
     EXPECT_EQ(options.level0_file_num_compaction_trigger,
@@ -66,8 +74,8 @@ TEST(EventLogRocksOptionsTest, TimelineAndCachesMergeLevelZeroInLargerRuns) {
                   defaults.level0_file_num_compaction_trigger);
   }
   for (int cf = 0; cf < format::kNumColumnFamilies; ++cf) {
-    if (cf == static_cast<int>(format::ColumnFamily::kDyadTimeline) ||
-        cf == static_cast<int>(format::ColumnFamily::kCaches)) {
+    if (std::find(std::begin(kWide), std::end(kWide),
+                  static_cast<format::ColumnFamily>(cf)) != std::end(kWide)) {
       continue;
     }
     EXPECT_EQ(rocks.column_families[cf].options.level0_file_num_compaction_trigger,
