@@ -25,13 +25,12 @@ namespace annals::storage {
 // (rocks_rebuild.cc).
 void PartitionIndexAndFilters(rocksdb::BlockBasedTableOptions* table);
 
-// The column families each of whose level-0 tables spans nearly the whole
-// family (their keys land everywhere), so that each merge of level 0 into
-// the base level rewrites all of that level however few tables it takes:
-// they merge kWideLevel0Tables at a time while appends come (rocks_options.cc),
-// and those of kMergedAtRest RocksDB's default, kWideLevel0TablesAtRest,
-// once appends pause (rocks_idle_merge.h). caches merges kWideLevel0Tables
-// at a time whether appends come or not.
+// Column families whose every level-0 table spans nearly the whole family
+// (their keys land everywhere), so that each merge of level 0 into the
+// base level rewrites all of that level however few tables it takes, merge
+// kWideLevel0Tables tables at a time while appends come (rocks_options.cc):
+// caches always, those of kMergedAtRest until appends pause, when they go
+// back to RocksDB's default, kWideLevel0TablesAtRest (rocks_idle_merge.h).
 inline constexpr int kWideLevel0Tables = 16;
 inline constexpr int kWideLevel0TablesAtRest = 4;
 inline constexpr std::array kMergedAtRest = {

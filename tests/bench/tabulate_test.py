@@ -26,6 +26,13 @@ annals-big scenario=get-relationship as_of=none dyads=341 warmup_s=0 concurrency
 """
 
 
+def runs_of(lines):
+    """The (system, fields) of each result line, as tabulate.parse gives."""
+    return [(line.split(" ", 1)[0],
+             dict(kv.split("=", 1) for kv in line.split()[1:]))
+            for line in lines]
+
+
 def row_of(table, start):
     """The table row that starts with `start`."""
     rows = [line for line in table.splitlines() if line.startswith(start)]
@@ -130,9 +137,7 @@ class TabulateTest(unittest.TestCase):
             "events_per_s=16000 cpu_us.client=27.0 cpu_us.redis=50.0 "
             "errors=0",
         ]
-        runs = [(line.split(" ", 1)[0],
-                 dict(kv.split("=", 1) for kv in line.split()[1:]))
-                for line in lines]
+        runs = runs_of(lines)
         table = tabulate.rounds_table(runs)
         self.assertEqual(
             row_of(table, "| 64 | 1 | 1 |"),
@@ -163,9 +168,7 @@ class TabulateTest(unittest.TestCase):
             "batch=100 window=4 warmup_s=3 events_per_s=57600 "
             "cpu_us.client=3.0 cpu_us.annalsd=21.0 errors=0",
         ]
-        runs = [(line.split(" ", 1)[0],
-                 dict(kv.split("=", 1) for kv in line.split()[1:]))
-                for line in lines]
+        runs = runs_of(lines)
         table = tabulate.big_rounds_table(runs)
         self.assertIn("### Appends on the large log against a fresh log "
                       "in alternating rounds", table)

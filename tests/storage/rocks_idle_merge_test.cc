@@ -1,6 +1,7 @@
 // What the log does while writes pause: the level 0 of dyad_timeline,
-// event_ids, streams and merkle merged sooner (storage/rocks_idle_merge.h), on a real RocksDB opened with the
-// log's options; the read snapshot brought up to what was written after it
+// event_ids, streams and merkle merged sooner (storage/rocks_idle_merge.h),
+// on a real RocksDB opened with the log's options; the read snapshot
+// brought up to what was written after it
 // (RocksEventLog::RefreshIdleSnapshot).
 #include <algorithm>
 #include <atomic>
