@@ -424,25 +424,27 @@ rounds() {
 # log's annalsd has been idle for ROUND_QUIET_S, so that neither run pays
 # for the compactions the other left.
 big_rounds() {
-  local c="$1" b="$2" r
+  local c="$1" b="$2" r log_kind
   local big=("$ANNALSD_PID" "$ANNALS_ADDR" "$ANNALS_HTTP_ADDR")
   local args=(--scenario append-session --concurrency "$c" --batch "$b"
     --window "$(session_window "$c" "$b")" --duration "$DURATION"
     --warmup "$DURATION")
   for r in $(seq 1 "$ROUNDS"); do
-    [ $((r % 2)) -eq 1 ] && { wait_idle "$ROUND_QUIET_S"; run annals-big-round \
-      "$BENCH" --server "$ANNALS_ADDR" "${args[@]}" --cpu-pids "annalsd=$ANNALSD_PID"; }
-    wait_idle "$ROUND_QUIET_S"
-    start_annalsd fresh-round "$TMP/fresh-round-data" sync
-    run annals-fresh-round "$BENCH" --server "$ANNALS_ADDR" "${args[@]}" \
-      --cpu-pids "annalsd=$ANNALSD_PID"
-    stop_annalsd
-    rm -rf "$TMP/fresh-round-data"
-    ANNALSD_PID="${big[0]}" ANNALS_ADDR="${big[1]}" ANNALS_HTTP_ADDR="${big[2]}"
-    [ $((r % 2)) -eq 0 ] && { wait_idle "$ROUND_QUIET_S"; run annals-big-round \
-      "$BENCH" --server "$ANNALS_ADDR" "${args[@]}" --cpu-pids "annalsd=$ANNALSD_PID"; }
+    local order=(big fresh)
+    [ $((r % 2)) -eq 0 ] && order=(fresh big)
+    for log_kind in "${order[@]}"; do
+      wait_idle "$ROUND_QUIET_S"
+      [ "$log_kind" = fresh ] &&
+        start_annalsd fresh-round "$TMP/fresh-round-data" sync
+      run "annals-$log_kind-round" "$BENCH" --server "$ANNALS_ADDR" \
+        "${args[@]}" --cpu-pids "annalsd=$ANNALSD_PID"
+      if [ "$log_kind" = fresh ]; then
+        stop_annalsd
+        rm -rf "$TMP/fresh-round-data"
+        ANNALSD_PID="${big[0]}" ANNALS_ADDR="${big[1]}" ANNALS_HTTP_ADDR="${big[2]}"
+      fi
+    done
   done
-  return 0
 }
 ANNALSD_RSS="" ANNALSD_EVENTS=""
 if [ -z "$ONLY" ]; then
