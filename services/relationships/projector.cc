@@ -10,6 +10,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "services/model/occurred_interval.h"
 #include "services/model/projection.h"
 #include "storage/format.h"
@@ -190,7 +191,7 @@ class GroupProjection {
       RETURN_IF_ERROR(LoadParts(dyad, event, cached));
       Apply(event, &cached->state);
       if (cached->state.event_count() % checkpoint_events_ == 0) {
-        RETURN_IF_ERROR(Checkpoint(dyad, recorded.position(), cached));
+        RETURN_IF_ERROR(Checkpoint(dyad, recorded.position(), *cached));
       }
     }
     return absl::OkStatus();
@@ -277,7 +278,7 @@ class GroupProjection {
       }
       RETURN_IF_ERROR(Fill(dyad, refill, &cached->state));
       if (checkpoint) {
-        RETURN_IF_ERROR(Checkpoint(dyad, recorded.position(), cached));
+        RETURN_IF_ERROR(Checkpoint(dyad, recorded.position(), *cached));
       }
     }
     return absl::OkStatus();
@@ -328,28 +329,41 @@ class GroupProjection {
     // moved back, and FlushParts reads it from the entries).
     absl::optional<YearMonth> stored_latest;
     bool removed = false;
-    bool all_parts = false;  // every stored series entry is loaded
   };
 
   // Stores the whole state of `dyad` as of `position` (storage/format.h,
-  // CheckpointKey): the cached state with every series entry loaded.
+  // CheckpointKey): a copy of the cached state with every series entry it
+  // has not loaded merged in from storage. The cached state keeps only what
+  // the group's events loaded, so that Flush serializes and compares just
+  // those entries, not every year and resolution of a large dyad.
   absl::Status Checkpoint(const std::string& dyad, uint64_t position,
-                          Cached* cached) {
-    if (!cached->all_parts) {
-      std::vector<std::string> keys;
-      RETURN_IF_ERROR(context_->ScanUntil(
-          ProjectionFamily::kRelationships, RelationshipPartsPrefix(dyad),
-          ProjectionContext::Order::kAscending,
-          [&keys](absl::string_view key, absl::string_view) {
-            keys.emplace_back(key);
-            return true;
-          }));
-      RETURN_IF_ERROR(LoadEntries(dyad, keys, cached));
-      cached->all_parts = true;
-    }
+                          const Cached& cached) {
+    v1::RelationshipState whole = cached.state;
+    bool merged = false;
+    absl::Status error;
+    RETURN_IF_ERROR(context_->ScanUntil(
+        ProjectionFamily::kRelationships, RelationshipPartsPrefix(dyad),
+        ProjectionContext::Order::kAscending,
+        [&](absl::string_view key, absl::string_view value) {
+          if (cached.parts.contains(key)) return true;
+          // As LoadEntries: a list's entry goes into an empty list.
+          google::protobuf::io::CodedInputStream input(
+              reinterpret_cast<const uint8_t*>(value.data()),
+              static_cast<int>(value.size()));
+          if (!whole.MergeFromCodedStream(&input)) {
+            error = absl::DataLossError(absl::StrCat(
+                "a stored series entry of the state of ", dyad,
+                " is corrupt"));
+            return false;
+          }
+          merged = true;
+          return true;
+        }));
+    RETURN_IF_ERROR(error);
+    if (merged) SortSeries(&whole);
     return context_->Put(ProjectionFamily::kDyadTimeline,
                          format::CheckpointKey(dyad, position),
-                         SerializeState(cached->state));
+                         SerializeState(whole));
   }
 
   // Records that `position` changed the events of `dyad` ending in the
