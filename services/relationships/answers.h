@@ -72,6 +72,8 @@ class RelationshipAnswers {
   void RebuildStarting();
   void RebuildEnded();
 
+  // The byte budget, as constructed.
+  size_t max_bytes() const { return max_bytes_; }
   // For tests and metrics.
   size_t kept() const;
   size_t kept_bytes() const;

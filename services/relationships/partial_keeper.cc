@@ -2,13 +2,17 @@
 
 #include <pthread.h>
 
+#include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "log/log.h"
 #include "services/relationships/as_of.h"
+#include "services/relationships/stored_state.h"
 #include "storage/format.h"
 #include "storage/projector.h"
 
@@ -16,8 +20,9 @@ namespace annals::services {
 
 namespace format = storage::format;
 
-PartialKeeper::PartialKeeper(const storage::EventLog* log, absl::Duration idle)
-    : log_(log), idle_(idle), thread_([this] { Run(); }) {
+PartialKeeper::PartialKeeper(const storage::EventLog* log, absl::Duration idle,
+                             const RelationshipAnswers* answers)
+    : log_(log), idle_(idle), answers_(answers), thread_([this] { Run(); }) {
   pthread_setname_np(thread_.native_handle(), "annals-keeper");
 }
 
@@ -66,7 +71,7 @@ bool PartialKeeper::Pass(uint64_t head) {
   std::vector<std::string> dyads;
   const absl::Status listed = log_->ScanProjection(
       storage::ProjectionFamily::kRelationships,
-      std::string(1, format::kByActivityTag), "", storage::Direction::kForward,
+      std::string(1, format::kByActivityTag), "", storage::Direction::kBackward,
       [&dyads](absl::string_view key, absl::string_view) {
         dyads.emplace_back(format::DyadOfOrderKey(key));
         return true;
@@ -87,6 +92,7 @@ bool PartialKeeper::Pass(uint64_t head) {
       return false;
     }
     folded += *kept;
+    if (answers_ != nullptr) KeepAnswer(dyad);
   }
   if (folded > 0) {
     annals::log::Info("year_partials_kept",
@@ -96,6 +102,23 @@ bool PartialKeeper::Pass(uint64_t head) {
                        {"seconds", absl::ToDoubleSeconds(absl::Now() - start)}});
   }
   return true;
+}
+
+void PartialKeeper::KeepAnswer(const std::string& dyad) {
+  const size_t room = answers_->max_bytes() / 2;
+  if (answers_->kept_bytes() >= room) return;
+  RelationshipAnswers::Miss miss;
+  if (answers_->Find(dyad, &miss) != nullptr) return;
+  // As a reader does (RelationshipQueries): the head before the read.
+  const uint64_t head = log_->GetHead().position;
+  absl::StatusOr<std::string> stored = ReadStoredRelationship(*log_, dyad);
+  if (!stored.ok()) {
+    annals::log::Warn("relationship_answer_not_kept",
+                      {{"dyad", dyad}, {"error", stored.status().ToString()}});
+    return;
+  }
+  if (answers_->kept_bytes() + dyad.size() + stored->size() > room) return;
+  answers_->Keep(dyad, miss, head, *std::move(stored));
 }
 
 }  // namespace annals::services

@@ -71,7 +71,7 @@ Server::Server(storage::EventLog* log, const ServerOptions& options,
   }
   if (options.keep_year_partials_after.has_value()) {
     partial_keeper_ = std::make_unique<PartialKeeper>(
-        log_, *options.keep_year_partials_after);
+        log_, *options.keep_year_partials_after, options.relationship_answers);
   }
   if (hub_ != nullptr) {
     hub_->Attach(log_);

@@ -83,8 +83,9 @@ struct ServerOptions {
   const RelationshipAnswers* relationship_answers = nullptr;
   // Once the log has been idle this long, keep the year partials of every
   // dyad current in the background (services/relationships/
-  // partial_keeper.h). nullopt: never; a state as of a date then folds and
-  // keeps them itself, when first asked.
+  // partial_keeper.h), and the answers of relationship_answers. nullopt:
+  // never; a state as of a date then folds and keeps them itself, when
+  // first asked, and an answer is kept when first asked.
   std::optional<absl::Duration> keep_year_partials_after = absl::Seconds(1);
   // Unary calls that take at least this long are logged, one line each
   // (services/server/slow_calls.h); zero: every unary call. nullopt: none.

@@ -45,15 +45,17 @@ inline const std::vector<v1::Event>& SeedEvents() {
 // A log in a scratch directory that keeps the relationship projections.
 class ProjectedLog {
  public:
-  // `checkpoint_events`: the projector's (services/relationships/
-  // projector.h).
+  // `answer_bytes` and `checkpoint_events`: the projector's
+  // (services/relationships/projector.h).
   explicit ProjectedLog(
-      uint64_t checkpoint_events = services::kCheckpointEvents)
-      : path_(dir_.Sub("log")), projector_(0, checkpoint_events) {
+      uint64_t checkpoint_events = services::kCheckpointEvents,
+      size_t answer_bytes = 0)
+      : path_(dir_.Sub("log")), projector_(answer_bytes, checkpoint_events) {
     Open();
   }
 
   storage::EventLog& log() { return *log_; }
+  services::RelationshipAnswers* answers() { return projector_.answers(); }
 
   void Open() {
     storage::LogOptions options;
