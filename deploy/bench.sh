@@ -731,7 +731,9 @@ timelines, in either order; one kind over the whole log; a two-year
 range over the whole log) — each of these after $WARMUP of the same queries,
 unmeasured, so that annalsd's block cache and its kept GetRelationship
 answers are warm, except the first GetRelationship figure, given cold
-(the first ask of each dyad after the log opened is ~3% of its calls);
+by the client (its first ask of each dyad after the log opened is ~3% of
+its calls; annalsd's partial keeper keeps answers while annalsd is idle
+after opening, and the figure runs once it is idle);
 one Subscribe from the start until caught up
 (catch-up); and live fan-out: N Subscribe calls (on 8 connections, gRPC's
 callback API, each stream with a fixed 16 KiB HTTP/2 receive window, so
