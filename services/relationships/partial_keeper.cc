@@ -112,6 +112,7 @@ void PartialKeeper::KeepAnswer(const std::string& dyad) {
   // As a reader does (RelationshipQueries): the head before the read.
   const uint64_t head = log_->GetHead().position;
   absl::StatusOr<std::string> stored = ReadStoredRelationship(*log_, dyad);
+  if (absl::IsNotFound(stored.status())) return;  // no events left
   if (!stored.ok()) {
     annals::log::Warn("relationship_answer_not_kept",
                       {{"dyad", dyad}, {"error", stored.status().ToString()}});

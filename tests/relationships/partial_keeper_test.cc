@@ -1,6 +1,7 @@
 // The keeper of year partials: once the log is idle, every dyad's
-// partials are current (nothing left to fold), again after more appends,
-// and it stops promptly.
+// partials are current (nothing left to fold) and its answer kept (up to
+// half the answers' budget), again after more appends, and it stops
+// promptly.
 #include "services/relationships/partial_keeper.h"
 
 #include <memory>
