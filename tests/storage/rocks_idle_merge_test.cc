@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -128,35 +129,33 @@ class TimelineProjector : public Projector {
   }
 };
 
-// The families whose level 0 appends leave to grow and a pause merges.
-constexpr const char* kMergedAtRestNames[] = {"dyad_timeline", "event_ids",
-                                              "streams", "merkle"};
-
-// The fewest level-0 tables of those families.
-uint64_t FewestLevel0Tables(const EventLog& log) {
-  uint64_t fewest = UINT64_MAX;
+// The level-0 tables of each family of kMergedAtRest (those whose level
+// 0 appends leave to grow and a pause merges).
+std::vector<uint64_t> MergedAtRestLevel0Tables(const EventLog& log) {
   const StorageFigures figures = log.Figures();
-  for (const char* name : kMergedAtRestNames) {
-    bool found = false;
-    for (const StorageFigures::Family& family : figures.families) {
-      if (family.name != name) continue;
-      found = true;
-      fewest = std::min(fewest, family.level0_tables);
+  std::vector<uint64_t> tables;
+  for (format::ColumnFamily cf : kMergedAtRest) {
+    const absl::string_view name = format::ColumnFamilyName(cf);
+    const auto family = std::find_if(
+        figures.families.begin(), figures.families.end(),
+        [name](const StorageFigures::Family& f) { return f.name == name; });
+    if (family == figures.families.end()) {
+      ADD_FAILURE() << "no " << name << " in the figures";
+      continue;
     }
-    if (!found) ADD_FAILURE() << "no " << name << " in the figures";
+    tables.push_back(family->level0_tables);
   }
-  return fewest;
+  return tables;
 }
 
-// The most level-0 tables of those families.
+uint64_t FewestLevel0Tables(const EventLog& log) {
+  const std::vector<uint64_t> tables = MergedAtRestLevel0Tables(log);
+  return tables.empty() ? 0 : *std::min_element(tables.begin(), tables.end());
+}
+
 uint64_t MostLevel0Tables(const EventLog& log) {
-  uint64_t most = 0;
-  for (const StorageFigures::Family& family : log.Figures().families) {
-    for (const char* name : kMergedAtRestNames) {
-      if (family.name == name) most = std::max(most, family.level0_tables);
-    }
-  }
-  return most;
+  const std::vector<uint64_t> tables = MergedAtRestLevel0Tables(log);
+  return tables.empty() ? 0 : *std::max_element(tables.begin(), tables.end());
 }
 
 // The log's wiring (LogOptions::idle_merge_after, WriterProgress) and the

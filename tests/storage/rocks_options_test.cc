@@ -1,7 +1,7 @@
 // The RocksDB options of the event log (storage/rocks_options.cc): the
 // tables a compaction replaces are deleted in steps, through the log's own
-// Env, and none is left behind; dyad_timeline merges level 0 in larger
-// runs.
+// Env, and none is left behind; the families whose level-0 tables span
+// nearly all of them merge level 0 in larger runs.
 
 #include <algorithm>
 #include <iterator>
