@@ -4,6 +4,7 @@
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "services/model/occurred_interval.h"
 #include "services/model/projection.h"
+#include "services/relationships/carried_states.h"
 #include "storage/format.h"
 #include "storage/status_macros.h"
 
@@ -169,13 +171,42 @@ void SortSeries(v1::RelationshipState* state) {
             });
 }
 
-// The projection work of one commit group. States are loaded once, changed
-// in memory, and written back (with their ordering keys) by Flush.
+// What a commit group holds of a dyad's state.
+struct Cached {
+  // The record's parts, and the series entries loaded (LoadParts).
+  v1::RelationshipState state;
+  bool existed = false;   // stored before this group
+  std::string activity;   // its ordering keys as stored, when it existed
+  std::string index;
+  // The entries loaded, stored or not, with their stored bytes (empty
+  // when none is): Flush writes those whose bytes changed.
+  absl::btree_map<std::string, std::string> parts;
+  // The latest month as stored (the stored index's end), and whether an
+  // event was taken out in this group (then the latest month may have
+  // moved back, and FlushParts reads it from the entries).
+  absl::optional<YearMonth> stored_latest;
+  bool removed = false;
+};
+
+// The latest month of a stored state, the end of its stored index.
+absl::optional<YearMonth> StoredLatestOf(const v1::GoldsteinIndex& index) {
+  if (index.end_month() < 1) return absl::nullopt;
+  return YearMonth{index.end_year(), index.end_month()};
+}
+
+// Dyads' states as their records hold them, left by one group for the next.
+using LeftStates = CarriedStates<Cached>;
+
+// The projection work of one commit group. States are loaded once (taken
+// from what the group before left when their records are unchanged),
+// changed in memory, and written back (with their ordering keys) by Flush,
+// which leaves them to the next group.
 class GroupProjection {
  public:
   // `checkpoint_events`: RelationshipProjector's.
-  GroupProjection(ProjectionContext* context, uint64_t checkpoint_events)
-      : context_(context), checkpoint_events_(checkpoint_events) {}
+  GroupProjection(ProjectionContext* context, uint64_t checkpoint_events,
+                  LeftStates* left)
+      : context_(context), checkpoint_events_(checkpoint_events), left_(left) {}
 
   absl::Status Event(const v1::RecordedEvent& recorded) {
     const v1::Event& event = recorded.event();
@@ -292,44 +323,41 @@ class GroupProjection {
   }
 
   // Writes every changed state and moves its ordering keys. A dyad left
-  // with no events has no state and no ordering keys.
+  // with no events has no state and no ordering keys. Each state written
+  // is left to the next group, as its record holds it.
   absl::Status Flush() {
     for (auto& [dyad, cached] : states_) {
       const bool empty = cached.state.event_count() == 0;
       ASSIGN_OR_RETURN(const v1::GoldsteinIndex current,
                        FlushParts(dyad, &cached));
-      std::string activity, index;
+      std::string activity, index, record;
       if (!empty) {
         activity = ByActivityKeyOf(cached.state);
         index = ByIndexKeyOf(dyad, current);
+        record = RelationshipRecordOf(&cached.state, current);
         RETURN_IF_ERROR(
-            context_->Put(ProjectionFamily::kRelationships, dyad,
-                          RelationshipRecordOf(&cached.state, current)));
+            context_->Put(ProjectionFamily::kRelationships, dyad, record));
       } else if (cached.existed) {
         RETURN_IF_ERROR(context_->Delete(ProjectionFamily::kRelationships, dyad));
       }
       RETURN_IF_ERROR(MoveKey(cached.existed, cached.activity, activity));
       RETURN_IF_ERROR(MoveKey(cached.existed, cached.index, index));
+      if (!empty) {
+        // What Load makes of `record`: the state less its entries' lists.
+        ClearEntryLists(&cached.state);
+        cached.existed = true;
+        cached.activity = std::move(activity);
+        cached.index = std::move(index);
+        cached.parts.clear();
+        cached.stored_latest = StoredLatestOf(current);
+        cached.removed = false;
+        left_->Keep(dyad, std::move(record), std::move(cached));
+      }
     }
     return absl::OkStatus();
   }
 
  private:
-  struct Cached {
-    // The record's parts, and the series entries loaded (LoadParts).
-    v1::RelationshipState state;
-    bool existed = false;   // stored before this group
-    std::string activity;   // its ordering keys as stored, when it existed
-    std::string index;
-    // The entries loaded, stored or not, with their stored bytes (empty
-    // when none is): Flush writes those whose bytes changed.
-    absl::btree_map<std::string, std::string> parts;
-    // The latest month as stored (the stored index's end), and whether an
-    // event was taken out in this group (then the latest month may have
-    // moved back, and FlushParts reads it from the entries).
-    absl::optional<YearMonth> stored_latest;
-    bool removed = false;
-  };
 
   // Stores the whole state of `dyad` as of `position` (storage/format.h,
   // CheckpointKey): a copy of the cached state with every series entry it
@@ -413,6 +441,7 @@ class GroupProjection {
       states_.erase(it);
       return stored.status();
     }
+    if (left_->Take(dyad, *stored, &cached)) return &cached;
     absl::StatusOr<v1::GetRelationshipResponse> record =
         ParseStoredResponse(*stored, dyad);
     if (!record.ok()) {
@@ -423,10 +452,7 @@ class GroupProjection {
     cached.existed = true;
     cached.activity = ByActivityKeyOf(cached.state);
     cached.index = ByIndexKeyOf(dyad, record->index());
-    if (record->index().end_month() >= 1) {
-      cached.stored_latest =
-          YearMonth{record->index().end_year(), record->index().end_month()};
-    }
+    cached.stored_latest = StoredLatestOf(record->index());
     return &cached;
   }
 
@@ -765,6 +791,7 @@ class GroupProjection {
 
   ProjectionContext* const context_;
   const uint64_t checkpoint_events_;
+  LeftStates* const left_;
   absl::flat_hash_map<std::string, Cached> states_;
 };
 
@@ -821,10 +848,23 @@ std::string ByIndexKeyOf(absl::string_view dyad,
   return format::ByIndexKey(static_cast<int32_t>(index.mean_tenths()), dyad);
 }
 
+class RelationshipProjector::Left final : public LeftStates {
+ public:
+  using LeftStates::LeftStates;
+};
+
+RelationshipProjector::RelationshipProjector(size_t answer_bytes,
+                                             uint64_t checkpoint_events)
+    : answers_(answer_bytes),
+      checkpoint_events_(std::max<uint64_t>(1, checkpoint_events)),
+      left_(std::make_unique<Left>(kMaxLeftStates)) {}
+
+RelationshipProjector::~RelationshipProjector() = default;
+
 absl::Status RelationshipProjector::Project(
     const std::vector<const v1::RecordedEvent*>& events,
     ProjectionContext* context) {
-  GroupProjection group(context, checkpoint_events_);
+  GroupProjection group(context, checkpoint_events_, left_.get());
   for (const v1::RecordedEvent* recorded : events) {
     if (recorded->event().has_correction()) {
       RETURN_IF_ERROR(group.Correction(*recorded));

@@ -49,9 +49,9 @@
 #ifndef ANNALS_SERVICES_RELATIONSHIPS_PROJECTOR_H_
 #define ANNALS_SERVICES_RELATIONSHIPS_PROJECTOR_H_
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -103,6 +103,11 @@ inline constexpr char kRelationshipProjectionVersion[] = "relationships/15";
 // are far smaller).
 inline constexpr uint64_t kCheckpointEvents = 256;
 
+// Dyads whose states a commit group leaves for the next to take instead of
+// parsing their records (carried_states.h): the states of up to this many
+// dyads, ~1 KB record and ~3 KB parsed each.
+inline constexpr size_t kMaxLeftStates = 2048;
+
 // The subjects of `event`: "" (the whole log), each actor of its source
 // and target (and a resolution's sponsors), and each of DyadsOf(event).
 // Sorted, no repeats. Each has its timeline's longest span.
@@ -133,9 +138,8 @@ class RelationshipProjector final : public storage::Projector {
   // `checkpoint_events` (>= 1): effective events of a dyad per checkpoint;
   // smaller in tests, to have many.
   explicit RelationshipProjector(size_t answer_bytes = 0,
-                                 uint64_t checkpoint_events = kCheckpointEvents)
-      : answers_(answer_bytes),
-        checkpoint_events_(std::max<uint64_t>(1, checkpoint_events)) {}
+                                 uint64_t checkpoint_events = kCheckpointEvents);
+  ~RelationshipProjector() override;
 
   std::string Version() const override {
     return kRelationshipProjectionVersion;
@@ -150,8 +154,12 @@ class RelationshipProjector final : public storage::Projector {
   RelationshipAnswers* answers() { return &answers_; }
 
  private:
+  // The states each commit group leaves for the next (carried_states.h).
+  class Left;
+
   RelationshipAnswers answers_;
   const uint64_t checkpoint_events_;
+  std::unique_ptr<Left> left_;
 };
 
 }  // namespace annals::services

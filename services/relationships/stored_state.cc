@@ -96,6 +96,11 @@ std::string ListEntryOf(v1::RelationshipState* state, StateList list) {
   return bytes;
 }
 
+void ClearEntryLists(v1::RelationshipState* state) {
+  v1::RelationshipState aside;
+  SwapEntryLists(state, &aside);
+}
+
 std::string RelationshipRecordOf(v1::RelationshipState* state,
                                  const v1::GoldsteinIndex& index) {
   v1::RelationshipState aside;

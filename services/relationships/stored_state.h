@@ -80,6 +80,10 @@ std::string ListEntryOf(v1::RelationshipState* state, StateList list);
 // the policy records).
 std::vector<StateList> ListsOf(const v1::Event& content);
 
+// Takes the entries' lists out of `state` (dropping them): what is left is
+// what its record holds.
+void ClearEntryLists(v1::RelationshipState* state);
+
 // The record of `state`, whose CurrentIndexOf is `index`. The entries'
 // lists are set aside while it is serialized (no copy of the state) and
 // put back.

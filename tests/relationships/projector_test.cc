@@ -422,6 +422,32 @@ TEST(RelationshipProjectorTest, AnyOrderAndGroupingGivesByteIdenticalProjections
   }
 }
 
+// A group takes the state the group before it left only for the very
+// record that state stands for. One projector writing two logs that hold
+// different events of the same dyads (as a check projects into its scratch
+// database beside the writer; as a group that was never written leaves the
+// stored record as it was) gives each log the states of its own events.
+TEST(RelationshipProjectorTest, AGroupTakesALeftStateOnlyForItsOwnRecord) {
+  RelationshipProjector shared;
+  ProjectedLog every(&shared), every_other(&shared);
+  const std::vector<v1::Event>& seed = SeedEvents();
+  std::vector<v1::Event> halved;
+  for (size_t i = 0; i < seed.size(); ++i) {
+    every.Append({seed[i]});
+    if (i % 2 == 0) {
+      every_other.Append({seed[i]});
+      halved.push_back(seed[i]);
+    }
+  }
+  ProjectedLog every_alone, every_other_alone;
+  every_alone.Append(seed);
+  every_other_alone.Append(halved);
+  EXPECT_EQ(every.Dump(ProjectionFamily::kRelationships),
+            every_alone.Dump(ProjectionFamily::kRelationships));
+  EXPECT_EQ(every_other.Dump(ProjectionFamily::kRelationships),
+            every_other_alone.Dump(ProjectionFamily::kRelationships));
+}
+
 TEST(RelationshipProjectorTest, CorrectionsLeaveTheStateAsIfWrittenCorrected) {
   const Corrected corrected = MakeCorrected();
   ProjectedLog written_corrected;

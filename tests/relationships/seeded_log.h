@@ -50,17 +50,24 @@ class ProjectedLog {
   explicit ProjectedLog(
       uint64_t checkpoint_events = services::kCheckpointEvents,
       size_t answer_bytes = 0)
-      : path_(dir_.Sub("log")), projector_(answer_bytes, checkpoint_events) {
+      : path_(dir_.Sub("log")),
+        own_projector_(answer_bytes, checkpoint_events),
+        projector_(&own_projector_) {
+    Open();
+  }
+  // A log projected by `projector`, which other logs may share.
+  explicit ProjectedLog(services::RelationshipProjector* projector)
+      : path_(dir_.Sub("log")), projector_(projector) {
     Open();
   }
 
   storage::EventLog& log() { return *log_; }
-  services::RelationshipAnswers* answers() { return projector_.answers(); }
+  services::RelationshipAnswers* answers() { return projector_->answers(); }
 
   void Open() {
     storage::LogOptions options;
     options.sync = false;  // durability is the crash test's business
-    options.projector = &projector_;
+    options.projector = projector_;
     auto log = storage::OpenRocksEventLog(path_, options);
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = std::move(*log);
@@ -99,7 +106,8 @@ class ProjectedLog {
  private:
   storage::testing::ScratchDir dir_;
   std::string path_;
-  services::RelationshipProjector projector_;
+  services::RelationshipProjector own_projector_;
+  services::RelationshipProjector* const projector_;
   std::unique_ptr<storage::EventLog> log_;
 };
 
