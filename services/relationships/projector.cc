@@ -358,7 +358,6 @@ class GroupProjection {
   }
 
  private:
-
   // Stores the whole state of `dyad` as of `position` (storage/format.h,
   // CheckpointKey): a copy of the cached state with every series entry it
   // has not loaded merged in from storage. The cached state keeps only what
