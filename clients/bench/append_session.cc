@@ -103,7 +103,10 @@ void Send(int s, const AppendSessionRun& run, Session* session, Turns* turns) {
             tally->Error(response.status());
           }
         }
-        turns->Push(s);
+        // A failed request gives up its turn: once a session has ended,
+        // every append on it fails at once, and sending again would only
+        // spin its driver (and count its errors) until the run ends.
+        if (response.ok()) turns->Push(s);
       });
 }
 

@@ -1,7 +1,8 @@
 // annals-bench's append-session scenario: N append sessions, each keeping
 // up to W requests of B events in flight, for a duration, all driven by
 // two threads (each acknowledgement gives its session the turn to send the
-// next request); the latency of each request is from its send to its
+// next request; a failed one does not, so a session that ended sends no
+// more); the latency of each request is from its send to its
 // acknowledgement.
 #ifndef ANNALS_CLIENTS_BENCH_APPEND_SESSION_H_
 #define ANNALS_CLIENTS_BENCH_APPEND_SESSION_H_
