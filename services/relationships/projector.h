@@ -105,7 +105,8 @@ inline constexpr uint64_t kCheckpointEvents = 256;
 
 // Dyads whose states a commit group leaves for the next to take instead of
 // parsing their records (carried_states.h): the states of up to this many
-// dyads, ~1 KB record and ~3 KB parsed each.
+// dyads, each its record's bytes (883 on average in the WAL of 64
+// single-event sessions of generated events) and the record parsed.
 inline constexpr size_t kMaxLeftStates = 2048;
 
 // The subjects of `event`: "" (the whole log), each actor of its source
