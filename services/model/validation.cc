@@ -1,5 +1,7 @@
-// Validation of events and append requests. See services/model/validation.h and
-// the rules documented in proto/annals/v1/event.proto and event_log.proto.
+// Validation of events. See services/model/validation.h and the rules
+// documented in proto/annals/v1/event.proto; append requests are checked in
+// append_request.cc, and fields named and values quoted as in
+// validation_paths.h.
 //
 // Every check appends at most one violation per field, named by its path in
 // the request, and goes on: the writer sees every problem at once. Checks
@@ -16,7 +18,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -24,54 +25,27 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "services/model/actors.h"
+#include "services/model/validation_paths.h"
 
 namespace annals::services {
 namespace {
 
 using ::google::protobuf::EnumDescriptor;
 using ::google::protobuf::RepeatedPtrField;
-using Violations = std::vector<rpc::FieldViolation>;
+using validation_internal::Add;
+using validation_internal::CheckIdForm;
+using validation_internal::Field;
+using validation_internal::Index;
+using validation_internal::Quote;
+using validation_internal::Violations;
 
-// Largest id / stream name, in characters.
-constexpr size_t kMaxIdLength = 128;
 // Largest summary, in bytes.
 constexpr size_t kMaxSummaryBytes = 4096;
 // Largest tag, in characters.
 constexpr size_t kMaxTagLength = 64;
-// How much of an offending value a description quotes.
-constexpr size_t kMaxQuotedBytes = 64;
 
 // ---------------------------------------------------------------------------
-// Paths and descriptions
-
-// "events[0]" + "summary" -> "events[0].summary"; "" + "summary" -> "summary".
-std::string Field(absl::string_view path, absl::string_view name) {
-  if (path.empty()) return std::string(name);
-  return absl::StrCat(path, ".", name);
-}
-
-// "events[0].source" + 2 -> "events[0].source[2]".
-std::string Index(absl::string_view path, int i) {
-  return absl::StrCat(path, "[", i, "]");
-}
-
-// A value as a description quotes it: in double quotes, escaped, shortened.
-std::string Quote(absl::string_view value) {
-  if (value.size() <= kMaxQuotedBytes) {
-    return absl::StrCat("\"", absl::Utf8SafeCEscape(value), "\"");
-  }
-  // Cut on a UTF-8 character boundary.
-  size_t cut = kMaxQuotedBytes;
-  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
-    --cut;
-  }
-  return absl::StrCat("\"", absl::Utf8SafeCEscape(value.substr(0, cut)),
-                      "\"... (", value.size(), " bytes)");
-}
-
-void Add(Violations* out, std::string field, std::string description) {
-  out->push_back({std::move(field), std::move(description)});
-}
+// Required text
 
 bool IsBlank(absl::string_view s) {
   return absl::StripAsciiWhitespace(s).empty();
@@ -122,40 +96,7 @@ bool CheckEnum(int value, const EnumDescriptor* desc, bool required,
 }
 
 // ---------------------------------------------------------------------------
-// Ids and actor codes
-
-bool IsIdChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-         c == '_' || c == ':' || c == '-';
-}
-
-bool IsIdForm(absl::string_view s) {
-  if (s.empty() || s.size() > kMaxIdLength) return false;
-  for (char c : s) {
-    if (!IsIdChar(c)) return false;
-  }
-  return true;
-}
-
-// Checks a (non-empty) id-form value; true when valid.
-bool CheckIdForm(absl::string_view value, const std::string& field,
-                 Violations* out) {
-  if (value.size() > kMaxIdLength) {
-    Add(out, field,
-        absl::StrCat("must be at most ", kMaxIdLength, " characters, got ",
-                     value.size()));
-    return false;
-  }
-  for (char c : value) {
-    if (!IsIdChar(c)) {
-      Add(out, field,
-          absl::StrCat("must contain only the characters [A-Za-z0-9._:-], got ",
-                       Quote(value)));
-      return false;
-    }
-  }
-  return true;
-}
+// Ids (their form: validation_paths.h) and actor codes
 
 bool CheckId(absl::string_view value, const std::string& field,
              Violations* out) {
@@ -802,25 +743,7 @@ void NormalizeOccurred(v1::Occurred* occurred) {
   }
 }
 
-storage::ExpectedVersion ToExpectedVersion(const v1::AppendRequest& request) {
-  switch (request.expected_version_case()) {
-    case v1::AppendRequest::kAny:
-      return storage::ExpectedVersion::Any();
-    case v1::AppendRequest::kNoStream:
-      return storage::ExpectedVersion::NoStream();
-    case v1::AppendRequest::kStreamExists:
-      return storage::ExpectedVersion::StreamExists();
-    case v1::AppendRequest::kExact:
-      return storage::ExpectedVersion::Exact(request.exact());
-    case v1::AppendRequest::EXPECTED_VERSION_NOT_SET:
-      break;
-  }
-  return storage::ExpectedVersion::Any();
-}
-
 }  // namespace
-
-bool IsValidStreamName(absl::string_view stream) { return IsIdForm(stream); }
 
 void ValidateEvent(const v1::Event& event, absl::string_view path,
                    std::vector<rpc::FieldViolation>* out) {
@@ -839,111 +762,6 @@ void NormalizeEvent(v1::Event* event) {
     NormalizeOccurred(
         event->mutable_correction()->mutable_amended()->mutable_occurred());
   }
-}
-
-std::string PrimaryDyad(const v1::Event& event) {
-  if (event.source().empty()) return "";
-  const std::string& first = event.source(0);
-  std::string second;
-  if (!event.target().empty()) {
-    second = event.target(0);
-  } else {
-    for (const std::string& s : event.source()) {
-      if (s != first) {
-        second = s;
-        break;
-      }
-    }
-  }
-  if (second.empty() || second == first) return first;
-  return first < second ? absl::StrCat(first, "-", second)
-                        : absl::StrCat(second, "-", first);
-}
-
-absl::StatusOr<storage::AppendBatch> ToAppendBatch(
-    v1::AppendRequest request, const Limits& limits) {
-  const size_t count = static_cast<size_t>(request.events_size());
-  // Size limits first: they bound the work done below.
-  if (count > limits.max_append_events) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "events: ", count, " events exceed the limit of ",
-        limits.max_append_events, " events per append; split the batch"));
-  }
-  for (int i = 0; i < request.events_size(); ++i) {
-    const size_t bytes = request.events(i).ByteSizeLong();
-    if (bytes > limits.max_event_bytes) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          Index("events", i), ": serialized event is ", bytes,
-          " bytes, more than the limit of ", limits.max_event_bytes,
-          " bytes per event"));
-    }
-  }
-
-  Violations violations;
-  if (!request.stream().empty() && !IsValidStreamName(request.stream())) {
-    CheckIdForm(request.stream(), "stream", &violations);
-  }
-  if (count == 0) {
-    Add(&violations, "events",
-        "at least one event is required (1 to " +
-            absl::StrCat(limits.max_append_events) + " per append)");
-  }
-
-  std::vector<bool> event_ok(count, false);
-  absl::flat_hash_map<absl::string_view, int> first_index_of_id;
-  for (int i = 0; i < request.events_size(); ++i) {
-    const v1::Event& event = request.events(i);
-    const std::string path = Index("events", i);
-    const size_t before = violations.size();
-    ValidateEvent(event, path, &violations);
-    if (IsIdForm(event.id())) {
-      auto [it, inserted] = first_index_of_id.try_emplace(event.id(), i);
-      if (!inserted) {
-        Add(&violations, Field(path, "id"),
-            absl::StrCat(Quote(event.id()), " is already the id of ",
-                         Index("events", it->second),
-                         "; ids must be distinct within a batch"));
-      }
-    }
-    event_ok[i] = violations.size() == before;
-  }
-
-  // The stream: given, or the primary dyad shared by every event. Derived
-  // only from events that are otherwise valid.
-  std::string stream = request.stream();
-  if (stream.empty()) {
-    int reference = -1;
-    std::string reference_dyad;
-    for (int i = 0; i < request.events_size(); ++i) {
-      if (!event_ok[i]) continue;
-      const std::string dyad = PrimaryDyad(request.events(i));
-      if (reference < 0) {
-        reference = i;
-        reference_dyad = dyad;
-      } else if (dyad != reference_dyad) {
-        Add(&violations, Index("events", i),
-            absl::StrCat("primary dyad ", dyad, " differs from ",
-                         reference_dyad, " of ", Index("events", reference),
-                         "; set `stream` explicitly to append them "
-                         "together"));
-      }
-    }
-    stream = std::move(reference_dyad);
-  }
-
-  if (!violations.empty()) return rpc::InvalidArgument(violations);
-
-  storage::AppendBatch batch;
-  batch.stream = std::move(stream);
-  batch.expected = ToExpectedVersion(request);
-  batch.events.reserve(count);
-  // Moved, not copied: the request is ours (without an arena, a move
-  // swaps).
-  for (v1::Event& event : *request.mutable_events()) {
-    batch.events.push_back(std::move(event));
-    NormalizeEvent(&batch.events.back());
-  }
-  return batch;
 }
 
 }  // namespace annals::services

@@ -72,7 +72,8 @@ absl::Status CheckRequestFields(const google::protobuf::Message& request);
 // out of `request`).
 // INVALID_ARGUMENT listing every violation (see rpc::InvalidArgument);
 // RESOURCE_EXHAUSTED when there are more than max_append_events events or
-// an event is larger than max_event_bytes (naming the field).
+// an event is larger than max_event_bytes (naming the field). Implemented,
+// with PrimaryDyad and IsValidStreamName, in append_request.cc.
 absl::StatusOr<storage::AppendBatch> ToAppendBatch(
     v1::AppendRequest request, const Limits& limits);
 
