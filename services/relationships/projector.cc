@@ -154,6 +154,21 @@ std::function<bool(absl::string_view)> AmongKept(const Records& kept) {
   };
 }
 
+// Merges a stored series entry of `dyad` into `state`. A list's entry goes
+// into a list that is empty until it is merged: appending keeps the
+// entry's order. Callers put the series back in order (SortSeries).
+absl::Status MergeEntry(absl::string_view dyad, absl::string_view bytes,
+                        v1::RelationshipState* state) {
+  google::protobuf::io::CodedInputStream input(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(bytes.size()));
+  if (!state->MergeFromCodedStream(&input)) {
+    return absl::DataLossError(absl::StrCat(
+        "a stored series entry of the state of ", dyad, " is corrupt"));
+  }
+  return absl::OkStatus();
+}
+
 // Puts the series of `state` back in the state's order after entries were
 // merged in: months by (year, month), resolution records by (body, year).
 void SortSeries(v1::RelationshipState* state) {
@@ -373,18 +388,9 @@ class GroupProjection {
         ProjectionContext::Order::kAscending,
         [&](absl::string_view key, absl::string_view value) {
           if (cached.parts.contains(key)) return true;
-          // As LoadEntries: a list's entry goes into an empty list.
-          google::protobuf::io::CodedInputStream input(
-              reinterpret_cast<const uint8_t*>(value.data()),
-              static_cast<int>(value.size()));
-          if (!whole.MergeFromCodedStream(&input)) {
-            error = absl::DataLossError(absl::StrCat(
-                "a stored series entry of the state of ", dyad,
-                " is corrupt"));
-            return false;
-          }
+          error = MergeEntry(dyad, value, &whole);
           merged = true;
-          return true;
+          return error.ok();
         }));
     RETURN_IF_ERROR(error);
     if (merged) SortSeries(&whole);
@@ -487,12 +493,7 @@ class GroupProjection {
         continue;
       }
       if (!stored.ok()) return stored.status();
-      // A list's entry goes into a list that is empty until it is loaded:
-      // appending keeps the entry's order.
-      if (!cached->state.MergeFromString(*stored)) {
-        return absl::DataLossError(absl::StrCat(
-            "a stored series entry of the state of ", dyad, " is corrupt"));
-      }
+      RETURN_IF_ERROR(MergeEntry(dyad, *stored, &cached->state));
       cached->parts.emplace(key, *std::move(stored));
       loaded = true;
     }
