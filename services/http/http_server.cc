@@ -222,8 +222,12 @@ std::shared_ptr<GatewayStream> HttpServer::Impl::OpenStream(
   observer_->StreamOpened();
   std::shared_ptr<GatewayStream> stream = gateway_.OpenStream(
       *start.route, *start.message, start.caller, std::move(on_message),
-      [this, on_done = std::move(on_done)](const grpc::Status& status) {
+      [this, on_done = std::move(on_done)](const grpc::Status& status) mutable {
         on_done(status);
+        // `on_done` may hold its connection's last reference: let it go
+        // before Release, after which Stop may destroy io_, which the
+        // connection's timers need when they are destroyed.
+        on_done = nullptr;
         observer_->StreamClosed();
         Release();
       });
