@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "storage/event_log.h"
 #include "storage/jetstream/jetstream_log.h"
 #include "storage/replica.h"
@@ -36,6 +37,10 @@ ABSL_FLAG(std::string, nats_tls_cert, "",
           "--nats-tls-key).");
 ABSL_FLAG(std::string, nats_tls_key, "",
           "Cluster mode: PEM private key of --nats-tls-cert.");
+ABSL_FLAG(absl::Duration, nats_start_timeout, absl::Seconds(30),
+          "Cluster mode: how long annalsd waits at start for JetStream to "
+          "answer for the stream (a NATS cluster still forming has no leader "
+          "yet) before it gives up.");
 ABSL_FLAG(int64_t, max_replica_lag, 10000,
           "Cluster mode: health says NOT_SERVING while this replica is more "
           "than this many appends behind the log of record.");
@@ -70,6 +75,10 @@ absl::Status CheckClusterFlags() {
     return absl::InvalidArgumentError(
         "--nats-tls-cert and --nats-tls-key go together");
   }
+  if (absl::GetFlag(FLAGS_nats_start_timeout) <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--nats-start-timeout must be longer than 0 (e.g. 30s)");
+  }
   if (absl::GetFlag(FLAGS_max_replica_lag) < 0) {
     return absl::InvalidArgumentError("--max-replica-lag must be >= 0");
   }
@@ -87,6 +96,7 @@ absl::StatusOr<std::unique_ptr<storage::EventLog>> OpenEventLog(
   cluster.nats.tls_ca = absl::GetFlag(FLAGS_nats_tls_ca);
   cluster.nats.tls_cert = absl::GetFlag(FLAGS_nats_tls_cert);
   cluster.nats.tls_key = absl::GetFlag(FLAGS_nats_tls_key);
+  cluster.nats.start_timeout = absl::GetFlag(FLAGS_nats_start_timeout);
   cluster.max_behind =
       static_cast<uint64_t>(absl::GetFlag(FLAGS_max_replica_lag));
   absl::StatusOr<std::unique_ptr<storage::ReplicaLog>> replica =

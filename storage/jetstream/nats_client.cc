@@ -52,6 +52,11 @@ absl::Status FromNats(natsStatus status, absl::string_view doing,
   }
   if (code != 0) absl::StrAppend(&text, " [JetStream error ", code, "]");
   const std::string message = absl::StrCat("cannot ", doing, ": ", text);
+  // JetStream's answers for a cluster without a leader or enough peers yet.
+  if (code == JSClusterNotAvailErr || code == JSClusterNoPeersErr ||
+      code == JSStreamOfflineErr) {
+    return absl::UnavailableError(message);
+  }
   switch (status) {
     case NATS_CONNECTION_CLOSED:
     case NATS_CONNECTION_DISCONNECTED:
@@ -131,9 +136,29 @@ absl::StatusOr<std::unique_ptr<NatsClient>> NatsClient::Connect(
   js_options.PublishAsync.AckHandlerClosure = publish_ack_closure;
   s = natsConnection_JetStream(&client->js_, client->connection_, &js_options);
   if (s != NATS_OK) return FromNats(s, "open a JetStream context");
-  absl::Status stream = client->EnsureStream();
+  absl::Status stream = client->OpenStream();
   if (!stream.ok()) return stream;
   return client;
+}
+
+absl::Status NatsClient::OpenStream() {
+  // JetStream leaves requests unanswered while its cluster forms (no meta
+  // leader, a new stream without its own) and when several clients create
+  // the same stream at once; an answer comes on a later try.
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + options_.start_timeout;
+  for (int tries = 1;; ++tries) {
+    absl::Status stream = EnsureStream();
+    if (!absl::IsUnavailable(stream)) return stream;
+    if (absl::Now() + kStreamRetryWait >= deadline) {
+      return absl::UnavailableError(absl::StrCat(
+          stream.message(), " (", tries, " tries over ",
+          absl::FormatDuration(absl::Trunc(absl::Now() - start,
+                                           absl::Milliseconds(1))),
+          ")"));
+    }
+    absl::SleepFor(kStreamRetryWait);
+  }
 }
 
 void NatsClient::OnClosed(natsConnection*, void* closure) {

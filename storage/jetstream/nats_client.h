@@ -42,6 +42,9 @@ struct NatsOptions {
   std::string tls_key;
   // How long a JetStream API request or a publish waits for its answer.
   absl::Duration request_timeout = absl::Seconds(5);
+  // How long Connect keeps asking for the stream while JetStream cannot
+  // answer (a cluster still forming, no leader yet, a request unanswered).
+  absl::Duration start_timeout = absl::Seconds(30);
   // Most asynchronous publishes awaiting their acknowledgment.
   int64_t max_pending_publishes = 4096;
   // Called on the client's threads when the connection drops or is back,
@@ -65,7 +68,9 @@ class NatsClient {
   // reconnecting for ever) and makes sure the stream exists: created with
   // file storage, `replicas` replicas, limits retention with no limit of
   // age, size or count, deny_delete and deny_purge, and the dedupe window;
-  // an existing stream must carry the subjects above. `publish_ack` gets
+  // an existing stream must carry the subjects above. While JetStream
+  // cannot answer for the stream (UNAVAILABLE), asks again every
+  // kStreamRetryWait until start_timeout. `publish_ack` gets
   // every asynchronous publish's answer (jsOptions.PublishAsync.AckHandler).
   static absl::StatusOr<std::unique_ptr<NatsClient>> Connect(
       const NatsOptions& options, jsPubAckHandler publish_ack,
@@ -88,12 +93,16 @@ class NatsClient {
 
  private:
   explicit NatsClient(const NatsOptions& options) : options_(options) {}
+  // EnsureStream, tried again while UNAVAILABLE (Connect).
+  absl::Status OpenStream();
   absl::Status EnsureStream();
   // natsOptions_SetClosedCB's: the connection's last callback has run.
   static void OnClosed(natsConnection* connection, void* closure);
 
   // Longest the destructor waits for the closed callback.
   static constexpr absl::Duration kClosedWait = absl::Seconds(10);
+  // The pause between tries to open the stream.
+  static constexpr absl::Duration kStreamRetryWait = absl::Milliseconds(250);
 
   const NatsOptions options_;
   absl::Notification closed_;

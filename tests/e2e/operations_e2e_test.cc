@@ -241,6 +241,14 @@ TEST_F(OperationsE2eTest, RefusalsAreLoggedEventsWithExitStatusTwo) {
       dir_.string());
   EXPECT_EQ(bad_format.exit_code, 2);
   EXPECT_THAT(bad_format.err, HasSubstr("'text' or 'json', not 'xml'"));
+
+  const testing::RunResult no_wait = testing::RunProcess(
+      {kAnnalsd, "--data-dir", (dir_ / "data").string(), "--nats",
+       "nats://127.0.0.1:1", "--nats-start-timeout", "0s"},
+      dir_.string());
+  EXPECT_EQ(no_wait.exit_code, 2);
+  EXPECT_THAT(no_wait.err,
+              HasSubstr("--nats-start-timeout must be longer than 0"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "data"));
 }
 
