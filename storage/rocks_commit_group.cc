@@ -153,6 +153,10 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
     }
     commit.wrote = true;
     commit.snapshot = TakeSnapshot();
+    if (anchor_ == nullptr || absl::Now() - anchor_taken_ > kAnchorMaxAge) {
+      anchor_ = commit.snapshot;
+      anchor_taken_ = absl::Now();
+    }
     if (options_.observer != nullptr) {
       options_.observer->GroupWritten(group.staged_events, projection);
     }

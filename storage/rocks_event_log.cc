@@ -389,6 +389,7 @@ void RocksEventLog::Close() {
   if (writer_.joinable()) writer_.join();
   if (syncer_.joinable()) syncer_.join();
   idle_merge_.reset();
+  anchor_.reset();  // the writer's, which has returned
   absl::MutexLock lock(&head_mu_);
   read_snapshot_.reset();  // before the database closes
 }

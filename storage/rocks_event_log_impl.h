@@ -137,6 +137,8 @@ class RocksEventLog final : public ReplicaLog {
   static constexpr absl::Duration kResumeInterval = absl::Seconds(1);
   // How long the writer waits for work before RefreshIdleSnapshot.
   static constexpr absl::Duration kIdleSnapshotRefresh = absl::Seconds(1);
+  // Longest the writer holds one anchor_ while appends never pause.
+  static constexpr absl::Duration kAnchorMaxAge = absl::Minutes(10);
 
   RocksEventLog(const RocksEventLog&) = delete;
   RocksEventLog& operator=(const RocksEventLog&) = delete;
@@ -349,7 +351,7 @@ class RocksEventLog final : public ReplicaLog {
   bool TakeGroup(std::vector<std::unique_ptr<Request>>* requests)
       ABSL_LOCKS_EXCLUDED(mu_);
   // While appends pause (the writer waited kIdleSnapshotRefresh for work):
-  // when something was written after the read snapshot (the partial
+  // lets anchor_ go, and when something was written after the read snapshot (the partial
   // keeper's caches) and every group is published, publishes a fresh
   // snapshot of the same head. RocksDB recompacts each bottommost table
   // that holds keys newer than the oldest snapshot once that snapshot is
@@ -595,6 +597,19 @@ class RocksEventLog final : public ReplicaLog {
   // The last group's batch, cleared: the next group fills it without
   // growing a new one (CommitGroup).
   rocksdb::WriteBatch spare_batch_;
+  // The oldest snapshot while appends come: the snapshot of the first
+  // group written after a pause, held until the writer pauses again
+  // (RefreshIdleSnapshot) or for kAnchorMaxAge. Whenever a released
+  // snapshot moves the oldest one past a bottommost table's newest key,
+  // RocksDB 7.8 rewrites that table to zero its sequence numbers
+  // (compaction reason BottommostFiles), deletions in it or not. Each
+  // group's snapshot release did, so every table reaching the last level
+  // was written once more while the appends ran, the events family's
+  // (moved there without a rewrite) whole. Held, that work waits for the
+  // pause; meanwhile compactions keep at most one more version of a key
+  // overwritten since.
+  std::shared_ptr<const rocksdb::Snapshot> anchor_;
+  absl::Time anchor_taken_;
 
   // WriterProgress: commit groups finished, rebuild chunks done.
   std::atomic<uint64_t> writer_progress_{0};

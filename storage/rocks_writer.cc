@@ -300,6 +300,7 @@ bool RocksEventLog::TakeGroup(std::vector<std::unique_ptr<Request>>* requests) {
 }
 
 void RocksEventLog::RefreshIdleSnapshot() {
+  anchor_.reset();
   if (!write_failed_.ok()) return;
   {
     absl::MutexLock lock(&sync_mu_);

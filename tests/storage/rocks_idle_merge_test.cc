@@ -1,8 +1,8 @@
 // What the log does while writes pause: the level 0 of dyad_timeline,
 // event_ids, streams and merkle merged sooner (storage/rocks_idle_merge.h),
 // on a real RocksDB opened with the log's options; the read snapshot
-// brought up to what was written after it
-// (RocksEventLog::RefreshIdleSnapshot).
+// brought up to what was written after it, and the oldest snapshot let
+// go (RocksEventLog::RefreshIdleSnapshot).
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -230,6 +230,34 @@ TEST(IdleSnapshotTest, APauseBringsTheSnapshotUpToTheWritesAfterIt) {
                                               {testing::MakeEvent("f")}))
                   .ok());
   EXPECT_EQ((*log)->GetHead().position, 2u);
+}
+
+// While appends come, the oldest snapshot stays at the first group's
+// (RocksEventLog::anchor_): RocksDB rewrites bottommost tables whenever a
+// release moves it past them. A pause lets it go.
+TEST(IdleSnapshotTest, AppendsHoldTheOldestSnapshotUntilTheyPause) {
+  ScratchDir dir;
+  LogOptions options;
+  options.sync = false;
+  auto log = OpenRocksEventLog(dir.Sub("log"), options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  constexpr int kGroups = 10;
+  for (int i = 0; i < kGroups; ++i) {
+    ASSERT_TRUE((*log)
+                    ->Append(testing::MakeBatch(
+                        "stream", ExpectedVersion::Any(),
+                        {testing::MakeEvent(absl::StrCat("e", i))}))
+                    .ok());
+  }
+  EXPECT_GT((*log)->Figures().writes_after_oldest_snapshot, 0u)
+      << "each group's snapshot release moved the oldest snapshot";
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while ((*log)->Figures().writes_after_oldest_snapshot > 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ((*log)->Figures().writes_after_oldest_snapshot, 0u);
+  EXPECT_EQ((*log)->GetHead().position, static_cast<uint64_t>(kGroups));
 }
 
 }  // namespace
