@@ -362,6 +362,9 @@ void RocksEventLog::StartWriter() {
   {
     absl::MutexLock lock(&head_mu_);
     read_snapshot_ = TakeSnapshot();
+    // What an earlier run wrote since its last pause waits for this one's.
+    anchor_ = read_snapshot_;
+    anchor_taken_ = absl::Now();
   }
   absl::MutexLock lock(&close_mu_);
   syncer_ = std::thread(&RocksEventLog::SyncerLoop, this);

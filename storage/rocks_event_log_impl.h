@@ -597,17 +597,17 @@ class RocksEventLog final : public ReplicaLog {
   // The last group's batch, cleared: the next group fills it without
   // growing a new one (CommitGroup).
   rocksdb::WriteBatch spare_batch_;
-  // The oldest snapshot while appends come: the snapshot of the first
-  // group written after a pause, held until the writer pauses again
-  // (RefreshIdleSnapshot) or for kAnchorMaxAge. Whenever a released
-  // snapshot moves the oldest one past a bottommost table's newest key,
-  // RocksDB 7.8 rewrites that table to zero its sequence numbers
-  // (compaction reason BottommostFiles), deletions in it or not. Each
-  // group's snapshot release did, so every table reaching the last level
-  // was written once more while the appends ran, the events family's
-  // (moved there without a rewrite) whole. Held, that work waits for the
-  // pause; meanwhile compactions keep at most one more version of a key
-  // overwritten since.
+  // The oldest snapshot while appends come: the snapshot the log opened
+  // with, then that of the first group written after each pause, held
+  // until the writer pauses (RefreshIdleSnapshot) or for kAnchorMaxAge
+  // (StartWriter, CommitGroup). Whenever a released snapshot moves the
+  // oldest one past a bottommost table's newest key, RocksDB 7.8 rewrites
+  // that table to zero its sequence numbers (compaction reason
+  // BottommostFiles), deletions in it or not. Each group's snapshot
+  // release did, so every table reaching the last level was written once
+  // more while the appends ran, the events family's (moved there without
+  // a rewrite) whole. Held, that work waits for the pause; meanwhile
+  // compactions keep at most one more version of a key overwritten since.
   std::shared_ptr<const rocksdb::Snapshot> anchor_;
   absl::Time anchor_taken_;
 

@@ -260,5 +260,22 @@ TEST(IdleSnapshotTest, AppendsHoldTheOldestSnapshotUntilTheyPause) {
   EXPECT_EQ((*log)->GetHead().position, static_cast<uint64_t>(kGroups));
 }
 
+// From opening to the first pause the oldest snapshot is the one the log
+// opened with: what the run before wrote since its own last pause waits
+// for this one's, rather than for its first appends.
+TEST(IdleSnapshotTest, TheFirstAppendsAfterOpeningHoldTheSnapshotOfOpening) {
+  ScratchDir dir;
+  LogOptions options;
+  options.sync = false;
+  auto log = OpenRocksEventLog(dir.Sub("log"), options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_TRUE((*log)
+                  ->Append(testing::MakeBatch("stream", ExpectedVersion::Any(),
+                                              {testing::MakeEvent("e")}))
+                  .ok());
+  EXPECT_GT((*log)->Figures().writes_after_oldest_snapshot, 0u)
+      << "the first group's snapshot became the oldest";
+}
+
 }  // namespace
 }  // namespace annals::storage
