@@ -195,85 +195,83 @@ TEST(IdleLevel0MergeLogTest, ALogAtRestMergesWhatItsAppendsLeftInLevelZero) {
   EXPECT_EQ(MostLevel0Tables(**log), 0u);
 }
 
+// A log without sync, and the figure these tests watch.
+class IdleSnapshotTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    LogOptions options;
+    options.sync = false;
+    auto log = OpenRocksEventLog(dir_.Sub("log"), options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+  }
+
+  void Append(const std::string& id) {
+    ASSERT_TRUE(log_->Append(testing::MakeBatch("stream",
+                                                ExpectedVersion::Any(),
+                                                {testing::MakeEvent(id)}))
+                    .ok());
+  }
+
+  uint64_t WritesAfterOldestSnapshot() const {
+    return log_->Figures().writes_after_oldest_snapshot;
+  }
+
+  // Waits (at most 10 s) until nothing is written after the oldest
+  // snapshot; the figure then.
+  uint64_t WaitForThePause() const {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (WritesAfterOldestSnapshot() > 0 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return WritesAfterOldestSnapshot();
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<EventLog> log_;
+};
+
 // The partial keeper writes caches while appends pause, after the last
 // commit's snapshot: once the writer has waited a second for work, a fresh
 // snapshot of the same head takes its place, so that RocksDB finishes the
 // compaction of those writes while the log is idle rather than in the
 // first seconds of the next appends.
-TEST(IdleSnapshotTest, APauseBringsTheSnapshotUpToTheWritesAfterIt) {
-  ScratchDir dir;
-  LogOptions options;
-  options.sync = false;
-  auto log = OpenRocksEventLog(dir.Sub("log"), options);
-  ASSERT_TRUE(log.ok()) << log.status();
-  ASSERT_TRUE((*log)
-                  ->Append(testing::MakeBatch("stream", ExpectedVersion::Any(),
-                                              {testing::MakeEvent("e")}))
-                  .ok());
+TEST_F(IdleSnapshotTest, APauseBringsTheSnapshotUpToTheWritesAfterIt) {
+  Append("e");
+  ASSERT_EQ(WaitForThePause(), 0u);
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE((*log)
-                    ->KeepCache(absl::StrCat("cache-", i), "value",
-                                (*log)->CacheEpoch())
-                    .ok());
+    ASSERT_TRUE(
+        log_->KeepCache(absl::StrCat("cache-", i), "value", log_->CacheEpoch())
+            .ok());
   }
-  EXPECT_GT((*log)->Figures().writes_after_oldest_snapshot, 0u);
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while ((*log)->Figures().writes_after_oldest_snapshot > 0 &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_EQ((*log)->Figures().writes_after_oldest_snapshot, 0u);
+  EXPECT_GT(WritesAfterOldestSnapshot(), 0u);
+  EXPECT_EQ(WaitForThePause(), 0u);
   // The head is the same, and appends go on.
-  EXPECT_EQ((*log)->GetHead().position, 1u);
-  ASSERT_TRUE((*log)
-                  ->Append(testing::MakeBatch("stream", ExpectedVersion::Any(),
-                                              {testing::MakeEvent("f")}))
-                  .ok());
-  EXPECT_EQ((*log)->GetHead().position, 2u);
+  EXPECT_EQ(log_->GetHead().position, 1u);
+  Append("f");
+  EXPECT_EQ(log_->GetHead().position, 2u);
 }
 
 // While appends come, the oldest snapshot stays at the first group's
 // (RocksEventLog::anchor_): RocksDB rewrites bottommost tables whenever a
 // release moves it past them. A pause lets it go.
-TEST(IdleSnapshotTest, AppendsHoldTheOldestSnapshotUntilTheyPause) {
-  ScratchDir dir;
-  LogOptions options;
-  options.sync = false;
-  auto log = OpenRocksEventLog(dir.Sub("log"), options);
-  ASSERT_TRUE(log.ok()) << log.status();
+TEST_F(IdleSnapshotTest, AppendsHoldTheOldestSnapshotUntilTheyPause) {
+  Append("first");
+  ASSERT_EQ(WaitForThePause(), 0u);
   constexpr int kGroups = 10;
-  for (int i = 0; i < kGroups; ++i) {
-    ASSERT_TRUE((*log)
-                    ->Append(testing::MakeBatch(
-                        "stream", ExpectedVersion::Any(),
-                        {testing::MakeEvent(absl::StrCat("e", i))}))
-                    .ok());
-  }
-  EXPECT_GT((*log)->Figures().writes_after_oldest_snapshot, 0u)
+  for (int i = 0; i < kGroups; ++i) Append(absl::StrCat("e", i));
+  EXPECT_GT(WritesAfterOldestSnapshot(), 0u)
       << "each group's snapshot release moved the oldest snapshot";
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while ((*log)->Figures().writes_after_oldest_snapshot > 0 &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_EQ((*log)->Figures().writes_after_oldest_snapshot, 0u);
-  EXPECT_EQ((*log)->GetHead().position, static_cast<uint64_t>(kGroups));
+  EXPECT_EQ(WaitForThePause(), 0u);
+  EXPECT_EQ(log_->GetHead().position, static_cast<uint64_t>(kGroups + 1));
 }
 
 // From opening to the first pause the oldest snapshot is the one the log
 // opened with: what the run before wrote since its own last pause waits
 // for this one's, rather than for its first appends.
-TEST(IdleSnapshotTest, TheFirstAppendsAfterOpeningHoldTheSnapshotOfOpening) {
-  ScratchDir dir;
-  LogOptions options;
-  options.sync = false;
-  auto log = OpenRocksEventLog(dir.Sub("log"), options);
-  ASSERT_TRUE(log.ok()) << log.status();
-  ASSERT_TRUE((*log)
-                  ->Append(testing::MakeBatch("stream", ExpectedVersion::Any(),
-                                              {testing::MakeEvent("e")}))
-                  .ok());
-  EXPECT_GT((*log)->Figures().writes_after_oldest_snapshot, 0u)
+TEST_F(IdleSnapshotTest, TheFirstAppendsAfterOpeningHoldTheSnapshotOfOpening) {
+  Append("e");
+  EXPECT_GT(WritesAfterOldestSnapshot(), 0u)
       << "the first group's snapshot became the oldest";
 }
 
