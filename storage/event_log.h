@@ -195,6 +195,11 @@ struct LogOptions {
   // rocks_idle_merge.h); zero: 16 always. Default 5 s.
   absl::Duration idle_merge_after = absl::Seconds(5);
 
+  // Longest the writer holds the oldest snapshot while appends never
+  // pause (storage/rocks_event_log_impl.h, anchor_): RocksDB's rewrites of
+  // last-level tables wait for a pause or this long. Default 10 minutes.
+  absl::Duration snapshot_anchor_max_age = absl::Minutes(10);
+
   // RocksDB block cache shared by all column families (default 64 MiB).
   size_t block_cache_bytes = 64 << 20;
   // Budget of all memtables together (default 64 MiB).

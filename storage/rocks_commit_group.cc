@@ -153,7 +153,8 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
     }
     commit.wrote = true;
     commit.snapshot = TakeSnapshot();
-    if (anchor_ == nullptr || absl::Now() - anchor_taken_ > kAnchorMaxAge) {
+    if (anchor_ == nullptr ||
+        absl::Now() - anchor_taken_ > options_.snapshot_anchor_max_age) {
       anchor_ = commit.snapshot;
       anchor_taken_ = absl::Now();
     }

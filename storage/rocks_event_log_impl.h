@@ -137,8 +137,6 @@ class RocksEventLog final : public ReplicaLog {
   static constexpr absl::Duration kResumeInterval = absl::Seconds(1);
   // How long the writer waits for work before RefreshIdleSnapshot.
   static constexpr absl::Duration kIdleSnapshotRefresh = absl::Seconds(1);
-  // Longest the writer holds one anchor_ while appends never pause.
-  static constexpr absl::Duration kAnchorMaxAge = absl::Minutes(10);
 
   RocksEventLog(const RocksEventLog&) = delete;
   RocksEventLog& operator=(const RocksEventLog&) = delete;
@@ -599,15 +597,16 @@ class RocksEventLog final : public ReplicaLog {
   rocksdb::WriteBatch spare_batch_;
   // The oldest snapshot while appends come: the snapshot the log opened
   // with, then that of the first group written after each pause, held
-  // until the writer pauses (RefreshIdleSnapshot) or for kAnchorMaxAge
-  // (StartWriter, CommitGroup). Whenever a released snapshot moves the
-  // oldest one past a bottommost table's newest key, RocksDB 7.8 rewrites
-  // that table to zero its sequence numbers (compaction reason
-  // BottommostFiles), deletions in it or not. Each group's snapshot
-  // release did, so every table reaching the last level was written once
-  // more while the appends ran, the events family's (moved there without
-  // a rewrite) whole. Held, that work waits for the pause; meanwhile
-  // compactions keep at most one more version of a key overwritten since.
+  // until the writer pauses (RefreshIdleSnapshot) or for
+  // LogOptions::snapshot_anchor_max_age (StartWriter, CommitGroup).
+  // Whenever a released snapshot moves the oldest one past a bottommost
+  // table's newest key, RocksDB 7.8 rewrites that table to zero its
+  // sequence numbers (compaction reason BottommostFiles), deletions in it
+  // or not. Each group's snapshot release did, so every table reaching
+  // the last level was written once more while the appends ran, the
+  // events family's (moved there without a rewrite) whole. Held, that
+  // work waits for the pause; meanwhile compactions keep at most one more
+  // version of a key overwritten since.
   std::shared_ptr<const rocksdb::Snapshot> anchor_;
   absl::Time anchor_taken_;
 

@@ -198,8 +198,10 @@ TEST(IdleLevel0MergeLogTest, ALogAtRestMergesWhatItsAppendsLeftInLevelZero) {
 // A log without sync, and the figure these tests watch.
 class IdleSnapshotTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    LogOptions options;
+  void SetUp() override { Open(LogOptions()); }
+
+  void Open(LogOptions options) {
+    log_.reset();
     options.sync = false;
     auto log = OpenRocksEventLog(dir_.Sub("log"), options);
     ASSERT_TRUE(log.ok()) << log.status();
@@ -264,6 +266,27 @@ TEST_F(IdleSnapshotTest, AppendsHoldTheOldestSnapshotUntilTheyPause) {
       << "each group's snapshot release moved the oldest snapshot";
   EXPECT_EQ(WaitForThePause(), 0u);
   EXPECT_EQ(log_->GetHead().position, static_cast<uint64_t>(kGroups + 1));
+}
+
+// Appends that never pause let the oldest snapshot go once it is older
+// than snapshot_anchor_max_age, and hold the next group's.
+TEST_F(IdleSnapshotTest, AppendsThatNeverPauseMoveTheOldestSnapshotAtMaxAge) {
+  LogOptions options;
+  options.snapshot_anchor_max_age = absl::Milliseconds(300);
+  Open(options);
+  Append("first");
+  const uint64_t one_group = WritesAfterOldestSnapshot();
+  ASSERT_GT(one_group, 0u);
+  // 20 more, 50 ms apart (well within the writer's 1 s pause): 1 s.
+  for (int i = 0; i < 20; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    Append(absl::StrCat("e", i));
+  }
+  // Held from opening, the snapshot would be 21 groups behind; let go at
+  // 300 ms, about 6.
+  EXPECT_LT(WritesAfterOldestSnapshot(), 14 * one_group)
+      << "one group " << one_group
+      << " writes: the opening snapshot was held through 1 s of appends";
 }
 
 // From opening to the first pause the oldest snapshot is the one the log
