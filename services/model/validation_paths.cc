@@ -2,6 +2,7 @@
 // and the form of ids.
 #include "services/model/validation_paths.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -21,6 +22,10 @@ constexpr size_t kMaxQuotedBytes = 64;
 bool IsIdChar(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
          c == '_' || c == ':' || c == '-';
+}
+
+bool AllIdChars(absl::string_view s) {
+  return std::all_of(s.begin(), s.end(), IsIdChar);
 }
 
 }  // namespace
@@ -52,11 +57,7 @@ void Add(Violations* out, std::string field, std::string description) {
 }
 
 bool IsIdForm(absl::string_view s) {
-  if (s.empty() || s.size() > kMaxIdLength) return false;
-  for (char c : s) {
-    if (!IsIdChar(c)) return false;
-  }
-  return true;
+  return !s.empty() && s.size() <= kMaxIdLength && AllIdChars(s);
 }
 
 bool CheckIdForm(absl::string_view value, const std::string& field,
@@ -67,13 +68,11 @@ bool CheckIdForm(absl::string_view value, const std::string& field,
                      value.size()));
     return false;
   }
-  for (char c : value) {
-    if (!IsIdChar(c)) {
-      Add(out, field,
-          absl::StrCat("must contain only the characters [A-Za-z0-9._:-], got ",
-                       Quote(value)));
-      return false;
-    }
+  if (!AllIdChars(value)) {
+    Add(out, field,
+        absl::StrCat("must contain only the characters [A-Za-z0-9._:-], got ",
+                     Quote(value)));
+    return false;
   }
   return true;
 }
