@@ -35,14 +35,11 @@
 //     two: a state as of a position is the checkpoint before it with at
 //     most checkpoint_events of the dyad's history folded over it, however
 //     many events the dyad has (services/relationships/queries.cc).
-// The refill index: per dyad, the events each refill needs, ordered so the
-// wanted ones come first or last (dyad || 0x00 || 0x03 || facet || fields
-// || BE32 first day || BE32 last day || id -> BE64 position of the
-// content; see
-// FacetPrefix in relationship_projector.cc): meetings that took place,
-// agreements, statements, sanction events per (imposer, measure), policy
-// changes (and hardening ones) per policy, and resolution events per
-// (body, year). Tags need none: the state counts the events of each
+// The refill index (refill_index.h): per dyad, the events each refill
+// needs, ordered so the wanted ones come first or last: meetings that took
+// place, agreements, statements, sanction events per (imposer, measure),
+// policy changes (and hardening ones) per policy, and resolution events
+// per (body, year). Tags need none: the state counts the events of each
 // (RelationshipState.tag_counts).
 // So the stored state of a dyad always equals BuildState over the dyad's
 // effective events, whatever the order the events were appended in.
