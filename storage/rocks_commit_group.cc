@@ -153,10 +153,11 @@ RocksEventLog::Commit RocksEventLog::CommitGroup(
     }
     commit.wrote = true;
     commit.snapshot = TakeSnapshot();
+    const absl::Time now = absl::Now();
     if (anchor_ == nullptr ||
-        absl::Now() - anchor_taken_ > options_.snapshot_anchor_max_age) {
+        now - anchor_taken_ > options_.snapshot_anchor_max_age) {
       anchor_ = commit.snapshot;
-      anchor_taken_ = absl::Now();
+      anchor_taken_ = now;
     }
     if (options_.observer != nullptr) {
       options_.observer->GroupWritten(group.staged_events, projection);

@@ -351,11 +351,12 @@ class RocksEventLog final : public ReplicaLog {
   // While appends pause (the writer waited kIdleSnapshotRefresh for work):
   // lets anchor_ go, and when something was written after the read
   // snapshot (the partial keeper's caches) and every group is published,
-  // publishes a fresh snapshot of the same head. RocksDB recompacts each bottommost table
-  // that holds keys newer than the oldest snapshot once that snapshot is
-  // released (compaction reason BottommostFiles); held through a pause,
-  // the last commit's snapshot left that work for the next commit, in the
-  // first seconds of the appends that follow. Writer thread only.
+  // publishes a fresh snapshot of the same head. RocksDB recompacts each
+  // bottommost table that holds keys newer than the oldest snapshot once
+  // that snapshot is released (compaction reason BottommostFiles); held
+  // through a pause, the last commit's snapshot left that work for the
+  // next commit, in the first seconds of the appends that follow. Writer
+  // thread only.
   void RefreshIdleSnapshot() ABSL_LOCKS_EXCLUDED(sync_mu_, head_mu_);
 
   // The syncer thread (ReadSnapshot: any thread).

@@ -70,8 +70,9 @@ std::vector<std::string> FacetPrefixesOf(absl::string_view dyad,
       break;
     }
     case v1::Event::kResolution:
-      prefixes.push_back(ResolutionFacetPrefix(
-          dyad, content.resolution().body(), content.occurred().start().year()));
+      prefixes.push_back(
+          ResolutionFacetPrefix(dyad, content.resolution().body(),
+                                content.occurred().start().year()));
       break;
     default:
       break;
