@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -34,6 +35,11 @@ class AuthenticatorTest : public ::testing::Test {
     auto loaded = Authenticator::Load(options_);
     ASSERT_THAT(loaded, IsOk());
     authenticator_ = *std::move(loaded);
+  }
+
+  void TearDown() override {
+    std::remove(options_.tokens_file.c_str());
+    std::remove(options_.certs_file.c_str());
   }
 
   static void Write(const std::string& path, const std::string& text) {

@@ -2,19 +2,16 @@
 // comes from, and errors that name the flag rather than the option.
 #include "clients/cli/connection_flags.h"
 
-#include <stdlib.h>  // mkdtemp
-
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
-#include "absl/strings/str_cat.h"
 #include "clients/cpp/credentials.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/process_dir.h"
 #include "tests/testing/status_matchers.h"
 
 ABSL_DECLARE_FLAG(std::string, tls_ca);
@@ -27,6 +24,7 @@ namespace {
 
 using ::annals::testing::IsOk;
 using ::annals::testing::StatusIs;
+using ::annals::testing::WriteProcessFile;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -45,25 +43,9 @@ class ConnectionFlagsTest : public ::testing::Test {
   absl::FlagSaver saver_;
 };
 
-// A directory of this test process's own (ctest runs each test in a
-// process of its own, several at once).
-const std::string& ProcessDir() {
-  static const std::string* dir = [] {
-    std::string pattern = absl::StrCat(::testing::TempDir(), "/annals-XXXXXX");
-    return new std::string(mkdtemp(pattern.data()));
-  }();
-  return *dir;
-}
-
-std::string WriteFile(const std::string& name, const std::string& contents) {
-  const std::string path = absl::StrCat(ProcessDir(), "/", name);
-  std::ofstream(path) << contents;
-  return path;
-}
-
 TEST_F(ConnectionFlagsTest, TheTokenFileGivesItsFirstLineTrimmed) {
   absl::SetFlag(&FLAGS_token_file,
-                WriteFile("token", "  annals_from_file \r\nsecond line\n"));
+                WriteProcessFile("token", "  annals_from_file \r\nsecond line\n"));
   ClientOptions options;
   ASSERT_THAT(ApplyConnectionFlags(&options), IsOk());
   EXPECT_EQ(options.token, "annals_from_file");
@@ -82,7 +64,7 @@ TEST_F(ConnectionFlagsTest, TheEnvironmentIsTheDefaultAndFlagsWin) {
 
 TEST_F(ConnectionFlagsTest, TokenAndTokenFileTogetherAreRefused) {
   absl::SetFlag(&FLAGS_token, "annals_x");
-  absl::SetFlag(&FLAGS_token_file, WriteFile("token", "annals_y\n"));
+  absl::SetFlag(&FLAGS_token_file, WriteProcessFile("token", "annals_y\n"));
   ClientOptions options;
   EXPECT_THAT(ApplyConnectionFlags(&options),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -97,7 +79,7 @@ TEST_F(ConnectionFlagsTest, AnUnreadableOrEmptyTokenFileIsNamed) {
       ApplyConnectionFlags(&options),
       StatusIs(absl::StatusCode::kInvalidArgument,
                StartsWith("--token-file: cannot read /nonexistent/token")));
-  absl::SetFlag(&FLAGS_token_file, WriteFile("empty-token", "\n"));
+  absl::SetFlag(&FLAGS_token_file, WriteProcessFile("empty-token", "\n"));
   EXPECT_THAT(
       ApplyConnectionFlags(&options),
       StatusIs(absl::StatusCode::kInvalidArgument,

@@ -4,8 +4,6 @@
 // bidirectional calls alike, and TLS checks both ends.
 #include "clients/cpp/credentials.h"
 
-#include <stdlib.h>  // mkdtemp
-
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -23,13 +21,16 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/process_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace annals {
 namespace {
 
 using ::annals::testing::IsOk;
+using ::annals::testing::ProcessDir;
 using ::annals::testing::StatusIs;
+using ::annals::testing::WriteProcessFile;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -39,23 +40,6 @@ using ::testing::StartsWith;
 
 constexpr char kPem[] =
     "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-
-// A file in the test's temporary directory holding `contents`.
-// A directory of this test process's own (ctest runs each test in a
-// process of its own, several at once).
-const std::string& ProcessDir() {
-  static const std::string* dir = [] {
-    std::string pattern = absl::StrCat(::testing::TempDir(), "/annals-XXXXXX");
-    return new std::string(mkdtemp(pattern.data()));
-  }();
-  return *dir;
-}
-
-std::string WriteFile(const std::string& name, const std::string& contents) {
-  const std::string path = absl::StrCat(ProcessDir(), "/", name);
-  std::ofstream(path) << contents;
-  return path;
-}
 
 TEST(LoadClientCredentialsTest, WithoutTlsCaIsPlaintextAndKeepsTheToken) {
   ClientOptions options;
@@ -84,11 +68,11 @@ TEST(LoadClientCredentialsTest, AMissingCaFileIsNamedWithWhatItIsFor) {
 
 TEST(LoadClientCredentialsTest, AnEmptyOrNonPemFileIsRefused) {
   ClientOptions options;
-  options.tls_ca = WriteFile("empty.pem", "");
+  options.tls_ca = WriteProcessFile("empty.pem", "");
   EXPECT_THAT(LoadClientCredentials(options),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(StartsWith("tls_ca: "), HasSubstr("is empty"))));
-  options.tls_ca = WriteFile("text.pem", "not a certificate\n");
+  options.tls_ca = WriteProcessFile("text.pem", "not a certificate\n");
   EXPECT_THAT(LoadClientCredentials(options),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("holds no PEM block")));
@@ -96,13 +80,13 @@ TEST(LoadClientCredentialsTest, AnEmptyOrNonPemFileIsRefused) {
 
 TEST(LoadClientCredentialsTest, ACertificateWithoutItsKeyIsRefused) {
   ClientOptions options;
-  options.tls_ca = WriteFile("ca.pem", kPem);
-  options.tls_cert = WriteFile("client.pem", kPem);
+  options.tls_ca = WriteProcessFile("ca.pem", kPem);
+  options.tls_cert = WriteProcessFile("client.pem", kPem);
   EXPECT_THAT(LoadClientCredentials(options),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        StartsWith("tls_key: missing")));
   options.tls_cert.clear();
-  options.tls_key = WriteFile("client.key", kPem);
+  options.tls_key = WriteProcessFile("client.key", kPem);
   EXPECT_THAT(LoadClientCredentials(options),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        StartsWith("tls_cert: missing")));
@@ -110,8 +94,8 @@ TEST(LoadClientCredentialsTest, ACertificateWithoutItsKeyIsRefused) {
 
 TEST(LoadClientCredentialsTest, AnUnreadableKeyIsNamed) {
   ClientOptions options;
-  options.tls_ca = WriteFile("ca.pem", kPem);
-  options.tls_cert = WriteFile("client.pem", kPem);
+  options.tls_ca = WriteProcessFile("ca.pem", kPem);
+  options.tls_cert = WriteProcessFile("client.pem", kPem);
   options.tls_key = "/nonexistent/client.key";
   EXPECT_THAT(LoadClientCredentials(options),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -122,8 +106,8 @@ TEST(LoadClientCredentialsTest, AnUnreadableKeyIsNamed) {
 
 TEST(LoadClientCredentialsTest, ClientCertificateAndServerNameNeedTls) {
   ClientOptions options;
-  options.tls_cert = WriteFile("client.pem", kPem);
-  options.tls_key = WriteFile("client.key", kPem);
+  options.tls_cert = WriteProcessFile("client.pem", kPem);
+  options.tls_key = WriteProcessFile("client.key", kPem);
   EXPECT_THAT(LoadClientCredentials(options),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        StartsWith("tls_ca: missing")));
@@ -136,9 +120,9 @@ TEST(LoadClientCredentialsTest, ClientCertificateAndServerNameNeedTls) {
 
 TEST(LoadClientCredentialsTest, TlsWithClientCertificateLoads) {
   ClientOptions options;
-  options.tls_ca = WriteFile("ca.pem", kPem);
-  options.tls_cert = WriteFile("client.pem", kPem);
-  options.tls_key = WriteFile("client.key", kPem);
+  options.tls_ca = WriteProcessFile("ca.pem", kPem);
+  options.tls_cert = WriteProcessFile("client.pem", kPem);
+  options.tls_key = WriteProcessFile("client.key", kPem);
   options.tls_server_name = "annalsd";
   ANNALS_ASSERT_OK_AND_ASSIGN(ClientCredentials credentials,
                               LoadClientCredentials(options));

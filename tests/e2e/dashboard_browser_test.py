@@ -360,6 +360,9 @@ def main():
     for old in artifacts.glob("*.png"):
         old.unlink()
     work_dir = tempfile.mkdtemp(prefix="annals-dashboard-test-")
+    # Beside work_dir, not in it: Chromium's socket path in it must stay
+    # within a socket address's 108 bytes.
+    browser_tmp = tempfile.mkdtemp(prefix="chromium-")
     server = Annalsd(args.annalsd, work_dir, artifacts / "annalsd.log", args.assets)
     secured = None
     driver = None
@@ -374,7 +377,7 @@ def main():
               f"{' (assets from ' + args.assets + ')' if args.assets else ''}; with --auth-tokens: "
               f"gRPC {secured.server.grpc_address}, HTTP {secured.server.http_base} "
               f"through the relay {secured.relay.base}", flush=True)
-        driver = start_browser(args)
+        driver = start_browser(args, browser_tmp)
         run = Run(args, driver, server)
         checks = [
             (1, f"the overview lists {DYAD}", lambda: check_overview(run)),
@@ -424,6 +427,7 @@ def main():
             secured.stop()
         server.stop()
         shutil.rmtree(work_dir, ignore_errors=True)
+        shutil.rmtree(browser_tmp, ignore_errors=True)
     print(f"{'FAILED' if failures else 'PASSED'}: {failures} failed, {time.monotonic() - started:.1f} s; "
           f"artifacts in {artifacts}", flush=True)
     return 1 if failures else 0

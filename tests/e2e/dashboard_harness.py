@@ -4,6 +4,7 @@ that can drop the browser's connections, and Run, which holds them and
 waits for what the page shows."""
 
 import json
+import os
 import pathlib
 import signal
 import socket
@@ -251,7 +252,10 @@ class Relay:
         self.cut()
 
 
-def start_browser(args):
+def start_browser(args, tmp_dir):
+    """Chromium under chromedriver; its temporary files (with
+    --disable-dev-shm-usage, its shared memory too) go to `tmp_dir`, which
+    the caller removes: Chromium leaves a directory behind in TMPDIR."""
     options = webdriver.ChromeOptions()
     options.binary_location = args.chromium
     for flag in ("--no-sandbox", "--headless=new", "--window-size=1280,900",
@@ -259,7 +263,8 @@ def start_browser(args):
                  "--disable-background-networking", "--disable-component-update"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(args.chromedriver), options=options)
+    service = Service(args.chromedriver, env=dict(os.environ, TMPDIR=tmp_dir))
+    return webdriver.Chrome(service=service, options=options)
 
 
 class Run:

@@ -136,7 +136,7 @@ inline int WaitExit(pid_t pid) {
 }
 
 // Runs `argv` to completion with `stdin_path` as its input; output captured
-// through files in `scratch_dir`.
+// through files in `scratch_dir`, removed once read.
 inline RunResult RunProcess(const std::vector<std::string>& argv,
                      const std::string& scratch_dir,
                      const std::string& stdin_path = "") {
@@ -149,6 +149,8 @@ inline RunResult RunProcess(const std::vector<std::string>& argv,
   result.exit_code = WaitExit(pid);
   result.out = ReadFileOrEmpty(base + ".out");
   result.err = ReadFileOrEmpty(base + ".err");
+  std::remove((base + ".out").c_str());
+  std::remove((base + ".err").c_str());
   return result;
 }
 
