@@ -194,6 +194,16 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
   if (cf == ColumnFamily::kDyadTimeline) {
     options.compression = rocksdb::kNoCompression;
   }
+  // events moves each level-0 table down as soon as it is flushed. Its
+  // keys are positions, appended in order, so a flushed table overlaps no
+  // other and the move rewrites nothing (RocksDB's trivial move: the
+  // manifest changes, not the file). Left in level 0, each table is a
+  // child of every read's merging iterator, and every catch-up page seeks
+  // into each of them and reads a readahead's worth from its first block,
+  // whatever range the page reads.
+  if (cf == ColumnFamily::kEvents) {
+    options.level0_file_num_compaction_trigger = 1;
+  }
   if (cf == ColumnFamily::kCaches ||
       std::find(kMergedAtRest.begin(), kMergedAtRest.end(), cf) !=
           kMergedAtRest.end()) {

@@ -1,7 +1,8 @@
 // The RocksDB options of the event log (storage/rocks_options.cc): the
 // tables a compaction replaces are deleted in steps, through the log's own
 // Env, and none is left behind; the families whose level-0 tables span
-// nearly all of them merge level 0 in larger runs.
+// nearly all of them merge level 0 in larger runs; events keeps none in
+// level 0.
 
 #include <algorithm>
 #include <iterator>
@@ -18,6 +19,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/sst_file_manager.h"
+#include "rocksdb/statistics.h"
 #include "storage/event_log.h"
 #include "storage/format.h"
 #include "storage/rocks_event_log.h"
@@ -75,13 +77,82 @@ TEST(EventLogRocksOptionsTest, WideFamiliesMergeLevelZeroInLargerRuns) {
   }
   for (int cf = 0; cf < format::kNumColumnFamilies; ++cf) {
     if (std::find(std::begin(kWide), std::end(kWide),
-                  static_cast<format::ColumnFamily>(cf)) != std::end(kWide)) {
+                  static_cast<format::ColumnFamily>(cf)) != std::end(kWide) ||
+        cf == static_cast<int>(format::ColumnFamily::kEvents)) {
       continue;
     }
     EXPECT_EQ(rocks.column_families[cf].options.level0_file_num_compaction_trigger,
               defaults.level0_file_num_compaction_trigger)
         << rocks.column_families[cf].name;
   }
+}
+
+// events' tables leave level 0 as soon as they are flushed: positions are
+// appended in order, so each moves down whole (tested below), and a scan
+// of a page of positions does not seek in every table of level 0.
+TEST(EventLogRocksOptionsTest, EventsLeaveLevelZeroAtEachFlush) {
+  RocksOptions rocks = EventLogRocksOptions(LogOptions(), nullptr);
+  EXPECT_EQ(rocks.column_families[static_cast<int>(format::ColumnFamily::kEvents)]
+                .options.level0_file_num_compaction_trigger,
+            1);
+}
+
+TEST(EventLogRocksOptionsTest, FlushedEventsMoveDownWithoutARewrite) {
+  std::unique_ptr<rocksdb::Env> memory(
+      rocksdb::NewMemEnv(rocksdb::Env::Default()));
+  RocksOptions rocks = EventLogRocksOptions(LogOptions(), memory.get());
+  const std::string path = "/rocks_options_move_test";
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ASSERT_TRUE(rocksdb::DB::Open(rocks.db, path, rocks.column_families,
+                                &handles, &raw)
+                  .ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  absl::Cleanup handles_first = [&] {
+    for (rocksdb::ColumnFamilyHandle* handle : handles) {
+      EXPECT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    }
+  };
+  // A snapshot older than every table keeps RocksDB from rewriting tables
+  // of the last level to clear their sequence numbers, which it would do
+  // to these (the only level of so small a family) after they move.
+  const rocksdb::Snapshot* snapshot = db->GetSnapshot();
+  absl::Cleanup release = [&] { db->ReleaseSnapshot(snapshot); };
+  rocksdb::ColumnFamilyHandle* events =
+      handles[static_cast<int>(format::ColumnFamily::kEvents)];
+  auto level0_tables = [&] {
+    std::string tables;
+    EXPECT_TRUE(db->GetProperty(events, "rocksdb.num-files-at-level0", &tables));
+    return tables;
+  };
+  uint64_t position = 0;
+  for (int table = 0; table < 3; ++table) {
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), events,
+                          format::EventKey(++position), std::string(1000, 'e'))
+                      .ok());
+    }
+    ASSERT_TRUE(db->Flush(rocksdb::FlushOptions(), events).ok());
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (level0_tables() != "0" && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    EXPECT_EQ(level0_tables(), "0") << "after table " << table;
+  }
+  // Moved, not merged: three tables below level 0, none of them written by
+  // a compaction.
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db->GetLiveFilesMetaData(&files);
+  int moved = 0;
+  for (const rocksdb::LiveFileMetaData& file : files) {
+    if (file.column_family_name == "events") {
+      EXPECT_GT(file.level, 0) << file.name;
+      ++moved;
+    }
+  }
+  EXPECT_EQ(moved, 3);
+  EXPECT_EQ(rocks.db.statistics->getTickerCount(rocksdb::COMPACT_WRITE_BYTES),
+            0u);
 }
 
 // The deletions run through the Env the log was opened with: a database in
