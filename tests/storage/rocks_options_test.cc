@@ -40,6 +40,42 @@ std::vector<std::string> TablesIn(rocksdb::Env* env, const std::string& dir) {
   return tables;
 }
 
+// A database opened in memory with the event log's options (or changes
+// of them), for what RocksDB then does with its tables.
+class RocksOptionsInMemoryTest : public ::testing::Test {
+ protected:
+  static constexpr char kPath[] = "/rocks_options_test";
+
+  RocksOptionsInMemoryTest()
+      : memory_(rocksdb::NewMemEnv(rocksdb::Env::Default())) {}
+
+  // The handles go before the database, whatever failed.
+  void TearDown() override {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      EXPECT_TRUE(db_->DestroyColumnFamilyHandle(handle).ok());
+    }
+    handles_.clear();
+  }
+
+  RocksOptions Options() const {
+    return EventLogRocksOptions(LogOptions(), memory_.get());
+  }
+  void Open(const RocksOptions& rocks) {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocks.db, kPath, rocks.column_families,
+                                  &handles_, &raw)
+                    .ok());
+    db_.reset(raw);
+  }
+  rocksdb::ColumnFamilyHandle* Events() const {
+    return handles_[static_cast<int>(format::ColumnFamily::kEvents)];
+  }
+
+  std::unique_ptr<rocksdb::Env> memory_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
 TEST(EventLogRocksOptionsTest, BackgroundFilesGoToDiskInSteps) {
   RocksOptions rocks = EventLogRocksOptions(LogOptions(), nullptr);
   EXPECT_EQ(rocks.db.bytes_per_sync, 1u << 20);
@@ -97,42 +133,28 @@ TEST(EventLogRocksOptionsTest, EventsLeaveLevelZeroAtEachFlush) {
             1);
 }
 
-TEST(EventLogRocksOptionsTest, FlushedEventsMoveDownWithoutARewrite) {
-  std::unique_ptr<rocksdb::Env> memory(
-      rocksdb::NewMemEnv(rocksdb::Env::Default()));
-  RocksOptions rocks = EventLogRocksOptions(LogOptions(), memory.get());
-  const std::string path = "/rocks_options_move_test";
-  rocksdb::DB* raw = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  ASSERT_TRUE(rocksdb::DB::Open(rocks.db, path, rocks.column_families,
-                                &handles, &raw)
-                  .ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  absl::Cleanup handles_first = [&] {
-    for (rocksdb::ColumnFamilyHandle* handle : handles) {
-      EXPECT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
-    }
-  };
+TEST_F(RocksOptionsInMemoryTest, FlushedEventsMoveDownWithoutARewrite) {
+  const RocksOptions rocks = Options();
+  Open(rocks);
   // A snapshot older than every table keeps RocksDB from rewriting tables
   // of the last level to clear their sequence numbers, which it would do
   // to these (the only level of so small a family) after they move.
-  const rocksdb::Snapshot* snapshot = db->GetSnapshot();
-  absl::Cleanup release = [&] { db->ReleaseSnapshot(snapshot); };
-  rocksdb::ColumnFamilyHandle* events =
-      handles[static_cast<int>(format::ColumnFamily::kEvents)];
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  absl::Cleanup release = [&] { db_->ReleaseSnapshot(snapshot); };
   auto level0_tables = [&] {
     std::string tables;
-    EXPECT_TRUE(db->GetProperty(events, "rocksdb.num-files-at-level0", &tables));
+    EXPECT_TRUE(
+        db_->GetProperty(Events(), "rocksdb.num-files-at-level0", &tables));
     return tables;
   };
   uint64_t position = 0;
   for (int table = 0; table < 3; ++table) {
     for (int i = 0; i < 100; ++i) {
-      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), events,
-                          format::EventKey(++position), std::string(1000, 'e'))
+      ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), Events(),
+                           format::EventKey(++position), std::string(1000, 'e'))
                       .ok());
     }
-    ASSERT_TRUE(db->Flush(rocksdb::FlushOptions(), events).ok());
+    ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions(), Events()).ok());
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
     while (level0_tables() != "0" && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(10));
@@ -142,7 +164,7 @@ TEST(EventLogRocksOptionsTest, FlushedEventsMoveDownWithoutARewrite) {
   // Moved, not merged: three tables below level 0, none of them written by
   // a compaction.
   std::vector<rocksdb::LiveFileMetaData> files;
-  db->GetLiveFilesMetaData(&files);
+  db_->GetLiveFilesMetaData(&files);
   int moved = 0;
   for (const rocksdb::LiveFileMetaData& file : files) {
     if (file.column_family_name == "events") {
@@ -158,50 +180,34 @@ TEST(EventLogRocksOptionsTest, FlushedEventsMoveDownWithoutARewrite) {
 // The deletions run through the Env the log was opened with: a database in
 // memory, whose files the default Env cannot see, ends with only the
 // compaction's output.
-TEST(EventLogRocksOptionsTest, ReplacedTablesAreDeletedThroughTheLogsEnv) {
-  std::unique_ptr<rocksdb::Env> memory(
-      rocksdb::NewMemEnv(rocksdb::Env::Default()));
-  RocksOptions rocks = EventLogRocksOptions(LogOptions(), memory.get());
-  ASSERT_EQ(rocks.db.env, memory.get());
+TEST_F(RocksOptionsInMemoryTest, ReplacedTablesAreDeletedThroughTheLogsEnv) {
+  RocksOptions rocks = Options();
+  ASSERT_EQ(rocks.db.env, memory_.get());
   // Only the compaction below: none of RocksDB's own meanwhile.
   for (rocksdb::ColumnFamilyDescriptor& family : rocks.column_families) {
     family.options.disable_auto_compactions = true;
   }
-  const std::string path = "/rocks_options_test";
-  rocksdb::DB* raw = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  ASSERT_TRUE(rocksdb::DB::Open(rocks.db, path, rocks.column_families,
-                                &handles, &raw)
-                  .ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  // The handles go before the database, whatever fails.
-  absl::Cleanup handles_first = [&] {
-    for (rocksdb::ColumnFamilyHandle* handle : handles) {
-      EXPECT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
-    }
-  };
-  rocksdb::ColumnFamilyHandle* events =
-      handles[static_cast<int>(format::ColumnFamily::kEvents)];
+  Open(rocks);
   for (int table = 0; table < 3; ++table) {
     for (int i = 0; i < 100; ++i) {
-      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), events,
-                          absl::StrCat("key-", i),
-                          std::string(1000, static_cast<char>('a' + table)))
+      ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), Events(),
+                           absl::StrCat("key-", i),
+                           std::string(1000, static_cast<char>('a' + table)))
                       .ok());
     }
-    ASSERT_TRUE(db->Flush(rocksdb::FlushOptions(), events).ok());
+    ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions(), Events()).ok());
   }
-  ASSERT_EQ(TablesIn(memory.get(), path).size(), 3u);
+  ASSERT_EQ(TablesIn(memory_.get(), kPath).size(), 3u);
 
-  ASSERT_TRUE(
-      db->CompactRange(rocksdb::CompactRangeOptions(), events, nullptr, nullptr)
-          .ok());
+  ASSERT_TRUE(db_->CompactRange(rocksdb::CompactRangeOptions(), Events(),
+                                nullptr, nullptr)
+                  .ok());
   // Deleted in the background, at the paced rate (these are small).
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (TablesIn(memory.get(), path).size() > 1 && absl::Now() < deadline) {
+  while (TablesIn(memory_.get(), kPath).size() > 1 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  EXPECT_EQ(TablesIn(memory.get(), path).size(), 1u);
+  EXPECT_EQ(TablesIn(memory_.get(), kPath).size(), 1u);
 }
 
 }  // namespace
