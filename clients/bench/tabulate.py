@@ -266,6 +266,9 @@ def big_table(runs):
     out = ["### A large log", "",
            "| figure | clients | rate | p50 ms | p99 ms | p99.9 ms | errors |",
            "|---|---:|---:|---:|---:|---:|---:|"]
+    # deploy/bench.sh catches up more than once, since one ~2 s run is at
+    # the mercy of this machine's spells: their median follows them.
+    catchups = [f for f in rows if f.get("scenario") == "catchup"]
     for f in rows:
         g = lambda k: f.get(k, "")
         what = g("scenario")
@@ -285,6 +288,11 @@ def big_table(runs):
         out.append("| " + " | ".join([
             what, g("concurrency"), rate, g("p50_ms"), g("p99_ms"),
             g("p999_ms"), g("errors")]) + " |")
+        if len(catchups) > 1 and f is catchups[-1]:
+            rate = median([float(c["events_per_s"]) for c in catchups])
+            errors = sum(int(c.get("errors", "0")) for c in catchups)
+            out.append(f"| catchup, median of {len(catchups)} |  | "
+                       f"{num(rate)} events/s |  |  |  | {errors} |")
     out.append("")
     return "\n".join(out)
 

@@ -89,6 +89,23 @@ class TabulateTest(unittest.TestCase):
         self.assertIn("get-relationship as_of=none dyads=341",
                       tabulate.big_table(self.runs))
 
+    def test_catch_ups_are_listed_with_their_median(self):
+        runs = runs_of([
+            f"annals-big scenario=catchup events=1000 head=1000 seconds=0.01 "
+            f"events_per_s={rate} messages=10 mb_per_s=1 errors={errors}"
+            for rate, errors in [(300000, 0), (500000, 0), (400000, 1)]]
+            + RESULTS.splitlines()[8:9])  # a fan-out after them
+        table = tabulate.big_table(runs)
+        self.assertEqual(table.count("| catchup |"), 3)
+        median = ("| catchup, median of 3 |  | 400,000 events/s |  |  |  "
+                  "| 1 |")
+        self.assertEqual(row_of(table, "| catchup, median of 3 |"), median)
+        lines = table.splitlines()
+        self.assertTrue(lines[lines.index(median) + 1].startswith(
+            "| fanout"))  # right after the catch-ups
+        one = tabulate.big_table(runs[:1])
+        self.assertNotIn("median", one)
+
     def test_every_run_has_its_cpu(self):
         table = tabulate.all_runs_table(self.runs)
         self.assertIn("| 61.2 / 20.5 | 0 |",
