@@ -94,7 +94,8 @@ inline void SeekToLastOf(rocksdb::Iterator* it, absl::string_view prefix) {
 // ReadOptions::readahead_size of a read of consecutive events: one read of
 // the table file for a page's blocks. Without it each 4 KiB block is a
 // pread of its own (RocksDB's automatic readahead of a buffered file only
-// advises the kernel), a syscall that cost more than the block's snappy.
+// advises the kernel), a syscall that cost more than decompressing the
+// block.
 inline constexpr size_t kEventsReadahead = 256 << 10;
 
 // A read page's byte budget (LogOptions::max_page_bytes): the first event

@@ -201,8 +201,17 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
   // child of every read's merging iterator, and every catch-up page seeks
   // into each of them and reads a readahead's worth from its first block,
   // whatever range the page reads.
+  //
+  // And events in LZ4 rather than RocksDB's default snappy: catch-up,
+  // exports and pages of events decompress every block they read, and LZ4
+  // does it in about half the time for the same size (the 1M-event log's
+  // events: 313 bytes each in LZ4, 317 in snappy). Catch-up of that log,
+  // 6 alternating rounds: annalsd 1.60-2.24 -> 1.32-1.82 us per event.
+  // Tables written before keep their snappy blocks (each block names its
+  // compression) until a compaction rewrites them.
   if (cf == ColumnFamily::kEvents) {
     options.level0_file_num_compaction_trigger = 1;
+    options.compression = rocksdb::kLZ4Compression;
   }
   if (cf == ColumnFamily::kCaches ||
       std::find(kMergedAtRest.begin(), kMergedAtRest.end(), cf) !=

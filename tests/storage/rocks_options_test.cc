@@ -2,7 +2,7 @@
 // tables a compaction replaces are deleted in steps, through the log's own
 // Env, and none is left behind; the families whose level-0 tables span
 // nearly all of them merge level 0 in larger runs; events keeps none in
-// level 0.
+// level 0, and is LZ4.
 
 #include <algorithm>
 #include <iterator>
@@ -20,6 +20,7 @@
 #include "rocksdb/env.h"
 #include "rocksdb/sst_file_manager.h"
 #include "rocksdb/statistics.h"
+#include "rocksdb/table_properties.h"
 #include "storage/event_log.h"
 #include "storage/format.h"
 #include "storage/rocks_event_log.h"
@@ -175,6 +176,23 @@ TEST_F(RocksOptionsInMemoryTest, FlushedEventsMoveDownWithoutARewrite) {
   EXPECT_EQ(moved, 3);
   EXPECT_EQ(rocks.db.statistics->getTickerCount(rocksdb::COMPACT_WRITE_BYTES),
             0u);
+}
+
+// events' tables are LZ4 (which this RocksDB supports: the open checks).
+TEST_F(RocksOptionsInMemoryTest, EventsTablesAreLz4) {
+  Open(Options());
+  for (uint64_t position = 1; position <= 100; ++position) {
+    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), Events(),
+                         format::EventKey(position), std::string(1000, 'e'))
+                    .ok());
+  }
+  ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions(), Events()).ok());
+  rocksdb::TablePropertiesCollection tables;
+  ASSERT_TRUE(db_->GetPropertiesOfAllTables(Events(), &tables).ok());
+  ASSERT_EQ(tables.size(), 1u);
+  for (const auto& [name, properties] : tables) {
+    EXPECT_EQ(properties->compression_name, "LZ4") << name;
+  }
 }
 
 // The deletions run through the Env the log was opened with: a database in
