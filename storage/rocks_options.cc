@@ -206,7 +206,8 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(
   // exports and pages of events decompress every block they read, and LZ4
   // does it in about half the time for the same size (the 1M-event log's
   // events: 313 bytes each in LZ4, 317 in snappy). Catch-up of that log,
-  // 6 alternating rounds: annalsd 1.60-2.24 -> 1.32-1.82 us per event.
+  // 3 alternating rounds of three: annalsd 1.60-2.24 -> 1.32-1.82 us per
+  // event.
   // Tables written before keep their snappy blocks (each block names its
   // compression) until a compaction rewrites them.
   if (cf == ColumnFamily::kEvents) {
