@@ -1,8 +1,5 @@
 #include "services/auth/authenticator.h"
 
-#include <unistd.h>
-
-#include <cstdio>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "proto/rpc_status.h"
 #include "services/auth/token.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 namespace annals::auth {
@@ -23,10 +21,8 @@ using ::testing::Not;
 class AuthenticatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    options_.tokens_file =
-        absl::StrCat(::testing::TempDir(), "/tokens_", getpid());
-    options_.certs_file =
-        absl::StrCat(::testing::TempDir(), "/certs_", getpid());
+    options_.tokens_file = dir_.Sub("tokens");
+    options_.certs_file = dir_.Sub("certs");
     Write(options_.tokens_file,
           absl::StrCat("reader-1 reader ", TokenDigestHex("annals_r"), "\n",
                        "writer-1 writer ", TokenDigestHex("annals_w"), "\n"));
@@ -35,11 +31,6 @@ class AuthenticatorTest : public ::testing::Test {
     auto loaded = Authenticator::Load(options_);
     ASSERT_THAT(loaded, IsOk());
     authenticator_ = *std::move(loaded);
-  }
-
-  void TearDown() override {
-    std::remove(options_.tokens_file.c_str());
-    std::remove(options_.certs_file.c_str());
   }
 
   static void Write(const std::string& path, const std::string& text) {
@@ -54,6 +45,7 @@ class AuthenticatorTest : public ::testing::Test {
     return authenticator_->Authenticate(presented);
   }
 
+  annals::testing::ScratchDir dir_;
   AuthOptions options_;
   std::unique_ptr<Authenticator> authenticator_;
 };

@@ -11,7 +11,7 @@
 #include "clients/cpp/credentials.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/process_dir.h"
+#include "tests/testing/scratch_dir.h"
 #include "tests/testing/status_matchers.h"
 
 ABSL_DECLARE_FLAG(std::string, tls_ca);

@@ -2,18 +2,15 @@
 #ifndef ANNALS_TESTS_STORAGE_TEST_EVENTS_H_
 #define ANNALS_TESTS_STORAGE_TEST_EVENTS_H_
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "annals/v1/event.pb.h"
 #include "gtest/gtest.h"
 #include "storage/event_log.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace annals::storage::testing {
 
@@ -63,29 +60,8 @@ inline AppendBatch MakeBatch(absl::string_view stream, ExpectedVersion expected,
   return batch;
 }
 
-// A fresh directory under the test temp dir, removed at destruction.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = ::testing::TempDir() + "annals-storage-XXXXXX";
-    path_ = mkdtemp(tmpl.data()) != nullptr ? tmpl : "";
-    EXPECT_FALSE(path_.empty()) << "mkdtemp failed";
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Sub(absl::string_view name) const {
-    return absl::StrCat(path_, "/", name);
-  }
-
- private:
-  std::string path_;
-};
+// A fresh directory, removed at destruction (tests/testing/scratch_dir.h).
+using ::annals::testing::ScratchDir;
 
 }  // namespace annals::storage::testing
 
